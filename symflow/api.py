@@ -1,0 +1,238 @@
+"""The Python API: `load` a model file, then `simulate` it.
+
+```python
+m = symflow.load("lotka_volterra.sf")
+sol = m.simulate(params={"alpha": 1.2})
+loss = lambda p: jnp.sum(m.simulate(params=p)["x"] ** 2)
+jax.grad(loss)(m.params)
+```
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import diffrax
+import jax
+import jax.numpy as jnp
+
+from . import codegen, passes, symbolic
+from .errors import SymflowError
+from .lang import parse
+from .solve import Simulator, Solution, SolveConfig, choose_auto, save_times
+from .symbolic import System
+
+
+__all__ = ["Model", "load", "loads"]
+
+
+def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
+    """Compile a model file. `model` picks one model of a file that holds several."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise SymflowError(f"cannot read {path}: {e.strerror}") from None
+    return loads(text, file=path, model=model)
+
+
+def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Model":
+    """Compile model text."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    program = parse(text, file)
+    timings["parse"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    built = symbolic.build(program, model)
+    timings["build"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    final = passes.simplify(built)
+    timings["passes"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    source = codegen.emit(final)
+    generated = codegen.load_source(source)
+    timings["codegen"] = time.perf_counter() - start
+    return Model(built, final, generated, timings)
+
+
+class Model:
+    """A compiled model: its equations, default parameters, and a solver.
+
+    `params` is a dict of the default parameter values (a pytree: pass it, or a
+    modified copy, to `simulate`, `jax.grad`, `jax.vmap`). `initial` holds the
+    default initial values of the states.
+    """
+
+    def __init__(self, built: System, system: System, generated: codegen.GeneratedModel,
+                 timings: dict[str, float]):
+        self.built = built
+        self.system = system
+        self.generated = generated
+        self.timings = dict(timings)
+        self.settings = system.settings
+        self._simulator = Simulator(generated)
+        self.params: dict[str, jax.Array] = {
+            p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
+        self.initial: dict[str, jax.Array] = self.initial_values(self.params)
+        self._auto: dict[tuple, str] = {}
+
+    @property
+    def name(self) -> str:
+        return self.system.name
+
+    @property
+    def source(self) -> str:
+        """The generated Python source (what `symflow compile` writes)."""
+        return self.generated.source
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.generated.states)
+
+    @property
+    def observed_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.generated.observed)
+
+    def __str__(self) -> str:
+        return str(self.system)
+
+    def __repr__(self) -> str:
+        return (f"<symflow.Model {self.name}: {len(self.state_names)} states, "
+                f"{len(self.params)} parameters>")
+
+    def _repr_latex_(self) -> str:
+        return "$$" + symbolic.latex_system(self.system) + "$$"
+
+    # ------------------------------------------------------------ values
+
+    def complete_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """`params` with the missing ones filled in from their defaults.
+
+        A default written as an expression of other parameters (`b = 2*a`)
+        follows the values given for them.
+        """
+        params = dict(params or {})
+        unknown = [k for k in params if k not in self.generated.parameter_names]
+        if unknown:
+            raise SymflowError(
+                f"{self.name} has no parameter named {unknown[0]!r}",
+                help=_choices("parameters", self.generated.parameter_names))
+        return self.generated.parameter_defaults(params)
+
+    def initial_values(self, params: Mapping[str, Any] | None = None,
+                       initial: Mapping[str, Any] | None = None) -> dict[str, jax.Array]:
+        """The initial value of every state: defaults (which may use `params`),
+        overridden by `initial`."""
+        p = self.complete_params(params)
+        values = dict(self.generated.initial_values(p))
+        for name, value in (initial or {}).items():
+            if name not in values:
+                raise SymflowError(
+                    f"{self.name} has no state named {name!r}",
+                    help=_choices("states", self.state_names)
+                    + ("; observed outputs and algebraic variables are computed, not set"
+                       if name in self.observed_names else ""))
+            values[name] = value
+        shapes = {s.name: s.shape for s in self.generated.states}
+        out = {}
+        for name, value in values.items():
+            value = jnp.asarray(value, dtype=float)
+            if value.shape not in ((), shapes[name]):
+                raise SymflowError(
+                    f"initial value of {name!r} has shape {value.shape}, expected "
+                    f"{shapes[name] or 'a scalar'}")
+            out[name] = jnp.broadcast_to(value, shapes[name])
+        return out
+
+    # ------------------------------------------------------------ solving
+
+    def simulate(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        initial: Mapping[str, Any] | None = None,
+        tspan: tuple[float, float] | None = None,
+        saveat: int | Any | None = None,
+        solver: str | None = None,
+        rtol: float | None = None,
+        atol: float | None = None,
+        dt: float | None = None,
+        max_steps: int | None = None,
+        adjoint: str | diffrax.AbstractAdjoint = "checkpoint",
+        dense: bool = False,
+        progress: bool = False,
+        timings: dict[str, float] | None = None,
+    ) -> Solution:
+        """Solve the model. Every option defaults to the model's `simulate` section.
+
+        **Arguments:**
+
+        - `params`: parameter values (a dict; missing ones take their defaults).
+          May be traced: `simulate` works under `jax.jit`, `jax.grad`, `jax.vmap`.
+        - `initial`: initial values of states, overriding the model's.
+        - `tspan`: `(t0, t1)`; `t1 < t0` integrates backwards.
+        - `saveat`: a number of evenly spaced points, or the times to save at
+          (both ends of the span are always included).
+        - `solver`: a solver name (`tsit5`, `kvaerno5`, ..., or `auto`).
+        - `rtol`, `atol`: tolerances of the adaptive step-size controller.
+        - `dt`: the initial step (the fixed step for `euler`).
+        - `max_steps`: the most steps the solver may take.
+        - `adjoint`: how gradients are computed: `checkpoint` (default), `backsolve`,
+          `forward`, `direct`, or a diffrax adjoint object.
+        - `dense`: keep dense output for `Solution.evaluate`.
+        - `progress`: show a progress bar.
+        - `timings`: a dict that receives the XLA compile and solve times.
+
+        Outside a trace, a failed solve raises `SolverError` with the time reached.
+        """
+        s = self.settings
+        t0, t1 = tspan if tspan is not None else s.tspan
+        ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
+        p = self.complete_params(params)
+        y0 = self._simulator.pack(self.initial_values(p, initial))
+        name = solver if solver is not None else s.solver
+        if name == "auto":
+            name = self._choose_auto(p, y0, float(t0), float(t1))
+        else:
+            symbolic.check_solver(name, None)
+        if isinstance(adjoint, str) and adjoint not in ("checkpoint", "backsolve", "forward",
+                                                        "direct"):
+            raise SymflowError(f"unknown adjoint {adjoint!r}",
+                               help="choose checkpoint, backsolve, forward or direct")
+        config = SolveConfig(
+            solver=name,
+            rtol=float(rtol if rtol is not None else s.rtol),
+            atol=float(atol if atol is not None else s.atol),
+            dt0=float(dt) if dt is not None else s.dt0,
+            max_steps=int(max_steps if max_steps is not None else s.max_steps),
+            n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
+        )
+        if timings is not None:
+            timings["solver"] = name  # type: ignore[assignment]
+        return self._simulator.run(config, p, y0, ts, timings=timings)
+
+    def _choose_auto(self, params: dict, y0: jax.Array, t0: float, t1: float) -> str:
+        """`solver = auto`: decided once per span from the default parameters if traced."""
+        key = (t0, t1)
+        if key not in self._auto:
+            if any(isinstance(x, jax.core.Tracer) for x in (*jax.tree.leaves(params), y0)):
+                params = self.complete_params(self.params)
+                y0 = self._simulator.pack(self.initial_values(params))
+            self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
+        return self._auto[key]
+
+    def rhs(self, t, y, params=None):
+        """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""
+        return self.generated.rhs(t, y, self.complete_params(params))
+
+
+def _choices(what: str, names) -> str:
+    return f"its {what}: " + (", ".join(names) if names else "none")
+

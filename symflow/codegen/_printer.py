@@ -1,0 +1,156 @@
+"""SymPy expression to `jnp` source text.
+
+Built on SymPy's JAX printer; adds symflow's array nodes, prints floats with
+every digit (SymPy's default keeps 15), keeps integer powers as `x**2` (which
+XLA turns into multiplications), and maps every model symbol to its mangled
+Python name, so no name from a model file is ever printed as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.printing.numpy import JaxPrinter
+
+from ..symbolic import ArraySum, Concat, Dot, Element, Fill, Part, Stack, shape_of
+
+
+__all__ = ["JnpPrinter"]
+
+
+class JnpPrinter(JaxPrinter):
+    """Prints expressions as `jnp` code over mangled names.
+
+    **Arguments:**
+
+    - `names`: the Python name of every symbol the expressions may contain.
+    - `shapes`: the shapes of array-valued symbols.
+    """
+
+    def __init__(self, names: Mapping[sp.Symbol, str],
+                 shapes: Mapping[sp.Symbol, tuple[int, ...]]):
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+        self.names = dict(names)
+        self.shapes = dict(shapes)
+
+    def _module_format(self, fqn, register=True):
+        text = super()._module_format(fqn, register)
+        return "jnp." + text[len("jax.numpy."):] if text.startswith("jax.numpy.") else text
+
+    # ------------------------------------------------------------ atoms
+
+    def _print_Symbol(self, expr):
+        try:
+            return self.names[expr]
+        except KeyError:
+            raise KeyError(f"codegen: no Python name for symbol {expr}") from None
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Integer(self, expr):
+        return repr(float(int(expr)))
+
+    def _print_Rational(self, expr):
+        return repr(float(expr))
+
+    def _print_Half(self, expr):
+        return "0.5"
+
+    def _print_Exp1(self, expr):
+        return "jnp.e"
+
+    def _print_Pi(self, expr):
+        return "jnp.pi"
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.args
+        b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"])
+        if exponent == sp.S.Half:
+            return f"jnp.sqrt({self._print(base)})"
+        if exponent == -sp.S.Half:
+            return f"(1.0/jnp.sqrt({self._print(base)}))"
+        if exponent == -1:
+            return f"(1.0/{b})"
+        if exponent.is_Integer:
+            return f"{b}**{int(exponent)}"
+        return f"{b}**{self.parenthesize(exponent, sp.printing.precedence.PRECEDENCE['Pow'])}"
+
+    # ------------------------------------------------------------ logic
+
+    def _print_Piecewise(self, expr):
+        *branches, (last, last_cond) = expr.args
+        out = self._print(last) if last_cond == sp.true else (
+            f"jnp.where({self._print(last_cond)}, {self._print(last)}, jnp.nan)")
+        for value, cond in reversed(branches):
+            out = f"jnp.where({self._print(cond)}, {self._print(value)}, {out})"
+        return out
+
+    def _print_Relational(self, expr):
+        op = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}[expr.rel_op]
+        return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
+
+    def _print_And(self, expr):
+        return self._fold("jnp.logical_and", expr.args)
+
+    def _print_Or(self, expr):
+        return self._fold("jnp.logical_or", expr.args)
+
+    def _print_Not(self, expr):
+        return f"jnp.logical_not({self._print(expr.args[0])})"
+
+    def _print_Min(self, expr):
+        return self._fold("jnp.minimum", expr.args)
+
+    def _print_Max(self, expr):
+        return self._fold("jnp.maximum", expr.args)
+
+    def _fold(self, func: str, args) -> str:
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = f"{func}({out}, {self._print(a)})"
+        return out
+
+    def _print_BooleanTrue(self, expr):
+        return "True"
+
+    def _print_BooleanFalse(self, expr):
+        return "False"
+
+    # ------------------------------------------------------------ arrays
+
+    def _print_Element(self, expr: Element):
+        return f"{self._atom(expr.args[0])}[{int(expr.args[1])}]"
+
+    def _print_Part(self, expr: Part):
+        return f"{self._atom(expr.args[0])}[{int(expr.args[1])}:{int(expr.args[2])}]"
+
+    def _print_ArraySum(self, expr: ArraySum):
+        return f"jnp.sum({self._print(expr.args[0])})"
+
+    def _print_Dot(self, expr: Dot):
+        return f"jnp.dot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Stack(self, expr: Stack):
+        if all(a.is_number for a in expr.args):
+            numbers = ", ".join(repr(float(a)) for a in expr.args)
+            return f"jnp.array([{numbers}], dtype=float)"
+        items = ", ".join(f"jnp.asarray({self._print(a)}, dtype=float)" for a in expr.args)
+        return f"jnp.stack([{items}])"
+
+    def _print_Fill(self, expr: Fill):
+        return f"jnp.full(({int(expr.args[1])},), {self._print(expr.args[0])}, dtype=float)"
+
+    def _print_Concat(self, expr: Concat):
+        parts = []
+        for length, piece in expr.pieces():
+            code = self._print(piece)
+            if shape_of(piece, self.shapes) == ():
+                code = f"jnp.reshape({code}, (1,))"
+            parts.append(code)
+        return f"jnp.concatenate([{', '.join(parts)}])"
+
+    def _atom(self, expr) -> str:
+        code = self._print(expr)
+        return code if isinstance(expr, sp.Symbol) else f"({code})"

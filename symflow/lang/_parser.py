@@ -1,0 +1,385 @@
+"""Model text to AST: the Lark LALR parser, its post-lexer and Transformer.
+
+The parser is built once per process. Lark's exceptions never escape: each is
+turned into a `SymflowError` that names the file, line and column and says what
+was expected there.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import pathlib
+from collections.abc import Iterator
+
+import lark
+from lark import Token, Transformer, v_args
+
+from ..errors import Span, SymflowError
+from . import _ast as ast
+
+
+__all__ = ["parse"]
+
+
+# A newline right after one of these does not end the statement.
+_CONTINUES_AFTER = frozenset(
+    ["+", "-", "*", "/", "^", "**", "=", "==", "!=", "<", "<=", ">", ">=", ",",
+     "and", "or", "not", "if", "then", "else", "in", "~"]
+)
+_OPENING = frozenset("([")
+_CLOSING = frozenset(")]")
+
+
+class _Continuations:
+    """Drops newlines inside brackets and after a trailing operator."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        previous: Token | None = None
+        for token in stream:
+            if token.type == "_NL":
+                if depth > 0 or (previous is not None and previous.type != "STRING"
+                                 and str(previous) in _CONTINUES_AFTER):
+                    continue
+            elif token.type != "STRING":
+                if token in _OPENING:
+                    depth += 1
+                elif token in _CLOSING:
+                    depth = max(0, depth - 1)
+            previous = token
+            yield token
+
+
+def _grammar_text() -> str:
+    # In a source checkout the grammar lives in the top-level grammar/ folder;
+    # an installed wheel carries it as the package `symflow.grammar`.
+    in_tree = pathlib.Path(__file__).resolve().parents[2] / "grammar" / "symflow.lark"
+    if in_tree.is_file():
+        return in_tree.read_text()
+    return importlib.resources.files("symflow.grammar").joinpath("symflow.lark").read_text()
+
+
+@functools.cache
+def _lark() -> lark.Lark:
+    text = _grammar_text()
+    return lark.Lark(
+        text,
+        parser="lalr",
+        lexer="contextual",
+        postlex=_Continuations(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+# How expected terminals are named in error messages.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": 'a "string"',
+    "_NL": "the end of the line",
+    "COMPARE": "a comparison",
+    "ADD_OP": "'+' or '-'",
+    "MUL_OP": "'*' or '/'",
+    "POW_OP": "'^'",
+    "CONNECTOR_KIND": "'potential' or 'flow'",
+    "$END": "the end of the file",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"'{pattern.value}'"
+    return name.lower()
+
+
+def _expected(names: set[str]) -> str:
+    words = sorted({_describe_terminal(n) for n in names})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _token_text(token: Token) -> str:
+    if token.type == "_NL":
+        return "the end of the line"
+    if token.type == "$END":
+        return "the end of the file"
+    return f"'{token}'"
+
+
+def parse(source: str, file: str = "<string>") -> ast.Program:
+    """Parse model text into an `ast.Program`, or raise a `SymflowError`."""
+    if not source.endswith("\n"):
+        source += "\n"
+    try:
+        tree = _lark().parse(source)
+    except lark.exceptions.UnexpectedToken as e:
+        token = e.token
+        line = token.line if token.line is not None else source.count("\n")
+        column = token.column if token.column is not None else 1
+        width = max(1, len(str(token))) if token.type not in ("_NL", "$END") else 1
+        span = Span(file, line, column, line, column + width, source)
+        raise SymflowError(
+            f"syntax error: unexpected {_token_text(token)}",
+            span,
+            help=f"expected {_expected(set(e.expected))}",
+        ) from None
+    except lark.exceptions.UnexpectedCharacters as e:
+        span = Span(file, e.line, e.column, e.line, e.column + 1, source)
+        char = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
+        raise SymflowError(
+            f"syntax error: unexpected character {char!r}",
+            span,
+            help=f"expected {_expected(set(e.allowed))}" if e.allowed else None,
+        ) from None
+    except lark.exceptions.UnexpectedEOF as e:
+        line = source.count("\n")
+        span = Span(file, line, 1, line, 2, source)
+        raise SymflowError(
+            "syntax error: the file ended early",
+            span,
+            help=f"expected {_expected(set(e.expected))}",
+        ) from None
+    return _ToAst(file, source).transform(tree)
+
+
+def _unquote(token: Token | None) -> str | None:
+    return None if token is None else str(token)[1:-1]
+
+
+@v_args(meta=True, inline=True)
+class _ToAst(Transformer):
+    """Builds frozen AST nodes; gives no meaning to anything."""
+
+    def __init__(self, file: str, source: str):
+        super().__init__()
+        self.file = file
+        self.source = source
+
+    def _span(self, meta) -> Span:
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column,
+                    self.source)
+
+    def _statement_span(self, meta, *children) -> Span:
+        # A statement's meta also covers its newline; end it at its last child.
+        last = next((c for c in reversed(children) if hasattr(c, "span")), None)
+        if isinstance(last, tuple) and last and hasattr(last[-1], "span"):
+            last = last[-1]
+        end = last.span if last is not None else self._span(meta)
+        return Span(self.file, meta.line, meta.column, end.end_line, end.end_column,
+                    self.source)
+
+    def _token_span(self, token: Token) -> Span:
+        return Span(self.file, token.line, token.column, token.end_line,
+                    token.end_column, self.source)
+
+    # ------------------------------------------------------------ expressions
+
+    def number(self, meta, token):
+        text = str(token)
+        value = int(text) if text.isdigit() else float(text)
+        return ast.Number(value, self._span(meta))
+
+    def name(self, meta, token):
+        return ast.Name(str(token), self._span(meta))
+
+    def call(self, meta, name, arguments):
+        args = tuple(a for a in (arguments or ()) if not isinstance(a, ast.Keyword))
+        keywords = tuple(a for a in (arguments or ()) if isinstance(a, ast.Keyword))
+        return ast.Call(str(name), args, keywords, self._span(meta), self._token_span(name))
+
+    def arguments(self, meta, *items):
+        return tuple(items)
+
+    def keyword(self, meta, name, value):
+        return ast.Keyword(str(name), value, self._span(meta))
+
+    def binary(self, meta, left, op, right):
+        symbol = "^" if str(op) == "**" else str(op)
+        return ast.BinaryOp(symbol, left, right, self._span(meta))
+
+    def unary(self, meta, op, operand):
+        return ast.UnaryOp(str(op), operand, self._span(meta))
+
+    def not_(self, meta, operand):
+        return ast.UnaryOp("not", operand, self._span(meta))
+
+    def and_(self, meta, left, right):
+        return ast.BoolOp("and", left, right, self._span(meta))
+
+    def or_(self, meta, left, right):
+        return ast.BoolOp("or", left, right, self._span(meta))
+
+    def compare(self, meta, left, op, right):
+        return ast.Compare(str(op), left, right, self._span(meta))
+
+    def if_then_else(self, meta, condition, then, otherwise):
+        return ast.IfThenElse(condition, then, otherwise, self._span(meta))
+
+    def array(self, meta, *items):
+        return ast.ArrayLiteral(tuple(items), self._span(meta))
+
+    def subscript(self, meta, target, index):
+        return ast.Subscript(target, index, self._span(meta))
+
+    def index(self, meta, expr):
+        return expr
+
+    def slice(self, meta, start, stop):
+        return ast.Slice(start, stop, self._span(meta))
+
+    def name_list(self, meta, *names):
+        return tuple(str(n) for n in names)
+
+    # ------------------------------------------------------------ statements
+
+    def doc(self, meta, token):
+        return _unquote(token)
+
+    def bounds(self, meta, lower, upper):
+        return (lower, upper)
+
+    def declaration(self, meta, name, value, bounds=None, doc=None):
+        if isinstance(bounds, str):  # `name = value "doc"` with no bounds
+            bounds, doc = None, bounds
+        return ast.Declaration(str(name), value, bounds, doc,
+                               self._statement_span(meta, value, *(bounds or ())),
+                               self._token_span(name))
+
+    def _variable(self, meta, name, initial, *, size=None, coordinates=None,
+                  distribution=None, doc=None):
+        span = self._statement_span(meta, name, size, initial, distribution)
+        return ast.Variable(str(name), initial, size, coordinates, distribution, doc,
+                            span, self._token_span(name))
+
+    def scalar_variable(self, meta, name, initial, doc=None):
+        return self._variable(meta, name, initial, doc=doc)
+
+    def array_variable(self, meta, name, size, initial, doc=None):
+        return self._variable(meta, name, initial, size=size, doc=doc)
+
+    def field_variable(self, meta, name, coordinates, initial, doc=None):
+        return self._variable(meta, name, initial, coordinates=coordinates, doc=doc)
+
+    def random_variable(self, meta, name, dist, arguments, doc=None):
+        args = tuple(a for a in (arguments or ()) if not isinstance(a, ast.Keyword))
+        keywords = tuple(a for a in (arguments or ()) if isinstance(a, ast.Keyword))
+        call = ast.Call(str(dist), args, keywords, self._span(meta), self._token_span(dist))
+        return self._variable(meta, name, None, distribution=call, doc=doc)
+
+    def bare_variable(self, meta, name, doc=None):
+        return self._variable(meta, name, None, doc=doc)
+
+    def function_def(self, meta, name, params, body):
+        return ast.FunctionDef(str(name), tuple(params or ()), body,
+                               self._statement_span(meta, body),
+                               self._token_span(name))
+
+    def connection(self, meta, expr):
+        return expr
+
+    def equation(self, meta, lhs, rhs):
+        return ast.Equation(lhs, rhs, self._statement_span(meta, rhs))
+
+    def observed_def(self, meta, name, value, doc=None):
+        return ast.Observed(str(name), value, doc, self._statement_span(meta, value),
+                            self._token_span(name))
+
+    def setting(self, meta, name, value):
+        return ast.Setting(str(name), value, self._statement_span(meta, value),
+                           self._token_span(name))
+
+    def option(self, meta, name, value=None):
+        return ast.Option(str(name), value, self._span(meta))
+
+    def dimension(self, meta, name, lower, upper, *options):
+        return ast.Dimension(str(name), lower, upper, tuple(options),
+                             self._statement_span(meta, upper, *options))
+
+    def boundary_condition(self, meta, lhs, rhs, coordinate, at):
+        return ast.BoundaryCondition(lhs, rhs, str(coordinate), at,
+                                     self._statement_span(meta, at))
+
+    def brownian_name(self, meta, name, coordinates=None):
+        return ast.Brownian(str(name), coordinates, self._span(meta))
+
+    def brownian_decl(self, meta, *names):
+        return tuple(names)
+
+    def closure_outputs(self, meta, names):
+        return (str(names),) if isinstance(names, Token) else tuple(names)
+
+    def closure(self, meta, outputs, func, arguments):
+        args = tuple(a for a in (arguments or ()) if not isinstance(a, ast.Keyword))
+        keywords = tuple(a for a in (arguments or ()) if isinstance(a, ast.Keyword))
+        call = ast.Call(str(func), args, keywords, self._token_span(func), self._token_span(func))
+        return ast.Closure(tuple(outputs), call, call.span)
+
+    def component(self, meta, name, type_, arguments=None):
+        return ast.Component(str(name), str(type_), tuple(arguments or ()), self._span(meta))
+
+    def port(self, meta, name, type_):
+        return ast.Component(str(name), str(type_), (), self._span(meta))
+
+    def import_stmt(self, meta, target):
+        is_file = target.type == "STRING"
+        name = _unquote(target) if is_file else str(target)
+        return ast.Import(name, is_file, self._span(meta))
+
+    def extends_stmt(self, meta, base):
+        return ast.Extends(str(base), self._span(meta))
+
+    def connector_var(self, meta, kind, name):
+        return ast.ConnectorVar(str(kind), str(name), self._span(meta))
+
+    def connector(self, meta, name, *variables):
+        return ast.Connector(str(name), tuple(variables), self._span(meta))
+
+    def _section(kind):
+        def build(self, meta, keyword, *items):
+            flat = []
+            for item in items:
+                flat.extend(item if isinstance(item, tuple) else (item,))
+            return ast.Section(kind, tuple(flat), self._span(meta))
+        return build
+
+    parameters = _section("parameters")
+    constants = _section("constants")
+    variables = _section("variables")
+    functions = _section("functions")
+    equations = _section("equations")
+    observed = _section("observed")
+    simulate = _section("simulate")
+    domain = _section("domain")
+    boundary = _section("boundary")
+    brownian = _section("brownian")
+    closures = _section("closures")
+    components = _section("components")
+    ports = _section("ports")
+    connections = _section("connections")
+    del _section
+
+    def model(self, meta, name, *items):
+        sections = tuple(i for i in items if isinstance(i, ast.Section))
+        imports = tuple(i for i in items if isinstance(i, ast.Import))
+        extends = tuple(i for i in items if isinstance(i, ast.Extends))
+        return ast.Model(str(name), sections, imports, extends, self._span(meta))
+
+    def start(self, meta, *units):
+        return ast.Program(
+            self.file,
+            self.source,
+            tuple(u for u in units if isinstance(u, ast.Model)),
+            tuple(u for u in units if isinstance(u, ast.Connector)),
+            tuple(u for u in units if isinstance(u, ast.Import)),
+        )

@@ -1,0 +1,25 @@
+"""The default order of passes, from a built `System` to the one codegen compiles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..symbolic import System
+from .constant_folding import fold_constants
+from .explicit_algebraic_elimination import eliminate_explicit_algebraics
+
+
+__all__ = ["PIPELINE", "simplify"]
+
+
+PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
+    ("constant_folding", fold_constants),
+    ("explicit_algebraic_elimination", eliminate_explicit_algebraics),
+)
+
+
+def simplify(system: System) -> System:
+    """Run every pass of `PIPELINE` in order."""
+    for _, run in PIPELINE:
+        system = run(system)
+    return system

@@ -1,0 +1,17 @@
+"""Solve stage: generated callables to solutions, with diffrax."""
+
+from ._simulate import (
+    ADJOINTS as ADJOINTS,
+    SolveConfig as SolveConfig,
+    Simulator as Simulator,
+    save_times as save_times,
+)
+from ._solution import Solution as Solution
+from ._solvers import (
+    EXPLICIT as EXPLICIT,
+    IMPLICIT as IMPLICIT,
+    STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD,
+    choose_auto as choose_auto,
+    make_solver as make_solver,
+    stiffness as stiffness,
+)

@@ -1,0 +1,186 @@
+"""Solving a generated model with diffrax.
+
+`Simulator` holds one jitted solve per static configuration (solver,
+tolerances, number of save points, adjoint); parameters, initial values and
+times are arguments, so new values never recompile. Failures (too many steps,
+NaN, step-size collapse) come back as diffrax's result code with the time
+reached, and are raised as `SolverError` once the result is concrete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..codegen import GeneratedModel
+from ..errors import SolverError, SymflowError
+from . import _solvers
+from ._solution import Solution
+
+
+__all__ = ["SolveConfig", "Simulator", "ADJOINTS", "save_times"]
+
+
+ADJOINTS: dict[str, Callable[[], diffrax.AbstractAdjoint]] = {
+    "checkpoint": diffrax.RecursiveCheckpointAdjoint,
+    "backsolve": diffrax.BacksolveAdjoint,
+    "forward": diffrax.ForwardMode,
+    "direct": diffrax.DirectAdjoint,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class SolveConfig:
+    """What fixes the compiled program: changing any of these recompiles."""
+
+    solver: str
+    rtol: float
+    atol: float
+    dt0: float | None
+    max_steps: int
+    n_save: int
+    adjoint: str | diffrax.AbstractAdjoint = "checkpoint"
+    dense: bool = False
+    progress: bool = False
+
+
+def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
+               ) -> np.ndarray:
+    """Save times for a span: `n` evenly spaced points, or the given times plus both ends."""
+    t0, t1 = float(tspan[0]), float(tspan[1])
+    if t0 == t1:
+        raise SymflowError("the time span is empty: start and end are equal")
+    if isinstance(saveat, (int, np.integer)):
+        if saveat < 2:
+            raise SymflowError("saveat needs at least 2 points")
+        return np.linspace(t0, t1, int(saveat))
+    ts = np.asarray(saveat, dtype=float).ravel()
+    lo, hi = min(t0, t1), max(t0, t1)
+    outside = ts[(ts < lo) | (ts > hi)]
+    if outside.size:
+        raise SymflowError(f"save time {outside[0]:g} is outside the span [{t0:g}, {t1:g}]")
+    ts = np.unique(np.concatenate([ts, [t0, t1]]))
+    return ts if t1 > t0 else ts[::-1]
+
+
+class Simulator:
+    """Runs a `GeneratedModel` with diffrax; one compiled program per `SolveConfig`."""
+
+    def __init__(self, generated: GeneratedModel):
+        self.generated = generated
+        self._cache: dict[SolveConfig, Callable] = {}
+
+    # ------------------------------------------------------------ layout
+
+    def pack(self, initial: dict[str, jax.Array]) -> jax.Array:
+        parts = [jnp.ravel(jnp.broadcast_to(jnp.asarray(initial[s.name], dtype=float),
+                                            s.shape)) for s in self.generated.states]
+        return jnp.concatenate(parts) if parts else jnp.zeros((0,))
+
+    def unpack(self, y: jax.Array) -> dict[str, jax.Array]:
+        """States by name from flat vector(s) `y` (time along the first axis, if any)."""
+        out = {}
+        for s in self.generated.states:
+            out[s.name] = y[..., s.start] if s.shape == () else y[..., s.start:s.stop]
+        return out
+
+    # ------------------------------------------------------------ solving
+
+    def solve_fn(self, config: SolveConfig) -> Callable:
+        """The jitted `(params, y0, ts) -> (ys, observed, result, t_reached, dense)`."""
+        if config not in self._cache:
+            self._cache[config] = jax.jit(self._build(config))
+        return self._cache[config]
+
+    def _build(self, config: SolveConfig) -> Callable:
+        g = self.generated
+        solver = _solvers.make_solver(config.solver)
+        rhs = g.rhs
+        if _solvers.is_imex(config.solver):
+            terms = diffrax.MultiTerm(
+                diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
+                diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
+        else:
+            terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
+        if config.solver in _solvers.FIXED_STEP:
+            if config.dt0 is None:
+                raise SymflowError(f"solver {config.solver} takes fixed steps: set dt",
+                                   help="add `dt = ...` under simulate, or pass dt=")
+            controller = diffrax.ConstantStepSize()
+        else:
+            controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
+        adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
+                   else config.adjoint)
+        progress = (diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
+                    else diffrax.NoProgressMeter())
+        saveat = diffrax.SaveAt(
+            subs=[diffrax.SubSaveAt(ts=jnp.zeros(config.n_save)), diffrax.SubSaveAt(t1=True)],
+            dense=config.dense,
+        )
+        observed_fn = g.observed_fn
+
+        def solve(params, y0, ts):
+            save = dataclasses.replace(
+                saveat, subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)])
+            sol = diffrax.diffeqsolve(
+                terms, solver, t0=ts[0], t1=ts[-1], dt0=config.dt0, y0=y0, args=params,
+                saveat=save, stepsize_controller=controller, adjoint=adjoint,
+                max_steps=config.max_steps, throw=False, progress_meter=progress,
+            )
+            ys = sol.ys[0]
+            observed = jax.vmap(lambda t, y: observed_fn(t, y, params))(ts, ys)
+            dense = sol if config.dense else None
+            return ys, observed, sol.result._value, sol.ts[1][0], dense
+
+        return solve
+
+    def run(self, config: SolveConfig, params: dict, y0: jax.Array, ts: np.ndarray,
+            *, timings: dict[str, float] | None = None) -> Solution:
+        fn = self.solve_fn(config)
+        ts = jnp.asarray(ts, dtype=float)
+        if timings is not None:
+            start = time.perf_counter()
+            compiled = fn.lower(params, y0, ts).compile()
+            timings["xla compile"] = time.perf_counter() - start
+            start = time.perf_counter()
+            out = jax.block_until_ready(compiled(params, y0, ts))
+            timings["solve"] = time.perf_counter() - start
+        else:
+            out = fn(params, y0, ts)
+        ys, observed, result, t_reached, dense = out
+        _raise_on_failure(result, t_reached, config)
+        values = self.unpack(ys)
+        values.update(observed)
+        return Solution(
+            t=ts, values=values, result=result, t_reached=t_reached, dense=dense,
+            state_names=tuple(s.name for s in self.generated.states),
+            observed_names=tuple(n for n, _ in self.generated.observed),
+            _unpack=self.unpack,
+        )
+
+
+def _raise_on_failure(result, t_reached, config: SolveConfig) -> None:
+    if isinstance(result, jax.core.Tracer):
+        return  # inside a trace: the caller reads `Solution.result`
+    code = int(result)
+    if code == 0:
+        return
+    t = float(t_reached)
+    messages = diffrax.RESULTS._index_to_message  # noqa: SLF001 - the only public map
+    reason = messages[code] if 0 <= code < len(messages) else "unknown failure"
+    reason = reason.split("\n")[0]
+    help = None
+    if code == diffrax.RESULTS.max_steps_reached._value:
+        help = (f"raise max_steps (now {config.max_steps})"
+                + ("" if _solvers.is_implicit(config.solver)
+                   else ", or use an implicit solver (kvaerno5) if the model is stiff"))
+    elif not np.isfinite(t) or code == diffrax.RESULTS.nonfinite._value:
+        help = "the solution became NaN or infinite: check the model and its parameters"
+    raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
+

@@ -1,0 +1,129 @@
+"""The result of a simulation: times, trajectories by name, and ways to save them."""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Any
+
+import equinox as eqx
+import jax
+import numpy as np
+
+from ..errors import SymflowError
+
+
+__all__ = ["Solution"]
+
+
+class Solution(eqx.Module):
+    """Saved times and the trajectory of every state and observed output.
+
+    `sol.t` has shape `(n,)`; `sol["x"]` has shape `(n,)` for a scalar and
+    `(n, size)` for an array variable. A `Solution` is a pytree, so it can be
+    returned from `jax.jit` and differentiated through.
+
+    `result` is diffrax's result code (0 on success) and `t_reached` the time
+    the solver reached; outside a `jax.jit` a failed solve raises `SolverError`
+    before a `Solution` is made.
+    """
+
+    t: jax.Array
+    values: dict[str, jax.Array]
+    result: jax.Array
+    t_reached: jax.Array
+    dense: Any = None
+    state_names: tuple[str, ...] = eqx.field(static=True, default=())
+    observed_names: tuple[str, ...] = eqx.field(static=True, default=())
+    _unpack: Any = eqx.field(static=True, default=None)
+
+    def __getitem__(self, name: str) -> jax.Array:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise SymflowError(
+                f"the solution has no variable or output named {name!r}",
+                help="it has: " + ", ".join(self.values)) from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+    def evaluate(self, t) -> dict[str, jax.Array]:
+        """The states at time(s) `t` by dense interpolation (needs `simulate(dense=True)`)."""
+        if self.dense is None:
+            raise SymflowError("this solution has no dense output",
+                               help="simulate with dense=True")
+        if np.ndim(t) == 0:
+            return self._unpack(self.dense.evaluate(t))
+        return jax.vmap(lambda s: self._unpack(self.dense.evaluate(s)))(np.asarray(t))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Flat columns: `t`, then one per scalar and per array element (`x[0]`, ...)."""
+        out = {"t": np.asarray(self.t)}
+        for name, value in self.values.items():
+            value = np.asarray(value)
+            if value.ndim == 1:
+                out[name] = value
+            else:
+                for i in range(value.shape[1]):
+                    out[f"{name}[{i}]"] = value[:, i]
+        return out
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """Write a CSV file: column `t`, then every variable and output."""
+        columns = self.columns()
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            for row in zip(*columns.values()):
+                writer.writerow([repr(float(x)) for x in row])
+
+    def to_npz(self, path: str | os.PathLike) -> None:
+        """Write a NumPy `.npz` file with arrays keyed `t` and by name."""
+        np.savez(path, t=np.asarray(self.t),
+                 **{k: np.asarray(v) for k, v in self.values.items()})
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write `.csv` or `.npz`, chosen by the file's extension."""
+        suffix = os.path.splitext(str(path))[1].lower()
+        if suffix == ".csv":
+            self.to_csv(path)
+        elif suffix == ".npz":
+            self.to_npz(path)
+        else:
+            raise SymflowError(f"cannot write {suffix or 'a file with no extension'}",
+                               help="write .csv or .npz")
+
+    def plot(self, path: str | os.PathLike | None = None, *, names=None, title=None):
+        """Plot the trajectories against time; save to `path` if given. Returns the figure."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        names = list(names) if names is not None else list(self.state_names)
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        t = np.asarray(self.t)
+        for name in names:
+            value = np.asarray(self[name])
+            if value.ndim == 1:
+                ax.plot(t, value, label=name)
+            else:
+                for i in range(value.shape[1]):
+                    ax.plot(t, value[:, i], label=f"{name}[{i}]")
+        ax.set_xlabel("t")
+        ax.set_ylabel("value")
+        if title:
+            ax.set_title(title)
+        if len(ax.lines) <= 12:
+            ax.legend(loc="best")
+        ax.grid(alpha=0.3)
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig

@@ -1,0 +1,72 @@
+"""Solver names to diffrax solvers, and the choice made by `solver = auto`.
+
+Implicit solvers get an `optimistix.Newton` root finder instead of diffrax's
+default chord iteration: on Robertson's kinetics Kvaerno5 takes about 118
+steps with Newton and over 1,200 with `VeryChord` (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+from ..errors import SymflowError
+
+
+__all__ = ["EXPLICIT", "IMPLICIT", "FIXED_STEP", "make_solver", "is_implicit", "is_imex", "choose_auto",
+           "STIFFNESS_THRESHOLD"]
+
+
+EXPLICIT = {
+    "tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5, "dopri8": diffrax.Dopri8,
+    "bosh3": diffrax.Bosh3, "euler": diffrax.Euler, "heun": diffrax.Heun,
+    "midpoint": diffrax.Midpoint, "ralston": diffrax.Ralston,
+}
+IMPLICIT = {
+    "kvaerno3": diffrax.Kvaerno3, "kvaerno4": diffrax.Kvaerno4, "kvaerno5": diffrax.Kvaerno5,
+    "kencarp3": diffrax.KenCarp3, "kencarp4": diffrax.KenCarp4, "kencarp5": diffrax.KenCarp5,
+    "impliciteuler": diffrax.ImplicitEuler,
+}
+# Solvers with no embedded error estimate: they need a fixed step `dt`.
+FIXED_STEP = frozenset({"euler"})
+
+# `auto` picks an implicit solver when  max|eig(J(t0, y0))| * |t1 - t0|  exceeds this.
+STIFFNESS_THRESHOLD = 1e3
+
+
+def is_implicit(name: str) -> bool:
+    return name in IMPLICIT
+
+
+def is_imex(name: str) -> bool:
+    """KenCarp methods take a (non-stiff, stiff) pair of terms."""
+    return name.startswith("kencarp")
+
+
+def make_solver(name: str) -> diffrax.AbstractSolver:
+    """The diffrax solver for a name of the language (not `auto`)."""
+    if name in EXPLICIT:
+        return EXPLICIT[name]()
+    if name in IMPLICIT:
+        newton = diffrax.with_stepsize_controller_tols(optx.Newton)()
+        return IMPLICIT[name](root_finder=newton)
+    raise SymflowError(f"unknown solver '{name}'",
+                       help="known solvers: auto, " + ", ".join([*EXPLICIT, *IMPLICIT]))
+
+
+def stiffness(rhs, t0: float, t1: float, y0, params) -> float:
+    """The stiffness indicator  max|eig(J)| * |t1 - t0|  at the initial point."""
+    jac = jax.jacfwd(rhs, argnums=1)(jnp.asarray(t0), y0, params)
+    jac = np.asarray(jac, dtype=float)
+    if not np.all(np.isfinite(jac)):
+        return float("inf")
+    radius = float(np.max(np.abs(np.linalg.eigvals(jac)))) if jac.size else 0.0
+    return radius * abs(t1 - t0)
+
+
+def choose_auto(rhs, t0: float, t1: float, y0, params) -> str:
+    """`kvaerno5` if the problem looks stiff at its initial point, else `tsit5`."""
+    return "kvaerno5" if stiffness(rhs, t0, t1, y0, params) > STIFFNESS_THRESHOLD else "tsit5"

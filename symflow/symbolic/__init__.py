@@ -1,0 +1,28 @@
+"""Build stage: AST to a `System` of SymPy expressions."""
+
+from ._arrays import (
+    ArraySum as ArraySum,
+    Concat as Concat,
+    Dot as Dot,
+    Element as Element,
+    Fill as Fill,
+    Part as Part,
+    Stack as Stack,
+    shape_of as shape_of,
+)
+from ._build import (
+    ODE_SOLVERS as ODE_SOLVERS,
+    SETTINGS as SETTINGS,
+    build as build,
+    check_solver as check_solver,
+)
+from ._system import (
+    Equation as Equation,
+    Observed as Observed,
+    Parameter as Parameter,
+    Settings as Settings,
+    System as System,
+    Variable as Variable,
+    format_system as format_system,
+    latex_system as latex_system,
+)

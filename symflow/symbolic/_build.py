@@ -1,0 +1,678 @@
+"""AST to `System`: name resolution, checks, and SymPy expressions built node by node.
+
+Nothing here parses text: every SymPy object is made by calling a SymPy
+constructor on AST nodes (numbers become `sympy.Integer`/`sympy.Float` from
+Python numbers, names become `sympy.Symbol`), so model text never reaches
+`sympify`, `eval` or `exec`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Callable
+from typing import Any
+
+import sympy as sp
+
+from ..errors import Span, SymflowError
+from ..lang import ast
+from ._arrays import ArraySum, Concat, Dot, Element, Fill, Part, Stack, broadcast_shapes
+from ._system import Equation, Observed, Parameter, Settings, System, Variable
+
+
+__all__ = ["build", "ODE_SOLVERS", "SETTINGS"]
+
+
+TIME = sp.Symbol("t", real=True)
+
+# name -> (number of arguments or None for 2 and more, constructor)
+_BUILTINS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
+    "sin": (1, sp.sin), "cos": (1, sp.cos), "tan": (1, sp.tan),
+    "asin": (1, sp.asin), "acos": (1, sp.acos), "atan": (1, sp.atan),
+    "atan2": (2, sp.atan2),
+    "sinh": (1, sp.sinh), "cosh": (1, sp.cosh), "tanh": (1, sp.tanh),
+    "exp": (1, sp.exp), "log": (1, sp.log), "sqrt": (1, sp.sqrt),
+    "abs": (1, sp.Abs), "sign": (1, sp.sign),
+    "min": (None, sp.Min), "max": (None, sp.Max),
+}
+_BUILTIN_CONSTANTS = {"pi": sp.pi, "e": sp.E}
+_RESERVED = {"t", *_BUILTIN_CONSTANTS, *_BUILTINS, "der", "sum", "dot", "grad"}
+
+# Sections of the language that later stages will give meaning to.
+_NOT_YET = {
+    "domain": "PDE domains",
+    "boundary": "PDE boundary conditions",
+    "brownian": "SDEs (brownian noise)",
+    "closures": "neural closures",
+    "components": "components",
+    "ports": "ports",
+    "connections": "connections",
+}
+
+ODE_SOLVERS = (
+    "auto", "tsit5", "dopri5", "dopri8", "bosh3", "euler", "heun", "midpoint", "ralston",
+    "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
+    "impliciteuler",
+)
+SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps")
+
+
+def build(program: ast.Program, model: str | None = None) -> System:
+    """Build the `System` of one model of a parsed file.
+
+    **Arguments:**
+
+    - `program`: the parsed file.
+    - `model`: which model to build; by default the last one in the file (the
+      others are usually its parts).
+    """
+    if not program.models:
+        raise SymflowError(
+            f"{program.file} defines no model",
+            help="a model starts with `model Name` and ends with `end`",
+        )
+    if model is None:
+        chosen = program.models[-1]
+    else:
+        matches = [m for m in program.models if m.name == model]
+        if not matches:
+            names = ", ".join(m.name for m in program.models)
+            raise SymflowError(f"no model named {model!r} in {program.file}",
+                               help=f"the file defines: {names}")
+        chosen = matches[0]
+    for imp in (*program.imports, *chosen.imports):
+        raise SymflowError("imports are not supported yet", imp.span,
+                           help="put the models in one file for now")
+    for ext in chosen.extends:
+        raise SymflowError("`extends` is not supported yet", ext.span)
+    for section in chosen.sections:
+        if section.kind in _NOT_YET:
+            raise SymflowError(
+                f"{_NOT_YET[section.kind]} are not supported yet", section.span,
+                help="this version of symflow compiles ODE models (LANGUAGE.md section 1)",
+            )
+    return _Builder(program, chosen).run()
+
+
+# ---------------------------------------------------------------- the builder
+
+
+@dataclasses.dataclass
+class _Name:
+    kind: str  # parameter | constant | variable | function | observed
+    span: Span
+    symbol: sp.Symbol | None = None
+    shape: tuple[int, ...] = ()
+    node: Any = None
+
+
+@dataclasses.dataclass
+class _Piece:
+    start: int
+    stop: int
+    rhs: sp.Expr
+    span: Span
+
+
+class _Builder:
+    def __init__(self, program: ast.Program, model: ast.Model):
+        self.program = program
+        self.model = model
+        self.names: dict[str, _Name] = {}
+        self.inlining: list[str] = []  # user functions being inlined, for cycles
+        self.values: dict[sp.Symbol, float] = {}  # numbers of constants and parameters
+        self.ready_observed: set[str] = set()  # observed outputs defined so far
+
+    # ------------------------------------------------------------ declarations
+
+    def declare(self, name: str, kind: str, span: Span, **extra) -> _Name:
+        if name in self.names:
+            first = self.names[name]
+            raise SymflowError(
+                f"'{name}' is declared twice", span,
+                notes=((first.span, f"'{name}' was first declared here, as a {first.kind}"),),
+                help="give each parameter, variable, function and output its own name",
+            )
+        if name in _RESERVED or "." in name:
+            what = "the time" if name == "t" else "a built-in name"
+            raise SymflowError(
+                f"'{name}' cannot be declared: it is {what}" if "." not in name
+                else f"'{name}': dotted names are for components", span)
+        entry = _Name(kind, span, **extra)
+        self.names[name] = entry
+        return entry
+
+    def run(self) -> System:
+        m = self.model
+        parameters = self.parameters(m.items("constants"), constant=True)
+        parameters += self.parameters(m.items("parameters"), constant=False)
+        for f in m.items("functions"):
+            self.declare(f.name, "function", f.name_span, node=f)
+            if len(set(f.params)) != len(f.params):
+                raise SymflowError(f"function '{f.name}' names an argument twice", f.span)
+        variables = self.variables(m.items("variables"))
+        observed_nodes = m.items("observed")
+        for o in observed_nodes:
+            self.declare(o.name, "observed", o.name_span, symbol=sp.Symbol(o.name, real=True))
+        equations = self.equations(m.items("equations"), variables)
+        observed = self.observed(observed_nodes)
+        settings = self.settings(m.items("simulate"))
+        return System(
+            name=m.name, time=TIME, parameters=tuple(parameters),
+            variables=tuple(variables), equations=tuple(equations),
+            observed=tuple(observed), settings=settings, file=self.program.file,
+        )
+
+    def parameters(self, nodes, *, constant: bool) -> list[Parameter]:
+        kind = "constant" if constant else "parameter"
+        out = []
+        for d in nodes:
+            default, shape = self.expr(d.value, allowed=("constant", "parameter"),
+                                       context=f"the value of {kind} '{d.name}'")
+            if shape:
+                raise SymflowError(f"{kind} '{d.name}' must be a scalar", d.value.span)
+            if constant and self._uses_kind(default, "parameter"):
+                raise SymflowError(
+                    f"constant '{d.name}' depends on a parameter", d.value.span,
+                    help="a constant may use numbers and earlier constants only")
+            value = self._number(default, self.values, d.value.span)
+            bounds = None
+            if d.bounds is not None:
+                lo, hi = (self.constant_number(b, f"a bound of '{d.name}'") for b in d.bounds)
+                if not lo <= hi:
+                    raise SymflowError(f"the bounds of '{d.name}' are reversed",
+                                       d.bounds[0].span, help=f"write in [{hi:g}, {lo:g}]")
+                if not lo <= value <= hi:
+                    raise SymflowError(
+                        f"the value {value:g} of '{d.name}' is outside its bounds "
+                        f"[{lo:g}, {hi:g}]", d.value.span)
+                bounds = (lo, hi)
+            symbol = sp.Symbol(d.name, real=True)
+            self.declare(d.name, kind, d.name_span, symbol=symbol)
+            p = Parameter(d.name, symbol, default, value, bounds, d.doc, d.span, constant)
+            out.append(p)
+            self.values[symbol] = value
+        return out
+
+    def _uses_kind(self, expr: sp.Expr, kind: str) -> bool:
+        return any(self.names.get(s.name, _Name("", None)).kind == kind
+                   for s in expr.free_symbols)
+
+    def _number(self, expr: sp.Expr, values: dict, span: Span) -> float:
+        try:
+            value = float(expr.xreplace(values))
+        except (TypeError, ValueError):
+            raise SymflowError("this value is not a real number", span) from None
+        if not math.isfinite(value):
+            raise SymflowError(f"this value is not finite ({value})", span)
+        return value
+
+    def constant_number(self, node: ast.Expr, what: str) -> float:
+        expr, shape = self.expr(node, allowed=("constant",), context=what)
+        if shape:
+            raise SymflowError(f"{what} must be a scalar", node.span)
+        return self._number(expr, self.values, node.span)
+
+    def constant_integer(self, node: ast.Expr, what: str) -> int:
+        value = self.constant_number(node, what)
+        if value != int(value):
+            raise SymflowError(f"{what} must be a whole number, not {value:g}", node.span)
+        return int(value)
+
+    def variables(self, nodes) -> list[Variable]:
+        out = []
+        for v in nodes:
+            if v.coordinates is not None:
+                raise SymflowError("fields need a domain: PDEs are not supported yet", v.span)
+            if v.distribution is not None:
+                raise SymflowError("random initial values are not supported yet", v.span)
+            shape: tuple[int, ...] = ()
+            if v.size is not None:
+                n = self.constant_integer(v.size, f"the length of '{v.name}'")
+                if n < 1:
+                    raise SymflowError(f"the length of '{v.name}' must be at least 1",
+                                       v.size.span)
+                shape = (n,)
+            initial = None
+            if v.initial is not None:
+                initial, ishape = self.expr(
+                    v.initial, allowed=("constant", "parameter"),
+                    context=f"the initial value of '{v.name}'")
+                if ishape and ishape != shape:
+                    raise SymflowError(
+                        f"the initial value of '{v.name}' has {ishape[0]} elements, "
+                        f"but '{v.name}' has {'1 (a scalar)' if not shape else shape[0]}",
+                        v.initial.span)
+            symbol = sp.Symbol(v.name, real=True)
+            self.declare(v.name, "variable", v.name_span, symbol=symbol, shape=shape)
+            out.append(Variable(v.name, symbol, shape, initial, v.doc, v.span))
+        return out
+
+    # ------------------------------------------------------------ equations
+
+    def equations(self, nodes, variables: list[Variable]) -> list[Equation]:
+        pieces: dict[str, list[_Piece]] = {v.name: [] for v in variables}
+        kinds: dict[str, str] = {}
+        first_span: dict[str, Span] = {}
+        for eq in nodes:
+            kind, name, start, stop = self.equation_target(eq.lhs)
+            var = self.names[name]
+            if name in kinds and kinds[name] != kind:
+                raise SymflowError(
+                    f"'{name}' is defined by two equations", eq.span,
+                    notes=((first_span[name], "the other equation"),),
+                    help="a variable has either a der(...) equation or an algebraic one",
+                )
+            rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
+                                                    "function"),
+                                   context="an equation")
+            length = stop - start
+            target_shape = () if var.shape == () or (stop - start == 1 and
+                                                     self._is_element(eq.lhs)) else (length,)
+            if shape and shape != target_shape:
+                raise SymflowError(
+                    f"the right side has {shape[0]} elements but the left side has "
+                    f"{'one' if not target_shape else target_shape[0]}", eq.rhs.span)
+            for p in pieces[name]:
+                if p.start < stop and start < p.stop:
+                    raise SymflowError(
+                        f"'{name}' is defined by two equations"
+                        + (f" (element {max(p.start, start)})" if var.shape else ""),
+                        eq.span, notes=((p.span, "the other equation"),),
+                    )
+            if target_shape and not shape:
+                rhs = Fill(rhs, sp.Integer(length))
+            pieces[name].append(_Piece(start, stop, rhs, eq.span))
+            kinds[name] = kind
+            first_span.setdefault(name, eq.span)
+
+        out = []
+        for v in variables:
+            found = sorted(pieces[v.name], key=lambda p: p.start)
+            if not found:
+                raise SymflowError(
+                    f"variable '{v.name}' has no equation", v.span,
+                    help=f"add `der({v.name}) = ...` or `{v.name} = ...` under equations")
+            covered = 0
+            for p in found:
+                if p.start > covered:
+                    break
+                covered = p.stop
+            if covered < v.size:
+                missing = covered
+                raise SymflowError(
+                    f"element {missing} of '{v.name}' has no equation", v.span,
+                    help=f"every element of {v.name}[0:{v.size}] needs exactly one equation")
+            if len(found) == 1:
+                rhs = found[0].rhs
+            else:
+                rhs = Concat(*(x for p in found for x in (sp.Integer(p.stop - p.start), p.rhs)))
+            kind = kinds[v.name]
+            if kind == "ode" and v.initial is None:
+                raise SymflowError(
+                    f"state '{v.name}' needs an initial value", v.span,
+                    help=f"write `{v.name} = <value>` under variables")
+            out.append(Equation(kind, v.name, rhs, tuple(p.span for p in found)))
+        return out
+
+    @staticmethod
+    def _is_element(lhs: ast.Expr) -> bool:
+        if isinstance(lhs, ast.Call) and lhs.args:
+            lhs = lhs.args[0]
+        return isinstance(lhs, ast.Subscript) and not isinstance(lhs.index, ast.Slice)
+
+    def equation_target(self, lhs: ast.Expr) -> tuple[str, str, int, int]:
+        """What an equation's left side defines: (kind, variable, start, stop)."""
+        kind = "algebraic"
+        target = lhs
+        if isinstance(lhs, ast.Call) and lhs.func == "der":
+            if len(lhs.args) != 1 or lhs.keywords:
+                raise SymflowError("der takes one argument: der(x)", lhs.span)
+            kind, target = "ode", lhs.args[0]
+        name_node = target.target if isinstance(target, ast.Subscript) else target
+        if not isinstance(name_node, ast.Name):
+            if isinstance(lhs, ast.Call) and lhs.func == "d":
+                raise SymflowError("SDEs in differential form are not supported yet", lhs.span)
+            what = "der(...) of a variable" if kind == "ode" else "a variable"
+            raise SymflowError(
+                "implicit equations are not supported yet: the left side must be "
+                "der(x) or a variable", lhs.span,
+                help=f"write the equation as `{'der(x)' if kind == 'ode' else 'x'} = ...`; "
+                     f"found no {what} on the left")
+        entry = self.resolve(name_node)
+        if entry.kind != "variable":
+            raise SymflowError(
+                f"'{name_node.id}' is a {entry.kind}; only variables are defined by equations",
+                name_node.span)
+        size = 1 if entry.shape == () else entry.shape[0]
+        if isinstance(target, ast.Subscript):
+            if entry.shape == ():
+                raise SymflowError(f"'{name_node.id}' is a scalar and cannot be indexed",
+                                   target.span)
+            start, stop = self.index_range(target, size)
+        else:
+            start, stop = 0, size
+        return kind, name_node.id, start, stop
+
+    def index_range(self, node: ast.Subscript, size: int) -> tuple[int, int]:
+        name = node.target.id if isinstance(node.target, ast.Name) else "the array"
+        if isinstance(node.index, ast.Slice):
+            start = 0 if node.index.start is None else self.constant_integer(
+                node.index.start, "a slice start")
+            stop = size if node.index.stop is None else self.constant_integer(
+                node.index.stop, "a slice end")
+            start = start + size if start < 0 else start
+            stop = stop + size if stop < 0 else stop
+            if not 0 <= start < stop <= size:
+                raise SymflowError(
+                    f"the slice is empty or outside {name}[0:{size}]", node.index.span)
+            return start, stop
+        i = self.constant_integer(node.index, "an index")
+        i = i + size if i < 0 else i
+        if not 0 <= i < size:
+            raise SymflowError(f"index out of range: {name} has {size} elements "
+                               f"(0 to {size - 1})", node.index.span)
+        return i, i + 1
+
+    def observed(self, nodes) -> list[Observed]:
+        out = []
+        for o in nodes:
+            expr, shape = self.expr(
+                o.value, allowed=("constant", "parameter", "variable", "function",
+                                  "observed"),
+                context=f"observed output '{o.name}'")
+            entry = self.names[o.name]
+            entry.shape = shape
+            expr = expr.xreplace({x.symbol: x.expr for x in out})
+            self.ready_observed.add(o.name)
+            out.append(Observed(o.name, entry.symbol, expr, shape, o.doc, o.span))
+        return out
+
+    # ------------------------------------------------------------ settings
+
+    def settings(self, nodes) -> Settings:
+        values: dict[str, Any] = {}
+        spans: list[tuple[str, Span]] = []
+        for s in nodes:
+            if s.name not in SETTINGS:
+                close = difflib.get_close_matches(s.name, SETTINGS, n=1)
+                raise SymflowError(
+                    f"unknown simulate setting '{s.name}'", s.name_span,
+                    help=(f"did you mean '{close[0]}'? " if close else "")
+                    + "known settings: " + ", ".join(SETTINGS))
+            if s.name in values:
+                raise SymflowError(f"'{s.name}' is set twice", s.name_span)
+            spans.append((s.name, s.value.span))
+            values[s.name] = self.setting_value(s)
+        if "dt" in values:
+            values["dt0"] = values.pop("dt")
+        return Settings(**values, spans=tuple(spans))
+
+    def setting_value(self, s: ast.Setting) -> Any:
+        v = s.value
+        if s.name == "solver":
+            if not isinstance(v, ast.Name):
+                raise SymflowError("solver must be a name, such as tsit5", v.span)
+            check_solver(v.id, v.span)
+            return v.id
+        if s.name == "tspan":
+            if not isinstance(v, ast.ArrayLiteral) or len(v.items) != 2:
+                raise SymflowError("tspan must be [start, end]", v.span)
+            a, b = (self.constant_number(x, "tspan") for x in v.items)
+            if a == b:
+                raise SymflowError("tspan is empty: start and end are equal", v.span)
+            return (a, b)
+        if s.name == "saveat":
+            if isinstance(v, ast.ArrayLiteral):
+                return tuple(self.constant_number(x, "a save time") for x in v.items)
+            n = self.constant_integer(v, "saveat")
+            if n < 2:
+                raise SymflowError("saveat needs at least 2 points", v.span)
+            return n
+        if s.name == "max_steps":
+            n = self.constant_integer(v, "max_steps")
+            if n < 1:
+                raise SymflowError("max_steps must be positive", v.span)
+            return n
+        x = self.constant_number(v, s.name)
+        if x <= 0:
+            raise SymflowError(f"{s.name} must be positive", v.span)
+        return x
+
+    # ------------------------------------------------------------ expressions
+
+    def resolve(self, node: ast.Name) -> _Name:
+        entry = self.names.get(node.id)
+        if entry is None:
+            candidates = [n for n in self.names] + ["t", "pi", "e"]
+            close = difflib.get_close_matches(node.id, candidates, n=1)
+            raise SymflowError(
+                f"undeclared name '{node.id}'", node.span,
+                help=f"did you mean '{close[0]}'?" if close else
+                "declare it under parameters, constants or variables")
+        return entry
+
+    def expr(self, node: ast.Expr, *, allowed: tuple[str, ...], context: str,
+             scope: dict[str, tuple[sp.Expr, tuple[int, ...]]] | None = None
+             ) -> tuple[sp.Expr, tuple[int, ...]]:
+        """Build the SymPy expression of `node` and its shape."""
+        return _ExprBuilder(self, allowed, context, scope or {}).build(node)
+
+
+def check_solver(name: str, span: Span | None) -> None:
+    if name not in ODE_SOLVERS:
+        close = difflib.get_close_matches(name, ODE_SOLVERS, n=1)
+        raise SymflowError(
+            f"unknown solver '{name}'", span,
+            help=(f"did you mean '{close[0]}'? " if close else "")
+            + "known solvers: " + ", ".join(ODE_SOLVERS))
+
+
+class _ExprBuilder:
+    """Turns one AST expression into SymPy, checking names, calls and shapes."""
+
+    def __init__(self, owner: _Builder, allowed, context, scope):
+        self.owner = owner
+        self.allowed = allowed
+        self.context = context
+        self.scope = scope
+
+    def build(self, node) -> tuple[sp.Expr, tuple[int, ...]]:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node)
+
+    def _scalar(self, node, what: str) -> sp.Expr:
+        expr, shape = self.build(node)
+        if shape:
+            raise SymflowError(f"{what} must be a scalar, not an array of {shape[0]}",
+                               node.span)
+        return expr
+
+    def _broadcast(self, shapes, span) -> tuple[int, ...]:
+        try:
+            return broadcast_shapes(list(shapes))
+        except ValueError as e:
+            raise SymflowError(f"element-wise operation on {e}", span) from None
+
+    def _Number(self, node: ast.Number):
+        if isinstance(node.value, int):
+            return sp.Integer(node.value), ()
+        return sp.Float(node.value), ()
+
+    def _Name(self, node: ast.Name):
+        if node.id in self.scope:
+            return self.scope[node.id]
+        if node.id == "t":
+            return self._time(node)
+        if node.id in _BUILTIN_CONSTANTS and node.id not in self.owner.names:
+            return _BUILTIN_CONSTANTS[node.id], ()
+        entry = self.owner.resolve(node)
+        if entry.kind == "function":
+            raise SymflowError(f"'{node.id}' is a function: call it with arguments",
+                               node.span)
+        if entry.kind not in self.allowed:
+            raise SymflowError(
+                f"{self.context} cannot use the {entry.kind} '{node.id}'", node.span,
+                help=self._allowed_help())
+        if entry.kind == "observed" and node.id not in self.owner.ready_observed:
+            raise SymflowError(f"observed output '{node.id}' is used before it is defined",
+                               node.span)
+        return entry.symbol, entry.shape
+
+    def _allowed_help(self) -> str:
+        kinds = [k + "s" for k in self.allowed if k != "function"]
+        return f"it may use numbers and {', '.join(kinds)}" if kinds else ""
+
+    def _time(self, node):
+        if "variable" not in self.allowed:
+            raise SymflowError(f"{self.context} cannot depend on the time t", node.span,
+                               help=self._allowed_help())
+        return TIME, ()
+
+    def _BinaryOp(self, node: ast.BinaryOp):
+        a, sa = self.build(node.left)
+        b, sb = self.build(node.right)
+        shape = self._broadcast((sa, sb), node.span)
+        if node.op == "+":
+            return a + b, shape
+        if node.op == "-":
+            return a - b, shape
+        if node.op == "*":
+            return a * b, shape
+        if node.op == "/":
+            if b.is_zero:
+                raise SymflowError("division by zero", node.right.span)
+            return a / b, shape
+        return a ** b, shape
+
+    def _UnaryOp(self, node: ast.UnaryOp):
+        a, shape = self.build(node.operand)
+        if node.op == "-":
+            return -a, shape
+        if node.op == "+":
+            return a, shape
+        return sp.Not(self._boolean(a, node.operand)), shape
+
+    def _boolean(self, expr, node):
+        if not isinstance(expr, sp.logic.boolalg.Boolean):
+            raise SymflowError("expected a condition (a comparison, `and`, `or`, `not`)",
+                               node.span)
+        return expr
+
+    def _Compare(self, node: ast.Compare):
+        a, sa = self.build(node.left)
+        b, sb = self.build(node.right)
+        shape = self._broadcast((sa, sb), node.span)
+        op = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan,
+              ">=": sp.GreaterThan, "==": sp.Eq, "!=": sp.Ne}[node.op]
+        return op(a, b, evaluate=False), shape
+
+    def _BoolOp(self, node: ast.BoolOp):
+        a, sa = self.build(node.left)
+        b, sb = self.build(node.right)
+        shape = self._broadcast((sa, sb), node.span)
+        a, b = self._boolean(a, node.left), self._boolean(b, node.right)
+        return (sp.And(a, b) if node.op == "and" else sp.Or(a, b)), shape
+
+    def _IfThenElse(self, node: ast.IfThenElse):
+        c, sc = self.build(node.condition)
+        c = self._boolean(c, node.condition)
+        a, sa = self.build(node.then)
+        b, sb = self.build(node.otherwise)
+        for value, part in ((a, node.then), (b, node.otherwise)):
+            if isinstance(value, sp.logic.boolalg.Boolean):
+                raise SymflowError("expected a value, not a condition", part.span)
+        shape = self._broadcast((sc, sa, sb), node.span)
+        return sp.Piecewise((a, c), (b, True)), shape
+
+    def _ArrayLiteral(self, node: ast.ArrayLiteral):
+        items = [self._scalar(x, "an element of an array literal") for x in node.items]
+        return Stack(*items), (len(items),)
+
+    def _Subscript(self, node: ast.Subscript):
+        target, shape = self.build(node.target)
+        if not shape:
+            raise SymflowError("a scalar cannot be indexed", node.target.span)
+        start, stop = self.owner.index_range(node, shape[0])
+        if isinstance(node.index, ast.Slice):
+            if (start, stop) == (0, shape[0]):
+                return target, shape
+            return Part(target, sp.Integer(start), sp.Integer(stop)), (stop - start,)
+        return Element(target, sp.Integer(start)), ()
+
+    def _Call(self, node: ast.Call):
+        name = node.func
+        if node.keywords:
+            raise SymflowError(f"'{name}' takes no keyword arguments", node.keywords[0].span)
+        if name in self.owner.names and self.owner.names[name].kind == "function":
+            return self._inline(node, self.owner.names[name].node)
+        if name in _BUILTINS:
+            arity, ctor = _BUILTINS[name]
+            if arity is None and len(node.args) < 2 or arity and len(node.args) != arity:
+                expected = "at least 2 arguments" if arity is None else (
+                    f"{arity} argument{'s' if arity > 1 else ''}")
+                raise SymflowError(
+                    f"{name} takes {expected}, got {len(node.args)}", node.span)
+            built = [self.build(a) for a in node.args]
+            shape = self._broadcast((s for _, s in built), node.span)
+            return ctor(*(e for e, _ in built)), shape
+        if name == "sum":
+            self._arity(node, 1)
+            a, shape = self.build(node.args[0])
+            return (ArraySum(a) if shape else a), ()
+        if name == "dot":
+            self._arity(node, 2)
+            (a, sa), (b, sb) = self.build(node.args[0]), self.build(node.args[1])
+            if not sa or sa != sb:
+                raise SymflowError("dot needs two arrays of the same length", node.span)
+            return Dot(a, b), ()
+        if name == "grad":
+            self._arity(node, 2)
+            expr = self._scalar(node.args[0], "the expression of grad")
+            wrt = node.args[1]
+            if not isinstance(wrt, ast.Name):
+                raise SymflowError("grad(expr, x) differentiates with respect to a name",
+                                   wrt.span)
+            symbol, shape = self.build(wrt)
+            if shape or not isinstance(symbol, sp.Symbol):
+                raise SymflowError("grad differentiates with respect to a scalar variable",
+                                   wrt.span)
+            return sp.diff(expr, symbol), ()
+        if name == "der":
+            raise SymflowError("der(...) may only stand on the left side of an equation",
+                               node.span)
+        if name in ("diff", "laplacian"):
+            raise SymflowError(f"{name} is for PDE fields, which are not supported yet",
+                               node.func_span)
+        known = sorted([*_BUILTINS, "sum", "dot", "grad"]
+                       + [n for n, e in self.owner.names.items() if e.kind == "function"])
+        close = difflib.get_close_matches(name, known, n=1)
+        raise SymflowError(
+            f"unknown function '{name}'", node.func_span,
+            help=(f"did you mean '{close[0]}'? " if close else "")
+            + "declare it under functions, or use one of: " + ", ".join(known))
+
+    def _arity(self, node: ast.Call, n: int) -> None:
+        if len(node.args) != n:
+            raise SymflowError(f"{node.func} takes {n} argument{'s' if n > 1 else ''}, "
+                               f"got {len(node.args)}", node.span)
+
+    def _inline(self, node: ast.Call, fdef: ast.FunctionDef):
+        if len(node.args) != len(fdef.params):
+            raise SymflowError(
+                f"{fdef.name} takes {len(fdef.params)} argument"
+                f"{'s' if len(fdef.params) != 1 else ''}, got {len(node.args)}", node.span,
+                notes=((fdef.span, f"{fdef.name} is defined here"),))
+        if fdef.name in self.owner.inlining:
+            raise SymflowError(f"function '{fdef.name}' calls itself", node.span,
+                               help="functions are inlined, so they cannot be recursive")
+        scope = {p: self.build(a) for p, a in zip(fdef.params, node.args)}
+        self.owner.inlining.append(fdef.name)
+        try:
+            inner = _ExprBuilder(self.owner, self.allowed,
+                                 f"{self.context} (through function '{fdef.name}')", scope)
+            return inner.build(fdef.body)
+        finally:
+            self.owner.inlining.pop()
