@@ -2,20 +2,38 @@
 
 Importing symflow turns on JAX's float64 (models are scientific). To compute in
 float32 instead, set the environment variable `SYMFLOW_X64=0` before importing.
+
+The API is imported on first use, so that the `symflow` command can configure
+JAX and Equinox before they load.
 """
 
 import os as _os
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import jax as _jax
+
+from .errors import SolverError as SolverError, Span as Span, SymflowError as SymflowError
 
 
 if _os.environ.get("SYMFLOW_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
-from .api import Model as Model, load as load, loads as loads  # noqa: E402
-from .errors import SolverError as SolverError, Span as Span, SymflowError as SymflowError  # noqa: E402
-from .solve import Solution as Solution  # noqa: E402
+if _TYPE_CHECKING:
+    from .api import Model as Model, load as load, loads as loads
+    from .solve import Solution as Solution
 
 
 __version__ = "0.1.0"
 __all__ = ["Model", "Solution", "SolverError", "Span", "SymflowError", "load", "loads"]
+
+
+def __getattr__(name: str):
+    if name in ("Model", "load", "loads"):
+        from . import api
+
+        return getattr(api, name)
+    if name == "Solution":
+        from .solve import Solution
+
+        return Solution
+    raise AttributeError(f"module 'symflow' has no attribute {name!r}")

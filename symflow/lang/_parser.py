@@ -8,12 +8,15 @@ was expected there.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.resources
+import os
 import pathlib
 from collections.abc import Iterator
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
 
 from ..errors import Span, SymflowError
 from . import _ast as ast
@@ -62,11 +65,24 @@ def _grammar_text() -> str:
     return importlib.resources.files("symflow.grammar").joinpath("symflow.lark").read_text()
 
 
+def _cache_file(text: str) -> str | bool:
+    """Lark's parse tables are pickled to a file keyed by the grammar's hash (Lark's own cache)."""
+    folder = os.environ.get("SYMFLOW_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symflow")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{lark.__version__}-{digest}.lark-cache")
+
+
 @functools.cache
 def _lark() -> lark.Lark:
     text = _grammar_text()
     return lark.Lark(
         text,
+        cache=_cache_file(text),
         parser="lalr",
         lexer="contextual",
         postlex=_Continuations(),
@@ -111,14 +127,16 @@ def _expected(names: set[str]) -> str:
 
 def _token_text(token: Token) -> str:
     if token.type == "_NL":
-        return "the end of the line"
+        return "end of line"
     if token.type == "$END":
-        return "the end of the file"
+        return "end of file"
     return f"'{token}'"
 
 
 def parse(source: str, file: str = "<string>") -> ast.Program:
     """Parse model text into an `ast.Program`, or raise a `SymflowError`."""
+    if source.startswith("\ufeff"):  # a byte-order mark, as some Windows editors write
+        source = source[1:]
     if not source.endswith("\n"):
         source += "\n"
     try:
@@ -158,8 +176,12 @@ def _unquote(token: Token | None) -> str | None:
 
 
 @v_args(meta=True, inline=True)
-class _ToAst(Transformer):
-    """Builds frozen AST nodes; gives no meaning to anything."""
+class _ToAst(Transformer_NonRecursive):
+    """Builds frozen AST nodes; gives no meaning to anything.
+
+    Non-recursive, so that a long chain `a + b + c + ...` (a tree as deep as it
+    is long) cannot exhaust Python's stack.
+    """
 
     def __init__(self, file: str, source: str):
         super().__init__()
@@ -187,7 +209,9 @@ class _ToAst(Transformer):
 
     def number(self, meta, token):
         text = str(token)
-        value = int(text) if text.isdigit() else float(text)
+        # A whole number too long to be a float stays a float (inf), which the
+        # builder reports; int() would refuse more than 4300 digits.
+        value = int(text) if text.isdigit() and len(text) <= 400 else float(text)
         return ast.Number(value, self._span(meta))
 
     def name(self, meta, token):

@@ -146,7 +146,10 @@ class Simulator:
         ts = jnp.asarray(ts, dtype=float)
         if timings is not None:
             start = time.perf_counter()
-            compiled = fn.lower(params, y0, ts).compile()
+            lowered = fn.lower(params, y0, ts)
+            timings["trace"] = time.perf_counter() - start
+            start = time.perf_counter()
+            compiled = lowered.compile()
             timings["xla compile"] = time.perf_counter() - start
             start = time.perf_counter()
             out = jax.block_until_ready(compiled(params, y0, ts))

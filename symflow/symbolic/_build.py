@@ -58,6 +58,11 @@ ODE_SOLVERS = (
 )
 SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps")
 
+# Limits that keep absurd input from exhausting memory, the stack or Python's
+# parser of the generated source (which refuses about 200 nested brackets).
+MAX_LENGTH = 10_000_000  # elements of an array variable
+MAX_DEPTH = 100  # nesting of an expression; a chain `a + b - c + ...` counts once
+
 
 def build(program: ast.Program, model: str | None = None) -> System:
     """Build the `System` of one model of a parsed file.
@@ -124,6 +129,13 @@ class _Builder:
         self.inlining: list[str] = []  # user functions being inlined, for cycles
         self.values: dict[sp.Symbol, float] = {}  # numbers of constants and parameters
         self.ready_observed: set[str] = set()  # observed outputs defined so far
+        # Every name the model declares, in any section: (kind, span) of the first.
+        self.declared: dict[str, tuple[str, Span]] = {}
+        for kind, section in (("constant", "constants"), ("parameter", "parameters"),
+                              ("function", "functions"), ("variable", "variables"),
+                              ("observed", "observed")):
+            for item in model.items(section):
+                self.declared.setdefault(item.name, (kind, item.name_span))
 
     # ------------------------------------------------------------ declarations
 
@@ -234,6 +246,9 @@ class _Builder:
                 if n < 1:
                     raise SymflowError(f"the length of '{v.name}' must be at least 1",
                                        v.size.span)
+                if n > MAX_LENGTH:
+                    raise SymflowError(f"the length of '{v.name}' is too large",
+                                       v.size.span, help=f"at most {MAX_LENGTH:,} elements")
                 shape = (n,)
             initial = None
             if v.initial is not None:
@@ -335,12 +350,17 @@ class _Builder:
         if not isinstance(name_node, ast.Name):
             if isinstance(lhs, ast.Call) and lhs.func == "d":
                 raise SymflowError("SDEs in differential form are not supported yet", lhs.span)
-            what = "der(...) of a variable" if kind == "ode" else "a variable"
+            what = "der(...) of a variable" if kind == "ode" else "variable"
             raise SymflowError(
                 "implicit equations are not supported yet: the left side must be "
                 "der(x) or a variable", lhs.span,
                 help=f"write the equation as `{'der(x)' if kind == 'ode' else 'x'} = ...`; "
                      f"found no {what} on the left")
+        if name_node.id in _RESERVED and name_node.id not in self.names:
+            what = "the time" if name_node.id == "t" else "a built-in name"
+            raise SymflowError(
+                f"'{name_node.id}' is {what} and cannot be defined by an equation",
+                name_node.span, help="the left side must be der(x) or a variable x")
         entry = self.resolve(name_node)
         if entry.kind != "variable":
             raise SymflowError(
@@ -458,7 +478,85 @@ class _Builder:
              scope: dict[str, tuple[sp.Expr, tuple[int, ...]]] | None = None
              ) -> tuple[sp.Expr, tuple[int, ...]]:
         """Build the SymPy expression of `node` and its shape."""
-        return _ExprBuilder(self, allowed, context, scope or {}).build(node)
+        _check_depth(node)
+        try:
+            expr, shape = _ExprBuilder(self, allowed, context, scope or {}).build(node)
+        except RecursionError:
+            raise SymflowError(
+                "this expression is nested too deeply", node.span,
+                help="split it into smaller parts (observed outputs or algebraic "
+                     "variables), or check for functions that call each other") from None
+        if _is_condition(expr):
+            raise SymflowError("expected a value, not a condition", node.span,
+                               help="a comparison, `and`, `or` or `not` can only "
+                                    "follow `if`")
+        if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise SymflowError("this expression is undefined or infinite", node.span,
+                               help="look for a division by zero or log(0)")
+        if _depth(expr) > _MAX_SYMPY_DEPTH:
+            raise SymflowError("this expression is nested too deeply", node.span,
+                               help="split it into smaller parts (observed outputs or "
+                                    "algebraic variables)")
+        return expr, shape
+
+
+def _is_condition(expr) -> bool:
+    """A comparison, `and`, `or`, `not`, true or false (a SymPy Symbol is a
+    Boolean too, but also a value)."""
+    return isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr)
+
+
+def _ast_children(node) -> tuple:
+    if isinstance(node, (ast.BinaryOp, ast.Compare, ast.BoolOp)):
+        return (node.left, node.right)
+    if isinstance(node, ast.UnaryOp):
+        return (node.operand,)
+    if isinstance(node, ast.Call):
+        return (*node.args, *(k.value for k in node.keywords))
+    if isinstance(node, ast.IfThenElse):
+        return (node.condition, node.then, node.otherwise)
+    if isinstance(node, ast.Subscript):
+        return (node.target, node.index)
+    if isinstance(node, ast.Slice):
+        return tuple(x for x in (node.start, node.stop) if x is not None)
+    if isinstance(node, ast.ArrayLiteral):
+        return node.items
+    return ()
+
+
+def _check_depth(root) -> None:
+    """Refuse an expression nested more than MAX_DEPTH deep (without recursion).
+
+    The left operand of `+ - * /` continues its chain at the same depth: a long
+    sum `a + b + c + ...` is flat, as the builder handles it.
+    """
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SymflowError(
+                "this expression is nested too deeply", node.span,
+                help=f"at most {MAX_DEPTH} levels of brackets, calls and operators; "
+                     "split it into smaller parts (observed outputs or algebraic variables)")
+        if isinstance(node, ast.BinaryOp) and node.op in _CHAIN_OPS:
+            stack.append((node.left, depth))
+            stack.append((node.right, depth + 1))
+        else:
+            stack.extend((child, depth + 1) for child in _ast_children(node))
+
+
+def _depth(expr: sp.Basic) -> int:
+    """How deeply a SymPy expression nests (without recursion)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        e, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((a, depth + 1) for a in e.args)
+    return deepest
+
+
+_CHAIN_OPS = frozenset("+-*/")
+_MAX_SYMPY_DEPTH = 2 * MAX_DEPTH
 
 
 def check_solver(name: str, span: Span | None) -> None:
@@ -484,7 +582,7 @@ class _ExprBuilder:
         return method(node)
 
     def _scalar(self, node, what: str) -> sp.Expr:
-        expr, shape = self.build(node)
+        expr, shape = self._value(node)
         if shape:
             raise SymflowError(f"{what} must be a scalar, not an array of {shape[0]}",
                                node.span)
@@ -497,6 +595,13 @@ class _ExprBuilder:
             raise SymflowError(f"element-wise operation on {e}", span) from None
 
     def _Number(self, node: ast.Number):
+        try:
+            finite = math.isfinite(float(node.value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise SymflowError("this number is too large", node.span,
+                               help="numbers are 64-bit floats: at most about 1.8e308")
         if isinstance(node.value, int):
             return sp.Integer(node.value), ()
         return sp.Float(node.value), ()
@@ -508,6 +613,16 @@ class _ExprBuilder:
             return self._time(node)
         if node.id in _BUILTIN_CONSTANTS and node.id not in self.owner.names:
             return _BUILTIN_CONSTANTS[node.id], ()
+        if node.id not in self.owner.names and node.id in self.owner.declared:
+            kind, where = self.owner.declared[node.id]
+            if kind not in self.allowed:
+                raise SymflowError(
+                    f"{self.context} cannot use the {kind} '{node.id}'", node.span,
+                    help=self._allowed_help())
+            raise SymflowError(
+                f"'{node.id}' is used before it is declared", node.span,
+                notes=((where, f"'{node.id}' is declared here"),),
+                help="a value may only use the names declared above it")
         entry = self.owner.resolve(node)
         if entry.kind == "function":
             raise SymflowError(f"'{node.id}' is a function: call it with arguments",
@@ -522,8 +637,8 @@ class _ExprBuilder:
         return entry.symbol, entry.shape
 
     def _allowed_help(self) -> str:
-        kinds = [k + "s" for k in self.allowed if k != "function"]
-        return f"it may use numbers and {', '.join(kinds)}" if kinds else ""
+        kinds = ["numbers"] + [k + "s" for k in self.allowed if k != "function"]
+        return "it may use " + ", ".join(kinds[:-1]) + " and " + kinds[-1]
 
     def _time(self, node):
         if "variable" not in self.allowed:
@@ -532,42 +647,96 @@ class _ExprBuilder:
         return TIME, ()
 
     def _BinaryOp(self, node: ast.BinaryOp):
-        a, sa = self.build(node.left)
-        b, sb = self.build(node.right)
-        shape = self._broadcast((sa, sb), node.span)
+        # A chain `a + b - c * d ...` is a left-leaning tree as deep as it is long:
+        # walk down its left side in a loop rather than recursing.
+        chain = []
+        while isinstance(node, ast.BinaryOp) and node.op in _CHAIN_OPS:
+            chain.append(node)
+            node = node.left
+        if chain:
+            a, sa = self._value(node)
+        else:
+            chain = [node]  # a power
+            a, sa = self._value(node.left)
+        for link in reversed(chain):
+            b, sb = self._value(link.right)
+            shape = self._broadcast((sa, sb), link.span)
+            a, sa = self._checked(self._binary(link, a, b), link), shape
+        return a, sa
+
+    def _binary(self, node: ast.BinaryOp, a, b):
         if node.op == "+":
-            return a + b, shape
+            return a + b
         if node.op == "-":
-            return a - b, shape
+            return a - b
         if node.op == "*":
-            return a * b, shape
+            return a * b
         if node.op == "/":
             if b.is_zero:
                 raise SymflowError("division by zero", node.right.span)
-            return a / b, shape
-        return a ** b, shape
+            return a / b
+        if a.is_Number and b.is_Number and not a.is_zero:
+            # Exact powers of numbers are computed exactly: refuse the huge ones
+            # before SymPy spends hours on 9^9^9; flush the tiny ones to zero.
+            magnitude = float(b) * math.log10(abs(float(a)))
+            if magnitude > 308:
+                raise SymflowError("this number is too large", node.span,
+                                   help="numbers are 64-bit floats: at most about 1.8e308")
+            if magnitude < -330:
+                return sp.Float(0)
+        return a ** b
+
+    def _value(self, node) -> tuple[sp.Expr, tuple[int, ...]]:
+        """Build `node`, which must be a value, not a condition."""
+        expr, shape = self.build(node)
+        if _is_condition(expr):
+            raise SymflowError("expected a value, not a condition", node.span,
+                               help="a comparison, `and`, `or` or `not` can only "
+                                    "follow `if`")
+        return expr, shape
+
+    def _checked(self, expr, node):
+        """`expr`, the value of `node`, unless it is a number that is undefined,
+        infinite, too large for a float, or not real."""
+        if not expr.is_number:
+            return expr
+        if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise SymflowError("this expression is undefined or infinite", node.span,
+                               help="look for a division by zero or log(0)")
+        if expr.is_Number:
+            try:
+                finite = math.isfinite(float(expr))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise SymflowError("this number is too large", node.span,
+                                   help="numbers are 64-bit floats: at most about 1.8e308")
+        elif expr.is_extended_real is False:
+            raise SymflowError("this value is not a real number", node.span,
+                               help="look for the square root or the log of a negative "
+                                    "number, or asin/acos outside [-1, 1]")
+        return expr
 
     def _UnaryOp(self, node: ast.UnaryOp):
-        a, shape = self.build(node.operand)
-        if node.op == "-":
-            return -a, shape
-        if node.op == "+":
-            return a, shape
-        return sp.Not(self._boolean(a, node.operand)), shape
+        if node.op == "not":
+            a, shape = self.build(node.operand)
+            return sp.Not(self._boolean(a, node.operand)), shape
+        a, shape = self._value(node.operand)
+        return (-a if node.op == "-" else a), shape
 
     def _boolean(self, expr, node):
-        if not isinstance(expr, sp.logic.boolalg.Boolean):
+        if not _is_condition(expr):
             raise SymflowError("expected a condition (a comparison, `and`, `or`, `not`)",
                                node.span)
         return expr
 
     def _Compare(self, node: ast.Compare):
-        a, sa = self.build(node.left)
-        b, sb = self.build(node.right)
+        a, sa = self._value(node.left)
+        b, sb = self._value(node.right)
         shape = self._broadcast((sa, sb), node.span)
         op = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan,
               ">=": sp.GreaterThan, "==": sp.Eq, "!=": sp.Ne}[node.op]
-        return op(a, b, evaluate=False), shape
+        return op(a, b), shape
 
     def _BoolOp(self, node: ast.BoolOp):
         a, sa = self.build(node.left)
@@ -582,17 +751,19 @@ class _ExprBuilder:
         a, sa = self.build(node.then)
         b, sb = self.build(node.otherwise)
         for value, part in ((a, node.then), (b, node.otherwise)):
-            if isinstance(value, sp.logic.boolalg.Boolean):
+            if _is_condition(value):
                 raise SymflowError("expected a value, not a condition", part.span)
         shape = self._broadcast((sc, sa, sb), node.span)
         return sp.Piecewise((a, c), (b, True)), shape
 
     def _ArrayLiteral(self, node: ast.ArrayLiteral):
         items = [self._scalar(x, "an element of an array literal") for x in node.items]
+        if len(items) > MAX_LENGTH:
+            raise SymflowError("this array literal is too long", node.span)
         return Stack(*items), (len(items),)
 
     def _Subscript(self, node: ast.Subscript):
-        target, shape = self.build(node.target)
+        target, shape = self._value(node.target)
         if not shape:
             raise SymflowError("a scalar cannot be indexed", node.target.span)
         start, stop = self.owner.index_range(node, shape[0])
@@ -615,16 +786,16 @@ class _ExprBuilder:
                     f"{arity} argument{'s' if arity > 1 else ''}")
                 raise SymflowError(
                     f"{name} takes {expected}, got {len(node.args)}", node.span)
-            built = [self.build(a) for a in node.args]
+            built = [self._value(a) for a in node.args]
             shape = self._broadcast((s for _, s in built), node.span)
-            return ctor(*(e for e, _ in built)), shape
+            return self._checked(ctor(*(e for e, _ in built)), node), shape
         if name == "sum":
             self._arity(node, 1)
-            a, shape = self.build(node.args[0])
+            a, shape = self._value(node.args[0])
             return (ArraySum(a) if shape else a), ()
         if name == "dot":
             self._arity(node, 2)
-            (a, sa), (b, sb) = self.build(node.args[0]), self.build(node.args[1])
+            (a, sa), (b, sb) = self._value(node.args[0]), self._value(node.args[1])
             if not sa or sa != sb:
                 raise SymflowError("dot needs two arrays of the same length", node.span)
             return Dot(a, b), ()
@@ -646,6 +817,9 @@ class _ExprBuilder:
         if name in ("diff", "laplacian"):
             raise SymflowError(f"{name} is for PDE fields, which are not supported yet",
                                node.func_span)
+        if self.owner.declared.get(name, ("",))[0] == "function":
+            raise SymflowError(f"{self.context} cannot call the function '{name}'",
+                               node.func_span, help=self._allowed_help())
         known = sorted([*_BUILTINS, "sum", "dot", "grad"]
                        + [n for n, e in self.owner.names.items() if e.kind == "function"])
         close = difflib.get_close_matches(name, known, n=1)

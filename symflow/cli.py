@@ -1,0 +1,247 @@
+"""The `symflow` command: check, show, compile and run model files.
+
+Exit codes: 0 success, 1 an error in the model, 2 a bad command line, 3 a
+solver failure. Errors are printed as messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
+
+
+class _UsageError(Exception):
+    """A bad command line that argparse itself cannot see (a bad --set, say)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symflow",
+        description="Compile and run symflow models (.sf files) with JAX and diffrax.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("file", help="the model file (.sf)")
+        p.add_argument("--model", help="which model of the file (default: the last one)")
+        return p
+
+    add("check", "parse and check a model; report the first error")
+
+    show = add("show", "print the model's equations after simplification")
+    show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    show.add_argument("--stage", choices=("built", "final"), default="final",
+                      help="the system as built from the file, or after the passes "
+                           "(default: final)")
+
+    comp = add("compile", "write the generated JAX source")
+    comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
+
+    run = add("run", "simulate the model")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a parameter or an initial value (repeatable); an array "
+                          "initial value is written [1,2,3]")
+    run.add_argument("--tspan", nargs=2, type=float, metavar=("T0", "T1"))
+    run.add_argument("--solver", help="solver name (tsit5, kvaerno5, ..., auto)")
+    run.add_argument("--rtol", type=float)
+    run.add_argument("--atol", type=float)
+    run.add_argument("--dt", type=float, help="initial (or, for euler, fixed) step")
+    run.add_argument("--max-steps", type=int)
+    run.add_argument("--saveat", metavar="N|T1,T2,...",
+                     help="a number of evenly spaced points, or a comma-separated list")
+    run.add_argument("-o", "--output", help="write the solution to .csv or .npz")
+    run.add_argument("--plot", metavar="PNG", help="plot the trajectories to an image file")
+    run.add_argument("--timings", action="store_true",
+                     help="print the time of each stage (parse, passes, codegen, XLA, solve)")
+    progress = run.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="show a progress bar (default: when stderr is a terminal)")
+    progress.add_argument("--no-progress", dest="progress", action="store_false")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_jax()
+    from .errors import SolverError, SymflowError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except SolverError as e:
+        print(e.pretty(), file=sys.stderr)
+        return EXIT_SOLVER
+    except SymflowError as e:
+        print(e.pretty(), file=sys.stderr)
+        return EXIT_MODEL
+    except _UsageError as e:
+        print(f"symflow {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_jax() -> None:
+    """Let a second process reuse compiled programs from JAX's persistent cache.
+
+    Equinox's runtime checks are host callbacks, which JAX never caches, so the
+    CLI turns them into NaNs (failures are still read from diffrax's result code).
+    """
+    os.environ.setdefault("EQX_ON_ERROR", "nan")
+    import jax
+
+    from .codegen import cache_dir
+
+    if not jax.config.jax_compilation_cache_dir:
+        jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+def _load(args):
+    from .api import load
+
+    return load(args.file, model=args.model)
+
+
+def _check(args) -> int:
+    m = _load(args)
+    print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
+          f"{len(m.params)} parameters, {len(m.observed_names)} observed outputs")
+    return EXIT_OK
+
+
+def _show(args) -> int:
+    from .symbolic import latex_system
+
+    m = _load(args)
+    system = m.built if args.stage == "built" else m.system
+    print(latex_system(system) if args.latex else system)
+    return EXIT_OK
+
+
+def _compile(args) -> int:
+    m = _load(args)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(m.source)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(m.source)
+    return EXIT_OK
+
+
+def _run(args) -> int:
+    import numpy as np
+
+    from .symbolic import ODE_SOLVERS
+
+    start = time.perf_counter()
+    m = _load(args)
+    load_time = time.perf_counter() - start
+    params, initial = _parse_sets(args.set, m)
+    options = {}
+    if args.tspan is not None:
+        options["tspan"] = tuple(args.tspan)
+    if args.saveat is not None:
+        options["saveat"] = _parse_saveat(args.saveat)
+    if args.solver is not None and args.solver not in ODE_SOLVERS:
+        close = difflib.get_close_matches(args.solver, ODE_SOLVERS, n=1)
+        raise _UsageError(f"--solver {args.solver}: unknown solver"
+                          + (f" (did you mean {close[0]}?)" if close else "")
+                          + "; known solvers: " + ", ".join(ODE_SOLVERS))
+    for name in ("solver", "rtol", "atol", "dt", "max_steps"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
+        raise _UsageError(f"-o {args.output}: write a .csv or .npz file")
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    timings: dict = {}
+    sol = m.simulate(params=params, initial=initial, progress=progress, timings=timings,
+                     **options)
+    if args.output:
+        sol.save(args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    if args.plot:
+        sol.plot(args.plot, title=f"{m.name} ({timings['solver']})")
+        print(f"wrote {args.plot}", file=sys.stderr)
+    t = np.asarray(sol.t)
+    print(f"{m.name}: solved with {timings['solver']} on [{t[0]:g}, {t[-1]:g}], "
+          f"{len(t)} saved points")
+    for name in (*m.state_names, *m.observed_names):
+        value = np.asarray(sol[name])[-1]
+        print(f"  {name}({t[-1]:g}) = {np.array2string(value, precision=8)}")
+    if args.timings:
+        print("timings (seconds):")
+        for stage in ("parse", "build", "passes", "codegen"):
+            print(f"  {stage:<12} {m.timings[stage]:.4f}")
+        print(f"  {'(load total)':<12} {load_time:.4f}")
+        print(f"  {'jax trace':<12} {timings['trace']:.4f}")
+        print(f"  {'xla compile':<12} {timings['xla compile']:.4f}")
+        print(f"  {'solve':<12} {timings['solve']:.4f}")
+    return EXIT_OK
+
+
+def _parse_sets(items: list[str], m) -> tuple[dict, dict]:
+    params, initial = {}, {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise _UsageError(f"--set {item!r}: write NAME=VALUE, for example --set alpha=1.2")
+        value = _parse_value(text, item)
+        if name in m.params:
+            if isinstance(value, list):
+                raise _UsageError(f"--set {item!r}: parameter {name!r} takes one number")
+            params[name] = value
+        elif name in m.state_names:
+            initial[name] = value
+        else:
+            names = [*m.params, *m.state_names]
+            close = difflib.get_close_matches(name, names, n=1)
+            what = (" (an observed output, computed from the states)"
+                    if name in m.observed_names else "")
+            raise _UsageError(
+                f"--set {item!r}: {m.name} has no parameter or state named {name!r}{what}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f"; it has: {', '.join(names)}")
+    return params, initial
+
+
+def _parse_value(text: str, item: str) -> float | list[float]:
+    text = text.strip()
+    try:
+        if text.startswith("[") and text.endswith("]"):
+            return [float(x) for x in text[1:-1].split(",") if x.strip()]
+        return float(text)
+    except ValueError:
+        raise _UsageError(f"--set {item!r}: {text!r} is not a number") from None
+
+
+def _parse_saveat(text: str) -> int | list[float]:
+    try:
+        if "," in text:
+            return [float(x) for x in text.split(",") if x.strip()]
+        number = float(text)
+    except ValueError:
+        raise _UsageError(f"--saveat {text!r}: give a number of points or a list "
+                          "of times") from None
+    if not number.is_integer() or number < 2:
+        raise _UsageError(f"--saveat {text!r}: a number of points must be a whole "
+                          "number of at least 2 (write a single time as 'T,')")
+    return int(number)
+
+
+_COMMANDS = {"check": _check, "show": _show, "compile": _compile, "run": _run}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
