@@ -18,6 +18,7 @@ from typing import Any
 import diffrax
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import codegen, passes, symbolic
 from .errors import SymflowError
@@ -219,12 +220,13 @@ class Model:
         return self._simulator.run(config, p, y0, ts, timings=timings)
 
     def _choose_auto(self, params: dict, y0: jax.Array, t0: float, t1: float) -> str:
-        """`solver = auto`: decided once per span from the default parameters if traced."""
-        key = (t0, t1)
+        """`solver = auto`, decided from concrete values (the defaults, if traced)."""
+        if any(isinstance(x, jax.core.Tracer) for x in (*jax.tree.leaves(params), y0)):
+            params = self.complete_params(self.params)
+            y0 = self._simulator.pack(self.initial_values(params))
+        key = (t0, t1, np.asarray(y0).tobytes(),
+               tuple((k, float(v)) for k, v in sorted(params.items())))
         if key not in self._auto:
-            if any(isinstance(x, jax.core.Tracer) for x in (*jax.tree.leaves(params), y0)):
-                params = self.complete_params(self.params)
-                y0 = self._simulator.pack(self.initial_values(params))
             self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
         return self._auto[key]
 

@@ -7,6 +7,7 @@ was expected there.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import importlib.resources
@@ -133,6 +134,22 @@ def _token_text(token: Token) -> str:
     return f"'{token}'"
 
 
+def _close_keyword(token: Token, expected) -> str | None:
+    """The expected keyword closest to a misspelt one (`paramters`), if any."""
+    if token.type in ("_NL", "$END", "STRING", "NUMBER"):
+        return None
+    keywords = []
+    for name in expected:
+        try:
+            pattern = _lark().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if isinstance(pattern, lark.lexer.PatternStr) and pattern.value.isalpha():
+            keywords.append(pattern.value)
+    close = difflib.get_close_matches(str(token), keywords, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def parse(source: str, file: str = "<string>") -> ast.Program:
     """Parse model text into an `ast.Program`, or raise a `SymflowError`."""
     if source.startswith("\ufeff"):  # a byte-order mark, as some Windows editors write
@@ -147,10 +164,12 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
         column = token.column if token.column is not None else 1
         width = max(1, len(str(token))) if token.type not in ("_NL", "$END") else 1
         span = Span(file, line, column, line, column + width, source)
+        close = _close_keyword(token, e.expected)
         raise SymflowError(
             f"syntax error: unexpected {_token_text(token)}",
             span,
-            help=f"expected {_expected(set(e.expected))}",
+            help=(f"did you mean '{close}'? " if close else "")
+            + f"expected {_expected(set(e.expected))}",
         ) from None
     except lark.exceptions.UnexpectedCharacters as e:
         span = Span(file, e.line, e.column, e.line, e.column + 1, source)

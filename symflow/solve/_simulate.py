@@ -93,7 +93,7 @@ class Simulator:
     # ------------------------------------------------------------ solving
 
     def solve_fn(self, config: SolveConfig) -> Callable:
-        """The jitted `(params, y0, ts) -> (ys, observed, result, t_reached, dense)`."""
+        """The jitted `(params, y0, ts) -> (ys, observed, result, t_reached, |y| reached, dense)`."""
         if config not in self._cache:
             self._cache[config] = jax.jit(self._build(config))
         return self._cache[config]
@@ -136,7 +136,8 @@ class Simulator:
             ys = sol.ys[0]
             observed = jax.vmap(lambda t, y: observed_fn(t, y, params))(ts, ys)
             dense = sol if config.dense else None
-            return ys, observed, sol.result._value, sol.ts[1][0], dense
+            size_reached = jnp.max(jnp.abs(sol.ys[1][0]), initial=0.0)
+            return ys, observed, sol.result._value, sol.ts[1][0], size_reached, dense
 
         return solve
 
@@ -156,8 +157,8 @@ class Simulator:
             timings["solve"] = time.perf_counter() - start
         else:
             out = fn(params, y0, ts)
-        ys, observed, result, t_reached, dense = out
-        _raise_on_failure(result, t_reached, config)
+        ys, observed, result, t_reached, size_reached, dense = out
+        _raise_on_failure(result, t_reached, size_reached, y0, config)
         values = self.unpack(ys)
         values.update(observed)
         return Solution(
@@ -168,7 +169,7 @@ class Simulator:
         )
 
 
-def _raise_on_failure(result, t_reached, config: SolveConfig) -> None:
+def _raise_on_failure(result, t_reached, size_reached, y0, config: SolveConfig) -> None:
     if isinstance(result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
     code = int(result)
@@ -179,11 +180,15 @@ def _raise_on_failure(result, t_reached, config: SolveConfig) -> None:
     reason = messages[code] if 0 <= code < len(messages) else "unknown failure"
     reason = reason.split("\n")[0]
     help = None
-    if code == diffrax.RESULTS.max_steps_reached._value:
+    size, scale = float(size_reached), float(jnp.max(jnp.abs(y0), initial=0.0))
+    if not np.isfinite(size) or code == diffrax.RESULTS.nonfinite._value:
+        help = "the solution became NaN or infinite: check the model and its parameters"
+    elif size > 1e8 * max(1.0, scale):
+        help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
+                "the model may blow up in finite time here")
+    elif code == diffrax.RESULTS.max_steps_reached._value:
         help = (f"raise max_steps (now {config.max_steps})"
                 + ("" if _solvers.is_implicit(config.solver)
                    else ", or use an implicit solver (kvaerno5) if the model is stiff"))
-    elif not np.isfinite(t) or code == diffrax.RESULTS.nonfinite._value:
-        help = "the solution became NaN or infinite: check the model and its parameters"
     raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
 

@@ -57,6 +57,12 @@ class Solution(eqx.Module):
         if self.dense is None:
             raise SymflowError("this solution has no dense output",
                                help="simulate with dense=True")
+        if not isinstance(t, jax.core.Tracer):
+            lo, hi = sorted((float(self.t[0]), float(self.t[-1])))
+            outside = np.asarray(t)[(np.asarray(t) < lo) | (np.asarray(t) > hi)]
+            if outside.size:
+                raise SymflowError(f"t = {outside.ravel()[0]:g} is outside the solved span "
+                                   f"[{lo:g}, {hi:g}]")
         if np.ndim(t) == 0:
             return self._unpack(self.dense.evaluate(t))
         return jax.vmap(lambda s: self._unpack(self.dense.evaluate(s)))(np.asarray(t))

@@ -181,8 +181,9 @@ class _Builder:
         kind = "constant" if constant else "parameter"
         out = []
         for d in nodes:
-            default, shape = self.expr(d.value, allowed=("constant", "parameter"),
-                                       context=f"the value of {kind} '{d.name}'")
+            default, shape = self.expr(
+                d.value, allowed=("constant",) if constant else ("constant", "parameter"),
+                context=f"the value of {kind} '{d.name}'")
             if shape:
                 raise SymflowError(f"{kind} '{d.name}' must be a scalar", d.value.span)
             if constant and self._uses_kind(default, "parameter"):
@@ -788,7 +789,13 @@ class _ExprBuilder:
                     f"{name} takes {expected}, got {len(node.args)}", node.span)
             built = [self._value(a) for a in node.args]
             shape = self._broadcast((s for _, s in built), node.span)
-            return self._checked(ctor(*(e for e, _ in built)), node), shape
+            try:
+                value = ctor(*(e for e, _ in built))
+            except (TypeError, ValueError):  # SymPy's min/max refuse array literals
+                raise SymflowError(f"{name} cannot be applied to these arguments",
+                                   node.span, help=f"{name} of array literals is not "
+                                   "supported; name the array as a variable") from None
+            return self._checked(value, node), shape
         if name == "sum":
             self._arity(node, 1)
             a, shape = self._value(node.args[0])
@@ -810,7 +817,17 @@ class _ExprBuilder:
             if shape or not isinstance(symbol, sp.Symbol):
                 raise SymflowError("grad differentiates with respect to a scalar variable",
                                    wrt.span)
-            return sp.diff(expr, symbol), ()
+            try:
+                derivative = sp.diff(expr, symbol)
+            except TypeError:  # sum(...) or dot(...) of an array depending on `symbol`
+                derivative = None
+            if derivative is None or derivative.has(sp.Derivative, sp.DiracDelta):
+                raise SymflowError(
+                    f"grad cannot differentiate this expression with respect to "
+                    f"'{wrt.id}'", node.args[0].span,
+                    help="sum(...) and dot(...) of arrays that depend on it, and "
+                         "sign(...), have no symbolic derivative here")
+            return derivative, ()
         if name == "der":
             raise SymflowError("der(...) may only stand on the left side of an equation",
                                node.span)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve import STIFFNESS_THRESHOLD, stiffness
+from symflow.solve import STIFFNESS_THRESHOLD, choose_auto, stiffness
 
 
 DECAY = """
@@ -49,14 +49,44 @@ def test_euler_needs_a_step_and_converges_at_first_order():
     assert 1.8 < errors[0] / errors[1] < 2.2
 
 
-def test_stiffness_indicator_separates_stiff_from_nonstiff():
-    stiff = symflow.loads(DECAY.replace("k = 2.0", "k = 1e5"))
-    y0 = stiff._simulator.pack(stiff.initial)
-    value = stiffness(stiff.generated.rhs, 0.0, 1.0, y0, stiff.complete_params(None))
-    assert value == pytest.approx(1e5)
-    assert value > STIFFNESS_THRESHOLD
-    mild = symflow.loads(DECAY)
-    assert stiffness(mild.generated.rhs, 0.0, 1.0, y0, mild.complete_params(None)) < 10
+def _choice(text, tspan):
+    m = symflow.loads(text)
+    y0 = m._simulator.pack(m.initial)
+    return stiffness(m.generated.rhs, *tspan, y0, m.complete_params(None)), \
+        choose_auto(m.generated.rhs, *tspan, y0, m.complete_params(None))
+
+
+def test_stiffness_rates_of_a_decay():
+    (decay, active), choice = _choice(DECAY.replace("k = 2.0", "k = 1e5"), (0.0, 1.0))
+    assert decay == pytest.approx(1e5) and active == 0.0
+    assert decay * 1.0 > STIFFNESS_THRESHOLD and choice == "kvaerno5"
+    (decay, active), choice = _choice(DECAY, (0.0, 1.0))
+    assert decay == pytest.approx(2.0) and choice == "tsit5"
+
+
+OSCILLATOR = """
+model Oscillator
+  parameters
+    c = 0.01
+  variables
+    x = 1
+    v = 0
+  equations
+    der(x) = v
+    der(v) = -x - c*v
+end
+"""
+
+
+def test_long_lightly_damped_oscillation_is_not_stiff():
+    # decay rate 0.005 and frequency 1: over [0, 1e6] decay*T is 5000, but the
+    # oscillation, not stability, limits the step: an explicit solver is right.
+    (decay, active), choice = _choice(OSCILLATOR, (0.0, 1e6))
+    assert decay == pytest.approx(0.005, rel=1e-6) and active == pytest.approx(1, rel=1e-3)
+    assert choice == "tsit5"
+    # strongly overdamped: one fast decaying mode, one slow: stiff
+    (decay, active), choice = _choice(OSCILLATOR.replace("c = 0.01", "c = 1e4"), (0.0, 10.0))
+    assert decay == pytest.approx(1e4, rel=1e-6) and choice == "kvaerno5"
 
 
 def test_backwards_in_time():
