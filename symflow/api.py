@@ -133,24 +133,10 @@ class Model:
         overridden by `initial`."""
         p = self.complete_params(params)
         values = dict(self.generated.initial_values(p))
-        for name, value in (initial or {}).items():
-            if name not in values:
-                raise SymflowError(
-                    f"{self.name} has no state named {name!r}",
-                    help=_choices("states", self.state_names)
-                    + ("; observed outputs and algebraic variables are computed, not set"
-                       if name in self.observed_names else ""))
-            values[name] = value
+        values.update(self._check_initial(initial))
         shapes = {s.name: s.shape for s in self.generated.states}
-        out = {}
-        for name, value in values.items():
-            value = jnp.asarray(value, dtype=float)
-            if value.shape not in ((), shapes[name]):
-                raise SymflowError(
-                    f"initial value of {name!r} has shape {value.shape}, expected "
-                    f"{shapes[name] or 'a scalar'}")
-            out[name] = jnp.broadcast_to(value, shapes[name])
-        return out
+        return {name: jnp.broadcast_to(jnp.asarray(value, dtype=float), shapes[name])
+                for name, value in values.items()}
 
     # ------------------------------------------------------------ solving
 
@@ -178,7 +164,9 @@ class Model:
         - `params`: parameter values (a dict; missing ones take their defaults).
           May be traced: `simulate` works under `jax.jit`, `jax.grad`, `jax.vmap`.
         - `initial`: initial values of states, overriding the model's.
-        - `tspan`: `(t0, t1)`; `t1 < t0` integrates backwards.
+        - `tspan`: `(t0, t1)`; `t1 < t0` integrates backwards. The span is fixed at
+          compile time (a new span compiles once more): diffrax runs faster with
+          constant ends.
         - `saveat`: a number of evenly spaced points, or the times to save at
           (both ends of the span are always included).
         - `solver`: a solver name (`tsit5`, `kvaerno5`, ..., or `auto`).
@@ -197,10 +185,10 @@ class Model:
         t0, t1 = tspan if tspan is not None else s.tspan
         ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
         p = self.complete_params(params)
-        y0 = self._simulator.pack(self.initial_values(p, initial))
+        initial = self._check_initial(initial)
         name = solver if solver is not None else s.solver
         if name == "auto":
-            name = self._choose_auto(p, y0, float(t0), float(t1))
+            name = self._choose_auto(p, initial, float(ts[0]), float(ts[-1]))
         else:
             symbolic.check_solver(name, None)
         if isinstance(adjoint, str) and adjoint not in ("checkpoint", "backsolve", "forward",
@@ -208,7 +196,7 @@ class Model:
             raise SymflowError(f"unknown adjoint {adjoint!r}",
                                help="choose checkpoint, backsolve, forward or direct")
         config = SolveConfig(
-            solver=name,
+            solver=name, t0=float(ts[0]), t1=float(ts[-1]),
             rtol=float(rtol if rtol is not None else s.rtol),
             atol=float(atol if atol is not None else s.atol),
             dt0=float(dt) if dt is not None else s.dt0,
@@ -217,16 +205,36 @@ class Model:
         )
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
-        return self._simulator.run(config, p, y0, ts, timings=timings)
+        return self._simulator.run(config, p, initial, ts, timings=timings)
 
-    def _choose_auto(self, params: dict, y0: jax.Array, t0: float, t1: float) -> str:
+    def _check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Initial-value overrides, checked by name and shape (values may be traced)."""
+        shapes = {s.name: s.shape for s in self.generated.states}
+        out = {}
+        for name, value in (initial or {}).items():
+            if name not in shapes:
+                raise SymflowError(
+                    f"{self.name} has no state named {name!r}",
+                    help=_choices("states", self.state_names)
+                    + ("; observed outputs and algebraic variables are computed, not set"
+                       if name in self.observed_names else ""))
+            shape = np.shape(value)
+            if shape not in ((), shapes[name]):
+                raise SymflowError(
+                    f"initial value of {name!r} has shape {shape}, expected "
+                    f"{shapes[name] or 'a scalar'}")
+            out[name] = value
+        return out
+
+    def _choose_auto(self, params: dict, initial: dict, t0: float, t1: float) -> str:
         """`solver = auto`, decided from concrete values (the defaults, if traced)."""
-        if any(isinstance(x, jax.core.Tracer) for x in (*jax.tree.leaves(params), y0)):
-            params = self.complete_params(self.params)
-            y0 = self._simulator.pack(self.initial_values(params))
-        key = (t0, t1, np.asarray(y0).tobytes(),
-               tuple((k, float(v)) for k, v in sorted(params.items())))
+        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial))):
+            params, initial = self.complete_params(self.params), {}
+        key = (t0, t1, *(
+            (k, np.asarray(v).tobytes()) for k, v in sorted({**params, **{
+                "initial." + n: v for n, v in initial.items()}}.items())))
         if key not in self._auto:
+            y0 = self._simulator.pack(self.initial_values(params, initial))
             self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
         return self._auto[key]
 

@@ -40,6 +40,8 @@ class SolveConfig:
     """What fixes the compiled program: changing any of these recompiles."""
 
     solver: str
+    t0: float
+    t1: float
     rtol: float
     atol: float
     dt0: float | None
@@ -93,19 +95,26 @@ class Simulator:
     # ------------------------------------------------------------ solving
 
     def solve_fn(self, config: SolveConfig) -> Callable:
-        """The jitted `(params, y0, ts) -> (ys, observed, result, t_reached, |y| reached, dense)`."""
+        """The jitted `(params, initial, ts) -> Solution` for one configuration.
+
+        `params` is a complete parameter dict, `initial` a dict of initial values
+        overriding the model's (often empty), `ts` the save times, whose first and
+        last entries are the span of the configuration.
+        """
         if config not in self._cache:
             self._cache[config] = jax.jit(self._build(config))
         return self._cache[config]
 
     def _build(self, config: SolveConfig) -> Callable:
+        """The solve. The span is part of the configuration: diffrax's step loop is
+        about 1.3x slower per step, and compiles slower, when the ends of the span
+        are traced values (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
         solver = _solvers.make_solver(config.solver)
         rhs = g.rhs
         if _solvers.is_imex(config.solver):
-            terms = diffrax.MultiTerm(
-                diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
-                diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
+            terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
+                                      diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
         else:
             terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
         if config.solver in _solvers.FIXED_STEP:
@@ -119,68 +128,68 @@ class Simulator:
                    else config.adjoint)
         progress = (diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                     else diffrax.NoProgressMeter())
-        saveat = diffrax.SaveAt(
-            subs=[diffrax.SubSaveAt(ts=jnp.zeros(config.n_save)), diffrax.SubSaveAt(t1=True)],
-            dense=config.dense,
-        )
-        observed_fn = g.observed_fn
+        state_names = tuple(s.name for s in g.states)
+        observed_names = tuple(n for n, _ in g.observed)
 
-        def solve(params, y0, ts):
-            save = dataclasses.replace(
-                saveat, subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)])
+        def solve(params, initial, ts):
+            values0 = dict(g.initial_values(params))
+            values0.update(initial)
+            y0 = self.pack(values0)
+            saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)],
+                                    dense=config.dense)
             sol = diffrax.diffeqsolve(
-                terms, solver, t0=ts[0], t1=ts[-1], dt0=config.dt0, y0=y0, args=params,
-                saveat=save, stepsize_controller=controller, adjoint=adjoint,
-                max_steps=config.max_steps, throw=False, progress_meter=progress,
+                terms, solver, t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
+                args=params, saveat=saveat, stepsize_controller=controller,
+                adjoint=adjoint, max_steps=config.max_steps, throw=False,
+                progress_meter=progress,
             )
             ys = sol.ys[0]
-            observed = jax.vmap(lambda t, y: observed_fn(t, y, params))(ts, ys)
-            dense = sol if config.dense else None
-            size_reached = jnp.max(jnp.abs(sol.ys[1][0]), initial=0.0)
-            return ys, observed, sol.result._value, sol.ts[1][0], size_reached, dense
+            values = self.unpack(ys)
+            values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
+            return Solution(
+                t=ts, values=values, result=sol.result._value,
+                t_reached=sol.ts[1][0],
+                size_reached=jnp.max(jnp.abs(sol.ys[1][0]), initial=0.0),
+                initial_size=jnp.max(jnp.abs(y0), initial=0.0),
+                dense=sol if config.dense else None,
+                state_names=state_names, observed_names=observed_names,
+                _unpack=self.unpack,
+            )
 
         return solve
 
-    def run(self, config: SolveConfig, params: dict, y0: jax.Array, ts: np.ndarray,
+    def run(self, config: SolveConfig, params: dict, initial: dict, ts: np.ndarray,
             *, timings: dict[str, float] | None = None) -> Solution:
         fn = self.solve_fn(config)
-        ts = jnp.asarray(ts, dtype=float)
+        args = (params, initial, np.asarray(ts, dtype=float))
         if timings is not None:
             start = time.perf_counter()
-            lowered = fn.lower(params, y0, ts)
+            lowered = fn.lower(*args)
             timings["trace"] = time.perf_counter() - start
             start = time.perf_counter()
             compiled = lowered.compile()
             timings["xla compile"] = time.perf_counter() - start
             start = time.perf_counter()
-            out = jax.block_until_ready(compiled(params, y0, ts))
+            sol = jax.block_until_ready(compiled(*args))
             timings["solve"] = time.perf_counter() - start
         else:
-            out = fn(params, y0, ts)
-        ys, observed, result, t_reached, size_reached, dense = out
-        _raise_on_failure(result, t_reached, size_reached, y0, config)
-        values = self.unpack(ys)
-        values.update(observed)
-        return Solution(
-            t=ts, values=values, result=result, t_reached=t_reached, dense=dense,
-            state_names=tuple(s.name for s in self.generated.states),
-            observed_names=tuple(n for n, _ in self.generated.observed),
-            _unpack=self.unpack,
-        )
+            sol = fn(*args)
+        _raise_on_failure(sol, config)
+        return sol
 
 
-def _raise_on_failure(result, t_reached, size_reached, y0, config: SolveConfig) -> None:
-    if isinstance(result, jax.core.Tracer):
+def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
+    if isinstance(sol.result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
-    code = int(result)
+    code = int(sol.result)
     if code == 0:
         return
-    t = float(t_reached)
+    t = float(sol.t_reached)
     messages = diffrax.RESULTS._index_to_message  # noqa: SLF001 - the only public map
     reason = messages[code] if 0 <= code < len(messages) else "unknown failure"
     reason = reason.split("\n")[0]
     help = None
-    size, scale = float(size_reached), float(jnp.max(jnp.abs(y0), initial=0.0))
+    size, scale = float(sol.size_reached), float(sol.initial_size)
     if not np.isfinite(size) or code == diffrax.RESULTS.nonfinite._value:
         help = "the solution became NaN or infinite: check the model and its parameters"
     elif size > 1e8 * max(1.0, scale):

@@ -32,7 +32,9 @@ class Solution(eqx.Module):
     values: dict[str, jax.Array]
     result: jax.Array
     t_reached: jax.Array
-    dense: Any = None
+    size_reached: jax.Array  # max |y| where the solver stopped, to explain failures
+    initial_size: jax.Array  # max |y0|
+    dense: Any = None  # diffrax's solution, for interpolation
     state_names: tuple[str, ...] = eqx.field(static=True, default=())
     observed_names: tuple[str, ...] = eqx.field(static=True, default=())
     _unpack: Any = eqx.field(static=True, default=None)
@@ -43,14 +45,16 @@ class Solution(eqx.Module):
         except KeyError:
             raise SymflowError(
                 f"the solution has no variable or output named {name!r}",
-                help="it has: " + ", ".join(self.values)) from None
+                help="it has: " + ", ".join(self.names)) from None
 
     def __contains__(self, name: str) -> bool:
         return name in self.values
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self.values)
+        """States, then observed outputs, in the model's order (`values` is a pytree
+        dict, whose keys JAX keeps sorted)."""
+        return self.state_names + self.observed_names
 
     def evaluate(self, t) -> dict[str, jax.Array]:
         """The states at time(s) `t` by dense interpolation (needs `simulate(dense=True)`)."""
@@ -70,8 +74,8 @@ class Solution(eqx.Module):
     def columns(self) -> dict[str, np.ndarray]:
         """Flat columns: `t`, then one per scalar and per array element (`x[0]`, ...)."""
         out = {"t": np.asarray(self.t)}
-        for name, value in self.values.items():
-            value = np.asarray(value)
+        for name in self.names:
+            value = np.asarray(self.values[name])
             if value.ndim == 1:
                 out[name] = value
             else:
@@ -91,7 +95,7 @@ class Solution(eqx.Module):
     def to_npz(self, path: str | os.PathLike) -> None:
         """Write a NumPy `.npz` file with arrays keyed `t` and by name."""
         np.savez(path, t=np.asarray(self.t),
-                 **{k: np.asarray(v) for k, v in self.values.items()})
+                 **{k: np.asarray(self.values[k]) for k in self.names})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `.csv` or `.npz`, chosen by the file's extension."""

@@ -491,14 +491,47 @@ class _Builder:
             raise SymflowError("expected a value, not a condition", node.span,
                                help="a comparison, `and`, `or` or `not` can only "
                                     "follow `if`")
-        if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-            raise SymflowError("this expression is undefined or infinite", node.span,
-                               help="look for a division by zero or log(0)")
+        self._check_numbers(expr, node)
         if _depth(expr) > _MAX_SYMPY_DEPTH:
             raise SymflowError("this expression is nested too deeply", node.span,
                                help="split it into smaller parts (observed outputs or "
                                     "algebraic variables)")
         return expr, shape
+
+    def _check_numbers(self, expr: sp.Expr, node: ast.Expr) -> None:
+        """Refuse a value that is undefined, infinite, too large for a float or not
+        real, once the constants are folded in (as the passes will)."""
+        constants = {s: sp.Float(self.values[s]) for s in expr.free_symbols
+                     if s in self.values and self.names[s.name].kind == "constant"}
+        after = " once the constants are put in" if constants else ""
+        for probe in (expr, _probe(expr, constants)):
+            if probe is None:
+                continue
+            if probe.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                raise SymflowError(f"this expression is undefined or infinite{after}",
+                                   node.span, help="look for a division by zero or log(0)")
+            if probe.has(sp.I):
+                raise SymflowError(f"this value is not a real number{after}", node.span,
+                                   help="look for the square root or the log of a "
+                                        "negative number")
+            for number in probe.atoms(sp.Number):
+                try:
+                    finite = math.isfinite(float(number))
+                except OverflowError:
+                    finite = False
+                if not finite:
+                    raise SymflowError(
+                        f"this expression holds a number too large for a float{after}",
+                        node.span, help="numbers are 64-bit floats: at most about 1.8e308")
+
+
+def _probe(expr: sp.Expr, constants: dict) -> sp.Expr | None:
+    """`expr` with the constants in (as floats, so that no exact power can take
+    forever) and every number in it evaluated, or None if SymPy cannot."""
+    try:
+        return expr.xreplace(constants).evalf() if constants else expr.evalf()
+    except (TypeError, ValueError, ArithmeticError):
+        return None
 
 
 def _is_condition(expr) -> bool:
@@ -654,16 +687,25 @@ class _ExprBuilder:
         while isinstance(node, ast.BinaryOp) and node.op in _CHAIN_OPS:
             chain.append(node)
             node = node.left
-        if chain:
-            a, sa = self._value(node)
-        else:
-            chain = [node]  # a power
+        if not chain:  # a power
             a, sa = self._value(node.left)
+            b, sb = self._value(node.right)
+            shape = self._broadcast((sa, sb), node.span)
+            return self._checked(self._binary(node, a, b), node), shape
+        a, sa = self._value(node)
+        # Terms of a sum are collected and added at once (adding them one by one
+        # costs SymPy time quadratic in their number).
+        terms, last = [a], chain[-1]
         for link in reversed(chain):
             b, sb = self._value(link.right)
-            shape = self._broadcast((sa, sb), link.span)
-            a, sa = self._checked(self._binary(link, a, b), link), shape
-        return a, sa
+            sa = self._broadcast((sa, sb), link.span)
+            if link.op in "+-":
+                terms.append(b if link.op == "+" else -b)
+            else:
+                a = self._checked(sp.Add(*terms), last) if len(terms) > 1 else terms[0]
+                terms = [self._checked(self._binary(link, a, b), link)]
+            last = link
+        return (self._checked(sp.Add(*terms), last) if len(terms) > 1 else terms[0]), sa
 
     def _binary(self, node: ast.BinaryOp, a, b):
         if node.op == "+":
@@ -676,10 +718,14 @@ class _ExprBuilder:
             if b.is_zero:
                 raise SymflowError("division by zero", node.right.span)
             return a / b
-        if a.is_Number and b.is_Number and not a.is_zero:
+        if a.is_Number and b.is_Number and not a.is_zero and not b.is_zero:
             # Exact powers of numbers are computed exactly: refuse the huge ones
             # before SymPy spends hours on 9^9^9; flush the tiny ones to zero.
-            magnitude = float(b) * math.log10(abs(float(a)))
+            base, exponent = abs(float(a)), float(b)
+            if base == 0.0:  # too small for a float, but not zero
+                magnitude = -math.inf if exponent > 0 else math.inf
+            else:
+                magnitude = exponent * math.log10(base)
             if magnitude > 308:
                 raise SymflowError("this number is too large", node.span,
                                    help="numbers are 64-bit floats: at most about 1.8e308")
@@ -704,18 +750,22 @@ class _ExprBuilder:
         if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise SymflowError("this expression is undefined or infinite", node.span,
                                help="look for a division by zero or log(0)")
-        if expr.is_Number:
+        if not expr.is_Number:
+            if expr.is_extended_real is False:
+                raise SymflowError("this value is not a real number", node.span,
+                                   help="look for the square root or the log of a negative "
+                                        "number, or asin/acos outside [-1, 1]")
+            approximate = expr.evalf()  # pi^1e308 stays symbolic, but overflows a float
+        else:
+            approximate = expr
+        if approximate.is_Number:
             try:
-                finite = math.isfinite(float(expr))
+                finite = math.isfinite(float(approximate))
             except OverflowError:
                 finite = False
             if not finite:
                 raise SymflowError("this number is too large", node.span,
                                    help="numbers are 64-bit floats: at most about 1.8e308")
-        elif expr.is_extended_real is False:
-            raise SymflowError("this value is not a real number", node.span,
-                               help="look for the square root or the log of a negative "
-                                    "number, or asin/acos outside [-1, 1]")
         return expr
 
     def _UnaryOp(self, node: ast.UnaryOp):
