@@ -83,6 +83,7 @@ class Model:
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
         self.initial: dict[str, jax.Array] = self.initial_values(self.params)
         self._auto: dict[tuple, str] = {}
+        self._ts_cache: dict[tuple, np.ndarray] = {}
 
     @property
     def name(self) -> str:
@@ -183,7 +184,7 @@ class Model:
         """
         s = self.settings
         t0, t1 = tspan if tspan is not None else s.tspan
-        ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
+        ts = self._save_times(t0, t1, saveat if saveat is not None else s.saveat)
         p = self.complete_params(params)
         initial = self._check_initial(initial)
         name = solver if solver is not None else s.solver
@@ -206,6 +207,18 @@ class Model:
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
         return self._simulator.run(config, p, initial, ts, timings=timings)
+
+    def _save_times(self, t0, t1, saveat) -> np.ndarray:
+        """`save_times`, remembered for hashable requests (it is on every call's path)."""
+        try:
+            key = (float(t0), float(t1), saveat if isinstance(saveat, int) else tuple(saveat))
+            hash(key)
+        except TypeError:
+            return save_times((t0, t1), saveat)
+        if key not in self._ts_cache:
+            self._ts_cache[key] = save_times((t0, t1), saveat)
+            self._ts_cache[key].flags.writeable = False
+        return self._ts_cache[key]
 
     def _check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
         """Initial-value overrides, checked by name and shape (values may be traced)."""
