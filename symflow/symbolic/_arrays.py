@@ -23,6 +23,7 @@ class _ArrayFunction(sp.Function):
     """Base of the array nodes: never evaluated away, never differentiated blindly."""
 
     is_commutative = True
+    is_number = False  # an array node is never a plain number (SymPy would compare it)
 
     def fdiff(self, argindex=1):  # pragma: no cover - reached only by misuse
         raise TypeError(f"{type(self).__name__} cannot be differentiated symbolically")

@@ -500,38 +500,46 @@ class _Builder:
 
     def _check_numbers(self, expr: sp.Expr, node: ast.Expr) -> None:
         """Refuse a value that is undefined, infinite, too large for a float or not
-        real, once the constants are folded in (as the passes will)."""
+        real, also once the constants are folded in (as the passes will)."""
+        _check_atoms(expr.atoms(), node, "")
         constants = {s: sp.Float(self.values[s]) for s in expr.free_symbols
                      if s in self.values and self.names[s.name].kind == "constant"}
-        after = " once the constants are put in" if constants else ""
-        for probe in (expr, _probe(expr, constants)):
-            if probe is None:
-                continue
-            if probe.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-                raise SymflowError(f"this expression is undefined or infinite{after}",
-                                   node.span, help="look for a division by zero or log(0)")
-            if probe.has(sp.I):
-                raise SymflowError(f"this value is not a real number{after}", node.span,
-                                   help="look for the square root or the log of a "
-                                        "negative number")
-            for number in probe.atoms(sp.Number):
-                try:
-                    finite = math.isfinite(float(number))
-                except OverflowError:
-                    finite = False
-                if not finite:
-                    raise SymflowError(
-                        f"this expression holds a number too large for a float{after}",
-                        node.span, help="numbers are 64-bit floats: at most about 1.8e308")
+        if not constants:
+            return  # every number was checked as it was built (`_checked`)
+        try:
+            # Floats, so that no exact power can take forever; numbers with them
+            # evaluate at once, but `pi^c` needs evalf.
+            folded = expr.xreplace(constants)
+            atoms = folded.atoms()
+            if any(isinstance(a, sp.NumberSymbol) for a in atoms):
+                atoms = folded.evalf().atoms()
+        except (TypeError, ValueError, ArithmeticError):
+            return
+        _check_atoms(atoms, node, " once the constants are put in")
 
 
-def _probe(expr: sp.Expr, constants: dict) -> sp.Expr | None:
-    """`expr` with the constants in (as floats, so that no exact power can take
-    forever) and every number in it evaluated, or None if SymPy cannot."""
-    try:
-        return expr.xreplace(constants).evalf() if constants else expr.evalf()
-    except (TypeError, ValueError, ArithmeticError):
-        return None
+def _check_atoms(atoms, node: ast.Expr, after: str) -> None:
+    for atom in atoms:
+        if isinstance(atom, _UNDEFINED):
+            raise SymflowError(f"this expression is undefined or infinite{after}",
+                               node.span, help="look for a division by zero or log(0)")
+        if atom is sp.I:
+            raise SymflowError(f"this value is not a real number{after}", node.span,
+                               help="look for the square root or the log of a negative "
+                                    "number")
+        if atom.is_Number:
+            try:
+                finite = math.isfinite(float(atom))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise SymflowError(
+                    f"this expression holds a number too large for a float{after}",
+                    node.span, help="numbers are 64-bit floats: at most about 1.8e308")
+
+
+_UNDEFINED = (sp.core.numbers.ComplexInfinity, sp.core.numbers.NaN,
+              sp.core.numbers.Infinity, sp.core.numbers.NegativeInfinity)
 
 
 def _is_condition(expr) -> bool:
@@ -839,12 +847,7 @@ class _ExprBuilder:
                     f"{name} takes {expected}, got {len(node.args)}", node.span)
             built = [self._value(a) for a in node.args]
             shape = self._broadcast((s for _, s in built), node.span)
-            try:
-                value = ctor(*(e for e, _ in built))
-            except (TypeError, ValueError):  # SymPy's min/max refuse array literals
-                raise SymflowError(f"{name} cannot be applied to these arguments",
-                                   node.span, help=f"{name} of array literals is not "
-                                   "supported; name the array as a variable") from None
+            value = ctor(*(e for e, _ in built))
             return self._checked(value, node), shape
         if name == "sum":
             self._arity(node, 1)
