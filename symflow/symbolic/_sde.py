@@ -51,7 +51,8 @@ def split_differential(expr: sp.Expr, dt: sp.Symbol, increments: tuple[sp.Symbol
     try:
         poly = sp.Poly(expr, *used)
     except sp.PolynomialError:
-        inside = ", ".join(names[g] for g in used)
+        inside = ", ".join(names[g] for g in used if not _polynomial_in(expr, g)) \
+            or ", ".join(names[g] for g in used)
         raise SymflowError(
             f"the right side of d(...) is not linear in {inside}", span,
             help="dt and each dW may only appear as `coefficient*dt` and "
@@ -75,6 +76,14 @@ def split_differential(expr: sp.Expr, dt: sp.Symbol, increments: tuple[sp.Symbol
     drift = sp.diff(expr, dt) if dt in used else sp.Integer(0)
     diffusion = tuple(sp.diff(expr, w) if w in used else sp.Integer(0) for w in increments)
     return drift, diffusion
+
+
+def _polynomial_in(expr: sp.Expr, symbol: sp.Symbol) -> bool:
+    try:
+        sp.Poly(expr, symbol)
+    except sp.PolynomialError:
+        return False
+    return True
 
 
 def _depends_on(expr: sp.Expr, symbols: set) -> bool:
