@@ -277,6 +277,7 @@ class EnsembleSimulator:
         ts = np.asarray(ts, dtype=float)
         total = n
         if mesh is not None:
+            mesh = _auto_mesh(mesh)
             size = mesh.devices.size
             total = -(-n // size) * size
             if total > n:  # pad with copies of the first member, dropped below
@@ -288,6 +289,12 @@ class EnsembleSimulator:
             keys = jax.device_put(keys, sharding)
             swept = {k: jax.device_put(v, sharding) for k, v in swept.items()}
         fn = self.ensemble_fn(config)
+        if mesh is not None:
+            with _mesh_context(mesh):
+                return self._finish(fn, config, keys, params, swept, ts, n, total)
+        return self._finish(fn, config, keys, params, swept, ts, n, total)
+
+    def _finish(self, fn, config, keys, params, swept, ts, n, total) -> EnsembleSolution:
         if total > n:
             # Padding must not enter the statistics: compute them on the first n.
             paths, *_, result = fn(keys, params, swept, ts)
@@ -315,6 +322,25 @@ class EnsembleSimulator:
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
             quantile_levels=tuple(config.quantiles), names=names)
+
+
+def _auto_mesh(mesh: jax.sharding.Mesh) -> jax.sharding.Mesh:
+    """`mesh` with automatic (compiler-chosen) sharding on every axis: the members are
+    vmapped through diffrax's while loops, whose batching does not carry explicit
+    sharding types."""
+    axis_type = getattr(jax.sharding, "AxisType", None)
+    if axis_type is None:
+        return mesh
+    return jax.sharding.Mesh(mesh.devices, mesh.axis_names,
+                             axis_types=(axis_type.Auto,) * len(mesh.axis_names))
+
+
+def _mesh_context(mesh):
+    """Make `mesh` the current mesh while the ensemble traces and runs (JAX needs it to
+    resolve the named axis inside diffrax's loops)."""
+    if hasattr(jax, "set_mesh"):
+        return jax.set_mesh(mesh)
+    return mesh  # older JAX: a Mesh is itself a context manager
 
 
 def _raise_on_failures(result, config: EnsembleConfig) -> None:
