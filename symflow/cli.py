@@ -168,6 +168,9 @@ def _run(args) -> int:
         options["saveat"] = _parse_saveat(args.saveat)
     stochastic = _ensemble_options(args, m)
     if stochastic is not None:
+        for name in ("solver", "rtol", "atol", "dt", "max_steps"):
+            if getattr(args, name) is not None:
+                options[name] = getattr(args, name)
         return _run_ensemble(args, m, params, initial, options, stochastic)
     if args.solver is not None and args.solver not in ODE_SOLVERS:
         close = difflib.get_close_matches(args.solver, ODE_SOLVERS, n=1)
