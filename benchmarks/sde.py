@@ -1,8 +1,9 @@
 """SDE ensemble benchmark: symflow vs hand-written diffrax + vmap vs a NumPy loop.
 
-Two problems, Euler–Maruyama with a fixed step, the same `VirtualBrownianTree`
-(tol = dt/2, one tree per trajectory, keys split from one seed) in symflow and in
-the hand-written diffrax program:
+Two problems, Euler–Maruyama with a fixed step, the same Brownian path in symflow
+and in the hand-written diffrax program (keys split from one seed): symflow's
+default `diffrax.UnsafeBrownianPath` (one increment per step), and, in a second
+row, a `VirtualBrownianTree` (tol = dt/2; what `save_noise=True` uses):
 
 * geometric Brownian motion, 10^4 trajectories, dt = 0.01 on [0, 1], 11 save points;
 * 2-D underdamped Langevin (examples/langevin.sf), 10^3 trajectories, dt = 0.01
@@ -71,12 +72,16 @@ def _time(fn, repeats: int) -> tuple[float, float]:
     return first - run, run
 
 
-def _handwritten(drift, diffusion, y0, t1, dt, ts, n, m, seed=0):
+def _handwritten(drift, diffusion, y0, t1, dt, ts, n, m, seed=0, tree=False):
     """The same ensemble written directly against diffrax."""
     solver = diffrax.Euler()
 
     def one(key, p):
-        path = diffrax.VirtualBrownianTree(0.0, t1, tol=dt / 2, shape=(m,), key=key)
+        key = jax.random.split(key)[0]  # symflow splits off a key for random initial values
+        if tree:
+            path = diffrax.VirtualBrownianTree(0.0, t1, tol=dt / 2, shape=(m,), key=key)
+        else:
+            path = diffrax.UnsafeBrownianPath(shape=(m,), key=key)
         terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, path))
         return diffrax.diffeqsolve(terms, solver, 0.0, t1, dt, y0, args=p,
                                    saveat=diffrax.SaveAt(ts=ts),
@@ -98,27 +103,30 @@ def _numpy_em(drift, diffusion, y0, t1, dt, n, m, seed=0):
     return y
 
 
-def bench_gbm(repeats: int) -> dict:
+def bench_gbm(repeats: int, tree: bool) -> dict:
     n, dt, t1 = 10_000, 0.01, 1.0
     mu, sigma = 0.05, 0.2
     m = symflow.loads(GBM)
-    sym = _time(lambda: m.simulate(trajectories=n).mean["S"], repeats)
+    path = "tree" if tree else "fast"
+    sym = _time(lambda: m.simulate(trajectories=n, brownian_path=path).mean["S"], repeats)
     ts = jnp.linspace(0.0, t1, 11)
     fn, keys = _handwritten(lambda t, y, p: p[0] * y, lambda t, y, p: (p[1] * y)[:, None],
-                            jnp.ones(1), t1, dt, ts, n, 1)
+                            jnp.ones(1), t1, dt, ts, n, 1, tree=tree)
     p = jnp.array([mu, sigma])
     hand = _time(lambda: fn(keys, p), repeats)
     numpy = _time(lambda: _numpy_em(lambda t, y: mu * y, lambda t, y: (sigma * y)[:, :, None],
                                     [1.0], t1, dt, n, 1), repeats)
-    return {"problem": "GBM, 10^4 paths, 100 steps", "symflow": sym, "diffrax": hand,
+    return {"problem": f"GBM, 10^4 paths, 100 steps ({path})", "symflow": sym, "diffrax": hand,
             "numpy": numpy}
 
 
-def bench_langevin(repeats: int) -> dict:
+def bench_langevin(repeats: int, tree: bool) -> dict:
     n, dt, t1 = 1_000, 0.01, 4.0
     m = symflow.load(ROOT / "examples" / "langevin.sf")
     gamma, omega, sigma = (float(m.params[k]) for k in ("gamma", "omega", "sigma"))
-    sym = _time(lambda: m.simulate(trajectories=n, solver="euler").mean["x"], repeats)
+    path = "tree" if tree else "fast"
+    sym = _time(lambda: m.simulate(trajectories=n, solver="euler",
+                                   brownian_path=path).mean["x"], repeats)
     ts = jnp.linspace(0.0, t1, 9)
 
     def drift(t, y, p):
@@ -127,7 +135,8 @@ def bench_langevin(repeats: int) -> dict:
     def diffusion(t, y, p):
         return jnp.stack([jnp.zeros(1), jnp.full((1,), p[2])])
 
-    fn, keys = _handwritten(drift, diffusion, jnp.array([1.0, 0.0]), t1, dt, ts, n, 1)
+    fn, keys = _handwritten(drift, diffusion, jnp.array([1.0, 0.0]), t1, dt, ts, n, 1,
+                            tree=tree)
     p = jnp.array([gamma, omega, sigma])
     hand = _time(lambda: fn(keys, p), repeats)
 
@@ -140,15 +149,18 @@ def bench_langevin(repeats: int) -> dict:
         return g
 
     numpy = _time(lambda: _numpy_em(np_drift, np_diffusion, [1.0, 0.0], t1, dt, n, 1), repeats)
-    return {"problem": "Langevin 2-D, 10^3 paths, 400 steps", "symflow": sym,
+    return {"problem": f"Langevin 2-D, 10^3 paths, 400 steps ({path})", "symflow": sym,
             "diffrax": hand, "numpy": numpy}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--tree", action="store_true", help="also time the Brownian tree")
     args = parser.parse_args()
-    rows = [bench_gbm(args.repeats), bench_langevin(args.repeats)]
+    rows = [bench_gbm(args.repeats, False), bench_langevin(args.repeats, False)]
+    if args.tree:
+        rows += [bench_gbm(args.repeats, True), bench_langevin(args.repeats, True)]
     print("| problem | symflow run (s) | diffrax+vmap run (s) | NumPy EM (s) | "
           "symflow / diffrax | symflow / NumPy | symflow compile (s) | diffrax compile (s) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

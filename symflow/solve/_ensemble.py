@@ -45,6 +45,11 @@ class EnsembleConfig:
     `brownian_tol` is the resolution of the virtual Brownian tree (keep it fixed
     to compare step sizes on the same Brownian path). For an ODE, `ode` is the
     configuration of each member's solve.
+
+    `brownian_path`: `"fast"` draws each step's increment once
+    (`diffrax.UnsafeBrownianPath`: valid for fixed steps, several times faster);
+    `"tree"` is a `diffrax.VirtualBrownianTree`, one continuous path that can be
+    evaluated anywhere (needed to save W, and to compare step sizes on one path).
     """
 
     trajectories: int
@@ -55,6 +60,7 @@ class EnsembleConfig:
     t1: float = 1.0
     dt: float | None = None
     brownian_tol: float | None = None
+    brownian_path: str = "fast"
     ode: SolveConfig | None = None
     chunk_size: int | None = None
     stats_only: bool = False
@@ -210,8 +216,11 @@ class EnsembleSimulator:
             values0 = dict(g.initial_values(params))
             values0.update(self.random_initial(key_initial, params))
             y0 = sim.pack(values0)
-            path = diffrax.VirtualBrownianTree(t0, t1, tol=tol, shape=(m,), key=key_path,
-                                               levy_area=levy)
+            if config.brownian_path == "tree":
+                path = diffrax.VirtualBrownianTree(t0, t1, tol=tol, shape=(m,), key=key_path,
+                                                   levy_area=levy)
+            else:
+                path = diffrax.UnsafeBrownianPath(shape=(m,), key=key_path, levy_area=levy)
             terms = diffrax.MultiTerm(
                 drift, diffrax.ControlTerm(lambda t, y, p: g.diffusion(t, y, p), path))
             sol = diffrax.diffeqsolve(

@@ -25,7 +25,7 @@ __all__ = ["ModelEnsembles", "ENSEMBLE_OPTIONS"]
 
 
 ENSEMBLE_OPTIONS = ("trajectories", "seed", "noise", "sweep", "stats_only", "quantiles",
-                    "chunk_size", "mesh", "brownian_tol", "save_noise")
+                    "chunk_size", "mesh", "brownian_tol", "save_noise", "brownian_path")
 
 
 class ModelEnsembles:
@@ -64,7 +64,8 @@ class ModelEnsembles:
                  noise: str | None = None, sweep: Mapping[str, Any] | None = None,
                  stats_only: bool = False, quantiles=DEFAULT_QUANTILES,
                  chunk_size: int | None = None, mesh=None, brownian_tol: float | None = None,
-                 save_noise: bool = False) -> EnsembleSolution:
+                 save_noise: bool = False, brownian_path: str | None = None
+                 ) -> EnsembleSolution:
         m = self.model
         s = m.settings
         if initial:
@@ -113,12 +114,21 @@ class ModelEnsembles:
                     help="add `dt = ...` under simulate, or pass dt=")
             if float(ts[-1]) <= float(ts[0]):
                 raise SymflowError("an SDE is solved forwards in time: tspan must increase")
+            if brownian_path is None:
+                tree = save_noise or brownian_tol is not None
+                brownian_path = "tree" if tree else "fast"
+            if brownian_path not in ("fast", "tree"):
+                raise SymflowError(f"brownian_path must be 'fast' or 'tree', not "
+                                   f"{brownian_path!r}")
+            if save_noise and brownian_path != "tree":
+                raise SymflowError("save_noise needs brownian_path='tree'")
             config = EnsembleConfig(
                 solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
                 dt=float(step), brownian_tol=brownian_tol, save_noise=bool(save_noise),
+                brownian_path=brownian_path,
                 **common)
         else:
-            if noise is not None or save_noise or brownian_tol is not None:
+            if noise is not None or save_noise or brownian_tol is not None or brownian_path:
                 raise SymflowError(f"{m.name} is an ODE model: noise, save_noise and "
                                    "brownian_tol are for SDEs")
             name = solver if solver is not None else s.solver
