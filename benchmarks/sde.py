@@ -86,7 +86,9 @@ def _handwritten(drift, diffusion, y0, t1, dt, ts, n, m, seed=0, tree=False):
         return diffrax.diffeqsolve(terms, solver, 0.0, t1, dt, y0, args=p,
                                    saveat=diffrax.SaveAt(ts=ts),
                                    stepsize_controller=diffrax.ConstantStepSize(),
-                                   max_steps=int(round(t1 / dt)) + 1, throw=False).ys
+                                   max_steps=int(round(t1 / dt)) + 1, throw=False,
+                                   adjoint=diffrax.RecursiveCheckpointAdjoint() if tree
+                                   else diffrax.ForwardMode()).ys
 
     fn = jax.jit(jax.vmap(one, in_axes=(0, None)))
     keys = jax.random.split(jax.random.PRNGKey(seed), n)

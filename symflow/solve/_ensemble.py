@@ -47,7 +47,8 @@ class EnsembleConfig:
     configuration of each member's solve.
 
     `brownian_path`: `"fast"` draws each step's increment once
-    (`diffrax.UnsafeBrownianPath`: valid for fixed steps, several times faster);
+    (`diffrax.UnsafeBrownianPath`: valid for fixed steps, faster; forward-mode
+    differentiation only);
     `"tree"` is a `diffrax.VirtualBrownianTree`, one continuous path that can be
     evaluated anywhere (needed to save W, and to compare step sizes on one path).
     """
@@ -210,6 +211,10 @@ class EnsembleSimulator:
         tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
         n_steps = int(math.ceil((t1 - t0) / dt - 1e-9))
         drift = diffrax.ODETerm(lambda t, y, p: g.rhs(t, y, p))
+        # diffrax differentiates an UnsafeBrownianPath solve in forward mode only;
+        # reverse-mode gradients need the Brownian tree (checkpointed adjoint).
+        adjoint = (diffrax.ForwardMode() if config.brownian_path == "fast"
+                   else diffrax.RecursiveCheckpointAdjoint())
 
         def member(key, params, ts):
             key_path, key_initial = jax.random.split(key)
@@ -226,7 +231,7 @@ class EnsembleSimulator:
             sol = diffrax.diffeqsolve(
                 terms, solver, t0=t0, t1=t1, dt0=dt, y0=y0, args=params,
                 saveat=diffrax.SaveAt(ts=ts), stepsize_controller=diffrax.ConstantStepSize(),
-                max_steps=n_steps + 1, throw=False)
+                max_steps=n_steps + 1, throw=False, adjoint=adjoint)
             values = sim.unpack(sol.ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, sol.ys))
             if config.save_noise:
@@ -241,7 +246,8 @@ class EnsembleSimulator:
     def ensemble_fn(self, config: EnsembleConfig) -> Callable:
         """The jitted `(keys, params, swept, ts) -> (paths, mean, std, quantiles, result)`;
         `swept` holds the per-trajectory values of swept parameters."""
-        if config not in self._cache:
+        key = dataclasses.replace(config, stats_only=False)
+        if key not in self._cache:
             member = self.member_fn(config)
             levels = jnp.asarray(config.quantiles)
 
@@ -259,10 +265,11 @@ class EnsembleSimulator:
                 std = {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1
                        else jnp.zeros_like(v[0]) for k, v in paths.items()}
                 quantiles = {k: jnp.quantile(v, levels, axis=0) for k, v in paths.items()}
-                return (None if config.stats_only else paths), mean, std, quantiles, result
+                return paths, mean, std, quantiles, result
 
-            self._cache[config] = jax.jit(ensemble)
-        return self._cache[config]
+            # `stats_only` only drops the paths afterwards: it does not recompile.
+            self._cache[key] = jax.jit(ensemble)
+        return self._cache[key]
 
     def run(self, config: EnsembleConfig, params: Mapping[str, Any], ts: np.ndarray, *,
             seed: int = 0, sweep: Mapping[str, Any] | None = None,
@@ -307,9 +314,6 @@ class EnsembleSimulator:
         if total > n:
             # Padding must not enter the statistics: compute them on the first n.
             paths, *_, result = fn(keys, params, swept, ts)
-            if paths is None:
-                paths, *_ = self.ensemble_fn(dataclasses.replace(config, stats_only=False))(
-                    keys, params, swept, ts)
             paths = {k: v[:n] for k, v in paths.items()}
             result = result[:n]
             levels = jnp.asarray(config.quantiles)
@@ -321,6 +325,8 @@ class EnsembleSimulator:
                 paths = None
         else:
             paths, mean, std, quantiles, result = fn(keys, params, swept, ts)
+            if config.stats_only:
+                paths = None
         _raise_on_failures(result, config)
         names = tuple(self.simulator.generated.states[i].name
                       for i in range(len(self.simulator.generated.states)))

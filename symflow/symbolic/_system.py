@@ -181,6 +181,9 @@ def format_system(system: System) -> str:
     for v in system.variables:
         dims = f"[{v.shape[0]}]" if v.shape else ""
         init = "" if v.initial is None else f" = {v.initial}"
+        if v.distribution is not None:
+            kind, (a, b) = v.distribution
+            init = f" ~ {kind}({a}, {b})"
         lines.append(f"    {v.name}{dims}{init}")
     if system.brownians:
         lines.append("  brownian")
@@ -207,6 +210,11 @@ def latex_system(system: System) -> str:
     rows = []
     for e in system.equations:
         name = sp.latex(sp.Symbol(e.target))
+        if e.diffusion:
+            noise = "".join(rf" + \left({sp.latex(g)}\right) dW_{{{b.name}}}"
+                            for g, b in zip(e.diffusion, system.brownians) if g != 0)
+            rows.append(rf"d{name} &= \left({sp.latex(e.rhs)}\right) dt{noise}")
+            continue
         lhs = rf"\frac{{d{name}}}{{dt}}" if e.kind == "ode" else name
         rows.append(rf"{lhs} &= {sp.latex(e.rhs)}")
     for o in system.observed:
