@@ -20,11 +20,11 @@ if _os.environ.get("SYMFLOW_X64", "1") != "0":
 
 if _TYPE_CHECKING:
     from .api import Model as Model, load as load, loads as loads
-    from .solve import Solution as Solution
+    from .solve import EnsembleSolution as EnsembleSolution, Solution as Solution
 
 
 __version__ = "0.1.0"
-__all__ = ["Model", "Solution", "SolverError", "Span", "SymflowError", "load", "loads"]
+__all__ = ["EnsembleSolution", "Model", "Solution", "SolverError", "Span", "SymflowError", "load", "loads"]
 
 
 def __getattr__(name: str):
@@ -32,8 +32,8 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
-    if name == "Solution":
-        from .solve import Solution
+    if name in ("Solution", "EnsembleSolution"):
+        from . import solve
 
-        return Solution
+        return getattr(solve, name)
     raise AttributeError(f"module 'symflow' has no attribute {name!r}")

@@ -24,6 +24,7 @@ from . import codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
 from .solve import Simulator, Solution, SolveConfig, choose_auto, save_times
+from .solve import _stochastic
 from .symbolic import System
 
 
@@ -84,6 +85,7 @@ class Model:
         self.initial: dict[str, jax.Array] = self.initial_values(self.params)
         self._auto: dict[tuple, str] = {}
         self._ts_cache: dict[tuple, np.ndarray] = {}
+        self._ensembles = _stochastic.ModelEnsembles(self)
 
     @property
     def name(self) -> str:
@@ -157,6 +159,7 @@ class Model:
         dense: bool = False,
         progress: bool = False,
         timings: dict[str, float] | None = None,
+        **stochastic: Any,
     ) -> Solution:
         """Solve the model. Every option defaults to the model's `simulate` section.
 
@@ -181,7 +184,20 @@ class Model:
         - `timings`: a dict that receives the XLA compile and solve times.
 
         Outside a trace, a failed solve raises `SolverError` with the time reached.
+
+        An SDE model, or any model with `trajectories > 1`, random initial values
+        or a `sweep`, runs as an ensemble and returns an `EnsembleSolution`; the
+        ensemble options (`trajectories`, `seed`, `noise`, `sweep`, `stats_only`,
+        `quantiles`, `chunk_size`, `mesh`, `brownian_tol`, `save_noise`) are
+        described in `docs/sde.md`.
         """
+        if self._ensembles.applies(stochastic):
+            return self._ensembles.simulate(
+                params, initial=initial, tspan=tspan, saveat=saveat, solver=solver,
+                rtol=rtol, atol=atol, dt=dt, max_steps=max_steps, adjoint=adjoint,
+                timings=timings, **stochastic)
+        if stochastic:
+            raise SymflowError(f"unknown option {next(iter(stochastic))!r} of simulate")
         s = self.settings
         t0, t1 = tspan if tspan is not None else s.tspan
         ts = self._save_times(t0, t1, saveat if saveat is not None else s.saveat)

@@ -63,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", metavar="PNG", help="plot the trajectories to an image file")
     run.add_argument("--timings", action="store_true",
                      help="print the time of each stage (parse, passes, codegen, XLA, solve)")
+    ensemble = run.add_argument_group("SDEs and ensembles (docs/sde.md)")
+    ensemble.add_argument("--trajectories", type=int, metavar="N",
+                          help="run an ensemble of N trajectories")
+    ensemble.add_argument("--seed", type=int, help="the seed of the ensemble's random keys")
+    ensemble.add_argument("--noise", choices=("ito", "stratonovich"),
+                          help="the calculus of the SDE (default: the model's, else ito)")
+    ensemble.add_argument("--stats-only", action="store_true",
+                          help="keep mean, std and quantiles only, not the paths")
+    ensemble.add_argument("--sweep", action="append", default=[], metavar="NAME=A:B:N",
+                          help="sweep a parameter over N values from A to B (repeatable: "
+                               "the sweeps form a grid)")
+    ensemble.add_argument("--chunk-size", type=int, metavar="N",
+                          help="run the ensemble N trajectories at a time")
     progress = run.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
@@ -153,6 +166,12 @@ def _run(args) -> int:
         options["tspan"] = tuple(args.tspan)
     if args.saveat is not None:
         options["saveat"] = _parse_saveat(args.saveat)
+    stochastic = _ensemble_options(args, m)
+    if stochastic is not None:
+        for name in ("solver", "rtol", "atol", "dt", "max_steps"):
+            if getattr(args, name) is not None:
+                options[name] = getattr(args, name)
+        return _run_ensemble(args, m, params, initial, options, stochastic)
     if args.solver is not None and args.solver not in ODE_SOLVERS:
         close = difflib.get_close_matches(args.solver, ODE_SOLVERS, n=1)
         raise _UsageError(f"--solver {args.solver}: unknown solver"
@@ -187,6 +206,77 @@ def _run(args) -> int:
         print(f"  {'jax trace':<12} {timings['trace']:.4f}")
         print(f"  {'xla compile':<12} {timings['xla compile']:.4f}")
         print(f"  {'solve':<12} {timings['solve']:.4f}")
+    return EXIT_OK
+
+
+def _ensemble_options(args, m) -> dict | None:
+    """The ensemble options of the command line, or None for a single solve."""
+    import numpy as np
+
+    options: dict = {}
+    for name in ("trajectories", "seed", "noise", "chunk_size"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.trajectories is not None and args.trajectories < 1:
+        raise _UsageError(f"--trajectories {args.trajectories}: at least 1")
+    if args.stats_only:
+        options["stats_only"] = True
+    grids = []
+    for item in args.sweep:
+        name, sep, spec = item.partition("=")
+        parts = spec.split(":")
+        try:
+            a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3 or n < 1:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise _UsageError(f"--sweep {item!r}: write NAME=A:B:N, for example "
+                              "--sweep k=0.1:2:20") from None
+        if name.strip() not in m.params:
+            raise _UsageError(f"--sweep {item!r}: {m.name} has no parameter named "
+                              f"{name.strip()!r}; its parameters: {', '.join(m.params)}")
+        grids.append((name.strip(), np.linspace(a, b, n)))
+    if grids:
+        mesh = np.meshgrid(*(g for _, g in grids), indexing="ij")
+        options["sweep"] = {name: values.ravel() for (name, _), values in zip(grids, mesh)}
+    if m.system.is_sde or options.get("sweep") or (
+            options.get("trajectories", m.settings.trajectories) != 1):
+        return options
+    if options:
+        raise _UsageError("--seed, --noise, --stats-only and --chunk-size are for ensembles: "
+                          "add --trajectories N or --sweep")
+    return None
+
+
+def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
+    import numpy as np
+
+    if args.output and os.path.splitext(args.output)[1].lower() != ".npz":
+        raise _UsageError(f"-o {args.output}: an ensemble is written to .npz")
+    timings: dict = {}
+    sol = m.simulate(params=params, initial=initial, timings=timings, **options,
+                     **stochastic)
+    if args.output:
+        sol.save(args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    if args.plot:
+        sol.plot(args.plot, title=f"{m.name} ({timings['solver']}, "
+                                  f"{sol.trajectories} trajectories)")
+        print(f"wrote {args.plot}", file=sys.stderr)
+    t = np.asarray(sol.t)
+    kind = "SDE ensemble" if m.system.is_sde else "ensemble"
+    print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "
+          f"{timings['solver']} on [{t[0]:g}, {t[-1]:g}], {len(t)} saved points")
+    for name in sol.names:
+        mean, std = np.asarray(sol.mean[name])[-1], np.asarray(sol.std[name])[-1]
+        print(f"  {name}({t[-1]:g}): mean {np.array2string(mean, precision=6)}, "
+              f"std {np.array2string(std, precision=6)}")
+    if args.timings:
+        print("timings (seconds):")
+        for stage in ("parse", "build", "passes", "codegen"):
+            print(f"  {stage:<12} {m.timings[stage]:.4f}")
+        print(f"  {'ensemble':<12} {timings['ensemble (compile and run)']:.4f} "
+              "(compile and run)")
     return EXIT_OK
 
 

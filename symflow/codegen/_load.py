@@ -49,6 +49,11 @@ class GeneratedModel:
     initial_values: Callable
     rhs: Callable
     observed_fn: Callable
+    # SDEs and random initial values (absent from an ODE model's module):
+    brownian: tuple[str, ...] = ()
+    diffusion: Callable | None = None
+    random_initial: tuple[tuple[str, str], ...] = ()
+    initial_distributions: Callable | None = None
 
 
 def load_source(source: str) -> GeneratedModel:
@@ -71,6 +76,10 @@ def load_source(source: str) -> GeneratedModel:
         initial_values=module.initial_values,
         rhs=module.rhs,
         observed_fn=module.observed,
+        brownian=tuple(getattr(module, "BROWNIAN", ())),
+        diffusion=getattr(module, "diffusion", None),
+        random_initial=tuple(getattr(module, "RANDOM_INITIAL", ())),
+        initial_distributions=getattr(module, "initial_distributions", None),
     )
 
 

@@ -35,7 +35,9 @@ def fold_constants(system: System) -> System:
         ),
         variables=tuple(dataclasses.replace(v, initial=fold(v.initial))
                         for v in system.variables),
-        equations=tuple(dataclasses.replace(e, rhs=fold(e.rhs)) for e in system.equations),
+        equations=tuple(dataclasses.replace(e, rhs=fold(e.rhs),
+                                            diffusion=tuple(fold(g) for g in e.diffusion))
+                        for e in system.equations),
         observed=tuple(dataclasses.replace(o, expr=fold(o.expr)) for o in system.observed),
     )
 

@@ -62,7 +62,9 @@ def eliminate_explicit_algebraics(system: System) -> System:
     return dataclasses.replace(
         system,
         variables=tuple(v for v in system.variables if v.name not in algebraic),
-        equations=tuple(dataclasses.replace(e, rhs=e.rhs.xreplace(solved))
+        equations=tuple(dataclasses.replace(
+            e, rhs=e.rhs.xreplace(solved),
+            diffusion=tuple(g.xreplace(solved) for g in e.diffusion))
                         for e in system.equations if e.kind == "ode"),
         observed=eliminated + tuple(dataclasses.replace(o, expr=o.expr.xreplace(solved))
                                     for o in system.observed),

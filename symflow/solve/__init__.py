@@ -6,6 +6,16 @@ from ._simulate import (
     Simulator as Simulator,
     save_times as save_times,
 )
+from ._ensemble import (
+    EnsembleConfig as EnsembleConfig,
+    EnsembleSimulator as EnsembleSimulator,
+    EnsembleSolution as EnsembleSolution,
+)
+from ._sde_solvers import (
+    SDE_SOLVER_INFO as SDE_SOLVER_INFO,
+    choose_sde_solver as choose_sde_solver,
+    valid_sde_solvers as valid_sde_solvers,
+)
 from ._solution import Solution as Solution
 from ._solvers import (
     EXPLICIT as EXPLICIT,

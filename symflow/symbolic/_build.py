@@ -19,6 +19,7 @@ import sympy as sp
 from ..errors import Span, SymflowError
 from ..lang import ast
 from ._arrays import ArraySum, Concat, Dot, Element, Fill, Part, Stack, broadcast_shapes
+from ._sde import SDE_SOLVERS, Brownian, split_differential
 from ._system import Equation, Observed, Parameter, Settings, System, Variable
 
 
@@ -44,7 +45,6 @@ _RESERVED = {"t", *_BUILTIN_CONSTANTS, *_BUILTINS, "der", "sum", "dot", "grad"}
 _NOT_YET = {
     "domain": "PDE domains",
     "boundary": "PDE boundary conditions",
-    "brownian": "SDEs (brownian noise)",
     "closures": "neural closures",
     "components": "components",
     "ports": "ports",
@@ -56,7 +56,9 @@ ODE_SOLVERS = (
     "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
     "impliciteuler",
 )
-SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps")
+SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
+            "trajectories", "seed", "noise")
+DT = sp.Dummy("dt", real=True)  # the `dt` of equations in differential form
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
 # parser of the generated source (which refuses about 200 nested brackets).
@@ -136,6 +138,9 @@ class _Builder:
                               ("observed", "observed")):
             for item in model.items(section):
                 self.declared.setdefault(item.name, (kind, item.name_span))
+        for item in model.items("brownian"):
+            self.declared.setdefault(item.name, ("brownian", item.span))
+        self.brownian_list: list[Brownian] = []
 
     # ------------------------------------------------------------ declarations
 
@@ -164,6 +169,7 @@ class _Builder:
             self.declare(f.name, "function", f.name_span, node=f)
             if len(set(f.params)) != len(f.params):
                 raise SymflowError(f"function '{f.name}' names an argument twice", f.span)
+        self.brownian_list = self.brownians(m.items("brownian"))
         variables = self.variables(m.items("variables"))
         observed_nodes = m.items("observed")
         for o in observed_nodes:
@@ -175,7 +181,20 @@ class _Builder:
             name=m.name, time=TIME, parameters=tuple(parameters),
             variables=tuple(variables), equations=tuple(equations),
             observed=tuple(observed), settings=settings, file=self.program.file,
+            brownians=tuple(self.brownian_list),
         )
+
+    def brownians(self, nodes) -> list[Brownian]:
+        out = []
+        for b in nodes:
+            if b.coordinates is not None:
+                raise SymflowError(
+                    f"Brownian fields '{b.name}(...)' need a PDE domain: PDEs are not "
+                    "supported yet", b.span, help="declare scalar Brownian motions: "
+                                                  "`brownian W1, W2`")
+            self.declare(b.name, "brownian", b.span)
+            out.append(Brownian(b.name, sp.Dummy("d" + b.name, real=True), b.span))
+        return out
 
     def parameters(self, nodes, *, constant: bool) -> list[Parameter]:
         kind = "constant" if constant else "parameter"
@@ -239,8 +258,6 @@ class _Builder:
         for v in nodes:
             if v.coordinates is not None:
                 raise SymflowError("fields need a domain: PDEs are not supported yet", v.span)
-            if v.distribution is not None:
-                raise SymflowError("random initial values are not supported yet", v.span)
             shape: tuple[int, ...] = ()
             if v.size is not None:
                 n = self.constant_integer(v.size, f"the length of '{v.name}'")
@@ -261,10 +278,38 @@ class _Builder:
                         f"the initial value of '{v.name}' has {ishape[0]} elements, "
                         f"but '{v.name}' has {'1 (a scalar)' if not shape else shape[0]}",
                         v.initial.span)
+            distribution = None
+            if v.distribution is not None:
+                distribution, initial = self.distribution(v)
             symbol = sp.Symbol(v.name, real=True)
             self.declare(v.name, "variable", v.name_span, symbol=symbol, shape=shape)
-            out.append(Variable(v.name, symbol, shape, initial, v.doc, v.span))
+            out.append(Variable(v.name, symbol, shape, initial, v.doc, v.span, distribution))
         return out
+
+    def distribution(self, v: ast.Variable):
+        """`x ~ normal(mu, sd)` or `x ~ uniform(a, b)`: ((kind, (a, b)), mean)."""
+        call = v.distribution
+        if call.func not in ("normal", "uniform"):
+            close = difflib.get_close_matches(call.func, ("normal", "uniform"), n=1)
+            raise SymflowError(
+                f"unknown distribution '{call.func}'", call.func_span,
+                help=(f"did you mean '{close[0]}'? " if close else "")
+                + "write `x ~ normal(mean, sd)` or `x ~ uniform(low, high)`")
+        if call.keywords or len(call.args) != 2:
+            raise SymflowError(f"{call.func} takes 2 arguments", call.span,
+                               help="write `x ~ normal(mean, sd)` or `x ~ uniform(low, high)`")
+        args = []
+        for a in call.args:
+            expr, shape = self.expr(a, allowed=("constant", "parameter"),
+                                    context=f"the distribution of '{v.name}'")
+            if shape:
+                raise SymflowError("the arguments of a distribution must be scalars", a.span)
+            args.append(expr)
+        a, b = args
+        if call.func == "normal" and (b.is_number and float(b.xreplace(self.values)) < 0):
+            raise SymflowError("the standard deviation must not be negative", call.args[1].span)
+        mean = a if call.func == "normal" else (a + b) / 2
+        return (call.func, (a, b)), mean
 
     # ------------------------------------------------------------ equations
 
@@ -272,18 +317,40 @@ class _Builder:
         pieces: dict[str, list[_Piece]] = {v.name: [] for v in variables}
         kinds: dict[str, str] = {}
         first_span: dict[str, Span] = {}
+        diffusions: dict[tuple[str, int], list] = {}
         for eq in nodes:
-            kind, name, start, stop = self.equation_target(eq.lhs)
+            differential = isinstance(eq.lhs, ast.Call) and eq.lhs.func == "d"
+            lhs = eq.lhs
+            if differential:
+                if len(lhs.args) != 1 or lhs.keywords:
+                    raise SymflowError("d takes one argument: d(x)", lhs.span)
+                if not self.brownian_list:
+                    raise SymflowError(
+                        "d(...) equations need Brownian motions", lhs.span,
+                        help="declare them in a `brownian` section (`brownian W`), "
+                             "or write an ODE as der(x) = ...")
+                lhs = ast.Call("der", lhs.args, (), lhs.span, lhs.func_span)
+            kind, name, start, stop = self.equation_target(lhs)
             var = self.names[name]
-            if name in kinds and kinds[name] != kind:
+            written = "sde" if differential else kind
+            if name in kinds and kinds[name] != written:
+                both = {kinds[name], written}
                 raise SymflowError(
-                    f"'{name}' is defined by two equations", eq.span,
+                    f"'{name}' is defined by two equations" if both != {"ode", "sde"} else
+                    f"'{name}' has both a der(...) and a d(...) equation", eq.span,
                     notes=((first_span[name], "the other equation"),),
-                    help="a variable has either a der(...) equation or an algebraic one",
+                    help="a variable has either a der(...) equation or an algebraic one"
+                    if both != {"ode", "sde"} else
+                    "write all of its equations as d(...) = ...*dt + ...*dW (an SDE) "
+                    "or all as der(...) = ... (an ODE)",
                 )
-            rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
-                                                    "function"),
-                                   context="an equation")
+            if differential:
+                rhs, noise, shape = self.differential_rhs(eq)
+            else:
+                rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
+                                                        "function"),
+                                       context="an equation")
+                noise = ()
             length = stop - start
             target_shape = () if var.shape == () or (stop - start == 1 and
                                                      self._is_element(eq.lhs)) else (length,)
@@ -300,8 +367,13 @@ class _Builder:
                     )
             if target_shape and not shape:
                 rhs = Fill(rhs, sp.Integer(length))
+            if noise:
+                for k, g in enumerate(noise):
+                    if target_shape and self._shape_of(g) == ():
+                        g = Fill(g, sp.Integer(length))
+                    diffusions.setdefault((name, k), []).append(_Piece(start, stop, g, eq.span))
             pieces[name].append(_Piece(start, stop, rhs, eq.span))
-            kinds[name] = kind
+            kinds[name] = written
             first_span.setdefault(name, eq.span)
 
         out = []
@@ -330,8 +402,52 @@ class _Builder:
                 raise SymflowError(
                     f"state '{v.name}' needs an initial value", v.span,
                     help=f"write `{v.name} = <value>` under variables")
-            out.append(Equation(kind, v.name, rhs, tuple(p.span for p in found)))
+            diffusion: tuple[sp.Expr, ...] = ()
+            if kind == "sde":
+                kind = "ode"
+                columns = []
+                for k in range(len(self.brownian_list)):
+                    parts = sorted(diffusions[(v.name, k)], key=lambda p: p.start)
+                    columns.append(parts[0].rhs if len(parts) == 1 else Concat(*(
+                        x for p in parts for x in (sp.Integer(p.stop - p.start), p.rhs))))
+                diffusion = tuple(columns)
+            out.append(Equation(kind, v.name, rhs, tuple(p.span for p in found), diffusion))
         return out
+
+    def _shape_of(self, expr: sp.Expr) -> tuple[int, ...]:
+        from ._arrays import shape_of
+        return shape_of(expr, {e.symbol: e.shape for e in self.names.values()
+                               if e.symbol is not None})
+
+    def differential_rhs(self, eq: ast.Equation):
+        """The drift, the diffusion coefficients and the shape of `d(x) = ...`."""
+        increments = {"d" + b.name: b for b in self.brownian_list}
+        for node in _ast_names(eq.rhs):
+            name = node.id
+            if (name.startswith("d") and len(name) > 1 and name != "dt"
+                    and name not in increments and name not in self.names
+                    and name not in self.declared):
+                close = difflib.get_close_matches(name, list(increments), n=1)
+                raise SymflowError(
+                    f"'{name}' is the increment of '{name[1:]}', which is not a declared "
+                    "Brownian motion", node.span,
+                    help=(f"did you mean '{close[0]}'? " if close else "")
+                    + f"declare it under `brownian` (`brownian {name[1:]}`); declared: "
+                    + ", ".join(b.name for b in self.brownian_list))
+        scope = {"dt": (DT, ())}
+        scope.update({n: (b.increment, ()) for n, b in increments.items()})
+        for n in scope:
+            if n in self.names:
+                raise SymflowError(
+                    f"'{n}' is declared as a {self.names[n].kind}, but in d(...) equations "
+                    f"it is {'the time step' if n == 'dt' else 'a Brownian increment'}",
+                    self.names[n].span, help=f"rename the {self.names[n].kind}")
+        rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
+                                                "function"),
+                               context="an equation", scope=scope)
+        drift, noise = split_differential(
+            rhs, DT, tuple(b.increment for b in self.brownian_list), eq.rhs.span)
+        return drift, noise, shape
 
     @staticmethod
     def _is_element(lhs: ast.Expr) -> bool:
@@ -436,8 +552,22 @@ class _Builder:
         if s.name == "solver":
             if not isinstance(v, ast.Name):
                 raise SymflowError("solver must be a name, such as tsit5", v.span)
-            check_solver(v.id, v.span)
+            check_solver(v.id, v.span, sde=bool(self.brownian_list))
             return v.id
+        if s.name == "noise":
+            if not isinstance(v, ast.Name) or v.id not in ("ito", "stratonovich"):
+                raise SymflowError("noise must be ito or stratonovich", v.span)
+            return v.id
+        if s.name == "trajectories":
+            n = self.constant_integer(v, "trajectories")
+            if n < 1:
+                raise SymflowError(f"trajectories must be at least 1, not {n}", v.span)
+            return n
+        if s.name == "seed":
+            n = self.constant_integer(v, "seed")
+            if not 0 <= n < 2**32:
+                raise SymflowError("seed must be a whole number in [0, 2**32)", v.span)
+            return n
         if s.name == "tspan":
             if not isinstance(v, ast.ArrayLiteral) or len(v.items) != 2:
                 raise SymflowError("tspan must be [start, end]", v.span)
@@ -466,6 +596,11 @@ class _Builder:
 
     def resolve(self, node: ast.Name) -> _Name:
         entry = self.names.get(node.id)
+        if entry is None and (node.id == "dt" or any(
+                node.id == "d" + b.name for b in self.brownian_list)):
+            raise SymflowError(
+                f"'{node.id}' may only appear on the right side of a d(...) equation",
+                node.span, help="write the SDE as `d(x) = drift*dt + diffusion*dW`")
         if entry is None:
             candidates = [n for n in self.names] + ["t", "pi", "e"]
             close = difflib.get_close_matches(node.id, candidates, n=1)
@@ -548,6 +683,16 @@ def _is_condition(expr) -> bool:
     return isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr)
 
 
+def _ast_names(root):
+    """Every `ast.Name` in an expression (without recursion)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            yield node
+        stack.extend(_ast_children(node))
+
+
 def _ast_children(node) -> tuple:
     if isinstance(node, (ast.BinaryOp, ast.Compare, ast.BoolOp)):
         return (node.left, node.right)
@@ -601,13 +746,14 @@ _CHAIN_OPS = frozenset("+-*/")
 _MAX_SYMPY_DEPTH = 2 * MAX_DEPTH
 
 
-def check_solver(name: str, span: Span | None) -> None:
-    if name not in ODE_SOLVERS:
-        close = difflib.get_close_matches(name, ODE_SOLVERS, n=1)
+def check_solver(name: str, span: Span | None, *, sde: bool = False) -> None:
+    known = SDE_SOLVERS if sde else ODE_SOLVERS
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
         raise SymflowError(
-            f"unknown solver '{name}'", span,
+            f"unknown {'SDE ' if sde else ''}solver '{name}'", span,
             help=(f"did you mean '{close[0]}'? " if close else "")
-            + "known solvers: " + ", ".join(ODE_SOLVERS))
+            + "known solvers: " + ", ".join(known))
 
 
 class _ExprBuilder:

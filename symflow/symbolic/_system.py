@@ -48,6 +48,9 @@ class Variable:
     initial: sp.Expr | None
     doc: str | None
     span: Span
+    # A random initial value `x ~ normal(mu, sd)` / `x ~ uniform(a, b)`: (kind, (a, b));
+    # `initial` then holds its mean, for deterministic uses.
+    distribution: tuple[str, tuple[sp.Expr, sp.Expr]] | None = None
 
     @property
     def size(self) -> int:
@@ -66,6 +69,9 @@ class Equation:
     target: str
     rhs: sp.Expr
     spans: tuple[Span, ...]
+    # An SDE `d(x) = rhs*dt + sum_k diffusion[k]*dW_k` (kind "ode", `rhs` the drift):
+    # one coefficient per Brownian motion of the System; empty for an ODE.
+    diffusion: tuple[sp.Expr, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +101,9 @@ class Settings:
     saveat: int | tuple[float, ...] = 101
     dt0: float | None = None
     max_steps: int = 100_000
+    trajectories: int = 1
+    seed: int = 0
+    noise: str = "ito"
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:
@@ -113,6 +122,11 @@ class System:
     observed: tuple[Observed, ...]
     settings: Settings
     file: str = "<string>"
+    brownians: tuple = ()  # symbolic._sde.Brownian, in declaration order
+
+    @property
+    def is_sde(self) -> bool:
+        return bool(self.brownians)
 
     @property
     def states(self) -> tuple[Variable, ...]:
@@ -167,9 +181,20 @@ def format_system(system: System) -> str:
     for v in system.variables:
         dims = f"[{v.shape[0]}]" if v.shape else ""
         init = "" if v.initial is None else f" = {v.initial}"
+        if v.distribution is not None:
+            kind, (a, b) = v.distribution
+            init = f" ~ {kind}({a}, {b})"
         lines.append(f"    {v.name}{dims}{init}")
+    if system.brownians:
+        lines.append("  brownian")
+        lines.append("    " + ", ".join(b.name for b in system.brownians))
     lines.append("  equations")
     for e in system.equations:
+        if e.diffusion:
+            noise = "".join(f" + ({g})*d{b.name}" for g, b in zip(e.diffusion, system.brownians)
+                            if g != 0)
+            lines.append(f"    d({e.target}) = ({e.rhs})*dt{noise}")
+            continue
         lhs = f"der({e.target})" if e.kind == "ode" else e.target
         lines.append(f"    {lhs} = {e.rhs}")
     if system.observed:
@@ -185,6 +210,11 @@ def latex_system(system: System) -> str:
     rows = []
     for e in system.equations:
         name = sp.latex(sp.Symbol(e.target))
+        if e.diffusion:
+            noise = "".join(rf" + \left({sp.latex(g)}\right) dW_{{{b.name}}}"
+                            for g, b in zip(e.diffusion, system.brownians) if g != 0)
+            rows.append(rf"d{name} &= \left({sp.latex(e.rhs)}\right) dt{noise}")
+            continue
         lhs = rf"\frac{{d{name}}}{{dt}}" if e.kind == "ode" else name
         rows.append(rf"{lhs} &= {sp.latex(e.rhs)}")
     for o in system.observed:

@@ -1,0 +1,151 @@
+"""`Model.simulate` for SDEs, ensembles and parameter sweeps.
+
+`ModelEnsembles` turns the options of `simulate` and the model's `simulate`
+section (`trajectories`, `seed`, `noise`, `dt`, `solver`) into an
+`EnsembleConfig`, checks the solver against the noise class the compiler
+derived from the diffusion matrix, and runs the ensemble.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import SymflowError
+from ..symbolic._sde import classify_noise
+from . import _sde_solvers
+from ._ensemble import DEFAULT_QUANTILES, EnsembleConfig, EnsembleSimulator, EnsembleSolution
+from ._simulate import SolveConfig, save_times
+
+
+__all__ = ["ModelEnsembles", "ENSEMBLE_OPTIONS"]
+
+
+ENSEMBLE_OPTIONS = ("trajectories", "seed", "noise", "sweep", "stats_only", "quantiles",
+                    "chunk_size", "mesh", "brownian_tol", "save_noise", "brownian_path")
+
+
+class ModelEnsembles:
+    """The ensemble side of one compiled `symflow.Model`."""
+
+    def __init__(self, model):
+        self.model = model
+        system = model.system
+        self.is_sde = system.is_sde
+        self.noise_class = classify_noise(system) if self.is_sde else None
+        self.runner = EnsembleSimulator(model.generated, model._simulator)  # noqa: SLF001
+
+    def applies(self, options: Mapping[str, Any]) -> bool:
+        """Whether `simulate` with these options runs an ensemble."""
+        for name in options:
+            if name not in ENSEMBLE_OPTIONS:
+                raise SymflowError(f"unknown option {name!r} of simulate",
+                                   help="ensemble options: " + ", ".join(ENSEMBLE_OPTIONS))
+        n = options.get("trajectories")
+        n = self.model.settings.trajectories if n is None else n
+        return self.is_sde or n != 1 or bool(options.get("sweep"))
+
+    def solver_for(self, name: str | None, calculus: str) -> str:
+        """The SDE solver to use: `name`, or the model's, checked against the noise class."""
+        s = self.model.settings
+        span = None if name is not None else s.span_of("solver")
+        name = name if name is not None else s.solver
+        if name == "auto":
+            return _sde_solvers.choose_sde_solver(self.noise_class, calculus)
+        _sde_solvers.check_sde_solver(name, self.noise_class, calculus, span)
+        return name
+
+    def simulate(self, params=None, *, initial=None, tspan=None, saveat=None, solver=None,
+                 rtol=None, atol=None, dt=None, max_steps=None, adjoint="checkpoint",
+                 timings=None, trajectories: int | None = None, seed: int | None = None,
+                 noise: str | None = None, sweep: Mapping[str, Any] | None = None,
+                 stats_only: bool = False, quantiles=DEFAULT_QUANTILES,
+                 chunk_size: int | None = None, mesh=None, brownian_tol: float | None = None,
+                 save_noise: bool = False, brownian_path: str | None = None
+                 ) -> EnsembleSolution:
+        m = self.model
+        s = m.settings
+        if initial:
+            raise SymflowError("initial values cannot be overridden in an ensemble yet",
+                               help="change the model's initial values, or make them "
+                                    "parameters and sweep them")
+        t0, t1 = tspan if tspan is not None else s.tspan
+        ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
+        p = m.complete_params(params)
+        sweep = dict(sweep or {})
+        for name in sweep:
+            if name not in m.generated.parameter_names:
+                raise SymflowError(f"cannot sweep {name!r}: {m.name} has no such parameter",
+                                   help="its parameters: "
+                                   + ", ".join(m.generated.parameter_names))
+        sizes = {np.size(v) for v in sweep.values()}
+        if len(sizes) > 1:
+            raise SymflowError("every swept parameter needs the same number of values")
+        if sweep:
+            n_sweep = sizes.pop()
+            if trajectories is not None and trajectories != n_sweep:
+                raise SymflowError(f"a sweep of {n_sweep} values runs {n_sweep} "
+                                   f"trajectories, not {trajectories}")
+            trajectories = n_sweep
+        n = int(trajectories if trajectories is not None else s.trajectories)
+        if n < 1:
+            raise SymflowError(f"trajectories must be at least 1, not {n}")
+        seed = int(seed if seed is not None else s.seed)
+        quantiles = tuple(float(q) for q in quantiles)
+        if any(not 0 <= q <= 1 for q in quantiles):
+            raise SymflowError("quantile levels must lie in [0, 1]")
+        if chunk_size is not None and chunk_size < 1:
+            raise SymflowError("chunk_size must be at least 1")
+        common = dict(trajectories=n, n_save=len(ts), chunk_size=chunk_size,
+                      stats_only=bool(stats_only), quantiles=quantiles,
+                      swept=tuple(sorted(sweep)))
+        if self.is_sde:
+            calculus = noise if noise is not None else s.noise
+            if calculus not in ("ito", "stratonovich"):
+                raise SymflowError(f"noise must be ito or stratonovich, not {calculus!r}")
+            name = self.solver_for(solver, calculus)
+            step = dt if dt is not None else s.dt0
+            if step is None:
+                raise SymflowError(
+                    f"SDE solvers take fixed steps: set dt", s.span_of("solver"),
+                    help="add `dt = ...` under simulate, or pass dt=")
+            if float(ts[-1]) <= float(ts[0]):
+                raise SymflowError("an SDE is solved forwards in time: tspan must increase")
+            if brownian_path is None:
+                tree = save_noise or brownian_tol is not None
+                brownian_path = "tree" if tree else "fast"
+            if brownian_path not in ("fast", "tree"):
+                raise SymflowError(f"brownian_path must be 'fast' or 'tree', not "
+                                   f"{brownian_path!r}")
+            if save_noise and brownian_path != "tree":
+                raise SymflowError("save_noise needs brownian_path='tree'")
+            config = EnsembleConfig(
+                solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
+                dt=float(step), brownian_tol=brownian_tol, save_noise=bool(save_noise),
+                brownian_path=brownian_path,
+                **common)
+        else:
+            if noise is not None or save_noise or brownian_tol is not None or brownian_path:
+                raise SymflowError(f"{m.name} is an ODE model: noise, save_noise and "
+                                   "brownian_tol are for SDEs")
+            name = solver if solver is not None else s.solver
+            if name == "auto":
+                name = m._choose_auto(p, {}, float(ts[0]), float(ts[-1]))  # noqa: SLF001
+            ode = SolveConfig(
+                solver=name, t0=float(ts[0]), t1=float(ts[-1]),
+                rtol=float(rtol if rtol is not None else s.rtol),
+                atol=float(atol if atol is not None else s.atol),
+                dt0=float(dt) if dt is not None else s.dt0,
+                max_steps=int(max_steps if max_steps is not None else s.max_steps),
+                n_save=len(ts), adjoint=adjoint)
+            config = EnsembleConfig(ode=ode, solver=name, **common)
+        if timings is not None:
+            timings["solver"] = name  # type: ignore[assignment]
+            start = time.perf_counter()
+        sol = self.runner.run(config, p, ts, seed=seed, sweep=sweep, mesh=mesh)
+        if timings is not None:
+            timings["ensemble (compile and run)"] = time.perf_counter() - start
+        return sol
