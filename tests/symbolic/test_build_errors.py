@@ -699,9 +699,7 @@ def test_a_setting_given_twice():
 
 
 @pytest.mark.parametrize("section, what", [
-    ("domain\n    x in [0, 1], points = 11", "PDE domains"),
-    ("brownian\n    W", "SDEs (brownian noise)"),
-    ("components\n    r: Resistor(R = 1)", "components"),
+    ("closures\n    (U1, U2) = mlp(x, width = 4)", "neural closures"),
 ])
 def test_sections_not_supported_yet_say_so(section, what):
     err = _error(f"model M\n  {section}\nend\n")
