@@ -7,6 +7,10 @@ from collections.abc import Callable
 from ..symbolic import System
 from .constant_folding import fold_constants
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
+from .alias_elimination import eliminate_aliases
+from .dae_to_ode import dae_to_ode
+from .pantelides import reduce_index
+from .structural_analysis import check_structure
 
 
 __all__ = ["PIPELINE", "simplify"]
@@ -14,6 +18,11 @@ __all__ = ["PIPELINE", "simplify"]
 
 PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
     ("constant_folding", fold_constants),
+    # Implicit equations (DAEs, components); each is a no-op on an ODE system.
+    ("alias_elimination", eliminate_aliases),
+    ("structural_analysis", check_structure),
+    ("index_reduction", reduce_index),
+    ("dae_to_ode", dae_to_ode),
     ("explicit_algebraic_elimination", eliminate_explicit_algebraics),
 )
 

@@ -62,10 +62,14 @@ class Equation:
     is a `Concat` of the pieces; `spans` lists the source equations.
     """
 
-    kind: Literal["ode", "algebraic"]
+    kind: Literal["ode", "algebraic", "implicit"]
     target: str
     rhs: sp.Expr
     spans: tuple[Span, ...]
+    # kind == "implicit": the equation `0 = rhs` (`der(x)` is the symbol
+    # `der(x)`); `target` says where it came from ("" for the model's own,
+    # "connection", ...); `order` counts how often index reduction differentiated it.
+    order: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,6 +174,10 @@ def format_system(system: System) -> str:
         lines.append(f"    {v.name}{dims}{init}")
     lines.append("  equations")
     for e in system.equations:
+        if e.kind == "implicit":
+            mark = f"  # d^{e.order}/dt^{e.order} of the model's equation" if e.order else ""
+            lines.append(f"    0 = {e.rhs}{mark}")
+            continue
         lhs = f"der({e.target})" if e.kind == "ode" else e.target
         lines.append(f"    {lhs} = {e.rhs}")
     if system.observed:

@@ -1,0 +1,187 @@
+"""From an index-1 implicit system to explicit ODEs: matching, BLT and solving.
+
+After index reduction, every equation that was not differentiated further
+(the "active" equations) can be matched to its own unknown: the highest
+derivative of each differentiated variable, or an algebraic variable. This
+pass
+
+1. matches the active equations to the unknowns (a perfect matching, or a
+   structural-singularity error naming what is left over);
+2. orders them into blocks (Tarjan's strongly connected components of the
+   "equation needs the unknown of that equation" graph: block lower triangular
+   form), so that each block needs only unknowns of earlier blocks;
+3. solves each block symbolically: a block of one equation linear in its
+   unknown directly, otherwise with `sympy.solve` on that one symbol when it has
+   a unique solution; a block of several equations that is linear in its
+   unknowns by a symbolic linear solve (an algebraic loop, torn exactly).
+   Nonlinear algebraic loops are refused with a clear error (a Newton solve
+   inside the right-hand side is not implemented yet);
+4. writes the states: a variable `x` whose highest derivative is `x''` gives the
+   states `x` and `der(x)` with `der(x) = der_x` and `der(der_x) = <solved x''>`.
+   Solved algebraic unknowns become explicit algebraic equations, which
+   `eliminate_explicit_algebraics` turns into observed outputs.
+
+The lower-order equations that index reduction differentiated ("constraints")
+are used for consistent initialization: an initial value that is not given is
+solved for from them; given values that violate one are reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sympy as sp
+
+from ..errors import SymflowError
+from ..symbolic import Equation, System, Variable
+from ..symbolic._dae import der_symbol, integral_of, is_der
+from .pantelides import CONSTRAINT
+from .structural_analysis import (
+    _describe,
+    base_variable,
+    maximum_matching,
+    strong_components,
+    unknowns_of,
+)
+
+
+__all__ = ["dae_to_ode", "state_name"]
+
+
+def state_name(symbol: sp.Symbol) -> str:
+    """The name a derivative gets as a variable: `der(x)` -> `der_x`, `der(der(x))`
+    -> `der2_x` (dots kept: codegen mangles them)."""
+    n, s = 0, symbol
+    while is_der(s):
+        s, n = integral_of(s), n + 1
+    if n == 0:
+        return s.name
+    return ("der_" if n == 1 else f"der{n}_") + s.name
+
+
+def dae_to_ode(system: System) -> System:
+    implicit = [e for e in system.equations if e.kind == "implicit"]
+    if not implicit:
+        return system
+    active = [e for e in implicit if not e.target.startswith(CONSTRAINT)]
+    constraints = [e for e in implicit if e.target.startswith(CONSTRAINT)]
+    present = set().union(*(e.rhs.free_symbols for e in implicit))
+    variables = {v.symbol: v for v in system.variables}
+
+    # Unknowns: highest derivatives and algebraic variables.
+    unknowns = []
+    highest: dict[sp.Symbol, int] = {}
+    for v in system.variables:
+        s, n = v.symbol, 0
+        while der_symbol(s) in present:
+            s, n = der_symbol(s), n + 1
+        highest[v.symbol] = n
+        unknowns.append(s)
+    position = {s: j for j, s in enumerate(unknowns)}
+    graph = [sorted(position[s] for s in e.rhs.free_symbols if s in position) for e in active]
+    match_var = maximum_matching(graph)
+    if len(match_var) != len(active) or len(active) != len(unknowns):
+        raise _describe(system, active, unknowns, match_var, graph)
+    match_eq = {e: v for v, e in match_var.items()}
+
+    # Block lower triangular order.
+    depends = [[match_var[j] for j in graph[i] if j != match_eq[i]] for i in range(len(active))]
+    blocks = strong_components(depends)
+
+    solved: dict[sp.Symbol, sp.Expr] = {}
+    order: list[sp.Symbol] = []
+    loops: list[int] = []
+    for block in blocks:
+        syms = [unknowns[match_eq[i]] for i in block]
+        residuals = [active[i].rhs.xreplace(solved) for i in block]
+        if len(block) == 1:
+            value = _solve_one(residuals[0], syms[0], active[block[0]])
+            solved[syms[0]] = value
+        else:
+            loops.append(len(block))
+            values = _solve_linear(residuals, syms, [active[i] for i in block])
+            solved.update(values)
+        order += syms
+
+    # The final variables: states (with derivative states) and algebraics.
+    rename: dict[sp.Symbol, sp.Symbol] = {}
+    new_vars: list[Variable] = []
+    equations: list[Equation] = []
+    for v in system.variables:
+        s = v.symbol
+        for k in range(1, highest[v.symbol]):
+            s = der_symbol(s)
+            rename[s] = sp.Symbol(state_name(s), real=True)
+    for v in system.variables:
+        n = highest[v.symbol]
+        s = v.symbol
+        if n == 0:
+            continue
+        chain = [s]
+        for _ in range(n):
+            chain.append(der_symbol(chain[-1]))
+        for k in range(n):
+            here, nxt = chain[k], chain[k + 1]
+            var = v if k == 0 else Variable(state_name(here), rename[here], (), None,
+                                            f"derivative of {v.name}", v.span)
+            new_vars.append(var)
+            rhs = rename.get(nxt, nxt) if k < n - 1 else solved[nxt]
+            equations.append(Equation("ode", var.name, rhs, v_spans(system, v)))
+    for s in order:
+        if s in position and highest.get(s, -1) == 0:
+            v = variables[s]
+            new_vars.append(v)
+            equations.append(Equation("algebraic", v.name, solved[s], v_spans(system, v)))
+        elif is_der(s):
+            var = Variable(state_name(s), sp.Symbol(state_name(s), real=True), (), None,
+                           f"derivative of {base_variable(s).name}",
+                           variables[base_variable(s)].span)
+            rename[s] = var.symbol
+            new_vars.append(var)
+            equations.append(Equation("algebraic", var.name, solved[s],
+                                      v_spans(system, variables[base_variable(s)])))
+    equations = [dataclasses.replace(e, rhs=e.rhs.xreplace(rename)) for e in equations]
+    out = dataclasses.replace(
+        system, variables=tuple(new_vars), equations=tuple(
+            [e for e in system.equations if e.kind != "implicit"] + equations))
+    from .consistent_initialization import initialize
+    return initialize(out, constraints=constraints, solved=solved, rename=rename)
+
+
+def v_spans(system: System, v: Variable):
+    return (v.span,)
+
+
+def _solve_one(residual: sp.Expr, unknown: sp.Symbol, eq: Equation) -> sp.Expr:
+    a = sp.diff(residual, unknown)
+    if not a.has(unknown):
+        if a == 0:
+            raise SymflowError(f"this equation does not determine '{state_name(unknown)}'",
+                               eq.spans[0])
+        b = residual.xreplace({unknown: 0})
+        return sp.simplify(-b / a) if residual.count_ops() < 40 else -b / a
+    solutions = sp.solve(residual, unknown, dict=False)
+    if len(solutions) == 1:
+        return solutions[0]
+    raise SymflowError(
+        f"cannot solve this equation for '{state_name(unknown)}' "
+        f"({'no' if not solutions else len(solutions)} symbolic solutions)", eq.spans[0],
+        help="nonlinear equations that are not explicitly solvable for one unknown "
+             "(solved by Newton inside the right-hand side) are not supported yet")
+
+
+def _solve_linear(residuals, syms, eqs) -> dict[sp.Symbol, sp.Expr]:
+    jac = sp.Matrix([[sp.diff(r, s) for s in syms] for r in residuals])
+    if any(entry.has(*syms) for entry in jac):
+        raise SymflowError(
+            f"nonlinear algebraic loop of {len(syms)} equations in "
+            + ", ".join(state_name(s) for s in syms), eqs[0].spans[0],
+            notes=tuple((e.spans[0], "part of the loop") for e in eqs[1:6]),
+            help="nonlinear algebraic loops (a Newton solve inside the right-hand side) "
+                 "are not supported yet")
+    rest = sp.Matrix([r.xreplace({s: 0 for s in syms}) for r in residuals])
+    try:
+        values = jac.LUsolve(-rest)
+    except ValueError:
+        raise SymflowError("this algebraic loop is singular", eqs[0].spans[0]) from None
+    return {s: sp.simplify(x) if x.count_ops() < 60 else x for s, x in zip(syms, values)}
