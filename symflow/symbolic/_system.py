@@ -153,11 +153,20 @@ def format_system(system: System) -> str:
     """The equations as text, as `symflow show` prints them."""
     lines = [f"model {system.name}"]
     n_eq = len(system.equations)
-    lines.append(
-        f"  # {len(system.states)} states ({sum(v.size for v in system.states)} scalars), "
-        f"{len(system.algebraics)} algebraic, {len(system.observed)} observed, "
-        f"{len(system.free_parameters)} parameters, {n_eq} equations"
-    )
+    implicit = [e for e in system.equations if e.kind == "implicit"]
+    if implicit:
+        derivatives = {s.name for e in implicit for s in e.rhs.free_symbols
+                       if s.name.startswith("der(")}
+        lines.append(
+            f"  # {len(implicit)} implicit equations, {len(system.variables)} variables "
+            f"({len(derivatives)} derivatives appear), {len(system.observed)} observed, "
+            f"{len(system.free_parameters)} parameters")
+    else:
+        lines.append(
+            f"  # {len(system.states)} states ({sum(v.size for v in system.states)} scalars), "
+            f"{len(system.algebraics)} algebraic, {len(system.observed)} observed, "
+            f"{len(system.free_parameters)} parameters, {n_eq} equations"
+        )
     if system.free_parameters:
         lines.append("  parameters")
         for p in system.free_parameters:
