@@ -101,7 +101,7 @@ def _libraries() -> list[str]:
 
 def _import_path(importer: str, imp: ast.Import) -> str:
     if imp.is_file:
-        base = os.path.dirname(importer) if os.path.exists(importer) else os.getcwd()
+        base = os.getcwd() if importer.startswith("<") else os.path.dirname(importer)
         return os.path.join(base, imp.target.strip('"'))
     return os.path.join(LIBRARY, imp.target + ".sf")
 
