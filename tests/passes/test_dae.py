@@ -14,6 +14,7 @@ from symflow.lang import parse
 from symflow.passes import PIPELINE
 from symflow.passes.alias_elimination import eliminate_aliases
 from symflow.passes.constant_folding import fold_constants
+from symflow.passes.dummy_derivatives import dummy_selection
 from symflow.passes.pantelides import reduce_index
 from symflow.passes.structural_analysis import check_structure
 from symflow.symbolic import build
@@ -62,6 +63,22 @@ def test_pantelides_differentiates_four_equations_of_the_pendulum():
     # Three equations (constraint, its derivative, der(x)=vx, der(y)=vy minus the
     # highest) were differentiated further: they are the invariants.
     assert sum(1 for e in system.equations if e.target.startswith("constraint")) == 4
+
+
+def test_dummy_derivatives_of_the_pendulum_are_valid():
+    reduced = reduce_index(check_structure(eliminate_aliases(fold_constants(built(PENDULUM)))))
+    selection = dummy_selection(reduced)
+    names = sorted(z.name for z in selection.dummies)
+    assert names == ["der(der(x))", "der(der(y))"]
+    # Valid: the block of the selecting equations' Jacobian with respect to the
+    # dummies is nonsingular (here a constant matrix, so along the whole solution).
+    (level,) = selection.levels
+    block = sp.Matrix([[sp.diff(reduced.equations[i].rhs, z) for _, z in level]
+                       for i, _ in level])
+    assert all(x.is_Number for x in block) and block.det() != 0
+    final = symflow.passes.simplify(built(PENDULUM))
+    assert [v.name for v in final.states] == ["x", "y", "vx", "vy"]
+    assert {o.name for o in final.observed} >= {"lam", "der2_x", "der2_y"}
 
 
 def test_index_one_model_is_not_differentiated():
@@ -181,6 +198,8 @@ def test_mass_spring_damper_chain_matches_scipy():
                                     atol=1e-12, method="DOP853")
     assert np.allclose(np.asarray(sol["m1.s"]), ref.y[0], atol=1e-7)
     assert np.allclose(np.asarray(sol["m2.s"]), ref.y[2], atol=1e-7)
+    # Dummy derivatives remove the dampers' duplicate states (ds = b.s - a.s).
+    assert model.state_names == ("m1.s", "m1.v", "m2.s", "m2.v")
 
 
 def test_thermal_network_matches_the_linear_solution():
