@@ -14,8 +14,12 @@ pass
    unknown directly, otherwise with `sympy.solve` on that one symbol when it has
    a unique solution; a block of several equations that is linear in its
    unknowns by a symbolic linear solve (an algebraic loop, torn exactly).
-   Nonlinear algebraic loops are refused with a clear error (a Newton solve
-   inside the right-hand side is not implemented yet);
+   Any other block (a nonlinear loop, or one equation with several or no
+   symbolic solutions) stays implicit: each of its unknowns becomes a
+   `NewtonSolve` node, which codegen prints as an optimistix Newton solve inside
+   the right-hand side (differentiable by the implicit function theorem). The
+   guess is the variable's initial value (or 0). No tearing inside the loop yet:
+   Newton works on all of the block's unknowns;
 4. writes the states: a variable `x` whose highest derivative is `x''` gives the
    states `x` and `der(x)` with `der(x) = der_x` and `der(der_x) = <solved x''>`.
    Solved algebraic unknowns become explicit algebraic equations, which
@@ -35,6 +39,7 @@ import sympy as sp
 from ..errors import SymflowError
 from ..symbolic import Equation, System, Variable
 from ..symbolic._dae import der_symbol, integral_of, is_der
+from ..symbolic._loops import NewtonSolve
 from .pantelides import CONSTRAINT
 from .structural_analysis import (
     _describe,
@@ -94,12 +99,18 @@ def dae_to_ode(system: System) -> System:
     for block in blocks:
         syms = [unknowns[match_eq[i]] for i in block]
         residuals = [active[i].rhs.xreplace(solved) for i in block]
+        guesses = [variables[s].initial if s in variables and
+                   variables[s].initial is not None else sp.Integer(0) for s in syms]
         if len(block) == 1:
             value = _solve_one(residuals[0], syms[0], active[block[0]])
+            if value is None:
+                value = _newton(residuals, syms, guesses)[syms[0]]
             solved[syms[0]] = value
         else:
             loops.append(len(block))
             values = _solve_linear(residuals, syms, [active[i] for i in block])
+            if values is None:
+                values = _newton(residuals, syms, guesses)
             solved.update(values)
         order += syms
 
@@ -160,25 +171,30 @@ def _solve_one(residual: sp.Expr, unknown: sp.Symbol, eq: Equation) -> sp.Expr:
                                eq.spans[0])
         b = residual.xreplace({unknown: 0})
         return sp.simplify(-b / a) if residual.count_ops() < 40 else -b / a
-    solutions = sp.solve(residual, unknown, dict=False)
+    if residual.has(NewtonSolve):
+        return None
+    try:
+        solutions = sp.solve(residual, unknown, dict=False)
+    except (NotImplementedError, TypeError, ValueError, AttributeError):
+        solutions = []
     if len(solutions) == 1:
         return solutions[0]
-    raise SymflowError(
-        f"cannot solve this equation for '{state_name(unknown)}' "
-        f"({'no' if not solutions else len(solutions)} symbolic solutions)", eq.spans[0],
-        help="nonlinear equations that are not explicitly solvable for one unknown "
-             "(solved by Newton inside the right-hand side) are not supported yet")
+    return None  # not explicitly solvable: a Newton solve in the right-hand side
+
+
+def _newton(residuals, syms, guesses) -> dict[sp.Symbol, sp.Expr]:
+    """Each unknown of a nonlinear loop as a `NewtonSolve` node."""
+    bound = [sp.Dummy(state_name(s).replace(".", "_")) for s in syms]
+    loop = sp.Tuple(*(r.xreplace(dict(zip(syms, bound))) for r in residuals))
+    guess = sp.Tuple(*guesses)
+    return {s: NewtonSolve(sp.Integer(k), sp.Tuple(*bound), loop, guess)
+            for k, s in enumerate(syms)}
 
 
 def _solve_linear(residuals, syms, eqs) -> dict[sp.Symbol, sp.Expr]:
     jac = sp.Matrix([[sp.diff(r, s) for s in syms] for r in residuals])
     if any(entry.has(*syms) for entry in jac):
-        raise SymflowError(
-            f"nonlinear algebraic loop of {len(syms)} equations in "
-            + ", ".join(state_name(s) for s in syms), eqs[0].spans[0],
-            notes=tuple((e.spans[0], "part of the loop") for e in eqs[1:6]),
-            help="nonlinear algebraic loops (a Newton solve inside the right-hand side) "
-                 "are not supported yet")
+        return None  # nonlinear: a Newton solve in the right-hand side
     rest = sp.Matrix([r.xreplace({s: 0 for s in syms}) for r in residuals])
     try:
         values = jac.LUsolve(-rest)
