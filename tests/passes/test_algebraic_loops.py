@@ -57,6 +57,7 @@ def test_loop_solution_matches_the_analytic_invariant(model):
                        atol=1e-8)
 
 
+@pytest.mark.slow  # compiling the adjoint through Newton inside diffrax takes ~15-40 s
 def test_gradient_through_the_newton_solve(model):
     def z_end(k):
         sol = model.simulate({"k": k}, rtol=1e-10, atol=1e-12, saveat=2)
