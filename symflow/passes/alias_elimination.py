@@ -37,25 +37,22 @@ def eliminate_aliases(system: System) -> System:
         if e.kind != "implicit":
             kept.append(e)
             continue
-        r = e.rhs.xreplace(replace) if replace else e.rhs
-        if replace:
-            r = sp.expand(r) if r.is_polynomial() else r
+        r = e.rhs
+        while replace and not r.free_symbols.isdisjoint(replace):
+            r = r.xreplace(replace)  # follow chains x -> y -> z
         alias = _alias(r, variables, differentiated, parameters)
         if alias is None:
             kept.append(dataclasses.replace(e, rhs=r))
             continue
         x, value = alias
-        # Keep earlier substitutions pointing at the final representative.
-        for k in replace:
-            replace[k] = replace[k].xreplace({x: value})
         replace[x] = value
     if not replace:
         return system
+    replace = _resolve(replace)
     equations = []
     for e in kept:
         if e.kind == "implicit":
             r = e.rhs.xreplace(replace)
-            r = sp.expand(r) if r.is_polynomial() else r
             if r == 0:
                 continue
             equations.append(dataclasses.replace(e, rhs=r))
@@ -72,29 +69,55 @@ def eliminate_aliases(system: System) -> System:
     )
 
 
+def _resolve(replace: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+    """Each alias in terms of variables that are not aliases (chains x -> y -> z
+    followed to their end, iteratively: a chain can be as long as the model)."""
+    done: dict[sp.Symbol, sp.Expr] = {}
+    for start in replace:
+        stack = [start]
+        while stack:
+            x = stack[-1]
+            if x in done:
+                stack.pop()
+                continue
+            pending = [s for s in replace[x].free_symbols if s in replace and s not in done]
+            if pending:
+                stack.extend(pending)
+                continue
+            done[x] = replace[x].xreplace({s: done[s] for s in replace[x].free_symbols
+                                           if s in done})
+            stack.pop()
+    return done
+
+
 def _alias(r: sp.Expr, variables, differentiated, parameters):
-    """(x, value) when `0 = r` says x = ±y or x = constant, else None."""
-    if not r.is_Add and not r.is_Mul and not r.is_Symbol:
-        return None
+    """(x, value) when `0 = r` says x = ±y or x = constant, else None.
+
+    Read from the terms' coefficients (no symbolic differentiation: SymPy's
+    `diff` costs milliseconds a call, which adds up on large models)."""
     terms = sp.Add.make_args(r)
-    if len(terms) > 2:
+    linear: dict[sp.Symbol, sp.Expr] = {}
+    rest = []
+    for term in terms:
+        coeff, factor = term.as_coeff_Mul()
+        if factor in variables:
+            if factor in linear:
+                return None
+            linear[factor] = coeff
+        elif factor.free_symbols <= parameters:
+            rest.append(term)
+        else:
+            return None  # a derivative, or a nonlinear term
+    free = [s for s in linear if s not in differentiated]
+    if not free:
         return None
-    syms = [s for s in r.free_symbols if s in variables or is_der(s)]
-    if any(is_der(s) for s in syms):
-        return None
-    free = [s for s in syms if s not in differentiated]
-    if len(syms) == 1 and free:
-        x = free[0]
-        a = sp.diff(r, x)
-        if a.is_Number and a != 0 and not (r - a * x).has(x) and \
-                (r - a * x).free_symbols <= parameters:
-            return x, sp.expand(-(r - a * x) / a)
-        return None
-    if len(syms) == 2 and len(terms) == 2 and free:
+    if len(linear) == 1:
+        (x, a), = linear.items()
+        return x, sp.expand(-sp.Add(*rest) / a)
+    if len(linear) == 2 and not rest:
         x = max(free, key=lambda s: s.name)  # deterministic choice
-        y = next(s for s in syms if s != x)
-        a, b = sp.diff(r, x), sp.diff(r, y)
-        if a.is_Number and b.is_Number and abs(a) == abs(b) and \
-                sp.expand(r - a * x - b * y) == 0:
+        y = next(s for s in linear if s != x)
+        a, b = linear[x], linear[y]
+        if abs(a) == abs(b):
             return x, -b / a * y
     return None

@@ -170,7 +170,8 @@ def _solve_one(residual: sp.Expr, unknown: sp.Symbol, eq: Equation) -> sp.Expr:
             raise SymflowError(f"this equation does not determine '{state_name(unknown)}'",
                                eq.spans[0])
         b = residual.xreplace({unknown: 0})
-        return sp.simplify(-b / a) if residual.count_ops() < 40 else -b / a
+        # No sp.simplify: it costs ~0.2 s an equation (minutes on a large model).
+        return -b / a
     if residual.has(NewtonSolve):
         return None
     try:
@@ -200,4 +201,4 @@ def _solve_linear(residuals, syms, eqs) -> dict[sp.Symbol, sp.Expr]:
         values = jac.LUsolve(-rest)
     except ValueError:
         raise SymflowError("this algebraic loop is singular", eqs[0].spans[0]) from None
-    return {s: sp.simplify(x) if x.count_ops() < 60 else x for s, x in zip(syms, values)}
+    return {s: sp.cancel(x) if x.count_ops() < 60 else x for s, x in zip(syms, values)}

@@ -73,6 +73,7 @@ def build_dae(program: ast.Program, model: ast.Model) -> System:
     from ._build import _Builder  # the ODE builder this one extends
 
     flat, generated = flatten(program, model)
+    labels = {id(g): why for why, g in generated}
 
     class DAEBuilder(_Builder):
         def declare(self, name, kind, span, **extra):
@@ -105,11 +106,11 @@ def build_dae(program: ast.Program, model: ast.Model) -> System:
                 if sa or sb:
                     raise SymflowError("array equations are not supported in implicit form "
                                        "yet", eq.span)
-                residual = sp.expand(a - b) if (a - b).is_polynomial() else a - b
+                residual = a - b
                 if residual == 0:
                     raise SymflowError("this equation holds for every value (0 = 0)",
                                        eq.span, help="remove it")
-                label = next((why for why, g in generated if g is eq), "")
+                label = labels.get(id(eq), "")
                 out.append(Equation("implicit", label, residual, (eq.span,)))
             return out
 
