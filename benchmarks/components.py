@@ -13,11 +13,15 @@ shared machine.
 
 from __future__ import annotations
 
+import pathlib
 import statistics
 import sys
 import time
 
-import jax
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # this checkout
+
+import jax  # noqa: E402
 
 
 jax.config.update("jax_enable_x64", True)
