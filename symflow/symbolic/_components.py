@@ -304,13 +304,10 @@ class _Flattener:
                     for other in names[1:]:
                         self._equation(names[0], other, span, "connection")
                 else:
-                    total: Any = None
-                    for (p, s), n in zip(members, names):
-                        if total is None:
-                            total = n if not p.outside else ast.UnaryOp("-", n, s)
-                        else:
-                            total = ast.BinaryOp("-" if p.outside else "+", total, n, s)
-                    self._equation(ast.Number(0, span), total, span, "connection")
+                    terms = [n if not p.outside else ast.UnaryOp("-", n, s)
+                             for (p, s), n in zip(members, names)]
+                    self._equation(ast.Number(0, span), _balanced_sum(terms, span), span,
+                                   "connection")
         # Unconnected flows of the components' ports are zero.
         for child in children.values():
             for port in child.values():
@@ -341,6 +338,15 @@ class _Flattener:
         eq = ast.Equation(lhs, rhs, span)
         self.sections["equations"].append(eq)
         self.generated.append((why, eq))
+
+
+def _balanced_sum(terms: list, span: Span):
+    """`a + b + c + ...` as a balanced tree: a connection of a thousand ports must
+    not make an expression a thousand levels deep."""
+    while len(terms) > 1:
+        terms = [ast.BinaryOp("+", terms[i], terms[i + 1], span) if i + 1 < len(terms)
+                 else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]
 
 
 def flatten(program: ast.Program, model: ast.Model
