@@ -34,7 +34,8 @@ def eliminate_aliases(system: System) -> System:
     replace: dict[sp.Symbol, sp.Expr] = {}
     kept = []
     for e in system.equations:
-        if e.kind != "implicit":
+        if e.kind != "implicit" or e.target.startswith("unconnected flow"):
+            # (unconnected flows stay equations, so that a structural error can name them)
             kept.append(e)
             continue
         r = e.rhs

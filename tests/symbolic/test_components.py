@@ -138,3 +138,13 @@ def test_import_of_a_file(tmp_path):
     (eq,) = system.equations
     assert eq.target == "d.x"
     assert sp.expand(eq.rhs + sp.Symbol("d.k", real=True) * sp.Symbol("d.x", real=True)) == 0
+
+
+def test_unconnected_ports_that_leave_the_system_singular_are_named():
+    text = ("model Lonely\n  import electrical\n  components\n    c: Capacitor(C = 1)\n"
+            "    r: Resistor\n  connections\n    connect(c.p, r.p)\nend\n")
+    with pytest.raises(SymflowError, match="structurally singular") as info:
+        simplify(built(text))
+    message = str(info.value)
+    assert "no equation determines" in message
+    assert "flows set to zero" in message and "c.n.i" in message
