@@ -39,7 +39,7 @@ def eliminate_aliases(system: System) -> System:
             kept.append(e)
             continue
         r = e.rhs
-        while replace and not r.free_symbols.isdisjoint(replace):
+        while any(s in replace for s in r.free_symbols):
             r = r.xreplace(replace)  # follow chains x -> y -> z
         alias = _alias(r, variables, differentiated, parameters)
         if alias is None:

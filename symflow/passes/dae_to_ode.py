@@ -98,12 +98,14 @@ def dae_to_ode(system: System) -> System:
     loops: list[int] = []
     for block in blocks:
         syms = [unknowns[match_eq[i]] for i in block]
-        residuals = [active[i].rhs.xreplace(solved) for i in block]
+        residuals = ([active[i].rhs.xreplace(solved) for i in block] if len(block) > 1
+                     else None)
         guesses = [variables[s].initial if s in variables and
                    variables[s].initial is not None else sp.Integer(0) for s in syms]
         if len(block) == 1:
-            value = _solve_one(residuals[0], syms[0], active[block[0]])
+            value = _solve_one(active[block[0]].rhs, syms[0], active[block[0]], solved)
             if value is None:
+                residuals = [active[block[0]].rhs.xreplace(solved)]
                 value = _newton(residuals, syms, guesses)[syms[0]]
             solved[syms[0]] = value
         else:
@@ -163,13 +165,25 @@ def v_spans(system: System, v: Variable):
     return (v.span,)
 
 
-def _solve_one(residual: sp.Expr, unknown: sp.Symbol, eq: Equation) -> sp.Expr:
-    a = sp.diff(residual, unknown)
+def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,
+               solved: dict[sp.Symbol, sp.Expr]) -> sp.Expr | None:
+    """`unknown` from `0 = original` with the earlier blocks' `solved` values put in.
+
+    Linearity is read from the equation as written (small), before the solved
+    values (which never contain `unknown`: they come from earlier blocks) go in;
+    differentiating the substituted residual costs far more on large models."""
+    b, rest = original.as_independent(unknown, as_Add=True)
+    a, factor = rest.as_independent(unknown, as_Add=False)
+    if factor == unknown and a != 0:  # the common case, without `diff` (slow)
+        return -b.xreplace(solved) / a.xreplace(solved)
+    a = sp.diff(original, unknown)
+    residual = original.xreplace(solved)
     if not a.has(unknown):
+        a = a.xreplace(solved)
         if a == 0:
             raise SymflowError(f"this equation does not determine '{state_name(unknown)}'",
                                eq.spans[0])
-        b = residual.xreplace({unknown: 0})
+        b = original.xreplace({unknown: 0}).xreplace(solved)
         # No sp.simplify: it costs ~0.2 s an equation (minutes on a large model).
         return -b / a
     if residual.has(NewtonSolve):
