@@ -40,9 +40,11 @@ def _parser() -> argparse.ArgumentParser:
 
     show = add("show", "print the model's equations after simplification")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
-    show.add_argument("--stage", choices=("built", "final"), default="final",
-                      help="the system as built from the file, or after the passes "
-                           "(default: final)")
+    show.add_argument("--stage", choices=("built", "flat", "simplified", "final"),
+                      default="final",
+                      help="the system as built from the file (built, or flat: the same, "
+                           "components flattened), after constant folding and alias "
+                           "elimination (simplified), or after every pass (default: final)")
 
     comp = add("compile", "write the generated JAX source")
     comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
@@ -136,7 +138,15 @@ def _show(args) -> int:
     from .symbolic import latex_system
 
     m = _load(args)
-    system = m.built if args.stage == "built" else m.system
+    system = m.built if args.stage in ("built", "flat") else m.system
+    if args.stage == "simplified":
+        from .passes import PIPELINE
+
+        system = m.built
+        for name, run in PIPELINE:
+            system = run(system)
+            if name == "alias_elimination":
+                break
     print(latex_system(system) if args.latex else system)
     return EXIT_OK
 

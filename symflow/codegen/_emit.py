@@ -22,6 +22,7 @@ import re
 import sympy as sp
 
 from ..symbolic import Fill, System, shape_of
+from ..symbolic._loops import NewtonSolve, loop_symbols
 from ._printer import JnpPrinter
 
 
@@ -69,6 +70,7 @@ def emit(system: System) -> str:
         '"""',
         "",
         "import jax.numpy as jnp",
+        *(["from symflow.solve._newton import newton_solve"] if _has_loops(system) else []),
         "",
         "",
         f"MODEL = {system.name!r}",
@@ -139,6 +141,11 @@ def _stochastic(system: System, names, shapes, layout, states) -> list[str]:
     return out
 
 
+def _has_loops(system: System) -> bool:
+    exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
+    return any(e.has(NewtonSolve) for e in exprs)
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-/ ]", "_", text)
 
@@ -183,7 +190,10 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
 
     shapes = dict(shapes)
     names = dict(names)
-    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), order="none")
+    # The unknowns of algebraic loops are bound inside them: CSE must not hoist them.
+    bound = set().union(*(loop_symbols(e) for e in exprs)) if exprs else set()
+    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), order="none",
+                                   ignore=tuple(bound))
     printer = JnpPrinter(names, shapes)
     for symbol, value in replacements:
         shapes[symbol] = shape_of(value, shapes)

@@ -151,6 +151,19 @@ class JnpPrinter(JaxPrinter):
             parts.append(code)
         return f"jnp.concatenate([{', '.join(parts)}])"
 
+    def _print_Dummy(self, expr):  # the unknowns of an algebraic loop
+        return self._print_Symbol(expr)
+
+    def _print_NewtonSolve(self, expr) -> str:
+        """An algebraic loop: `newton_solve(lambda _u: residuals, guess)[k]`."""
+        k, unknowns, residuals_, guess = expr.args
+        inner = JnpPrinter({**self.names, **{u: f"_u[{i}]" for i, u in
+                                             enumerate(unknowns)}}, self.shapes)
+        residuals = ", ".join(inner.doprint(r) for r in residuals_)
+        guesses = ", ".join(self.doprint(g) for g in guess)
+        return (f"newton_solve(lambda _u: jnp.stack([{residuals}]), "
+                f"jnp.stack([{guesses}]))[{int(k)}]")
+
     def _atom(self, expr) -> str:
         code = self._print(expr)
         return code if isinstance(expr, sp.Symbol) else f"({code})"

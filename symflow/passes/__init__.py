@@ -5,3 +5,8 @@ from .explicit_algebraic_elimination import (
     eliminate_explicit_algebraics as eliminate_explicit_algebraics,
 )
 from .pipeline import PIPELINE as PIPELINE, simplify as simplify
+from .alias_elimination import eliminate_aliases as eliminate_aliases
+from .dae_to_ode import dae_to_ode as dae_to_ode
+from .dummy_derivatives import select_dummy_derivatives as select_dummy_derivatives
+from .pantelides import reduce_index as reduce_index
+from .structural_analysis import check_structure as check_structure

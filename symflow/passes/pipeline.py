@@ -7,6 +7,11 @@ from collections.abc import Callable
 from ..symbolic import System
 from .constant_folding import fold_constants
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
+from .alias_elimination import eliminate_aliases
+from .dae_to_ode import dae_to_ode
+from .dummy_derivatives import select_dummy_derivatives
+from .pantelides import reduce_index
+from .structural_analysis import check_structure
 
 
 __all__ = ["PIPELINE", "simplify"]
@@ -14,6 +19,12 @@ __all__ = ["PIPELINE", "simplify"]
 
 PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
     ("constant_folding", fold_constants),
+    # Implicit equations (DAEs, components); each is a no-op on an ODE system.
+    ("alias_elimination", eliminate_aliases),
+    ("structural_analysis", check_structure),
+    ("index_reduction", reduce_index),
+    ("dummy_derivatives", select_dummy_derivatives),
+    ("dae_to_ode", dae_to_ode),
     ("explicit_algebraic_elimination", eliminate_explicit_algebraics),
 )
 

@@ -89,6 +89,9 @@ def build(program: ast.Program, model: str | None = None) -> System:
             raise SymflowError(f"no model named {model!r} in {program.file}",
                                help=f"the file defines: {names}")
         chosen = matches[0]
+    from ._dae import build_dae, needs_dae  # implicit equations and components
+    if needs_dae(chosen) or program.imports:
+        return build_dae(program, chosen)
     for imp in (*program.imports, *chosen.imports):
         raise SymflowError("imports are not supported yet", imp.span,
                            help="put the models in one file for now")

@@ -65,13 +65,17 @@ class Equation:
     is a `Concat` of the pieces; `spans` lists the source equations.
     """
 
-    kind: Literal["ode", "algebraic"]
+    kind: Literal["ode", "algebraic", "implicit"]
     target: str
     rhs: sp.Expr
     spans: tuple[Span, ...]
     # An SDE `d(x) = rhs*dt + sum_k diffusion[k]*dW_k` (kind "ode", `rhs` the drift):
     # one coefficient per Brownian motion of the System; empty for an ODE.
     diffusion: tuple[sp.Expr, ...] = ()
+    # kind == "implicit": the equation `0 = rhs` (`der(x)` is the symbol
+    # `der(x)`); `target` says where it came from ("" for the model's own,
+    # "connection", ...); `order` counts how often index reduction differentiated it.
+    order: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,11 +167,20 @@ def format_system(system: System) -> str:
     """The equations as text, as `symflow show` prints them."""
     lines = [f"model {system.name}"]
     n_eq = len(system.equations)
-    lines.append(
-        f"  # {len(system.states)} states ({sum(v.size for v in system.states)} scalars), "
-        f"{len(system.algebraics)} algebraic, {len(system.observed)} observed, "
-        f"{len(system.free_parameters)} parameters, {n_eq} equations"
-    )
+    implicit = [e for e in system.equations if e.kind == "implicit"]
+    if implicit:
+        derivatives = {s.name for e in implicit for s in e.rhs.free_symbols
+                       if s.name.startswith("der(")}
+        lines.append(
+            f"  # {len(implicit)} implicit equations, {len(system.variables)} variables "
+            f"({len(derivatives)} derivatives appear), {len(system.observed)} observed, "
+            f"{len(system.free_parameters)} parameters")
+    else:
+        lines.append(
+            f"  # {len(system.states)} states ({sum(v.size for v in system.states)} scalars), "
+            f"{len(system.algebraics)} algebraic, {len(system.observed)} observed, "
+            f"{len(system.free_parameters)} parameters, {n_eq} equations"
+        )
     if system.free_parameters:
         lines.append("  parameters")
         for p in system.free_parameters:
@@ -194,6 +207,10 @@ def format_system(system: System) -> str:
             noise = "".join(f" + ({g})*d{b.name}" for g, b in zip(e.diffusion, system.brownians)
                             if g != 0)
             lines.append(f"    d({e.target}) = ({e.rhs})*dt{noise}")
+            continue
+        if e.kind == "implicit":
+            mark = f"  # d^{e.order}/dt^{e.order} of the model's equation" if e.order else ""
+            lines.append(f"    0 = {e.rhs}{mark}")
             continue
         lhs = f"der({e.target})" if e.kind == "ode" else e.target
         lines.append(f"    {lhs} = {e.rhs}")

@@ -1,0 +1,138 @@
+"""Index reduction by Pantelides' algorithm (Pantelides 1988).
+
+A DAE `F(x', x, y, t) = 0` has (differentiation) index above one when some
+equations constrain only variables that the integrator already knows (the
+pendulum's `0 = x^2 + y^2 - L^2` holds positions, whose derivatives are
+integrated). Pantelides' algorithm finds, from the structure alone, which
+equations must be differentiated, and how often, so that every equation can be
+matched with a highest derivative or an algebraic variable:
+
+for each equation k in turn, look for an augmenting path that uses only the
+highest derivatives (unknowns not differentiated further); if none exists, the
+equations and unknowns visited by the failed search form a structurally
+singular subset: differentiate every visited equation once (adding the new
+equation), introduce the derivative of every visited unknown, re-assign each
+visited unknown's derivative to the visited equations' derivatives, and retry
+from the derivative of equation k.
+
+Differentiation is symbolic: `d/dt r(x, der(x), t) = sum_s dr/ds der(s) + dr/dt`.
+The differentiated-away (lower-order) equations stay in the system with their
+`order` smaller than the highest: they are the invariants that consistent
+initialization must satisfy (see `dae_to_ode`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sympy as sp
+
+from ..errors import SymflowError
+from ..symbolic import Equation, System
+from ..symbolic._dae import der_symbol
+from .structural_analysis import augment, base_variable
+
+
+__all__ = ["reduce_index", "time_derivative"]
+
+MAX_DIFFERENTIATIONS = 50
+
+
+def time_derivative(expr: sp.Expr, time: sp.Symbol, variables: set[sp.Symbol]) -> sp.Expr:
+    """The total time derivative of `expr`; `variables` are the symbols (variables
+    and their derivatives) that depend on time; parameters do not."""
+    out = sp.diff(expr, time)
+    for s in expr.free_symbols:
+        if s in variables:
+            out += sp.diff(expr, s) * der_symbol(s)
+    return out
+
+
+def reduce_index(system: System) -> System:
+    """Differentiate the equations Pantelides' algorithm selects (none for index ≤ 1)."""
+    equations = list(system.equations)
+    implicit = [i for i, e in enumerate(equations) if e.kind == "implicit"]
+    if not implicit:
+        return system
+    bases = {v.symbol for v in system.variables}
+
+    # Unknown symbols (variables and derivatives present), with A: s -> der(s) index.
+    symbols: list[sp.Symbol] = []
+    position: dict[sp.Symbol, int] = {}
+
+    def add_symbol(s: sp.Symbol) -> int:
+        if s not in position:
+            position[s] = len(symbols)
+            symbols.append(s)
+        return position[s]
+
+    for v in system.variables:
+        add_symbol(v.symbol)
+    eqs = [equations[i] for i in implicit]
+    for e in eqs:
+        for s in sorted(e.rhs.free_symbols, key=str):
+            if base_variable(s) in bases:
+                add_symbol(s)
+    # Every derivative chain x, der(x), der(der(x)) ... must be complete.
+    for s in list(symbols):
+        b = base_variable(s)
+        while b != s:
+            add_symbol(b)
+            b = der_symbol(b)
+
+    def derivative_index(j: int) -> int | None:
+        return position.get(der_symbol(symbols[j]))
+
+    graph: list[list[int]] = [
+        sorted(position[s] for s in e.rhs.free_symbols if s in position) for e in eqs]
+    differentiated: list[int | None] = [None] * len(eqs)  # B
+    match_var: dict[int, int] = {}
+    variables = set(symbols)
+
+    n_original = len(eqs)
+    for k0 in range(n_original):
+        k = k0
+        for _ in range(MAX_DIFFERENTIATIONS):
+            coloured_eqs: set[int] = set()
+            coloured_vars: set[int] = set()
+            if augment(k, graph, match_var, allowed=lambda v: derivative_index(v) is None,
+                       coloured_eqs=coloured_eqs, coloured_vars=coloured_vars):
+                break
+            for j in sorted(coloured_vars):
+                d = add_symbol(der_symbol(symbols[j]))
+                variables.add(symbols[d])
+            for i in sorted(coloured_eqs):
+                e = eqs[i]
+                rhs = time_derivative(e.rhs, system.time, variables)
+                rhs = sp.expand(rhs) if rhs.is_polynomial() else rhs
+                for s in rhs.free_symbols:
+                    if s not in position and base_variable(s) in bases:
+                        add_symbol(s)
+                        variables.add(s)
+                eqs.append(dataclasses.replace(e, rhs=rhs, order=e.order + 1))
+                graph.append(sorted(position[s] for s in rhs.free_symbols if s in position))
+                differentiated.append(None)
+                differentiated[i] = len(eqs) - 1
+            for j in coloured_vars:
+                if j in match_var:
+                    match_var[derivative_index(j)] = differentiated[match_var[j]]
+            k = differentiated[k]
+        else:
+            raise SymflowError(
+                f"index reduction differentiated an equation {MAX_DIFFERENTIATIONS} times "
+                "without success: the system is singular", eqs[k0].spans[0])
+
+    marked = [dataclasses.replace(e, target=_mark(e.target, differentiated[i] is not None))
+              for i, e in enumerate(eqs)]
+    others = [e for e in equations if e.kind != "implicit"]
+    return dataclasses.replace(system, equations=tuple(others + marked))
+
+
+CONSTRAINT = "constraint"
+
+
+def _mark(target: str, is_constraint: bool) -> str:
+    """Equations differentiated further are invariants ("constraint" targets)."""
+    if not is_constraint:
+        return target
+    return CONSTRAINT + (":" + target if target else "")
