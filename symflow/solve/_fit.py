@@ -328,9 +328,11 @@ def fit(model, data, params: Sequence[str] | None = None, *,
     if optimizer in ("levenberg_marquardt", "bfgs"):
         max_steps = steps if steps is not None else 200
         if optimizer == "levenberg_marquardt":
-            solver = optx.LevenbergMarquardt(rtol=rtol, atol=atol, verbose=progress)
+            solver = optx.LevenbergMarquardt(rtol=rtol, atol=atol,
+                                             verbose=_print_progress if progress else False)
         else:
-            solver = optx.BFGS(rtol=rtol, atol=atol, verbose=progress)
+            solver = optx.BFGS(rtol=rtol, atol=atol,
+                               verbose=_print_progress if progress else False)
         sol = optx.least_squares(residuals_z, solver, z0, max_steps=max_steps, throw=False)
         z = sol.value
         steps_taken = int(sol.stats.get("num_steps", -1))
@@ -393,6 +395,16 @@ def fit(model, data, params: Sequence[str] | None = None, *,
                        help="raise --steps, start nearer (edit the defaults), fit fewer "
                             "values, or fit rate constants in log space")
     return result
+
+
+def _print_progress(**entries) -> None:
+    """One line per optimiser iteration (optimistix calls this inside its loop)."""
+    step = entries.get("num_steps", ("Step", 0))[1]
+    loss = entries.get("loss_last_accepted_step", (None, None))[1]
+    if loss is None:
+        jax.debug.print("step {step}", step=step)
+    else:  # optimistix's loss is half the sum of squares
+        jax.debug.print("step {step}  loss {loss}", step=step, loss=2 * loss)
 
 
 def _bounds(model, name: str) -> tuple[float, float] | None:
