@@ -372,13 +372,14 @@ def fit(model, data, params: Sequence[str] | None = None, *,
         message = f"took {max_steps} adam steps (first-order: no convergence test)"
 
     x = natural(z)
-    r = residuals_p(x, "forward")
+    # residuals and their Jacobian in the fitted values' own coordinates, in one pass
+    jac, r = jax.jacfwd(lambda x: (residuals_p(x, "forward"),) * 2, has_aux=True)(x)
+    jac = np.asarray(jac)
     loss = float(jnp.sum(r * r))
     values = {n: float(v) for n, v in zip(names, np.asarray(x))}
     if not np.isfinite(loss):
         converged = False
         message = "the loss is not finite at the last point: the model failed to solve there"
-    jac = np.asarray(jax.jacfwd(lambda x: residuals_p(x, "forward"))(x))
     dof = max(n_data - len(names), 1)
     s2 = loss / dof
     cov = s2 * np.linalg.pinv(jac.T @ jac)

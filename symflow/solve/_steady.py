@@ -57,11 +57,16 @@ class SteadyState(eqx.Module):
 def steady_state(model, params: Mapping[str, Any] | None = None, *,
                  guess: Mapping[str, Any] | None = None,
                  rtol: float = 1e-10, atol: float = 1e-10, max_steps: int = 256,
-                 t: float = 0.0) -> SteadyState:
-    """Solve `rhs(t, y, p) = 0` for `y`; see the module docstring."""
+                 t: float = 0.0, fallback_steps: int = 10_000) -> SteadyState:
+    """Solve `rhs(t, y, p) = 0` for `y`; see the module docstring.
+
+    `rtol`, `atol` and `max_steps` are Newton's; `fallback_steps` bounds the time
+    stepping; `t` is the time at which a time-dependent right-hand side is read.
+    """
     p = model.complete_params(params)
     guess_values = model.initial_values(p, guess)
-    fn = model._steady_fn(rtol=rtol, atol=atol, max_steps=max_steps, t=t)
+    fn = model._steady_fn(rtol=rtol, atol=atol, max_steps=max_steps, t=t,
+                         fallback_steps=fallback_steps)
     y0 = model._simulator.pack(guess_values)
     out = fn(p, y0)
     if not isinstance(out.converged, jax.core.Tracer) and not bool(out.converged):
@@ -75,7 +80,8 @@ def steady_state(model, params: Mapping[str, Any] | None = None, *,
     return out
 
 
-def make_steady_fn(model, *, rtol: float, atol: float, max_steps: int, t: float):
+def make_steady_fn(model, *, rtol: float, atol: float, max_steps: int, t: float,
+                   fallback_steps: int):
     """The jitted `(params, y_guess) -> SteadyState` for one set of options."""
     g = model.generated
     simulator = model._simulator
@@ -108,27 +114,39 @@ def make_steady_fn(model, *, rtol: float, atol: float, max_steps: int, t: float)
             dt0=None, y0=y_start, args=params,
             stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10),
             event=diffrax.Event(diffrax.steady_state_event(rtol=1e-8, atol=1e-10)),
-            max_steps=100_000, throw=False, adjoint=diffrax.DirectAdjoint())
+            max_steps=fallback_steps, throw=False,
+            adjoint=diffrax.RecursiveCheckpointAdjoint())
         return sol.ys[-1]
 
     state_names = tuple(s.name for s in g.states)
     names = state_names + tuple(n for n, _ in g.observed)
 
     @jax.jit
-    def solve(params, y_guess):
-        y_guess = jax.lax.stop_gradient(y_guess)
+    def start(params, y_guess):
+        """Where to start the differentiated Newton solve: Newton from the guess, or,
+        where that fails, the end of time stepping. Carries no gradient."""
+        first = newton(y_guess, params)
+        ok, _ = is_root(first, params)
+        y = jax.lax.cond(ok, lambda: first.value, lambda: timestep(y_guess, params))
+        return y, ~ok
+
+    @jax.jit
+    def final(params, y_start, fallback):
+        sol = newton(y_start, params)  # differentiated implicitly
         frozen = jax.lax.stop_gradient(params)
-        first = newton(y_guess, frozen)
-        ok, _ = is_root(first, frozen)
-        start = jax.lax.cond(ok, lambda: first.value, lambda: timestep(y_guess, frozen))
-        start = jax.lax.stop_gradient(start)
-        final = newton(start, params)  # differentiated implicitly
-        converged, r = is_root(final, frozen)
-        y = final.value
+        converged, r = is_root(sol, frozen)
+        y = sol.value
         values = simulator.unpack(y)
         values.update(g.observed_fn(t, y, params))
         eig = jnp.linalg.eigvals(jax.jacfwd(f)(jax.lax.stop_gradient(y), frozen))
         return SteadyState(values=values, y=y, residual=r, converged=converged,
-                           fallback=~ok, stable=jnp.all(jnp.real(eig) < 0), names=names)
+                           fallback=fallback, stable=jnp.all(jnp.real(eig) < 0), names=names)
+
+    def solve(params, y_guess):
+        # stop_gradient: under jax.grad, `start` runs undifferentiated (no JVP of the
+        # time stepping is traced or compiled); only `final` is differentiated.
+        y_start, fallback = start(jax.lax.stop_gradient(params),
+                                  jax.lax.stop_gradient(y_guess))
+        return final(params, y_start, fallback)
 
     return solve
