@@ -37,7 +37,7 @@ def main() -> None:
             f.write(f"{a:.6g},{'' if i == 7 else f'{b:.8g}'},{c:.8g}\n")
     print(f"wrote {path}")
     start = symflow.load(ROOT / "examples" / "lotka_volterra_start.sf")
-    result = start.fit(path)
+    result = start.fit(path, scale="relative")
     print(result.table())
     result.plot(ROOT / "docs" / "fitting.png")
     print("wrote docs/fitting.png")

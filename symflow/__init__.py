@@ -20,11 +20,20 @@ if _os.environ.get("SYMFLOW_X64", "1") != "0":
 
 if _TYPE_CHECKING:
     from .api import Model as Model, load as load, loads as loads
-    from .solve import Solution as Solution
+    from .solve import (
+        Experiment as Experiment,
+        FitError as FitError,
+        FitResult as FitResult,
+        Sensitivities as Sensitivities,
+        Solution as Solution,
+        SteadyState as SteadyState,
+        load_data as load_data,
+    )
 
 
 __version__ = "0.1.0"
-__all__ = ["Model", "Solution", "SolverError", "Span", "SymflowError", "load", "loads"]
+__all__ = ["Experiment", "FitError", "FitResult", "Model", "Sensitivities", "Solution",
+           "SolverError", "Span", "SteadyState", "SymflowError", "load", "load_data", "loads"]
 
 
 def __getattr__(name: str):
@@ -32,8 +41,9 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
-    if name == "Solution":
-        from .solve import Solution
+    if name in ("Solution", "Experiment", "FitError", "FitResult", "Sensitivities",
+                "SteadyState", "load_data"):
+        from . import solve
 
-        return Solution
+        return getattr(solve, name)
     raise AttributeError(f"module 'symflow' has no attribute {name!r}")

@@ -31,8 +31,9 @@ def add_fit_parser(add) -> None:
     fit.add_argument("--optimizer", default="levenberg_marquardt",
                      choices=("levenberg_marquardt", "bfgs", "adam"))
     fit.add_argument("--steps", type=int, help="the most iterations (adam: the number of steps)")
-    fit.add_argument("--scale", choices=("none", "column"), default="none",
-                     help="divide each column's residuals by its largest |value| (column)")
+    fit.add_argument("--scale", choices=("none", "column", "relative"), default="none",
+                     help="divide each column's residuals by its largest |value| (column), "
+                          "or each residual by its data value (relative: multiplicative noise)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="start from this value (a parameter or an initial value)")
     fit.add_argument("--plot", metavar="PNG", help="plot data against the fitted trajectories")

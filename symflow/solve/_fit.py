@@ -227,7 +227,8 @@ def fit(model, data, params: Sequence[str] | None = None, *,
       iterations (default 200; adam's number of steps, default 2000).
     - `log`: names fitted in log space.
     - `scale`: `none` (raw residuals), `column` (each column divided by the
-      largest |value| of its data), or a dict of divisors by column.
+      largest |value| of its data), `relative` (each residual divided by its
+      data value: for multiplicative noise), or a dict of divisors by column.
     - `rtol`, `atol`: the optimiser's convergence tolerances.
     - `options`: passed to `simulate` (`solver`, `rtol`... of the solve are
       given as `solver=`, `tspan=`, and `solve_rtol=`/`solve_atol=`).
@@ -277,9 +278,15 @@ def fit(model, data, params: Sequence[str] | None = None, *,
                 s = float(np.max(np.abs(values[mask]), initial=0.0)) or 1.0
             elif scale == "none":
                 s = 1.0
+            elif scale == "relative":
+                s = np.abs(values[mask])
+                if np.any(s == 0):
+                    raise SymflowError(f"scale='relative' divides by the data, and column "
+                                       f"{col!r} of {e.name} holds a zero",
+                                       help="use scale='column' or 'none'")
             else:
                 raise SymflowError(f"unknown scale {scale!r}",
-                                   help="none, column, or a dict of divisors by column")
+                                   help="none, column, relative, or a dict of divisors by column")
             cols.append((col, rows[mask], values[mask], s))
         layouts.append((e, ts, cols))
     n_data = sum(len(r) for _, _, cols in layouts for _, r, _, _ in cols)
