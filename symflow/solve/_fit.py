@@ -294,6 +294,11 @@ def fit(model, data, params: Sequence[str] | None = None, *,
         raise SymflowError(f"{n_data} data points cannot determine {len(names)} values")
 
     base = model.complete_params(None)
+    if sim.get("solver", model.settings.solver) == "auto":
+        # decide once, from concrete starting values, before the residuals are traced
+        e = experiments[0]
+        sim["solver"] = model._choose_auto(model.complete_params(e.params),
+                                           model._check_initial(e.initial), *tspan)
     start = {}
     for n in p_names:
         start[n] = float(base[n])

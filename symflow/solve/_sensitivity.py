@@ -120,6 +120,10 @@ def sensitivities(model, params: Mapping[str, Any] | None = None, *,
     p_names, s_names = split_names(model, wrt)
     base = model.complete_params(params)
     given = dict(initial or {})
+    if options.get("solver", model.settings.solver) == "auto":  # decide from concrete values
+        span = options.get("tspan") or model.settings.tspan
+        options = {**options, "solver": model._choose_auto(base, model._check_initial(given),
+                                                           float(span[0]), float(span[1]))}
     init0 = model.initial_values(base, given)
     x0 = jnp.concatenate([jnp.ravel(jnp.asarray(base[n], dtype=float)) for n in p_names]
                          + [jnp.ravel(init0[n]) for n in s_names])

@@ -159,6 +159,15 @@ def test_robertson_gradient_checkpoint(rob, rob_fd):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("adjoint", ["backsolve", "direct", "forward"])
+@pytest.mark.parametrize("adjoint", ["direct", "forward"])
 def test_robertson_gradient_other_adjoints(rob, rob_fd, adjoint):
     _rob_check(rob, rob_fd, adjoint)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "backsolve recomputes the state backwards in time, which is unstable for a stiff "
+    "problem: measured d/dk1 = 15.3 against -0.3257 (and ~500 s); use checkpoint, "
+    "direct or forward for stiff models"))
+def test_robertson_gradient_backsolve_is_wrong_on_stiff_problems(rob, rob_fd):
+    _rob_check(rob, rob_fd, "backsolve")
