@@ -5,8 +5,9 @@
    is the sum of squares of both states. Compile and run time apart; run time is
    the median of repeats. `forward` is one `jax.jacfwd` (4 tangents).
 2. `memory`: XLA's temporary memory for the gradient of a long solve
-   (Lotka–Volterra on [0, T] with a fixed step of 0.01, T/0.01 steps), from the
-   compiled program's `memory_analysis()`, for `checkpoint` and `backsolve`.
+   (Lotka–Volterra on [0, 1000] with Tsit5 at rtol 1e-8, atol 1e-10, about 10^5
+   steps, max_steps 2*10^5), from the compiled program's `memory_analysis()`,
+   for `checkpoint` and `backsolve`.
 3. `fit`: the time to fit Lotka–Volterra's four parameters to
    `examples/lotka_volterra_data.csv` from a fresh Python process, with symflow
    (`Model.fit`, Levenberg–Marquardt), by hand with diffrax + optimistix (the
@@ -62,8 +63,11 @@ def cost() -> list[dict]:
     compile_f = time.perf_counter() - start
     t_f = _median_time(lambda: jax.block_until_ready(forward(p)))
     rows.append({"what": "forward solve", "compile_s": compile_f, "run_s": t_f, "ratio": 1.0})
-    for adjoint in ("checkpoint", "backsolve", "direct", "forward"):
-        if adjoint == "forward":
+    for adjoint in ("checkpoint", "checkpoint4096", "backsolve", "direct", "forward"):
+        if adjoint == "checkpoint4096":  # the checkpoint schedule is sized by max_steps
+            fn = jax.jit(jax.grad(lambda p: jnp.sum(
+                (lambda s: s["x"] ** 2 + s["y"] ** 2)(m.simulate(p, max_steps=4096)))))
+        elif adjoint == "forward":
             fn = jax.jit(jax.jacfwd(lambda p: loss(p, "forward")))
         else:
             fn = jax.jit(jax.grad(lambda p, a=adjoint: loss(p, a)))
@@ -84,12 +88,12 @@ def memory(horizon: float = 1000.0) -> list[dict]:
     import symflow
 
     m = symflow.load(ROOT / "examples" / "lotka_volterra.sf")
-    steps = int(round(horizon / 0.01))
+    steps = 200_000
     rows = []
     for adjoint in ("checkpoint", "backsolve"):
         def loss(p, adjoint=adjoint):
             sol = m.simulate(p, adjoint=adjoint, tspan=(0.0, horizon), saveat=2,
-                             solver="rk4", dt=0.01, max_steps=steps + 10)
+                             solver="tsit5", rtol=1e-8, atol=1e-10, max_steps=steps)
             return jnp.sum(sol["x"][-1] ** 2)
 
         compiled = jax.jit(jax.grad(loss)).lower(m.params).compile()
@@ -97,7 +101,7 @@ def memory(horizon: float = 1000.0) -> list[dict]:
         start = time.perf_counter()
         g = jax.block_until_ready(compiled(m.params))
         run = time.perf_counter() - start
-        rows.append({"adjoint": adjoint, "steps": steps,
+        rows.append({"adjoint": adjoint, "max_steps": steps,
                      "temp_MiB": mem.temp_size_in_bytes / 2**20 if mem else None,
                      "run_s": run, "dloss_dalpha": float(g["alpha"])})
     return rows
@@ -116,7 +120,7 @@ _DIFFRAX_FIT = f"""
 import time; t0 = time.perf_counter()
 import jax; jax.config.update("jax_enable_x64", True)
 import diffrax, jax.numpy as jnp, numpy as np, optimistix as optx
-d = np.genfromtxt({str(DATA)!r}, delimiter=",", comments="#", names=True)
+d = np.genfromtxt({str(DATA)!r}, delimiter=",", skip_header=1, names=True)
 t, x, y = d["t"], d["x"], d["y"]
 ok_x = np.isfinite(x)
 def rhs(s, u, p):
@@ -142,7 +146,7 @@ import time; t0 = time.perf_counter()
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import least_squares
-d = np.genfromtxt({str(DATA)!r}, delimiter=",", comments="#", names=True)
+d = np.genfromtxt({str(DATA)!r}, delimiter=",", skip_header=1, names=True)
 t, x, y = d["t"], d["x"], d["y"]
 ok_x = np.isfinite(x)
 def rhs(s, u, a, b, c, e):

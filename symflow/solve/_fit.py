@@ -350,11 +350,10 @@ def fit(model, data, params: Sequence[str] | None = None, *,
         steps_taken = int(sol.stats.get("num_steps", -1))
         if sol.result != optx.RESULTS.successful:
             converged = False
-            message = optx.RESULTS[sol.result] if hasattr(optx.RESULTS, "__getitem__") \
-                else str(sol.result)
-            message = str(message).split("\n")[0]
-            if steps_taken >= max_steps or "max_steps" in message or "maximum" in message:
+            if sol.result == optx.RESULTS.max_steps_reached:
                 message = f"reached the most steps ({max_steps}) before converging"
+            else:
+                message = _result_message(sol.result)
     else:
         max_steps = steps if steps is not None else 2000
         opt = optax.adam(learning_rate)
@@ -385,7 +384,9 @@ def fit(model, data, params: Sequence[str] | None = None, *,
 
     x = natural(z)
     # residuals and their Jacobian in the fitted values' own coordinates, in one pass
-    jac, r = jax.jacfwd(lambda x: (residuals_p(x, "forward"),) * 2, has_aux=True)(x)
+    # (jitted: a failed solve gives non-finite residuals here rather than raising)
+    jac, r = jax.jit(jax.jacfwd(lambda x: (residuals_p(x, "forward"),) * 2,
+                                has_aux=True))(x)
     jac = np.asarray(jac)
     loss = float(jnp.sum(r * r))
     values = {n: float(v) for n, v in zip(names, np.asarray(x))}
@@ -408,6 +409,19 @@ def fit(model, data, params: Sequence[str] | None = None, *,
                        help="raise --steps, start nearer (edit the defaults), fit fewer "
                             "values, or fit rate constants in log space")
     return result
+
+
+def _result_message(result) -> str:
+    """optimistix's message for a result code, first line only."""
+    for name in ("singular", "breakdown", "stagnation", "nonfinite", "nonlinear_divergence",
+                 "nonlinear_max_steps_reached", "nonfinite_input", "conlim"):
+        item = getattr(optx.RESULTS, name, None)
+        if item is not None and bool(result == item):
+            return {"singular": "the Jacobian is singular (a parameter may not affect "
+                                "the data)",
+                    "nonfinite": "the loss became NaN or infinite (the model failed to "
+                                 "solve)"}.get(name, name.replace("_", " "))
+    return "the optimiser failed"
 
 
 def _print_progress(**entries) -> None:

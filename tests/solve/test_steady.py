@@ -28,7 +28,7 @@ model Equilibrium
     r = x*y
   simulate
     tspan  = [0, 10]
-    solver = kvaerno5
+    solver = tsit5
 end
 """
 
