@@ -350,7 +350,8 @@ def fit(model, data, params: Sequence[str] | None = None, *,
         steps_taken = int(sol.stats.get("num_steps", -1))
         if sol.result != optx.RESULTS.successful:
             converged = False
-            if sol.result == optx.RESULTS.max_steps_reached:
+            if bool(sol.result == optx.RESULTS.max_steps_reached) or bool(
+                    sol.result == optx.RESULTS.nonlinear_max_steps_reached):
                 message = f"reached the most steps ({max_steps}) before converging"
             else:
                 message = _result_message(sol.result)
