@@ -113,7 +113,7 @@ import sys; sys.path.insert(0, {str(ROOT)!r})
 import symflow
 m = symflow.load({str(START)!r})
 r = m.fit({str(DATA)!r}, scale="relative")
-print({{"s": time.perf_counter() - t0, "values": r.values}})
+import json; print(json.dumps({{"s": time.perf_counter() - t0, "values": r.values}}))
 """
 
 _DIFFRAX_FIT = f"""
@@ -137,8 +137,8 @@ p0 = np.array([1.2, 0.8, 3.5, 1.2]); z0 = jnp.log(p0 / (10 - p0))
 sol = optx.least_squares(residuals, optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8), z0,
                          max_steps=200)
 p = np.asarray(10 * jax.nn.sigmoid(sol.value))
-print({{"s": time.perf_counter() - t0, "values": dict(zip(["alpha","beta","gamma","delta"],
-       map(float, p)))}})
+import json; print(json.dumps({{"s": time.perf_counter() - t0, "values": dict(zip(["alpha","beta","gamma","delta"],
+       map(float, p)))}}))
 """
 
 _SCIPY_FIT = f"""
@@ -157,8 +157,8 @@ def residuals(p):
     return np.concatenate([(sol.y[0, ok_x] - x[ok_x]) / x[ok_x], (sol.y[1] - y) / y])
 r = least_squares(residuals, [1.2, 0.8, 3.5, 1.2], bounds=(0, 10), method="trf",
                   xtol=1e-10, ftol=1e-10)
-print({{"s": time.perf_counter() - t0, "values": dict(zip(["alpha","beta","gamma","delta"],
-       map(float, r.x))), "nfev": int(r.nfev)}})
+import json; print(json.dumps({{"s": time.perf_counter() - t0, "values": dict(zip(["alpha","beta","gamma","delta"],
+       map(float, r.x))), "nfev": int(r.nfev)}}))
 """
 
 
@@ -174,7 +174,7 @@ def fit(repeats: int = 3) -> list[dict]:
                                       "HOME": str(pathlib.Path.home()),
                                       "SYMFLOW_CACHE": "/tmp/symflow-bench-cache"},
                                  check=True)
-            result = eval(out.stdout.strip().splitlines()[-1])  # our own printed dict
+            result = json.loads(out.stdout.strip().splitlines()[-1])
             times.append(result["s"])
             values = result["values"]
         rows.append({"what": name, "median_s": statistics.median(times), "times": times,
