@@ -20,11 +20,22 @@ if _os.environ.get("SYMFLOW_X64", "1") != "0":
 
 if _TYPE_CHECKING:
     from .api import Model as Model, load as load, loads as loads
-    from .solve import EnsembleSolution as EnsembleSolution, Solution as Solution
+    from .solve import (
+        EnsembleSolution as EnsembleSolution,
+        Experiment as Experiment,
+        FitError as FitError,
+        FitResult as FitResult,
+        Sensitivities as Sensitivities,
+        Solution as Solution,
+        SteadyState as SteadyState,
+        load_data as load_data,
+    )
 
 
 __version__ = "0.1.0"
-__all__ = ["EnsembleSolution", "Model", "Solution", "SolverError", "Span", "SymflowError", "load", "loads"]
+__all__ = ["EnsembleSolution", "Experiment", "FitError", "FitResult", "Model",
+           "Sensitivities", "Solution", "SolverError", "Span", "SteadyState", "SymflowError",
+           "load", "load_data", "loads"]
 
 
 def __getattr__(name: str):
@@ -32,7 +43,8 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
-    if name in ("Solution", "EnsembleSolution"):
+    if name in ("Solution", "EnsembleSolution", "Experiment", "FitError", "FitResult",
+                "Sensitivities", "SteadyState", "load_data"):
         from . import solve
 
         return getattr(solve, name)

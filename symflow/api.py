@@ -267,6 +267,38 @@ class Model:
             self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
         return self._auto[key]
 
+    # ------------------------------------------------------------ gradients and fits
+
+    def sensitivities(self, params: Mapping[str, Any] | None = None, *, wrt=None,
+                      initial: Mapping[str, Any] | None = None, **options):
+        """The forward sensitivity matrix d y(t) / d p at the saved times, labelled
+        by output and by parameter (see `symflow.solve.Sensitivities`)."""
+        from .solve._sensitivity import sensitivities
+
+        return sensitivities(self, params, wrt=wrt, initial=initial, **options)
+
+    def steady_state(self, params: Mapping[str, Any] | None = None, *,
+                     guess: Mapping[str, Any] | None = None, **options):
+        """A state where every derivative is zero, differentiable in `params` by the
+        implicit function theorem (see `symflow.solve.SteadyState`)."""
+        from .solve._steady import steady_state
+
+        return steady_state(self, params, guess=guess, **options)
+
+    def _steady_fn(self, **options):
+        from .solve._steady import make_steady_fn
+
+        key = ("steady", *sorted(options.items()))
+        if key not in self._auto:
+            self._auto[key] = make_steady_fn(self, **options)  # type: ignore[assignment]
+        return self._auto[key]
+
+    def fit(self, data, params=None, **options):
+        """Fit parameters and initial values to data (see `symflow.solve.fit`)."""
+        from .solve._fit import fit
+
+        return fit(self, data, params, **options)
+
     def rhs(self, t, y, params=None):
         """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""
         return self.generated.rhs(t, y, self.complete_params(params))

@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
+    run.add_argument("--steady", action="store_true",
+                     help="print the steady state (f(y) = 0) instead of simulating")
+
+    from ._cli_fit import add_fit_parser
+
+    add_fit_parser(add)
     return parser
 
 
@@ -193,6 +199,10 @@ def _run(args) -> int:
     if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
         raise _UsageError(f"-o {args.output}: write a .csv or .npz file")
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    if args.steady:
+        from ._cli_fit import print_steady
+
+        return print_steady(m, params, initial)
     timings: dict = {}
     sol = m.simulate(params=params, initial=initial, progress=progress, timings=timings,
                      **options)
@@ -340,7 +350,13 @@ def _parse_saveat(text: str) -> int | list[float]:
     return int(number)
 
 
-_COMMANDS = {"check": _check, "show": _show, "compile": _compile, "run": _run}
+def _fit(args) -> int:
+    from ._cli_fit import run_fit
+
+    return run_fit(args, _load(args), _parse_sets, _UsageError)
+
+
+_COMMANDS = {"check": _check, "show": _show, "compile": _compile, "run": _run, "fit": _fit}
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ class Simulator:
                    else config.adjoint)
         progress = (diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                     else diffrax.NoProgressMeter())
+        backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint)
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
 
@@ -140,21 +141,31 @@ class Simulator:
             values0 = dict(g.initial_values(params))
             values0.update(initial)
             y0 = self.pack(values0)
-            saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)],
-                                    dense=config.dense)
+            if backsolve:  # BacksolveAdjoint takes no `subs`: the last finite save time
+                saveat = diffrax.SaveAt(ts=ts, dense=config.dense)  # is the time reached
+            else:
+                saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
+                                              diffrax.SubSaveAt(t1=True)], dense=config.dense)
             sol = diffrax.diffeqsolve(
                 terms, solver, t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
                 args=params, saveat=saveat, stepsize_controller=controller,
                 adjoint=adjoint, max_steps=config.max_steps, throw=False,
                 progress_meter=progress,
             )
-            ys = sol.ys[0]
+            if backsolve:
+                ys = sol.ys
+                reached = jnp.isfinite(sol.ts)
+                t_reached = jnp.max(jnp.where(reached, sol.ts, -jnp.inf)) if config.t1 > config.t0 \
+                    else jnp.min(jnp.where(reached, sol.ts, jnp.inf))
+                y_last = jnp.where(reached[:, None], ys, 0.0)
+            else:
+                ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
             values = self.unpack(ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
             return Solution(
                 t=ts, values=values, result=sol.result._value,
-                t_reached=sol.ts[1][0],
-                size_reached=jnp.max(jnp.abs(sol.ys[1][0]), initial=0.0),
+                t_reached=t_reached,
+                size_reached=jnp.max(jnp.abs(y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
                 dense=sol if config.dense else None,
                 state_names=state_names, observed_names=observed_names,
