@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..symbolic import System
 from .constant_folding import fold_constants
+from .discretization import discretize
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
 
 
@@ -15,6 +16,7 @@ __all__ = ["PIPELINE", "simplify"]
 PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
     ("constant_folding", fold_constants),
     ("explicit_algebraic_elimination", eliminate_explicit_algebraics),
+    ("discretization", discretize),
 )
 
 

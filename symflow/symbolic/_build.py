@@ -18,6 +18,7 @@ import sympy as sp
 
 from ..errors import Span, SymflowError
 from ..lang import ast
+from . import _build_fields
 from ._arrays import ArraySum, Concat, Dot, Element, Fill, Part, Stack, broadcast_shapes
 from ._system import Equation, Observed, Parameter, Settings, System, Variable
 
@@ -42,8 +43,6 @@ _RESERVED = {"t", *_BUILTIN_CONSTANTS, *_BUILTINS, "der", "sum", "dot", "grad"}
 
 # Sections of the language that later stages will give meaning to.
 _NOT_YET = {
-    "domain": "PDE domains",
-    "boundary": "PDE boundary conditions",
     "brownian": "SDEs (brownian noise)",
     "closures": "neural closures",
     "components": "components",
@@ -56,7 +55,7 @@ ODE_SOLVERS = (
     "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
     "impliciteuler",
 )
-SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps")
+SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps", "scheme", "order")
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
 # parser of the generated source (which refuses about 200 nested brackets).
@@ -122,9 +121,14 @@ class _Piece:
 
 
 class _Builder:
+    MAX_LENGTH = MAX_LENGTH
+    TIME = TIME
+
     def __init__(self, program: ast.Program, model: ast.Model):
         self.program = program
         self.model = model
+        self.dimensions: tuple = ()  # the PDE domain (_build_fields.py)
+        self.field_coordinates: dict[str, tuple[str, ...]] = {}
         self.names: dict[str, _Name] = {}
         self.inlining: list[str] = []  # user functions being inlined, for cycles
         self.values: dict[sp.Symbol, float] = {}  # numbers of constants and parameters
@@ -164,6 +168,7 @@ class _Builder:
             self.declare(f.name, "function", f.name_span, node=f)
             if len(set(f.params)) != len(f.params):
                 raise SymflowError(f"function '{f.name}' names an argument twice", f.span)
+        self.dimensions = _build_fields.build_domain(self, m.items("domain"))
         variables = self.variables(m.items("variables"))
         observed_nodes = m.items("observed")
         for o in observed_nodes:
@@ -171,10 +176,19 @@ class _Builder:
         equations = self.equations(m.items("equations"), variables)
         observed = self.observed(observed_nodes)
         settings = self.settings(m.items("simulate"))
+        boundary = _build_fields.build_boundary(self, m.items("boundary"), _ExprBuilder)
+        for e in equations:
+            if e.target in self.field_coordinates and e.kind != "ode":
+                raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
+                                   e.spans[0])
+        _build_fields.check_points(self.dimensions, settings.order,
+                                   settings.span_of("order"))
         return System(
             name=m.name, time=TIME, parameters=tuple(parameters),
             variables=tuple(variables), equations=tuple(equations),
             observed=tuple(observed), settings=settings, file=self.program.file,
+            domain=self.dimensions, fields=tuple(self.field_coordinates.items()),
+            boundary=boundary,
         )
 
     def parameters(self, nodes, *, constant: bool) -> list[Parameter]:
@@ -237,8 +251,6 @@ class _Builder:
     def variables(self, nodes) -> list[Variable]:
         out = []
         for v in nodes:
-            if v.coordinates is not None:
-                raise SymflowError("fields need a domain: PDEs are not supported yet", v.span)
             if v.distribution is not None:
                 raise SymflowError("random initial values are not supported yet", v.span)
             shape: tuple[int, ...] = ()
@@ -251,10 +263,13 @@ class _Builder:
                     raise SymflowError(f"the length of '{v.name}' is too large",
                                        v.size.span, help=f"at most {MAX_LENGTH:,} elements")
                 shape = (n,)
+            if v.coordinates is not None:
+                shape = _build_fields.field_shape(self, v, self.dimensions)
+                self.field_coordinates[v.name] = tuple(v.coordinates)
             initial = None
             if v.initial is not None:
                 initial, ishape = self.expr(
-                    v.initial, allowed=("constant", "parameter"),
+                    v.initial, allowed=("constant", "parameter", "coordinate"),
                     context=f"the initial value of '{v.name}'")
                 if ishape and ishape != shape:
                     raise SymflowError(
@@ -282,7 +297,7 @@ class _Builder:
                     help="a variable has either a der(...) equation or an algebraic one",
                 )
             rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
-                                                    "function"),
+                                                    "function", "coordinate"),
                                    context="an equation")
             length = stop - start
             target_shape = () if var.shape == () or (stop - start == 1 and
@@ -402,7 +417,7 @@ class _Builder:
         for o in nodes:
             expr, shape = self.expr(
                 o.value, allowed=("constant", "parameter", "variable", "function",
-                                  "observed"),
+                                  "observed", "coordinate"),
                 context=f"observed output '{o.name}'")
             entry = self.names[o.name]
             entry.shape = shape
@@ -451,6 +466,17 @@ class _Builder:
             n = self.constant_integer(v, "saveat")
             if n < 2:
                 raise SymflowError("saveat needs at least 2 points", v.span)
+            return n
+        if s.name == "scheme":
+            if not isinstance(v, ast.Name) or v.id not in _build_fields.SCHEMES:
+                raise SymflowError("unknown scheme", v.span,
+                                   help="schemes: " + ", ".join(_build_fields.SCHEMES))
+            return v.id
+        if s.name == "order":
+            n = self.constant_integer(v, "order")
+            if n not in _build_fields.ORDERS:
+                raise SymflowError(f"finite differences of order {n} are not available",
+                                   v.span, help="order = 2 or order = 4")
             return n
         if s.name == "max_steps":
             n = self.constant_integer(v, "max_steps")
@@ -882,8 +908,7 @@ class _ExprBuilder:
             raise SymflowError("der(...) may only stand on the left side of an equation",
                                node.span)
         if name in ("diff", "laplacian"):
-            raise SymflowError(f"{name} is for PDE fields, which are not supported yet",
-                               node.func_span)
+            return _build_fields.build_diff(self, node)
         if self.owner.declared.get(name, ("",))[0] == "function":
             raise SymflowError(f"{self.context} cannot call the function '{name}'",
                                node.func_span, help=self._allowed_help())

@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..errors import Span
 from ._arrays import shape_of
+from ._fields import BoundaryCondition, Dimension
 
 
 __all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System"]
@@ -95,6 +96,8 @@ class Settings:
     saveat: int | tuple[float, ...] = 101
     dt0: float | None = None
     max_steps: int = 100_000
+    scheme: str = "central"  # space discretization of PDE fields
+    order: int = 2  # order of the finite differences
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:
@@ -113,6 +116,11 @@ class System:
     observed: tuple[Observed, ...]
     settings: Settings
     file: str = "<string>"
+    # PDEs (see _fields.py): the space dimensions, each field's coordinates, and
+    # the boundary conditions; empty for an ODE model.
+    domain: tuple[Dimension, ...] = ()
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    boundary: tuple[BoundaryCondition, ...] = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:

@@ -1,0 +1,181 @@
+"""Discretization: a PDE system on fields becomes an ODE system on the grid.
+
+The method of lines. Every field stays one array symbol; every `Diff(u, x, k)`
+becomes one stencil expression on the whole array:
+
+- inside, the central difference of order `p` (`settings.order`, 2 or 4) as a
+  sum of shifted slices, `(u[2:] - 2*u[1:-1] + u[:-2])/dx**2`;
+- at the `p/2` points nearest each end of a non-periodic dimension, one-sided
+  differences of the same order (so the order of the interior is kept up to
+  the boundary). At a Neumann or Robin end the prescribed derivative
+  `du/dx = g - h*u` enters these closures as data (Hermite-type differences),
+  which is how the condition acts on the solution;
+- on a periodic dimension, a sum of cyclic shifts.
+
+A Dirichlet end is not an unknown: the field inside every right-hand side is
+the state with its end values replaced by `g(t)`, and the state's value there
+follows `d/dt g(t)` (exact, by SymPy), starting from `g(t0)`; so the saved
+field holds the boundary values too.
+
+The weights of every difference are computed exactly (SymPy rationals) by
+asking the formula to be exact on polynomials of the highest degree its
+points allow (Fornberg, *Generation of finite difference formulas on
+arbitrarily spaced grids*, Math. Comp. 1988, solves the same conditions by
+recursion).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import sympy as sp
+
+from ..symbolic import Concat, Diff, Dimension, Element, Fill, Part, Shift, System, shape_of
+
+
+__all__ = ["discretize", "difference_weights"]
+
+
+@functools.lru_cache(maxsize=None)
+def difference_weights(offsets: tuple[int, ...], derivative: int,
+                       slope_at: int | None = None) -> tuple[tuple[sp.Rational, ...],
+                                                             sp.Rational]:
+    """Weights `w` (and `w_s`) with `f^(k)(0) ≈ Σ w_m f(m) + w_s f'(s)` at unit spacing.
+
+    `offsets` are the points whose values are used; `slope_at` is where the
+    first derivative is known, if anywhere. The formula is exact on every
+    polynomial of degree below the number of data, which fixes it uniquely.
+    """
+    n = len(offsets) + (slope_at is not None)
+    rows = []
+    for degree in range(n):
+        row = [sp.Integer(m) ** degree for m in offsets]
+        if slope_at is not None:
+            row.append(degree * sp.Integer(slope_at) ** (degree - 1) if degree else 0)
+        rows.append(row)
+    target = [sp.factorial(derivative) if degree == derivative else 0 for degree in range(n)]
+    solution = sp.Matrix(rows).LUsolve(sp.Matrix(target))
+    weights = tuple(sp.nsimplify(x) for x in solution[:len(offsets)])
+    slope = sp.nsimplify(solution[len(offsets)]) if slope_at is not None else sp.Integer(0)
+    return weights, slope
+
+
+def discretize(system: System) -> System:
+    """Replace every space derivative by its stencil; impose the boundary conditions."""
+    if not system.fields:
+        return system
+    constants = {p.symbol: sp.Float(p.value) for p in system.parameters if p.constant}
+    order = system.settings.order
+    dims = {d.name: d for d in system.domain}
+    variables = {v.name: v for v in system.variables}
+    t0 = sp.Float(system.settings.tspan[0])
+
+    replace_diff: dict[sp.Expr, sp.Expr] = {}
+    to_placeholder: dict[sp.Symbol, sp.Symbol] = {}
+    from_placeholder: dict[sp.Symbol, sp.Expr] = {}
+    dirichlet: dict[str, dict[int, sp.Expr]] = {}
+    for name, coords in system.fields:
+        (x,) = coords
+        dim = dims[x]
+        v = variables[name]
+        n = dim.points
+        conditions = {b.side: b for b in system.boundary if b.field == name}
+        placeholder = sp.Symbol(f"_field_{name}", real=True)
+        to_placeholder[v.symbol] = placeholder
+        ends = {side: b.value.xreplace(constants) for side, b in conditions.items()
+                if b.kind == "dirichlet"}
+        dirichlet[name] = ends
+        from_placeholder[placeholder] = _with_ends(v.symbol, n, ends)
+        slopes = {side: (b.value - b.coefficient * Element(placeholder,
+                                                           sp.Integer(0 if side == 0 else n - 1))
+                         ).xreplace(constants)
+                  for side, b in conditions.items() if b.kind != "dirichlet"}
+        for k in (1, 2):
+            key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
+            replace_diff[key] = _stencil(placeholder, dim, k, order, slopes)
+
+    def transform(expr: sp.Expr) -> sp.Expr:
+        expr = expr.xreplace(replace_diff).xreplace(to_placeholder)
+        expr = expr.xreplace(from_placeholder)
+        if expr.has(Diff):
+            raise ValueError("discretization left a derivative it cannot discretize: "
+                             f"{next(iter(expr.atoms(Diff)))}")
+        return expr
+
+    equations = []
+    for e in system.equations:
+        rhs = transform(e.rhs)
+        if e.target in dirichlet and dirichlet[e.target]:
+            n = variables[e.target].size
+            ends = {side: sp.diff(g, system.time) for side, g in dirichlet[e.target].items()}
+            rhs = _with_ends(_as_array(rhs, n), n, ends)
+        equations.append(dataclasses.replace(e, rhs=rhs))
+    new_variables = []
+    for v in system.variables:
+        if v.name in dirichlet and dirichlet[v.name] and v.initial is not None:
+            ends = {side: g.xreplace({system.time: t0}) for side, g in dirichlet[v.name].items()}
+            v = dataclasses.replace(v, initial=_with_ends(_as_array(v.initial, v.size), v.size,
+                                                          ends))
+        new_variables.append(v)
+    observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
+    return dataclasses.replace(system, equations=tuple(equations),
+                               variables=tuple(new_variables), observed=observed)
+
+
+def _as_array(expr: sp.Expr, n: int) -> sp.Expr:
+    return Fill(expr, sp.Integer(n)) if shape_of(expr, {}) == () and not expr.free_symbols \
+        else expr
+
+
+def _with_ends(array: sp.Expr, n: int, ends: dict[int, sp.Expr]) -> sp.Expr:
+    """`array` with element 0 (side 0) and/or element n-1 (side 1) replaced."""
+    if not ends:
+        return array
+    lo = 1 if 0 in ends else 0
+    hi = n - 1 if 1 in ends else n
+    pieces: list[sp.Expr] = []
+    if 0 in ends:
+        pieces += [sp.Integer(1), ends[0]]
+    pieces += [sp.Integer(hi - lo), Part(array, sp.Integer(lo), sp.Integer(hi))]
+    if 1 in ends:
+        pieces += [sp.Integer(1), ends[1]]
+    return Concat(*pieces)
+
+
+def _stencil(u: sp.Symbol, dim: Dimension, k: int, order: int,
+             slopes: dict[int, sp.Expr]) -> sp.Expr:
+    """The `k`-th derivative of the array `u` on the grid of `dim`, as one expression."""
+    n, h = dim.points, sp.Float(dim.spacing)
+    r = order // 2
+    offsets = tuple(range(-r, r + 1))
+    weights, _ = difference_weights(offsets, k)
+    scale = 1 / h ** k
+    if dim.periodic:
+        return scale * sp.Add(*(w * (u if m == 0 else Shift(u, sp.Integer(m)))
+                                for m, w in zip(offsets, weights) if w != 0))
+    interior = scale * sp.Add(*(w * Part(u, sp.Integer(r + m), sp.Integer(n - r + m))
+                                for m, w in zip(offsets, weights) if w != 0))
+    pieces: list[sp.Expr] = []
+    for i in range(r):
+        pieces += [sp.Integer(1), _closure(u, n, h, k, order, i, 0, slopes.get(0))]
+    pieces += [sp.Integer(n - 2 * r), interior]
+    for i in reversed(range(r)):
+        pieces += [sp.Integer(1), _closure(u, n, h, k, order, i, 1, slopes.get(1))]
+    return Concat(*pieces)
+
+
+def _closure(u, n, h, k, order, i, side, slope) -> sp.Expr:
+    """The derivative at the point `i` places from the end `side`, one-sided."""
+    node = i if side == 0 else n - 1 - i
+    sign = 1 if side == 0 else -1
+    if slope is not None and k == 1 and i == 0:
+        return slope  # the condition gives the derivative at the end itself
+    window = order + k - (slope is not None)
+    offsets = tuple(sign * (m - i) for m in range(window))
+    weights, w_slope = difference_weights(offsets, k, None if slope is None else -sign * i)
+    total = sp.Add(*(w * Element(u, sp.Integer(node + m)) for m, w in zip(offsets, weights)))
+    if slope is not None:
+        total += w_slope * h * slope
+    return total / h ** k
+
