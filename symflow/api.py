@@ -10,6 +10,7 @@ jax.grad(loss)(m.params)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Mapping
@@ -205,7 +206,12 @@ class Model:
         )
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
-        return self._simulator.run(config, p, initial, ts, timings=timings)
+        sol = self._simulator.run(config, p, initial, ts, timings=timings)
+        if self.system.domain:  # a PDE: the solution carries its grid
+            sol = dataclasses.replace(sol, grid=tuple(
+                (d.name, d.lower, d.upper, d.points, d.periodic) for d in self.system.domain),
+                fields=tuple(name for name, _ in self.system.fields))
+        return sol
 
     def _check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
         """Initial-value overrides, checked by name and shape (values may be traced)."""
