@@ -9,7 +9,8 @@ becomes one stencil expression on the whole array:
   differences of the same order (so the order of the interior is kept up to
   the boundary). At a Neumann or Robin end the prescribed derivative
   `du/dx = g - h*u` enters these closures as data (Hermite-type differences),
-  which is how the condition acts on the solution;
+  which is how the condition acts on the solution (for order 2 this is the
+  classical ghost point);
 - on a periodic dimension, a sum of cyclic shifts.
 
 A Dirichlet end is not an unknown: the field inside every right-hand side is
@@ -171,7 +172,11 @@ def _closure(u, n, h, k, order, i, side, slope) -> sp.Expr:
     sign = 1 if side == 0 else -1
     if slope is not None and k == 1 and i == 0:
         return slope  # the condition gives the derivative at the end itself
-    window = order + k - (slope is not None)
+    # With the slope known, order 2 takes the classical ghost point (the
+    # condition as a central difference: locally first order, globally second),
+    # which keeps the Jacobian tridiagonal; order 4 takes a locally fourth-order
+    # closure (measured: the ghost-point analogue converges visibly slower).
+    window = order + k - (0 if slope is None else 1 + (order == 2))
     offsets = tuple(sign * (m - i) for m in range(window))
     weights, w_slope = difference_weights(offsets, k, None if slope is None else -sign * i)
     total = sp.Add(*(w * Element(u, sp.Integer(node + m)) for m, w in zip(offsets, weights)))
