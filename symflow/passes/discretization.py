@@ -32,8 +32,8 @@ import functools
 
 import sympy as sp
 
-from ..symbolic import (ArraySum, Concat, Diff, Dimension, Dot, Element, Fill, Part, Shift,
-                        Stack, System, shape_of)
+from ..symbolic import (ArraySum, Concat, Coordinate, Diff, Dimension, Dot, Element, Fill,
+                        Part, Shift, Stack, System, shape_of)
 
 
 __all__ = ["discretize", "difference_weights", "stencil_bandwidth"]
@@ -111,7 +111,7 @@ def discretize(system: System) -> System:
         if e.target in dirichlet and dirichlet[e.target]:
             n = variables[e.target].size
             ends = {side: sp.diff(g, system.time) for side, g in dirichlet[e.target].items()}
-            rhs = _with_ends(_as_array(rhs, n), n, ends)
+            rhs = _with_ends(_as_array(rhs, n), n, ends, system.shapes())
         equations.append(dataclasses.replace(e, rhs=rhs))
     new_variables = []
     for v in system.variables:
@@ -130,7 +130,7 @@ def _as_array(expr: sp.Expr, n: int) -> sp.Expr:
         else expr
 
 
-def _with_ends(array: sp.Expr, n: int, ends: dict[int, sp.Expr]) -> sp.Expr:
+def _with_ends(array: sp.Expr, n: int, ends: dict[int, sp.Expr], shapes=None) -> sp.Expr:
     """`array` with element 0 (side 0) and/or element n-1 (side 1) replaced."""
     if not ends:
         return array
@@ -139,10 +139,43 @@ def _with_ends(array: sp.Expr, n: int, ends: dict[int, sp.Expr]) -> sp.Expr:
     pieces: list[sp.Expr] = []
     if 0 in ends:
         pieces += [sp.Integer(1), ends[0]]
-    pieces += [sp.Integer(hi - lo), Part(array, sp.Integer(lo), sp.Integer(hi))]
+    pieces += [sp.Integer(hi - lo), _part(array, lo, hi, n, shapes or {})]
     if 1 in ends:
         pieces += [sp.Integer(1), ends[1]]
     return Concat(*pieces)
+
+
+def _part(expr: sp.Expr, lo: int, hi: int, n: int, shapes) -> sp.Expr:
+    """`expr[lo:hi]` for an element-wise expression of length `n`, with the slice
+    taken of its array operands (so that the values at the ends, which a
+    Dirichlet condition replaces, are never computed) and a `Concat` cut to the
+    pieces it needs. `shapes` gives the shapes of the array symbols."""
+    if (lo, hi) == (0, n):
+        return expr
+    if isinstance(expr, Concat):
+        kept, offset = [], 0
+        for length, piece in expr.pieces():
+            a, b = max(lo, offset), min(hi, offset + length)
+            if a < b:
+                value = piece if shape_of(piece, shapes) == () else _part(
+                    piece, a - offset, b - offset, length, shapes)
+                kept += [sp.Integer(b - a), value]
+            offset += length
+        if len(kept) == 2 and shape_of(kept[1], shapes) != ():
+            return kept[1]
+        return Concat(*kept)
+    if isinstance(expr, Part):
+        start = int(expr.args[1])
+        return Part(expr.args[0], sp.Integer(start + lo), sp.Integer(start + hi))
+    if isinstance(expr, Fill):
+        return Fill(expr.args[0], sp.Integer(hi - lo))
+    elementwise = isinstance(expr, (sp.Add, sp.Mul, sp.Pow)) or (
+        isinstance(expr, sp.Function) and not isinstance(expr, sp.Piecewise)
+        and type(expr).__module__.startswith("sympy."))
+    if elementwise:
+        return expr.func(*(_part(a, lo, hi, n, shapes) if shape_of(a, shapes) != () else a
+                           for a in expr.args))
+    return Part(expr, sp.Integer(lo), sp.Integer(hi))
 
 
 def _stencil(u: sp.Symbol, dim: Dimension, k: int, order: int,

@@ -100,3 +100,17 @@ def test_implicit_heat_solve_without_dense_jacobian():
     # ... and the banded solve is the dense solve: same answer as the explicit solver
     ref = m.simulate(solver="tsit5", rtol=1e-10, atol=1e-12, saveat=3)
     np.testing.assert_allclose(sol["u"][-1], ref["u"][-1], atol=1e-7)
+
+
+@pytest.mark.slow
+def test_gradient_through_banded_implicit_solve():
+    m = symflow.loads(HEAT.format(n=41, u0="sin(pi*x)", source="0", bcs=DIRICHLET, order=2))
+
+    def loss(kappa):
+        sol = m.simulate(params={"kappa": kappa}, saveat=2)
+        return jnp.sum(sol["u"][-1] ** 2)
+
+    g = jax.grad(loss)(1.0)
+    h = 1e-5
+    fd = (loss(1.0 + h) - loss(1.0 - h)) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-4)
