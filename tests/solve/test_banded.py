@@ -25,7 +25,7 @@ def banded_matrix(n, w, seed):
     return a
 
 
-@pytest.mark.parametrize("n, w", [(12, 1), (17, 3), (6, 5)])
+@pytest.mark.parametrize("n, w", [(12, 1), (17, 3)])
 def test_banded_solve_matches_dense(n, w):
     a = banded_matrix(n, w, seed=n + w)
     b = np.random.default_rng(1).normal(size=n)
