@@ -68,7 +68,12 @@ def discretize(system: System) -> System:
     if not system.fields:
         return system
     constants = {p.symbol: sp.Float(p.value) for p in system.parameters if p.constant}
-    order = system.settings.order
+    upwind = system.settings.scheme == "upwind"
+    # Upwinding takes `order` (1 or 2) for the advection terms; every other
+    # derivative stays central, of order 2 at least.
+    order = max(system.settings.order, 2)
+    biased_order = system.settings.order
+    biased: dict[sp.Expr, tuple[sp.Expr, sp.Expr]] = {}
     dims = {d.name: d for d in system.domain}
     variables = {v.name: v for v in system.variables}
     t0 = sp.Float(system.settings.tspan[0])
@@ -96,8 +101,13 @@ def discretize(system: System) -> System:
         for k in (1, 2):
             key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
             replace_diff[key] = _stencil(placeholder, dim, k, order, slopes)
+            if k == 1 and upwind:
+                biased[key] = (_biased(placeholder, dim, +1, biased_order, slopes),
+                               _biased(placeholder, dim, -1, biased_order, slopes))
 
     def transform(expr: sp.Expr) -> sp.Expr:
+        if biased:
+            expr = _upwind(expr, biased)
         expr = expr.xreplace(replace_diff).xreplace(to_placeholder)
         expr = expr.xreplace(from_placeholder)
         if expr.has(Diff):
@@ -176,6 +186,57 @@ def _part(expr: sp.Expr, lo: int, hi: int, n: int, shapes) -> sp.Expr:
         return expr.func(*(_part(a, lo, hi, n, shapes) if shape_of(a, shapes) != () else a
                            for a in expr.args))
     return Part(expr, sp.Integer(lo), sp.Integer(hi))
+
+
+def _upwind(expr: sp.Expr, biased) -> sp.Expr:
+    """Advection terms `c*diff(u, x)` of a sum (at its top level) with one-sided
+    differences taken from where the information comes: forward where c > 0
+    (in u_t = c u_x the solution moves left), backward where c < 0."""
+    terms = expr.args if isinstance(expr, sp.Add) else (expr,)
+    out = []
+    for term in terms:
+        found = [d for d in term.atoms(Diff) if d in biased]
+        if len(found) == 1:
+            (d,) = found
+            c, rest = term.as_independent(d, as_Add=False)
+            if rest == d:
+                forward, backward = biased[d]
+                term = sp.Piecewise((c * forward, c > 0), (c * backward, True))
+        out.append(term)
+    return sp.Add(*out) if isinstance(expr, sp.Add) else out[0]
+
+
+def _biased(u: sp.Symbol, dim: Dimension, direction: int, order: int,
+            slopes: dict[int, sp.Expr]) -> sp.Expr:
+    """The first derivative of `u` by a one-sided difference of `order` (1 or 2),
+    reading `direction` (+1 forward, -1 backward); next to an end, the window of
+    the same size that fits, or the prescribed derivative at a Neumann/Robin end."""
+    n, h = dim.points, sp.Float(dim.spacing)
+    offsets = tuple(sorted(direction * m for m in range(order + 1)))
+    weights, _ = difference_weights(offsets, 1)
+    if dim.periodic:
+        return sp.Add(*(w * (u if m == 0 else Shift(u, sp.Integer(m)))
+                        for m, w in zip(offsets, weights) if w != 0)) / h
+    lo, hi = -offsets[0], n - offsets[-1]
+    interior = sp.Add(*(w * Part(u, sp.Integer(lo + m), sp.Integer(hi + m))
+                        for m, w in zip(offsets, weights) if w != 0)) / h
+
+    def closure(node):
+        side = 0 if node < lo else 1
+        if node == (0 if side == 0 else n - 1) and side in slopes:
+            return slopes[side]
+        start = min(max(node + offsets[0], 0), n - 1 - order)
+        window = tuple(start + m - node for m in range(order + 1))
+        w, _ = difference_weights(window, 1)
+        return sp.Add(*(wi * Element(u, sp.Integer(node + m)) for m, wi in zip(window, w))) / h
+
+    pieces: list[sp.Expr] = []
+    for node in range(lo):
+        pieces += [sp.Integer(1), closure(node)]
+    pieces += [sp.Integer(hi - lo), interior]
+    for node in range(hi, n):
+        pieces += [sp.Integer(1), closure(node)]
+    return Concat(*pieces) if len(pieces) > 2 else interior
 
 
 def _stencil(u: sp.Symbol, dim: Dimension, k: int, order: int,

@@ -182,7 +182,7 @@ class _Builder:
                 raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
                                    e.spans[0])
         _build_fields.check_points(self.dimensions, settings.order,
-                                   settings.span_of("order"))
+                                   settings.span_of("order"), settings.scheme)
         return System(
             name=m.name, time=TIME, parameters=tuple(parameters),
             variables=tuple(variables), equations=tuple(equations),
@@ -476,7 +476,7 @@ class _Builder:
             n = self.constant_integer(v, "order")
             if n not in _build_fields.ORDERS:
                 raise SymflowError(f"finite differences of order {n} are not available",
-                                   v.span, help="order = 2 or order = 4")
+                                   v.span, help="order = 2 or 4 (central), 1 or 2 (upwind)")
             return n
         if s.name == "max_steps":
             n = self.constant_integer(v, "max_steps")

@@ -18,8 +18,8 @@ __all__ = ["build_domain", "field_shape", "build_diff", "build_boundary",
            "check_points", "SCHEMES", "ORDERS"]
 
 
-SCHEMES = ("central",)
-ORDERS = (2, 4)
+SCHEMES = ("central", "upwind")
+ORDERS = (1, 2, 4)
 MAX_DIMENSIONS = 1  # 2-D and 3-D domains are not implemented yet
 
 
@@ -91,9 +91,16 @@ def field_shape(builder, v: ast.Variable, dims: tuple[Dimension, ...]) -> tuple[
     return tuple(by_name[c].points for c in v.coordinates)
 
 
-def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | None) -> None:
+def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | None,
+                 scheme: str = "central") -> None:
     """Too few points for the stencils of `order` (their boundary closures must not
-    overlap) is an error on the `points` of the dimension."""
+    overlap) is an error on the `points` of the dimension; so is an order the
+    scheme does not have (central: 2, 4; upwind: 1, 2)."""
+    allowed = (1, 2) if scheme == "upwind" else (2, 4)
+    if order not in allowed:
+        raise SymflowError(f"scheme {scheme} has no differences of order {order}",
+                           order_span, help="order = " + " or ".join(map(str, allowed)))
+    order = max(order, 2)
     for d in dims:
         need = order + 1 if d.periodic else 2 * order + 1
         if d.points < need:

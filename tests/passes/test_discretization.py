@@ -158,3 +158,52 @@ def test_npz_holds_the_grid_and_plot_draws_a_heat_map(ramp, tmp_path):
     fig = sol.plot(tmp_path / "u.png")
     assert (tmp_path / "u.png").stat().st_size > 0
     assert fig.axes[0].get_xlabel() == "x" and fig.axes[0].get_ylabel() == "t"
+
+
+ADVECTION = """model Advection
+  parameters
+    a = 1.0
+  domain
+    x in [0, 1], points = {n}{periodic}
+  variables
+    u(x) = sin(2*pi*x)
+  equations
+    der(u) = -a*diff(u, x)
+  {boundary}
+  simulate
+    tspan = [0, 0.5]
+    scheme = upwind
+    order = {order}
+    rtol = 1e-10
+    atol = 1e-12
+    saveat = 2
+end
+"""
+# u = sin(2 pi (x - t)): inflow value at x = 0, its slope at the outflow end
+INFLOW = ("boundary\n    u = sin(-2*pi*t) at x = 0\n"
+          "    diff(u, x) = 2*pi*cos(2*pi*(1 - t)) at x = 1")
+
+
+@pytest.mark.parametrize("order, periodic", [
+    (2, True), pytest.param(1, True, marks=pytest.mark.slow),
+    pytest.param(2, False, marks=pytest.mark.slow)])
+def test_upwind_observed_order(order, periodic):
+    errors = []
+    for n in (40, 80, 160):
+        text = ADVECTION.format(n=n if periodic else n + 1,
+                                periodic=", periodic" if periodic else "",
+                                boundary="" if periodic else INFLOW, order=order)
+        m = symflow.loads(text)
+        sol = m.simulate(solver="tsit5")
+        x = m.system.domain[0].grid()
+        errors.append(float(np.max(np.abs(np.asarray(sol["u"][-1])
+                                          - np.sin(2 * np.pi * (x - 0.5))))))
+    rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert abs(rates[-1] - order) < 0.1, (rates, errors)
+
+
+def test_upwind_needs_order_1_or_2():
+    text = ADVECTION.format(n=40, periodic=", periodic", boundary="", order=4)
+    with pytest.raises(symflow.SymflowError, match="scheme upwind has no differences of "
+                                                   "order 4"):
+        symflow.loads(text)
