@@ -303,4 +303,4 @@ def stencil_bandwidth(system: System) -> int | None:
     rhs = system.equation_for(name).rhs
     if rhs.has(Element, Part, Concat, ArraySum, Dot, Stack, Shift):
         return None
-    return system.settings.order + 1
+    return max(system.settings.order, 2) + 1
