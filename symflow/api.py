@@ -10,6 +10,7 @@ jax.grad(loss)(m.params)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Mapping
@@ -23,7 +24,8 @@ import numpy as np
 from . import codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
-from .solve import Simulator, Solution, SolveConfig, choose_auto, save_times
+from .solve import (IMPLICIT, STIFFNESS_THRESHOLD, Simulator, Solution, SolveConfig, choose_auto,
+                    save_times)
 from .solve import _stochastic
 from .symbolic import System
 
@@ -86,6 +88,10 @@ class Model:
         self._auto: dict[tuple, str] = {}
         self._ts_cache: dict[tuple, np.ndarray] = {}
         self._ensembles = _stochastic.ModelEnsembles(self)
+        # A proven bound on the Jacobian's half-bandwidth (1-D PDEs), narrowed on
+        # first use by probing (see solve/_banded.py).
+        self._band_bound = passes.stencil_bandwidth(built) if built.domain else None
+        self._bandwidth: int | None = None
 
     @property
     def name(self) -> str:
@@ -219,10 +225,17 @@ class Model:
             dt0=float(dt) if dt is not None else s.dt0,
             max_steps=int(max_steps if max_steps is not None else s.max_steps),
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
+            bandwidth=self._banded(p, float(ts[0])) if name in IMPLICIT
+            else None,
         )
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
-        return self._simulator.run(config, p, initial, ts, timings=timings)
+        sol = self._simulator.run(config, p, initial, ts, timings=timings)
+        if self.system.domain:  # a PDE: the solution carries its grid
+            sol = dataclasses.replace(sol, grid=tuple(
+                (d.name, d.lower, d.upper, d.points, d.periodic) for d in self.system.domain),
+                fields=tuple(name for name, _ in self.system.fields))
+        return sol
 
     def _save_times(self, t0, t1, saveat) -> np.ndarray:
         """`save_times`, remembered for hashable requests (it is on every call's path)."""
@@ -264,7 +277,15 @@ class Model:
                 "initial." + n: v for n, v in initial.items()}}.items())))
         if key not in self._auto:
             y0 = self._simulator.pack(self.initial_values(params, initial))
-            self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
+            if self._band_bound is not None and y0.shape[0] > 500:
+                from .solve._banded import banded_stiffness
+
+                decay = banded_stiffness(self.generated.rhs, t0, y0, params,
+                                         self._banded(params, t0))
+                stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
+                self._auto[key] = "kvaerno5" if stiff else "tsit5"
+            else:
+                self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
         return self._auto[key]
 
     # ------------------------------------------------------------ gradients and fits
@@ -298,6 +319,19 @@ class Model:
         from .solve._fit import fit
 
         return fit(self, data, params, **options)
+
+    def _banded(self, params: dict, t0: float) -> int | None:
+        """The Jacobian's half-bandwidth (1-D PDEs), probed once; `None` if not banded."""
+        if self._band_bound is None:
+            return None
+        if self._bandwidth is None:
+            from .solve._banded import effective_bandwidth
+
+            if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params)):
+                params = self.complete_params(self.params)
+            self._bandwidth = effective_bandwidth(
+                self.generated.rhs, t0, self.generated.n_states, params, self._band_bound)
+        return self._bandwidth
 
     def rhs(self, t, y, params=None):
         """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""

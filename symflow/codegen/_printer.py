@@ -13,7 +13,8 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
-from ..symbolic import ArraySum, Concat, Dot, Element, Fill, Part, Stack, shape_of
+from ..symbolic import (ArraySum, Concat, Coordinate, Diff, Dot, Element, Fill, Part, Shift,
+                        Stack, shape_of)
 
 
 __all__ = ["JnpPrinter"]
@@ -163,6 +164,19 @@ class JnpPrinter(JaxPrinter):
         guesses = ", ".join(self.doprint(g) for g in guess)
         return (f"newton_solve(lambda _u: jnp.stack([{residuals}]), "
                 f"jnp.stack([{guesses}]))[{int(k)}]")
+
+    def _print_Coordinate(self, expr: Coordinate):
+        lo, hi, n, periodic = float(expr.args[0]), float(expr.args[1]), int(expr.args[2]), \
+            bool(expr.args[3])
+        if periodic:
+            return f"({lo!r} + {(hi - lo) / n!r}*jnp.arange({n}, dtype=float))"
+        return f"jnp.linspace({lo!r}, {hi!r}, {n})"
+
+    def _print_Shift(self, expr: Shift):
+        return f"jnp.roll({self._print(expr.args[0])}, {-int(expr.args[1])})"
+
+    def _print_Diff(self, expr: Diff):
+        raise ValueError("codegen: a space derivative is left; run the discretization pass")
 
     def _atom(self, expr) -> str:
         code = self._print(expr)

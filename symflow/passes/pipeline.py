@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..symbolic import System
 from .constant_folding import fold_constants
+from .discretization import discretize
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
 from .alias_elimination import eliminate_aliases
 from .dae_to_ode import dae_to_ode
@@ -26,6 +27,7 @@ PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
     ("dummy_derivatives", select_dummy_derivatives),
     ("dae_to_ode", dae_to_ode),
     ("explicit_algebraic_elimination", eliminate_explicit_algebraics),
+    ("discretization", discretize),
 )
 
 

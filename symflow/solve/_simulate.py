@@ -50,6 +50,9 @@ class SolveConfig:
     adjoint: str | diffrax.AbstractAdjoint = "checkpoint"
     dense: bool = False
     progress: bool = False
+    # Half-bandwidth of the Jacobian, if banded (a 1-D PDE): implicit solvers then
+    # solve their linear systems with `_banded.BandedLinearSolver`.
+    bandwidth: int | None = None
 
 
 def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
@@ -115,7 +118,7 @@ class Simulator:
         about 1.3x slower per step, and compiles slower, when the ends of the span
         are traced values (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
-        solver = _solvers.make_solver(config.solver)
+        solver = _solvers.make_solver(config.solver, bandwidth=config.bandwidth)
         rhs = g.rhs
         if _solvers.is_imex(config.solver):
             terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),

@@ -38,6 +38,10 @@ class Solution(eqx.Module):
     state_names: tuple[str, ...] = eqx.field(static=True, default=())
     observed_names: tuple[str, ...] = eqx.field(static=True, default=())
     _unpack: Any = eqx.field(static=True, default=None)
+    # PDE models: the grid of each space dimension, (name, lower, upper, points,
+    # periodic), and the fields among the states (see _fields_output.py).
+    grid: tuple = eqx.field(static=True, default=())
+    fields: tuple[str, ...] = eqx.field(static=True, default=())
 
     def __getitem__(self, name: str) -> jax.Array:
         try:
@@ -94,8 +98,11 @@ class Solution(eqx.Module):
 
     def to_npz(self, path: str | os.PathLike) -> None:
         """Write a NumPy `.npz` file with arrays keyed `t` and by name."""
+        from ._fields_output import grid_arrays
+
         np.savez(path, t=np.asarray(self.t),
-                 **{k: np.asarray(self.values[k]) for k in self.names})
+                 **{k: np.asarray(self.values[k]) for k in self.names},
+                 **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `.csv` or `.npz`, chosen by the file's extension."""
@@ -116,6 +123,10 @@ class Solution(eqx.Module):
             matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
 
+        if self.fields:
+            from ._fields_output import plot_fields
+
+            return plot_fields(self, path, names=names, title=title)
         names = list(names) if names is not None else list(self.state_names)
         fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
         t = np.asarray(self.t)

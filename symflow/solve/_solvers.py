@@ -47,10 +47,21 @@ def is_imex(name: str) -> bool:
     return name.startswith("kencarp")
 
 
-def make_solver(name: str) -> diffrax.AbstractSolver:
-    """The diffrax solver for a name of the language (not `auto`)."""
+def make_solver(name: str, *, bandwidth: int | None = None) -> diffrax.AbstractSolver:
+    """The diffrax solver for a name of the language (not `auto`).
+
+    With `bandwidth` (a banded Jacobian, from a 1-D PDE), an implicit solver gets
+    diffrax's `VeryChord` root finder (one Jacobian per step) with a banded linear
+    solve probed by `2*bandwidth + 1` JVPs, instead of a dense Jacobian.
+    """
     if name in EXPLICIT:
         return EXPLICIT[name]()
+    if name in IMPLICIT and bandwidth is not None:
+        from ._banded import BandedLinearSolver
+
+        chord = diffrax.with_stepsize_controller_tols(diffrax.VeryChord)(
+            linear_solver=BandedLinearSolver(bandwidth))
+        return IMPLICIT[name](root_finder=chord)
     if name in IMPLICIT:
         newton = diffrax.with_stepsize_controller_tols(optx.Newton)()
         return IMPLICIT[name](root_finder=newton)

@@ -16,6 +16,13 @@ from ._build import (
     build as build,
     check_solver as check_solver,
 )
+from ._fields import (
+    BoundaryCondition as BoundaryCondition,
+    Coordinate as Coordinate,
+    Diff as Diff,
+    Dimension as Dimension,
+    Shift as Shift,
+)
 from ._system import (
     Equation as Equation,
     Observed as Observed,

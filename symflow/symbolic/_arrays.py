@@ -129,6 +129,8 @@ def shape_of(expr: sp.Basic, shapes: Mapping[sp.Symbol, tuple[int, ...]]) -> tup
     """
     if isinstance(expr, sp.Symbol):
         return shapes.get(expr, ())
+    if hasattr(expr, "_symflow_shape"):  # the field nodes of _fields.py
+        return expr._symflow_shape(shapes)
     if isinstance(expr, (Element, ArraySum, Dot)):
         return ()
     if isinstance(expr, Part):

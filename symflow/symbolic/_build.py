@@ -18,6 +18,7 @@ import sympy as sp
 
 from ..errors import Span, SymflowError
 from ..lang import ast
+from . import _build_fields
 from ._arrays import ArraySum, Concat, Dot, Element, Fill, Part, Stack, broadcast_shapes
 from ._sde import SDE_SOLVERS, Brownian, split_differential
 from ._system import Equation, Observed, Parameter, Settings, System, Variable
@@ -43,8 +44,6 @@ _RESERVED = {"t", *_BUILTIN_CONSTANTS, *_BUILTINS, "der", "sum", "dot", "grad"}
 
 # Sections of the language that later stages will give meaning to.
 _NOT_YET = {
-    "domain": "PDE domains",
-    "boundary": "PDE boundary conditions",
     "closures": "neural closures",
     "components": "components",
     "ports": "ports",
@@ -57,7 +56,7 @@ ODE_SOLVERS = (
     "impliciteuler",
 )
 SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
-            "trajectories", "seed", "noise")
+            "trajectories", "seed", "noise", "scheme", "order")
 DT = sp.Dummy("dt", real=True)  # the `dt` of equations in differential form
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
@@ -127,9 +126,14 @@ class _Piece:
 
 
 class _Builder:
+    MAX_LENGTH = MAX_LENGTH
+    TIME = TIME
+
     def __init__(self, program: ast.Program, model: ast.Model):
         self.program = program
         self.model = model
+        self.dimensions: tuple = ()  # the PDE domain (_build_fields.py)
+        self.field_coordinates: dict[str, tuple[str, ...]] = {}
         self.names: dict[str, _Name] = {}
         self.inlining: list[str] = []  # user functions being inlined, for cycles
         self.values: dict[sp.Symbol, float] = {}  # numbers of constants and parameters
@@ -173,6 +177,7 @@ class _Builder:
             if len(set(f.params)) != len(f.params):
                 raise SymflowError(f"function '{f.name}' names an argument twice", f.span)
         self.brownian_list = self.brownians(m.items("brownian"))
+        self.dimensions = _build_fields.build_domain(self, m.items("domain"))
         variables = self.variables(m.items("variables"))
         observed_nodes = m.items("observed")
         for o in observed_nodes:
@@ -180,11 +185,20 @@ class _Builder:
         equations = self.equations(m.items("equations"), variables)
         observed = self.observed(observed_nodes)
         settings = self.settings(m.items("simulate"))
+        boundary = _build_fields.build_boundary(self, m.items("boundary"), _ExprBuilder)
+        for e in equations:
+            if e.target in self.field_coordinates and e.kind != "ode":
+                raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
+                                   e.spans[0])
+        _build_fields.check_points(self.dimensions, settings.order,
+                                   settings.span_of("order"), settings.scheme)
         return System(
             name=m.name, time=TIME, parameters=tuple(parameters),
             variables=tuple(variables), equations=tuple(equations),
             observed=tuple(observed), settings=settings, file=self.program.file,
             brownians=tuple(self.brownian_list),
+            domain=self.dimensions, fields=tuple(self.field_coordinates.items()),
+            boundary=boundary,
         )
 
     def brownians(self, nodes) -> list[Brownian]:
@@ -259,8 +273,6 @@ class _Builder:
     def variables(self, nodes) -> list[Variable]:
         out = []
         for v in nodes:
-            if v.coordinates is not None:
-                raise SymflowError("fields need a domain: PDEs are not supported yet", v.span)
             shape: tuple[int, ...] = ()
             if v.size is not None:
                 n = self.constant_integer(v.size, f"the length of '{v.name}'")
@@ -271,10 +283,13 @@ class _Builder:
                     raise SymflowError(f"the length of '{v.name}' is too large",
                                        v.size.span, help=f"at most {MAX_LENGTH:,} elements")
                 shape = (n,)
+            if v.coordinates is not None:
+                shape = _build_fields.field_shape(self, v, self.dimensions)
+                self.field_coordinates[v.name] = tuple(v.coordinates)
             initial = None
             if v.initial is not None:
                 initial, ishape = self.expr(
-                    v.initial, allowed=("constant", "parameter"),
+                    v.initial, allowed=("constant", "parameter", "coordinate"),
                     context=f"the initial value of '{v.name}'")
                 if ishape and ishape != shape:
                     raise SymflowError(
@@ -351,7 +366,7 @@ class _Builder:
                 rhs, noise, shape = self.differential_rhs(eq)
             else:
                 rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
-                                                        "function"),
+                                                        "function", "coordinate"),
                                        context="an equation")
                 noise = ()
             length = stop - start
@@ -521,7 +536,7 @@ class _Builder:
         for o in nodes:
             expr, shape = self.expr(
                 o.value, allowed=("constant", "parameter", "variable", "function",
-                                  "observed"),
+                                  "observed", "coordinate"),
                 context=f"observed output '{o.name}'")
             entry = self.names[o.name]
             entry.shape = shape
@@ -584,6 +599,17 @@ class _Builder:
             n = self.constant_integer(v, "saveat")
             if n < 2:
                 raise SymflowError("saveat needs at least 2 points", v.span)
+            return n
+        if s.name == "scheme":
+            if not isinstance(v, ast.Name) or v.id not in _build_fields.SCHEMES:
+                raise SymflowError("unknown scheme", v.span,
+                                   help="schemes: " + ", ".join(_build_fields.SCHEMES))
+            return v.id
+        if s.name == "order":
+            n = self.constant_integer(v, "order")
+            if n not in _build_fields.ORDERS:
+                raise SymflowError(f"finite differences of order {n} are not available",
+                                   v.span, help="order = 2 or 4 (central), 1 or 2 (upwind)")
             return n
         if s.name == "max_steps":
             n = self.constant_integer(v, "max_steps")
@@ -1034,8 +1060,7 @@ class _ExprBuilder:
             raise SymflowError("der(...) may only stand on the left side of an equation",
                                node.span)
         if name in ("diff", "laplacian"):
-            raise SymflowError(f"{name} is for PDE fields, which are not supported yet",
-                               node.func_span)
+            return _build_fields.build_diff(self, node)
         if self.owner.declared.get(name, ("",))[0] == "function":
             raise SymflowError(f"{self.context} cannot call the function '{name}'",
                                node.func_span, help=self._allowed_help())

@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..errors import Span
 from ._arrays import shape_of
+from ._fields import BoundaryCondition, Dimension
 
 
 __all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System"]
@@ -108,6 +109,8 @@ class Settings:
     trajectories: int = 1
     seed: int = 0
     noise: str = "ito"
+    scheme: str = "central"  # space discretization of PDE fields
+    order: int = 2  # order of the finite differences
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:
@@ -131,6 +134,12 @@ class System:
     @property
     def is_sde(self) -> bool:
         return bool(self.brownians)
+
+    # PDEs (see _fields.py): the space dimensions, each field's coordinates, and
+    # the boundary conditions; empty for an ODE model.
+    domain: tuple[Dimension, ...] = ()
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    boundary: tuple[BoundaryCondition, ...] = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:

@@ -1,0 +1,206 @@
+"""A structured linear solve for implicit solvers on discretized PDEs.
+
+diffrax's implicit solvers hand their root finder a Jacobian operator and, by
+default, materialize it as a dense N×N matrix: on a 10⁴-point heat equation
+that is 800 MB and an O(N³) factorization per step. The Jacobian of a 1-D
+stencil discretization is banded, with a half-bandwidth `w` known from the
+stencils, so:
+
+1. the band is recovered with `2w + 1` Jacobian-vector products on coloured
+   seeds (columns `j ≡ c mod 2w+1` together: no two columns of one colour touch
+   the same row inside the band; Curtis, Powell and Reid, *On the estimation of
+   sparse Jacobian matrices*, IMA J. Appl. Math. 1974) — a tridiagonal Jacobian
+   in 3 products, never an N×N array;
+2. the system is solved by LAPACK's tridiagonal solver (`w = 1`), or by
+   block-tridiagonal elimination with `w×w` blocks (`w > 1`): O(N w²) time and
+   O(N w) memory.
+
+`BandedLinearSolver` is a `lineax` solver, given to diffrax's root finder as
+`VeryChord(linear_solver=BandedLinearSolver(w))`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.lax as lax
+import jax.numpy as jnp
+import lineax as lx
+
+
+__all__ = ["BandedLinearSolver", "band_of", "band_matvec", "effective_bandwidth", "banded_stiffness"]
+
+
+def band_of(matvec, n: int, bandwidth: int, dtype=float) -> jax.Array:
+    """The band of a linear map's matrix from `2w+1` products: `band[w + d, i] = A[i, i + d]`
+    (zero where `i + d` is off the matrix)."""
+    colors = 2 * bandwidth + 1
+    index = jnp.arange(n)
+    seeds = (index[None, :] % colors == jnp.arange(colors)[:, None]).astype(dtype)
+    compressed = jax.vmap(matvec)(seeds)  # (colors, n): row c is A @ seed_c
+    rows = []
+    for d in range(-bandwidth, bandwidth + 1):
+        column = index + d
+        value = compressed[column % colors, index]
+        rows.append(jnp.where((column >= 0) & (column < n), value, 0.0))
+    return jnp.stack(rows)
+
+
+def band_matvec(band: jax.Array, x: jax.Array) -> jax.Array:
+    """`A @ x` for `A` given by its band (for tests)."""
+    w = (band.shape[0] - 1) // 2
+    padded = jnp.pad(x, (w, w))
+    n = x.shape[0]
+    return sum(band[w + d] * padded[w + d: w + d + n] for d in range(-w, w + 1))
+
+
+def _transpose_band(band: jax.Array) -> jax.Array:
+    """`band` of A to band of Aᵀ: Aᵀ[i, i+d] = A[i+d, i] = band[w - d, i + d]."""
+    w = (band.shape[0] - 1) // 2
+    n = band.shape[1]
+    rows = []
+    for d in range(-w, w + 1):
+        shifted = jnp.roll(band[w - d], -d)
+        index = jnp.arange(n)
+        rows.append(jnp.where((index + d >= 0) & (index + d < n), shifted, 0.0))
+    return jnp.stack(rows)
+
+
+def _blocks(band: jax.Array, size: int):
+    """The block-tridiagonal form of a banded matrix with blocks `size × size`
+    (`size >= w`): lower, diagonal and upper blocks, each `(m, size, size)`; the
+    rows past `n` (padding) are the identity."""
+    w = (band.shape[0] - 1) // 2
+    n = band.shape[1]
+    m = -(-n // size)
+    a = jnp.arange(size)
+    rows = (jnp.arange(m)[:, None, None] * size + a[None, :, None])  # (m, size, 1)
+
+    def gather(block_offset):
+        cols = (jnp.arange(m)[:, None, None] + block_offset) * size + a[None, None, :]
+        d = cols - rows
+        inside = (jnp.abs(d) <= w) & (cols >= 0) & (cols < n) & (rows < n)
+        value = band[jnp.clip(d + w, 0, 2 * w), jnp.clip(rows, 0, n - 1)]
+        return jnp.where(inside, value, 0.0)
+
+    lower, diagonal, upper = gather(-1), gather(0), gather(1)
+    padding = (rows >= n) & (rows == jnp.arange(m)[:, None, None] * size + a[None, None, :])
+    diagonal = jnp.where(padding, 1.0, diagonal)
+    return lower, diagonal, upper
+
+
+def _factor_blocks(band: jax.Array, size: int):
+    """Block Thomas elimination: the inverses of the pivot blocks and the
+    eliminated upper blocks."""
+    lower, diagonal, upper = _blocks(band, size)
+
+    def step(previous, blocks):
+        low, diag, up = blocks
+        pivot = diag - low @ previous
+        inverse = jnp.linalg.inv(pivot)
+        eliminated = inverse @ up
+        return eliminated, (inverse, eliminated)
+
+    zero = jnp.zeros((size, size), band.dtype)
+    _, (inverses, eliminated) = lax.scan(step, zero, (lower, diagonal, upper))
+    return lower, inverses, eliminated
+
+
+def _solve_blocks(factors, vector: jax.Array, size: int) -> jax.Array:
+    lower, inverses, eliminated = factors
+    n = vector.shape[0]
+    m = inverses.shape[0]
+    b = jnp.pad(vector, (0, m * size - n)).reshape(m, size)
+
+    def forward(previous, blocks):
+        low, inverse, rhs = blocks
+        current = inverse @ (rhs - low @ previous)
+        return current, current
+
+    _, partial = lax.scan(forward, jnp.zeros(size, vector.dtype), (lower, inverses, b))
+
+    def backward(following, blocks):
+        elim, part = blocks
+        current = part - elim @ following
+        return current, current
+
+    _, x = lax.scan(backward, jnp.zeros(size, vector.dtype), (eliminated, partial),
+                    reverse=True)
+    return x.reshape(-1)[:n]
+
+
+class BandedLinearSolver(lx.AbstractLinearSolver):
+    """Solves `A x = b` for a square operator whose matrix is banded, with
+    half-bandwidth `bandwidth`, without ever forming it: the band is probed with
+    `2*bandwidth + 1` matrix-vector products.
+
+    The operator's input and output must be one flat array (a state vector).
+    Entries outside the band are not seen: the bandwidth must be a true bound.
+    """
+
+    bandwidth: int = eqx.field(static=True)
+
+    def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]):
+        del options
+        n = operator.in_size()
+        if n != operator.out_size():
+            raise ValueError("BandedLinearSolver needs a square operator")
+        band = band_of(operator.mv, n, self.bandwidth)
+        return self._state(band)
+
+    def _state(self, band):
+        if self.bandwidth == 1:
+            return band, None
+        return band, _factor_blocks(band, self.bandwidth)
+
+    def compute(self, state, vector, options):
+        del options
+        band, factors = state
+        if self.bandwidth == 1:
+            lower = band[0].at[0].set(0.0)
+            upper = band[2].at[-1].set(0.0)
+            x = lax.linalg.tridiagonal_solve(lower, band[1], upper, vector[:, None])[:, 0]
+        else:
+            x = _solve_blocks(factors, vector, self.bandwidth)
+        return x, lx.RESULTS.successful, {}
+
+    def transpose(self, state, options):
+        band, _ = state
+        return self._state(_transpose_band(band)), options
+
+    def conj(self, state, options):
+        return state, options
+
+    def assume_full_rank(self):
+        return True
+
+
+def effective_bandwidth(rhs, t0: float, n: int, params, bound: int) -> int:
+    """The half-bandwidth actually used by `rhs` within a proven `bound`: the band is
+    probed at a random state, and the outermost diagonal with a nonzero entry
+    kept (at least 1). A Dirichlet end, whose row is constant, narrows it."""
+    y = jax.random.normal(jax.random.key(0), (n,))
+
+    @jax.jit
+    def probe(y, params):
+        _, linear = jax.linearize(lambda z: rhs(jnp.asarray(t0), z, params), y)
+        return band_of(linear, n, bound)
+
+    band = probe(y, params)
+    used = jnp.any(band != 0, axis=1)
+    reach = [abs(d) for d, u in zip(range(-bound, bound + 1), used.tolist()) if u]
+    return max([1, *reach])
+
+
+def banded_stiffness(rhs, t0: float, y0, params, bandwidth: int) -> float:
+    """A Gershgorin bound on the fastest decay rate max(-Re λ) of the Jacobian at
+    the initial point, from its band (for `solver = auto` on large grids, where
+    dense eigenvalues are out of reach)."""
+    n = y0.shape[0]
+    _, linear = jax.linearize(lambda z: rhs(jnp.asarray(t0), z, params), y0)
+    band = band_of(linear, n, bandwidth)
+    diagonal = band[bandwidth]
+    radius = jnp.sum(jnp.abs(band), axis=0) - jnp.abs(diagonal)
+    return float(jnp.max(jnp.maximum(0.0, -diagonal + radius)))

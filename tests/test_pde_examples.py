@@ -1,0 +1,71 @@
+"""The PDE examples against independent truth: Burgers' equation against the
+Cole-Hopf exact solution (with its observed order over three grids, slow), and
+the Fisher-KPP front speed against 2 sqrt(D r) with Bramson's correction."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+import scipy.special
+
+import symflow
+
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def burgers_exact(x, t, nu, terms=200):
+    """Cole-Hopf: u = -2 nu phi_x/phi, phi solving the heat equation from
+    phi0 = exp(-(1 - cos(pi x))/(2 pi nu)), whose cosine coefficients are
+    modified Bessel functions: a_n = 2 exp(-k) I_n(k) (a_0 without the 2), k = 1/(2 pi nu);
+    `ive` keeps them finite for small nu."""
+    k = 1 / (2 * np.pi * nu)
+    n = np.arange(1, terms + 1)[:, None]
+    a0 = scipy.special.ive(0, k)
+    an = 2 * scipy.special.ive(n, k) * np.exp(-(n * np.pi) ** 2 * nu * t)
+    phi = a0 + np.sum(an * np.cos(n * np.pi * x), axis=0)
+    phi_x = -np.sum(an * n * np.pi * np.sin(n * np.pi * x), axis=0)
+    return -2 * nu * phi_x / phi
+
+
+def burgers_error(points: int) -> float:
+    text = (EXAMPLES / "burgers.sf").read_text().replace("points = 161",
+                                                         f"points = {points}")
+    m = symflow.loads(text)
+    sol = m.simulate()
+    x = m.system.domain[0].grid()
+    return max(float(np.max(np.abs(np.asarray(sol["u"][i]) - burgers_exact(x, float(t), 0.1))))
+               for i, t in enumerate(np.asarray(sol.t)))
+
+
+def test_burgers_matches_cole_hopf():
+    # order 2 with h = 1/160 on a front of width about nu: error ~ 1e-4
+    assert burgers_error(161) < 5e-4
+
+
+@pytest.mark.slow
+def test_burgers_observed_order():
+    errors = np.array([burgers_error(n) for n in (41, 81, 161)])
+    rates = np.log2(errors[:-1] / errors[1:])
+    assert abs(rates[-1] - 2) < 0.2, (rates, errors)
+
+
+def test_fisher_kpp_front_speed():
+    m = symflow.load(EXAMPLES / "fisher_kpp.sf")
+    sol = m.simulate()
+    x = m.system.domain[0].grid()
+    t = np.asarray(sol.t)
+    u = np.asarray(sol["u"])
+
+    def front(i):  # where u crosses 1/2, linearly interpolated
+        j = int(np.argmax(u[i] < 0.5))
+        return x[j - 1] + (u[i, j - 1] - 0.5) / (u[i, j - 1] - u[i, j]) * (x[j] - x[j - 1])
+
+    i20, i40 = int(np.argmin(abs(t - 20))), int(np.argmin(abs(t - 40)))
+    speed = (front(i40) - front(i20)) / (t[i40] - t[i20])
+    # x(t) = 2 sqrt(D r) t - (3/2) ln t + ... (Bramson), D = r = 1
+    expected = 2.0 - 1.5 * np.log(t[i40] / t[i20]) / (t[i40] - t[i20])
+    assert abs(speed - expected) < 0.02, (speed, expected)
+    assert 0.0 <= u.min() and u.max() <= 1.0 + 1e-6
