@@ -276,16 +276,18 @@ class Model:
             (k, np.asarray(v).tobytes()) for k, v in sorted({**params, **{
                 "initial." + n: v for n, v in initial.items()}}.items())))
         if key not in self._auto:
-            y0 = self._simulator.pack(self.initial_values(params, initial))
-            if self._band_bound is not None and y0.shape[0] > 500:
-                from .solve._banded import banded_stiffness
+            # Evaluated now even inside an outer trace (jit, grad): it is a decision.
+            with jax.ensure_compile_time_eval():
+                y0 = self._simulator.pack(self.initial_values(params, initial))
+                if self._band_bound is not None and y0.shape[0] > 500:
+                    from .solve._banded import banded_stiffness
 
-                decay = banded_stiffness(self.generated.rhs, t0, y0, params,
-                                         self._banded(params, t0))
-                stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
-                self._auto[key] = "kvaerno5" if stiff else "tsit5"
-            else:
-                self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
+                    decay = banded_stiffness(self.generated.rhs, t0, y0, params,
+                                             self._banded(params, t0))
+                    stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
+                    self._auto[key] = "kvaerno5" if stiff else "tsit5"
+                else:
+                    self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
         return self._auto[key]
 
     # ------------------------------------------------------------ gradients and fits

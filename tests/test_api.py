@@ -371,3 +371,11 @@ end
     # help says why rather than suggesting a stiff solver
     assert "maximum number of solver steps" in err.message
     assert "grows without bound" in (err.help or "")
+
+
+def test_auto_choice_inside_an_outer_trace():
+    """`solver = auto` is decided from concrete values even while an outer jit traces
+    (everything jnp does there is staged, so the decision forces evaluation)."""
+    m = symflow.loads(STIFF_IF_K_LARGE)
+    final = jax.jit(lambda: m.simulate(params={"k": 1e6})["x"][-1])()
+    np.testing.assert_allclose(float(final), math.exp(-1e6), atol=1e-12)

@@ -205,7 +205,7 @@ class Simulator:
             values[name] = flat[offset:offset + size].reshape((len(ts), *shape))
             offset += size
         result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
-        leaves = [ts, *(values[k] for k in sorted(values)), np.int32(result),
+        leaves = [ts, *(values[k] for k in sorted(values)), result.astype(np.int32),
                   t_reached, size_reached, initial_size]
         key = ("treedef", config)
         if key not in self._cache:  # unflattening a cached structure skips eqx's __init__
@@ -237,7 +237,10 @@ class Simulator:
             timings["solve"] = time.perf_counter() - start
         else:
             out = fn(*args)
-        sol = out if whole else self._from_packed(np.asarray(out), ts, config)
+        if not whole:  # `out` is still traced when an outer jit calls with constants
+            out = self._from_packed(out if isinstance(out, jax.core.Tracer) else np.asarray(out),
+                                    ts, config)
+        sol = out
         _raise_on_failure(sol, config)
         return sol
 
