@@ -209,25 +209,10 @@ class Model:
         ts = self._save_times(t0, t1, saveat if saveat is not None else s.saveat)
         p = self.complete_params(params)
         initial = self._check_initial(initial)
-        name = solver if solver is not None else s.solver
-        if name == "auto":
-            name = self._choose_auto(p, initial, float(ts[0]), float(ts[-1]))
-        else:
-            symbolic.check_solver(name, None)
-        if isinstance(adjoint, str) and adjoint not in ("checkpoint", "backsolve", "forward",
-                                                        "direct"):
-            raise SymflowError(f"unknown adjoint {adjoint!r}",
-                               help="choose checkpoint, backsolve, forward or direct")
-        config = SolveConfig(
-            solver=name, t0=float(ts[0]), t1=float(ts[-1]),
-            rtol=float(rtol if rtol is not None else s.rtol),
-            atol=float(atol if atol is not None else s.atol),
-            dt0=float(dt) if dt is not None else s.dt0,
-            max_steps=int(max_steps if max_steps is not None else s.max_steps),
-            n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
-            bandwidth=self._banded(p, float(ts[0])) if name in IMPLICIT
-            else None,
-        )
+        config = self._ode_config(ts, p, initial, solver=solver, rtol=rtol, atol=atol, dt=dt,
+                                  max_steps=max_steps, adjoint=adjoint, dense=dense,
+                                  progress=progress)
+        name = config.solver
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
         sol = self._simulator.run(config, p, initial, ts, timings=timings)
@@ -236,6 +221,31 @@ class Model:
                 (d.name, d.lower, d.upper, d.points, d.periodic) for d in self.system.domain),
                 fields=tuple(name for name, _ in self.system.fields))
         return sol
+
+    def _ode_config(self, ts, params: dict, initial: dict, *, solver, rtol, atol, dt,
+                    max_steps, adjoint, dense: bool = False, progress: bool = False
+                    ) -> SolveConfig:
+        """The compiled configuration of an ODE solve: the options, defaulted from the
+        model's `simulate` section, checked, and `auto` resolved."""
+        s = self.settings
+        name = solver if solver is not None else s.solver
+        if name == "auto":
+            name = self._choose_auto(params, initial, float(ts[0]), float(ts[-1]))
+        else:
+            symbolic.check_solver(name, None)
+        if isinstance(adjoint, str) and adjoint not in ("checkpoint", "backsolve", "forward",
+                                                        "direct"):
+            raise SymflowError(f"unknown adjoint {adjoint!r}",
+                               help="choose checkpoint, backsolve, forward or direct")
+        return SolveConfig(
+            solver=name, t0=float(ts[0]), t1=float(ts[-1]),
+            rtol=float(rtol if rtol is not None else s.rtol),
+            atol=float(atol if atol is not None else s.atol),
+            dt0=float(dt) if dt is not None else s.dt0,
+            max_steps=int(max_steps if max_steps is not None else s.max_steps),
+            n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
+            bandwidth=self._banded(params, float(ts[0])) if name in IMPLICIT else None,
+        )
 
     def _save_times(self, t0, t1, saveat) -> np.ndarray:
         """`save_times`, remembered for hashable requests (it is on every call's path)."""

@@ -46,7 +46,6 @@ from .structural_analysis import (
     base_variable,
     maximum_matching,
     strong_components,
-    unknowns_of,
 )
 
 

@@ -32,7 +32,7 @@ import functools
 
 import sympy as sp
 
-from ..symbolic import (ArraySum, Concat, Coordinate, Diff, Dimension, Dot, Element, Fill,
+from ..symbolic import (ArraySum, Concat, Diff, Dimension, Dot, Element, Fill,
                         Part, Shift, Stack, System, shape_of)
 
 

@@ -28,7 +28,7 @@ import dataclasses
 import sympy as sp
 
 from ..errors import SymflowError
-from ..symbolic import Equation, System
+from ..symbolic import System
 from ..symbolic._dae import der_symbol
 from .structural_analysis import augment, base_variable
 

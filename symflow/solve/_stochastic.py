@@ -18,7 +18,7 @@ from ..errors import SymflowError
 from ..symbolic._sde import classify_noise
 from . import _sde_solvers
 from ._ensemble import DEFAULT_QUANTILES, EnsembleConfig, EnsembleSimulator, EnsembleSolution
-from ._simulate import SolveConfig, save_times
+from ._simulate import save_times
 
 
 __all__ = ["ModelEnsembles", "ENSEMBLE_OPTIONS"]
@@ -110,7 +110,7 @@ class ModelEnsembles:
             step = dt if dt is not None else s.dt0
             if step is None:
                 raise SymflowError(
-                    f"SDE solvers take fixed steps: set dt", s.span_of("solver"),
+                    "SDE solvers take fixed steps: set dt", s.span_of("solver"),
                     help="add `dt = ...` under simulate, or pass dt=")
             if float(ts[-1]) <= float(ts[0]):
                 raise SymflowError("an SDE is solved forwards in time: tspan must increase")
@@ -131,16 +131,9 @@ class ModelEnsembles:
             if noise is not None or save_noise or brownian_tol is not None or brownian_path:
                 raise SymflowError(f"{m.name} is an ODE model: noise, save_noise and "
                                    "brownian_tol are for SDEs")
-            name = solver if solver is not None else s.solver
-            if name == "auto":
-                name = m._choose_auto(p, {}, float(ts[0]), float(ts[-1]))  # noqa: SLF001
-            ode = SolveConfig(
-                solver=name, t0=float(ts[0]), t1=float(ts[-1]),
-                rtol=float(rtol if rtol is not None else s.rtol),
-                atol=float(atol if atol is not None else s.atol),
-                dt0=float(dt) if dt is not None else s.dt0,
-                max_steps=int(max_steps if max_steps is not None else s.max_steps),
-                n_save=len(ts), adjoint=adjoint)
+            ode = m._ode_config(ts, p, {}, solver=solver, rtol=rtol, atol=atol,  # noqa: SLF001
+                                dt=dt, max_steps=max_steps, adjoint=adjoint)
+            name = ode.solver
             config = EnsembleConfig(ode=ode, solver=name, **common)
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
