@@ -20,3 +20,8 @@ from .semilinear import (
     SemilinearTerm as SemilinearTerm,
     split_semilinear as split_semilinear,
 )
+from .spectral_discretization import (
+    SpectralDiff as SpectralDiff,
+    SpectralFilter as SpectralFilter,
+    discretize_spectral as discretize_spectral,
+)
