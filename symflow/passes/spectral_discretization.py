@@ -69,13 +69,14 @@ class SpectralDiff(_ArrayFunction):
         scale = 2 * math.pi / float(period)
         j = f"jnp.arange({m}, dtype=float)"
         kappa = f"({scale!r}*{j})"
+        # complex multipliers: strict dtype promotion does not mix float and complex
         if k % 2 == 0:
-            multiplier = f"({(-1) ** (k // 2)}.0*{kappa}**{k})"
+            multiplier = f"jnp.asarray({(-1) ** (k // 2)}.0*{kappa}**{k}, dtype=complex)"
         else:
             sign = "1j" if k % 4 == 1 else "-1j"
             if n % 2 == 0:
                 kappa = f"jnp.where({j} == {n // 2}, 0.0, {kappa})"
-            multiplier = f"({sign}*{kappa}**{k})"
+            multiplier = f"({sign}*jnp.asarray({kappa}**{k}, dtype=complex))"
         kept = _kept_modes(n, float(keep))
         if kept < n // 2:
             multiplier = f"jnp.where({j} <= {kept}, {multiplier}, 0.0)"

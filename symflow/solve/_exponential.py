@@ -59,7 +59,7 @@ def phi_functions(z: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     `φ3 = (e^z-1-z-z^2/2)/z^3`."""
     real = not jnp.iscomplexobj(z)
     theta = 2 * jnp.pi * (jnp.arange(CONTOUR_POINTS, dtype=float) + 0.5) / CONTOUR_POINTS
-    w = jnp.asarray(z, dtype=complex)[..., None] + jnp.exp(1j * theta)
+    w = jnp.asarray(z, dtype=complex)[..., None] + jnp.exp(1j * theta.astype(complex))
     e = jnp.exp(w)
     p1 = jnp.mean((e - 1) / w, axis=-1)
     p2 = jnp.mean((e - 1 - w) / w**2, axis=-1)
