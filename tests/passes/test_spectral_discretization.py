@@ -76,6 +76,7 @@ def heat():
     return symflow.loads(HEAT_ADVECTION)
 
 
+@pytest.mark.slow
 def test_periodic_heat_advection_with_tsit5(heat):
     sol = heat.simulate(solver="tsit5", rtol=1e-11, atol=1e-12, saveat=[1.0, 2.0])
     x = 2 * np.pi * np.arange(32) / 32
