@@ -100,6 +100,12 @@ def emit(system: System) -> str:
         {o.name: o.expr for o in system.observed},
         unpack_states=True, result="dict",
     )
+    if system.invariants:  # a DAE's constraints, for the projection (solve/_projection.py)
+        out += _function(
+            "invariants", "t, y, p", "The DAE's invariants, each zero on the solution.",
+            system, names, shapes, {str(k): g for k, g in enumerate(system.invariants)},
+            unpack_states=True, result="dict",
+        )
     if system.brownians or any(v.distribution for v in system.states):
         out += _stochastic(system, names, shapes, layout, states)
     return "\n".join(out).rstrip() + "\n"

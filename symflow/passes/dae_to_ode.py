@@ -156,8 +156,27 @@ def dae_to_ode(system: System) -> System:
     out = dataclasses.replace(
         system, variables=tuple(new_vars), equations=tuple(
             [e for e in system.equations if e.kind != "implicit"] + equations))
+    out = dataclasses.replace(out, invariants=_invariants(out, constraints, solved, rename))
     from .consistent_initialization import initialize
     return initialize(out, constraints=constraints, solved=solved, rename=rename)
+
+
+def _invariants(system: System, constraints, solved, rename) -> tuple[sp.Expr, ...]:
+    """The constraints as functions of the states, parameters and time: each must
+    stay zero along the solution, which the integrator alone does not ensure (the
+    reduced ODE only holds their highest derivative). Those that vanish identically
+    once the solved unknowns are put in (a dummy derivative made them active) or
+    that hold no state are left out."""
+    states = {v.symbol for v in system.states}
+    out = []
+    for c in constraints:
+        g = c.rhs.xreplace(solved).xreplace(rename)
+        if g.is_polynomial():
+            g = sp.expand(g)
+        if g == 0 or not (g.free_symbols & states):
+            continue
+        out.append(g)
+    return tuple(out)
 
 
 def v_spans(system: System, v: Variable):

@@ -140,6 +140,10 @@ class System:
     domain: tuple[Dimension, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     boundary: tuple[BoundaryCondition, ...] = ()
+    # DAEs: invariants `0 = g(t, states, p)` of the reduced ODE (the constraints that
+    # index reduction differentiated and no dummy derivative made active again); the
+    # solve projects each step onto them (see passes/dae_to_ode.py, solve/_projection.py).
+    invariants: tuple[sp.Expr, ...] = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:
