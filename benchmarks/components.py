@@ -1,13 +1,14 @@
 """Simplification time of generated component models (RC ladders, mass-spring chains).
 
-    python3 benchmarks/components.py [n ...]
+    python3 benchmarks/components.py [n ...] [--solve n,n,...]
 
 For each n: the time to parse, build (flatten), run the passes and generate the
 code of an RC ladder of n sections (a source, n resistors, n capacitors, a
-ground: about 20n flat equations), the number of flat equations and of states
-after simplification; then the solve time of the generated model against the
-same reduced ODE written by hand in JAX/diffrax (median of repeats, compile
-excluded). Timings are wall-clock on whatever machine runs this: noisy on a
+ground: about 13n flat equations) and of a mass-spring chain of n masses, then
+load it and JIT-compile its right-hand side; the number of flat equations and
+of states after simplification; then (for the `--solve` sizes, default 10 and
+100) the solve time of the generated ladder against the same reduced ODE
+written by hand in JAX/diffrax (median of repeats, compile apart). Timings are wall-clock on whatever machine runs this: noisy on a
 shared machine.
 """
 
@@ -67,6 +68,9 @@ def mass_spring_chain(n: int) -> str:
 
 
 def simplify_time(text: str) -> dict[str, float]:
+    """Seconds per stage, from text to a compiled right-hand side: parse, build
+    (flatten), passes, codegen (emit the source), load (import it), and jit (JAX
+    trace + XLA compile of one evaluation of `rhs`)."""
     out = {}
     t0 = time.perf_counter()
     program = parse(text, "<bench>")
@@ -75,10 +79,16 @@ def simplify_time(text: str) -> dict[str, float]:
     t2 = time.perf_counter()
     final = passes.simplify(built)
     t3 = time.perf_counter()
-    codegen.emit(final)
+    source = codegen.emit(final)
     t4 = time.perf_counter()
-    out.update(parse=t1 - t0, build=t2 - t1, passes=t3 - t2, codegen=t4 - t3,
-               equations=len(built.equations), states=len(final.states))
+    generated = codegen.load_source(source)
+    t5 = time.perf_counter()
+    p = generated.parameter_defaults({})
+    y = jnp.zeros(generated.n_states)
+    jax.jit(generated.rhs).lower(0.0, y, p).compile()
+    t6 = time.perf_counter()
+    out.update(parse=t1 - t0, build=t2 - t1, passes=t3 - t2, codegen=t4 - t3, load=t5 - t4,
+               jit=t6 - t5, equations=len(built.equations), states=len(final.states))
     return out
 
 
@@ -114,28 +124,41 @@ def median_time(fn, repeats=5) -> float:
     return statistics.median(times)
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], solve_sizes: list[int]) -> None:
     print(f"{'model':<18}{'n':>6}{'flat eqs':>10}{'states':>8}{'parse':>8}{'build':>8}"
-          f"{'passes':>9}{'codegen':>9}")
+          f"{'passes':>9}{'codegen':>9}{'load':>7}{'jit':>7}{'total':>8}")
     for n in sizes:
         for name, make in (("RC ladder", rc_ladder), ("mass-spring chain", mass_spring_chain)):
             r = simplify_time(make(n))
+            total = sum(r[k] for k in ("parse", "build", "passes", "codegen", "load", "jit"))
             print(f"{name:<18}{n:>6}{r['equations']:>10}{r['states']:>8}{r['parse']:>8.2f}"
-                  f"{r['build']:>8.2f}{r['passes']:>9.2f}{r['codegen']:>9.2f}", flush=True)
-    for n in sizes:
-        if n > 100:
-            break
+                  f"{r['build']:>8.2f}{r['passes']:>9.2f}{r['codegen']:>9.2f}{r['load']:>7.2f}"
+                  f"{r['jit']:>7.2f}{total:>8.2f}", flush=True)
+    for n in solve_sizes:
         model = loads(rc_ladder(n))
+        timings: dict[str, float] = {}
+        model.simulate(solver="kvaerno5", saveat=2, timings=timings)
         ours = median_time(lambda: model.simulate(solver="kvaerno5", saveat=2)["c0.vc"])
         solve, v0 = hand_written_ladder(n)
+        start = time.perf_counter()
+        jax.block_until_ready(solve(v0))
+        hand_compile = time.perf_counter() - start
         hand = median_time(lambda: solve(v0))
         # Same problem: the last capacitor's voltage at t = 10 agrees.
         ours_end = float(model.simulate(solver="kvaerno5", saveat=2)[f"c{n - 1}.vc"][-1])
         hand_end = float(solve(v0)[0, -1])
         assert abs(ours_end - hand_end) < 1e-5, (ours_end, hand_end)
         print(f"RC ladder n={n}: solve {ours * 1e3:.1f} ms (symflow, kvaerno5) vs "
-              f"{hand * 1e3:.1f} ms (hand-written diffrax): ratio {ours / hand:.2f}")
+              f"{hand * 1e3:.1f} ms (hand-written diffrax): ratio {ours / hand:.2f}; "
+              f"solve compile (trace + XLA) {timings['trace'] + timings['xla compile']:.1f} s "
+              f"vs {hand_compile:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10, 100, 1000])
+    args = sys.argv[1:]
+    solve_sizes = [10, 100]
+    if "--solve" in args:  # --solve N,N,...: the sizes whose solve is timed
+        k = args.index("--solve")
+        solve_sizes = [int(a) for a in args[k + 1].split(",") if a]
+        args = args[:k] + args[k + 2:]
+    main([int(a) for a in args] or [10, 100, 1000], solve_sizes)

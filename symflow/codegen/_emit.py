@@ -171,6 +171,7 @@ def _cse(exprs: list[sp.Expr], *, ignore: tuple[sp.Symbol, ...]):
 
 def _has_loops(system: System) -> bool:
     exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
+    exprs += [v.initial for v in system.variables if v.initial is not None]  # DAE initialization
     return any(e.has(NewtonSolve) for e in exprs)
 
 
