@@ -68,25 +68,28 @@ def mass_spring_chain(n: int) -> str:
 
 
 def simplify_time(text: str) -> dict[str, float]:
-    """Seconds per stage, from text to a compiled right-hand side: parse, build
-    (flatten), passes, codegen (emit the source), load (import it), and jit (JAX
-    trace + XLA compile of one evaluation of `rhs`)."""
+    """CPU seconds of this process per stage, from text to a compiled right-hand
+    side: parse, build (flatten), passes, codegen (emit the source), load (import
+    it), and jit (JAX trace + XLA compile of one evaluation of `rhs`). CPU time,
+    not wall-clock: on a shared machine the wall-clock time of a single-threaded
+    stage depends on the other jobs far more than on n (XLA's compile threads
+    are all counted)."""
     out = {}
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     program = parse(text, "<bench>")
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     built = build(program)
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     final = passes.simplify(built)
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     source = codegen.emit(final)
-    t4 = time.perf_counter()
+    t4 = time.process_time()
     generated = codegen.load_source(source)
-    t5 = time.perf_counter()
+    t5 = time.process_time()
     p = generated.parameter_defaults({})
     y = jnp.zeros(generated.n_states)
     jax.jit(generated.rhs).lower(0.0, y, p).compile()
-    t6 = time.perf_counter()
+    t6 = time.process_time()
     out.update(parse=t1 - t0, build=t2 - t1, passes=t3 - t2, codegen=t4 - t3, load=t5 - t4,
                jit=t6 - t5, equations=len(built.equations), states=len(final.states))
     return out
@@ -125,6 +128,7 @@ def median_time(fn, repeats=5) -> float:
 
 
 def main(sizes: list[int], solve_sizes: list[int]) -> None:
+    print("CPU seconds per stage (solve times below are wall-clock medians)")
     print(f"{'model':<18}{'n':>6}{'flat eqs':>10}{'states':>8}{'parse':>8}{'build':>8}"
           f"{'passes':>9}{'codegen':>9}{'load':>7}{'jit':>7}{'total':>8}")
     for n in sizes:
