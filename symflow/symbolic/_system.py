@@ -227,6 +227,9 @@ def format_system(system: System) -> str:
             continue
         lhs = f"der({e.target})" if e.kind == "ode" else e.target
         lines.append(f"    {lhs} = {e.rhs}")
+    if system.invariants:  # a DAE's constraints, kept by projecting each step
+        lines.append("  invariants")
+        lines += [f"    0 = {g}" for g in system.invariants]
     if system.observed:
         lines.append("  observed")
         for o in system.observed:

@@ -106,6 +106,7 @@ def test_pendulum_invariants_are_the_position_and_velocity_constraints(pendulum)
     g_pos, g_vel = pendulum.system.invariants
     assert sp.expand(g_pos + (x**2 + y**2 - L**2)) == 0
     assert sp.expand(g_vel + 2 * (x * vx + y * vy)) == 0
+    assert "  invariants\n    0 = L**2 - x**2 - y**2" in str(pendulum.system)  # symflow show
     # A model whose dummy derivatives made every constraint active has none.
     assert symflow.load(EXAMPLES / "mass_spring_damper.sf").system.invariants == ()
 
