@@ -4,7 +4,6 @@ component models against independent references."""
 import pathlib
 
 import jax
-
 import numpy as np
 import pytest
 import scipy.integrate
