@@ -1,13 +1,14 @@
 """Simplification time of generated component models (RC ladders, mass-spring chains).
 
-    python3 benchmarks/components.py [n ...]
+    python3 benchmarks/components.py [n ...] [--solve n,n,...]
 
 For each n: the time to parse, build (flatten), run the passes and generate the
 code of an RC ladder of n sections (a source, n resistors, n capacitors, a
-ground: about 20n flat equations), the number of flat equations and of states
-after simplification; then the solve time of the generated model against the
-same reduced ODE written by hand in JAX/diffrax (median of repeats, compile
-excluded). Timings are wall-clock on whatever machine runs this: noisy on a
+ground: about 13n flat equations) and of a mass-spring chain of n masses, then
+load it and JIT-compile its right-hand side; the number of flat equations and
+of states after simplification; then (for the `--solve` sizes, default 10 and
+100) the solve time of the generated ladder against the same reduced ODE
+written by hand in JAX/diffrax (median of repeats, compile apart). Timings are wall-clock on whatever machine runs this: noisy on a
 shared machine.
 """
 
@@ -28,6 +29,7 @@ jax.config.update("jax_enable_x64", True)
 
 import diffrax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+import optimistix as optx  # noqa: E402
 
 from symflow import codegen, passes  # noqa: E402
 from symflow.api import loads  # noqa: E402
@@ -67,22 +69,34 @@ def mass_spring_chain(n: int) -> str:
 
 
 def simplify_time(text: str) -> dict[str, float]:
+    """CPU seconds of this process per stage, from text to a compiled right-hand
+    side: parse, build (flatten), passes, codegen (emit the source), load (import
+    it), and jit (JAX trace + XLA compile of one evaluation of `rhs`). CPU time,
+    not wall-clock: on a shared machine the wall-clock time of a single-threaded
+    stage depends on the other jobs far more than on n (XLA's compile threads
+    are all counted)."""
     out = {}
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     program = parse(text, "<bench>")
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     built = build(program)
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     final = passes.simplify(built)
-    t3 = time.perf_counter()
-    codegen.emit(final)
-    t4 = time.perf_counter()
-    out.update(parse=t1 - t0, build=t2 - t1, passes=t3 - t2, codegen=t4 - t3,
-               equations=len(built.equations), states=len(final.states))
+    t3 = time.process_time()
+    source = codegen.emit(final)
+    t4 = time.process_time()
+    generated = codegen.load_source(source)
+    t5 = time.process_time()
+    p = generated.parameter_defaults({})
+    y = jnp.zeros(generated.n_states)
+    jax.jit(generated.rhs).lower(0.0, y, p).compile()
+    t6 = time.process_time()
+    out.update(parse=t1 - t0, build=t2 - t1, passes=t3 - t2, codegen=t4 - t3, load=t5 - t4,
+               jit=t6 - t5, equations=len(built.equations), states=len(final.states))
     return out
 
 
-def hand_written_ladder(n: int):
+def hand_written_ladder(n: int, *, newton: bool = False):
     """The reduced ODE of the ladder by hand: C dv_k/dt = (v_{k-1} - v_k) - (v_k - v_{k+1})."""
 
     def rhs(t, v, args):
@@ -93,10 +107,14 @@ def hand_written_ladder(n: int):
         return i_in - i_out
 
     term = diffrax.ODETerm(rhs)
+    # symflow's kvaerno5 uses optimistix's Newton (a Jacobian per iteration); diffrax's
+    # default is VeryChord (one Jacobian per step): both are timed.
+    solver = (diffrax.Kvaerno5(root_finder=diffrax.with_stepsize_controller_tols(optx.Newton)())
+              if newton else diffrax.Kvaerno5())
 
     @jax.jit
     def solve(v0):
-        return diffrax.diffeqsolve(term, diffrax.Kvaerno5(), 0.0, 10.0, None, v0,
+        return diffrax.diffeqsolve(term, solver, 0.0, 10.0, None, v0,
                                    stepsize_controller=diffrax.PIDController(rtol=1e-6,
                                                                              atol=1e-9),
                                    saveat=diffrax.SaveAt(t1=True), max_steps=100_000).ys
@@ -114,28 +132,46 @@ def median_time(fn, repeats=5) -> float:
     return statistics.median(times)
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], solve_sizes: list[int]) -> None:
+    print("CPU seconds per stage (solve times below are wall-clock medians)")
     print(f"{'model':<18}{'n':>6}{'flat eqs':>10}{'states':>8}{'parse':>8}{'build':>8}"
-          f"{'passes':>9}{'codegen':>9}")
+          f"{'passes':>9}{'codegen':>9}{'load':>7}{'jit':>7}{'total':>8}")
     for n in sizes:
         for name, make in (("RC ladder", rc_ladder), ("mass-spring chain", mass_spring_chain)):
             r = simplify_time(make(n))
+            total = sum(r[k] for k in ("parse", "build", "passes", "codegen", "load", "jit"))
             print(f"{name:<18}{n:>6}{r['equations']:>10}{r['states']:>8}{r['parse']:>8.2f}"
-                  f"{r['build']:>8.2f}{r['passes']:>9.2f}{r['codegen']:>9.2f}", flush=True)
-    for n in sizes:
-        if n > 100:
-            break
+                  f"{r['build']:>8.2f}{r['passes']:>9.2f}{r['codegen']:>9.2f}{r['load']:>7.2f}"
+                  f"{r['jit']:>7.2f}{total:>8.2f}", flush=True)
+    for n in solve_sizes:
         model = loads(rc_ladder(n))
+        timings: dict[str, float] = {}
+        model.simulate(solver="kvaerno5", saveat=2, timings=timings)
         ours = median_time(lambda: model.simulate(solver="kvaerno5", saveat=2)["c0.vc"])
         solve, v0 = hand_written_ladder(n)
+        start = time.perf_counter()
+        jax.block_until_ready(solve(v0))
+        hand_compile = time.perf_counter() - start
         hand = median_time(lambda: solve(v0))
+        solve_newton, _ = hand_written_ladder(n, newton=True)
+        hand_newton = median_time(lambda: solve_newton(v0))
         # Same problem: the last capacitor's voltage at t = 10 agrees.
         ours_end = float(model.simulate(solver="kvaerno5", saveat=2)[f"c{n - 1}.vc"][-1])
         hand_end = float(solve(v0)[0, -1])
         assert abs(ours_end - hand_end) < 1e-5, (ours_end, hand_end)
         print(f"RC ladder n={n}: solve {ours * 1e3:.1f} ms (symflow, kvaerno5) vs "
-              f"{hand * 1e3:.1f} ms (hand-written diffrax): ratio {ours / hand:.2f}")
+              f"{hand * 1e3:.1f} ms (hand-written diffrax, VeryChord): ratio {ours / hand:.2f}; "
+              f"vs {hand_newton * 1e3:.1f} ms (hand-written, Newton): ratio "
+              f"{ours / hand_newton:.2f}; "
+              f"solve compile (trace + XLA) {timings['trace'] + timings['xla compile']:.1f} s "
+              f"vs {hand_compile:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10, 100, 1000])
+    args = sys.argv[1:]
+    solve_sizes = [10, 100]
+    if "--solve" in args:  # --solve N,N,...: the sizes whose solve is timed
+        k = args.index("--solve")
+        solve_sizes = [int(a) for a in args[k + 1].split(",") if a]
+        args = args[:k] + args[k + 2:]
+    main([int(a) for a in args] or [10, 100, 1000], solve_sizes)

@@ -20,6 +20,7 @@ import dataclasses
 import re
 
 import sympy as sp
+from sympy.simplify.cse_main import tree_cse
 
 from ..symbolic import Fill, System, shape_of
 from ..symbolic._loops import NewtonSolve, loop_symbols
@@ -91,7 +92,7 @@ def emit(system: System) -> str:
     out += _function(
         "rhs", "t, y, p", "The time derivative dy/dt of the flat state vector y.",
         system, names, shapes,
-        {s.name: system.equation_for(s.name).rhs for s in layout},
+        _rhs_by_state(system, layout),
         unpack_states=True, result="vector",
     )
     out += _function(
@@ -100,6 +101,12 @@ def emit(system: System) -> str:
         {o.name: o.expr for o in system.observed},
         unpack_states=True, result="dict",
     )
+    if system.invariants:  # a DAE's constraints, for the projection (solve/_projection.py)
+        out += _function(
+            "invariants", "t, y, p", "The DAE's invariants, each zero on the solution.",
+            system, names, shapes, {str(k): g for k, g in enumerate(system.invariants)},
+            unpack_states=True, result="dict",
+        )
     if system.brownians or any(v.distribution for v in system.states):
         out += _stochastic(system, names, shapes, layout, states)
     return "\n".join(out).rstrip() + "\n"
@@ -141,8 +148,30 @@ def _stochastic(system: System, names, shapes, layout, states) -> list[str]:
     return out
 
 
+def _rhs_by_state(system: System, layout) -> dict[str, sp.Expr]:
+    """Each state's right-hand side (one pass over the equations, not one a state)."""
+    rhs = {e.target: e.rhs for e in system.equations if e.kind == "ode"}
+    return {s.name: rhs[s.name] for s in layout}
+
+
+# Above this many outputs in one function, CSE only shares repeated subtrees: SymPy's
+# `opt_cse` (matching common argument subsets of sums and products, and negations)
+# grows faster than linearly and dominated codegen on large component models
+# (benchmarks/README.md); XLA shares repeated subtrees again when it compiles.
+CSE_FULL_LIMIT = 1000
+
+
+def _cse(exprs: list[sp.Expr], *, ignore: tuple[sp.Symbol, ...]):
+    symbols = sp.numbered_symbols("_c")
+    if len(exprs) <= CSE_FULL_LIMIT:
+        return sp.cse(exprs, symbols=symbols, order="none", ignore=ignore)
+    replacements, reduced = tree_cse(exprs, symbols, {}, "none", ignore)
+    return replacements, reduced
+
+
 def _has_loops(system: System) -> bool:
     exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
+    exprs += [v.initial for v in system.variables if v.initial is not None]  # DAE initialization
     return any(e.has(NewtonSolve) for e in exprs)
 
 
@@ -163,12 +192,11 @@ def _parameter_defaults(system: System, names) -> list[str]:
         '    """`p` with every missing parameter set to its default."""',
         "    p = dict(p)",
     ]
-    known = {}
-    for prm in system.free_parameters:
-        printer = JnpPrinter({s: f"p[{n!r}]" for s, n in known.items()}, {})
+    printer = JnpPrinter({}, {})  # knows the parameters before this one (one printer:
+    for prm in system.free_parameters:  # a new one each time is quadratic in their number)
         lines.append(f"    if {prm.name!r} not in p:")
         lines.append(f"        p[{prm.name!r}] = {printer.doprint(prm.default)}")
-        known[prm.symbol] = prm.name
+        printer.names[prm.symbol] = f"p[{prm.name!r}]"
     lines += ["    return p", "", ""]
     return lines
 
@@ -182,8 +210,9 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
         if p.symbol in used:
             lines.append(f"    {names[p.symbol]} = p[{p.name!r}]")
     if unpack_states:
+        symbols = {v.name: v.symbol for v in system.states}
         for s in state_layout(system):
-            symbol = next(v.symbol for v in system.states if v.name == s.name)
+            symbol = symbols[s.name]
             if symbol in used:
                 index = f"{s.start}" if s.shape == () else f"{s.start}:{s.stop}"
                 lines.append(f"    {names[symbol]} = y[{index}]")
@@ -192,13 +221,11 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
     names = dict(names)
     # The unknowns of algebraic loops are bound inside them: CSE must not hoist them.
     bound = set().union(*(loop_symbols(e) for e in exprs)) if exprs else set()
-    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), order="none",
-                                   ignore=tuple(bound))
+    replacements, reduced = _cse(exprs, ignore=tuple(bound))
     printer = JnpPrinter(names, shapes)
     for symbol, value in replacements:
-        shapes[symbol] = shape_of(value, shapes)
-        names[symbol] = symbol.name
-        printer = JnpPrinter(names, shapes)
+        printer.shapes[symbol] = shape_of(value, printer.shapes)
+        printer.names[symbol] = symbol.name
         lines.append(f"    {symbol.name} = {printer.doprint(value)}")
 
     keys = list(outputs)

@@ -54,6 +54,8 @@ class GeneratedModel:
     diffusion: Callable | None = None
     random_initial: tuple[tuple[str, str], ...] = ()
     initial_distributions: Callable | None = None
+    # A DAE's invariants `invariants(t, y, p) -> {index: value}` (absent for an ODE model):
+    invariants: Callable | None = None
 
 
 def load_source(source: str) -> GeneratedModel:
@@ -80,6 +82,7 @@ def load_source(source: str) -> GeneratedModel:
         diffusion=getattr(module, "diffusion", None),
         random_initial=tuple(getattr(module, "RANDOM_INITIAL", ())),
         initial_distributions=getattr(module, "initial_distributions", None),
+        invariants=getattr(module, "invariants", None),
     )
 
 

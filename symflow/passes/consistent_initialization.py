@@ -3,12 +3,16 @@
 After index reduction the states must satisfy the lower-order equations (the
 "constraints": the pendulum's `x^2 + y^2 = L^2` and `x*vx + y*vy = 0`). A
 state whose initial value the model gives keeps it; a state with no initial
-value (a derivative state such as `der_x`) is solved for from the constraints
-(symbolically, so it stays an expression of the parameters and differentiable).
-Algebraic unknowns in a constraint are replaced by their solved expressions.
+value (a derivative state such as `der_x`) is solved for from the constraints:
+symbolically when they are polynomial in the unknowns and SymPy finds one
+solution (so it stays an expression of the parameters), numerically otherwise
+(a Newton solve inside the generated `initial_values(p)`, from the guess 0, run
+for each simulation's parameters and differentiable by the implicit function
+theorem). Algebraic unknowns in a constraint are replaced by their solved
+expressions.
 
 Errors: a state that no constraint determines and that has no initial value is
-"missing"; a constraint whose states are all given and that does not hold at
+"missing"; a polynomial constraint with several solutions is "ambiguous"; a constraint whose states are all given and that does not hold at
 the default parameters names the conflicting values.
 """
 
@@ -64,16 +68,23 @@ def initialize(system: System, *, constraints: list[Equation],
         if to_solve:
             syms = [unknowns[match_eq[i]] for i in to_solve]
             eqs = [residuals[i][1].xreplace(initial) for i in to_solve]
-            try:
-                sol = sp.solve(eqs, syms, dict=True)
-            except NotImplementedError:
-                sol = []
-            if len(sol) != 1 or set(sol[0]) != set(syms):
+            sol = None  # no closed form: solved numerically
+            if all(e.is_polynomial(*syms) for e in eqs):
+                # (SymPy spends seconds on a transcendental equation before giving up)
+                try:
+                    sol = sp.solve(eqs, syms, dict=True)
+                except NotImplementedError:
+                    pass
+            if sol is not None and len(sol) > 1:
                 raise SymflowError(
-                    "cannot solve for the initial value of "
-                    + ", ".join(str(s) for s in syms), residuals[to_solve[0]][0].spans[0],
+                    "the initial value of " + ", ".join(str(s) for s in syms)
+                    + f" is ambiguous: these equations have {len(sol)} solutions",
+                    residuals[to_solve[0]][0].spans[0],
                     help="give it an initial value under variables")
-            initial.update(sol[0])
+            if sol and set(sol[0]) == set(syms):
+                initial.update(sol[0])
+            else:
+                initial.update(_numerical(eqs, syms))
         for i in block:
             if i in match_eq:
                 continue
@@ -98,3 +109,14 @@ def initialize(system: System, *, constraints: list[Equation],
                       if v.symbol in initial and v.initial is None else v
                       for v in system.variables)
     return dataclasses.replace(system, variables=variables)
+
+
+def _numerical(eqs: list[sp.Expr], syms: list[sp.Symbol]) -> dict[sp.Symbol, sp.Expr]:
+    """Initial values that SymPy finds no closed form for: `NewtonSolve` nodes,
+    which codegen prints as an optimistix Newton solve inside `initial_values(p)`.
+    The parameters stay symbols, so the solve happens at run time for the
+    parameter values of each simulation, and gradients flow through it by the
+    implicit function theorem. The guess is 0 (the language has no guess values)."""
+    from .dae_to_ode import _newton
+
+    return _newton(eqs, syms, [sp.Integer(0)] * len(syms))

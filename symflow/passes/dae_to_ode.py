@@ -18,8 +18,9 @@ pass
    symbolic solutions) stays implicit: each of its unknowns becomes a
    `NewtonSolve` node, which codegen prints as an optimistix Newton solve inside
    the right-hand side (differentiable by the implicit function theorem). The
-   guess is the variable's initial value (or 0). No tearing inside the loop yet:
-   Newton works on all of the block's unknowns;
+   guess is the variable's initial value (or 0). A nonlinear loop is torn first
+   (`_torn_newton`): Newton iterates only on the tearing variables, and the
+   loop's other unknowns are explicit expressions of them;
 4. writes the states: a variable `x` whose highest derivative is `x''` gives the
    states `x` and `der(x)` with `der(x) = der_x` and `der(der_x) = <solved x''>`.
    Solved algebraic unknowns become explicit algebraic equations, which
@@ -111,7 +112,7 @@ def dae_to_ode(system: System) -> System:
             loops.append(len(block))
             values = _solve_linear(residuals, syms, [active[i] for i in block])
             if values is None:
-                values = _newton(residuals, syms, guesses)
+                values = _torn_newton(residuals, syms, guesses)
             solved.update(values)
         order += syms
 
@@ -156,8 +157,27 @@ def dae_to_ode(system: System) -> System:
     out = dataclasses.replace(
         system, variables=tuple(new_vars), equations=tuple(
             [e for e in system.equations if e.kind != "implicit"] + equations))
+    out = dataclasses.replace(out, invariants=_invariants(out, constraints, solved, rename))
     from .consistent_initialization import initialize
     return initialize(out, constraints=constraints, solved=solved, rename=rename)
+
+
+def _invariants(system: System, constraints, solved, rename) -> tuple[sp.Expr, ...]:
+    """The constraints as functions of the states, parameters and time: each must
+    stay zero along the solution, which the integrator alone does not ensure (the
+    reduced ODE only holds their highest derivative). Those that vanish identically
+    once the solved unknowns are put in (a dummy derivative made them active) or
+    that hold no state are left out."""
+    states = {v.symbol for v in system.states}
+    out = []
+    for c in constraints:
+        g = c.rhs.xreplace(solved).xreplace(rename)
+        if g.is_polynomial():
+            g = sp.expand(g)
+        if g == 0 or not (g.free_symbols & states):
+            continue
+        out.append(g)
+    return tuple(out)
 
 
 def v_spans(system: System, v: Variable):
@@ -203,6 +223,57 @@ def _newton(residuals, syms, guesses) -> dict[sp.Symbol, sp.Expr]:
     guess = sp.Tuple(*guesses)
     return {s: NewtonSolve(sp.Integer(k), sp.Tuple(*bound), loop, guess)
             for k, s in enumerate(syms)}
+
+
+def _torn_newton(residuals, syms, guesses) -> dict[sp.Symbol, sp.Expr]:
+    """A nonlinear loop, torn: Newton iterates only on the tearing variables.
+
+    Greedy tearing (as in Elmqvist & Otter 1994): repeatedly take an equation in
+    which exactly one unknown is neither solved nor torn, and solve it for that
+    unknown when it appears linearly with a coefficient free of the loop's
+    unknowns; when no equation qualifies, make the unknown that appears in the
+    most remaining equations a tearing variable. The equations not used to
+    solve are the residuals of a Newton solve in the tearing variables alone;
+    the solved unknowns are explicit expressions of them. Falls back to Newton
+    on every unknown when the counts do not match (a singular tearing)."""
+    unknowns = set(syms)
+    remaining = list(range(len(residuals)))
+    solved: dict[sp.Symbol, sp.Expr] = {}
+    torn: list[sp.Symbol] = []
+    while remaining:
+        progress = False
+        for i in remaining:
+            r = residuals[i]
+            free = [u for u in r.free_symbols & unknowns if u not in solved and u not in torn]
+            if len(free) != 1:
+                continue
+            u = free[0]
+            b, rest = r.as_independent(u, as_Add=True)
+            a, factor = rest.as_independent(u, as_Add=False)
+            if factor != u or a == 0 or a.free_symbols & unknowns:
+                continue
+            solved[u] = -b / a
+            remaining.remove(i)
+            progress = True
+            break
+        if not progress:
+            open_ = [u for u in syms if u not in solved and u not in torn]
+            if not open_:
+                break
+            count = {u: sum(1 for i in remaining if u in residuals[i].free_symbols)
+                     for u in open_}
+            torn.append(max(open_, key=lambda u: (count[u], -syms.index(u))))
+    if len(torn) != len(remaining) or not torn or len(torn) == len(syms):
+        return _newton(residuals, syms, guesses)
+    order = list(solved)  # each solved value uses tearing variables and earlier ones
+    explicit: dict[sp.Symbol, sp.Expr] = {}
+    for u in order:
+        explicit[u] = solved[u].xreplace(explicit)
+    loop = [residuals[i].xreplace(explicit) for i in remaining]
+    guess_of = dict(zip(syms, guesses))
+    values = _newton(loop, torn, [guess_of[u] for u in torn])
+    values.update({u: e.xreplace(values) for u, e in explicit.items()})
+    return values
 
 
 def _solve_linear(residuals, syms, eqs) -> dict[sp.Symbol, sp.Expr]:

@@ -12,6 +12,8 @@ equation determines, with their source lines.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 
 import sympy as sp
@@ -171,6 +173,7 @@ def _describe(system: System, equations, unknowns, match_var, graph) -> SymflowE
                         notes=notes, help=help_)
 
 
+@functools.lru_cache(maxsize=None)
 def base_variable(symbol: sp.Symbol) -> sp.Symbol:
     """`x` for `x`, `der(x)`, `der(der(x))`."""
     from ..symbolic._dae import integral_of, is_der

@@ -144,6 +144,10 @@ class Simulator:
         progress = (diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                     else diffrax.NoProgressMeter())
         backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint)
+        if g.invariants is not None and not backsolve:  # a DAE: stay on its constraints
+            from ._projection import project_onto_invariants
+            solver = project_onto_invariants(solver, g.invariants, rtol=config.rtol,
+                                              atol=config.atol)
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
 

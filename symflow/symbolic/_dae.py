@@ -11,6 +11,7 @@ a second derivative, made by index reduction, is `der(der(x))`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import sympy as sp
@@ -24,6 +25,7 @@ from ._system import Equation, System, Variable
 __all__ = ["build_dae", "der_symbol", "is_der", "needs_dae", "integral_of"]
 
 
+@functools.lru_cache(maxsize=None)  # passes call it per graph edge: a Symbol costs µs
 def der_symbol(symbol: sp.Symbol) -> sp.Symbol:
     """The symbol of the time derivative of `symbol`: `der(x)`."""
     return sp.Symbol(f"der({symbol.name})", real=True)
@@ -33,6 +35,7 @@ def is_der(symbol: sp.Symbol) -> bool:
     return symbol.name.startswith("der(") and symbol.name.endswith(")")
 
 
+@functools.lru_cache(maxsize=None)  # passes call it per graph edge: a Symbol costs µs
 def integral_of(symbol: sp.Symbol) -> sp.Symbol:
     """`x` for `der(x)`."""
     return sp.Symbol(symbol.name[4:-1], real=True)

@@ -141,6 +141,10 @@ class System:
     domain: tuple[Dimension, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     boundary: tuple[BoundaryCondition, ...] = ()
+    # DAEs: invariants `0 = g(t, states, p)` of the reduced ODE (the constraints that
+    # index reduction differentiated and no dummy derivative made active again); the
+    # solve projects each step onto them (see passes/dae_to_ode.py, solve/_projection.py).
+    invariants: tuple[sp.Expr, ...] = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:
@@ -224,6 +228,9 @@ def format_system(system: System) -> str:
             continue
         lhs = f"der({e.target})" if e.kind == "ode" else e.target
         lines.append(f"    {lhs} = {e.rhs}")
+    if system.invariants:  # a DAE's constraints, kept by projecting each step
+        lines.append("  invariants")
+        lines += [f"    0 = {g}" for g in system.invariants]
     if system.observed:
         lines.append("  observed")
         for o in system.observed:
