@@ -199,3 +199,29 @@ def test_loading_weights_of_another_architecture_says_what_differs(ude, tmp_path
     (tmp_path / "junk.eqx").write_bytes(b"not weights")
     with pytest.raises(SymflowError, match="not a symflow weights file"):
         ude.load_weights(tmp_path / "junk.eqx")
+
+
+def test_sde_drift_and_diffusion_may_use_closures():
+    m = symflow.loads("""model OUClosure
+  parameters
+    theta = 1.0
+  variables
+    x = 0.5
+  brownian
+    W
+  closures
+    (F, G) = mlp(x, width = 4, depth = 1, activation = softplus, scale = 0.1)
+  equations
+    d(x) = (-theta*x + F)*dt + (0.2 + G^2)*dW
+  simulate
+    tspan = [0, 1]
+    dt = 0.01
+    solver = euler
+end
+""", file="ou.sf")
+    p = m.complete_params(None)
+    softplus = lambda z: np.logaddexp(z, 0.0)  # noqa: E731
+    f, g = _mlp_by_hand(p["closures"]["F_G"], softplus, 0.1, [0.7])
+    y = jnp.asarray([0.7])
+    np.testing.assert_allclose(m.generated.rhs(0.0, y, p), [-0.7 + f], rtol=1e-13)
+    np.testing.assert_allclose(m.generated.diffusion(0.0, y, p), [[0.2 + g**2]], rtol=1e-13)
