@@ -148,6 +148,9 @@ def complete_weights(model, weights: Mapping[str, Any] | None) -> dict:
     defaults = model.params["closures"]
     if weights is None:
         return defaults
+    if not isinstance(weights, Mapping):
+        raise SymflowError("params['closures'] must map closure names to their weights",
+                           help="its closures: " + ", ".join(defaults))
     unknown = [k for k in weights if k not in defaults]
     if unknown:
         raise SymflowError(f"{model.name} has no closure named {unknown[0]!r}",

@@ -266,6 +266,14 @@ def train(model, data, params: Sequence[str] | None = None, *,
     frozen_all = tuple(n for n in everything if n not in trained)
 
     sim = dict(options)
+    optimizer = sim.pop("optimizer", "adam")
+    if optimizer != "adam":
+        raise SymflowError(f"a model with closures is trained with adam, not {optimizer}",
+                           help="leave out the optimizer, or choose adam")
+    for name in ("log", "scale"):
+        if sim.pop(name, None) not in (None, (), "none"):
+            raise SymflowError(f"the fit option {name!r} is not available when training "
+                               "closures")
     for a, b in (("solve_rtol", "rtol"), ("solve_atol", "atol")):
         if a in sim:
             sim[b] = sim.pop(a)
