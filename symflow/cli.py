@@ -139,7 +139,8 @@ def _load(args):
 def _check(args) -> int:
     m = _load(args)
     print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
-          f"{len(m.params)} parameters, {len(m.observed_names)} observed outputs")
+          f"{len(m.system.free_parameters)} parameters, {len(m.observed_names)} observed outputs"
+          + (f", {len(m.closures)} closures" if m.closures else ""))
     return EXIT_OK
 
 

@@ -68,6 +68,7 @@ def test_training_mistakes_are_reported(small):
         m.fit(str(data), window=50, steps=1)
 
 
+@pytest.mark.slow  # three more compiles (fit, run, and the windows' vmapped step)
 def test_cli_trains_saves_weights_and_runs_with_them(small, tmp_path, capsys):
     _, data, model = small
     weights = tmp_path / "w.eqx"
