@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
+    from ._cli_closures import add_weights_argument
+
+    add_weights_argument(run)
     run.add_argument("--steady", action="store_true",
                      help="print the steady state (f(y) = 0) instead of simulating")
 
@@ -138,7 +141,8 @@ def _load(args):
 def _check(args) -> int:
     m = _load(args)
     print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
-          f"{len(m.params)} parameters, {len(m.observed_names)} observed outputs")
+          f"{len(m.system.free_parameters)} parameters, {len(m.observed_names)} observed outputs"
+          + (f", {len(m.closures)} closures" if m.closures else ""))
     return EXIT_OK
 
 
@@ -184,6 +188,10 @@ def _run(args) -> int:
     m = _load(args)
     load_time = time.perf_counter() - start
     params, initial = _parse_sets(args.set, m)
+    if args.weights:
+        from ._cli_closures import apply_weights
+
+        params = apply_weights(m, args.weights, params)
     options = {}
     if args.tspan is not None:
         options["tspan"] = tuple(args.tspan)

@@ -56,6 +56,9 @@ class GeneratedModel:
     initial_distributions: Callable | None = None
     # A DAE's invariants `invariants(t, y, p) -> {index: value}` (absent for an ODE model):
     invariants: Callable | None = None
+    # Neural closures: `closure_io(t, y, p)`, their inputs and outputs by key
+    # "name:in:k" / "name:out:k" (see codegen/_closures.py); None without closures.
+    closure_io: Callable | None = None
 
 
 def load_source(source: str) -> GeneratedModel:
@@ -83,6 +86,7 @@ def load_source(source: str) -> GeneratedModel:
         random_initial=tuple(getattr(module, "RANDOM_INITIAL", ())),
         initial_distributions=getattr(module, "initial_distributions", None),
         invariants=getattr(module, "invariants", None),
+        closure_io=getattr(module, "closure_io", None),
     )
 
 

@@ -145,6 +145,9 @@ class System:
     # index reduction differentiated and no dummy derivative made active again); the
     # solve projects each step onto them (see passes/dae_to_ode.py, solve/_projection.py).
     invariants: tuple[sp.Expr, ...] = ()
+    # Neural closures (_closures.Closure), in declaration order; their outputs
+    # appear in the equations as `ClosureOutput` nodes.
+    closures: tuple = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:
@@ -212,6 +215,9 @@ def format_system(system: System) -> str:
             kind, (a, b) = v.distribution
             init = f" ~ {kind}({a}, {b})"
         lines.append(f"    {v.name}{dims}{init}")
+    if system.closures:
+        lines.append("  closures")
+        lines.extend(f"    {c.describe()}" for c in system.closures)
     if system.brownians:
         lines.append("  brownian")
         lines.append("    " + ", ".join(b.name for b in system.brownians))
