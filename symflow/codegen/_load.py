@@ -54,6 +54,9 @@ class GeneratedModel:
     diffusion: Callable | None = None
     random_initial: tuple[tuple[str, str], ...] = ()
     initial_distributions: Callable | None = None
+    brownian_sizes: tuple[int, ...] = ()  # a Brownian field: its number of points
+    noise: Callable | None = None  # (diffusion columns, dw) -> the noise of a step
+    milstein: Callable | None = None  # the symbolic Milstein term, when derived
 
 
 def load_source(source: str) -> GeneratedModel:
@@ -80,6 +83,9 @@ def load_source(source: str) -> GeneratedModel:
         diffusion=getattr(module, "diffusion", None),
         random_initial=tuple(getattr(module, "RANDOM_INITIAL", ())),
         initial_distributions=getattr(module, "initial_distributions", None),
+        brownian_sizes=tuple(getattr(module, "BROWNIAN_SIZES", ())),
+        noise=getattr(module, "noise", None),
+        milstein=getattr(module, "milstein", None),
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
 from . import _sde_solvers
+from ._sde_terms import NoiseTerm
 from ._simulate import Simulator, SolveConfig
 
 
@@ -204,8 +205,9 @@ class EnsembleSimulator:
             return member
 
         info = _sde_solvers.SDE_SOLVER_INFO[config.solver]
-        solver = _sde_solvers.make_sde_solver(config.solver, config.calculus)
-        m = len(g.brownian)
+        solver = _sde_solvers.make_sde_solver(config.solver, config.calculus, g.milstein)
+        m = sum(g.brownian_sizes)
+        offsets = np.cumsum((0,) + g.brownian_sizes)
         levy = diffrax.SpaceTimeLevyArea if info.levy_area else diffrax.BrownianIncrement
         t0, t1, dt = config.t0, config.t1, config.dt
         tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
@@ -226,8 +228,7 @@ class EnsembleSimulator:
                                                    levy_area=levy)
             else:
                 path = diffrax.UnsafeBrownianPath(shape=(m,), key=key_path, levy_area=levy)
-            terms = diffrax.MultiTerm(
-                drift, diffrax.ControlTerm(lambda t, y, p: g.diffusion(t, y, p), path))
+            terms = diffrax.MultiTerm(drift, NoiseTerm(g.diffusion, g.noise, path))
             sol = diffrax.diffeqsolve(
                 terms, solver, t0=t0, t1=t1, dt0=dt, y0=y0, args=params,
                 saveat=diffrax.SaveAt(ts=ts), stepsize_controller=diffrax.ConstantStepSize(),
@@ -236,7 +237,10 @@ class EnsembleSimulator:
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, sol.ys))
             if config.save_noise:
                 w = jax.vmap(lambda t: path.evaluate(t0, t))(ts)
-                values.update({b: w[:, k] for k, b in enumerate(g.brownian)})
+                # a Brownian field (more than one point) is saved as a field
+                values.update({b: w[:, offsets[k]] if g.brownian_sizes[k] == 1
+                               else w[:, offsets[k]:offsets[k + 1]]
+                               for k, b in enumerate(g.brownian)})
             return values, sol.result._value
 
         return member

@@ -10,10 +10,12 @@ for additive noise only.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import diffrax
 
 from ..errors import Span, SymflowError
+from ._sde_terms import SymbolicMilstein, SymbolicStratonovichMilstein
 
 
 __all__ = ["SDESolverInfo", "SDE_SOLVER_INFO", "valid_sde_solvers", "choose_sde_solver",
@@ -94,10 +96,17 @@ def check_sde_solver(name: str, noise_class: str, calculus: str,
             + ", ".join(valid_sde_solvers(noise_class, calculus)))
 
 
-def make_sde_solver(name: str, calculus: str) -> diffrax.AbstractSolver:
+def make_sde_solver(name: str, calculus: str,
+                    milstein: Callable | None = None) -> diffrax.AbstractSolver:
+    """The diffrax solver of `name`. `milstein` is the generated symbolic Milstein
+    term; without it (a derivative SymPy could not take point by point) Milstein
+    falls back to diffrax's, which differentiates by automatic differentiation."""
     if name == "euler":
         return diffrax.Euler()
     if name == "milstein":
+        if milstein is not None:
+            return (SymbolicStratonovichMilstein(milstein) if calculus == "stratonovich"
+                    else SymbolicMilstein(milstein))
         return diffrax.StratonovichMilstein() if calculus == "stratonovich" \
             else diffrax.ItoMilstein()
     return {"heun": diffrax.Heun, "eulerheun": diffrax.EulerHeun, "spark": diffrax.SPaRK,
