@@ -36,6 +36,9 @@ __all__ = ["EnsembleConfig", "EnsembleSimulator", "EnsembleSolution", "DEFAULT_Q
 
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# The tolerances of adaptive SDE steps travel with the parameters, under names no
+# model parameter can have (generated code reads its parameters by name only).
+_RTOL, _ATOL = "symflow:rtol", "symflow:atol"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +72,13 @@ class EnsembleConfig:
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     save_noise: bool = False
     swept: tuple[str, ...] = ()
+    # Adaptive SDE steps: a PID controller on a Brownian tree, `dt` the first
+    # step; the tolerances are run-time values (`run(tolerances=...)`: changing
+    # them does not recompile). `clip_rejected` stores rejected steps for
+    # non-commutative noise (Foster & Jelinčič 2024: otherwise the solution is biased).
+    adaptive: bool = False
+    max_steps: int = 100_000
+    clip_rejected: int | None = None
 
 
 class EnsembleSolution(eqx.Module):
@@ -210,8 +220,15 @@ class EnsembleSimulator:
         offsets = np.cumsum((0,) + g.brownian_sizes)
         levy = diffrax.SpaceTimeLevyArea if info.levy_area else diffrax.BrownianIncrement
         t0, t1, dt = config.t0, config.t1, config.dt
-        tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
-        n_steps = int(math.ceil((t1 - t0) / dt - 1e-9))
+        adaptive = config.adaptive
+        if adaptive:
+            tol = config.brownian_tol if config.brownian_tol is not None \
+                else (t1 - t0) * 2.0**-20
+            dt = dt if dt is not None else (t1 - t0) / 100
+            max_steps = config.max_steps
+        else:
+            tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
+            max_steps = int(math.ceil((t1 - t0) / dt - 1e-9)) + 1
         drift = diffrax.ODETerm(lambda t, y, p: g.rhs(t, y, p))
         # diffrax differentiates an UnsafeBrownianPath solve in forward mode only;
         # reverse-mode gradients need the Brownian tree (checkpointed adjoint).
@@ -219,6 +236,15 @@ class EnsembleSimulator:
                    else diffrax.RecursiveCheckpointAdjoint())
 
         def member(key, params, ts):
+            if adaptive:
+                params = dict(params)
+                rtol, atol = params.pop(_RTOL), params.pop(_ATOL)
+                controller = diffrax.PIDController(rtol=rtol, atol=atol)
+                if config.clip_rejected is not None:
+                    controller = diffrax.ClipStepSizeController(
+                        controller, store_rejected_steps=config.clip_rejected)
+            else:
+                controller = diffrax.ConstantStepSize()
             key_path, key_initial = jax.random.split(key)
             values0 = dict(g.initial_values(params))
             values0.update(self.random_initial(key_initial, params))
@@ -231,8 +257,8 @@ class EnsembleSimulator:
             terms = diffrax.MultiTerm(drift, NoiseTerm(g.diffusion, g.noise, path))
             sol = diffrax.diffeqsolve(
                 terms, solver, t0=t0, t1=t1, dt0=dt, y0=y0, args=params,
-                saveat=diffrax.SaveAt(ts=ts), stepsize_controller=diffrax.ConstantStepSize(),
-                max_steps=n_steps + 1, throw=False, adjoint=adjoint)
+                saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
+                max_steps=max_steps, throw=False, adjoint=adjoint)
             values = sim.unpack(sol.ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, sol.ys))
             if config.save_noise:
@@ -277,7 +303,8 @@ class EnsembleSimulator:
 
     def run(self, config: EnsembleConfig, params: Mapping[str, Any], ts: np.ndarray, *,
             seed: int = 0, sweep: Mapping[str, Any] | None = None,
-            mesh: jax.sharding.Mesh | None = None) -> EnsembleSolution:
+            mesh: jax.sharding.Mesh | None = None,
+            tolerances: tuple[float, float] | None = None) -> EnsembleSolution:
         """Run the ensemble: `config.trajectories` members, keys split from `seed`.
 
         `sweep` maps parameter names to arrays of `trajectories` values (one per
@@ -293,6 +320,10 @@ class EnsembleSimulator:
                 raise SymflowError(f"the sweep of {k!r} has {v.size} values for {n} "
                                    "trajectories")
         params = {k: v for k, v in params.items() if k not in swept}
+        if config.adaptive:
+            if tolerances is None:
+                raise SymflowError("adaptive steps need tolerances=(rtol, atol)")
+            params[_RTOL], params[_ATOL] = (jnp.asarray(x, dtype=float) for x in tolerances)
         keys = jax.random.split(jax.random.PRNGKey(seed), n)
         ts = np.asarray(ts, dtype=float)
         total = n
