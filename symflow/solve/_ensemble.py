@@ -285,6 +285,8 @@ class EnsembleSimulator:
                 return member(key, {**params, **swept}, ts)
 
             def ensemble(keys, params, swept, ts):
+                if keys.ndim == 0:  # a seed: split the keys inside the compiled program
+                    keys = jax.random.split(jax.random.PRNGKey(keys), config.trajectories)
                 if config.chunk_size is not None and config.chunk_size < keys.shape[0]:
                     paths, result = jax.lax.map(lambda xs: one(xs[0], params, xs[1], ts),
                                                 (keys, swept), batch_size=config.chunk_size)
@@ -324,10 +326,13 @@ class EnsembleSimulator:
             if tolerances is None:
                 raise SymflowError("adaptive steps need tolerances=(rtol, atol)")
             params[_RTOL], params[_ATOL] = (jnp.asarray(x, dtype=float) for x in tolerances)
-        keys = jax.random.split(jax.random.PRNGKey(seed), n)
+        # Without a mesh the keys are split inside the compiled ensemble (the same
+        # keys: `PRNGKey(seed)` traced or not), which saves an eager dispatch per call.
+        keys = jnp.asarray(seed)
         ts = np.asarray(ts, dtype=float)
         total = n
         if mesh is not None:
+            keys = jax.random.split(jax.random.PRNGKey(seed), n)
             mesh = _auto_mesh(mesh)
             size = mesh.devices.size
             total = -(-n // size) * size
