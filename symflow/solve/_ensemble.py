@@ -296,7 +296,7 @@ class EnsembleSimulator:
                 mean = {k: jnp.mean(v, axis=0) for k, v in paths.items()}
                 std = {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1
                        else jnp.zeros_like(v[0]) for k, v in paths.items()}
-                quantiles = {k: jnp.quantile(v, levels, axis=0) for k, v in paths.items()}
+                quantiles = {k: _quantiles(v, levels) for k, v in paths.items()}
                 return paths, mean, std, quantiles, result
 
             # `stats_only` only drops the paths afterwards: it does not recompile.
@@ -360,7 +360,7 @@ class EnsembleSimulator:
             mean = {k: jnp.mean(v, axis=0) for k, v in paths.items()}
             std = {k: jnp.std(v, axis=0, ddof=1) if n > 1 else jnp.zeros_like(v[0])
                    for k, v in paths.items()}
-            quantiles = {k: jnp.quantile(v, levels, axis=0) for k, v in paths.items()}
+            quantiles = {k: _quantiles(v, levels) for k, v in paths.items()}
             if config.stats_only:
                 paths = None
         else:
@@ -377,6 +377,38 @@ class EnsembleSimulator:
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
             quantile_levels=tuple(config.quantiles), names=names)
+
+
+def _sort_floats(v: jax.Array) -> jax.Array:
+    """`jnp.sort(v, axis=0)` of a float array, sorted as integers.
+
+    IEEE doubles order like their bit patterns read as sign-magnitude integers;
+    mapping negative patterns `b -> -2^63 - b - 1` makes that two's-complement
+    order, so an integer sort gives the same result (NaNs go to the ends).
+    XLA:CPU sorts int64 about 4x faster than float64 (measured 26 ms against
+    104 ms for 11 columns of 10^4): the quantiles were most of the run time of a
+    10^4-path ensemble.
+    """
+    if v.dtype not in (jnp.float64, jnp.float32):
+        return jnp.sort(v, axis=0)
+    ints = jnp.int64 if v.dtype == jnp.float64 else jnp.int32
+    low = jnp.iinfo(ints).min
+    b = jax.lax.bitcast_convert_type(v, ints)
+    b = jnp.sort(jnp.where(b < 0, low - b - 1, b), axis=0)
+    return jax.lax.bitcast_convert_type(jnp.where(b < 0, low - b - 1, b), v.dtype)
+
+
+def _quantiles(v: jax.Array, levels: jax.Array) -> jax.Array:
+    """The `levels`-quantiles of `v` over axis 0, linear interpolation between order
+    statistics (`jnp.quantile`'s default method)."""
+    n = v.shape[0]
+    ordered = _sort_floats(v)
+    position = levels * (n - 1)
+    lo = jnp.clip(jnp.floor(position).astype(int), 0, n - 1)
+    hi = jnp.clip(lo + 1, 0, n - 1)
+    weight = (position - lo.astype(position.dtype)).reshape((-1,) + (1,) * (v.ndim - 1))
+    weight = weight.astype(v.dtype)
+    return ordered[lo] * (1 - weight) + ordered[hi] * weight
 
 
 def _auto_mesh(mesh: jax.sharding.Mesh) -> jax.sharding.Mesh:
