@@ -146,12 +146,15 @@ class EnsembleSolution(eqx.Module):
             matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
 
-        names = [n for n in (names or self.names) if np.ndim(self.mean[n]) == 1]
+        names = [n for n in (names or self.names) if np.ndim(self.mean[n]) in (1, 2)]
         fig, axes = plt.subplots(len(names) or 1, 1, figsize=(8, 3 * max(1, len(names))),
                                  layout="constrained", squeeze=False)
         t = np.asarray(self.t)
         levels = self.quantile_levels
         for ax, name in zip(axes[:, 0], names):
+            if np.ndim(self.mean[name]) == 2:  # an array or field: its profile at the end
+                _plot_profile(ax, self, name, max_paths)
+                continue
             q = np.asarray(self.quantiles[name])
             for i in range(len(levels) // 2):
                 ax.fill_between(t, q[i], q[-1 - i], alpha=0.15 + 0.15 * i, color="C0",
@@ -165,7 +168,8 @@ class EnsembleSolution(eqx.Module):
             ax.set_ylabel(name)
             ax.grid(alpha=0.3)
             ax.legend(loc="best", fontsize=8)
-        axes[-1, 0].set_xlabel("t")
+        if not names or np.ndim(self.mean[names[-1]]) == 1:
+            axes[-1, 0].set_xlabel("t")
         if title:
             axes[0, 0].set_title(title)
         if path is not None:
@@ -377,6 +381,24 @@ class EnsembleSimulator:
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
             quantile_levels=tuple(config.quantiles), names=names)
+
+
+def _plot_profile(ax, sol: EnsembleSolution, name: str, max_paths: int) -> None:
+    """The fan chart of an array variable at the last save time, over its index."""
+    levels = sol.quantile_levels
+    q = np.asarray(sol.quantiles[name])[:, -1]
+    i = np.arange(q.shape[-1])
+    for k in range(len(levels) // 2):
+        ax.fill_between(i, q[k], q[-1 - k], alpha=0.15 + 0.15 * k, color="C0", lw=0,
+                        label=f"{levels[k]:g}–{levels[-1 - k]:g}")
+    if sol.paths is not None:
+        for path_ in np.asarray(sol.paths[name])[:max_paths, -1]:
+            ax.plot(i, path_, color="0.4", lw=0.4, alpha=0.5)
+    ax.plot(i, np.asarray(sol.mean[name])[-1], color="C1", label="mean")
+    ax.set_ylabel(f"{name} at t = {float(sol.t[-1]):g}")
+    ax.set_xlabel("index (grid point)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
 
 
 def _sort_floats(v: jax.Array) -> jax.Array:
