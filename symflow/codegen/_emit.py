@@ -26,6 +26,7 @@ from ..symbolic import Fill, System, shape_of
 from ..symbolic._loops import NewtonSolve, loop_symbols
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._printer import JnpPrinter
+from ._emit_sde import emit_stochastic
 
 
 __all__ = ["Layout", "emit", "state_layout"]
@@ -110,48 +111,12 @@ def emit(system: System) -> str:
             unpack_states=True, result="dict",
         )
     if system.brownians or any(v.distribution for v in system.states):
-        out += _stochastic(system, names, shapes, layout, states)
+        out += emit_stochastic(system, names, shapes, layout, states, _function)
     if system.closures:  # the inputs and outputs of each network (for Model.closure_samples)
         out += _function("closure_io", "t, y, p", "The inputs and outputs of every closure.",
                          system, names, shapes, closure_io_outputs(system),
                          unpack_states=True, result="dict")
     return "\n".join(out).rstrip() + "\n"
-
-
-def _stochastic(system: System, names, shapes, layout, states) -> list[str]:
-    """`diffusion(t, y, p)`, the (n_states, n_brownian) matrix of an SDE (one block
-    expression per array state and Brownian motion), and the random initial values."""
-    brownians = tuple(b.name for b in system.brownians)
-    random = tuple((v.name, v.distribution[0]) for v in system.states if v.distribution)
-    out = [f"BROWNIAN = {brownians!r}", f"RANDOM_INITIAL = {random!r}", "", ""]
-    for k in range(len(brownians)):
-        column = {}
-        for s in layout:
-            eq = system.equation_for(s.name)
-            g = eq.diffusion[k] if eq.diffusion else sp.Integer(0)
-            if s.shape and system.shape_of(g) == ():
-                g = Fill(g, sp.Integer(s.shape[0]))
-            column[s.name] = g
-        out += _function(
-            f"_diffusion_{k}", "t, y, p", f"Column {k} of the diffusion matrix "
-            f"(Brownian motion {brownians[k]}).", system, names, shapes, column,
-            unpack_states=True, result="vector")
-    if brownians:
-        calls = ", ".join(f"_diffusion_{k}(t, y, p)" for k in range(len(brownians)))
-        out += ["def diffusion(t, y, p):",
-                '    """The diffusion matrix: dy = rhs dt + diffusion @ dW."""',
-                f"    return jnp.stack([{calls}], axis=1)", "", ""]
-    for which, index in (("loc", 0), ("scale", 1)):
-        out += _function(
-            f"_distribution_{which}", "p", f"Argument {index} of each random initial value.",
-            system, names, shapes,
-            {v.name: v.distribution[1][index] for v in system.states if v.distribution},
-            unpack_states=False, result="dict")
-    out += ["def initial_distributions(p):",
-            '    """(first, second) argument of each random initial value, by name."""',
-            "    a, b = _distribution_loc(p), _distribution_scale(p)",
-            "    return {k: (a[k], b[k]) for k in a}", "", ""]
-    return out
 
 
 def _rhs_by_state(system: System, layout) -> dict[str, sp.Expr]:

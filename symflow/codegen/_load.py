@@ -59,6 +59,9 @@ class GeneratedModel:
     # Neural closures: `closure_io(t, y, p)`, their inputs and outputs by key
     # "name:in:k" / "name:out:k" (see codegen/_closures.py); None without closures.
     closure_io: Callable | None = None
+    brownian_sizes: tuple[int, ...] = ()  # a Brownian field: its number of points
+    noise: Callable | None = None  # (diffusion columns, dw) -> the noise of a step
+    milstein: Callable | None = None  # the symbolic Milstein term, when derived
 
 
 def load_source(source: str) -> GeneratedModel:
@@ -87,6 +90,9 @@ def load_source(source: str) -> GeneratedModel:
         initial_distributions=getattr(module, "initial_distributions", None),
         invariants=getattr(module, "invariants", None),
         closure_io=getattr(module, "closure_io", None),
+        brownian_sizes=tuple(getattr(module, "BROWNIAN_SIZES", ())),
+        noise=getattr(module, "noise", None),
+        milstein=getattr(module, "milstein", None),
     )
 
 

@@ -126,6 +126,12 @@ def discretize(system: System) -> System:
             n = variables[e.target].size
             ends = {side: sp.diff(g, system.time) for side, g in dirichlet[e.target].items()}
             rhs = _with_ends(_as_array(rhs, n), n, ends, system.shapes())
+        if e.diffusion:  # an SDE: no noise at a Dirichlet end (the end follows g(t))
+            zero = {side: sp.Integer(0) for side in dirichlet.get(e.target, {})}
+            n = variables[e.target].size
+            e = dataclasses.replace(e, diffusion=tuple(
+                _with_ends(transform(g), n, zero, system.shapes()) if zero and g != 0
+                else transform(g) for g in e.diffusion))
         equations.append(dataclasses.replace(e, rhs=rhs))
     new_variables = []
     for v in system.variables:

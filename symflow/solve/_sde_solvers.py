@@ -10,13 +10,16 @@ for additive noise only.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import diffrax
 
 from ..errors import Span, SymflowError
+from ._sde_terms import SymbolicMilstein, SymbolicStratonovichMilstein
 
 
-__all__ = ["SDESolverInfo", "SDE_SOLVER_INFO", "valid_sde_solvers", "choose_sde_solver",
+__all__ = ["SDESolverInfo", "SDE_SOLVER_INFO", "ADAPTIVE_SDE_SOLVERS", "valid_sde_solvers",
+           "choose_sde_solver", "choose_adaptive_sde_solver", "check_adaptive_sde_solver",
            "make_sde_solver"]
 
 
@@ -75,6 +78,35 @@ def choose_sde_solver(noise_class: str, calculus: str) -> str:
     return "euler" if calculus == "ito" else "heun"
 
 
+# Solvers with an embedded error estimate, for adaptive steps (a PID controller on
+# a Brownian tree): Heun (against Euler), SPaRK, and the additive-noise SRKs.
+ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
+
+
+def choose_adaptive_sde_solver(noise_class: str, calculus: str,
+                               span: Span | None = None) -> str:
+    """`solver = auto` with `rtol`/`atol`: ShARK for additive noise, SPaRK (designed
+    for adaptive steps) for Stratonovich; Itô with multiplicative noise has none."""
+    if noise_class == "additive":
+        return "shark"
+    if calculus == "stratonovich":
+        return "spark"
+    raise SymflowError(
+        "no adaptive solver converges to the Itô solution of an SDE with "
+        f"{noise_class} noise", span,
+        help="set dt (and no rtol/atol) for fixed steps, or write the model in "
+             "Stratonovich form (noise = stratonovich, drift corrected by -1/2 g g')")
+
+
+def check_adaptive_sde_solver(name: str, span: Span | None = None) -> None:
+    if name not in ADAPTIVE_SDE_SOLVERS:
+        raise SymflowError(
+            f"solver {name} takes fixed steps: rtol/atol ask for adaptive steps, which "
+            "need a solver with an error estimate", span,
+            help="adaptive SDE solvers: " + ", ".join(ADAPTIVE_SDE_SOLVERS)
+            + "; or drop rtol/atol and set dt")
+
+
 def check_sde_solver(name: str, noise_class: str, calculus: str,
                      span: Span | None = None) -> None:
     if name not in SDE_SOLVER_INFO:
@@ -94,10 +126,17 @@ def check_sde_solver(name: str, noise_class: str, calculus: str,
             + ", ".join(valid_sde_solvers(noise_class, calculus)))
 
 
-def make_sde_solver(name: str, calculus: str) -> diffrax.AbstractSolver:
+def make_sde_solver(name: str, calculus: str,
+                    milstein: Callable | None = None) -> diffrax.AbstractSolver:
+    """The diffrax solver of `name`. `milstein` is the generated symbolic Milstein
+    term; without it (a derivative SymPy could not take point by point) Milstein
+    falls back to diffrax's, which differentiates by automatic differentiation."""
     if name == "euler":
         return diffrax.Euler()
     if name == "milstein":
+        if milstein is not None:
+            return (SymbolicStratonovichMilstein(milstein) if calculus == "stratonovich"
+                    else SymbolicMilstein(milstein))
         return diffrax.StratonovichMilstein() if calculus == "stratonovich" \
             else diffrax.ItoMilstein()
     return {"heun": diffrax.Heun, "eulerheun": diffrax.EulerHeun, "spark": diffrax.SPaRK,

@@ -58,6 +58,19 @@ class ModelEnsembles:
         _sde_solvers.check_sde_solver(name, self.noise_class, calculus, span)
         return name
 
+    def adaptive_solver_for(self, name: str | None, calculus: str) -> str:
+        """The SDE solver for adaptive steps: `name` or the model's, checked for an
+        error estimate and against the noise class."""
+        s = self.model.settings
+        span = None if name is not None else s.span_of("solver")
+        name = name if name is not None else s.solver
+        if name == "auto":
+            return _sde_solvers.choose_adaptive_sde_solver(
+                self.noise_class, calculus, s.span_of("rtol") or s.span_of("atol"))
+        _sde_solvers.check_sde_solver(name, self.noise_class, calculus, span)
+        _sde_solvers.check_adaptive_sde_solver(name, span)
+        return name
+
     def simulate(self, params=None, *, initial=None, tspan=None, saveat=None, solver=None,
                  rtol=None, atol=None, dt=None, max_steps=None, adjoint="checkpoint",
                  timings=None, trajectories: int | None = None, seed: int | None = None,
@@ -106,28 +119,47 @@ class ModelEnsembles:
             calculus = noise if noise is not None else s.noise
             if calculus not in ("ito", "stratonovich"):
                 raise SymflowError(f"noise must be ito or stratonovich, not {calculus!r}")
-            name = self.solver_for(solver, calculus)
+            # rtol/atol (given here or written in the model) ask for adaptive steps.
+            adaptive = rtol is not None or atol is not None or any(
+                s.span_of(k) is not None for k in ("rtol", "atol"))
+            if adaptive:
+                name = self.adaptive_solver_for(solver, calculus)
+            else:
+                name = self.solver_for(solver, calculus)
             step = dt if dt is not None else s.dt0
-            if step is None:
+            if step is None and not adaptive:
                 raise SymflowError(
                     "SDE solvers take fixed steps: set dt", s.span_of("solver"),
-                    help="add `dt = ...` under simulate, or pass dt=")
+                    help="add `dt = ...` under simulate, or pass dt= (or set rtol and "
+                         "atol for adaptive steps)")
             if float(ts[-1]) <= float(ts[0]):
                 raise SymflowError("an SDE is solved forwards in time: tspan must increase")
             if brownian_path is None:
-                tree = save_noise or brownian_tol is not None
+                tree = save_noise or brownian_tol is not None or adaptive
                 brownian_path = "tree" if tree else "fast"
             if brownian_path not in ("fast", "tree"):
                 raise SymflowError(f"brownian_path must be 'fast' or 'tree', not "
                                    f"{brownian_path!r}")
             if save_noise and brownian_path != "tree":
                 raise SymflowError("save_noise needs brownian_path='tree'")
+            if adaptive and brownian_path != "tree":
+                raise SymflowError("adaptive steps (rtol/atol) need brownian_path='tree'")
+            adaptive_options, tolerances = {}, None
+            if adaptive:
+                tolerances = (float(rtol if rtol is not None else s.rtol),
+                              float(atol if atol is not None else s.atol))
+                adaptive_options = dict(
+                    adaptive=True,
+                    max_steps=int(max_steps if max_steps is not None else s.max_steps),
+                    clip_rejected=None if self.noise_class in ("additive", "diagonal",
+                                                               "commutative") else 64)
             config = EnsembleConfig(
                 solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
-                dt=float(step), brownian_tol=brownian_tol, save_noise=bool(save_noise),
-                brownian_path=brownian_path,
-                **common)
+                dt=None if step is None else float(step), brownian_tol=brownian_tol,
+                save_noise=bool(save_noise), brownian_path=brownian_path,
+                **adaptive_options, **common)
         else:
+            tolerances = None
             if noise is not None or save_noise or brownian_tol is not None or brownian_path:
                 raise SymflowError(f"{m.name} is an ODE model: noise, save_noise and "
                                    "brownian_tol are for SDEs")
@@ -138,7 +170,8 @@ class ModelEnsembles:
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
             start = time.perf_counter()
-        sol = self.runner.run(config, p, ts, seed=seed, sweep=sweep, mesh=mesh)
+        sol = self.runner.run(config, p, ts, seed=seed, sweep=sweep, mesh=mesh,
+                              tolerances=tolerances if self.is_sde else None)
         if timings is not None:
             timings["ensemble (compile and run)"] = time.perf_counter() - start
         return sol

@@ -20,7 +20,7 @@ from ..errors import Span, SymflowError
 from ..lang import ast
 from . import _build_fields, _closures
 from ._arrays import ArraySum, Concat, Dot, Element, Fill, Part, Stack, broadcast_shapes
-from ._sde import SDE_SOLVERS, Brownian, split_differential
+from ._sde import SDE_SOLVERS, Brownian, brownian_field, scale_field_noise, split_differential
 from ._system import Equation, Observed, Parameter, Settings, System, Variable
 
 
@@ -186,8 +186,8 @@ class _Builder:
             self.declare(f.name, "function", f.name_span, node=f)
             if len(set(f.params)) != len(f.params):
                 raise SymflowError(f"function '{f.name}' names an argument twice", f.span)
-        self.brownian_list = self.brownians(m.items("brownian"))
         self.dimensions = _build_fields.build_domain(self, m.items("domain"))
+        self.brownian_list = self.brownians(m.items("brownian"))
         variables = self.variables(m.items("variables"))
         self.closures = _closures.build_closures(self, m.items("closures"))
         observed_nodes = m.items("observed")
@@ -217,10 +217,8 @@ class _Builder:
         out = []
         for b in nodes:
             if b.coordinates is not None:
-                raise SymflowError(
-                    f"Brownian fields '{b.name}(...)' need a PDE domain: PDEs are not "
-                    "supported yet", b.span, help="declare scalar Brownian motions: "
-                                                  "`brownian W1, W2`")
+                out.append(brownian_field(self, b))
+                continue
             self.declare(b.name, "brownian", b.span)
             out.append(Brownian(b.name, sp.Dummy("d" + b.name, real=True), b.span))
         return out
@@ -465,7 +463,8 @@ class _Builder:
                     + f"declare it under `brownian` (`brownian {name[1:]}`); declared: "
                     + ", ".join(b.name for b in self.brownian_list))
         scope = {"dt": (DT, ())}
-        scope.update({n: (b.increment, ()) for n, b in increments.items()})
+        scope.update({n: (b.increment, (b.size,) if b.coordinates else ())
+                      for n, b in increments.items()})
         for n in scope:
             if n in self.names:
                 raise SymflowError(
@@ -477,7 +476,7 @@ class _Builder:
                                context="an equation", scope=scope)
         drift, noise = split_differential(
             rhs, DT, tuple(b.increment for b in self.brownian_list), eq.rhs.span)
-        return drift, noise, shape
+        return drift, scale_field_noise(noise, self.brownian_list), shape
 
     @staticmethod
     def _is_element(lhs: ast.Expr) -> bool:

@@ -12,14 +12,17 @@ and names its class, which decides the valid solvers (`symflow.solve`).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal
 
 import sympy as sp
 
 from ..errors import Span, SymflowError
+from ._sde_derivatives import componentwise_noise
 
 
-__all__ = ["Brownian", "NoiseClass", "NOISE_CLASSES", "classify_noise", "split_differential"]
+__all__ = ["Brownian", "NoiseClass", "NOISE_CLASSES", "classify_noise", "scale_field_noise",
+           "split_differential"]
 
 
 NoiseClass = Literal["additive", "diagonal", "commutative", "general"]
@@ -28,11 +31,19 @@ NOISE_CLASSES: tuple[str, ...] = ("additive", "diagonal", "commutative", "genera
 
 @dataclasses.dataclass(frozen=True)
 class Brownian:
-    """A declared Wiener process `W`; `increment` is the symbol of `dW` in equations."""
+    """A declared Wiener process `W`; `increment` is the symbol of `dW` in equations.
+
+    A Brownian field `W(x)` has `coordinates == ("x",)` and one independent
+    standard Brownian motion per grid point (`size` of them); its increment is
+    an array symbol of that length.
+    """
 
     name: str
     increment: sp.Symbol
     span: Span
+    coordinates: tuple[str, ...] = ()
+    size: int = 1
+    spacing: float = 1.0  # the grid spacing of a Brownian field
 
 
 def split_differential(expr: sp.Expr, dt: sp.Symbol, increments: tuple[sp.Symbol, ...],
@@ -94,8 +105,10 @@ def classify_noise(system) -> NoiseClass:
     """The noise class of a `System` with Brownian motions.
 
     - `additive`: no diffusion coefficient depends on a state;
-    - `diagonal`: scalar states only, one Brownian motion per state, state `i`
-      driven by motion `i` alone with a coefficient of `x_i` (and `t`) only;
+    - `diagonal`: one Brownian motion per state (a Brownian field per field), state
+      `i` driven by motion `i` alone, and each point's coefficient depends on that
+      point of the state only (`_sde_derivatives.componentwise_noise`);
+    - also componentwise but with states that have no noise: `commutative`;
     - `commutative`: the Lie brackets of the diffusion columns vanish,
       `sum_l g_lj d g_ik / d x_l = sum_l g_lk d g_ij / d x_l` (always true for one
       Brownian motion; checked symbolically for scalar states);
@@ -108,14 +121,15 @@ def classify_noise(system) -> NoiseClass:
             for v in states]
     if not any(_depends_on(g, symbols) for row in rows for g in row):
         return "additive"
+    driven = componentwise_noise(system)
+    if driven is not None:
+        return "diagonal" if len(driven) == len(states) else "commutative"
+    if any(b.coordinates for b in system.brownians):
+        return "general"  # a Brownian field whose points are coupled
     if columns == 1:
         return "commutative"
     if any(v.shape for v in states):
         return "general"  # the bracket test below differentiates scalar states only
-    if columns == len(states) and all(
-            (g == 0) if i != k else (g.free_symbols & symbols) <= {states[i].symbol}
-            for i, row in enumerate(rows) for k, g in enumerate(row)):
-        return "diagonal"
     xs = [v.symbol for v in states]
     try:
         for j in range(columns):
@@ -135,3 +149,41 @@ def classify_noise(system) -> NoiseClass:
 SDE_SOLVERS: tuple[str, ...] = (
     "auto", "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark",
 )
+
+
+def scale_field_noise(noise: tuple[sp.Expr, ...], brownians) -> tuple[sp.Expr, ...]:
+    """The coefficients of Brownian fields divided by `sqrt(h)`, `h` the grid spacing.
+
+    `dW` of a Brownian field `W(x)` is space-time white noise: on a grid of
+    spacing `h`, its value at point `i` over a step is the average over the
+    point's cell, `(1/h) * integral of W(dx, dt)` over the cell, a Gaussian of
+    variance `dt/h`; so `c*dW` at point `i` is `c/sqrt(h) * dB_i` with independent
+    standard Brownian motions `B_i` (the usual finite-difference convention; the
+    end points of a non-periodic grid use the same `h`).
+    """
+    return tuple(g / sp.sqrt(sp.Float(b.spacing)) if b.coordinates and g != 0 else g
+                 for g, b in zip(noise, brownians))
+
+
+def brownian_field(builder, node) -> Brownian:
+    """The Brownian field `W(x)` of a `brownian` declaration, on the grid of the domain."""
+    dims = {d.name: d for d in builder.dimensions}
+    if not dims:
+        raise SymflowError(
+            f"the Brownian field '{node.name}({', '.join(node.coordinates)})' needs a "
+            "domain", node.span, help="declare its coordinates under `domain`: "
+                                      "x in [0, 1], points = 101")
+    unknown = [c for c in node.coordinates if c not in dims]
+    if unknown:
+        raise SymflowError(f"'{unknown[0]}' is not a coordinate of the domain", node.span,
+                           help="the domain declares: " + ", ".join(dims))
+    if tuple(node.coordinates) != tuple(dims):
+        raise SymflowError(
+            f"the Brownian field '{node.name}' must depend on every coordinate of the "
+            f"domain, in order: {node.name}({', '.join(dims)})", node.span)
+    used = [dims[c] for c in node.coordinates]
+    builder.declare(node.name, "brownian", node.span)
+    return Brownian(node.name, sp.Dummy("d" + node.name, real=True), node.span,
+                    coordinates=tuple(node.coordinates),
+                    size=math.prod(d.points for d in used),
+                    spacing=math.prod(d.spacing for d in used))  # the cell volume

@@ -220,7 +220,9 @@ def format_system(system: System) -> str:
         lines.extend(f"    {c.describe()}" for c in system.closures)
     if system.brownians:
         lines.append("  brownian")
-        lines.append("    " + ", ".join(b.name for b in system.brownians))
+        lines.append("    " + ", ".join(
+            b.name + (f"({', '.join(b.coordinates)})" if getattr(b, "coordinates", ()) else "")
+            for b in system.brownians))
     lines.append("  equations")
     for e in system.equations:
         if e.diffusion:

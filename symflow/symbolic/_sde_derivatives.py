@@ -1,0 +1,193 @@
+"""Symbolic derivatives of diffusion coefficients: the Milstein term and noise structure.
+
+Milstein's scheme adds, to an Euler–Maruyama step, the term
+
+    1/2 * sum_{j1, j2} (L^{j1} g_{j2}) * (dW_{j1} dW_{j2} - [Itô] delta_{j1 j2} dt),
+    L^{j} g = sum_k g_{k j} * d g / d x_k,
+
+which is exact for commutative noise (`L^{j1} g_{j2} = L^{j2} g_{j1}`; Kloeden &
+Platen, *Numerical Solution of SDEs*, 1992, §10.3). Here it is derived with
+SymPy from the diffusion columns of a simplified `System`, as whole-array
+expressions:
+
+- **componentwise noise** (each state is driven by at most one Brownian motion,
+  each Brownian motion drives one state, and the coefficient at each point
+  depends on the state at that point only; a Brownian field `W(x)` driving a
+  field `u(x)`, or scalar diagonal noise): the term is
+  `1/2 * g * dg/du * (dW**2 - dt)` point by point;
+- **scalar Brownian motions** with commutative noise: the double sum, with the
+  directional derivatives `L^{j1} g_{j2}` taken symbolically (an array state
+  enters through its point-by-point derivative).
+
+"Depends on the state at that point only" is checked on the expression: with
+the slice of the state that lines up with the points of the coefficient
+replaced by a scalar symbol `z`, no other reference to the state may remain,
+and `z` may appear only inside element-wise operations. This reads through the
+`Concat` that the discretization builds at Dirichlet ends, where the noise is
+zero.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ._arrays import Concat, Element, Fill, Part, _ArrayFunction, shape_of
+
+
+__all__ = ["aligned_derivative", "componentwise_noise", "milstein_correction"]
+
+
+def _length(expr: sp.Expr, shapes) -> int:
+    shape = shape_of(expr, shapes)
+    return shape[0] if shape else 1
+
+
+def _contains_array_node_with(expr: sp.Expr, z: sp.Symbol) -> bool:
+    """Whether `z` appears inside an array node (not an element-wise operation)."""
+    if not expr.has(z):
+        return False
+    if isinstance(expr, _ArrayFunction):
+        return True
+    return any(_contains_array_node_with(a, z) for a in expr.args)
+
+
+def _piece_derivative(piece: sp.Expr, u: sp.Symbol, offset: int, length: int,
+                      size: int) -> sp.Expr | None:
+    """d piece_i / d u_{offset+i} for a piece covering points offset..offset+length-1."""
+    if not piece.has(u):
+        return sp.Integer(0)
+    z = sp.Dummy("z", real=True)
+    aligned: dict[sp.Expr, sp.Expr] = {Part(u, sp.Integer(offset),
+                                            sp.Integer(offset + length)): z}
+    if length == 1:
+        aligned[Element(u, sp.Integer(offset))] = z
+    if (offset, length) == (0, size):
+        aligned[u] = z
+    replaced = piece.xreplace(aligned)
+    if replaced.has(u) or _contains_array_node_with(replaced, z):
+        return None
+    back = Part(u, sp.Integer(offset), sp.Integer(offset + length)) \
+        if (offset, length) != (0, size) else u
+    if length == 1 and (offset, length) != (0, size):
+        back = Element(u, sp.Integer(offset))
+    return sp.diff(replaced, z).xreplace({z: back})
+
+
+def aligned_derivative(expr: sp.Expr, u: sp.Symbol, size: int, shapes) -> sp.Expr | None:
+    """The point-by-point derivative `d expr_i / d u_i`, or `None` when element `i`
+    of `expr` depends on `u` elsewhere than at point `i` (a stencil, a sum, an
+    index). `expr` has the length `size` of `u` (or is a scalar free of `u`)."""
+    if not expr.has(u):
+        return sp.Integer(0)
+    if isinstance(expr, Concat):
+        pieces, offset = [], 0
+        for length, piece in expr.pieces():
+            d = _piece_derivative(piece, u, offset, length, size)
+            if d is None:
+                return None
+            if length > 1 and shape_of(d, shapes) == ():
+                d = Fill(d, sp.Integer(length))
+            pieces += [sp.Integer(length), d]
+            offset += length
+        return Concat(*pieces)
+    if _length(expr, shapes) != size:
+        return None
+    return _piece_derivative(expr, u, 0, size, size)
+
+
+def _columns(system) -> list[list[sp.Expr]]:
+    """`columns[k][i]`: the coefficient of Brownian motion k in the equation of state i."""
+    m = len(system.brownians)
+    rows = [system.equation_for(v.name).diffusion or (sp.Integer(0),) * m
+            for v in system.states]
+    return [[rows[i][k] for i in range(len(rows))] for k in range(m)]
+
+
+def componentwise_noise(system) -> dict[int, int] | None:
+    """`{state index: Brownian index}` when the noise is componentwise (see the module
+    docstring), else `None`. States without noise are absent from the map."""
+    states = system.states
+    symbols = {v.symbol for v in states}
+    shapes = system.shapes()
+    columns = _columns(system)
+    driven: dict[int, int] = {}
+    for k, column in enumerate(columns):
+        users = [i for i, g in enumerate(column) if g != 0]
+        if len(users) != 1:
+            return None
+        (i,) = users
+        if i in driven:
+            return None
+        v, b, g = states[i], system.brownians[k], column[i]
+        if v.size != b.size or (v.shape == ()) != (not b.coordinates):
+            return None
+        if (g.free_symbols & symbols) - {v.symbol}:
+            return None
+        if v.shape and aligned_derivative(g, v.symbol, v.size, shapes) is None:
+            return None
+        driven[i] = k
+    return driven
+
+
+def milstein_correction(system, *, stratonovich: bool, dt: sp.Symbol
+                        ) -> list[sp.Expr] | None:
+    """The Milstein term of every state (one expression per state, in the increments
+    `b.increment` of the Brownian motions and the step `dt`), or `None` when it
+    cannot be derived symbolically (see the module docstring). Valid for
+    commutative noise; the caller checks the noise class."""
+    states = system.states
+    shapes = dict(system.shapes())
+    shapes.update({b.increment: (b.size,) for b in system.brownians if b.coordinates})
+    columns = _columns(system)
+    h = sp.Integer(0) if stratonovich else dt
+    driven = componentwise_noise(system)
+    if driven is not None:
+        out = []
+        for i, v in enumerate(states):
+            if i not in driven:
+                out.append(sp.Integer(0))
+                continue
+            k = driven[i]
+            g, dw = columns[k][i], system.brownians[k].increment
+            dg = (sp.diff(g, v.symbol) if v.shape == ()
+                  else aligned_derivative(g, v.symbol, v.size, shapes))
+            out.append(sp.Rational(1, 2) * g * dg * (dw**2 - h))
+        return out
+    if any(b.coordinates for b in system.brownians):
+        return None
+    m = len(system.brownians)
+
+    def directional(j1: int, j2: int, i: int) -> sp.Expr | None:
+        """Row i of L^{j1} g_{j2} = sum_k g_{k j1} d g_{i j2} / d x_k."""
+        total = sp.Integer(0)
+        target = columns[j2][i]
+        for k, v in enumerate(states):
+            if not target.has(v.symbol):
+                continue
+            if v.shape == ():
+                total += sp.diff(target, v.symbol) * columns[j1][k]
+                continue
+            if states[i].size != v.size or states[i].shape == ():
+                return None
+            d = aligned_derivative(target, v.symbol, v.size, shapes)
+            if d is None:
+                return None
+            total += d * columns[j1][k]
+        return total
+
+    out = []
+    for i in range(len(states)):
+        term = sp.Integer(0)
+        for j1 in range(m):
+            for j2 in range(j1, m):
+                lg = directional(j1, j2, i)
+                other = directional(j2, j1, i)
+                if lg is None or other is None:
+                    return None
+                w1, w2 = system.brownians[j1].increment, system.brownians[j2].increment
+                if j1 == j2:
+                    term += sp.Rational(1, 2) * lg * (w1**2 - h)
+                else:  # the pairs (j1, j2) and (j2, j1) of the double sum
+                    term += sp.Rational(1, 2) * (lg + other) * w1 * w2
+        out.append(term)
+    return out
