@@ -183,8 +183,9 @@ class Model:
         - `rtol`, `atol`: tolerances of the adaptive step-size controller.
         - `dt`: the initial step (the fixed step for `euler`).
         - `max_steps`: the most steps the solver may take.
-        - `adjoint`: how gradients are computed: `checkpoint` (default), `backsolve`,
-          `forward`, `direct`, or a diffrax adjoint object.
+        - `adjoint`: how gradients are computed: `checkpoint` (default; replays the
+          accepted steps, see docs/fitting.md), `backsolve` (refused on stiff
+          models), `forward`, `direct`, or a diffrax adjoint object.
         - `dense`: keep dense output for `Solution.evaluate`.
         - `progress`: show a progress bar.
         - `timings`: a dict that receives the XLA compile and solve times.
