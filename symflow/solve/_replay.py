@@ -20,10 +20,13 @@ every `S`-th accepted step (`S` about sqrt(max_steps)): two-level checkpointing
 (Griewank & Walther, *Evaluating Derivatives*, 2nd ed., ch. 12), memory
 O(max_steps) scalars + O(sqrt(max_steps)) states. The backward pass walks the
 segments of `S` steps from last to first: it recomputes the segment's states from
-its checkpoint, then runs the adjoint recursion back through it with one `jax.vjp`
-of `solver.step` per step, adding the cotangents of the save points that fall in
-the step through the solver's interpolant. Cost: one more forward pass plus one
-vector-Jacobian product per accepted step.
+its checkpoint, then runs the adjoint recursion back through it, adding the
+cotangents of the save points that fall in each step through the solver's
+interpolant. Small models form the Jacobians of all the segment's steps in one
+batched `jax.jacrev`, so the sequential recursion is one small matrix-vector
+product per step; larger ones take one `jax.vjp` of the step per step. Cost: one
+more forward pass plus the equivalent of one vector-Jacobian product per
+accepted step.
 
 Limits: first-order reverse mode only (the backward pass is a `while_loop`; use
 `adjoint="direct"` for higher derivatives, `forward` for forward mode), solves
@@ -171,7 +174,6 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
         ys_bar, _, y_last_bar, _ = cotangents
         p_flat, unravel = ravel_pytree(params)
         accepted = accepted.astype(jnp.int32)
-        n_save = ts.shape[0]
         last = ends.shape[0] - 1
         step_of_save = jnp.minimum(jnp.searchsorted(ends, ts, side="left").astype(jnp.int32),
                                    accepted - 1)
@@ -231,7 +233,6 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
             lam, p_bar = lax.fori_loop(0, count, back, (lam, p_bar))
             return seg - 1, lam, p_bar
 
-        del n_save
         segments = (accepted + segment - 1) // segment
         _, y0_bar, p_bar = lax.while_loop(
             lambda c: c[0] >= 0, segment_body,
