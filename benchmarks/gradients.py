@@ -3,11 +3,14 @@
 1. `cost`: the time of one gradient relative to one forward solve, per adjoint,
    on Lotka–Volterra (Tsit5, rtol 1e-6, atol 1e-9, [0, 10], 101 saves); the loss
    is the sum of squares of both states. Compile and run time apart; run time is
-   the median of repeats. `forward` is one `jax.jacfwd` (4 tangents).
-2. `memory`: XLA's temporary memory for the gradient of a long solve
-   (Lotka–Volterra on [0, 1000] with Tsit5 at rtol 1e-8, atol 1e-10, about 10^5
-   steps, max_steps 2*10^5), from the compiled program's `memory_analysis()`,
-   for `checkpoint` and `backsolve`.
+   the minimum CPU time over interleaved repeats. `forward` is one `jax.jacfwd`
+   (4 tangents). The same problem hand-written in diffrax is timed beside it.
+2. `memory`: memory of the gradient of a long solve (Lotka–Volterra on
+   [0, 1000] with Tsit5 at rtol 1e-8, atol 1e-10, about 10^5 steps, max_steps
+   2*10^5) for `checkpoint`, diffrax's `RecursiveCheckpointAdjoint` and
+   `backsolve`, each in a fresh process: XLA's temporary-buffer estimate
+   (`memory_analysis()`) and the measured rise of peak resident memory during
+   the run.
 3. `fit`: the time to fit Lotka–Volterra's four parameters to
    `examples/lotka_volterra_data.csv` from a fresh Python process, with symflow
    (`Model.fit`, Levenberg–Marquardt), by hand with diffrax + optimistix (the
@@ -33,17 +36,24 @@ DATA = ROOT / "examples" / "lotka_volterra_data.csv"
 START = ROOT / "examples" / "lotka_volterra_start.sf"
 
 
-def _median_time(fn, repeats: int = 20) -> float:
+def _min_cpu_time(fn, repeats: int = 20) -> float:
+    """Minimum over repeats of the process CPU time of one call. On the shared
+    machine (other jobs running) the minimum of CPU time is far steadier than the
+    median of wall time; the JAX programs here are single-threaded on CPU."""
+    fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        times.append(time.process_time() - start)
+    return min(times)
 
 
-def cost() -> list[dict]:
+def cost(rounds: int = 5) -> list[dict]:
+    """Forward solve and one gradient per adjoint, interleaved over `rounds`
+    rounds (the minimum is kept), for symflow and the same problem by hand."""
     sys.path.insert(0, str(ROOT))
+    import diffrax
     import jax
     import jax.numpy as jnp
 
@@ -56,54 +66,99 @@ def cost() -> list[dict]:
         sol = m.simulate(p, adjoint=adjoint)
         return jnp.sum(sol["x"] ** 2 + sol["y"] ** 2)
 
-    rows = []
-    forward = jax.jit(loss)
-    start = time.perf_counter()
-    jax.block_until_ready(forward(p))
-    compile_f = time.perf_counter() - start
-    t_f = _median_time(lambda: jax.block_until_ready(forward(p)))
-    rows.append({"what": "forward solve", "compile_s": compile_f, "run_s": t_f, "ratio": 1.0})
-    for adjoint in ("checkpoint", "checkpoint4096", "backsolve", "direct", "forward"):
-        if adjoint == "checkpoint4096":  # the checkpoint schedule is sized by max_steps
-            fn = jax.jit(jax.grad(lambda p: jnp.sum(
-                (lambda s: s["x"] ** 2 + s["y"] ** 2)(m.simulate(p, max_steps=4096)))))
-        elif adjoint == "forward":
-            fn = jax.jit(jax.jacfwd(lambda p: loss(p, "forward")))
-        else:
-            fn = jax.jit(jax.grad(lambda p, a=adjoint: loss(p, a)))
+    # the same problem written by hand with diffrax (parameters as an array)
+    ts = jnp.linspace(0.0, 10.0, 101)
+
+    def rhs(t, u, q):
+        a, b, c, e = q
+        return jnp.stack([a * u[0] - b * u[0] * u[1], e * u[0] * u[1] - c * u[1]])
+
+    def hand(q, adjoint):
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(rhs), diffrax.Tsit5(), 0.0, 10.0, None, jnp.array([1.0, 1.0]),
+            args=q, saveat=diffrax.SaveAt(ts=ts), adjoint=adjoint, max_steps=100_000,
+            stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-9), throw=False)
+        return jnp.sum(sol.ys ** 2)
+
+    q = jnp.array([1.5, 1.0, 3.0, 1.0])
+    recursive = diffrax.RecursiveCheckpointAdjoint()
+    programs = {
+        "forward solve": (jax.jit(loss), p, "forward solve"),
+        "checkpoint": (jax.jit(jax.grad(loss)), p, "forward solve"),
+        "diffrax RecursiveCheckpointAdjoint (before)": (
+            jax.jit(jax.grad(lambda p: loss(p, recursive))), p, "forward solve"),
+        "backsolve": (jax.jit(jax.grad(lambda p: loss(p, "backsolve"))), p, "forward solve"),
+        "direct": (jax.jit(jax.grad(lambda p: loss(p, "direct"))), p, "forward solve"),
+        "forward (jacfwd, 4 tangents)": (jax.jit(jax.jacfwd(lambda p: loss(p, "forward"))), p,
+                                         "forward solve"),
+        "hand-written forward solve": (jax.jit(lambda q: hand(q, recursive)), q,
+                                       "hand-written forward solve"),
+        "hand-written gradient, RecursiveCheckpointAdjoint": (
+            jax.jit(jax.grad(lambda q: hand(q, recursive))), q, "hand-written forward solve"),
+    }
+    compile_s, run_s = {}, {k: float("inf") for k in programs}
+    for name, (fn, arg, _) in programs.items():
         start = time.perf_counter()
-        jax.block_until_ready(fn(p))
-        compile_g = time.perf_counter() - start
-        t_g = _median_time(lambda: jax.block_until_ready(fn(p)))
-        rows.append({"what": f"gradient, {adjoint}", "compile_s": compile_g, "run_s": t_g,
-                     "ratio": t_g / t_f})
-    return rows
+        jax.block_until_ready(fn(arg))
+        compile_s[name] = time.perf_counter() - start
+    for _ in range(rounds):
+        for name, (fn, arg, _) in programs.items():
+            run_s[name] = min(run_s[name],
+                              _min_cpu_time(lambda: jax.block_until_ready(fn(arg))))
+    return [{"what": name, "compile_s": compile_s[name], "run_ms": 1e3 * run_s[name],
+             "ratio": run_s[name] / run_s[base]}
+            for name, (_, _, base) in programs.items()]
 
 
-def memory(horizon: float = 1000.0) -> list[dict]:
-    sys.path.insert(0, str(ROOT))
-    import jax
-    import jax.numpy as jnp
+_MEMORY_RUN = """
+import json, sys, time, resource
+sys.path.insert(0, {root!r})
+import diffrax, jax, jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)
+import symflow
+m = symflow.load({lv!r})
+adjoint = {adjoint!r}
+adjoint = diffrax.RecursiveCheckpointAdjoint() if adjoint == "recursive" else adjoint
+def loss(p):
+    sol = m.simulate(p, adjoint=adjoint, tspan=(0.0, {horizon!r}), saveat=2, solver="tsit5",
+                     rtol=1e-8, atol=1e-10, max_steps={steps!r})
+    return jnp.sum(sol["x"][-1] ** 2)
+compiled = jax.jit(jax.grad(loss)).lower(m.params).compile()
+mem = compiled.memory_analysis()
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+before = rss()
+with open("/proc/self/clear_refs", "w") as f:   # reset the peak to the current RSS
+    f.write("5")
+start = time.perf_counter()
+g = jax.block_until_ready(compiled(m.params))
+run = time.perf_counter() - start
+print(json.dumps({{"temp_MiB": mem.temp_size_in_bytes / 2**20,
+                   "peak_rss_increase_MiB": (peak() - before) / 2**20,
+                   "run_s": run, "dloss_dalpha": float(g["alpha"])}}))
+"""
 
-    import symflow
 
-    m = symflow.load(ROOT / "examples" / "lotka_volterra.sf")
-    steps = 200_000
+def memory(horizon: float = 1000.0, steps: int = 200_000) -> list[dict]:
+    """Each adjoint in a fresh process: XLA's temporary-buffer size of the compiled
+    gradient (`memory_analysis()`), and the measured increase of the process's
+    peak resident memory while the gradient runs (the peak is reset after
+    compiling by writing 5 to /proc/self/clear_refs; Linux only)."""
     rows = []
-    for adjoint in ("checkpoint", "backsolve"):
-        def loss(p, adjoint=adjoint):
-            sol = m.simulate(p, adjoint=adjoint, tspan=(0.0, horizon), saveat=2,
-                             solver="tsit5", rtol=1e-8, atol=1e-10, max_steps=steps)
-            return jnp.sum(sol["x"][-1] ** 2)
-
-        compiled = jax.jit(jax.grad(loss)).lower(m.params).compile()
-        mem = compiled.memory_analysis()
-        start = time.perf_counter()
-        g = jax.block_until_ready(compiled(m.params))
-        run = time.perf_counter() - start
-        rows.append({"adjoint": adjoint, "max_steps": steps,
-                     "temp_MiB": mem.temp_size_in_bytes / 2**20 if mem else None,
-                     "run_s": run, "dloss_dalpha": float(g["alpha"])})
+    for adjoint in ("checkpoint", "recursive", "backsolve"):
+        code = _MEMORY_RUN.format(root=str(ROOT), lv=str(ROOT / "examples" / "lotka_volterra.sf"),
+                                  adjoint=adjoint, horizon=horizon, steps=steps)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin",
+                                  "HOME": str(pathlib.Path.home())}, check=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append({"adjoint": adjoint, "max_steps": steps, **row})
     return rows
 
 

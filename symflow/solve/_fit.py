@@ -383,13 +383,17 @@ def fit(model, data, params: Sequence[str] | None = None, *,
         steps_taken = max_steps
         message = f"took {max_steps} adam steps (first-order: no convergence test)"
 
-    x = natural(z)
-    # residuals and their Jacobian in the fitted values' own coordinates, in one pass
-    # (jitted: a failed solve gives non-finite residuals here rather than raising)
-    jac, r = jax.jit(jax.jacfwd(lambda x: (residuals_p(x, "forward"),) * 2,
-                                has_aux=True))(x)
-    jac = np.asarray(jac)
-    loss = float(jnp.sum(r * r))
+    # the fitted values, the residuals and their Jacobian in the fitted values' own
+    # coordinates, in one compiled program (no eager operations, each of which
+    # compiles its own small program; a failed solve gives non-finite residuals
+    # here rather than raising)
+    def at_optimum(z):
+        x = natural(z)
+        jac, r = jax.jacfwd(lambda x: (residuals_p(x, "forward"),) * 2, has_aux=True)(x)
+        return x, jac, r
+
+    x, jac, r = (np.asarray(a) for a in jax.jit(at_optimum)(z))
+    loss = float(np.sum(r * r))
     values = {n: float(v) for n, v in zip(names, np.asarray(x))}
     if not np.isfinite(loss):
         converged = False

@@ -21,6 +21,7 @@ import numpy as np
 from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
 from . import _solvers
+from ._replay import make_replay_solve
 from ._solution import Solution
 
 
@@ -148,6 +149,15 @@ class Simulator:
             from ._projection import project_onto_invariants
             solver = project_onto_invariants(solver, g.invariants, rtol=config.rtol,
                                               atol=config.atol)
+        # `checkpoint` on an ODE solved forward in time: replay the accepted steps
+        # (same gradient as diffrax's RecursiveCheckpointAdjoint, a fraction of the cost);
+        # not for the projected DAE steps or the exponential solvers (built per call)
+        replay = (make_replay_solve(terms, solver, controller, t0=config.t0, t1=config.t1,
+                                    dt0=config.dt0, max_steps=config.max_steps,
+                                    progress_meter=progress)
+                  if config.adjoint == "checkpoint" and not config.dense
+                  and config.t1 > config.t0 and exponential is None
+                  and g.invariants is None else None)
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
 
@@ -155,30 +165,36 @@ class Simulator:
             values0 = dict(g.initial_values(params))
             values0.update(initial)
             y0 = self.pack(values0)
-            if backsolve:  # BacksolveAdjoint takes no `subs`: the last finite save time
-                saveat = diffrax.SaveAt(ts=ts, dense=config.dense)  # is the time reached
+            if replay is not None:
+                ys, t_reached, y_last, result = replay(params, y0, ts)
             else:
-                saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
-                                              diffrax.SubSaveAt(t1=True)], dense=config.dense)
-            sol = diffrax.diffeqsolve(
-                terms, exponential.make_solver(params, config.t0) if exponential else solver,
-                t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
-                args=params, saveat=saveat, stepsize_controller=controller,
-                adjoint=adjoint, max_steps=config.max_steps, throw=False,
-                progress_meter=progress,
-            )
-            if backsolve:
-                ys = sol.ys
-                reached = jnp.isfinite(sol.ts)
-                t_reached = jnp.max(jnp.where(reached, sol.ts, -jnp.inf)) if config.t1 > config.t0 \
-                    else jnp.min(jnp.where(reached, sol.ts, jnp.inf))
-                y_last = jnp.where(reached[:, None], ys, 0.0)
-            else:
-                ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
+                if backsolve:  # BacksolveAdjoint takes no `subs`: the last finite save
+                    saveat = diffrax.SaveAt(ts=ts, dense=config.dense)  # time is the one reached
+                else:
+                    saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
+                                                  diffrax.SubSaveAt(t1=True)],
+                                            dense=config.dense)
+                sol = diffrax.diffeqsolve(
+                    terms, exponential.make_solver(params, config.t0) if exponential else solver,
+                    t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
+                    args=params, saveat=saveat, stepsize_controller=controller,
+                    adjoint=adjoint, max_steps=config.max_steps, throw=False,
+                    progress_meter=progress,
+                )
+                result = sol.result._value
+                if backsolve:
+                    ys = sol.ys
+                    reached = jnp.isfinite(sol.ts)
+                    t_reached = (jnp.max(jnp.where(reached, sol.ts, -jnp.inf))
+                                 if config.t1 > config.t0
+                                 else jnp.min(jnp.where(reached, sol.ts, jnp.inf)))
+                    y_last = jnp.where(reached[:, None], ys, 0.0)
+                else:
+                    ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
             values = self.unpack(ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
             return Solution(
-                t=ts, values=values, result=sol.result._value,
+                t=ts, values=values, result=result,
                 t_reached=t_reached,
                 size_reached=jnp.max(jnp.abs(y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),

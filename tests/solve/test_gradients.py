@@ -164,10 +164,14 @@ def test_robertson_gradient_other_adjoints(rob, rob_fd, adjoint):
     _rob_check(rob, rob_fd, adjoint)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "backsolve recomputes the state backwards in time, which is unstable for a stiff "
-    "problem: measured d/dk1 = 15.3 against -0.3257 (and ~500 s); use checkpoint, "
-    "direct or forward for stiff models"))
-def test_robertson_gradient_backsolve_is_wrong_on_stiff_problems(rob, rob_fd):
-    _rob_check(rob, rob_fd, "backsolve")
+def test_robertson_backsolve_is_refused_with_the_reason(rob):
+    # backsolve integrates the state backwards, where Robertson's fast decay
+    # (rate ~1e4) becomes growth by exp(~4e5): it used to return d/dk1 = 15.3
+    # against -0.3257 after minutes. It is refused, with the reason, after one
+    # forward solve that finds the stiffness.
+    with pytest.raises(symflow.SymflowError, match="stiff model") as err:
+        jax.grad(_rob_loss(rob, "backsolve"))(rob.params)
+    assert "grows by a factor exp(" in str(err.value)
+    assert "checkpoint" in err.value.help
+    # the same model, non-stiff over a span where nothing decays fast: allowed
+    rob._check_backsolve(rob.params, {}, np.array([0.0, 1e-9]), "kvaerno5")
