@@ -332,6 +332,12 @@ class Model:
 
         return fit(self, data, params, **options)
 
+    def distill(self, params=None, **options):
+        """Replace the closures by sparse symbolic expressions (see `symflow.distill.distill`)."""
+        from .distill import distill
+
+        return distill(self, params, **options)
+
     def _banded(self, params: dict, t0: float) -> int | None:
         """The Jacobian's half-bandwidth (1-D PDEs), probed once; `None` if not banded."""
         if self._band_bound is None:
