@@ -84,6 +84,10 @@ class Model:
         self._simulator = Simulator(generated)
         self.params: dict[str, jax.Array] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
+        if system.closures:  # the networks' weights join the pytree (docs/closures.md)
+            from .solve._closures import initial_weights
+
+            self.params["closures"] = initial_weights(system.closures)
         self.initial: dict[str, jax.Array] = self.initial_values(self.params)
         self._auto: dict[tuple, str] = {}
         self._ts_cache: dict[tuple, np.ndarray] = {}
@@ -129,12 +133,18 @@ class Model:
         follows the values given for them.
         """
         params = dict(params or {})
+        weights = params.pop("closures", None) if self.system.closures else None
         unknown = [k for k in params if k not in self.generated.parameter_names]
         if unknown:
             raise SymflowError(
                 f"{self.name} has no parameter named {unknown[0]!r}",
                 help=_choices("parameters", self.generated.parameter_names))
-        return self.generated.parameter_defaults(params)
+        params = self.generated.parameter_defaults(params)
+        if self.system.closures:
+            from .solve._closures import complete_weights
+
+            params["closures"] = complete_weights(self, weights)
+        return params
 
     def initial_values(self, params: Mapping[str, Any] | None = None,
                        initial: Mapping[str, Any] | None = None) -> dict[str, jax.Array]:
@@ -350,6 +360,49 @@ class Model:
             self._bandwidth = effective_bandwidth(
                 self.generated.rhs, t0, self.generated.n_states, params, self._band_bound)
         return self._bandwidth
+
+    # ------------------------------------------------------------ neural closures
+
+    @property
+    def closures(self) -> tuple:
+        """The model's closures, in declaration order: frozen `symflow.symbolic.Closure`
+        descriptions (`name`, the key of its weights in `params["closures"]`;
+        `outputs`; `inputs` as SymPy and `input_text` as written; `depends_on`, the
+        model names the inputs use; `width`, `depth`, `activation`, `scale`, `seed`)."""
+        return self.system.closures
+
+    def closure_samples(self, params, solution) -> dict[str, tuple[jax.Array, jax.Array]]:
+        """Each closure's inputs and outputs along a solution, by closure name:
+        `{name: (inputs (n, n_in), outputs (n, n_out))}` with one row per saved time
+        (on a field: per saved time and grid point, time-major). `params` are the
+        parameters (and weights) to evaluate the networks with (`None`: defaults).
+        Differentiable in `params`; see `symflow.solve._closures.closure_samples`."""
+        from .solve._closures import closure_samples
+
+        return closure_samples(self, params, solution)
+
+    def save_weights(self, path: str | os.PathLike, params=None) -> None:
+        """Save the closure weights of `params` (default `self.params`) to `path`
+        with `eqx.tree_serialise_leaves`, after a header with each closure's
+        architecture and the values of the physical parameters."""
+        from .solve._closures import save_weights
+
+        save_weights(self, path, self.complete_params(params if params is not None
+                                                      else self.params))
+
+    def load_weights(self, path: str | os.PathLike) -> dict:
+        """Load closure weights saved by `save_weights`; they become the model's
+        default weights (`self.params["closures"]`). Returns the parameters saved
+        with them: `self.params` with the saved physical parameter values, so
+        `m.simulate(m.load_weights(path))` reproduces the saved model exactly. The
+        file's architecture must match the model's closures: every difference is
+        named in the error."""
+        from .solve._closures import load_weights
+
+        weights, values = load_weights(self, path)
+        self.params = {**self.params, "closures": weights}
+        return {**self.params, **{k: jnp.asarray(v, dtype=float) for k, v in values.items()
+                                  if k in self.generated.parameter_names}}
 
     def rhs(self, t, y, params=None):
         """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""

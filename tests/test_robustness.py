@@ -435,7 +435,8 @@ BAD = {
     "condition as value": "model M\n  variables\n    x = 1\n  equations\n    der(x) = x > 1\n"
                           "end\n",
     "not real": "model M\n  variables\n    x = 1\n  equations\n    der(x) = log(-2)\nend\n",
-    "not supported": "model M\n  closures\n    (U1) = mlp(1, width = 4)\nend\n",
+    "bad closure": "model M\n  closures\n    (U1) = mlp(1, width = 4, activation = sigmoid)\n"
+                   "end\n",
     "last line without newline": "model M\n  variables\n    x = 1\n  equations\n"
                                  "    der(x) = -x +",
 }

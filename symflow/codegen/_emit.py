@@ -23,6 +23,7 @@ import sympy as sp
 
 from ..symbolic import Fill, System, shape_of
 from ..symbolic._loops import NewtonSolve, loop_symbols
+from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._printer import JnpPrinter
 
 
@@ -71,6 +72,7 @@ def emit(system: System) -> str:
         "",
         "import jax.numpy as jnp",
         *(["from symflow.solve._newton import newton_solve"] if _has_loops(system) else []),
+        *([IMPORT_LINE] if system.closures else []),
         "",
         "",
         f"MODEL = {system.name!r}",
@@ -102,6 +104,10 @@ def emit(system: System) -> str:
     )
     if system.brownians or any(v.distribution for v in system.states):
         out += _stochastic(system, names, shapes, layout, states)
+    if system.closures:  # the inputs and outputs of each network (for Model.closure_samples)
+        out += _function("closure_io", "t, y, p", "The inputs and outputs of every closure.",
+                         system, names, shapes, closure_io_outputs(system),
+                         unpack_states=True, result="dict")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -190,6 +196,8 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
 
     shapes = dict(shapes)
     names = dict(names)
+    exprs, closure_lines = lift_closures(exprs, system, names, shapes, JnpPrinter)
+    lines += closure_lines
     # The unknowns of algebraic loops are bound inside them: CSE must not hoist them.
     bound = set().union(*(loop_symbols(e) for e in exprs)) if exprs else set()
     replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), order="none",

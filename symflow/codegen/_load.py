@@ -54,6 +54,9 @@ class GeneratedModel:
     diffusion: Callable | None = None
     random_initial: tuple[tuple[str, str], ...] = ()
     initial_distributions: Callable | None = None
+    # Neural closures: `closure_io(t, y, p)`, their inputs and outputs by key
+    # "name:in:k" / "name:out:k" (see codegen/_closures.py); None without closures.
+    closure_io: Callable | None = None
 
 
 def load_source(source: str) -> GeneratedModel:
@@ -80,6 +83,7 @@ def load_source(source: str) -> GeneratedModel:
         diffusion=getattr(module, "diffusion", None),
         random_initial=tuple(getattr(module, "RANDOM_INITIAL", ())),
         initial_distributions=getattr(module, "initial_distributions", None),
+        closure_io=getattr(module, "closure_io", None),
     )
 
 

@@ -366,7 +366,7 @@ class _ToAst(Transformer_NonRecursive):
         args = tuple(a for a in (arguments or ()) if not isinstance(a, ast.Keyword))
         keywords = tuple(a for a in (arguments or ()) if isinstance(a, ast.Keyword))
         call = ast.Call(str(func), args, keywords, self._token_span(func), self._token_span(func))
-        return ast.Closure(tuple(outputs), call, call.span)
+        return ast.Closure(tuple(outputs), call, self._span(meta))
 
     def component(self, meta, name, type_, arguments=None):
         return ast.Component(str(name), str(type_), tuple(arguments or ()), self._span(meta))

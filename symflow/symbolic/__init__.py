@@ -16,6 +16,10 @@ from ._build import (
     build as build,
     check_solver as check_solver,
 )
+from ._closures import (
+    Closure as Closure,
+    ClosureOutput as ClosureOutput,
+)
 from ._fields import (
     BoundaryCondition as BoundaryCondition,
     Coordinate as Coordinate,

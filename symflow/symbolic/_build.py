@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..errors import Span, SymflowError
 from ..lang import ast
-from . import _build_fields
+from . import _build_fields, _closures
 from ._arrays import ArraySum, Concat, Dot, Element, Fill, Part, Stack, broadcast_shapes
 from ._sde import SDE_SOLVERS, Brownian, split_differential
 from ._system import Equation, Observed, Parameter, Settings, System, Variable
@@ -44,7 +44,6 @@ _RESERVED = {"t", *_BUILTIN_CONSTANTS, *_BUILTINS, "der", "sum", "dot", "grad"}
 
 # Sections of the language that later stages will give meaning to.
 _NOT_YET = {
-    "closures": "neural closures",
     "components": "components",
     "ports": "ports",
     "connections": "connections",
@@ -90,6 +89,12 @@ def build(program: ast.Program, model: str | None = None) -> System:
         chosen = matches[0]
     from ._dae import build_dae, needs_dae  # implicit equations and components
     if needs_dae(chosen) or program.imports:
+        for section in chosen.sections:
+            if section.kind == "closures":
+                raise SymflowError(
+                    "closures in models with implicit equations or components are not "
+                    "supported yet", section.span,
+                    help="closures work in explicit ODE, SDE and PDE models")
         return build_dae(program, chosen)
     for imp in (*program.imports, *chosen.imports):
         raise SymflowError("imports are not supported yet", imp.span,
@@ -147,7 +152,11 @@ class _Builder:
                 self.declared.setdefault(item.name, (kind, item.name_span))
         for item in model.items("brownian"):
             self.declared.setdefault(item.name, ("brownian", item.span))
+        for item in model.items("closures"):
+            for out in item.outputs:
+                self.declared.setdefault(out, ("closure", item.span))
         self.brownian_list: list[Brownian] = []
+        self.closures: list = []  # _closures.Closure, in declaration order
 
     # ------------------------------------------------------------ declarations
 
@@ -179,6 +188,7 @@ class _Builder:
         self.brownian_list = self.brownians(m.items("brownian"))
         self.dimensions = _build_fields.build_domain(self, m.items("domain"))
         variables = self.variables(m.items("variables"))
+        self.closures = _closures.build_closures(self, m.items("closures"))
         observed_nodes = m.items("observed")
         for o in observed_nodes:
             self.declare(o.name, "observed", o.name_span, symbol=sp.Symbol(o.name, real=True))
@@ -198,7 +208,7 @@ class _Builder:
             observed=tuple(observed), settings=settings, file=self.program.file,
             brownians=tuple(self.brownian_list),
             domain=self.dimensions, fields=tuple(self.field_coordinates.items()),
-            boundary=boundary,
+            boundary=boundary, closures=tuple(self.closures),
         )
 
     def brownians(self, nodes) -> list[Brownian]:
@@ -366,7 +376,7 @@ class _Builder:
                 rhs, noise, shape = self.differential_rhs(eq)
             else:
                 rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
-                                                        "function", "coordinate"),
+                                                        "function", "coordinate", "closure"),
                                        context="an equation")
                 noise = ()
             length = stop - start
@@ -461,7 +471,7 @@ class _Builder:
                     f"it is {'the time step' if n == 'dt' else 'a Brownian increment'}",
                     self.names[n].span, help=f"rename the {self.names[n].kind}")
         rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
-                                                "function"),
+                                                "function", "closure"),
                                context="an equation", scope=scope)
         drift, noise = split_differential(
             rhs, DT, tuple(b.increment for b in self.brownian_list), eq.rhs.span)
@@ -536,7 +546,7 @@ class _Builder:
         for o in nodes:
             expr, shape = self.expr(
                 o.value, allowed=("constant", "parameter", "variable", "function",
-                                  "observed", "coordinate"),
+                                  "observed", "coordinate", "closure"),
                 context=f"observed output '{o.name}'")
             entry = self.names[o.name]
             entry.shape = shape
@@ -635,8 +645,10 @@ class _Builder:
             close = difflib.get_close_matches(node.id, candidates, n=1)
             raise SymflowError(
                 f"undeclared name '{node.id}'", node.span,
-                help=f"did you mean '{close[0]}'?" if close else
-                "declare it under parameters, constants or variables")
+                help=(f"did you mean '{close[0]}'?" if close else
+                      "declare it under parameters, constants or variables")
+                + ("" if close or not self.closures else
+                   "; a learned term is an output of a closure: `(U1, U2) = mlp(x, y)`"))
         return entry
 
     def expr(self, node: ast.Expr, *, allowed: tuple[str, ...], context: str,

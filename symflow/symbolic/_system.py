@@ -140,6 +140,9 @@ class System:
     domain: tuple[Dimension, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     boundary: tuple[BoundaryCondition, ...] = ()
+    # Neural closures (_closures.Closure), in declaration order; their outputs
+    # appear in the equations as `ClosureOutput` nodes.
+    closures: tuple = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:

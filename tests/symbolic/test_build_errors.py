@@ -703,12 +703,11 @@ def test_a_setting_given_twice():
 # ---------------------------------------------------------------- not yet supported
 
 
-@pytest.mark.parametrize("section, what", [
-    ("closures\n    (U1, U2) = mlp(x, width = 4)", "neural closures"),
-])
-def test_sections_not_supported_yet_say_so(section, what):
-    err = _error(f"model M\n  {section}\nend\n")
-    assert err.message == f"{what} are not supported yet"
+def test_closures_in_a_model_with_implicit_equations_are_not_supported_yet():
+    err = _error("model M\n  closures\n    (U1, U2) = mlp(x, width = 4)\n"
+                 "  variables\n    x = 1\n  equations\n    0 = x - 1\nend\n")
+    assert err.message == ("closures in models with implicit equations or components are "
+                           "not supported yet")
     assert (err.span.line, err.span.column) == (2, 3)
     assert "--> m.sf:2:3" in str(err)
 
