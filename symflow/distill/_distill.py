@@ -191,8 +191,9 @@ def distill_samples(model, samples: Mapping[Any, tuple[Any, Any]], *,
     declared = [c for c in target.items("closures") if isinstance(c, ast.Closure)]
     if not declared:
         raise SymflowError(f"model {target.name} has no closures to distill")
+    physical = {p.name for p in model.built.free_parameters}
     values = {k: float(v) for k, v in model.complete_params(_physical(model, params)).items()
-              if np.ndim(v) == 0}
+              if k in physical and np.ndim(v) == 0}
     candidates = model_functions(program, target, values) if functions else ()
     views = _closure_views(model, declared, source)
     replacements: dict[str, str] = {}
@@ -300,27 +301,32 @@ def _closure_views(model, declared: Sequence[ast.Closure], source: str
     """The model's closures (from the closure interface of `Model`) beside their syntax."""
     infos = _model_closures(model)
     by_outputs = {tuple(c.outputs): c for c in declared}
+    every_output = {o for info in infos.values() for o in info.outputs}
     views = []
     for key, info in infos.items():
+        chained = sorted(set(getattr(info, "depends_on", ())) & every_output)
+        if chained:
+            raise SymflowError(
+                f"cannot distill: the inputs of closure ({', '.join(info.outputs)}) use "
+                f"'{chained[0]}', the output of another closure", info.span,
+                help="distilling chained closures is not supported yet")
         node = by_outputs.get(tuple(info.outputs))
         if node is None:
             raise SymflowError(f"closure {info.outputs} is not in the model's text")
         texts = input_texts(node, source)
-        exprs = tuple(getattr(info, "inputs", None) or
-                      (sp.Symbol(t.strip("()")) for t in texts))
+        exprs = tuple(info.inputs)
         declaration = f"({', '.join(info.outputs)}) = {node.call.func}(...)"
         views.append(_ClosureView(key, tuple(info.outputs), texts, exprs, declaration))
     return tuple(views)
 
 
 def _model_closures(model) -> dict[Any, Any]:
-    """Closure descriptions by key, from the model (issue 6's interface)."""
-    closures = getattr(model, "closures", None)
-    if closures is None:
+    """The model's closures (`symflow.symbolic.Closure`) by name, the key of their
+    samples and weights."""
+    closures = getattr(model, "closures", None) or ()
+    if not closures:
         raise SymflowError(f"model {model.name} has no closures to distill")
-    if isinstance(closures, Mapping):
-        return dict(closures)
-    return {getattr(c, "key", i): c for i, c in enumerate(closures)}
+    return {c.name: c for c in closures}
 
 
 def _closure_samples(model, params, solution) -> dict[Any, tuple[Any, Any]]:

@@ -41,14 +41,16 @@ class CrossValidation:
     """How the threshold was chosen.
 
     `errors[i]` is the mean over the folds of the validation error (RMS, relative to the
-    target's RMS) with threshold `thresholds[i]`; `spread[i]` its standard error; `terms[i]`
-    the number of terms kept when fitting all samples with that threshold.
+    target's RMS) with threshold `thresholds[i]`; `spread[i]` its standard error;
+    `terms[i]` the number of terms kept and `in_sample[i]` the error when fitting all
+    samples with that threshold.
     """
 
     thresholds: np.ndarray
     errors: np.ndarray
     spread: np.ndarray
     terms: np.ndarray
+    in_sample: np.ndarray
     folds: int
     tolerance: float
     chosen: float
@@ -121,12 +123,15 @@ def sparse_regression(theta, y, *, threshold: float | str = "cv", folds: int = 5
       contribute), or `"cv"` to choose it by cross-validation:
       each threshold of `THRESHOLDS` is scored by `folds`-fold cross-validation over
       contiguous blocks of samples (consecutive samples of a trajectory are nearly the
-      same; random folds would leak), and the largest threshold is taken whose error is
-      within `max(standard error, tolerance)` of the smallest error (the one-standard-error
-      rule of Hastie, Tibshirani & Friedman, *Elements of Statistical Learning* §7.10, with
-      a floor). `tolerance`, relative to the target's RMS, says how much accuracy a
-      term must buy to be kept: terms below it are indistinguishable from the network's
-      own approximation error.
+      same; random folds would leak). Among the thresholds whose fit to all samples is
+      within `tolerance` of the best fit's error, the largest is taken whose validation
+      error is within `max(standard error, tolerance)` of the smallest (the
+      one-standard-error rule of Hastie, Tibshirani & Friedman, *Elements of Statistical
+      Learning* §7.10, with a floor). `tolerance`, relative to the target's RMS, says
+      how much accuracy a term must buy to be kept: terms below it cannot be told from
+      the network's own approximation error. The first condition matters when the
+      blocks extrapolate (a transient trajectory): there every validation error may be
+      large, and the empty expression must not win by default.
     - `folds`: the number of cross-validation folds.
     - `tolerance`: see above (0 keeps every term that measurably helps).
     - `max_iterations`: the most STLSQ rounds (default: as many as there are terms + 1).
@@ -202,9 +207,6 @@ def _cross_validate(a: np.ndarray, b: np.ndarray, folds: int, tolerance: float,
     errors = np.sqrt(mean)
     # standard error of the mean MSE over folds, carried to the RMS by the delta method
     spread = mse.std(axis=1, ddof=1) / np.sqrt(folds) / np.maximum(2 * errors, 1e-300)
-    best = int(np.argmin(errors))
-    allowed = errors[best] + max(spread[best], tolerance, _ERROR_FLOOR)
-    chosen = float(THRESHOLDS[np.flatnonzero(errors <= allowed).max()])
     full: dict[bytes, np.ndarray] = {}
 
     def solve_all(active):
@@ -213,7 +215,18 @@ def _cross_validate(a: np.ndarray, b: np.ndarray, folds: int, tolerance: float,
             full[key] = _lstsq(a[:, active], b)
         return full[key]
 
-    terms = np.array([np.count_nonzero(_stlsq(p, solve_all, lam, max_iterations)[0])
-                      for lam in THRESHOLDS])
-    return CrossValidation(THRESHOLDS.copy(), errors, spread, terms, folds, float(tolerance),
-                           chosen)
+    fits = [_stlsq(p, solve_all, lam, max_iterations)[0] for lam in THRESHOLDS]
+    terms = np.array([np.count_nonzero(xi) for xi in fits])
+    in_sample = np.array([np.sqrt(np.mean((a @ xi - b) ** 2)) for xi in fits])
+    margin = max(tolerance, _ERROR_FLOOR)
+    # 1. the expression must reproduce the samples within `tolerance` of the best fit
+    #    (blocked folds extrapolate: on a transient trajectory every fold's error may
+    #    be large, and the empty model must not win by default);
+    fitting = in_sample <= in_sample.min() + margin
+    # 2. among those, the sparsest whose validation error is within one standard
+    #    error (or the tolerance) of the best validation error.
+    best = int(np.flatnonzero(fitting)[np.argmin(errors[fitting])])
+    allowed = errors[best] + max(spread[best], margin)
+    chosen = float(THRESHOLDS[np.flatnonzero(fitting & (errors <= allowed)).max()])
+    return CrossValidation(THRESHOLDS.copy(), errors, spread, terms, in_sample, folds,
+                           float(tolerance), chosen)
