@@ -40,6 +40,9 @@ def add_fit_parser(add) -> None:
     fit.add_argument("-o", "--output", metavar="SF",
                      help="write the model file with the fitted values as defaults")
     fit.add_argument("--quiet", action="store_true", help="no per-iteration progress")
+    from ._cli_closures import add_train_arguments
+
+    add_train_arguments(fit)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -59,6 +62,12 @@ def run_fit(args, m, parse_sets, usage_error) -> int:
             else ({}, {})
         experiments.append(load_data(path, params=params, initial=initial))
     start_params, start_initial = parse_sets(args.set, m)
+    if m.closures:  # a universal differential equation: train (_cli_closures.py)
+        from ._cli_closures import run_train
+
+        if start_initial:
+            raise usage_error("--set: initial values are not trained with closures")
+        return run_train(args, m, experiments, start_params, usage_error)
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial)
     names = _names(args.params)

@@ -337,7 +337,14 @@ class Model:
         return self._auto[key]
 
     def fit(self, data, params=None, **options):
-        """Fit parameters and initial values to data (see `symflow.solve.fit`)."""
+        """Fit parameters and initial values to data (see `symflow.solve.fit`).
+
+        A model with closures is trained instead: its networks and physical
+        parameters together, with optax (see `symflow.solve._train.train`)."""
+        if self.system.closures:
+            from .solve._train import train
+
+            return train(self, data, params, **options)
         from .solve._fit import fit
 
         return fit(self, data, params, **options)

@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
+    from ._cli_closures import add_weights_argument
+
+    add_weights_argument(run)
     run.add_argument("--steady", action="store_true",
                      help="print the steady state (f(y) = 0) instead of simulating")
 
@@ -180,6 +183,10 @@ def _run(args) -> int:
     m = _load(args)
     load_time = time.perf_counter() - start
     params, initial = _parse_sets(args.set, m)
+    if args.weights:
+        from ._cli_closures import apply_weights
+
+        params = apply_weights(m, args.weights, params)
     options = {}
     if args.tspan is not None:
         options["tspan"] = tuple(args.tspan)

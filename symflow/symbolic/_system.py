@@ -210,6 +210,9 @@ def format_system(system: System) -> str:
             kind, (a, b) = v.distribution
             init = f" ~ {kind}({a}, {b})"
         lines.append(f"    {v.name}{dims}{init}")
+    if system.closures:
+        lines.append("  closures")
+        lines.extend(f"    {c.describe()}" for c in system.closures)
     if system.brownians:
         lines.append("  brownian")
         lines.append("    " + ", ".join(b.name for b in system.brownians))

@@ -1,0 +1,414 @@
+"""Training closures and physical parameters together (universal differential equations).
+
+`train` minimises the mean squared error between the model and the data over a
+pytree of trainable values: the chosen physical parameters (scalars) and the
+weights of the chosen closures (`params["closures"][name]`). Everything else
+is frozen (`freeze=`). The optimiser is optax's Adam on a learning-rate
+schedule (cosine decay by default), with steps whose gradient is not finite
+skipped (a network that makes the solve blow up gives NaN) and bounded
+parameters projected back into their bounds after each step.
+
+**Mini-batching.** The data is cut into *items* that have the same shape, and
+each step uses a random batch of them, solved together under `jax.vmap`:
+
+- without `window`, one item per experiment (several experiments on the same
+  time grid: a batch is a subset of experiments);
+- with `window = k`, every experiment's series is cut into windows of `k`
+  consecutive data points; each window is solved from the measured state at its
+  first point (so every state must be measured there) over its own short span.
+  This is the usual way to train on long series, where a single shooting from
+  t0 has a rugged loss. Windows need an autonomous model (no `t` in its
+  equations), since each window is solved from time 0, and a uniform time grid.
+
+With full batches the result is the best point reached (each step's loss is
+that of the point before its update, so it comes for free); with mini-batches,
+the last point.
+
+An *epoch* is one pass over the items (`ceil(items / batch)` steps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..errors import SymflowError
+from ._data import Experiment, as_experiments, check_experiment
+
+
+__all__ = ["TrainResult", "train", "SCHEDULES"]
+
+SCHEDULES = ("cosine", "constant", "exponential")
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """The trained values and the history of the loss.
+
+    - `params`: the complete parameter pytree after training (physical parameters
+      and `params["closures"]`), ready for `model.simulate(result.params)`.
+    - `losses`: the mean squared error of every step's batch.
+    - `trained`, `frozen`: names of trained and frozen parameters and closures.
+    - `compile_time`: seconds of the first step (trace and XLA compile);
+      `step_time`: median seconds of one later step; `total_time`: the whole loop;
+      `epoch_time`: `step_time` times the steps per epoch.
+    """
+
+    params: dict
+    losses: np.ndarray
+    final_loss: float
+    steps: int
+    trained: tuple[str, ...]
+    frozen: tuple[str, ...]
+    n_items: int
+    batch: int
+    compile_time: float
+    step_time: float
+    total_time: float
+    model: Any = dataclasses.field(repr=False, default=None)
+    experiments: tuple[Experiment, ...] = dataclasses.field(repr=False, default=())
+    options: dict = dataclasses.field(repr=False, default_factory=dict)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, math.ceil(self.n_items / self.batch))
+
+    @property
+    def epoch_time(self) -> float:
+        return self.step_time * self.steps_per_epoch
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The physical parameters after training."""
+        return {k: float(v) for k, v in self.params.items() if k != "closures"}
+
+    def table(self) -> str:
+        lines = [f"{'name':<12}  {'value':>14}  trained"]
+        for k, v in self.values.items():
+            lines.append(f"{k:<12}  {v:>14.8g}  {'yes' if k in self.trained else 'no'}")
+        for c in self.model.closures:
+            n = sum(x.size for x in jax.tree.leaves(self.params["closures"][c.name]))
+            lines.append(f"{c.name:<12}  {n:>8d} weights  "
+                         f"{'yes' if c.name in self.trained else 'no'}")
+        lines.append(f"loss (mean squared error) = {self.final_loss:.6g} after {self.steps} "
+                     f"steps ({self.n_items} items, batches of {self.batch}); "
+                     f"{self.total_time:.1f} s, {self.epoch_time * 1e3:.1f} ms per epoch")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def simulate(self, experiment: int = 0, **options):
+        """The trained model simulated under one experiment's overrides."""
+        e = self.experiments[experiment]
+        params = {**e.params, **{k: v for k, v in self.params.items()
+                                 if k in self.trained or k not in e.params}}
+        opts = {k: v for k, v in self.options.items() if k not in ("saveat",)}
+        return self.model.simulate(params, initial=dict(e.initial), **{**opts, **options})
+
+    def save_weights(self, path: str | os.PathLike) -> None:
+        self.model.save_weights(path, self.params)
+
+    def write_model(self, path: str | os.PathLike) -> str:
+        """The model file with the trained physical parameters as new defaults."""
+        from ._fit import rewrite_defaults
+
+        text = rewrite_defaults(self.model, {k: v for k, v in self.values.items()
+                                             if k in self.trained}, {})
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return text
+
+    def plot(self, path: str | os.PathLike | None = None):
+        """Data against the trained trajectories, and the loss per step."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        from ._fit import _column
+
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+        e = self.experiments[0]
+        sol = self.simulate(0, saveat=400)
+        for i, (col, data) in enumerate(e.columns.items()):
+            ax.plot(np.asarray(sol.t), np.asarray(_column(sol, col)), color=f"C{i}",
+                    label=f"{col} (trained)")
+            ok = np.isfinite(data)
+            ax.plot(e.t[ok], data[ok], "o", color=f"C{i}", ms=3, alpha=0.7,
+                    label=f"{col} (data)")
+        ax.set_xlabel("t")
+        ax.legend(fontsize="small")
+        ax.set_title(f"{self.model.name}: trained model")
+        bx.semilogy(self.losses)
+        bx.set_xlabel("step")
+        bx.set_ylabel("loss (mean squared error)")
+        bx.grid(alpha=0.3)
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+
+def _resolve_names(model, names: Sequence[str], what: str) -> list[str]:
+    """Parameter names and closure names; a closure output names its closure."""
+    by_output = {o: c.name for c in model.closures for o in c.outputs}
+    closures = {c.name for c in model.closures}
+    scalars = [k for k in model.params if k != "closures"]
+    out = []
+    for n in names:
+        if n in scalars or n in closures:
+            out.append(n)
+        elif n in by_output:
+            out.append(by_output[n])
+        else:
+            raise SymflowError(
+                f"{what}: {model.name} has no parameter or closure named {n!r}",
+                help="parameters: " + (", ".join(scalars) or "none") + "; closures: "
+                + ", ".join(f"{c.name} (outputs {', '.join(c.outputs)})"
+                            for c in model.closures))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    params: dict
+    initial: dict
+    data: np.ndarray  # (n_times, n_columns), NaN where missing
+    ts: tuple[float, ...]
+
+
+def _items(model, experiments, tspan, columns, trained, window) -> list[_Item]:
+    from ._simulate import save_times
+
+    items = []
+    for e in experiments:
+        overrides = {k: v for k, v in e.params.items() if k not in trained}
+        if window is None:
+            ts = save_times(tspan, e.t)
+            data = np.full((len(ts), len(columns)), np.nan)
+            rows = np.searchsorted(ts, e.t) if ts[-1] >= ts[0] else \
+                len(ts) - 1 - np.searchsorted(ts[::-1], e.t)
+            for j, col in enumerate(columns):
+                data[rows, j] = e.columns[col]
+            items.append(_Item(overrides, dict(e.initial), data, tuple(ts)))
+            continue
+        missing = [s for s in model.state_names if s not in e.columns]
+        if missing:
+            raise SymflowError(
+                f"window training starts each window from the measured state, but "
+                f"{e.name} has no column for state {missing[0]!r}",
+                help="measure every state, or train without --window")
+        n = len(e.t)
+        if window < 2 or window > n:
+            raise SymflowError(f"window must be between 2 and the number of data times "
+                               f"({n}), not {window}")
+        for start in range(0, n - window + 1, window - 1):
+            t = e.t[start:start + window]
+            init = {s: float(e.columns[s][start]) for s in model.state_names}
+            if not all(np.isfinite(v) for v in init.values()):
+                continue  # a window whose starting state is not measured
+            data = np.stack([e.columns[c][start:start + window] for c in columns], axis=1)
+            items.append(_Item(overrides, init, data, tuple(t - t[0])))
+    if not items:
+        raise SymflowError("no window starts at a measured state")
+    return items
+
+
+def train(model, data, params: Sequence[str] | None = None, *,
+          freeze: Sequence[str] = (),
+          steps: int = 1000,
+          learning_rate: float = 1e-2,
+          schedule: str = "cosine",
+          window: int | None = None,
+          batch: int | None = None,
+          seed: int = 0,
+          start: Mapping[str, Any] | None = None,
+          progress: bool = False,
+          print_every: int = 100,
+          **options) -> TrainResult:
+    """Train the closures (and physical parameters) of `model` on `data`.
+
+    - `data`: a CSV path, a dict of columns, an `Experiment`, or a list of them.
+    - `params`: what to train, parameter and closure names (a closure output
+      names its closure); default: every free parameter and every closure.
+    - `freeze`: names held fixed (taken out of `params`).
+    - `steps`, `learning_rate`, `schedule`: optax Adam steps; the learning rate
+      decays to 1% by `cosine` or `exponential`, or stays `constant`.
+    - `window`, `batch`: mini-batching (see the module docstring); `batch` items
+      per step (default: all of them), drawn with `seed`.
+    - `start`: a parameter pytree to start from (default `model.params`).
+    - `options`: passed to `simulate` (`solver`, `tspan`, `adjoint`, `max_steps`,
+      `solve_rtol`/`solve_atol` for the solve's tolerances).
+    """
+    if schedule not in SCHEDULES:
+        raise SymflowError(f"unknown schedule {schedule!r}", help="choose " + ", ".join(SCHEDULES))
+    if steps < 1:
+        raise SymflowError("steps must be at least 1")
+    everything = [k for k in model.params if k != "closures"] + [c.name for c in model.closures]
+    chosen = _resolve_names(model, params, "params") if params is not None else everything
+    frozen = set(_resolve_names(model, freeze, "freeze"))
+    trained = [n for n in chosen if n not in frozen]
+    if not trained:
+        raise SymflowError("nothing to train: every parameter and closure is frozen")
+    frozen_all = tuple(n for n in everything if n not in trained)
+
+    sim = dict(options)
+    for a, b in (("solve_rtol", "rtol"), ("solve_atol", "atol")):
+        if a in sim:
+            sim[b] = sim.pop(a)
+    tspan = tuple(sim.pop("tspan", None) or model.settings.tspan)
+    experiments = tuple(as_experiments(data))
+    for e in experiments:
+        check_experiment(model, e, tspan)
+    columns = list(dict.fromkeys(c for e in experiments for c in e.columns))
+    experiments = tuple(dataclasses.replace(e, columns={
+        c: e.columns.get(c, np.full(len(e.t), np.nan)) for c in columns}) for e in experiments)
+    if window is not None and model.system.time in set().union(
+            *(eq.rhs.free_symbols for eq in model.system.equations)):
+        raise SymflowError("window training needs an autonomous model: its equations "
+                           "use the time t", help="train without window")
+    items = _items(model, experiments, tspan, columns, set(trained), window)
+    if len({it.ts for it in items}) > 1 or any(
+            np.max(np.abs(np.asarray(it.ts) - np.asarray(items[0].ts))) > 1e-9 * (
+                1 + abs(items[0].ts[-1])) for it in items):
+        if batch is not None and batch < len(items):
+            raise SymflowError("mini-batches need items on one time grid: these experiments "
+                               "(or windows) are measured at different times",
+                               help="resample the data on one grid, or train without batch")
+        if len(items) > 1:
+            raise SymflowError("experiments measured at different times cannot be trained "
+                               "together yet", help="resample the data on one grid")
+    ts = np.asarray(items[0].ts)
+    span = (float(ts[0]), float(ts[-1])) if window is not None else tspan
+    batch = len(items) if batch is None else int(batch)
+    if not 1 <= batch <= len(items):
+        raise SymflowError(f"batch must be between 1 and the number of items ({len(items)})")
+
+    # the stacked pool of items (overrides filled in with each experiment's defaults)
+    param_keys = sorted({k for it in items for k in it.params})
+    init_keys = sorted({k for it in items for k in it.initial})
+    base = model.complete_params(start)
+    pool_params = {k: np.array([float(it.params.get(k, base[k])) for it in items])
+                   for k in param_keys}
+    pool_initial = {}
+    for k in init_keys:
+        rows = []
+        for it in items:
+            if k in it.initial:
+                rows.append(np.asarray(it.initial[k], dtype=float))
+            else:
+                p = model.complete_params({**{q: v for q, v in it.params.items()}})
+                rows.append(np.asarray(model.initial_values(p)[k]))
+        pool_initial[k] = np.stack(rows)
+    pool_data = np.stack([it.data for it in items])
+    pool = jax.tree.map(jnp.asarray, {"params": pool_params, "initial": pool_initial,
+                                      "data": pool_data})
+
+    scalars = [n for n in trained if n in model.params and n != "closures"]
+    nets = [n for n in trained if n not in scalars]
+    theta = {"params": {n: jnp.asarray(base[n], dtype=float) for n in scalars},
+             "closures": {n: base["closures"][n] for n in nets}}
+    fixed = {k: v for k, v in base.items() if k not in scalars}
+    bounds = {n: b for n in scalars for b in [_bounds(model, n)] if b is not None}
+
+    from ._fit import _column
+
+    def predict(theta, p_item, init_item):
+        p = {**fixed, **p_item, **theta["params"]}
+        if model.closures:
+            p["closures"] = {**fixed["closures"], **theta["closures"]}
+        sol = model.simulate(p, initial=init_item, tspan=span, saveat=ts, **sim)
+        return jnp.stack([_column(sol, c) for c in columns], axis=1)
+
+    def loss_fn(theta, chunk):
+        n = chunk["data"].shape[0]
+        if n == 1:  # one trajectory: no vmap
+            pred = predict(theta, *jax.tree.map(lambda a: a[0],
+                                                (chunk["params"], chunk["initial"])))[None]
+        else:
+            pred = jax.vmap(predict, in_axes=(None, 0, 0), axis_size=n)(
+                theta, chunk["params"], chunk["initial"])
+        mask = jnp.isfinite(chunk["data"])
+        r = jnp.where(mask, pred - jnp.where(mask, chunk["data"], 0.0), 0.0)
+        return jnp.sum(r * r) / jnp.maximum(jnp.sum(mask), 1)
+
+    if schedule == "cosine":
+        lr = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
+    elif schedule == "exponential":
+        lr = optax.exponential_decay(learning_rate, steps, 0.01)
+    else:
+        lr = learning_rate
+    opt = optax.apply_if_finite(optax.adam(lr), max_consecutive_errors=50)
+
+    @jax.jit
+    def step(theta, state, indices):
+        chunk = jax.tree.map(lambda a: a[indices], pool)
+        loss, grad = jax.value_and_grad(loss_fn)(theta, chunk)
+        updates, state = opt.update(grad, state, theta)
+        theta = optax.apply_updates(theta, updates)
+        for n, (lo, hi) in bounds.items():
+            theta["params"][n] = jnp.clip(theta["params"][n], lo, hi)
+        return theta, state, loss
+
+    rng = np.random.default_rng(seed)
+    state = opt.init(theta)
+    losses = np.empty(steps)
+    times = []
+    begin = time.perf_counter()
+    order = np.arange(len(items))
+    position = len(items)
+    compile_time = 0.0
+    best, best_loss = theta, math.inf  # full batches: the best point reached
+    for k in range(steps):
+        if batch == len(items):
+            indices = order
+        else:  # shuffled epochs: each item once per epoch
+            if position + batch > len(items):
+                order, position = rng.permutation(len(items)), 0
+            indices = order[position:position + batch]
+            position += batch
+        t0 = time.perf_counter()
+        new, state, loss = step(theta, state, jnp.asarray(indices))
+        losses[k] = float(loss)
+        if batch == len(items) and losses[k] < best_loss:  # `loss` is that of `theta`
+            best, best_loss = theta, losses[k]
+        theta = new
+        (times.append if k else lambda _: None)(time.perf_counter() - t0)
+        if k == 0:
+            compile_time = time.perf_counter() - t0
+        if progress and (k % print_every == 0 or k == steps - 1):
+            print(f"step {k:5d}  loss {losses[k]:.6g}", flush=True)
+    total = time.perf_counter() - begin
+    if batch == len(items):
+        last = float(jax.jit(loss_fn)(theta, pool))
+        if not last <= best_loss:
+            theta = best
+    final = {**fixed, **theta["params"]}
+    if model.closures:
+        final["closures"] = {**fixed["closures"], **theta["closures"]}
+    final = jax.tree.map(lambda a: jnp.asarray(a), final)
+    full = jax.jit(loss_fn)(theta, pool)
+    return TrainResult(
+        params=final, losses=losses, final_loss=float(full), steps=steps,
+        trained=tuple(trained), frozen=frozen_all, n_items=len(items), batch=batch,
+        compile_time=compile_time, step_time=float(np.median(times)) if times else
+        compile_time, total_time=total, model=model, experiments=experiments,
+        options={"tspan": tspan, **sim})
+
+
+def _bounds(model, name: str):
+    for p in model.system.free_parameters:
+        if p.name == name:
+            return p.bounds
+    return None
