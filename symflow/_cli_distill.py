@@ -3,7 +3,8 @@
 ```
 symflow distill model.sf --weights model.eqx [--data data.csv[:NAME=VALUE,...]]
                 [-o distilled.sf] [--degree 2] [--no-functions]
-                [--threshold cv|T] [--tolerance 0.01] [--samples 200]
+                [--threshold cv|T] [--tolerance 0.01] [--sample auto|data|trajectory]
+                [--samples 200]
 ```
 """
 
@@ -36,8 +37,12 @@ def add_distill_parser(add) -> None:
     d.add_argument("--tolerance", type=float, default=0.01,
                    help="with --threshold cv: the accuracy (share of the output's RMS) a "
                         "term must buy to be kept (default 0.01)")
+    d.add_argument("--sample", choices=("auto", "data", "trajectory"), default="auto",
+                   help="sample the closures at the measured states of the data, or along "
+                        "simulated trajectories (auto, the default: the data if it measures "
+                        "every state)")
     d.add_argument("--samples", type=int, default=200,
-                   help="saved times per trajectory at which the closures are sampled")
+                   help="saved times per trajectory, when sampling along trajectories")
     d.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="a parameter or initial value for the simulations")
 
@@ -75,9 +80,11 @@ def run_distill(args, m, parse_sets, usage_error) -> int:
     result = distill(m, params, data=experiments or None, initial=initial,
                      samples=args.samples, degree=args.degree,
                      functions=not args.no_functions, threshold=threshold,
-                     tolerance=args.tolerance)
+                     tolerance=args.tolerance, sample=args.sample)
+    where = {"data": "at the measured states of the data",
+             "trajectory": "along the simulated trajectories"}[result.sampled_on]
     print(f"{m.name}: distilled {len(result.outputs)} closure output(s) from "
-          f"{result.n_samples} samples")
+          f"{result.n_samples} samples {where}")
     print(result.table())
     result.write(output)
     if experiments:

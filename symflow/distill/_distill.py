@@ -75,6 +75,7 @@ class Distillation:
     n_samples: int
     data_error: dict[str, float] = dataclasses.field(default_factory=dict)
     network_error: dict[str, float] = dataclasses.field(default_factory=dict)
+    sampled_on: str = "samples"  # "data", "trajectory", or given samples
 
     def __getitem__(self, name: str) -> DistilledOutput:
         for o in self.outputs:
@@ -112,7 +113,7 @@ class Distillation:
 def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
             initial: Mapping[str, Any] | None = None, samples: int = 200, degree: int = 2, functions: bool = True,
             threshold: float | str = "cv", tolerance: float = 0.01, folds: int = 5,
-            **options) -> Distillation:
+            sample: str = "auto", **options) -> Distillation:
     """Distil every closure of `model` into a sparse expression of its inputs.
 
     **Arguments:**
@@ -124,7 +125,14 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
       the distilled model's error against the data is reported. Without data, the
       model's own `tspan` is used.
     - `initial`: initial values overriding the model's (an experiment's own win).
-    - `samples`: saved times per trajectory at which the closures are sampled.
+    - `sample`: where the closures are sampled. `"data"`: at the measured states of the
+      data (every state must have a column; rows with a missing state are skipped):
+      where the network was trained to be right, as in Rackauckas et al.'s UDE
+      paper (2020), which fits SINDy to the network on the data. `"trajectory"`: along
+      the model's simulated trajectories (`samples` saved times each), which also works
+      for partly measured or no data, but trusts the network wherever the model goes.
+      `"auto"` (default): data if it measures every state, else trajectories.
+    - `samples`: saved times per trajectory, when sampling on trajectories.
     - `degree`, `functions`: the candidate library: monomials up to `degree` of the
       inputs, and (if `functions`) the model's own functions applied to them.
     - `threshold`, `tolerance`, `folds`: the sparse regression (see
@@ -143,12 +151,25 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
         runs.append(({**params, **e.params}, {**(initial or {}), **e.initial}, (t0, end)))
     if not runs:
         runs.append((params, dict(initial or {}), (t0, t1)))
+    if sample not in ("auto", "data", "trajectory"):
+        raise SymflowError(f"unknown sample {sample!r}",
+                           help="choose auto, data or trajectory")
+    measured = experiments and all(_measures_states(model, e) for e in experiments)
+    if sample == "data" and not measured:
+        raise SymflowError("cannot sample the closures on the data: "
+                           + ("no data given" if not experiments else
+                              "the data does not measure every state (a column per scalar "
+                              "state)"), help="use sample='trajectory'")
+    on_data = sample == "data" or (sample == "auto" and bool(measured))
     inputs: dict[Any, list] = {}
     outputs: dict[Any, list] = {}
     solutions = []
-    for p, initial, span in runs:
-        sol = model.simulate(p, initial=initial, tspan=span, saveat=samples, **options)
-        solutions.append(sol)
+    for k, (p, start, span) in enumerate(runs):
+        if on_data:
+            sol = _DataStates(experiments[k], model.state_names)
+        else:
+            sol = model.simulate(p, initial=start, tspan=span, saveat=samples, **options)
+            solutions.append(sol)
         for key, (z, u) in _closure_samples(model, p, sol).items():
             inputs.setdefault(key, []).append(np.asarray(z, dtype=float))
             outputs.setdefault(key, []).append(np.asarray(u, dtype=float))
@@ -167,7 +188,8 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
     else:
         errors, network = _trajectory_error(distilled, physical, solutions, runs,
                                             options), {}
-    return dataclasses.replace(result, data_error=errors, network_error=network)
+    return dataclasses.replace(result, data_error=errors, network_error=network,
+                               sampled_on="data" if on_data else "trajectory")
 
 
 def distill_samples(model, samples: Mapping[Any, tuple[Any, Any]], *,
@@ -285,6 +307,25 @@ def _trajectory_error(distilled, params, solutions, runs, options) -> dict[str, 
 
 
 # ---------------------------------------------------------------- helpers
+
+
+class _DataStates:
+    """The measured states of an experiment, read like a `Solution` by
+    `Model.closure_samples` (`.t` and `[state]`); rows missing a state are left out."""
+
+    def __init__(self, experiment, states: Sequence[str]):
+        rows = np.all([np.isfinite(experiment.columns[s]) for s in states], axis=0)
+        self.t = np.asarray(experiment.t)[rows]
+        self._values = {s: np.asarray(experiment.columns[s])[rows] for s in states}
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+
+def _measures_states(model, experiment) -> bool:
+    """Whether an experiment has a column for every state, all scalars."""
+    shapes = {s.name: s.shape for s in model.generated.states}
+    return all(shape == () and name in experiment.columns for name, shape in shapes.items())
 
 
 @dataclasses.dataclass(frozen=True)
