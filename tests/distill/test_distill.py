@@ -133,3 +133,61 @@ end
     plain = symflow.loads("model P\n  variables\n    x = 1\n  equations\n    der(x) = -x\nend\n")
     with pytest.raises(SymflowError, match="has no closures"):
         plain.distill_samples({})
+
+
+# A network that is a known function: one tanh neuron with a tiny input weight is
+# linear to 1e-10 (tanh(e*x)/e = x - e^2 x^3/3 + ...), so U = c*x.
+DECAY = """model DecayUDE
+  parameters
+    k = 0.3
+  variables
+    x = 2.0
+  closures
+    U = mlp(x, width = 1, depth = 1)
+  equations
+    der(x) = -k*x + U
+  observed
+    twice = 2*x
+  simulate
+    tspan = [0, 4]
+    rtol = 1e-10
+    atol = 1e-12
+end
+"""
+
+
+@pytest.fixture(scope="module")
+def linear_network():
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    m = symflow.loads(DECAY, file="decay.sf")
+    eps, c = 1e-5, -0.5
+    w = m.params["closures"]["U"]
+    w = eqx.tree_at(lambda w: (w.layers[0].weight, w.layers[0].bias, w.layers[1].weight,
+                               w.layers[1].bias), w,
+                    (jnp.array([[eps]]), jnp.zeros(1), jnp.array([[c / eps]]), jnp.zeros(1)))
+    params = {**m.params, "closures": {"U": w}}
+    t = np.linspace(0.0, 4.0, 21)
+    data = {"t": t, "x": 2.0 * np.exp(-(0.3 - c) * t)}  # the true model, exactly
+    return m, params, data
+
+
+@pytest.mark.parametrize("sample", ["data", "trajectory"])
+def test_distill_a_network_end_to_end(linear_network, sample):
+    m, params, data = linear_network
+    result = m.distill(params, data=data, sample=sample, samples=21)
+    assert result.sampled_on == sample
+    assert result.n_samples == 21
+    assert result["U"].found == pytest.approx({"x": -0.5}, rel=1e-6)
+    assert re.search(r"der\(x\) = -k\*x \+ \(-0\.4999999999\d*\*x\)\n", result.model_text)
+    # the distilled model and the network model both reproduce the data
+    assert result.data_error["x"] < 1e-6 and result.network_error["x"] < 1e-6
+
+
+def test_sample_on_data_needs_every_state(linear_network):
+    m, params, _ = linear_network
+    with pytest.raises(SymflowError, match="does not measure every state"):
+        m.distill(params, data={"t": [0.0, 1.0], "twice": [4.0, 3.0]}, sample="data")
+    with pytest.raises(SymflowError, match="no data given"):
+        m.distill(params, sample="data")
