@@ -191,3 +191,23 @@ def test_sample_on_data_needs_every_state(linear_network):
         m.distill(params, data={"t": [0.0, 1.0], "twice": [4.0, 3.0]}, sample="data")
     with pytest.raises(SymflowError, match="no data given"):
         m.distill(params, sample="data")
+
+
+def test_compound_inputs_are_written_with_their_text():
+    m = symflow.loads("""model Forced
+  variables
+    x = 1
+  closures
+    U = mlp(x, 2*x + t, width = 3, depth = 1)
+  equations
+    der(x) = U
+end
+""", file="forced.sf")
+    rng = np.random.default_rng(0)
+    x, t = rng.uniform(0, 2, 50), rng.uniform(0, 1, 50)
+    z = np.column_stack([x, 2 * x + t])
+    result = m.distill_samples({"U": (z, 1.5 * z[:, 0] * z[:, 1])})
+    assert result["U"].found == pytest.approx({"x*(2*x + t)": 1.5}, rel=1e-10)
+    assert "der(x) = (1.5*x*(2*x + t))" in result.model_text.replace("1.4999999999999998", "1.5")
+    distilled = result.load()
+    assert float(distilled.rhs(0.5, np.array([1.0]))[0]) == pytest.approx(1.5 * 2.5)
