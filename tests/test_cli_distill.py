@@ -95,3 +95,29 @@ def test_distill_usage_errors(tmp_path, capsys):
     assert "refusing to overwrite" in capsys.readouterr().err
     assert main(["distill", str(model_file), "--weights", str(model_file)]) == 1
     assert "is not a symflow weights file" in capsys.readouterr().err
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.slow
+def test_lotka_volterra_ude_train_then_distill(tmp_path, capsys):
+    """The acceptance case of issue 6: train the LV UDE (alpha, delta known and frozen)
+    from the command line, distill it, and find -beta*x*y and gamma*x*y within 10%."""
+    model, data = EXAMPLES / "lotka_volterra_ude.sf", EXAMPLES / "lotka_volterra_ude_data.csv"
+    weights, out = tmp_path / "w.eqx", tmp_path / "distilled.sf"
+    assert main(["fit", str(model), "--data", str(data), "--freeze", "alpha,delta",
+                 "--window", "3", "--steps", "3000", "--save-weights", str(weights),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["distill", str(model), "--weights", str(weights), "--data", str(data),
+                 "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    print(text)
+    found = {}
+    for name, expression in re.findall(r"^\s+(U\d) = (.*)$", text, flags=re.M):
+        terms = re.findall(r"([+-]?\s*[\d.e+-]+)\*x\*y(?![\^*])", expression)
+        found[name] = float(terms[0].replace(" ", ""))
+    assert found["U1"] == pytest.approx(-0.9, rel=0.10)
+    assert found["U2"] == pytest.approx(0.8, rel=0.10)
+    assert symflow.load(out).state_names == ("x", "y")
