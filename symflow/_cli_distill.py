@@ -3,7 +3,8 @@
 ```
 symflow distill model.sf --weights model.eqx [--data data.csv[:NAME=VALUE,...]]
                 [-o distilled.sf] [--degree 2] [--no-functions]
-                [--threshold cv|T] [--tolerance 0.01] [--sample auto|data|trajectory]
+                [--threshold cv|T] [--tolerance 0.01] [--least-squares]
+                [--sample auto|data|trajectory]
                 [--samples 200]
 ```
 """
@@ -37,6 +38,8 @@ def add_distill_parser(add) -> None:
     d.add_argument("--tolerance", type=float, default=0.01,
                    help="with --threshold cv: the accuracy (share of the output's RMS) a "
                         "term must buy to be kept (default 0.01)")
+    d.add_argument("--least-squares", action="store_true",
+                   help="fit by plain least squares instead of Huber's robust estimator")
     d.add_argument("--sample", choices=("auto", "data", "trajectory"), default="auto",
                    help="sample the closures at the measured states of the data, or along "
                         "simulated trajectories (auto, the default: the data if it measures "
@@ -80,7 +83,8 @@ def run_distill(args, m, parse_sets, usage_error) -> int:
     result = distill(m, params, data=experiments or None, initial=initial,
                      samples=args.samples, degree=args.degree,
                      functions=not args.no_functions, threshold=threshold,
-                     tolerance=args.tolerance, sample=args.sample)
+                     tolerance=args.tolerance, sample=args.sample,
+                     robust=not args.least_squares)
     where = {"data": "at the measured states of the data",
              "trajectory": "along the simulated trajectories"}[result.sampled_on]
     print(f"{m.name}: distilled {len(result.outputs)} closure output(s) from "

@@ -113,7 +113,7 @@ class Distillation:
 def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
             initial: Mapping[str, Any] | None = None, samples: int = 200, degree: int = 2, functions: bool = True,
             threshold: float | str = "cv", tolerance: float = 0.01, folds: int = 5,
-            sample: str = "auto", **options) -> Distillation:
+            sample: str = "auto", robust: bool = True, **options) -> Distillation:
     """Distil every closure of `model` into a sparse expression of its inputs.
 
     **Arguments:**
@@ -135,8 +135,9 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
     - `samples`: saved times per trajectory, when sampling on trajectories.
     - `degree`, `functions`: the candidate library: monomials up to `degree` of the
       inputs, and (if `functions`) the model's own functions applied to them.
-    - `threshold`, `tolerance`, `folds`: the sparse regression (see
-      `sparse_regression`): a relative threshold, or `"cv"` to choose it.
+    - `threshold`, `tolerance`, `folds`, `robust`: the sparse regression (see
+      `sparse_regression`): a relative threshold, or `"cv"` to choose it; Huber's
+      robust fit (default) or least squares.
     - `options`: passed to `simulate` (`solver`, `rtol`, `atol`, ...).
     """
     from ..solve._data import as_experiments, check_experiment
@@ -177,7 +178,7 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
                  for key in inputs}
     result = distill_samples(model, collected, params=params, degree=degree,
                              functions=functions, threshold=threshold, tolerance=tolerance,
-                             folds=folds)
+                             folds=folds, robust=robust)
     distilled = result.load()
     physical = _physical(model, params)
     if experiments:
@@ -195,7 +196,8 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
 def distill_samples(model, samples: Mapping[Any, tuple[Any, Any]], *,
                     params: Mapping[str, Any] | None = None, degree: int = 2,
                     functions: bool = True, threshold: float | str = "cv",
-                    tolerance: float = 0.01, folds: int = 5) -> Distillation:
+                    tolerance: float = 0.01, folds: int = 5, robust: bool = True
+                    ) -> Distillation:
     """Fit every closure output from samples of its inputs and outputs, and write the
     distilled model.
 
@@ -245,7 +247,7 @@ def distill_samples(model, samples: Mapping[Any, tuple[Any, Any]], *,
         texts = library.names(view.texts)
         for j, name in enumerate(view.outputs):
             fit = sparse_regression(theta, u[:, j], threshold=threshold,
-                                    tolerance=tolerance, folds=folds)
+                                    tolerance=tolerance, folds=folds, robust=robust)
             scale = float(np.sqrt(np.mean(u[:, j] ** 2))) or 1.0
             error = float(np.sqrt(np.mean((theta @ fit.coefficients - u[:, j]) ** 2))) / scale
             expression = sp.Add(*(sp.Float(c) * term.display(view.exprs) for c, term in

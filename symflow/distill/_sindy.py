@@ -92,6 +92,28 @@ def _lstsq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
+# Huber's M-estimator (Huber, "Robust estimation of a location parameter", 1964): squared
+# residuals up to HUBER times the residuals' robust scale, absolute beyond; 1.345 gives
+# 95% of least squares' efficiency under Gaussian noise.
+HUBER = 1.345
+_SCALE_FLOOR = 1e-10  # of the scaled target (unit RMS): below it, residuals are rounding
+
+
+def _huber_lstsq(a: np.ndarray, b: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """Huber regression by iteratively reweighted least squares, from the least-squares
+    fit; the residuals' scale is their median absolute deviation (times 1.4826)."""
+    xi = _lstsq(a, b)
+    for _ in range(iterations):
+        r = a @ xi - b
+        scale = max(1.4826 * float(np.median(np.abs(r - np.median(r)))), _SCALE_FLOOR)
+        w = np.sqrt(np.minimum(1.0, HUBER * scale / np.maximum(np.abs(r), 1e-300)))
+        new = _lstsq(a * w[:, None], b * w)
+        if np.max(np.abs(new - xi)) <= 1e-12 * max(1.0, float(np.max(np.abs(new)))):
+            return new
+        xi = new
+    return xi
+
+
 def _stlsq(p: int, solve: Callable[[np.ndarray], np.ndarray], threshold: float,
            max_iterations: int | None) -> tuple[np.ndarray, int]:
     active = np.ones(p, dtype=bool)
@@ -111,8 +133,8 @@ def _stlsq(p: int, solve: Callable[[np.ndarray], np.ndarray], threshold: float,
 
 
 def sparse_regression(theta, y, *, threshold: float | str = "cv", folds: int = 5,
-                      tolerance: float = 0.01, max_iterations: int | None = None
-                      ) -> SparseFit:
+                      tolerance: float = 0.01, robust: bool = True,
+                      max_iterations: int | None = None) -> SparseFit:
     """Fit a sparse combination of the columns of `theta` to `y` (STLSQ on scaled columns).
 
     **Arguments:**
@@ -134,6 +156,11 @@ def sparse_regression(theta, y, *, threshold: float | str = "cv", folds: int = 5
       large, and the empty expression must not win by default.
     - `folds`: the number of cross-validation folds.
     - `tolerance`: see above (0 keeps every term that measurably helps).
+    - `robust`: fit each support by Huber's M-estimator (iteratively reweighted least
+      squares) instead of least squares. A trained network is right at most samples and
+      can be far off at a few (states its training never reached); least squares would
+      bend every coefficient, and add terms, to follow those few. On exact samples both
+      give the same answer; under Gaussian noise Huber keeps 95% of the efficiency.
     - `max_iterations`: the most STLSQ rounds (default: as many as there are terms + 1).
     """
     theta = np.asarray(theta, dtype=float)
@@ -161,17 +188,18 @@ def sparse_regression(theta, y, *, threshold: float | str = "cv", folds: int = 5
     a = scaled[:, columns]
     b = y / target_scale
 
+    fit = _huber_lstsq if robust else _lstsq
     cv = None
     if isinstance(threshold, str):
         if threshold != "cv":
             raise ValueError(f"threshold must be a number or 'cv', not {threshold!r}")
-        cv = _cross_validate(a, b, folds, tolerance, max_iterations)
+        cv = _cross_validate(a, b, folds, tolerance, max_iterations, fit)
         chosen = cv.chosen
     else:
         chosen = float(threshold)
         if not chosen >= 0:
             raise ValueError("threshold must be at least 0")
-    xi, iterations = _stlsq(columns.size, lambda active: _lstsq(a[:, active], b), chosen,
+    xi, iterations = _stlsq(columns.size, lambda active: fit(a[:, active], b), chosen,
                             max_iterations)
     coefficients = np.zeros(p)
     coefficients[columns] = xi * target_scale / scale[columns]
@@ -180,7 +208,7 @@ def sparse_regression(theta, y, *, threshold: float | str = "cv", folds: int = 5
 
 
 def _cross_validate(a: np.ndarray, b: np.ndarray, folds: int, tolerance: float,
-                    max_iterations: int | None) -> CrossValidation:
+                    max_iterations: int | None, fit=_lstsq) -> CrossValidation:
     n, p = a.shape
     folds = int(folds)
     if folds < 2 or n < 2 * folds:
@@ -197,7 +225,7 @@ def _cross_validate(a: np.ndarray, b: np.ndarray, folds: int, tolerance: float,
         def solve(active, a_train=a_train, b_train=b_train, cache=cache):
             key = active.tobytes()
             if key not in cache:
-                cache[key] = _lstsq(a_train[:, active], b_train)
+                cache[key] = fit(a_train[:, active], b_train)
             return cache[key]
 
         for i, lam in enumerate(THRESHOLDS):
@@ -212,7 +240,7 @@ def _cross_validate(a: np.ndarray, b: np.ndarray, folds: int, tolerance: float,
     def solve_all(active):
         key = active.tobytes()
         if key not in full:
-            full[key] = _lstsq(a[:, active], b)
+            full[key] = fit(a[:, active], b)
         return full[key]
 
     fits = [_stlsq(p, solve_all, lam, max_iterations)[0] for lam in THRESHOLDS]

@@ -116,3 +116,18 @@ def test_zero_target_and_bad_input():
         sparse_regression(np.full((20, 2), np.nan), np.ones(20))
     with pytest.raises(ValueError, match="samples per fold"):
         sparse_regression(np.random.default_rng(0).random((6, 2)), np.ones(6))
+
+
+def test_robust_fit_ignores_a_few_wrong_samples(library, samples):
+    """A network far off at a few samples (states it never trained on): Huber's
+    estimator keeps the true terms and coefficients; least squares follows the few."""
+    _, theta = samples
+    xi = _truth(library, **TRUE)
+    y = theta @ xi
+    wrong = y.copy()
+    wrong[-4:] += 3.0 * np.sqrt(np.mean(y**2))  # 1% of the samples, far off
+    fit = sparse_regression(theta, wrong)
+    assert np.array_equal(fit.support, xi != 0)
+    np.testing.assert_allclose(fit.coefficients, xi, rtol=0, atol=1e-6)
+    plain = sparse_regression(theta, wrong, robust=False)
+    assert np.max(np.abs(plain.coefficients - xi)) > 0.05
