@@ -211,3 +211,34 @@ end
     assert "der(x) = (1.5*x*(2*x + t))" in result.model_text.replace("1.4999999999999998", "1.5")
     distilled = result.load()
     assert float(distilled.rhs(0.5, np.array([1.0]))[0]) == pytest.approx(1.5 * 2.5)
+
+
+@pytest.mark.slow
+def test_closure_on_a_field():
+    """A reaction term on a 1-D grid, distilled from samples of u*(1 - u): the
+    expression goes into the field equation and the distilled PDE runs."""
+    m = symflow.loads("""model FisherClosure
+  parameters
+    D = 0.5
+  domain
+    x in [0, 10], points = 21
+  variables
+    u(x) = exp(-x^2)
+  closures
+    R = mlp(u, width = 5, depth = 1, activation = softplus, seed = 3)
+  equations
+    der(u) = D*diff(u, x, 2) + R
+  boundary
+    diff(u, x) = 0 at x = 0
+    diff(u, x) = 0 at x = 10
+  simulate
+    tspan = [0, 0.5]
+    saveat = 3
+end
+""", file="fk.sf")
+    u = np.random.default_rng(0).uniform(0, 1, (300, 1))
+    result = m.distill_samples({"R": (u, 2.0 * u * (1 - u))})
+    assert result["R"].found == pytest.approx({"u": 2.0, "u^2": -2.0}, rel=1e-10)
+    assert "der(u) = D*diff(u, x, 2) + (" in result.model_text
+    sol = result.load().simulate()
+    assert np.all(np.isfinite(np.asarray(sol["u"])))
