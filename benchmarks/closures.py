@@ -41,13 +41,14 @@ MODEL = ROOT / "examples" / "lotka_volterra_ude.sf"
 DATA = ROOT / "examples" / "lotka_volterra_ude_data.csv"
 
 
-def _median(fn, repeats):
-    times = []
+def _median_interleaved(fns, repeats):
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, out in zip(fns, times):
+            start = time.perf_counter()
+            jax.block_until_ready(fn())
+            out.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def _first(fn):
@@ -109,8 +110,9 @@ def step_benchmark(repeats: int) -> dict:
     err = max(float(jnp.max(jnp.abs(a - b))) / (float(jnp.max(jnp.abs(b))) + 1e-30)
               for a, b in zip(w_sym, w_hand))
     assert err < 1e-8, err
-    t_sym = _median(lambda: step_sym(p_sym), repeats)
-    t_hand = _median(lambda: step_hand(p_hand), repeats)
+    # the calls alternate, so that a change of load on a shared machine hits both
+    t_sym, t_hand = _median_interleaved([lambda: step_sym(p_sym), lambda: step_hand(p_hand)],
+                                        repeats)
     return {"compile_symflow": c_sym, "compile_hand": c_hand, "run_symflow": t_sym,
             "run_hand": t_hand, "grad_agreement": err}
 

@@ -56,6 +56,8 @@ class TrainResult:
 
     - `params`: the complete parameter pytree after training (physical parameters
       and `params["closures"]`), ready for `model.simulate(result.params)`.
+    - `final_loss`: the mean squared error over all data at `params` (with
+      mini-batches: the mean batch loss of the last epoch).
     - `losses`: the mean squared error of every step's batch.
     - `trained`, `frozen`: names of trained and frozen parameters and closures.
     - `compile_time`: seconds of the first step (trace and XLA compile);
@@ -341,7 +343,7 @@ def train(model, data, params: Sequence[str] | None = None, *,
                 theta, chunk["params"], chunk["initial"])
         mask = jnp.isfinite(chunk["data"])
         r = jnp.where(mask, pred - jnp.where(mask, chunk["data"], 0.0), 0.0)
-        return jnp.sum(r * r) / jnp.maximum(jnp.sum(mask), 1)
+        return jnp.sum(r * r) / jnp.maximum(jnp.sum(mask).astype(r.dtype), 1.0)
 
     if schedule == "cosine":
         lr = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
@@ -362,7 +364,8 @@ def train(model, data, params: Sequence[str] | None = None, *,
         return theta, state, loss
 
     rng = np.random.default_rng(seed)
-    state = opt.init(theta)
+    with jax.numpy_dtype_promotion("standard"):
+        state = opt.init(theta)
     losses = np.empty(steps)
     times = []
     begin = time.perf_counter()
@@ -379,7 +382,8 @@ def train(model, data, params: Sequence[str] | None = None, *,
             indices = order[position:position + batch]
             position += batch
         t0 = time.perf_counter()
-        new, state, loss = step(theta, state, jnp.asarray(indices))
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
+            new, state, loss = step(theta, state, jnp.asarray(indices))
         losses[k] = float(loss)
         if batch == len(items) and losses[k] < best_loss:  # `loss` is that of `theta`
             best, best_loss = theta, losses[k]
@@ -390,17 +394,21 @@ def train(model, data, params: Sequence[str] | None = None, *,
         if progress and (k % print_every == 0 or k == steps - 1):
             print(f"step {k:5d}  loss {losses[k]:.6g}", flush=True)
     total = time.perf_counter() - begin
-    if batch == len(items):
-        last = float(jax.jit(loss_fn)(theta, pool))
+    if batch == len(items):  # the loss at the last point, by the compiled step
+        with jax.numpy_dtype_promotion("standard"):
+            last = float(step(theta, state, jnp.asarray(order))[2])
         if not last <= best_loss:
             theta = best
+        final_loss = min(last, best_loss) if math.isfinite(last) else best_loss
+    else:  # mini-batches: the mean batch loss of the last epoch
+        per_epoch = max(1, math.ceil(len(items) / batch))
+        final_loss = float(np.mean(losses[-per_epoch:]))
     final = {**fixed, **theta["params"]}
     if model.closures:
         final["closures"] = {**fixed["closures"], **theta["closures"]}
     final = jax.tree.map(lambda a: jnp.asarray(a), final)
-    full = jax.jit(loss_fn)(theta, pool)
     return TrainResult(
-        params=final, losses=losses, final_loss=float(full), steps=steps,
+        params=final, losses=losses, final_loss=final_loss, steps=steps,
         trained=tuple(trained), frozen=frozen_all, n_items=len(items), batch=batch,
         compile_time=compile_time, step_time=float(np.median(times)) if times else
         compile_time, total_time=total, model=model, experiments=experiments,

@@ -152,34 +152,36 @@ def test_a_closure_on_a_field_acts_point_wise(fkpp):
     assert inputs.shape == (3 * 21, 1) and outputs.shape == (3 * 21, 1)
 
 
-def test_a_field_closure_gradient_matches_finite_differences(fkpp):
+def test_a_field_closure_derivative_matches_finite_differences(fkpp):
+    """Forward mode along one random direction of every weight and D at once."""
     def loss(p):
-        return jnp.sum(fkpp.simulate(p)["u"][-1] ** 2)
+        return jnp.sum(fkpp.simulate(p, adjoint="forward")["u"][-1] ** 2)
 
-    p0 = fkpp.params
-    g = jax.grad(loss)(p0)
-    flat, unravel = jax.flatten_util.ravel_pytree(p0)
-    gflat, _ = jax.flatten_util.ravel_pytree(g)
-    for k in (0, 1, 4, flat.size - 1):
-        h = 1e-6
-        e = jnp.zeros_like(flat).at[k].set(h)
-        fd = (loss(unravel(flat + e)) - loss(unravel(flat - e))) / (2 * h)
-        np.testing.assert_allclose(gflat[k], fd, rtol=1e-5, atol=1e-9)
+    flat, unravel = jax.flatten_util.ravel_pytree(fkpp.params)
+    direction = jnp.asarray(np.random.default_rng(1).standard_normal(flat.size))
+    _, tangent = jax.jvp(lambda z: loss(unravel(z)), (flat,), (direction,))
+    h = 1e-6
+    fd = (loss(unravel(flat + h * direction)) - loss(unravel(flat - h * direction))) / (2 * h)
+    np.testing.assert_allclose(tangent, fd, rtol=1e-6)
 
 
 def test_save_and_load_weights_round_trip_is_bit_identical(ude, tmp_path):
-    m = symflow.loads(UDE, file="ude.sf")
-    trained = dict(m.params)
-    trained["closures"] = jax.tree.map(lambda a: a * 1.0001 + 1e-3,
-                                       m.params["closures"])
+    original = ude.params
+    trained = dict(original)
+    trained["closures"] = jax.tree.map(lambda a: a * 1.0001 + 1e-3, original["closures"])
     trained["alpha"] = jnp.asarray(1.2345678901234567)
-    before = m.simulate(trained)
+    before = ude.simulate(trained)
     path = tmp_path / "w.eqx"
-    m.save_weights(path, trained)
-    fresh = symflow.loads(UDE, file="ude.sf")
-    loaded = fresh.load_weights(path)
-    assert float(loaded["alpha"]) == 1.2345678901234567
-    after = fresh.simulate(loaded)
+    ude.save_weights(path, trained)
+    try:
+        ude.params = {**original, "closures": jax.tree.map(jnp.zeros_like,
+                                                           original["closures"])}
+        loaded = ude.load_weights(path)
+        assert float(loaded["alpha"]) == 1.2345678901234567
+        after = ude.simulate(loaded)
+        assert ude.params["closures"] is loaded["closures"]  # the new default weights
+    finally:
+        ude.params = original
     np.testing.assert_array_equal(np.asarray(before["x"]), np.asarray(after["x"]))
     np.testing.assert_array_equal(np.asarray(before["y"]), np.asarray(after["y"]))
 
@@ -197,3 +199,29 @@ def test_loading_weights_of_another_architecture_says_what_differs(ude, tmp_path
     (tmp_path / "junk.eqx").write_bytes(b"not weights")
     with pytest.raises(SymflowError, match="not a symflow weights file"):
         ude.load_weights(tmp_path / "junk.eqx")
+
+
+def test_sde_drift_and_diffusion_may_use_closures():
+    m = symflow.loads("""model OUClosure
+  parameters
+    theta = 1.0
+  variables
+    x = 0.5
+  brownian
+    W
+  closures
+    (F, G) = mlp(x, width = 4, depth = 1, activation = softplus, scale = 0.1)
+  equations
+    d(x) = (-theta*x + F)*dt + (0.2 + G^2)*dW
+  simulate
+    tspan = [0, 1]
+    dt = 0.01
+    solver = euler
+end
+""", file="ou.sf")
+    p = m.complete_params(None)
+    softplus = lambda z: np.logaddexp(z, 0.0)  # noqa: E731
+    f, g = _mlp_by_hand(p["closures"]["F_G"], softplus, 0.1, [0.7])
+    y = jnp.asarray([0.7])
+    np.testing.assert_allclose(m.generated.rhs(0.0, y, p), [-0.7 + f], rtol=1e-13)
+    np.testing.assert_allclose(m.generated.diffusion(0.0, y, p), [[0.2 + g**2]], rtol=1e-13)
