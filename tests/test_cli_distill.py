@@ -117,7 +117,9 @@ def test_lotka_volterra_ude_train_then_distill(tmp_path, capsys):
                  "-o", str(out)]) == 0
     text = capsys.readouterr().out
     print(text)
-    found = dict(re.findall(r"^\s+(U\d) = (.*)$", text, flags=re.M))
+    # each output's line, or the line under it in the model's own names (inputs x/4, y/4)
+    found = {m[1]: m[3] or m[2] for m in
+             re.finditer(r"^\s+(U\d) = (.*)\n(?:\s+= (.*)\n)?", text, flags=re.M)}
     # terms of the form -beta*x*y and gamma*x*y, and nothing else
     assert re.fullmatch(r"-[\d.]+\*x\*y", found["U1"]), found
     assert re.fullmatch(r"[\d.]+\*x\*y", found["U2"]), found

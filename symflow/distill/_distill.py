@@ -101,6 +101,10 @@ class Distillation:
         for o in self.outputs:
             readable = format_sum([float(f"{c:.6g}") for c in o.coefficients], o.terms)
             lines.append(f"  {o.name:<{width}} = {readable}")
+            expanded = _readable(o.expression)
+            if expanded.replace(" ", "") != readable.replace(" ", ""):
+                # inputs written as expressions (x/4): the same in the model's own names
+                lines.append(f"  {'':<{width}} = {expanded}")
             lines.append(f"  {'':<{width}}   ({len(o.found)} of {len(o.terms)} terms, "
                          f"threshold {o.fit.threshold:.3g}, RMS error {100 * o.error:.3g}% "
                          f"of the network's output)")
@@ -309,6 +313,14 @@ def _trajectory_error(distilled, params, solutions, runs, options) -> dict[str, 
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _readable(expression: sp.Expr) -> str:
+    """An expression, expanded in the model's names, with 6 significant digits."""
+    expanded = sp.expand(expression)
+    rounded = expanded.xreplace({n: sp.Float(float(f"{float(n):.6g}"))
+                                 for n in expanded.atoms(sp.Float)})
+    return str(rounded).replace("**", "^")
 
 
 class _DataStates:
