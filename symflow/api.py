@@ -392,6 +392,19 @@ class Model:
 
         return fit(self, data, params, **options)
 
+    def distill(self, params=None, **options):
+        """Replace the closures by sparse symbolic expressions (see `symflow.distill.distill`)."""
+        from .distill import distill
+
+        return distill(self, params, **options)
+
+    def distill_samples(self, samples, **options):
+        """Replace the closures by sparse expressions fitted to given samples of their
+        inputs and outputs (see `symflow.distill.distill_samples`)."""
+        from .distill import distill_samples
+
+        return distill_samples(self, samples, **options)
+
     def _banded(self, params: dict, t0: float) -> int | None:
         """The Jacobian's half-bandwidth (1-D PDEs), probed once; `None` if not banded."""
         if self._band_bound is None:

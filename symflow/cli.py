@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     from ._cli_fit import add_fit_parser
 
     add_fit_parser(add)
+    from ._cli_distill import add_distill_parser
+
+    add_distill_parser(add)
     return parser
 
 
@@ -371,7 +374,14 @@ def _fit(args) -> int:
     return run_fit(args, _load(args), _parse_sets, _UsageError)
 
 
-_COMMANDS = {"check": _check, "show": _show, "compile": _compile, "run": _run, "fit": _fit}
+def _distill(args) -> int:
+    from ._cli_distill import run_distill
+
+    return run_distill(args, _load(args), _parse_sets, _UsageError)
+
+
+_COMMANDS = {"check": _check, "show": _show, "compile": _compile, "run": _run, "fit": _fit,
+             "distill": _distill}
 
 
 if __name__ == "__main__":
