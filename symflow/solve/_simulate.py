@@ -53,6 +53,9 @@ class SolveConfig:
     # Half-bandwidth of the Jacobian, if banded (a 1-D PDE): implicit solvers then
     # solve their linear systems with `_banded.BandedLinearSolver`.
     bandwidth: int | None = None
+    # (grid shape, number of fields) of a PDE on a 2-D/3-D grid whose states are
+    # all fields: implicit solvers then solve matrix-free (`_krylov.py`).
+    grid: tuple | None = None
 
 
 def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
@@ -118,7 +121,8 @@ class Simulator:
         about 1.3x slower per step, and compiles slower, when the ends of the span
         are traced values (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
-        solver = _solvers.make_solver(config.solver, bandwidth=config.bandwidth)
+        solver = _solvers.make_solver(config.solver, bandwidth=config.bandwidth,
+                                      grid=config.grid)
         rhs = g.rhs
         if _solvers.is_imex(config.solver):
             terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
