@@ -45,9 +45,11 @@ def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
     p = heat.complete_params({})
     y0 = heat._simulator.pack(heat.initial_values(p))
     c = 1e-3
-    op = lx.JacobianLinearOperator(lambda z, _: z - c * heat.generated.rhs(0.0, y0 + z, p),
-                                   jnp.zeros_like(y0))
-    dense = np.asarray(jax.jit(op.as_matrix)())
+    def residual(z, _=None):
+        return z - c * heat.generated.rhs(0.0, y0 + z, p)
+
+    op = lx.JacobianLinearOperator(residual, jnp.zeros_like(y0))
+    dense = np.asarray(jax.jit(jax.jacfwd(residual))(jnp.zeros_like(y0)))
     blocks = np.asarray(jax.jit(lambda: point_blocks(op.mv, (24, 24), 2))())
     n = 24 * 24
     for f in range(2):
@@ -61,6 +63,7 @@ def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
     np.testing.assert_allclose(np.asarray(x), np.linalg.solve(dense, b), atol=1e-8)
 
 
+@pytest.mark.slow  # two compiles of 2-D solves: about 15 s on a quiet machine
 def test_implicit_solve_is_matrix_free_and_agrees_with_explicit(heat):
     n = 24 * 24 * 2
     assert heat._grid == ((24, 24), 2)
