@@ -96,6 +96,10 @@ class Model:
         # first use by probing (see solve/_banded.py).
         self._band_bound = passes.stencil_bandwidth(built) if built.domain else None
         self._bandwidth: int | None = None
+        # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields) for
+        # the matrix-free implicit solve (solve/_krylov.py).
+        self._grid = (tuple(d.points for d in built.domain), len(built.fields)) if (
+            len(built.domain) > 1 and len(built.fields) == len(built.states)) else None
 
     @property
     def name(self) -> str:
@@ -259,6 +263,7 @@ class Model:
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
             bandwidth=self._banded(params, float(ts[0])) if name in IMPLICIT else None,
             exponential=self._exponential(name, solver is None),
+            grid=self._grid if name in IMPLICIT else None,
         )
 
     def _exponential(self, name: str, from_file: bool):
@@ -347,6 +352,12 @@ class Model:
 
                     decay = banded_stiffness(self.generated.rhs, t0, y0, params,
                                              self._banded(params, t0))
+                    stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
+                    self._auto[key] = "kvaerno5" if stiff else "tsit5"
+                elif self._grid is not None and y0.shape[0] > 500:
+                    from .solve._krylov import spectral_radius
+
+                    decay = spectral_radius(self.generated.rhs, t0, y0, params)
                     stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
                     self._auto[key] = "kvaerno5" if stiff else "tsit5"
                 else:

@@ -69,3 +69,39 @@ def test_fisher_kpp_front_speed():
     expected = 2.0 - 1.5 * np.log(t[i40] / t[i20]) / (t[i40] - t[i20])
     assert abs(speed - expected) < 0.02, (speed, expected)
     assert 0.0 <= u.min() and u.max() <= 1.0 + 1e-6
+
+
+def test_brusselator_2d_right_side_is_the_hand_written_one():
+    """examples/brusselator_2d.sf on a 16x16 grid against the same system written by
+    hand in jnp (periodic 5-point Laplacian, the pulse switched on at t = 1.1)."""
+    import pathlib
+
+    import jax.numpy as jnp
+
+    text = (pathlib.Path(__file__).parents[1] / "examples" / "brusselator_2d.sf").read_text()
+    n = 16
+    m = symflow.loads(text.replace("points = 32", f"points = {n}"))
+    h = 1.0 / n
+    xx, yy = np.meshgrid(np.arange(n) * h, np.arange(n) * h, indexing="ij")
+    pulse = ((xx - 0.3) ** 2 + (yy - 0.6) ** 2 <= 0.01).ravel()
+
+    def lap(a):
+        a = a.reshape(n, n)
+        return ((np.roll(a, 1, 0) + np.roll(a, -1, 0) + np.roll(a, 1, 1) + np.roll(a, -1, 1)
+                 - 4 * a) / h**2).ravel()
+
+    def rhs(t, u, v):
+        f = np.where(pulse & (t >= 1.1), 5.0, 0.0)
+        return np.concatenate([1.0 + u**2 * v - 4.4 * u + 10 * lap(u) + f,
+                               3.4 * u - u**2 * v + 10 * lap(v)])
+
+    u0 = (22 * (yy * (1 - yy)) ** 1.5).ravel()
+    v0 = (27 * (xx * (1 - xx)) ** 1.5).ravel()
+    y0 = np.asarray(m._simulator.pack(m.initial_values()))
+    np.testing.assert_allclose(y0, np.concatenate([u0, v0]), atol=1e-12)
+    rng = np.random.default_rng(0)
+    u, v = rng.uniform(0, 3, n * n), rng.uniform(0, 3, n * n)
+    for t in (0.0, 2.0):
+        ours = np.asarray(m.rhs(t, jnp.asarray(np.concatenate([u, v]))))
+        np.testing.assert_allclose(ours, rhs(t, u, v), rtol=1e-12, atol=1e-9)
+    assert pulse.sum() > 0

@@ -32,8 +32,9 @@ import functools
 
 import sympy as sp
 
-from ..symbolic import (ArraySum, Concat, Diff, Dimension, Dot, Element, Fill,
-                        Part, Shift, Stack, System, shape_of)
+from ..symbolic import (ArraySum, AxisConcat, AxisShift, AxisSlice, Concat, Coordinate,
+                        Diff, Dimension, Dot, Element, Fill, Flatten, GridView,
+                        MeshCoordinate, Part, Shift, Stack, System, shape_of)
 
 
 __all__ = ["discretize", "difference_weights", "stencil_bandwidth"]
@@ -63,6 +64,50 @@ def difference_weights(offsets: tuple[int, ...], derivative: int,
     return weights, slope
 
 
+@dataclasses.dataclass(frozen=True)
+class _Axis:
+    """Slicing and assembling along one dimension of the grid.
+
+    On a 1-D grid these are `Part`, `Element`, `Concat` and `Shift` of the field
+    array; on a grid of 2 or 3 dimensions the same along `axis` of the grid-shaped
+    array (`AxisSlice`, ...), where a "point" is a plane (kept 1 thick, so it
+    broadcasts against the other planes).
+    """
+
+    dim: Dimension
+    axis: int
+    shape: tuple[int, ...]
+
+    @property
+    def n(self) -> int:
+        return self.dim.points
+
+    @property
+    def h(self) -> sp.Float:
+        return sp.Float(self.dim.spacing)
+
+    def part(self, a: sp.Expr, lo: int, hi: int) -> sp.Expr:
+        if len(self.shape) == 1:
+            return Part(a, sp.Integer(lo), sp.Integer(hi))
+        return AxisSlice(a, sp.Integer(self.axis), sp.Integer(lo), sp.Integer(hi))
+
+    def plane(self, a: sp.Expr, j: int) -> sp.Expr:
+        if len(self.shape) == 1:
+            return Element(a, sp.Integer(j))
+        return AxisSlice(a, sp.Integer(self.axis), sp.Integer(j), sp.Integer(j + 1))
+
+    def concat(self, pieces: list[sp.Expr]) -> sp.Expr:
+        if len(self.shape) == 1:
+            return Concat(*pieces)
+        return AxisConcat(sp.Integer(self.axis), sp.Tuple(*map(sp.Integer, self.shape)),
+                          *pieces)
+
+    def shift(self, a: sp.Expr, s: int) -> sp.Expr:
+        if len(self.shape) == 1:
+            return Shift(a, sp.Integer(s))
+        return AxisShift(a, sp.Integer(self.axis), sp.Integer(s))
+
+
 def discretize(system: System) -> System:
     """Replace every space derivative by its stencil; impose the boundary conditions."""
     if not system.fields:
@@ -78,40 +123,46 @@ def discretize(system: System) -> System:
     order = max(system.settings.order, 2)
     biased_order = system.settings.order
     biased: dict[sp.Expr, tuple[sp.Expr, sp.Expr]] = {}
-    dims = {d.name: d for d in system.domain}
+    shape = tuple(d.points for d in system.domain)
+    gridded = len(shape) > 1  # fields stored flat, differenced as grids
+    axes = {d.name: _Axis(d, i, shape) for i, d in enumerate(system.domain)}
     variables = {v.name: v for v in system.variables}
     t0 = sp.Float(system.settings.tspan[0])
 
     replace_diff: dict[sp.Expr, sp.Expr] = {}
+    grid_values: dict[sp.Expr, sp.Expr] = {}  # field / derivative -> its grid-shaped value
     to_placeholder: dict[sp.Symbol, sp.Symbol] = {}
     from_placeholder: dict[sp.Symbol, sp.Expr] = {}
-    dirichlet: dict[str, dict[int, sp.Expr]] = {}
+    dirichlet: dict[str, dict[tuple[int, int], sp.Expr]] = {}
     for name, coords in system.fields:
-        (x,) = coords
-        dim = dims[x]
         v = variables[name]
-        n = dim.points
-        conditions = {b.side: b for b in system.boundary if b.field == name}
         placeholder = sp.Symbol(f"_field_{name}", real=True)
         to_placeholder[v.symbol] = placeholder
-        ends = {side: b.value.xreplace(constants) for side, b in conditions.items()
-                if b.kind == "dirichlet"}
+        grid = GridView(placeholder, sp.Tuple(*map(sp.Integer, shape))) if gridded \
+            else placeholder
+        grid_values[v.symbol] = grid
+        conditions = [b for b in system.boundary if b.field == name]
+        ends = {(axes[b.dimension].axis, b.side): b.value.xreplace(constants)
+                for b in conditions if b.kind == "dirichlet"}
         dirichlet[name] = ends
-        from_placeholder[placeholder] = _with_ends(v.symbol, n, ends)
-        slopes = {side: (b.value - b.coefficient * Element(placeholder,
-                                                           sp.Integer(0 if side == 0 else n - 1))
-                         ).xreplace(constants)
-                  for side, b in conditions.items() if b.kind != "dirichlet"}
-        for k in (1, 2):
-            key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
-            replace_diff[key] = _stencil(placeholder, dim, k, order, slopes)
-            if k == 1 and upwind:
-                biased[key] = (_biased(placeholder, dim, +1, biased_order, slopes),
-                               _biased(placeholder, dim, -1, biased_order, slopes))
+        from_placeholder[placeholder] = _with_faces(v.symbol, shape, ends)
+        for x in coords:
+            ax = axes[x]
+            slopes = {b.side: (b.value - b.coefficient * ax.plane(
+                          grid, 0 if b.side == 0 else ax.n - 1)).xreplace(constants)
+                      for b in conditions if b.kind != "dirichlet" and b.dimension == x}
+            for k in (1, 2):
+                key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
+                grid_values[key] = _stencil(grid, ax, k, order, slopes)
+                replace_diff[key] = _flat(grid_values[key], gridded)
+                if k == 1 and upwind:
+                    biased[key] = tuple(_flat(_biased(grid, ax, sign, biased_order, slopes),
+                                              gridded) for sign in (+1, -1))
 
     def transform(expr: sp.Expr) -> sp.Expr:
         if biased:
             expr = _upwind(expr, biased)
+        expr = _replace_divergences(expr, axes, grid_values, system.shapes(), gridded)
         expr = expr.xreplace(replace_diff).xreplace(to_placeholder)
         expr = expr.xreplace(from_placeholder)
         if expr.has(Diff):
@@ -124,25 +175,164 @@ def discretize(system: System) -> System:
         rhs = transform(e.rhs)
         if e.target in dirichlet and dirichlet[e.target]:
             n = variables[e.target].size
-            ends = {side: sp.diff(g, system.time) for side, g in dirichlet[e.target].items()}
-            rhs = _with_ends(_as_array(rhs, n), n, ends, system.shapes())
+            ends = {face: sp.diff(g, system.time) for face, g in dirichlet[e.target].items()}
+            rhs = _with_faces(_as_array(rhs, n), shape, ends, system.shapes())
         if e.diffusion:  # an SDE: no noise at a Dirichlet end (the end follows g(t))
-            zero = {side: sp.Integer(0) for side in dirichlet.get(e.target, {})}
+            zero = {face: sp.Integer(0) for face in dirichlet.get(e.target, {})}
             n = variables[e.target].size
             e = dataclasses.replace(e, diffusion=tuple(
-                _with_ends(transform(g), n, zero, system.shapes()) if zero and g != 0
+                _with_faces(transform(g), shape, zero, system.shapes()) if zero and g != 0
                 else transform(g) for g in e.diffusion))
         equations.append(dataclasses.replace(e, rhs=rhs))
     new_variables = []
     for v in system.variables:
         if v.name in dirichlet and dirichlet[v.name] and v.initial is not None:
-            ends = {side: g.xreplace({system.time: t0}) for side, g in dirichlet[v.name].items()}
-            v = dataclasses.replace(v, initial=_with_ends(_as_array(v.initial, v.size), v.size,
-                                                          ends))
+            ends = {face: g.xreplace({system.time: t0})
+                    for face, g in dirichlet[v.name].items()}
+            v = dataclasses.replace(v, initial=_with_faces(_as_array(v.initial, v.size),
+                                                           shape, ends))
         new_variables.append(v)
     observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
     return dataclasses.replace(system, equations=tuple(equations),
                                variables=tuple(new_variables), observed=observed)
+
+
+def _flat(expr: sp.Expr, gridded: bool) -> sp.Expr:
+    return Flatten(expr) if gridded else expr
+
+
+def _with_faces(array: sp.Expr, shape: tuple[int, ...], faces: dict[tuple[int, int], sp.Expr],
+                shapes=None) -> sp.Expr:
+    """The field `array` with its Dirichlet faces `(axis, side) -> value` replaced.
+
+    On a 1-D grid, `_with_ends`. On a grid of 2 or 3 dimensions, the faces are
+    laid on the grid view axis by axis, the last axis first, so that a point on
+    two Dirichlet faces (an edge or corner) takes the value of the face of the
+    first dimension in the domain's order: corners are decided once, the same
+    way for the state, its time derivative and its initial value.
+    """
+    if len(shape) == 1:
+        return _with_ends(array, shape[0], {side: g for (_, side), g in faces.items()},
+                          shapes)
+    if not faces:
+        return array
+    grid = GridView(array, sp.Tuple(*map(sp.Integer, shape)))
+    for axis in reversed(range(len(shape))):
+        if not any(a == axis for a, _ in faces):
+            continue
+        n = shape[axis]
+        lo = 1 if (axis, 0) in faces else 0
+        hi = n - 1 if (axis, 1) in faces else n
+        pieces: list[sp.Expr] = []
+        if lo:
+            pieces += [sp.Integer(1), faces[axis, 0]]
+        pieces += [sp.Integer(hi - lo),
+                   AxisSlice(grid, sp.Integer(axis), sp.Integer(lo), sp.Integer(hi))]
+        if hi < n:
+            pieces += [sp.Integer(1), faces[axis, 1]]
+        grid = AxisConcat(sp.Integer(axis), sp.Tuple(*map(sp.Integer, shape)), *pieces)
+    return Flatten(grid)
+
+
+def _replace_divergences(expr: sp.Expr, axes: dict[str, _Axis], grid_values, shapes,
+                         gridded: bool) -> sp.Expr:
+    """Every derivative of an expression, `Diff(F, x, 1)` with `F` not a field, by
+    its difference between grid points (`_divergence`)."""
+    rule = {}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Diff) and not isinstance(node.args[0], sp.Symbol):
+            rule[node] = _flat(_divergence(node, axes, grid_values, shapes), gridded)
+        else:
+            stack.extend(node.args)
+    return expr.xreplace(rule) if rule else expr
+
+
+def _grid_atoms(expr: sp.Expr, shapes) -> set[sp.Expr]:
+    """The array-valued leaves of `expr`: fields, derivatives, coordinates, arrays."""
+    out, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (Diff, Coordinate, MeshCoordinate)) or (
+                isinstance(node, sp.Symbol) and shapes.get(node, ()) != ()):
+            out.add(node)
+        else:
+            stack.extend(node.args)
+    return out
+
+
+def _divergence(node: Diff, axes: dict[str, _Axis], grid_values, shapes) -> sp.Expr:
+    """`Diff(F, x, 1)` for an expression `F`, in conservative (flux) form, order 2.
+
+    `F` is evaluated halfway between neighbouring points along `x`: there a field
+    is the mean of its two neighbours, its derivative along `x` their difference
+    over h, and every other array (a derivative along another axis, a coordinate)
+    the mean of its values. The derivative at a point is the difference of the
+    two fluxes beside it over h, so what leaves one cell enters the next
+    (the scheme conserves the integral of the field). At an end of a
+    non-periodic dimension, if `F` holds a derivative along `x` (a flux), the
+    half cell next to the end: (F(x_1/2) - F(x_0))/(h/2), with F(x_0) from the
+    values at the end, where a Neumann or Robin condition gives the derivative
+    (the finite-volume form of the ghost point; a no-flux condition conserves
+    exactly); otherwise a second-order one-sided difference of F at x_0, x_1/2,
+    x_3/2 (e.g. a mixed derivative diff(diff(u, x), y) at the edge y = 0).
+    """
+    F, x, _ = node.args
+    ax = axes[x.name]
+    n, h = ax.n, ax.h
+    atoms = _grid_atoms(F, shapes)
+    values = {a: _grid_value(a, axes, grid_values, shapes) for a in atoms}
+    is_flux = {a for a in atoms if isinstance(a, Diff) and a.args[1] == x
+               and isinstance(a.args[0], sp.Symbol) and int(a.args[2]) == 1}
+
+    def half(value, a, lo, hi):  # value at i + 1/2 for i in [lo, hi), from the grid values
+        if a in is_flux:
+            u = grid_values[a.args[0]]
+            return (ax.part(u, lo + 1, hi + 1) - ax.part(u, lo, hi)) / h
+        return (ax.part(value, lo + 1, hi + 1) + ax.part(value, lo, hi)) / 2
+
+    if ax.dim.periodic:
+        def half_periodic(a):
+            if a in is_flux:
+                u = grid_values[a.args[0]]
+                return (ax.shift(u, 1) - u) / h
+            return (ax.shift(values[a], 1) + values[a]) / 2
+        fluxes = F.xreplace({a: half_periodic(a) for a in atoms})
+        return (fluxes - ax.shift(fluxes, -1)) / h
+    fluxes = F.xreplace({a: half(values[a], a, 0, n - 1) for a in atoms})  # n - 1 values
+    interior = (ax.part(fluxes, 1, n - 1) - ax.part(fluxes, 0, n - 2)) / h
+    ends = []
+    for side in (0, 1):
+        end = 0 if side == 0 else n - 1
+        at_end = F.xreplace({a: ax.plane(values[a], end) for a in atoms})
+        near = [ax.plane(fluxes, 0 if side == 0 else n - 2),
+                ax.plane(fluxes, 1 if side == 0 else n - 3)]
+        sign = 1 if side == 0 else -1
+        if is_flux:
+            ends.append(sign * (near[0] - at_end) * 2 / h)
+        else:  # offsets in half cells: the end, 1/2 and 3/2 inside
+            weights, _ = difference_weights((0, sign, 3 * sign), 1)
+            ends.append(2 / h * (weights[0] * at_end + weights[1] * near[0]
+                                 + weights[2] * near[1]))
+    return ax.concat([sp.Integer(1), ends[0], sp.Integer(n - 2), interior,
+                      sp.Integer(1), ends[1]])
+
+
+def _grid_value(atom: sp.Expr, axes, grid_values, shapes) -> sp.Expr:
+    """The grid-shaped value of an array leaf of an expression."""
+    if atom in grid_values:
+        return grid_values[atom]
+    if isinstance(atom, Diff):
+        if not isinstance(atom.args[0], sp.Symbol):
+            return _divergence(atom, axes, grid_values, shapes)
+        raise ValueError(f"discretization: {atom} is not a derivative of a field")
+    if isinstance(atom, MeshCoordinate):
+        return atom.grid_form()
+    shape = next(iter(axes.values())).shape
+    if len(shape) == 1:
+        return atom
+    return GridView(atom, sp.Tuple(*map(sp.Integer, shape)))
 
 
 def _as_array(expr: sp.Expr, n: int) -> sp.Expr:
@@ -216,19 +406,19 @@ def _upwind(expr: sp.Expr, biased) -> sp.Expr:
     return sp.Add(*out) if isinstance(expr, sp.Add) else out[0]
 
 
-def _biased(u: sp.Symbol, dim: Dimension, direction: int, order: int,
+def _biased(u: sp.Expr, ax: _Axis, direction: int, order: int,
             slopes: dict[int, sp.Expr]) -> sp.Expr:
     """The first derivative of `u` by a one-sided difference of `order` (1 or 2),
     reading `direction` (+1 forward, -1 backward); next to an end, the window of
     the same size that fits, or the prescribed derivative at a Neumann/Robin end."""
-    n, h = dim.points, sp.Float(dim.spacing)
+    n, h = ax.n, ax.h
     offsets = tuple(sorted(direction * m for m in range(order + 1)))
     weights, _ = difference_weights(offsets, 1)
-    if dim.periodic:
-        return sp.Add(*(w * (u if m == 0 else Shift(u, sp.Integer(m)))
+    if ax.dim.periodic:
+        return sp.Add(*(w * (u if m == 0 else ax.shift(u, m))
                         for m, w in zip(offsets, weights) if w != 0)) / h
     lo, hi = -offsets[0], n - offsets[-1]
-    interior = sp.Add(*(w * Part(u, sp.Integer(lo + m), sp.Integer(hi + m))
+    interior = sp.Add(*(w * ax.part(u, lo + m, hi + m)
                         for m, w in zip(offsets, weights) if w != 0)) / h
 
     def closure(node):
@@ -238,7 +428,7 @@ def _biased(u: sp.Symbol, dim: Dimension, direction: int, order: int,
         start = min(max(node + offsets[0], 0), n - 1 - order)
         window = tuple(start + m - node for m in range(order + 1))
         w, _ = difference_weights(window, 1)
-        return sp.Add(*(wi * Element(u, sp.Integer(node + m)) for m, wi in zip(window, w))) / h
+        return sp.Add(*(wi * ax.plane(u, node + m) for m, wi in zip(window, w))) / h
 
     pieces: list[sp.Expr] = []
     for node in range(lo):
@@ -246,33 +436,35 @@ def _biased(u: sp.Symbol, dim: Dimension, direction: int, order: int,
     pieces += [sp.Integer(hi - lo), interior]
     for node in range(hi, n):
         pieces += [sp.Integer(1), closure(node)]
-    return Concat(*pieces) if len(pieces) > 2 else interior
+    return ax.concat(pieces) if len(pieces) > 2 else interior
 
 
-def _stencil(u: sp.Symbol, dim: Dimension, k: int, order: int,
+def _stencil(u: sp.Expr, ax: _Axis, k: int, order: int,
              slopes: dict[int, sp.Expr]) -> sp.Expr:
-    """The `k`-th derivative of the array `u` on the grid of `dim`, as one expression."""
-    n, h = dim.points, sp.Float(dim.spacing)
+    """The `k`-th derivative of the array `u` along the dimension of `ax`, as one
+    expression."""
+    n, h = ax.n, ax.h
     r = order // 2
     offsets = tuple(range(-r, r + 1))
     weights, _ = difference_weights(offsets, k)
     scale = 1 / h ** k
-    if dim.periodic:
-        return scale * sp.Add(*(w * (u if m == 0 else Shift(u, sp.Integer(m)))
+    if ax.dim.periodic:
+        return scale * sp.Add(*(w * (u if m == 0 else ax.shift(u, m))
                                 for m, w in zip(offsets, weights) if w != 0))
-    interior = scale * sp.Add(*(w * Part(u, sp.Integer(r + m), sp.Integer(n - r + m))
+    interior = scale * sp.Add(*(w * ax.part(u, r + m, n - r + m)
                                 for m, w in zip(offsets, weights) if w != 0))
     pieces: list[sp.Expr] = []
     for i in range(r):
-        pieces += [sp.Integer(1), _closure(u, n, h, k, order, i, 0, slopes.get(0))]
+        pieces += [sp.Integer(1), _closure(u, ax, k, order, i, 0, slopes.get(0))]
     pieces += [sp.Integer(n - 2 * r), interior]
     for i in reversed(range(r)):
-        pieces += [sp.Integer(1), _closure(u, n, h, k, order, i, 1, slopes.get(1))]
-    return Concat(*pieces)
+        pieces += [sp.Integer(1), _closure(u, ax, k, order, i, 1, slopes.get(1))]
+    return ax.concat(pieces)
 
 
-def _closure(u, n, h, k, order, i, side, slope) -> sp.Expr:
+def _closure(u, ax: _Axis, k, order, i, side, slope) -> sp.Expr:
     """The derivative at the point `i` places from the end `side`, one-sided."""
+    n, h = ax.n, ax.h
     node = i if side == 0 else n - 1 - i
     sign = 1 if side == 0 else -1
     if slope is not None and k == 1 and i == 0:
@@ -284,11 +476,10 @@ def _closure(u, n, h, k, order, i, side, slope) -> sp.Expr:
     window = order + k - (0 if slope is None else 1 + (order == 2))
     offsets = tuple(sign * (m - i) for m in range(window))
     weights, w_slope = difference_weights(offsets, k, None if slope is None else -sign * i)
-    total = sp.Add(*(w * Element(u, sp.Integer(node + m)) for m, w in zip(offsets, weights)))
+    total = sp.Add(*(w * ax.plane(u, node + m) for m, w in zip(offsets, weights)))
     if slope is not None:
         total += w_slope * h * slope
     return total / h ** k
-
 
 
 def stencil_bandwidth(system: System) -> int | None:
@@ -302,7 +493,7 @@ def stencil_bandwidth(system: System) -> int | None:
     `order + 1` places away (the widest closure), otherwise `order/2`.
     Indexing, slices, sums and dot products of arrays may reach anywhere.
     """
-    if len(system.fields) != 1 or len(system.states) != 1:
+    if len(system.fields) != 1 or len(system.states) != 1 or len(system.domain) != 1:
         return None
     (name, (x,)), = system.fields
     if system.states[0].name != name:
@@ -313,4 +504,6 @@ def stencil_bandwidth(system: System) -> int | None:
     rhs = system.equation_for(name).rhs
     if rhs.has(Element, Part, Concat, ArraySum, Dot, Stack, Shift):
         return None
-    return max(system.settings.order, 2) + 1
+    # A flux diff(F, x) reads one point further than the stencils inside F.
+    return max(system.settings.order, 2) + 1 + any(
+        not isinstance(d.args[0], sp.Symbol) for d in rhs.atoms(Diff))

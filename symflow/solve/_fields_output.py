@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-__all__ = ["grid_arrays", "plot_fields"]
+__all__ = ["grid_arrays", "plot_fields", "field_arrays"]
 
 
 def grid_arrays(grid: tuple) -> dict[str, np.ndarray]:
@@ -19,8 +19,17 @@ def grid_arrays(grid: tuple) -> dict[str, np.ndarray]:
     return out
 
 
+def field_arrays(sol) -> dict[str, np.ndarray]:
+    """Each field with its time axis first and then one axis per dimension,
+    `(len(t), n_x[, n_y[, n_z]])` (the solution stores 2-D/3-D fields flat)."""
+    shape = tuple(points for _, _, _, points, _ in sol.grid)
+    return {name: np.asarray(sol[name]).reshape(len(sol.t), *shape) for name in sol.fields}
+
+
 def plot_fields(sol, path=None, *, names=None, title=None):
-    """One x-t heat map per 1-D field (and a line plot of the scalar states)."""
+    """One x-t heat map per 1-D field, or an image of the final state of each 2-D
+    field (a 3-D field: its middle slice along the last axis); and a line plot of
+    the scalar states."""
     import matplotlib.pyplot as plt
 
     names = list(names) if names is not None else list(sol.state_names)
@@ -30,14 +39,27 @@ def plot_fields(sol, path=None, *, names=None, title=None):
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5), layout="constrained",
                              squeeze=False)
     grids = grid_arrays(sol.grid)
-    (xname, x), = grids.items()
     t = np.asarray(sol.t)
+    values = field_arrays(sol)
     for ax, name in zip(axes[0], fields):
-        mesh = ax.pcolormesh(x, t, np.asarray(sol[name]), shading="nearest", cmap="viridis")
+        if len(grids) == 1:
+            (xname, x), = grids.items()
+            mesh = ax.pcolormesh(x, t, values[name], shading="nearest", cmap="viridis")
+            ax.set_xlabel(xname)
+            ax.set_ylabel("t")
+            label = name
+        else:
+            (xname, x), (yname, y) = list(grids.items())[:2]
+            final = values[name][-1]
+            if final.ndim == 3:
+                final = final[:, :, final.shape[2] // 2]
+            mesh = ax.pcolormesh(x, y, final.T, shading="nearest", cmap="viridis")
+            ax.set_xlabel(xname)
+            ax.set_ylabel(yname)
+            ax.set_aspect("equal")
+            label = f"{name} at t = {t[-1]:g}"
         fig.colorbar(mesh, ax=ax, label=name)
-        ax.set_xlabel(xname)
-        ax.set_ylabel("t")
-        ax.set_title(name if title is None else f"{title}: {name}")
+        ax.set_title(label if title is None else f"{title}: {label}")
     if others:
         ax = axes[0][-1]
         for name in others:

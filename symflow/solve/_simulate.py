@@ -57,6 +57,9 @@ class SolveConfig:
     # An exponential integrator (expeuler, lawson, etdrk4): the generated parts of
     # the semilinear split (`_semilinear_setup.ExponentialSetup`).
     exponential: object | None = None
+    # (grid shape, number of fields) of a PDE on a 2-D/3-D grid whose states are
+    # all fields: implicit solvers then solve matrix-free (`_krylov.py`).
+    grid: tuple | None = None
 
 
 def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
@@ -123,8 +126,8 @@ class Simulator:
         are traced values (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
         exponential = config.exponential
-        solver = None if exponential else _solvers.make_solver(config.solver,
-                                                                bandwidth=config.bandwidth)
+        solver = None if exponential else _solvers.make_solver(
+            config.solver, bandwidth=config.bandwidth, grid=config.grid)
         rhs = g.rhs
         if exponential:  # the solver holds L; the term is the remainder N
             terms = diffrax.ODETerm(lambda t, y, p: exponential.nonlinear(t, y, p))

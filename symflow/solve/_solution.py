@@ -98,10 +98,11 @@ class Solution(eqx.Module):
 
     def to_npz(self, path: str | os.PathLike) -> None:
         """Write a NumPy `.npz` file with arrays keyed `t` and by name."""
-        from ._fields_output import grid_arrays
+        from ._fields_output import field_arrays, grid_arrays
 
-        np.savez(path, t=np.asarray(self.t),
-                 **{k: np.asarray(self.values[k]) for k in self.names},
+        values = {k: np.asarray(self.values[k]) for k in self.names}
+        values.update(field_arrays(self) if self.fields else {})  # (t, nx, ny, ...)
+        np.savez(path, t=np.asarray(self.t), **values,
                  **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
 
     def save(self, path: str | os.PathLike) -> None:

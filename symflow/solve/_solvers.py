@@ -47,12 +47,15 @@ def is_imex(name: str) -> bool:
     return name.startswith("kencarp")
 
 
-def make_solver(name: str, *, bandwidth: int | None = None) -> diffrax.AbstractSolver:
+def make_solver(name: str, *, bandwidth: int | None = None,
+                grid: tuple | None = None) -> diffrax.AbstractSolver:
     """The diffrax solver for a name of the language (not `auto`).
 
     With `bandwidth` (a banded Jacobian, from a 1-D PDE), an implicit solver gets
     diffrax's `VeryChord` root finder (one Jacobian per step) with a banded linear
-    solve probed by `2*bandwidth + 1` JVPs, instead of a dense Jacobian.
+    solve probed by `2*bandwidth + 1` JVPs, instead of a dense Jacobian. With
+    `grid = (shape, fields)` (a PDE on a 2-D or 3-D grid), Newton's linear
+    systems are solved matrix-free by preconditioned GMRES (`_krylov.py`).
     """
     if name in EXPLICIT:
         return EXPLICIT[name]()
@@ -62,6 +65,12 @@ def make_solver(name: str, *, bandwidth: int | None = None) -> diffrax.AbstractS
         chord = diffrax.with_stepsize_controller_tols(diffrax.VeryChord)(
             linear_solver=BandedLinearSolver(bandwidth))
         return IMPLICIT[name](root_finder=chord)
+    if name in IMPLICIT and grid is not None:
+        from ._krylov import GridKrylovSolver
+
+        newton = diffrax.with_stepsize_controller_tols(optx.Newton)(
+            linear_solver=GridKrylovSolver(*grid))
+        return IMPLICIT[name](root_finder=newton)
     if name in IMPLICIT:
         newton = diffrax.with_stepsize_controller_tols(optx.Newton)()
         return IMPLICIT[name](root_finder=newton)

@@ -27,6 +27,14 @@ from ._fields import (
     Dimension as Dimension,
     Shift as Shift,
 )
+from ._fields import (
+    AxisConcat as AxisConcat,
+    AxisShift as AxisShift,
+    AxisSlice as AxisSlice,
+    Flatten as Flatten,
+    GridView as GridView,
+    MeshCoordinate as MeshCoordinate,
+)
 from ._system import (
     Equation as Equation,
     Observed as Observed,

@@ -7,11 +7,13 @@ derivative becomes a `Diff` node, which `passes/discretization.py` replaces.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ..errors import Span, SymflowError
 from ..lang import ast
-from ._fields import BoundaryCondition, Diff, Dimension
+from ._fields import BoundaryCondition, Diff, Dimension, MeshCoordinate
 
 
 __all__ = ["build_domain", "field_shape", "build_diff", "build_boundary",
@@ -20,7 +22,7 @@ __all__ = ["build_domain", "field_shape", "build_diff", "build_boundary",
 
 SCHEMES = ("central", "upwind", "spectral")
 ORDERS = (1, 2, 4)
-MAX_DIMENSIONS = 1  # 2-D and 3-D domains are not implemented yet
+MAX_DIMENSIONS = 3
 
 
 def build_domain(builder, nodes) -> tuple[Dimension, ...]:
@@ -30,8 +32,7 @@ def build_domain(builder, nodes) -> tuple[Dimension, ...]:
     for d in nodes:
         if len(out) >= MAX_DIMENSIONS:
             raise SymflowError(
-                "domains of more than one dimension are not supported yet", d.span,
-                help="this version of symflow discretizes 1-D fields")
+                f"a domain has at most {MAX_DIMENSIONS} dimensions", d.span)
         lower = builder.constant_number(d.lower, f"the lower end of '{d.name}'")
         upper = builder.constant_number(d.upper, f"the upper end of '{d.name}'")
         if not lower < upper:
@@ -63,10 +64,25 @@ def build_domain(builder, nodes) -> tuple[Dimension, ...]:
         if points is None:
             raise SymflowError(f"dimension '{d.name}' needs a number of grid points",
                                d.span, help=f"write {d.name} in [a, b], points = 101")
-        dim = Dimension(d.name, lower, upper, points, periodic, points_span)
-        builder.declare(d.name, "coordinate", d.span, symbol=dim.coordinate,
-                        shape=(points,))
-        out.append(dim)
+        if any(o.name == d.name for o in out):
+            raise SymflowError(f"'{d.name}' is declared twice", d.span)
+        out.append(Dimension(d.name, lower, upper, points, periodic, points_span))
+    # A coordinate is the array of its grid points; on a grid of 2 or 3 dimensions,
+    # its value at every point of the (flattened) grid, like a field.
+    shape = tuple(d.points for d in out)
+    size = math.prod(shape)
+    if size > builder.MAX_LENGTH:
+        raise SymflowError("too many grid points", nodes[-1].span,
+                           help=f"at most {builder.MAX_LENGTH:,} in all")
+    for axis, (d, node) in enumerate(zip(out, nodes)):
+        if len(out) == 1:
+            builder.declare(d.name, "coordinate", node.span, symbol=d.coordinate,
+                            shape=(d.points,))
+        else:
+            symbol = MeshCoordinate(sp.Integer(axis), sp.Float(d.lower), sp.Float(d.upper),
+                                    sp.Integer(int(d.periodic)),
+                                    sp.Tuple(*map(sp.Integer, shape)), sp.Integer(1))
+            builder.declare(d.name, "coordinate", node.span, symbol=symbol, shape=(size,))
     return tuple(out)
 
 
@@ -88,18 +104,26 @@ def field_shape(builder, v: ast.Variable, dims: tuple[Dimension, ...]) -> tuple[
         raise SymflowError(
             f"field '{v.name}' must depend on every coordinate of the domain, in order: "
             f"{v.name}({', '.join(d.name for d in dims)})", v.span)
-    return tuple(by_name[c].points for c in v.coordinates)
+    return (math.prod(by_name[c].points for c in v.coordinates),)  # flat, x-major
 
 
 def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | None,
-                 scheme: str = "central") -> None:
+                 scheme: str = "central", *, conservative: tuple[Span, ...] = ()) -> None:
     """Too few points for the stencils of `order` (their boundary closures must not
     overlap) is an error on the `points` of the dimension; so is an order the
-    scheme does not have (central: 2, 4; upwind: 1, 2)."""
+    scheme does not have (central: 2, 4; upwind: 1, 2), and order 4 with a
+    derivative of an expression (`conservative`: their spans), which is
+    discretized to order 2 only."""
     allowed = (1, 2) if scheme == "upwind" else (2, 4)
     if order not in allowed:
         raise SymflowError(f"scheme {scheme} has no differences of order {order}",
                            order_span, help="order = " + " or ".join(map(str, allowed)))
+    if order == 4 and conservative:
+        raise SymflowError(
+            "a derivative of an expression (conservative form, mixed derivative) is "
+            "discretized to order 2 only", conservative[0],
+            notes=() if order_span is None else ((order_span, "order 4 is asked here"),),
+            help="use order = 2 with this model")
     order = max(order, 2)
     for d in dims:
         need = order + 1 if d.periodic else 2 * order + 1
@@ -154,10 +178,14 @@ def build_diff(expr_builder, node: ast.Call):
     if not (isinstance(target, ast.Name) and target.id in fields):
         if isinstance(target, ast.Name) and target.id not in owner.names:
             owner.resolve(target)  # undeclared: say so
-        raise SymflowError(
-            f"{name} differentiates a field: the first argument must name one",
-            target.span, help="derivatives of expressions are not supported yet; "
-                              "fields are declared as u(x) = ... under variables")
+        if isinstance(target, ast.Name) or boundary is not None or name == "laplacian":
+            raise SymflowError(
+                f"{name} differentiates a field: the first argument must name one" if
+                isinstance(target, ast.Name) or boundary is not None else
+                "laplacian takes a field; write the divergence of a flux as "
+                "diff(D*diff(u, x), x) + diff(D*diff(u, y), y)",
+                target.span, help="fields are declared as u(x) = ... under variables")
+        return _build_expression_diff(expr_builder, node)
     coords = fields[target.id]
     if name == "laplacian":
         wrts, order = list(coords), 2
@@ -202,6 +230,44 @@ def build_diff(expr_builder, node: ast.Call):
     shape = owner.names[target.id].shape
     terms = [Diff(symbol, sp.Symbol(w, real=True), sp.Integer(order)) for w in wrts]
     return sp.Add(*terms), shape
+
+
+def _build_expression_diff(expr_builder, node: ast.Call):
+    """`diff(F, x)` of an expression `F` of fields: a flux in conservative form,
+    `diff(D(u)*diff(u, x), x)`, or a mixed derivative `diff(diff(u, x), y)`. The
+    discretization pass differences `F` between grid points."""
+    owner = expr_builder.owner
+    if "variable" not in expr_builder.allowed:
+        raise SymflowError(f"{expr_builder.context} cannot use diff", node.span)
+    if len(node.args) == 3:
+        order = owner.constant_integer(node.args[2], "the order of a derivative")
+        if order != 1:
+            raise SymflowError(
+                "the derivative of an expression is of first order",
+                node.args[2].span, help="write diff(diff(F, x), x), or diff(u, x, 2) of a field")
+    wrt = node.args[1]
+    if not isinstance(wrt, ast.Name):
+        raise SymflowError("the second argument of diff must name a coordinate", wrt.span)
+    if wrt.id == "t":
+        raise SymflowError("diff is for space derivatives; the time derivative is "
+                           "der(u), on the left side of an equation", wrt.span)
+    dims = [d.name for d in owner.dimensions]
+    if wrt.id not in dims:
+        raise SymflowError(
+            f"'{wrt.id}' is not a coordinate of the domain", wrt.span,
+            help=("the domain declares: " + ", ".join(dims)) if dims
+            else "declare it under `domain`")
+    expr, shape = expr_builder.build(node.args[0])
+    field_symbols = {owner.names[f].symbol for f in owner.field_coordinates}
+    if not (expr.free_symbols & field_symbols) and not expr.has(Diff):
+        raise SymflowError("diff differentiates an expression of fields; this one "
+                           "names none", node.args[0].span,
+                           help="the derivative of a coefficient alone is known: "
+                                "write it out")
+    if not hasattr(owner, "conservative_spans"):
+        owner.conservative_spans = []
+    owner.conservative_spans.append(node.span)
+    return Diff(expr, sp.Symbol(wrt.id, real=True), sp.Integer(1)), shape
 
 
 def _names_in(node) -> list[ast.Name]:

@@ -101,6 +101,32 @@ def test_two_conditions_on_one_side():
     expect_error(text, "two conditions", 13)
 
 
-def test_multi_dimensional_domain_is_refused_clearly():
-    text = GOOD.replace("points = 21\n", "points = 21\n    y in [0, 1], points = 21\n")
-    expect_error(text, "more than one dimension are not supported yet", 7)
+TWO_D = GOOD.replace("points = 21\n", "points = 21\n    y in [0, 1], points = 11\n").replace(
+    "u(x) = sin(pi*x)", "u(x, y) = sin(pi*x)*y").replace(
+    "    u = 0 at x = 0\n", "    u = 0 at x = 0\n    u = 0 at y = 0\n    u = 1 at y = 1\n")
+
+
+def test_two_dimensional_field_is_one_flat_array():
+    system = build(TWO_D)
+    (u,) = system.variables
+    assert u.shape == (21 * 11,)
+    assert system.fields == (("u", ("x", "y")),)
+    assert len(system.boundary) == 4
+
+
+def test_grid_errors():
+    expect_error(TWO_D.replace("u(x, y) =", "u(y, x) ="), r"in order: u\(x, y\)", 9)
+    expect_error(TWO_D.replace("    y in [0, 1], points = 11\n",
+                               "    y in [0, 1], points = 11\n    z in [0, 1], points = 3\n"
+                               "    w in [0, 1], points = 3\n"), "at most 3 dimensions", 9)
+    expect_error(TWO_D.replace("    u = 1 at y = 1\n", ""), "no boundary condition at y = 1", 9)
+    expect_error(TWO_D.replace("points = 11", "points = 11, periodic"), "is periodic", 14)
+    expect_error(TWO_D.replace("diff(u, x, 2)", "laplacian(u*u)"), "laplacian takes a field", 11)
+    expect_error(TWO_D.replace("diff(u, x, 2)", "diff(diff(u, x), y, 2)"),
+                 "of first order", 11)
+    expect_error(TWO_D.replace("diff(u, x, 2)", "diff(kappa*t, x)"), "names none", 11)
+    expect_error(TWO_D.replace("diff(u, x, 2)", "diff(diff(u, x), z)"), "'z' is not a coord", 11)
+    four = TWO_D.replace("diff(u, x, 2)", "diff(u*diff(u, x), x)").replace(
+        "end\n", "  simulate\n    order = 4\nend\n")
+    err = expect_error(four, "order 2 only", 11)
+    assert any(span.line == 18 for span, _ in err.notes)
