@@ -32,6 +32,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ._arrays import Concat, Element, Fill, Part, _ArrayFunction, shape_of
+from ._closures import ClosureOutput
 
 
 __all__ = ["aligned_derivative", "componentwise_noise", "milstein_correction"]
@@ -139,6 +140,8 @@ def milstein_correction(system, *, stratonovich: bool, dt: sp.Symbol
     shapes = dict(system.shapes())
     shapes.update({b.increment: (b.size,) for b in system.brownians if b.coordinates})
     columns = _columns(system)
+    if any(g.has(ClosureOutput) for column in columns for g in column):
+        return None  # a network has no symbolic derivative: the solver differentiates it
     h = sp.Integer(0) if stratonovich else dt
     driven = componentwise_noise(system)
     if driven is not None:
