@@ -245,7 +245,22 @@ class Model:
             max_steps=int(max_steps if max_steps is not None else s.max_steps),
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
             bandwidth=self._banded(params, float(ts[0])) if name in IMPLICIT else None,
+            exponential=self._exponential(name, solver is None),
         )
+
+    def _exponential(self, name: str, from_file: bool):
+        """The semilinear set-up of an exponential solver (`None` for other solvers)."""
+        from .solve._exponential import EXPONENTIAL
+
+        if name not in EXPONENTIAL:
+            return None
+        key = ("exponential", name)
+        if key not in self._auto:
+            from .solve._semilinear_setup import exponential_setup
+
+            span = self.settings.span_of("solver") if from_file else None
+            self._auto[key] = exponential_setup(self.system, name, span=span)
+        return self._auto[key]
 
     def _save_times(self, t0, t1, saveat) -> np.ndarray:
         """`save_times`, remembered for hashable requests (it is on every call's path)."""

@@ -40,11 +40,13 @@ def _parser() -> argparse.ArgumentParser:
 
     show = add("show", "print the model's equations after simplification")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
-    show.add_argument("--stage", choices=("built", "flat", "simplified", "final"),
+    show.add_argument("--stage", choices=("built", "flat", "simplified", "final",
+                                          "semilinear"),
                       default="final",
                       help="the system as built from the file (built, or flat: the same, "
                            "components flattened), after constant folding and alias "
-                           "elimination (simplified), or after every pass (default: final)")
+                           "elimination (simplified), or after every pass (default: final); "
+                           "semilinear: the split into a linear part and a remainder")
 
     comp = add("compile", "write the generated JAX source")
     comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
@@ -144,6 +146,11 @@ def _show(args) -> int:
     from .symbolic import latex_system
 
     m = _load(args)
+    if args.stage == "semilinear":
+        from .passes.semilinear import split_semilinear
+
+        print(split_semilinear(m.system))
+        return EXIT_OK
     system = m.built if args.stage in ("built", "flat") else m.system
     if args.stage == "simplified":
         from .passes import PIPELINE

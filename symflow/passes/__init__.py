@@ -15,3 +15,13 @@ from .dae_to_ode import dae_to_ode as dae_to_ode
 from .dummy_derivatives import select_dummy_derivatives as select_dummy_derivatives
 from .pantelides import reduce_index as reduce_index
 from .structural_analysis import check_structure as check_structure
+from .semilinear import (
+    SemilinearSplit as SemilinearSplit,
+    SemilinearTerm as SemilinearTerm,
+    split_semilinear as split_semilinear,
+)
+from .spectral_discretization import (
+    SpectralDiff as SpectralDiff,
+    SpectralFilter as SpectralFilter,
+    discretize_spectral as discretize_spectral,
+)

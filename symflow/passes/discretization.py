@@ -67,6 +67,10 @@ def discretize(system: System) -> System:
     """Replace every space derivative by its stencil; impose the boundary conditions."""
     if not system.fields:
         return system
+    if system.settings.scheme == "spectral":
+        from .spectral_discretization import discretize_spectral
+
+        return discretize_spectral(system)
     constants = {p.symbol: sp.Float(p.value) for p in system.parameters if p.constant}
     upwind = system.settings.scheme == "upwind"
     # Upwinding takes `order` (1 or 2) for the advection terms; every other

@@ -53,6 +53,9 @@ class SolveConfig:
     # Half-bandwidth of the Jacobian, if banded (a 1-D PDE): implicit solvers then
     # solve their linear systems with `_banded.BandedLinearSolver`.
     bandwidth: int | None = None
+    # An exponential integrator (expeuler, lawson, etdrk4): the generated parts of
+    # the semilinear split (`_semilinear_setup.ExponentialSetup`).
+    exponential: object | None = None
 
 
 def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
@@ -118,14 +121,18 @@ class Simulator:
         about 1.3x slower per step, and compiles slower, when the ends of the span
         are traced values (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
-        solver = _solvers.make_solver(config.solver, bandwidth=config.bandwidth)
+        exponential = config.exponential
+        solver = None if exponential else _solvers.make_solver(config.solver,
+                                                                bandwidth=config.bandwidth)
         rhs = g.rhs
-        if _solvers.is_imex(config.solver):
+        if exponential:  # the solver holds L; the term is the remainder N
+            terms = diffrax.ODETerm(lambda t, y, p: exponential.nonlinear(t, y, p))
+        elif _solvers.is_imex(config.solver):
             terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
                                       diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
         else:
             terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
-        if config.solver in _solvers.FIXED_STEP:
+        if config.solver in _solvers.FIXED_STEP or exponential:
             if config.dt0 is None:
                 raise SymflowError(f"solver {config.solver} takes fixed steps: set dt",
                                    help="add `dt = ...` under simulate, or pass dt=")
@@ -150,7 +157,8 @@ class Simulator:
                 saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
                                               diffrax.SubSaveAt(t1=True)], dense=config.dense)
             sol = diffrax.diffeqsolve(
-                terms, solver, t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
+                terms, exponential.make_solver(params, config.t0) if exponential else solver,
+                t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
                 args=params, saveat=saveat, stepsize_controller=controller,
                 adjoint=adjoint, max_steps=config.max_steps, throw=False,
                 progress_meter=progress,

@@ -54,9 +54,10 @@ ODE_SOLVERS = (
     "auto", "tsit5", "dopri5", "dopri8", "bosh3", "euler", "heun", "midpoint", "ralston",
     "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
     "impliciteuler",
+    "expeuler", "lawson", "etdrk4",  # exponential integrators (solve/_exponential.py)
 )
 SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
-            "trajectories", "seed", "noise", "scheme", "order")
+            "trajectories", "seed", "noise", "scheme", "order", "dealias")
 DT = sp.Dummy("dt", real=True)  # the `dt` of equations in differential form
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
@@ -192,6 +193,7 @@ class _Builder:
                                    e.spans[0])
         _build_fields.check_points(self.dimensions, settings.order,
                                    settings.span_of("order"), settings.scheme)
+        _build_fields.check_spectral(self, settings)
         return System(
             name=m.name, time=TIME, parameters=tuple(parameters),
             variables=tuple(variables), equations=tuple(equations),

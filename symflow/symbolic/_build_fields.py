@@ -15,10 +15,10 @@ from ._fields import BoundaryCondition, Diff, Dimension
 
 
 __all__ = ["build_domain", "field_shape", "build_diff", "build_boundary",
-           "check_points", "SCHEMES", "ORDERS"]
+           "check_points", "check_spectral", "SCHEMES", "ORDERS"]
 
 
-SCHEMES = ("central", "upwind")
+SCHEMES = ("central", "upwind", "spectral")
 ORDERS = (1, 2, 4)
 MAX_DIMENSIONS = 1  # 2-D and 3-D domains are not implemented yet
 
@@ -111,6 +111,32 @@ def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | Non
                                                       " or a lower order"))
 
 
+def check_spectral(builder, settings) -> None:
+    """`scheme = spectral` needs periodic dimensions; derivatives of order 3 and 4
+    and `dealias` need `scheme = spectral` (see passes/spectral_discretization.py)."""
+    spectral = settings.scheme == "spectral"
+    if spectral:
+        for d in builder.dimensions:
+            if not d.periodic:
+                raise SymflowError(
+                    f"scheme = spectral needs periodic dimensions; '{d.name}' is not",
+                    settings.span_of("scheme"),
+                    help=f"add `periodic` to the domain line of {d.name}, or use "
+                         "scheme = central")
+    high = builder.__dict__.get("_high_derivatives", [])
+    if high and not spectral:
+        raise SymflowError("derivatives of order 3 and 4 need scheme = spectral", high[0],
+                           help="finite differences take diff(u, x) and diff(u, x, 2)")
+    if settings.span_of("dealias") is not None:
+        if not spectral:
+            raise SymflowError("dealias applies to scheme = spectral",
+                               settings.span_of("dealias"))
+        if not 0 < settings.dealias <= 1:
+            raise SymflowError("dealias is the fraction of Fourier modes kept, in (0, 1]",
+                               settings.span_of("dealias"),
+                               help="dealias = 2/3 (Orszag's rule), or 1 for none")
+
+
 def build_diff(expr_builder, node: ast.Call):
     """`diff(u, x)`, `diff(u, x, k)` and `laplacian(u)` as `Diff` nodes."""
     owner = expr_builder.owner
@@ -156,9 +182,11 @@ def build_diff(expr_builder, node: ast.Call):
         order = 1
         if len(node.args) == 3:
             order = owner.constant_integer(node.args[2], "the order of a derivative")
-            if order not in (1, 2):
-                raise SymflowError("diff takes the first or second derivative (1 or 2)",
-                                   node.args[2].span)
+            if order not in (1, 2, 3, 4):
+                raise SymflowError("diff takes derivatives of order 1 to 4 (3 and 4 with "
+                                   "scheme = spectral)", node.args[2].span)
+            if order > 2:  # finite differences stop at 2: checked with the scheme
+                owner.__dict__.setdefault("_high_derivatives", []).append(node.args[2].span)
         wrts = [wrt.id]
     if boundary is not None:
         if name != "diff" or order != 1 or target.id != boundary["field"] \

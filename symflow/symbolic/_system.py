@@ -111,6 +111,7 @@ class Settings:
     noise: str = "ito"
     scheme: str = "central"  # space discretization of PDE fields
     order: int = 2  # order of the finite differences
+    dealias: float = 1.0  # scheme = spectral: fraction of Fourier modes kept (2/3: Orszag)
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:

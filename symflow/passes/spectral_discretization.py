@@ -1,0 +1,185 @@
+"""The Fourier spectral scheme (`scheme = spectral`): space derivatives of fields on
+periodic dimensions as multiplications in Fourier space.
+
+On a periodic grid of `n` points over a period `P`, a field `u` is the real
+trigonometric interpolant of its values. `diff(u, x, k)` becomes
+
+    irfft((i κ_j)^k · rfft(u)),   κ_j = 2π j / P,  j = 0 .. n/2,
+
+one `SpectralDiff` node, printed as one `jnp.fft` expression (so the code does
+not grow with `n`). For an odd `k` and even `n` the Nyquist mode `j = n/2` is
+multiplied by 0 (its derivative is not a real trigonometric polynomial of the
+grid; Trefethen, *Spectral Methods in MATLAB*, ch. 3).
+
+**De-aliasing.** `dealias = f` under `simulate` keeps the Fourier modes with
+`j <= f·n/2` and zeroes the others; `dealias = 2/3` is Orszag's 2/3 rule, which
+removes the aliasing error of quadratic products. It acts on every right-hand
+side as a whole: each field is read through the filter `P` (a `SpectralFilter`
+node; the derivatives include it) and the right-hand side is filtered, so
+`der(u) = P F(P u)`: the modes kept never see an aliased product, and the
+modes removed keep their initial values.
+
+After this pass the semilinear split (`passes/semilinear.py`) recognizes a
+linear part made of constant-coefficient spectral derivatives of a field as
+diagonal in Fourier space; `fourier_multiplier` gives its symbol `λ(κ)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import sympy as sp
+
+from ..symbolic import Diff, Dimension, System, shape_of
+from ..symbolic._arrays import _ArrayFunction
+
+
+__all__ = ["SpectralDiff", "SpectralFilter", "discretize_spectral", "fourier_multiplier"]
+
+
+def _kept_modes(n: int, keep: float) -> int:
+    """The largest mode index `j` kept by `dealias = keep` on `n` points."""
+    return n // 2 if keep >= 1 else int(math.floor(keep * (n // 2) + 1e-9))
+
+
+class SpectralDiff(_ArrayFunction):
+    """`SpectralDiff(u, P, k, keep)`: the `k`-th derivative of the periodic array `u`
+    (period `P`) by FFT, with the modes above `keep·n/2` zeroed (`keep = 1`: none)."""
+
+    nargs = 4
+
+    def _symflow_shape(self, shapes):
+        return shape_of(self.args[0], shapes)
+
+    def _sympystr(self, printer):
+        u, _, k, keep = self.args
+        mark = "" if keep >= 1 else f", keep {float(keep):.4g}"
+        return f"spectral_diff({printer._print(u)}, {int(k)}{mark})"
+
+    def _latex(self, printer):
+        u, _, k, _ = self.args
+        return rf"\mathcal{{D}}^{{{int(k)}}} {printer._print(u)}"
+
+    def _jaxcode(self, printer):
+        u, period, k, keep = self.args
+        n = shape_of(u, printer.shapes)[0]
+        k = int(k)
+        m = n // 2 + 1
+        scale = 2 * math.pi / float(period)
+        j = f"jnp.arange({m}, dtype=float)"
+        kappa = f"({scale!r}*{j})"
+        if k % 2 == 0:
+            multiplier = f"({(-1) ** (k // 2)}.0*{kappa}**{k})"
+        else:
+            sign = "1j" if k % 4 == 1 else "-1j"
+            if n % 2 == 0:
+                kappa = f"jnp.where({j} == {n // 2}, 0.0, {kappa})"
+            multiplier = f"({sign}*{kappa}**{k})"
+        kept = _kept_modes(n, float(keep))
+        if kept < n // 2:
+            multiplier = f"jnp.where({j} <= {kept}, {multiplier}, 0.0)"
+        return f"jnp.fft.irfft({multiplier}*jnp.fft.rfft({printer._print(u)}), n={n})"
+
+
+class SpectralFilter(_ArrayFunction):
+    """`SpectralFilter(u, keep)`: `u` with its Fourier modes above `keep·n/2` zeroed."""
+
+    nargs = 2
+
+    def _symflow_shape(self, shapes):
+        return shape_of(self.args[0], shapes)
+
+    def _sympystr(self, printer):
+        return f"dealias({printer._print(self.args[0])}, {float(self.args[1]):.4g})"
+
+    def _jaxcode(self, printer):
+        u, keep = self.args
+        n = shape_of(u, printer.shapes)[0]
+        kept = _kept_modes(n, float(keep))
+        return (f"jnp.fft.irfft(jnp.where(jnp.arange({n // 2 + 1}) <= {kept}, "
+                f"jnp.fft.rfft({printer._print(u)}), 0.0), n={n})")
+
+
+def _register_linear_nodes() -> None:
+    from .semilinear import LINEAR_NODES
+
+    for node in (SpectralDiff, SpectralFilter):
+        if node not in LINEAR_NODES:
+            LINEAR_NODES.append(node)
+
+
+_register_linear_nodes()
+
+
+def discretize_spectral(system: System) -> System:
+    """Every `Diff` of a field becomes a `SpectralDiff`; with `dealias < 1`, fields
+    are read through the filter and right-hand sides filtered (module docstring)."""
+    keep = float(system.settings.dealias)
+    dims = {d.name: d for d in system.domain}
+    replace: dict[sp.Expr, sp.Expr] = {}
+    filtered: dict[sp.Expr, sp.Expr] = {}
+    variables = {v.name: v for v in system.variables}
+    for name, coords in system.fields:
+        (x,) = coords
+        dim: Dimension = dims[x]
+        symbol = variables[name].symbol
+        for k in range(1, 5):
+            replace[Diff(symbol, sp.Symbol(x, real=True), sp.Integer(k))] = SpectralDiff(
+                symbol, sp.Float(dim.upper - dim.lower), sp.Integer(k), sp.Float(keep))
+        if keep < 1:
+            filtered[symbol] = SpectralFilter(symbol, sp.Float(keep))
+    field_names = {name for name, _ in system.fields}
+
+    placeholders = {d: sp.Dummy("spectral_diff") for d in replace}
+
+    def transform(expr: sp.Expr) -> sp.Expr:
+        # Derivatives out of the way first: they include the filter themselves.
+        expr = expr.xreplace(placeholders).xreplace(filtered)
+        expr = expr.xreplace({p: replace[d] for d, p in placeholders.items()})
+        if expr.has(Diff):
+            raise ValueError("spectral discretization left a derivative: "
+                             f"{next(iter(expr.atoms(Diff)))}")
+        return expr
+
+    equations = []
+    for e in system.equations:
+        rhs = transform(e.rhs)
+        if keep < 1 and e.target in field_names and system.shape_of(rhs) != ():
+            rhs = SpectralFilter(rhs, sp.Float(keep))
+        equations.append(dataclasses.replace(e, rhs=rhs))
+    observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
+    return dataclasses.replace(system, equations=tuple(equations), observed=observed)
+
+
+KAPPA = sp.Symbol("k", real=True)  # the wave number of `fourier_multiplier`
+
+
+def fourier_multiplier(linear: sp.Expr, u: sp.Symbol, t: sp.Symbol,
+                       states: frozenset[sp.Symbol]) -> sp.Expr | None:
+    """The symbol `λ(k)` of a linear part made of constant-coefficient spectral
+    derivatives of the field `u` (and `c*u`): `linear` applied to `e^{ikx}` is
+    `λ(k) e^{ikx}`. `None` when `linear` is not of that form (other fields,
+    coefficients varying in time or space, slices, ...). Filters are left out
+    of `λ` (they zero the modes above the cut)."""
+    if linear == u:
+        return sp.Integer(1)
+    if isinstance(linear, SpectralFilter):
+        return fourier_multiplier(linear.args[0], u, t, states)
+    if isinstance(linear, SpectralDiff):
+        inner = fourier_multiplier(linear.args[0], u, t, states)
+        return None if inner is None else (sp.I * KAPPA) ** int(linear.args[2]) * inner
+    if isinstance(linear, sp.Add):
+        parts = [fourier_multiplier(a, u, t, states) for a in linear.args]
+        return None if any(p is None for p in parts) else sp.expand(sp.Add(*parts))
+    if isinstance(linear, sp.Mul):
+        dependent = [f for f in linear.args if f.free_symbols & states]
+        if len(dependent) != 1:
+            return None
+        constant = sp.Mul(*(f for f in linear.args if f is not dependent[0]))
+        if constant.has(t) or any(isinstance(n, _ArrayFunction)
+                                  for n in sp.preorder_traversal(constant)):
+            return None
+        inner = fourier_multiplier(dependent[0], u, t, states)
+        return None if inner is None else constant * inner
+    return None
