@@ -90,6 +90,8 @@ def dpm_solver(noise, x, params, steps, order, grid="logsnr"):
     """Singlestep DPM-Solver-2/3 with the DPM-Solver-fast order schedule."""
     if order == 2:
         orders = [2] * (steps // 2) + [1] * (steps % 2)
+    elif steps == 3:
+        orders = [3]
     else:
         k = steps // 3 + 1
         orders = {0: [3] * (k - 2) + [2, 1], 1: [3] * (k - 1) + [1],

@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--chunk-size", type=int, metavar="N",
                           help="run the ensemble N trajectories at a time")
     progress = run.add_mutually_exclusive_group()
+    samplers = run.add_argument_group("diffusion samplers (docs/samplers.md)")
+    samplers.add_argument("--steps", type=int, metavar="N",
+                          help="model (score) evaluations of a sampler (NFE)")
+    samplers.add_argument("--grid", choices=("uniform", "quadratic", "logsnr"),
+                          help="the sampler's step grid")
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
@@ -248,6 +253,23 @@ def _ensemble_options(args, m) -> dict | None:
         raise _UsageError(f"--trajectories {args.trajectories}: at least 1")
     if args.stats_only:
         options["stats_only"] = True
+    from .solve._samplers import SAMPLERS
+
+    sampler = (args.solver or m.settings.solver) in SAMPLERS
+    for name in ("steps", "grid"):
+        if getattr(args, name) is not None:
+            if not sampler:
+                raise _UsageError(f"--{name} is for the diffusion samplers "
+                                  "(--solver ddim, dpm_solver_pp_2m, unipc_3, ...)")
+            options[name] = getattr(args, name)
+    if sampler:
+        for name in ("noise", "chunk_size"):
+            if getattr(args, name) is not None:
+                raise _UsageError(f"--{name.replace('_', '-')} is not an option of the "
+                                  "diffusion samplers")
+        if args.sweep:
+            raise _UsageError("--sweep is not an option of the diffusion samplers")
+        return options
     grids = []
     for item in args.sweep:
         name, sep, spec = item.partition("=")
@@ -275,6 +297,12 @@ def _ensemble_options(args, m) -> dict | None:
     return None
 
 
+def _sampler_names():
+    from .solve._samplers import SAMPLERS
+
+    return SAMPLERS
+
+
 def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
     import numpy as np
 
@@ -292,6 +320,8 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
         print(f"wrote {args.plot}", file=sys.stderr)
     t = np.asarray(sol.t)
     kind = "SDE ensemble" if m.system.is_sde else "ensemble"
+    if timings["solver"] in _sampler_names():
+        kind = "sample batch"
     print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "
           f"{timings['solver']} on [{t[0]:g}, {t[-1]:g}], {len(t)} saved points")
     for name in sol.names:

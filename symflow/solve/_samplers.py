@@ -16,7 +16,7 @@ and spend model evaluations only on the integral. Formulas, with h = λ_t - λ_s
   own coordinate, and the "DPM-Solver-fast" order schedule that spends exactly
   `steps` evaluations (order 2: ⌊N/2⌋ two-stage steps and one DDIM step if N is
   odd; order 3: K = ⌊N/3⌋ + 1 steps of orders [3,…,3,2,1], [3,…,3,1] or
-  [3,…,3,2] for N mod 3 = 0, 1, 2).
+  [3,…,3,2] for N mod 3 = 0, 1, 2, except one third-order step for N = 3).
 - DPM-Solver++(2M), multistep, data prediction (Lu et al. 2022b, Algorithm 2):
   `x_i = (σ_i/σ_{i-1}) x_{i-1} - α_i (e^{-h_i} - 1) [(1 + 1/(2r)) D_{i-1} - D_{i-2}/(2r)]`,
   `r = h_{i-1}/h_i`; the first step is first order.
@@ -91,6 +91,8 @@ def plan(name: str, steps: int) -> tuple[int, ...]:
         return (1,) * steps
     if info.order == 2:
         return (2,) * (steps // 2) + (1,) * (steps % 2)
+    if steps == 3:  # DPM-Solver-fast would spend these as orders 2, 1
+        return (3,)
     k = steps // 3 + 1
     if steps % 3 == 0:
         return (3,) * (k - 2) + (2, 1)
@@ -250,7 +252,7 @@ class UniPC(AbstractDiffusionSampler):
         lam_s, lam_t = term.schedule.lam(s, args), term.schedule.lam(t, args)
         # placeholder past points one step apart: never used, but keep every
         # difference quotient finite (no NaN in gradients of unselected branches)
-        lams = lam_s - (lam_t - lam_s) * jnp.arange(self.p)
+        lams = lam_s - (lam_t - lam_s) * jnp.arange(self.p, dtype=float)
         ms = jnp.zeros((self.p, *jnp.shape(y0))).at[0].set(m0)
         return (jnp.asarray(0), lams, ms)
 
@@ -283,7 +285,7 @@ class UniPC(AbstractDiffusionSampler):
         def rho(n, r_values, rhs):
             """Solve the n x n system R ρ = b with R_kj = r_j^(k-1)."""
             r_values = jnp.stack(r_values)
-            mat = r_values[None, :] ** jnp.arange(n)[:, None]
+            mat = r_values[None, :] ** jnp.arange(n, dtype=float)[:, None]
             return jnp.linalg.solve(mat, rhs[:n])
 
         def predictor(order):
@@ -324,7 +326,7 @@ class DEIS(AbstractDiffusionSampler):
     def init(self, terms, t0, t1, y0, args):
         _, s, t = self._setup(terms, t0, t1)
         # placeholder past times one step apart (unused, but distinct: see UniPC.init)
-        t_hist = s - (t - s) * jnp.arange(1, max(self.r, 1) + 1)
+        t_hist = s - (t - s) * jnp.arange(1, max(self.r, 1) + 1, dtype=float)
         return (jnp.asarray(0), t_hist, jnp.zeros((max(self.r, 1), *jnp.shape(y0))))
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
