@@ -35,6 +35,7 @@ class DiffusionSetup:
     form: DiffusionForm
     schedule: DiffusionSchedule
     score: Callable  # (t, y, p) -> score of one sample (flat vector)
+    schedule_params: frozenset[str] = frozenset()  # parameters α and σ depend on
 
     def noise_fn(self, score_fn: Callable | None = None) -> Callable:
         """`(t, x, p) -> ε̂` for a batch `x` (samples along the first axis)."""
@@ -87,7 +88,10 @@ def diffusion_setup(system: System, *, span: Span | None = None) -> DiffusionSet
     schedule = DiffusionSchedule(_elementwise(log_alpha), _elementwise(log_sigma),
                                  t_of_lambda, span=(lo, hi))
     score = _generate(system, dict(form.score))
-    return DiffusionSetup(form=form, schedule=schedule, score=score)
+    names_of = {p.symbol: p.name for p in system.parameters}
+    schedule_params = frozenset(names_of[x] for x in form.f.free_symbols if x in names_of)
+    return DiffusionSetup(form=form, schedule=schedule, score=score,
+                          schedule_params=schedule_params)
 
 
 def _elementwise(fn: Callable) -> Callable:

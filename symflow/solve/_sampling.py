@@ -115,17 +115,38 @@ class ModelSampling:
         term = DiffusionTerm(schedule, setup.noise_fn(config.score))
         orders = plan(config.solver, config.steps)
         solver = make_sampler(config.solver, steps=config.steps, grid=config.grid)
-        adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
-                   else config.adjoint)
+        continuous = config.adjoint == "deis"
+        if continuous:
+            adjoint = diffrax.RecursiveCheckpointAdjoint()  # unused: custom_vjp below
+        else:
+            adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
+                       else config.adjoint)
         levels = jnp.asarray(config.quantiles)
 
-        def run(params, x0, ts):
+        def solve(params, x0, saveat):
             outer = sampler_grid(config, schedule, params)
-            sol = diffrax.diffeqsolve(
+            return diffrax.diffeqsolve(
                 term, solver, t0=config.t0, t1=config.t1, dt0=None, y0=x0, args=params,
-                saveat=diffrax.SaveAt(ts=ts), stepsize_controller=diffrax.StepTo(outer),
+                saveat=saveat, stepsize_controller=diffrax.StepTo(outer),
                 adjoint=adjoint, max_steps=len(orders), throw=False)
-            ys = jnp.swapaxes(sol.ys, 0, 1)  # (trajectories, n_save, n_states)
+
+        if continuous:
+            from ._adjoint_deis import adjoint_deis_sample
+
+            final = adjoint_deis_sample(
+                lambda p, x0: solve(p, x0, diffrax.SaveAt(t1=True)).ys[-1], term,
+                lambda p: step_grid(config.grid, schedule, p, config.t0, config.t1,
+                                    config.steps),
+                setup.schedule_params)
+
+        def run(params, x0, ts):
+            if continuous:  # the two ends only (checked by `simulate`)
+                ys = jnp.stack([x0, final(params, x0)], axis=1)
+                result = jnp.asarray(0)
+            else:
+                sol = solve(params, x0, diffrax.SaveAt(ts=ts))
+                ys = jnp.swapaxes(sol.ys, 0, 1)  # (trajectories, n_save, n_states)
+                result = sol.result._value
             paths = sim.unpack(ys)
             if g.observed:
                 paths.update(jax.vmap(jax.vmap(lambda t, y: g.observed_fn(t, y, params),
@@ -134,7 +155,7 @@ class ModelSampling:
             std = {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1 else jnp.zeros_like(v[0])
                    for k, v in paths.items()}
             quantiles = {k: jnp.quantile(v, levels, axis=0) for k, v in paths.items()}
-            result = jnp.full((x0.shape[0],), sol.result._value)
+            result = jnp.full((x0.shape[0],), result)
             return paths, mean, std, quantiles, result
 
         self._cache[config] = jax.jit(run)
@@ -169,9 +190,12 @@ class ModelSampling:
         t0, t1 = tspan if tspan is not None else s.tspan
         ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
         p = m.complete_params(params)
-        if isinstance(adjoint, str) and adjoint not in ADJOINTS:
+        if isinstance(adjoint, str) and adjoint not in (*ADJOINTS, "deis"):
             raise SymflowError(f"unknown adjoint {adjoint!r}",
-                               help="choose " + ", ".join(ADJOINTS))
+                               help="choose " + ", ".join(ADJOINTS) + " or deis")
+        if adjoint == "deis" and len(ts) != 2:
+            raise SymflowError("adjoint = deis differentiates the final samples only: "
+                               "save the two ends (saveat = 2)")
         if score is not None and not callable(score):
             raise SymflowError("score must be a callable score(x, t, params)")
         config = SamplerConfig(
