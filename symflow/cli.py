@@ -41,12 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     show = add("show", "print the model's equations after simplification")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     show.add_argument("--stage", choices=("built", "flat", "simplified", "final",
-                                          "semilinear"),
+                                          "semilinear", "diffusion"),
                       default="final",
                       help="the system as built from the file (built, or flat: the same, "
                            "components flattened), after constant folding and alias "
                            "elimination (simplified), or after every pass (default: final); "
-                           "semilinear: the split into a linear part and a remainder")
+                           "semilinear: the split into a linear part and a remainder; "
+                           "diffusion: the schedule and score a diffusion sampler uses")
 
     comp = add("compile", "write the generated JAX source")
     comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
@@ -155,6 +156,11 @@ def _show(args) -> int:
         from .passes.semilinear import split_semilinear
 
         print(split_semilinear(m.system))
+        return EXIT_OK
+    if args.stage == "diffusion":
+        from .passes.diffusion_form import find_diffusion_form
+
+        print(find_diffusion_form(m.system))
         return EXIT_OK
     system = m.built if args.stage in ("built", "flat") else m.system
     if args.stage == "simplified":

@@ -392,3 +392,25 @@ def test_continuous_adjoint_deis_is_first_order(model, gradient_problem):
                           abs(float(gp["s"] - g_ref[1]["s"]))))
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(orders > 0.8) and np.all(orders < 1.3), (errors, orders)
+
+
+@pytest.mark.slow  # three fresh processes, each compiling
+def test_cli_show_and_run_a_sampler(tmp_path):
+    """`symflow show --stage diffusion` prints the schedule; `symflow run` samples."""
+    import subprocess
+
+    path = ROOT / "examples" / "vp_sampler.sf"
+    shown = subprocess.run([sys.executable, "-m", "symflow.cli", "show", str(path), "--stage",
+                            "diffusion"], capture_output=True, text=True, cwd=ROOT)
+    assert shown.returncode == 0, shown.stderr
+    assert "log alpha(t) = " in shown.stdout and "logaddexp" in shown.stdout
+    out = tmp_path / "samples.npz"
+    ran = subprocess.run([sys.executable, "-m", "symflow.cli", "run", str(path), "--solver",
+                          "ddim", "--steps", "4", "--trajectories", "200", "--saveat", "2",
+                          "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert ran.returncode == 0, ran.stderr
+    x = np.load(out)["x"][:, -1]
+    assert x.shape == (200,) and 1.5 < np.std(x) < 2.6  # the mixture's sd is 2.06
+    bad = subprocess.run([sys.executable, "-m", "symflow.cli", "run", str(path), "--solver",
+                          "deis_3", "--steps", "2"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 1 and "too small for deis_3" in bad.stderr
