@@ -199,14 +199,19 @@ def main():
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--grids", action="store_true", help="only the step-grid table")
+    ap.add_argument("--models", default="1d2,2d3,1d3",
+                    help="accuracy problems: 1d2 (examples/vp_sampler.sf), 2d3, 1d3")
     args = ap.parse_args()
     if args.grids:
         return grid_table(args.samples)
     one_d = symflow.load(HERE.parent / "examples" / "vp_sampler.sf")
     if not args.skip_accuracy:
-        for label, model in (("1-D two-component mixture", one_d),
-                             ("2-D three-component mixture", symflow.loads(MIXTURE_2D)),
-                             ("1-D three-component mixture", symflow.loads(MIXTURE_3))):
+        problems = {"1d2": ("1-D two-component mixture", lambda: one_d),
+                    "2d3": ("2-D three-component mixture", lambda: symflow.loads(MIXTURE_2D)),
+                    "1d3": ("1-D three-component mixture", lambda: symflow.loads(MIXTURE_3))}
+        for key in args.models.split(","):
+            label, make = problems[key]
+            model = make()
             rows = accuracy(model, args.samples)
             print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples)")
             print(f"| {'method':26s} | NFE 10 | NFE 20 |")
