@@ -264,7 +264,7 @@ ORDERS = [
     ("ddim", 20, 40, 0.9, 1.1),
     ("dpm_solver_pp_2m", 80, 160, 1.8, 2.2),
     ("unipc_3", 40, 80, 2.8, 5.5),  # UniPC-p with UniC is of order p + 1 (measured 4-5)
-    ("deis_3", 80, 160, 2.8, 4.5),
+    pytest.param("deis_3", 80, 160, 2.8, 4.5, marks=pytest.mark.slow),  # test-time budget
 ]
 
 
