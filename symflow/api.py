@@ -26,7 +26,7 @@ from .errors import SymflowError
 from .lang import parse
 from .solve import (IMPLICIT, STIFFNESS_THRESHOLD, Simulator, Solution, SolveConfig, choose_auto,
                     save_times)
-from .solve import _stochastic
+from .solve import _sampling, _stochastic
 from .symbolic import System
 
 
@@ -92,6 +92,7 @@ class Model:
         self._auto: dict[tuple, str] = {}
         self._ts_cache: dict[tuple, np.ndarray] = {}
         self._ensembles = _stochastic.ModelEnsembles(self)
+        self._sampling = _sampling.ModelSampling(self)
         # A proven bound on the Jacobian's half-bandwidth (1-D PDEs), narrowed on
         # first use by probing (see solve/_banded.py).
         self._band_bound = passes.stencil_bandwidth(built) if built.domain else None
@@ -211,7 +212,19 @@ class Model:
         ensemble options (`trajectories`, `seed`, `noise`, `sweep`, `stats_only`,
         `quantiles`, `chunk_size`, `mesh`, `brownian_tol`, `save_noise`) are
         described in `docs/sde.md`.
+
+        A diffusion sampler (`ddim`, `dpm_solver_pp_2m`, ..., `docs/samplers.md`) samples
+        a batch and returns an `EnsembleSolution`; its options are `steps`, `grid`,
+        `trajectories`, `seed`, `score` (a Python `score(x, t, params)`), `stats_only`,
+        `quantiles`, and `initial` (a batch of initial values per state).
         """
+        if (solver if solver is not None else self.settings.solver) in _sampling.SAMPLERS:
+            return self._sample(params, initial=initial, tspan=tspan, saveat=saveat,
+                                solver=solver, adjoint=adjoint, timings=timings, **stochastic)
+        for option in ("steps", "grid", "score"):
+            if option in stochastic:
+                raise SymflowError(f"{option} is an option of the diffusion samplers",
+                                   help="solver = ddim, dpm_solver_pp_2m, unipc_3, deis_3, ...")
         if self._ensembles.applies(stochastic):
             return self._ensembles.simulate(
                 params, initial=initial, tspan=tspan, saveat=saveat, solver=solver,
@@ -236,6 +249,17 @@ class Model:
                 (d.name, d.lower, d.upper, d.points, d.periodic) for d in self.system.domain),
                 fields=tuple(name for name, _ in self.system.fields))
         return sol
+
+    def _sample(self, params, *, initial, tspan, saveat, solver, adjoint, timings, **options):
+        """`simulate` with a diffusion sampler (`solve/_sampling.py`)."""
+        for name in options:
+            if name not in _sampling.SAMPLER_OPTIONS:
+                raise SymflowError(f"{name!r} is not an option of the diffusion samplers",
+                                   help="their options: " + ", ".join(_sampling.SAMPLER_OPTIONS))
+        return self._sampling.simulate(
+            params, initial=initial, tspan=tspan, saveat=saveat,
+            solver=solver if solver is not None else self.settings.solver, adjoint=adjoint,
+            timings=timings, **options)
 
     def _ode_config(self, ts, params: dict, initial: dict, *, solver, rtol, atol, dt,
                     max_steps, adjoint, dense: bool = False, progress: bool = False

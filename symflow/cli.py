@@ -41,12 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     show = add("show", "print the model's equations after simplification")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     show.add_argument("--stage", choices=("built", "flat", "simplified", "final",
-                                          "semilinear"),
+                                          "semilinear", "diffusion"),
                       default="final",
                       help="the system as built from the file (built, or flat: the same, "
                            "components flattened), after constant folding and alias "
                            "elimination (simplified), or after every pass (default: final); "
-                           "semilinear: the split into a linear part and a remainder")
+                           "semilinear: the split into a linear part and a remainder; "
+                           "diffusion: the schedule and score a diffusion sampler uses")
 
     comp = add("compile", "write the generated JAX source")
     comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
@@ -81,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--chunk-size", type=int, metavar="N",
                           help="run the ensemble N trajectories at a time")
     progress = run.add_mutually_exclusive_group()
+    samplers = run.add_argument_group("diffusion samplers (docs/samplers.md)")
+    samplers.add_argument("--steps", type=int, metavar="N",
+                          help="model (score) evaluations of a sampler (NFE)")
+    samplers.add_argument("--grid", choices=("uniform", "quadratic", "logsnr"),
+                          help="the sampler's step grid")
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
@@ -157,6 +163,11 @@ def _show(args) -> int:
         from .passes.semilinear import split_semilinear
 
         print(split_semilinear(m.system))
+        return EXIT_OK
+    if args.stage == "diffusion":
+        from .passes.diffusion_form import find_diffusion_form
+
+        print(find_diffusion_form(m.system))
         return EXIT_OK
     system = m.built if args.stage in ("built", "flat") else m.system
     if args.stage == "simplified":
@@ -259,6 +270,23 @@ def _ensemble_options(args, m) -> dict | None:
         raise _UsageError(f"--trajectories {args.trajectories}: at least 1")
     if args.stats_only:
         options["stats_only"] = True
+    from .solve._samplers import SAMPLERS
+
+    sampler = (args.solver or m.settings.solver) in SAMPLERS
+    for name in ("steps", "grid"):
+        if getattr(args, name) is not None:
+            if not sampler:
+                raise _UsageError(f"--{name} is for the diffusion samplers "
+                                  "(--solver ddim, dpm_solver_pp_2m, unipc_3, ...)")
+            options[name] = getattr(args, name)
+    if sampler:
+        for name in ("noise", "chunk_size"):
+            if getattr(args, name) is not None:
+                raise _UsageError(f"--{name.replace('_', '-')} is not an option of the "
+                                  "diffusion samplers")
+        if args.sweep:
+            raise _UsageError("--sweep is not an option of the diffusion samplers")
+        return options
     grids = []
     for item in args.sweep:
         name, sep, spec = item.partition("=")
@@ -286,6 +314,12 @@ def _ensemble_options(args, m) -> dict | None:
     return None
 
 
+def _sampler_names():
+    from .solve._samplers import SAMPLERS
+
+    return SAMPLERS
+
+
 def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
     import numpy as np
 
@@ -303,6 +337,8 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
         print(f"wrote {args.plot}", file=sys.stderr)
     t = np.asarray(sol.t)
     kind = "SDE ensemble" if m.system.is_sde else "ensemble"
+    if timings["solver"] in _sampler_names():
+        kind = "sample batch"
     print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "
           f"{timings['solver']} on [{t[0]:g}, {t[-1]:g}], {len(t)} saved points")
     for name in sol.names:

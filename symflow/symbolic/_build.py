@@ -54,9 +54,13 @@ ODE_SOLVERS = (
     "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
     "impliciteuler",
     "expeuler", "lawson", "etdrk4",  # exponential integrators (solve/_exponential.py)
+    # diffusion samplers (solve/_samplers.py)
+    "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_3",
+    "deis_1", "deis_2", "deis_3",
 )
 SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
-            "trajectories", "seed", "noise", "scheme", "order", "dealias")
+            "trajectories", "seed", "noise", "scheme", "order", "dealias",
+            "grid", "steps")  # grid, steps: the diffusion samplers
 DT = sp.Dummy("dt", real=True)  # the `dt` of equations in differential form
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
@@ -588,6 +592,16 @@ class _Builder:
             if not isinstance(v, ast.Name) or v.id not in ("ito", "stratonovich"):
                 raise SymflowError("noise must be ito or stratonovich", v.span)
             return v.id
+        if s.name == "grid":
+            if not isinstance(v, ast.Name) or v.id not in ("uniform", "quadratic", "logsnr"):
+                raise SymflowError("grid must be uniform, quadratic or logsnr", v.span)
+            return v.id
+        if s.name == "steps":
+            n = self.constant_integer(v, "steps")
+            if n < 1:
+                raise SymflowError(f"steps (model evaluations) must be at least 1, not {n}",
+                                   v.span)
+            return n
         if s.name == "trajectories":
             n = self.constant_integer(v, "trajectories")
             if n < 1:

@@ -112,6 +112,8 @@ class Settings:
     scheme: str = "central"  # space discretization of PDE fields
     order: int = 2  # order of the finite differences
     dealias: float = 1.0  # scheme = spectral: fraction of Fourier modes kept (2/3: Orszag)
+    grid: str = "logsnr"  # diffusion samplers: the step grid
+    steps: int | None = None  # diffusion samplers: model evaluations (NFE)
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:

@@ -1,0 +1,233 @@
+"""Diffusion samplers: accuracy per model evaluation, and time per sample batch.
+
+    python benchmarks/samplers.py [--repeats 15] [--batch 10000] [--samples 1000]
+
+1. RMSE of the final samples against a tight diffrax solve (Dopri8, rtol 1e-11)
+   from the same initial noise, at NFE 10 and 20, for every symflow sampler
+   (logSNR grid) beside diffrax Euler and Heun (fixed steps, NFE = steps and
+   2*steps) and adaptive Dopri5 (its NFE counted from its steps), on the 1-D
+   two-component mixture (examples/vp_sampler.sf), a 2-D three-component
+   mixture, and a 1-D three-component mixture (the setting of the published
+   reference points: DEIS tAB3 0.047 / 0.013, DPM-Solver++(2M) 0.11 / 0.024,
+   DDIM 0.44 / 0.25 at NFE 10 / 20; their exact mixture and schedule are not
+   known here, so the comparison is indicative).
+2. Wall time of one batch (`--batch` samples, NFE 10) through `Model.simulate`
+   against the hand-written JAX twin of the same method
+   (benchmarks/handwritten_samplers.py), median of `--repeats`, compile apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import diffrax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import symflow  # noqa: E402
+import handwritten_samplers as hw  # noqa: E402
+from symflow.solve._samplers import SAMPLERS  # noqa: E402
+
+
+SCHEDULE = """
+  functions
+    beta(t) = beta_min + t*(beta_max - beta_min)
+    la(t) = -0.25*t^2*(beta_max - beta_min) - 0.5*t*beta_min
+    v(t) = s^2*exp(2*la(t)) + 1 - exp(2*la(t))
+"""
+
+MIXTURE_2D = """
+model Mixture2D
+  parameters
+    beta_min = 0.1
+    beta_max = 20
+    r = 2.0          # three components on a circle of radius r, 120 degrees apart
+    s = 0.5
+""" + SCHEDULE + """
+    c(z, mu, t) = (z - mu*exp(la(t)))^2
+    logp(x1, x2, t) = log(exp(-(c(x1, 0, t) + c(x2, r, t))/(2*v(t)))
+                        + exp(-(c(x1, 0.8660254037844386*r, t) + c(x2, -0.5*r, t))/(2*v(t)))
+                        + exp(-(c(x1, -0.8660254037844386*r, t) + c(x2, -0.5*r, t))/(2*v(t))))
+  variables
+    x1 ~ normal(0, 1)
+    x2 ~ normal(0, 1)
+  equations
+    der(x1) = -0.5*beta(t)*x1 - 0.5*beta(t)*grad(logp(x1, x2, t), x1)
+    der(x2) = -0.5*beta(t)*x2 - 0.5*beta(t)*grad(logp(x1, x2, t), x2)
+  simulate
+    tspan = [1, 1e-3]
+end
+"""
+
+MIXTURE_3 = """
+model Mixture3
+  parameters
+    beta_min = 0.1
+    beta_max = 20
+    m = 3.0          # three components at -m, 0, m
+    s = 0.5
+""" + SCHEDULE + """
+    logp(x, t) = log(exp(-(x - m*exp(la(t)))^2/(2*v(t))) + exp(-x^2/(2*v(t)))
+                     + exp(-(x + m*exp(la(t)))^2/(2*v(t))))
+  variables
+    x ~ normal(0, 1)
+  equations
+    der(x) = -0.5*beta(t)*x - 0.5*beta(t)*grad(logp(x, t), x)
+  simulate
+    tspan = [1, 1e-3]
+end
+"""
+
+
+def batch_rhs(model):
+    rhs = jax.vmap(model.generated.rhs, in_axes=(None, 0, None))
+    return diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
+
+
+def diffrax_solve(model, x0, solver, *, steps=None, rtol=None):
+    p = model.complete_params(None)
+    if steps is not None:
+        controller, dt0, max_steps = diffrax.ConstantStepSize(), (1e-3 - 1.0) / steps, steps
+    else:
+        controller, dt0, max_steps = diffrax.PIDController(rtol=rtol, atol=rtol), -1e-2, 100_000
+    sol = diffrax.diffeqsolve(batch_rhs(model), solver, 1.0, 1e-3, dt0, x0, p,
+                              stepsize_controller=controller, max_steps=max_steps)
+    return np.asarray(sol.ys[-1]), sol.stats
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1))))
+
+
+def accuracy(model, n_samples: int) -> dict:
+    names = model.state_names
+    x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (n_samples, len(names))))
+    ref, _ = diffrax_solve(model, jnp.asarray(x0), diffrax.Dopri8(), rtol=1e-11)
+    rows = {}
+    for name in SAMPLERS:
+        errs = []
+        for nfe in (10, 20):
+            sol = model.simulate(solver=name, steps=nfe, saveat=2,
+                                 initial={k: x0[:, i] for i, k in enumerate(names)})
+            y = np.stack([np.asarray(sol[k][:, -1]) for k in names], axis=-1)
+            errs.append(rmse(y, ref))
+        rows[name] = errs
+    rows["diffrax euler"] = [rmse(diffrax_solve(model, jnp.asarray(x0), diffrax.Euler(),
+                                                steps=n)[0], ref) for n in (10, 20)]
+    rows["diffrax heun"] = [rmse(diffrax_solve(model, jnp.asarray(x0), diffrax.Heun(),
+                                               steps=n // 2)[0], ref) for n in (10, 20)]
+    dopri = []
+    for rtol in (1e-2, 1e-3, 1e-4):
+        y, stats = diffrax_solve(model, jnp.asarray(x0), diffrax.Dopri5(), rtol=rtol)
+        # FSAL: 6 new evaluations per attempted step, plus the first
+        nfe = 6 * int(stats["num_steps"]) + 1
+        dopri.append((rtol, nfe, rmse(y, ref)))
+    rows["diffrax dopri5 (adaptive)"] = dopri
+    return rows
+
+
+def grid_table(n_samples: int) -> None:
+    """NFE 10 / 20 errors of the hand-written twins on the three grids (1-D mixture;
+    the twins equal the symflow samplers to 1e-13, and compile faster)."""
+    params = {"m": 2.0, "s": 0.5}
+    x0 = jax.random.normal(jax.random.PRNGKey(0), (n_samples, 1))
+
+    def vf(t, x, p):
+        la = -0.25 * t**2 * (hw.B1 - hw.B0) - 0.5 * t * hw.B0
+        beta = hw.B0 + t * (hw.B1 - hw.B0)
+        return -0.5 * beta * x + 0.5 * beta * hw.mixture_noise(x, t, p) / jnp.sqrt(
+            -jnp.expm1(2 * la))
+
+    ref = diffrax.diffeqsolve(
+        diffrax.ODETerm(vf), diffrax.Dopri8(), 1.0, 1e-3, -1e-3, x0, params,
+        stepsize_controller=diffrax.PIDController(rtol=1e-11, atol=1e-11),
+        max_steps=100_000).ys[-1]
+    print(f"\nstep grids, 1-D two-component mixture, NFE 10 / 20 ({n_samples} samples)")
+    print("| sampler | logsnr | quadratic | uniform |")
+    for name in hw.SAMPLERS:
+        cells = []
+        for grid in ("logsnr", "quadratic", "uniform"):
+            errs = [float(jnp.sqrt(jnp.mean((hw.sample(name, x0, params, n, grid) - ref) ** 2)))
+                    for n in (10, 20)]
+            cells.append(f"{errs[0]:.3g} / {errs[1]:.3g}")
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def timing(model, name: str, batch: int, repeats: int, nfe: int = 10) -> tuple[float, float]:
+    x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
+    params = {"m": jnp.asarray(2.0), "s": jnp.asarray(0.5)}
+
+    def ours():
+        sol = model.simulate(solver=name, steps=nfe, saveat=2, initial={"x": x0})
+        return jax.block_until_ready(sol["x"])
+
+    fn = hw.SAMPLERS[name]
+    twin = jax.jit(lambda x, p: fn(hw.mixture_noise, x, p, nfe, "logsnr"))
+    x0j = jnp.asarray(x0)
+
+    def theirs():
+        return jax.block_until_ready(twin(x0j, params))
+
+    ours(), theirs()  # compile
+    a, b = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ours()
+        a.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs()
+        b.append(time.perf_counter() - start)
+    return float(np.median(a)), float(np.median(b))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--batch", type=int, default=10_000)
+    ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--skip-timing", action="store_true")
+    ap.add_argument("--grids", action="store_true", help="only the step-grid table")
+    ap.add_argument("--models", default="1d2,2d3,1d3",
+                    help="accuracy problems: 1d2 (examples/vp_sampler.sf), 2d3, 1d3")
+    args = ap.parse_args()
+    if args.grids:
+        return grid_table(args.samples)
+    one_d = symflow.load(HERE.parent / "examples" / "vp_sampler.sf")
+    if not args.skip_accuracy:
+        problems = {"1d2": ("1-D two-component mixture", lambda: one_d),
+                    "2d3": ("2-D three-component mixture", lambda: symflow.loads(MIXTURE_2D)),
+                    "1d3": ("1-D three-component mixture", lambda: symflow.loads(MIXTURE_3))}
+        for key in args.models.split(","):
+            label, make = problems[key]
+            model = make()
+            rows = accuracy(model, args.samples)
+            print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples)")
+            print(f"| {'method':26s} | NFE 10 | NFE 20 |")
+            for name, errs in rows.items():
+                if name.startswith("diffrax dopri5"):
+                    text = ", ".join(f"{e:.3g} at NFE {n} (rtol {r:g})" for r, n, e in errs)
+                    print(f"| {name:26s} | {text} |")
+                else:
+                    print(f"| {name:26s} | {errs[0]:.3g} | {errs[1]:.3g} |")
+    if not args.skip_timing:
+        print(f"\nwall time per batch of {args.batch} samples, NFE 10 (median of "
+              f"{args.repeats}): symflow Model.simulate vs hand-written JAX")
+        for name in SAMPLERS:
+            a, b = timing(one_d, name, args.batch, args.repeats)
+            print(f"| {name:18s} | {a * 1e3:8.2f} ms | {b * 1e3:8.2f} ms | {a / b:5.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Running a diffusion sampler on a model: a batch of samples in one diffrax solve.
+
+`ModelSampling` is the sampler side of one compiled `symflow.Model`. A batch of
+`trajectories` initial draws (`x ~ normal(0, 1)`, the same keys as the ODE and
+SDE ensembles, so trajectory `i` starts from the same noise whichever solver
+runs it) is solved as one state of shape `(trajectories, n_states)` by the
+sampler (`_samplers.py`) on a `diffrax.StepTo` grid of the chosen kind, with
+the score vectorized over the batch. The result is an `EnsembleSolution`.
+
+`steps` counts model (score) evaluations, warm-up included; the singlestep
+DPM-Solvers turn it into outer steps of orders 1–3 (`_samplers.plan`).
+Gradients: discretize-then-optimize through the solve, checkpointed
+(`diffrax.RecursiveCheckpointAdjoint`, diffrax's default), or any diffrax adjoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import SymflowError
+from ._diffusion import GRIDS, DiffusionSchedule, step_grid
+from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution
+from ._samplers import SAMPLERS, make_sampler, plan
+from ._simulate import ADJOINTS, save_times
+
+
+__all__ = ["SamplerConfig", "ModelSampling", "SAMPLER_OPTIONS", "SAMPLERS"]
+
+
+SAMPLER_OPTIONS = ("steps", "grid", "trajectories", "seed", "score", "stats_only",
+                   "quantiles")
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplerConfig:
+    """What fixes a compiled sampling program: changing any of these recompiles."""
+
+    solver: str
+    grid: str
+    steps: int
+    t0: float
+    t1: float
+    n_save: int
+    adjoint: Any = "checkpoint"
+    score: Callable | None = None  # a Python score(x, t, params), by identity
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+
+
+def check_sampler_options(solver: str, steps: int | None, grid: str | None, span=None
+                          ) -> tuple[int, str]:
+    """`(steps, grid)` checked for `solver`: steps must reach the method's order."""
+    info = SAMPLERS[solver]
+    if steps is None:
+        raise SymflowError(f"sampler {solver} needs a number of model evaluations: set steps",
+                           span, help="add `steps = 10` under simulate, or pass steps=")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise SymflowError(f"steps must be a whole number, not {steps!r}", span)
+    if steps < info.min_steps:
+        raise SymflowError(
+            f"steps = {steps} is too small for {solver} (order {info.order}): it needs at "
+            f"least {info.min_steps} model evaluations to take one step of its order", span,
+            help=f"use steps >= {info.min_steps}, or a lower-order sampler such as ddim")
+    grid = grid or "logsnr"
+    if grid not in GRIDS:
+        raise SymflowError(f"unknown grid {grid!r}", span, help="grids: " + ", ".join(GRIDS))
+    return int(steps), grid
+
+
+def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule, params) -> jax.Array:
+    """The outer step times: `steps + 1` points of the grid (one per model
+    evaluation), taken at the cumulative evaluation counts of the steps."""
+    times = step_grid(config.grid, schedule, params, config.t0, config.t1, config.steps)
+    at = np.concatenate([[0], np.cumsum(plan(config.solver, config.steps))])
+    return times[at]
+
+
+class ModelSampling:
+    """The sampler side of one compiled `symflow.Model`."""
+
+    def __init__(self, model):
+        self.model = model
+        self._setup = None
+        self._cache: dict = {}
+
+    def setup(self):
+        """The diffusion form of the model (analysed and generated on first use)."""
+        if self._setup is None:
+            from ._diffusion_setup import diffusion_setup
+
+            m = self.model
+            self._setup = diffusion_setup(m.system, span=m.settings.span_of("solver"))
+        return self._setup
+
+    def sample_fn(self, config: SamplerConfig) -> Callable:
+        """The jitted `(params, x0, ts) -> (paths, mean, std, result)` for a batch `x0`
+        of shape `(trajectories, n_states)`. Quantiles are left out: XLA's sort on CPU
+        costs more than the whole sampling (36 ms against 2 ms for 10,000 samples);
+        `simulate` takes them with NumPy's selection when the paths are concrete."""
+        if config in self._cache:
+            return self._cache[config]
+        setup = self.setup()
+        g = self.model.generated
+        sim = self.model._simulator  # noqa: SLF001
+        lo, hi = sorted((config.t0, config.t1))
+        base = setup.schedule
+        schedule = DiffusionSchedule(base.log_alpha_fn, base.log_sigma_fn, base.t_of_lambda_fn,
+                                     span=(0.0 if lo >= 0 else lo, hi))
+        from ._diffusion import DiffusionTerm
+
+        term = DiffusionTerm(schedule, setup.noise_fn(config.score))
+        orders = plan(config.solver, config.steps)
+        solver = make_sampler(config.solver, steps=config.steps, grid=config.grid)
+        continuous = config.adjoint == "deis"
+        if continuous:
+            adjoint = diffrax.RecursiveCheckpointAdjoint()  # unused: custom_vjp below
+        else:
+            adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
+                       else config.adjoint)
+        def solve(params, x0, saveat):
+            outer = sampler_grid(config, schedule, params)
+            return diffrax.diffeqsolve(
+                term, solver, t0=config.t0, t1=config.t1, dt0=None, y0=x0, args=params,
+                saveat=saveat, stepsize_controller=diffrax.StepTo(outer),
+                adjoint=adjoint, max_steps=len(orders), throw=False)
+
+        if continuous:
+            from ._adjoint_deis import adjoint_deis_sample
+
+            final = adjoint_deis_sample(
+                lambda p, x0: solve(p, x0, diffrax.SaveAt(t1=True)).ys[-1], term,
+                lambda p: step_grid(config.grid, schedule, p, config.t0, config.t1,
+                                    config.steps),
+                setup.schedule_params)
+
+        def run(params, x0, ts):
+            if continuous:  # the two ends only (checked by `simulate`)
+                ys = jnp.stack([x0, final(params, x0)], axis=1)
+                result = jnp.asarray(0)
+            else:
+                sol = solve(params, x0, diffrax.SaveAt(ts=ts))
+                ys = jnp.swapaxes(sol.ys, 0, 1)  # (trajectories, n_save, n_states)
+                result = sol.result._value
+            paths = sim.unpack(ys)
+            if g.observed:
+                paths.update(jax.vmap(jax.vmap(lambda t, y: g.observed_fn(t, y, params),
+                                               in_axes=(0, 0)), in_axes=(None, 0))(ts, ys))
+            mean = {k: jnp.mean(v, axis=0) for k, v in paths.items()}
+            std = {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1 else jnp.zeros_like(v[0])
+                   for k, v in paths.items()}
+            result = jnp.full((x0.shape[0],), result)
+            return paths, mean, std, result
+
+        self._cache[config] = jax.jit(run)
+        return self._cache[config]
+
+    def initial_batch(self, params, n: int, seed: int) -> jax.Array:
+        """`n` initial draws, packed: the keys of the ensembles (`_ensemble.py`)."""
+        m = self.model
+        runner = m._ensembles.runner  # noqa: SLF001
+        keys = jax.random.split(jax.random.PRNGKey(seed), n)
+        g = m.generated
+
+        def one(key):
+            values = dict(g.initial_values(params))
+            values.update(runner.random_initial(key, params))
+            return m._simulator.pack(values)  # noqa: SLF001
+
+        return jax.vmap(one)(keys)
+
+    def simulate(self, params=None, *, initial: Mapping[str, Any] | None = None,
+                 tspan=None, saveat=None, solver: str, steps=None, grid=None,
+                 trajectories=None, seed=None, score=None, adjoint="checkpoint",
+                 stats_only: bool = False, quantiles=DEFAULT_QUANTILES,
+                 timings=None) -> EnsembleSolution:
+        m = self.model
+        s = m.settings
+        from_file = steps is None
+        steps = steps if steps is not None else s.steps
+        grid = grid if grid is not None else s.grid
+        steps, grid = check_sampler_options(
+            solver, steps, grid, s.span_of("steps") if from_file else None)
+        t0, t1 = tspan if tspan is not None else s.tspan
+        ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
+        p = m.complete_params(params)
+        if isinstance(adjoint, str) and adjoint not in (*ADJOINTS, "deis"):
+            raise SymflowError(f"unknown adjoint {adjoint!r}",
+                               help="choose " + ", ".join(ADJOINTS) + " or deis")
+        if adjoint == "deis" and len(ts) != 2:
+            raise SymflowError("adjoint = deis differentiates the final samples only: "
+                               "save the two ends (saveat = 2)")
+        if score is not None and not callable(score):
+            raise SymflowError("score must be a callable score(x, t, params)")
+        config = SamplerConfig(
+            solver=solver, grid=grid, steps=steps, t0=float(ts[0]), t1=float(ts[-1]),
+            n_save=len(ts), adjoint=adjoint, score=score,
+            quantiles=tuple(float(q) for q in quantiles))
+        if initial:
+            x0 = self._initial_from(initial)
+        else:
+            n = int(trajectories if trajectories is not None else s.trajectories)
+            if n < 1:
+                raise SymflowError(f"trajectories must be at least 1, not {n}")
+            x0 = self.initial_batch(p, n, int(seed if seed is not None else s.seed))
+        if timings is not None:
+            timings["solver"] = solver  # type: ignore[assignment]
+        paths, mean, std, result = self.sample_fn(config)(p, x0, ts)
+        levels = np.asarray(config.quantiles)
+        if any(isinstance(v, jax.core.Tracer) for v in paths.values()):
+            qs = {k: jnp.quantile(v, jnp.asarray(levels), axis=0) for k, v in paths.items()}
+        else:
+            qs = {k: jnp.asarray(np.quantile(np.asarray(v), levels, axis=0))
+                  for k, v in paths.items()}
+        names = m.state_names + m.observed_names
+        return EnsembleSolution(
+            t=jnp.asarray(ts), paths=None if stats_only else paths, mean=mean, std=std,
+            quantiles=qs, result=result, sweep={}, quantile_levels=config.quantiles,
+            names=names)
+
+    def _initial_from(self, initial: Mapping[str, Any]) -> jax.Array:
+        """A batch of initial values, one array per state with the batch first."""
+        m = self.model
+        layout = {s.name: s for s in m.generated.states}
+        unknown = [k for k in initial if k not in layout]
+        if unknown:
+            raise SymflowError(f"{m.name} has no state named {unknown[0]!r}")
+        missing = [k for k in layout if k not in initial]
+        if missing:
+            raise SymflowError(f"a batch of initial values needs every state: {missing[0]!r} "
+                               "is missing")
+        traced = any(isinstance(v, jax.core.Tracer) for v in initial.values())
+        xp = jnp if traced else np  # concrete batches: one transfer, no eager JAX ops
+        parts, n = [], None
+        for name, lay in layout.items():
+            value = xp.asarray(initial[name], dtype=float)
+            if value.ndim != 1 + len(lay.shape) or value.shape[1:] != lay.shape:
+                raise SymflowError(
+                    f"initial values of {name!r} for a sampler are a batch of shape "
+                    f"(trajectories, {', '.join(map(str, lay.shape))}), not {value.shape}")
+            if n is not None and value.shape[0] != n:
+                raise SymflowError("every state needs the same number of initial values")
+            n = value.shape[0]
+            parts.append(xp.reshape(value, (n, -1)))
+        return jnp.asarray(xp.concatenate(parts, axis=1))
