@@ -315,17 +315,31 @@ def bench_brusselator():
     text = pathlib.Path(__file__).resolve().parents[1].joinpath(
         "examples/brusselator_2d.sf").read_text()
     grid = lambda n: text.replace("points = 32", f"points = {n}")  # noqa: E731
-    print("\n## 2-D Brusselator: compile time against grid size (Tsit5, t in [0, 1e-4])")
-    print("| grid | text -> callable | trace of the solve | XLA compile of the solve |")
+    print("\n## 2-D Brusselator: compile time against grid size (Tsit5, t in [0, 1e-4]); "
+          "after a warm-up compile at 16x16, the sizes alternate, 3 rounds (a new span each "
+          "round forces a new compile)")
+    print("| grid | text -> callable | trace of the solve (rounds) | XLA compile (rounds) |")
     print("|---|---|---|---|")
-    for n in (32, 512):
+    loads, models = {}, {}
+    for n in (16, 32, 512):
         start = time.perf_counter()
-        m = symflow.loads(grid(n))
-        load = time.perf_counter() - start
-        timings: dict = {}
-        m.simulate(timings=timings, tspan=(0.0, 1e-4), saveat=2, solver="tsit5")
-        print(f"| {n}x{n} | {load:.2f} s | {timings['trace']:.3f} s | "
-              f"{timings['xla compile']:.3f} s |", flush=True)
+        models[n] = symflow.loads(grid(n))
+        loads[n] = time.perf_counter() - start
+    models[16].simulate(tspan=(0.0, 1e-4), saveat=2, solver="tsit5")
+    rounds: dict = {32: [], 512: []}
+    for k in range(3):
+        for n in (32, 512):
+            timings: dict = {}
+            models[n].simulate(timings=timings, tspan=(0.0, 1e-4 * (1 + 1e-3 * k)), saveat=2,
+                               solver="tsit5")
+            rounds[n].append((timings["trace"], timings["xla compile"]))
+    for n in (32, 512):
+        print(f"| {n}x{n} | {loads[n]:.2f} s | "
+              + ", ".join(f"{a:.2f}" for a, _ in rounds[n]) + " s | "
+              + ", ".join(f"{b:.2f}" for _, b in rounds[n]) + " s |")
+    ratio = [b / a for (_, a), (_, b) in zip(rounds[32], rounds[512])]
+    print("XLA compile 512x512 / 32x32 per round: " + ", ".join(f"{r:.2f}" for r in ratio),
+          flush=True)
 
     print("\n## 2-D Brusselator 128x128: generated vs hand-written")
     n = 128
