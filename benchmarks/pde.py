@@ -1,13 +1,19 @@
 """PDE benchmarks (issue 3): method-of-lines models against the same problems by hand.
 
     python benchmarks/pde.py            # everything (a few minutes)
-    python benchmarks/pde.py heat       # one part: heat | rhs | compile | scipy | dense
+    python benchmarks/pde.py heat       # one part: heat | scaling | rhs | compile | scipy |
+                                        # dense | brusselator | krylov
+    python benchmarks/pde.py heat --repeats 5   # fewer repeats (default 11)
 
 * heat: u_t = u_xx on [0, 1], u0 = sin(pi x), Dirichlet, t in [0, 0.1], Kvaerno5,
   rtol 1e-6, atol 1e-9, at N = 10^3, 10^4, 10^5 points: symflow (banded linear
   solve, chosen from the stencils) against the same solver configuration written
-  by hand in jnp/diffrax (the same `BandedLinearSolver`), median of 5 solves after
-  compilation; compile time apart.
+  by hand in jnp/diffrax (the same `BandedLinearSolver`), the two interleaved,
+  median (and minimum) of `--repeats` solves after compilation; compile time apart.
+* scaling: the heat equation and a 1-D reaction-diffusion (Fisher-KPP, t in [0, 2])
+  with Kvaerno5 at N = 10^3, 10^4, 10^5, each N in a fresh subprocess: solve time,
+  the compiled solve's buffers (XLA `memory_analysis`: temporaries, output) and
+  the process's peak RSS.
 * rhs: one right-hand-side evaluation at N = 10^4, generated vs hand-written.
 * compile: text -> callable, trace and XLA compile of the implicit solve of a 1-D
   reaction-diffusion model at
@@ -83,6 +89,9 @@ end
 """
 
 
+REPEATS = 11  # set by --repeats
+
+
 def median_time(fn, repeats=5) -> float:
     times = []
     for _ in range(repeats):
@@ -90,6 +99,20 @@ def median_time(fn, repeats=5) -> float:
         jax.block_until_ready(fn())
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """(median, minimum) seconds of each function, called in turn `repeats` times
+    (after one warm-up call each), so that a change of load hits all of them."""
+    for fn in fns.values():
+        jax.block_until_ready(fn())
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            jax.block_until_ready(fn())
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(v), min(v)) for name, v in times.items()}
 
 
 # ------------------------------------------------------------ hand-written twin
@@ -125,9 +148,10 @@ def heat_handwritten(n: int, *, banded: bool = True):
 
 
 def bench_heat():
-    print("\n## heat 1-D, Kvaerno5, rtol 1e-6 (banded linear solve)")
-    print("| N | symflow solve | hand-written solve | ratio | symflow load + XLA compile | "
-          "max error vs exp(-pi^2 t) sin(pi x) |")
+    print(f"\n## heat 1-D, Kvaerno5, rtol 1e-6 (banded linear solve); median (min) of "
+          f"{REPEATS}, interleaved")
+    print("| N | symflow `simulate` | hand-written solve | ratio of medians (of minima) | "
+          "symflow load + XLA compile | max error vs exp(-pi^2 t) sin(pi x) |")
     print("|---|---|---|---|---|---|")
     for n in (1_000, 10_000, 100_000):
         start = time.perf_counter()
@@ -138,13 +162,64 @@ def bench_heat():
         x = m.system.domain[0].grid()
         error = np.max(np.abs(np.asarray(sol["u"][-1])
                               - np.exp(-np.pi**2 * 0.1) * np.sin(np.pi * x)))
-        ours = median_time(lambda: m.simulate()["u"])
         solve, y0 = heat_handwritten(n)
-        jax.block_until_ready(solve(y0))
-        theirs = median_time(lambda: solve(y0))
+        assert np.allclose(np.asarray(solve(y0)), np.asarray(sol["u"][-1]), atol=1e-9)
+        out = interleaved({"ours": lambda: m.simulate()["u"], "theirs": lambda: solve(y0)},
+                          REPEATS if n < 100_000 else max(3, REPEATS // 3))
+        (ours, ours_min), (theirs, theirs_min) = out["ours"], out["theirs"]
         compile_ = load + timings["trace"] + timings["xla compile"]
-        print(f"| {n:,} | {1e3 * ours:.1f} ms | {1e3 * theirs:.1f} ms | {ours / theirs:.2f} | "
+        print(f"| {n:,} | {1e3 * ours:.1f} ({1e3 * ours_min:.1f}) ms | {1e3 * theirs:.1f} "
+              f"({1e3 * theirs_min:.1f}) ms | {ours / theirs:.2f} ({ours_min / theirs_min:.2f}) | "
               f"{compile_:.1f} s | {error:.1e} |", flush=True)
+
+
+SCALING_MODELS = {"heat": (HEAT, {}), "fisher": (REACTION_DIFFUSION, {"tspan": (0.0, 2.0),
+                                                                      "saveat": 2})}
+
+
+def scaling_one(model: str, n: int, repeats: int) -> dict:
+    """One point of the stiff scaling, in this (fresh) process: solve time, the
+    compiled solve's buffers and the peak RSS."""
+    import resource
+
+    text, options = SCALING_MODELS[model]
+    m = symflow.loads(text.format(n=n))
+    timings: dict = {}
+    sol = m.simulate(timings=timings, **options)
+    s = m.settings
+    t0, t1 = options.get("tspan", s.tspan)
+    ts = m._save_times(t0, t1, options.get("saveat", s.saveat))
+    p = m.complete_params(None)
+    config = m._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+                           max_steps=None, adjoint="checkpoint")
+    memory = m._simulator.packed_fn(config).lower(p, {}, ts).compile().memory_analysis()
+    solve = median_time(lambda: m.simulate(**options)["u"], repeats=repeats)
+    return {"n": n, "solve": solve, "compile": timings["trace"] + timings["xla compile"],
+            "temp": memory.temp_size_in_bytes, "output": memory.output_size_in_bytes,
+            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "bandwidth": config.bandwidth, "finite": bool(np.all(np.isfinite(sol["u"])))}
+
+
+def bench_scaling():
+    import json
+    import subprocess
+
+    print(f"\n## stiff scaling, Kvaerno5 with the banded solve, median of {REPEATS} "
+          "(each N in a fresh process)")
+    print("| model | N | solve | per point | XLA temporaries | output | peak RSS | compile |")
+    print("|---|---|---|---|---|---|---|---|")
+    for model in SCALING_MODELS:
+        for n in (1_000, 10_000, 100_000):
+            reps = REPEATS if n < 100_000 else max(3, REPEATS // 3)
+            out = subprocess.run(
+                [sys.executable, __file__, "_scaling_one", model, str(n), str(reps)],
+                capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            r = json.loads(out)
+            assert r["finite"] and r["bandwidth"] == 1
+            print(f"| {model} | {n:,} | {1e3 * r['solve']:.1f} ms | "
+                  f"{1e9 * r['solve'] / n:.0f} ns | {r['temp'] / 2**20:.2f} MiB | "
+                  f"{r['output'] / 2**20:.2f} MiB | {r['rss'] / 2**20:.0f} MiB | "
+                  f"{r['compile']:.1f} s |", flush=True)
 
 
 def bench_rhs():
@@ -240,17 +315,31 @@ def bench_brusselator():
     text = pathlib.Path(__file__).resolve().parents[1].joinpath(
         "examples/brusselator_2d.sf").read_text()
     grid = lambda n: text.replace("points = 32", f"points = {n}")  # noqa: E731
-    print("\n## 2-D Brusselator: compile time against grid size (Tsit5, t in [0, 1e-4])")
-    print("| grid | text -> callable | trace of the solve | XLA compile of the solve |")
+    print("\n## 2-D Brusselator: compile time against grid size (Tsit5, t in [0, 1e-4]); "
+          "after a warm-up compile at 16x16, the sizes alternate, 3 rounds (a new span each "
+          "round forces a new compile)")
+    print("| grid | text -> callable | trace of the solve (rounds) | XLA compile (rounds) |")
     print("|---|---|---|---|")
-    for n in (32, 512):
+    loads, models = {}, {}
+    for n in (16, 32, 512):
         start = time.perf_counter()
-        m = symflow.loads(grid(n))
-        load = time.perf_counter() - start
-        timings: dict = {}
-        m.simulate(timings=timings, tspan=(0.0, 1e-4), saveat=2, solver="tsit5")
-        print(f"| {n}x{n} | {load:.2f} s | {timings['trace']:.3f} s | "
-              f"{timings['xla compile']:.3f} s |", flush=True)
+        models[n] = symflow.loads(grid(n))
+        loads[n] = time.perf_counter() - start
+    models[16].simulate(tspan=(0.0, 1e-4), saveat=2, solver="tsit5")
+    rounds: dict = {32: [], 512: []}
+    for k in range(3):
+        for n in (32, 512):
+            timings: dict = {}
+            models[n].simulate(timings=timings, tspan=(0.0, 1e-4 * (1 + 1e-3 * k)), saveat=2,
+                               solver="tsit5")
+            rounds[n].append((timings["trace"], timings["xla compile"]))
+    for n in (32, 512):
+        print(f"| {n}x{n} | {loads[n]:.2f} s | "
+              + ", ".join(f"{a:.2f}" for a, _ in rounds[n]) + " s | "
+              + ", ".join(f"{b:.2f}" for _, b in rounds[n]) + " s |")
+    ratio = [b / a for (_, a), (_, b) in zip(rounds[32], rounds[512])]
+    print("XLA compile 512x512 / 32x32 per round: " + ", ".join(f"{r:.2f}" for r in ratio),
+          flush=True)
 
     print("\n## 2-D Brusselator 128x128: generated vs hand-written")
     n = 128
@@ -298,9 +387,20 @@ def bench_brusselator():
           f"{1e3 * b:.0f} ms; max difference {err:.1e}")
 
 
-PARTS = {"brusselator": bench_brusselator, "heat": bench_heat, "rhs": bench_rhs, "compile": bench_compile,
-         "scipy": bench_scipy, "dense": bench_dense}
+PARTS = {"heat": bench_heat, "scaling": bench_scaling, "rhs": bench_rhs,
+         "compile": bench_compile, "scipy": bench_scipy, "dense": bench_dense,
+         "brusselator": bench_brusselator}
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or PARTS:
+    import json
+
+    args = sys.argv[1:]
+    if args[:1] == ["_scaling_one"]:  # one point of `scaling`, in a fresh process
+        print(json.dumps(scaling_one(args[1], int(args[2]), int(args[3]))))
+        sys.exit()
+    if "--repeats" in args:
+        i = args.index("--repeats")
+        REPEATS = int(args[i + 1])
+        del args[i:i + 2]
+    for name in args or PARTS:
         PARTS[name]()

@@ -10,7 +10,6 @@ jax.grad(loss)(m.params)
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Mapping
@@ -81,7 +80,10 @@ class Model:
         self.generated = generated
         self.timings = dict(timings)
         self.settings = system.settings
-        self._simulator = Simulator(generated)
+        self._simulator = Simulator(
+            generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
+                                  for d in system.domain),
+            fields=tuple(name for name, _ in system.fields))
         self.params: dict[str, jax.Array] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
         if system.closures:  # the networks' weights join the pytree (docs/closures.md)
@@ -243,12 +245,7 @@ class Model:
         name = config.solver
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
-        sol = self._simulator.run(config, p, initial, ts, timings=timings)
-        if self.system.domain:  # a PDE: the solution carries its grid
-            sol = dataclasses.replace(sol, grid=tuple(
-                (d.name, d.lower, d.upper, d.points, d.periodic) for d in self.system.domain),
-                fields=tuple(name for name, _ in self.system.fields))
-        return sol
+        return self._simulator.run(config, p, initial, ts, timings=timings)
 
     def _sample(self, params, *, initial, tspan, saveat, solver, adjoint, timings, **options):
         """`simulate` with a diffusion sampler (`solve/_sampling.py`)."""

@@ -84,8 +84,13 @@ def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.
 class Simulator:
     """Runs a `GeneratedModel` with diffrax; one compiled program per `SolveConfig`."""
 
-    def __init__(self, generated: GeneratedModel):
+    def __init__(self, generated: GeneratedModel, *, grid: tuple = (),
+                 fields: tuple[str, ...] = ()):
         self.generated = generated
+        # a PDE's grid and fields, carried by every `Solution` (static: part of the
+        # cached pytree structure, so a concrete call builds no new `Solution`)
+        self.grid = grid
+        self.fields = fields
         self._cache: dict = {}
         # (name, shape, elements per time) of every output, in packed order
         self._outputs = tuple(
@@ -203,7 +208,7 @@ class Simulator:
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
                 dense=sol if config.dense else None,
                 state_names=state_names, observed_names=observed_names,
-                _unpack=self.unpack,
+                _unpack=self.unpack, grid=self.grid, fields=self.fields,
             )
 
         return solve
@@ -245,7 +250,7 @@ class Simulator:
                 size_reached=size_reached, initial_size=initial_size,
                 state_names=tuple(s.name for s in self.generated.states),
                 observed_names=tuple(n for n, _ in self.generated.observed),
-                _unpack=self.unpack))
+                _unpack=self.unpack, grid=self.grid, fields=self.fields))
         return jax.tree.unflatten(self._cache[key], leaves)
 
     def run(self, config: SolveConfig, params: dict, initial: dict, ts: np.ndarray,

@@ -46,6 +46,24 @@ def test_banded_solve_matches_dense(n, w):
     np.testing.assert_allclose(xt, np.linalg.solve(a.T, b), rtol=1e-11, atol=1e-13)
 
 
+def test_tridiagonal_solve_without_diagonal_dominance_pivots():
+    """The Thomas sweeps do not pivot: a zero leading pivot (and a tiny later one)
+    must send the solve to LAPACK's pivoting `gtsv`, not give NaN."""
+    n = 9
+    rng = np.random.default_rng(3)
+    a = np.diag(rng.normal(size=n - 1), -1) + np.diag(rng.normal(size=n - 1), 1)
+    a += np.diag(rng.normal(size=n))
+    a[0, 0] = 0.0  # A = [[0, a01, ...], [a10, ...]]: invertible, but pivot 0 is zero
+    assert abs(np.linalg.det(a)) > 1e-3
+    b = rng.normal(size=n)
+    op = lx.MatrixLinearOperator(jnp.asarray(a))
+    solver = BandedLinearSolver(1)
+    x = jax.jit(lambda b: lx.linear_solve(op, b, solver).value)(jnp.asarray(b))
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-10, atol=1e-12)
+    state = solver.init(op, {})
+    assert not bool(state[1][-1])  # the factors were refused: the fallback ran
+
+
 HEAT = """model Heat
   parameters
     kappa = 1.0
