@@ -1,6 +1,7 @@
 """Diffusion samplers: accuracy per model evaluation, and time per sample batch.
 
     python benchmarks/samplers.py [--repeats 15] [--batch 10000] [--samples 1000]
+    python benchmarks/samplers.py --models 1d3 --grid quadratic --skip-timing
 
 1. RMSE of the final samples against a tight diffrax solve (Dopri8, rtol 1e-11)
    from the same initial noise, at NFE 10 and 20, for every symflow sampler
@@ -110,7 +111,7 @@ def rmse(a, b):
     return float(np.sqrt(np.mean(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1))))
 
 
-def accuracy(model, n_samples: int) -> dict:
+def accuracy(model, n_samples: int, grid: str = "logsnr") -> dict:
     names = model.state_names
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (n_samples, len(names))))
     ref, _ = diffrax_solve(model, jnp.asarray(x0), diffrax.Dopri8(), rtol=1e-11)
@@ -118,7 +119,7 @@ def accuracy(model, n_samples: int) -> dict:
     for name in SAMPLERS:
         errs = []
         for nfe in (10, 20):
-            sol = model.simulate(solver=name, steps=nfe, saveat=2,
+            sol = model.simulate(solver=name, steps=nfe, saveat=2, grid=grid,
                                  initial={k: x0[:, i] for i, k in enumerate(names)})
             y = np.stack([np.asarray(sol[k][:, -1]) for k in names], axis=-1)
             errs.append(rmse(y, ref))
@@ -199,6 +200,8 @@ def main():
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--grids", action="store_true", help="only the step-grid table")
+    ap.add_argument("--grid", default="logsnr", choices=("logsnr", "quadratic", "uniform"),
+                    help="step grid of the symflow samplers in the accuracy tables")
     ap.add_argument("--models", default="1d2,2d3,1d3",
                     help="accuracy problems: 1d2 (examples/vp_sampler.sf), 2d3, 1d3")
     args = ap.parse_args()
@@ -212,8 +215,9 @@ def main():
         for key in args.models.split(","):
             label, make = problems[key]
             model = make()
-            rows = accuracy(model, args.samples)
-            print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples)")
+            rows = accuracy(model, args.samples, args.grid)
+            print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples, "
+                  f"{args.grid} grid)")
             print(f"| {'method':26s} | NFE 10 | NFE 20 |")
             for name, errs in rows.items():
                 if name.startswith("diffrax dopri5"):
