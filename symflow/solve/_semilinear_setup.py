@@ -117,18 +117,21 @@ class ExponentialSetup:
 
         return diffrax.ODETerm(in_fourier_space)
 
-    def state_solver(self, params, t0):
-        """The diffrax solver for the solve's state (see `term`)."""
+    def state_solver(self, params, t0, *, equal_steps: bool = False):
+        """The diffrax solver for the solve's state (see `term`); `equal_steps`
+        when every step has the same size (`dt` divides the span)."""
         if not self.in_fourier_space:
-            return self.make_solver(params, t0)
+            return self.make_solver(params, t0, equal_steps=equal_steps)
         operator = self.operator(params, t0)
         return _exponential.EXPONENTIAL[self.method](
-            _exponential.DiagonalOperator(operator.eigenvalues, self.fields, packed=True))
+            _exponential.DiagonalOperator(operator.eigenvalues, self.fields, packed=True),
+            equal_steps=equal_steps)
 
-    def make_solver(self, params, t0):
+    def make_solver(self, params, t0, *, equal_steps: bool = False):
         """The diffrax solver for the flat state vector (fields in physical space)."""
         return _exponential.EXPONENTIAL[self.method](
-            self.operator(params, t0), nonlinear_of_spectrum=self.nonlinear_of_spectrum)
+            self.operator(params, t0), nonlinear_of_spectrum=self.nonlinear_of_spectrum,
+            equal_steps=equal_steps)
 
 
 def _spectrum_name(state: str) -> str:

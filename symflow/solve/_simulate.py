@@ -161,6 +161,10 @@ class Simulator:
                   if config.adjoint == "checkpoint" and not config.dense
                   and config.t1 > config.t0 and exponential is None
                   and g.invariants is None else None)
+        # a fixed dt dividing the span: every exponential step has the same size
+        n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
+                   if exponential and config.dt0 else 0.5)
+        equal_steps = abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0)
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
 
@@ -178,8 +182,9 @@ class Simulator:
                                                   diffrax.SubSaveAt(t1=True)],
                                             dense=config.dense)
                 sol = diffrax.diffeqsolve(
-                    terms, exponential.state_solver(params, config.t0) if exponential
-                    else solver,
+                    terms, exponential.state_solver(params, config.t0,
+                                                    equal_steps=equal_steps)
+                    if exponential else solver,
                     t0=config.t0, t1=config.t1, dt0=config.dt0,
                     y0=exponential.to_state(y0) if exponential else y0,
                     args=params, saveat=saveat, stepsize_controller=controller,
