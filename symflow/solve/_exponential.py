@@ -31,7 +31,8 @@ The operator `L` is one of (see `passes/semilinear.py` for how it is found):
 
 The coefficients of a constant operator are computed once, in `init`, for the
 first step size, and again only for a step of another size (the last step of
-a span that `dt` does not divide).
+a span that `dt` does not divide); with `equal_steps` (set by `Model.simulate`
+when `dt` divides the span) there is no branch for that.
 """
 
 from __future__ import annotations
