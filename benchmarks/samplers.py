@@ -1,6 +1,7 @@
 """Diffusion samplers: accuracy per model evaluation, and time per sample batch.
 
     python benchmarks/samplers.py [--repeats 15] [--batch 10000] [--samples 1000]
+    python benchmarks/samplers.py --models 1d3 --grid quadratic --skip-timing
 
 1. RMSE of the final samples against a tight diffrax solve (Dopri8, rtol 1e-11)
    from the same initial noise, at NFE 10 and 20, for every symflow sampler
@@ -110,7 +111,7 @@ def rmse(a, b):
     return float(np.sqrt(np.mean(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1))))
 
 
-def accuracy(model, n_samples: int) -> dict:
+def accuracy(model, n_samples: int, grid: str = "logsnr") -> dict:
     names = model.state_names
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (n_samples, len(names))))
     ref, _ = diffrax_solve(model, jnp.asarray(x0), diffrax.Dopri8(), rtol=1e-11)
@@ -118,7 +119,7 @@ def accuracy(model, n_samples: int) -> dict:
     for name in SAMPLERS:
         errs = []
         for nfe in (10, 20):
-            sol = model.simulate(solver=name, steps=nfe, saveat=2,
+            sol = model.simulate(solver=name, steps=nfe, saveat=2, grid=grid,
                                  initial={k: x0[:, i] for i, k in enumerate(names)})
             y = np.stack([np.asarray(sol[k][:, -1]) for k in names], axis=-1)
             errs.append(rmse(y, ref))
@@ -164,13 +165,30 @@ def grid_table(n_samples: int) -> None:
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
-def timing(model, name: str, batch: int, repeats: int, nfe: int = 10) -> tuple[float, float]:
+def timing(model, name: str, batch: int, repeats: int, nfe: int = 10
+           ) -> tuple[float, float, float]:
+    """Median wall time of `Model.simulate` (with the batch's mean, std and NumPy
+    quantiles), of the compiled sampling program it runs (mean and std included),
+    and of the hand-written twin; the three are called in turn in every repeat."""
+    from symflow.solve._sampling import SamplerConfig
+
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
     params = {"m": jnp.asarray(2.0), "s": jnp.asarray(0.5)}
 
     def ours():
         sol = model.simulate(solver=name, steps=nfe, saveat=2, initial={"x": x0})
         return jax.block_until_ready(sol["x"])
+
+    sampling = model._sampling
+    config = SamplerConfig(solver=name, grid="logsnr", steps=nfe, t0=hw.T0, t1=hw.T1,
+                           n_save=2)
+    program = sampling.sample_fn(config)
+    p = model.complete_params(model.params)
+    xb = sampling._initial_from({"x": x0})
+    ts = jnp.asarray([hw.T0, hw.T1])
+
+    def bare():
+        return jax.block_until_ready(program(p, xb, ts))
 
     fn = hw.SAMPLERS[name]
     twin = jax.jit(lambda x, p: fn(hw.mixture_noise, x, p, nfe, "logsnr"))
@@ -179,16 +197,15 @@ def timing(model, name: str, batch: int, repeats: int, nfe: int = 10) -> tuple[f
     def theirs():
         return jax.block_until_ready(twin(x0j, params))
 
-    ours(), theirs()  # compile
-    a, b = [], []
+    ours(), bare(), theirs()  # compile
+    samples = ([], [], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        ours()
-        a.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs()
-        b.append(time.perf_counter() - start)
-    return float(np.median(a)), float(np.median(b))
+        for f, out in zip((ours, bare, theirs), samples):
+            start = time.perf_counter()
+            for _ in range(5):
+                f()
+            out.append((time.perf_counter() - start) / 5)
+    return tuple(float(np.median(x)) for x in samples)
 
 
 def main():
@@ -199,6 +216,8 @@ def main():
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--grids", action="store_true", help="only the step-grid table")
+    ap.add_argument("--grid", default="logsnr", choices=("logsnr", "quadratic", "uniform"),
+                    help="step grid of the symflow samplers in the accuracy tables")
     ap.add_argument("--models", default="1d2,2d3,1d3",
                     help="accuracy problems: 1d2 (examples/vp_sampler.sf), 2d3, 1d3")
     args = ap.parse_args()
@@ -212,8 +231,9 @@ def main():
         for key in args.models.split(","):
             label, make = problems[key]
             model = make()
-            rows = accuracy(model, args.samples)
-            print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples)")
+            rows = accuracy(model, args.samples, args.grid)
+            print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples, "
+                  f"{args.grid} grid)")
             print(f"| {'method':26s} | NFE 10 | NFE 20 |")
             for name, errs in rows.items():
                 if name.startswith("diffrax dopri5"):
@@ -223,10 +243,12 @@ def main():
                     print(f"| {name:26s} | {errs[0]:.3g} | {errs[1]:.3g} |")
     if not args.skip_timing:
         print(f"\nwall time per batch of {args.batch} samples, NFE 10 (median of "
-              f"{args.repeats}): symflow Model.simulate vs hand-written JAX")
+              f"{args.repeats}): symflow Model.simulate, its compiled program, hand-written JAX")
+        print("| sampler | simulate | compiled | hand-written | simulate ratio | compiled ratio |")
         for name in SAMPLERS:
-            a, b = timing(one_d, name, args.batch, args.repeats)
-            print(f"| {name:18s} | {a * 1e3:8.2f} ms | {b * 1e3:8.2f} ms | {a / b:5.2f}x |")
+            a, c, b = timing(one_d, name, args.batch, args.repeats)
+            print(f"| {name:18s} | {a * 1e3:8.2f} ms | {c * 1e3:8.2f} ms | {b * 1e3:8.2f} ms "
+                  f"| {a / b:5.2f}x | {c / b:5.2f}x |", flush=True)
 
 
 if __name__ == "__main__":

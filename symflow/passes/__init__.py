@@ -22,6 +22,7 @@ from .semilinear import (
 )
 from .spectral_discretization import (
     SpectralDiff as SpectralDiff,
+    SpectralDiffOfSpectrum as SpectralDiffOfSpectrum,
     SpectralFilter as SpectralFilter,
     discretize_spectral as discretize_spectral,
 )

@@ -35,7 +35,7 @@ from ..symbolic import Diff, Dimension, System, shape_of
 from ..symbolic._arrays import _ArrayFunction
 
 
-__all__ = ["SpectralDiff", "SpectralFilter", "discretize_spectral", "fourier_multiplier"]
+__all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "discretize_spectral", "fourier_multiplier"]
 
 
 def _kept_modes(n: int, keep: float) -> int:
@@ -64,23 +64,51 @@ class SpectralDiff(_ArrayFunction):
     def _jaxcode(self, printer):
         u, period, k, keep = self.args
         n = shape_of(u, printer.shapes)[0]
-        k = int(k)
-        m = n // 2 + 1
-        scale = 2 * math.pi / float(period)
-        j = f"jnp.arange({m}, dtype=float)"
-        kappa = f"({scale!r}*{j})"
-        # complex multipliers: strict dtype promotion does not mix float and complex
-        if k % 2 == 0:
-            multiplier = f"jnp.asarray({(-1) ** (k // 2)}.0*{kappa}**{k}, dtype=complex)"
-        else:
-            sign = "1j" if k % 4 == 1 else "-1j"
-            if n % 2 == 0:
-                kappa = f"jnp.where({j} == {n // 2}, 0.0, {kappa})"
-            multiplier = f"({sign}*jnp.asarray({kappa}**{k}, dtype=complex))"
-        kept = _kept_modes(n, float(keep))
-        if kept < n // 2:
-            multiplier = f"jnp.where({j} <= {kept}, {multiplier}, 0.0)"
+        multiplier = _multiplier_code(n, float(period), int(k), float(keep))
         return f"jnp.fft.irfft({multiplier}*jnp.fft.rfft({printer._print(u)}), n={n})"
+
+
+def _multiplier_code(n: int, period: float, k: int, keep: float) -> str:
+    """The `jnp` source of `(i κ_j)^k` on the `n // 2 + 1` real-FFT modes, zero
+    above the kept modes (and at the Nyquist mode for odd `k`, even `n`)."""
+    m = n // 2 + 1
+    scale = 2 * math.pi / period
+    j = f"jnp.arange({m}, dtype=float)"
+    kappa = f"({scale!r}*{j})"
+    # complex multipliers: strict dtype promotion does not mix float and complex
+    if k % 2 == 0:
+        multiplier = f"jnp.asarray({(-1) ** (k // 2)}.0*{kappa}**{k}, dtype=complex)"
+    else:
+        sign = "1j" if k % 4 == 1 else "-1j"
+        if n % 2 == 0:
+            kappa = f"jnp.where({j} == {n // 2}, 0.0, {kappa})"
+        multiplier = f"({sign}*jnp.asarray({kappa}**{k}, dtype=complex))"
+    kept = _kept_modes(n, keep)
+    if kept < n // 2:
+        multiplier = f"jnp.where({j} <= {kept}, {multiplier}, 0.0)"
+    return multiplier
+
+
+class SpectralDiffOfSpectrum(_ArrayFunction):
+    """`SpectralDiffOfSpectrum(v, P, k, keep, n)`: the same derivative as
+    `SpectralDiff(u, P, k, keep)`, from the real-FFT coefficients `v = rfft(u)` of
+    a field of `n` points. The exponential solvers work in Fourier space and
+    already hold `v`: reading it saves one FFT per spectral derivative per stage
+    (`solve/_semilinear_setup.py` substitutes it into the remainder `N`)."""
+
+    nargs = 5
+
+    def _symflow_shape(self, shapes):
+        return (int(self.args[4]),)
+
+    def _sympystr(self, printer):
+        v, _, k, _, _ = self.args
+        return f"spectral_diff_of_spectrum({printer._print(v)}, {int(k)})"
+
+    def _jaxcode(self, printer):
+        v, period, k, keep, n = self.args
+        multiplier = _multiplier_code(int(n), float(period), int(k), float(keep))
+        return f"jnp.fft.irfft({multiplier}*{printer._print(v)}, n={int(n)})"
 
 
 class SpectralFilter(_ArrayFunction):

@@ -31,7 +31,8 @@ The operator `L` is one of (see `passes/semilinear.py` for how it is found):
 
 The coefficients of a constant operator are computed once, in `init`, for the
 first step size, and again only for a step of another size (the last step of
-a span that `dt` does not divide).
+a span that `dt` does not divide); with `equal_steps` (set by `Model.simulate`
+when `dt` divides the span) there is no branch for that.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 
-__all__ = ["EXPONENTIAL", "DiagonalOperator", "MatrixOperator", "TimeVaryingDiagonal",
+__all__ = ["EXPONENTIAL", "DiagonalOperator", "pack_spectrum", "unpack_spectrum", "MatrixOperator", "TimeVaryingDiagonal",
            "ExponentialEuler", "Lawson", "ETDRK4", "phi_functions"]
 
 
@@ -72,6 +73,20 @@ def phi_functions(z: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
 # ---------------------------------------------------------------- operators
 
 
+def pack_spectrum(v: jax.Array) -> jax.Array:
+    """Complex spectra `(..., n_fields, m)` as one real vector per leading index:
+    each field's real parts, then its imaginary parts (`(..., n_fields * 2m)`)."""
+    packed = jnp.concatenate([v.real, v.imag], axis=-1)
+    return jnp.reshape(packed, (*v.shape[:-2], -1))
+
+
+def unpack_spectrum(y: jax.Array, n_fields: int) -> jax.Array:
+    """The inverse of `pack_spectrum`."""
+    parts = jnp.reshape(y, (*y.shape[:-1], n_fields, 2, -1))
+    return jax.lax.complex(parts[..., 0, :], parts[..., 1, :])
+
+
+
 def _like(h, array):
     """The step `h` in the dtype of `array` (complex in Fourier space; strict
     dtype promotion forbids mixing)."""
@@ -81,19 +96,28 @@ def _like(h, array):
 class DiagonalOperator(eqx.Module):
     """`L` diagonal in a basis: `eigenvalues` (real or complex) act element-wise on
     `to_basis(y)`. `fields` is `None` for the identity basis, or
-    `(n_fields, n)` for the real FFT of each of `n_fields` fields of `n` points."""
+    `(n_fields, n)` for the real FFT of each of `n_fields` fields of `n` points.
+    With `packed`, `y` is not the fields but their spectra already, as real
+    numbers: for each field the real parts of its `n // 2 + 1` coefficients, then
+    the imaginary parts (`pack_spectrum`); the solve then stays in Fourier space
+    and a step transforms nothing but inside `N`."""
 
     eigenvalues: jax.Array
     fields: tuple[int, int] | None = eqx.field(static=True, default=None)
+    packed: bool = eqx.field(static=True, default=False)
 
     def to_basis(self, y):
         if self.fields is None:
             return y
+        if self.packed:
+            return unpack_spectrum(y, self.fields[0])
         return jnp.fft.rfft(jnp.reshape(y, self.fields), axis=-1)
 
     def from_basis(self, v):
         if self.fields is None:
             return v
+        if self.packed:
+            return pack_spectrum(v)
         return jnp.reshape(jnp.fft.irfft(v, n=self.fields[1], axis=-1), (-1,))
 
     def apply(self, coefficient, v):
@@ -215,6 +239,14 @@ class _Exponential(diffrax.AbstractSolver):
     cached coefficients of a constant operator."""
 
     operator: eqx.Module
+    # `N(t, y, v, args)` given also the basis coefficients `v` of `y` (Fourier
+    # space: the spectral derivatives of the fields read `v` instead of
+    # transforming `y` again); the same function as the term's, used by `_n`.
+    nonlinear_of_spectrum: Callable | None = eqx.field(static=True, default=None,
+                                                       kw_only=True)
+    # Every step has the first step's size (a fixed `dt` dividing the span): the
+    # coefficients of `init` serve all steps, with no branch for another size.
+    equal_steps: bool = eqx.field(static=True, default=False, kw_only=True)
 
     term_structure: ClassVar = diffrax.AbstractTerm
     interpolation_cls: ClassVar[Callable[..., diffrax.AbstractLocalInterpolation]] = (
@@ -232,6 +264,8 @@ class _Exponential(diffrax.AbstractSolver):
     def _cached(self, state, t0, t1):
         h = t1 - t0
         h0, cached = state
+        if self.equal_steps:
+            return cached
         same = jnp.abs(h - h0) <= 1e-12 * jnp.abs(h0)
         return jax.lax.cond(same, lambda: cached, lambda: self._coefficients(h))
 
@@ -241,6 +275,8 @@ class _Exponential(diffrax.AbstractSolver):
     def _n(self, terms, t, v, args):
         """`N` at the basis coefficients `v`, in the basis."""
         op = self.operator
+        if self.nonlinear_of_spectrum is not None:
+            return op.to_basis(self.nonlinear_of_spectrum(t, op.from_basis(v), v, args))
         return op.to_basis(terms.vf(t, op.from_basis(v), args))
 
     def _done(self, y0, y1, state):

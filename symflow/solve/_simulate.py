@@ -135,7 +135,7 @@ class Simulator:
             config.solver, bandwidth=config.bandwidth, grid=config.grid)
         rhs = g.rhs
         if exponential:  # the solver holds L; the term is the remainder N
-            terms = diffrax.ODETerm(lambda t, y, p: exponential.nonlinear(t, y, p))
+            terms = exponential.term()
         elif _solvers.is_imex(config.solver):
             terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
                                       diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
@@ -166,6 +166,10 @@ class Simulator:
                   if config.adjoint == "checkpoint" and not config.dense
                   and config.t1 > config.t0 and exponential is None
                   and g.invariants is None else None)
+        # a fixed dt dividing the span: every exponential step has the same size
+        n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
+                   if exponential and config.dt0 else 0.5)
+        equal_steps = abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0)
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
 
@@ -183,8 +187,11 @@ class Simulator:
                                                   diffrax.SubSaveAt(t1=True)],
                                             dense=config.dense)
                 sol = diffrax.diffeqsolve(
-                    terms, exponential.make_solver(params, config.t0) if exponential else solver,
-                    t0=config.t0, t1=config.t1, dt0=config.dt0, y0=y0,
+                    terms, exponential.state_solver(params, config.t0,
+                                                    equal_steps=equal_steps)
+                    if exponential else solver,
+                    t0=config.t0, t1=config.t1, dt0=config.dt0,
+                    y0=exponential.to_state(y0) if exponential else y0,
                     args=params, saveat=saveat, stepsize_controller=controller,
                     adjoint=adjoint, max_steps=config.max_steps, throw=False,
                     progress_meter=progress,
@@ -199,6 +206,8 @@ class Simulator:
                     y_last = jnp.where(reached[:, None], ys, 0.0)
                 else:
                     ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
+                if exponential:  # its state may be in Fourier space
+                    ys, y_last = exponential.from_state(ys), exponential.from_state(y_last)
             values = self.unpack(ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
             return Solution(

@@ -287,6 +287,48 @@ def test_kuramoto_sivashinsky_matches_hand_written_etdrk4_and_is_fourth_order(ks
     assert 3.6 < slope < 4.8, (errors, slope)
 
 
+def _ffts_per_loop_iteration(jaxpr) -> list[int]:
+    """The number of `fft` operations in the body of each `while` loop of a jaxpr
+    (sub-jaxprs of calls and branches included, nested loops counted apart)."""
+    from jax.extend import core as jcore
+
+    def inner(eqn):
+        for value in eqn.params.values():
+            for x in value if isinstance(value, (tuple, list)) else [value]:
+                if isinstance(x, jcore.ClosedJaxpr):
+                    yield x.jaxpr
+                elif isinstance(x, jcore.Jaxpr):
+                    yield x
+
+    loops = []
+
+    def count(j) -> int:
+        n = 0
+        for eqn in j.eqns:
+            n += eqn.primitive.name == "fft"
+            below = sum(count(s) for s in inner(eqn))
+            if eqn.primitive.name == "while":
+                loops.append(below)
+            else:
+                n += below
+        return n
+
+    count(jaxpr.jaxpr)
+    return loops
+
+
+def test_kuramoto_sivashinsky_step_does_the_ffts_of_a_hand_written_etdrk4(ks):
+    # kursiv.m-style ETDRK4 in Fourier space: per stage irfft(v), irfft(ik v) and
+    # rfft(u u_x), so 12 per step; the solve stays in Fourier space (no transform
+    # per step) and N's spectral derivative reads the stage's spectrum (no rfft).
+    ts = np.array([0.0, 30.0])
+    p = ks.complete_params(ks.params)
+    config = ks._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+                            max_steps=None, adjoint="checkpoint")
+    jaxpr = jax.make_jaxpr(ks._simulator.solve_fn(config))(p, {}, ts)
+    assert max(_ffts_per_loop_iteration(jaxpr)) == 12
+
+
 @pytest.mark.slow
 def test_kuramoto_sivashinsky_simulate_matches_hand_written_etdrk4(ks):
     sol = ks.simulate(tspan=(0, 30), saveat=[30.0])
