@@ -284,7 +284,7 @@ def train(model, data, params: Sequence[str] | None = None, *,
     for a, b in (("solve_rtol", "rtol"), ("solve_atol", "atol")):
         if a in sim:
             sim[b] = sim.pop(a)
-    if sim.get("adjoint") in (None, "checkpoint"):
+    if "adjoint" not in sim:
         # diffrax's own checkpointed adjoint, not `simulate`'s default replay: the
         # replay's backward pass works in segments of about sqrt(max_steps) accepted
         # steps (317 at the default max_steps of 100000), padded when the solve takes
