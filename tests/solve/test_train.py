@@ -87,3 +87,20 @@ def test_cli_trains_saves_weights_and_runs_with_them(small, tmp_path, capsys):
     code = main(["run", str(bad), "--weights", str(weights)])
     err = capsys.readouterr().err
     assert code == 1 and "width is 4 in the file but 5 in the model" in err
+
+
+@pytest.mark.slow  # two compiles of the training step: about 20 s
+def test_training_adjoint_gives_the_replay_gradient(small):
+    """Training solves take diffrax's checkpointed adjoint unless told otherwise; it
+    must give the same steps as `simulate`'s own replay adjoint (both differentiate the
+    same discrete solve), so the losses of a few steps agree to rounding."""
+    from symflow.solve._train import TRAINING_ADJOINT
+
+    m, data, _ = small
+    default = m.fit(str(data), freeze=["alpha"], steps=5, learning_rate=0.02, window=3)
+    assert default.options["adjoint"] is TRAINING_ADJOINT
+    replay = m.fit(str(data), freeze=["alpha"], steps=5, learning_rate=0.02, window=3,
+                   adjoint="checkpoint")
+    assert replay.options["adjoint"] == "checkpoint"
+    assert default.losses[-1] < default.losses[0]
+    np.testing.assert_allclose(default.losses, replay.losses, rtol=1e-9)
