@@ -173,6 +173,10 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
         params, y0, ts, ends, accepted, states = residuals
         ys_bar, _, y_last_bar, _ = cotangents
         p_flat, unravel = ravel_pytree(params)
+        if p_flat.size == 0:
+            # `ravel_pytree` of a model with no parameters gives float32[0], which
+            # would not match the float64 accumulator the loop carries
+            p_flat = p_flat.astype(y0.dtype)
         accepted = accepted.astype(jnp.int32)
         last = ends.shape[0] - 1
         step_of_save = jnp.minimum(jnp.searchsorted(ends, ts, side="left").astype(jnp.int32),

@@ -73,3 +73,28 @@ def test_replay_gradient_equals_diffrax_checkpointing(lv, reference, limit, monk
     for k in reference:
         np.testing.assert_allclose(float(grad[k]), float(reference[k]), rtol=1e-10)
     assert abs(float(grad["alpha"])) > 1.0
+
+
+DECAY = """
+model Decay
+  variables
+    x = 1.0
+  equations
+    der(x) = -x
+  simulate
+    tspan  = [0, 1]
+    solver = tsit5
+    rtol   = 1e-10
+    atol   = 1e-12
+end
+"""
+
+
+@pytest.mark.parametrize("limit", [_replay.DENSE_JACOBIAN_LIMIT, 0], ids=["dense", "vjp-loop"])
+def test_replay_gradient_of_a_model_without_parameters(limit, monkeypatch):
+    # An empty parameter pytree ravels to float32[0]; the backward loop used to
+    # reject it beside its float64 accumulator. d x(1) / d x(0) = exp(-1).
+    monkeypatch.setattr(_replay, "DENSE_JACOBIAN_LIMIT", limit)
+    m = symflow.loads(DECAY)
+    grad = jax.grad(lambda x0: m.simulate(initial={"x": x0})["x"][-1])(1.0)
+    np.testing.assert_allclose(grad, np.exp(-1.0), rtol=1e-8)
