@@ -32,8 +32,8 @@ import functools
 
 import sympy as sp
 
-from ..symbolic import (ArraySum, AxisConcat, AxisShift, AxisSlice, Concat, Coordinate,
-                        Diff, Dimension, Dot, Element, Fill, Flatten, GridView,
+from ..symbolic import (ArraySum, AxisConcat, AxisShift, AxisSlice, BoundaryCondition,
+                        Concat, Coordinate, Diff, Dimension, Dot, Element, Fill, Flatten, GridView,
                         MeshCoordinate, Part, Shift, Stack, System, shape_of)
 
 
@@ -141,15 +141,16 @@ def discretize(system: System) -> System:
         grid = GridView(placeholder, sp.Tuple(*map(sp.Integer, shape))) if gridded \
             else placeholder
         grid_values[v.symbol] = grid
-        conditions = [b for b in system.boundary if b.field == name]
-        ends = {(axes[b.dimension].axis, b.side): b.value.xreplace(constants)
+        conditions = [_on_face(b, axes, constants) for b in system.boundary
+                      if b.field == name]
+        ends = {(axes[b.dimension].axis, b.side): b.value
                 for b in conditions if b.kind == "dirichlet"}
         dirichlet[name] = ends
         from_placeholder[placeholder] = _with_faces(v.symbol, shape, ends)
         for x in coords:
             ax = axes[x]
-            slopes = {b.side: (b.value - b.coefficient * ax.plane(
-                          grid, 0 if b.side == 0 else ax.n - 1)).xreplace(constants)
+            slopes = {b.side: b.value - b.coefficient * ax.plane(
+                          grid, 0 if b.side == 0 else ax.n - 1)
                       for b in conditions if b.kind != "dirichlet" and b.dimension == x}
             for k in (1, 2):
                 key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
@@ -195,6 +196,27 @@ def discretize(system: System) -> System:
     observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
     return dataclasses.replace(system, equations=tuple(equations),
                                variables=tuple(new_variables), observed=observed)
+
+
+def _on_face(b: BoundaryCondition, axes: dict[str, _Axis], constants) -> BoundaryCondition:
+    """The condition `b` with constants folded and the coordinates along its face
+    (`u = sin(pi*y) at x = 0`) replaced by their values there: the face of the
+    grid-shaped coordinate, one point thick along the normal axis (so it lays onto
+    the face and broadcasts against a plane of the field)."""
+    ax = axes[b.dimension]
+    end = 0 if b.side == 0 else ax.n - 1
+    along = {}
+    for name, other in axes.items():
+        symbol = sp.Symbol(name, real=True)
+        if other is ax or not (b.value.has(symbol) or b.coefficient.has(symbol)):
+            continue
+        d = other.dim
+        mesh = MeshCoordinate(sp.Integer(other.axis), sp.Float(d.lower), sp.Float(d.upper),
+                              sp.Integer(int(d.periodic)),
+                              sp.Tuple(*map(sp.Integer, ax.shape)), sp.Integer(0))
+        along[symbol] = ax.plane(mesh, end)
+    return dataclasses.replace(b, value=b.value.xreplace(constants).xreplace(along),
+                               coefficient=b.coefficient.xreplace(constants).xreplace(along))
 
 
 def _flat(expr: sp.Expr, gridded: bool) -> sp.Expr:

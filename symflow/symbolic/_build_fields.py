@@ -325,10 +325,15 @@ def build_boundary(builder, nodes, expr_builder_class) -> tuple[BoundaryConditio
         field = used[0]
         value_symbol = sp.Symbol("_boundary_value", real=True)
         slope_symbol = sp.Symbol("_boundary_slope", real=True)
+        # The other coordinates vary along the face: each is a scalar symbol here,
+        # which the discretization pass replaces by its values on the face; the
+        # boundary's own coordinate is the number `at`.
+        face = {c.name: (sp.Float(at) if c.name == dim.name else sp.Symbol(c.name, real=True),
+                         ()) for c in builder.dimensions}
         sides = []
         for part in (bc.lhs, bc.rhs):
             eb = expr_builder_class(builder, ("constant", "parameter", "variable"),
-                                    "a boundary condition", {field: (value_symbol, ())})
+                                    "a boundary condition", {**face, field: (value_symbol, ())})
             eb.boundary = {"field": field, "coordinate": dim.name, "slope": slope_symbol}
             expr, shape = eb.build(part)
             if shape:
@@ -336,12 +341,14 @@ def build_boundary(builder, nodes, expr_builder_class) -> tuple[BoundaryConditio
                                    part.span)
             sides.append(expr)
         condition = sp.expand(sides[0] - sides[1])
-        allowed = parameters | {builder.TIME, value_symbol, slope_symbol}
+        along = {sp.Symbol(c.name, real=True) for c in builder.dimensions if c.name != dim.name}
+        allowed = parameters | along | {builder.TIME, value_symbol, slope_symbol}
         for s in condition.free_symbols:
             if s not in allowed:
                 raise SymflowError(
                     f"a boundary condition cannot use the variable '{s}'", bc.span,
-                    help=f"it may use t, parameters, {field} and diff({field}, {dim.name})")
+                    help=f"it may use t, parameters, the coordinates along the face, "
+                         f"{field} and diff({field}, {dim.name})")
         a = condition.diff(slope_symbol)
         b = condition.diff(value_symbol)
         rest = sp.expand(condition - a * slope_symbol - b * value_symbol)
