@@ -21,7 +21,9 @@ from .semilinear import (
     split_semilinear as split_semilinear,
 )
 from .spectral_discretization import (
+    SpectralAxisDiff as SpectralAxisDiff,
     SpectralDiff as SpectralDiff,
     SpectralFilter as SpectralFilter,
+    SpectralGridFilter as SpectralGridFilter,
     discretize_spectral as discretize_spectral,
 )
