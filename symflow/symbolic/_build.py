@@ -206,8 +206,7 @@ class _Builder:
                 raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
                                    e.spans[0])
         _build_fields.check_points(self.dimensions, settings.order,
-                                   settings.span_of("order"), settings.scheme,
-                                   conservative=tuple(getattr(self, "conservative_spans", ())))
+                                   settings.span_of("order"), settings.scheme)
         _build_fields.check_spectral(self, settings)
         return System(
             name=m.name, time=TIME, parameters=tuple(parameters),

@@ -108,22 +108,14 @@ def field_shape(builder, v: ast.Variable, dims: tuple[Dimension, ...]) -> tuple[
 
 
 def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | None,
-                 scheme: str = "central", *, conservative: tuple[Span, ...] = ()) -> None:
+                 scheme: str = "central") -> None:
     """Too few points for the stencils of `order` (their boundary closures must not
     overlap) is an error on the `points` of the dimension; so is an order the
-    scheme does not have (central: 2, 4; upwind: 1, 2), and order 4 with a
-    derivative of an expression (`conservative`: their spans), which is
-    discretized to order 2 only."""
+    scheme does not have (central: 2, 4; upwind: 1, 2)."""
     allowed = (1, 2) if scheme == "upwind" else (2, 4)
     if order not in allowed:
         raise SymflowError(f"scheme {scheme} has no differences of order {order}",
                            order_span, help="order = " + " or ".join(map(str, allowed)))
-    if order == 4 and conservative:
-        raise SymflowError(
-            "a derivative of an expression (conservative form, mixed derivative) is "
-            "discretized to order 2 only", conservative[0],
-            notes=() if order_span is None else ((order_span, "order 4 is asked here"),),
-            help="use order = 2 with this model")
     order = max(order, 2)
     for d in dims:
         need = order + 1 if d.periodic else 2 * order + 1
@@ -264,9 +256,6 @@ def _build_expression_diff(expr_builder, node: ast.Call):
                            "names none", node.args[0].span,
                            help="the derivative of a coefficient alone is known: "
                                 "write it out")
-    if not hasattr(owner, "conservative_spans"):
-        owner.conservative_spans = []
-    owner.conservative_spans.append(node.span)
     return Diff(expr, sp.Symbol(wrt.id, real=True), sp.Integer(1)), shape
 
 
