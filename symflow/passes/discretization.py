@@ -288,7 +288,8 @@ def _grid_atoms(expr: sp.Expr, shapes) -> set[sp.Expr]:
 
 def _divergence(node: Diff, axes: dict[str, _Axis], grid_values, shapes, *,
                 order: int = 2) -> sp.Expr:
-    """`Diff(F, x, 1)` for an expression `F`, in conservative (flux) form, order 2.
+    """`Diff(F, x, 1)` for an expression `F`, in conservative (flux) form, order 2
+    (`order = 4`: `_divergence_4`).
 
     `F` is evaluated halfway between neighbouring points along `x`: there a field
     is the mean of its two neighbours, its derivative along `x` their difference
