@@ -21,8 +21,10 @@ from .semilinear import (
     split_semilinear as split_semilinear,
 )
 from .spectral_discretization import (
+    SpectralAxisDiff as SpectralAxisDiff,
     SpectralDiff as SpectralDiff,
     SpectralDiffOfSpectrum as SpectralDiffOfSpectrum,
     SpectralFilter as SpectralFilter,
+    SpectralGridFilter as SpectralGridFilter,
     discretize_spectral as discretize_spectral,
 )

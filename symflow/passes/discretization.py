@@ -32,8 +32,8 @@ import functools
 
 import sympy as sp
 
-from ..symbolic import (ArraySum, AxisConcat, AxisShift, AxisSlice, Concat, Coordinate,
-                        Diff, Dimension, Dot, Element, Fill, Flatten, GridView,
+from ..symbolic import (ArraySum, AxisConcat, AxisShift, AxisSlice, BoundaryCondition,
+                        Concat, Coordinate, Diff, Dimension, Dot, Element, Fill, Flatten, GridView,
                         MeshCoordinate, Part, Shift, Stack, System, shape_of)
 
 
@@ -141,15 +141,16 @@ def discretize(system: System) -> System:
         grid = GridView(placeholder, sp.Tuple(*map(sp.Integer, shape))) if gridded \
             else placeholder
         grid_values[v.symbol] = grid
-        conditions = [b for b in system.boundary if b.field == name]
-        ends = {(axes[b.dimension].axis, b.side): b.value.xreplace(constants)
+        conditions = [_on_face(b, axes, constants) for b in system.boundary
+                      if b.field == name]
+        ends = {(axes[b.dimension].axis, b.side): b.value
                 for b in conditions if b.kind == "dirichlet"}
         dirichlet[name] = ends
         from_placeholder[placeholder] = _with_faces(v.symbol, shape, ends)
         for x in coords:
             ax = axes[x]
-            slopes = {b.side: (b.value - b.coefficient * ax.plane(
-                          grid, 0 if b.side == 0 else ax.n - 1)).xreplace(constants)
+            slopes = {b.side: b.value - b.coefficient * ax.plane(
+                          grid, 0 if b.side == 0 else ax.n - 1)
                       for b in conditions if b.kind != "dirichlet" and b.dimension == x}
             for k in (1, 2):
                 key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
@@ -162,7 +163,8 @@ def discretize(system: System) -> System:
     def transform(expr: sp.Expr) -> sp.Expr:
         if biased:
             expr = _upwind(expr, biased)
-        expr = _replace_divergences(expr, axes, grid_values, system.shapes(), gridded)
+        expr = _replace_divergences(expr, axes, grid_values, system.shapes(), gridded,
+                                     order=order)
         expr = expr.xreplace(replace_diff).xreplace(to_placeholder)
         expr = expr.xreplace(from_placeholder)
         if expr.has(Diff):
@@ -195,6 +197,27 @@ def discretize(system: System) -> System:
     observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
     return dataclasses.replace(system, equations=tuple(equations),
                                variables=tuple(new_variables), observed=observed)
+
+
+def _on_face(b: BoundaryCondition, axes: dict[str, _Axis], constants) -> BoundaryCondition:
+    """The condition `b` with constants folded and the coordinates along its face
+    (`u = sin(pi*y) at x = 0`) replaced by their values there: the face of the
+    grid-shaped coordinate, one point thick along the normal axis (so it lays onto
+    the face and broadcasts against a plane of the field)."""
+    ax = axes[b.dimension]
+    end = 0 if b.side == 0 else ax.n - 1
+    along = {}
+    for name, other in axes.items():
+        symbol = sp.Symbol(name, real=True)
+        if other is ax or not (b.value.has(symbol) or b.coefficient.has(symbol)):
+            continue
+        d = other.dim
+        mesh = MeshCoordinate(sp.Integer(other.axis), sp.Float(d.lower), sp.Float(d.upper),
+                              sp.Integer(int(d.periodic)),
+                              sp.Tuple(*map(sp.Integer, ax.shape)), sp.Integer(0))
+        along[symbol] = ax.plane(mesh, end)
+    return dataclasses.replace(b, value=b.value.xreplace(constants).xreplace(along),
+                               coefficient=b.coefficient.xreplace(constants).xreplace(along))
 
 
 def _flat(expr: sp.Expr, gridded: bool) -> sp.Expr:
@@ -235,7 +258,7 @@ def _with_faces(array: sp.Expr, shape: tuple[int, ...], faces: dict[tuple[int, i
 
 
 def _replace_divergences(expr: sp.Expr, axes: dict[str, _Axis], grid_values, shapes,
-                         gridded: bool) -> sp.Expr:
+                         gridded: bool, *, order: int) -> sp.Expr:
     """Every derivative of an expression, `Diff(F, x, 1)` with `F` not a field, by
     its difference between grid points (`_divergence`)."""
     rule = {}
@@ -243,7 +266,8 @@ def _replace_divergences(expr: sp.Expr, axes: dict[str, _Axis], grid_values, sha
     while stack:
         node = stack.pop()
         if isinstance(node, Diff) and not isinstance(node.args[0], sp.Symbol):
-            rule[node] = _flat(_divergence(node, axes, grid_values, shapes), gridded)
+            rule[node] = _flat(_divergence(node, axes, grid_values, shapes, order=order),
+                               gridded)
         else:
             stack.extend(node.args)
     return expr.xreplace(rule) if rule else expr
@@ -262,8 +286,10 @@ def _grid_atoms(expr: sp.Expr, shapes) -> set[sp.Expr]:
     return out
 
 
-def _divergence(node: Diff, axes: dict[str, _Axis], grid_values, shapes) -> sp.Expr:
-    """`Diff(F, x, 1)` for an expression `F`, in conservative (flux) form, order 2.
+def _divergence(node: Diff, axes: dict[str, _Axis], grid_values, shapes, *,
+                order: int = 2) -> sp.Expr:
+    """`Diff(F, x, 1)` for an expression `F`, in conservative (flux) form, order 2
+    (`order = 4`: `_divergence_4`).
 
     `F` is evaluated halfway between neighbouring points along `x`: there a field
     is the mean of its two neighbours, its derivative along `x` their difference
@@ -282,9 +308,11 @@ def _divergence(node: Diff, axes: dict[str, _Axis], grid_values, shapes) -> sp.E
     ax = axes[x.name]
     n, h = ax.n, ax.h
     atoms = _grid_atoms(F, shapes)
-    values = {a: _grid_value(a, axes, grid_values, shapes) for a in atoms}
+    values = {a: _grid_value(a, axes, grid_values, shapes, order=order) for a in atoms}
     is_flux = {a for a in atoms if isinstance(a, Diff) and a.args[1] == x
                and isinstance(a.args[0], sp.Symbol) and int(a.args[2]) == 1}
+    if order == 4:
+        return _divergence_4(F, ax, atoms, values, is_flux, grid_values)
 
     def half(value, a, lo, hi):  # value at i + 1/2 for i in [lo, hi), from the grid values
         if a in is_flux:
@@ -319,13 +347,78 @@ def _divergence(node: Diff, axes: dict[str, _Axis], grid_values, shapes) -> sp.E
                       sp.Integer(1), ends[1]])
 
 
-def _grid_value(atom: sp.Expr, axes, grid_values, shapes) -> sp.Expr:
+def _divergence_4(F: sp.Expr, ax: _Axis, atoms, values, is_flux, grid_values) -> sp.Expr:
+    """`d/dx F` to fourth order, in flux form on the half points.
+
+    Positions are counted in half cells: grid point `j` is at `2j`, the half point
+    `j + 1/2` at `2j + 1`. Each array leaf of `F` is carried to the half points by
+    the fourth-order interpolation `(-a[j-1] + 9a[j] + 9a[j+1] - a[j+2])/16` (a
+    flux `diff(u, x)` by `(u[j-1] - 27u[j] + 27u[j+1] - u[j+2])/(24h)`); `F` is
+    evaluated there, and the derivative at a point is
+    `(F[i-3/2] - 27F[i-1/2] + 27F[i+1/2] - F[i+3/2])/(24h)`, so inside the domain
+    the scheme conserves like the second-order one. On a non-periodic dimension
+    the half point next to each end takes a one-sided five-point formula (exact on
+    quartics), and the two points nearest each end a five-point one-sided
+    derivative from `F` at the end and the first four half points; `F` at the end
+    is evaluated from the values there, so a Neumann or Robin condition gives the
+    flux through the end itself.
+    """
+    n, h = ax.n, ax.h
+    half_h = h / 2
+
+    def weighted(offsets, k, terms):
+        weights, _ = difference_weights(tuple(offsets), k)
+        return sp.Add(*(w * a for w, a in zip(weights, terms) if w != 0)) / half_h ** k
+
+    centered = (-3, -1, 1, 3)  # the points j-1 .. j+2 seen from j + 1/2
+
+    def source(a):  # what is interpolated (k = 0) or differenced (k = 1), per leaf
+        return (grid_values[a.args[0]], 1) if a in is_flux else (values[a], 0)
+
+    if ax.dim.periodic:
+        def at_half(a):
+            u, k = source(a)
+            return weighted(centered, k, [ax.shift(u, m) if m else u for m in (-1, 0, 1, 2)])
+        fluxes = F.xreplace({a: at_half(a) for a in atoms})
+        return weighted(centered, 1, [ax.shift(fluxes, m) if m else fluxes
+                                      for m in (-2, -1, 0, 1)])
+
+    def interior_half(a):  # half points j + 1/2 for j = 1 .. n-3
+        u, k = source(a)
+        return weighted(centered, k, [ax.part(u, m, n - 3 + m) for m in range(4)])
+
+    def end_half(a, side):  # the half point next to the end, from five points
+        u, k = source(a)
+        if side == 0:
+            return weighted((-1, 1, 3, 5, 7), k, [ax.plane(u, m) for m in range(5)])
+        return weighted((1, -1, -3, -5, -7), k, [ax.plane(u, n - 1 - m) for m in range(5)])
+
+    fluxes = ax.concat([sp.Integer(1), F.xreplace({a: end_half(a, 0) for a in atoms}),
+                        sp.Integer(n - 3), F.xreplace({a: interior_half(a) for a in atoms}),
+                        sp.Integer(1), F.xreplace({a: end_half(a, 1) for a in atoms})])
+    # points i = 2 .. n-3 read the half points i-2 .. i+1
+    interior = weighted(centered, 1, [ax.part(fluxes, m, n - 4 + m) for m in range(4)])
+    ends = {}
+    for side in (0, 1):
+        end = 0 if side == 0 else n - 1
+        at_end = F.xreplace({a: ax.plane(values[a], end) for a in atoms})
+        sign = 1 if side == 0 else -1
+        near = [ax.plane(fluxes, m if side == 0 else n - 2 - m) for m in range(4)]
+        positions = [0] + [sign * (2 * m + 1) for m in range(4)]
+        ends[side] = [weighted([p - sign * 2 * i for p in positions], 1, [at_end] + near)
+                      for i in (0, 1)]
+    return ax.concat([sp.Integer(1), ends[0][0], sp.Integer(1), ends[0][1],
+                      sp.Integer(n - 4), interior,
+                      sp.Integer(1), ends[1][1], sp.Integer(1), ends[1][0]])
+
+
+def _grid_value(atom: sp.Expr, axes, grid_values, shapes, *, order: int = 2) -> sp.Expr:
     """The grid-shaped value of an array leaf of an expression."""
     if atom in grid_values:
         return grid_values[atom]
     if isinstance(atom, Diff):
         if not isinstance(atom.args[0], sp.Symbol):
-            return _divergence(atom, axes, grid_values, shapes)
+            return _divergence(atom, axes, grid_values, shapes, order=order)
         raise ValueError(f"discretization: {atom} is not a derivative of a field")
     if isinstance(atom, MeshCoordinate):
         return atom.grid_form()

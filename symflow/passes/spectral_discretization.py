@@ -35,7 +35,8 @@ from ..symbolic import Diff, Dimension, System, shape_of
 from ..symbolic._arrays import _ArrayFunction
 
 
-__all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "discretize_spectral", "fourier_multiplier"]
+__all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "SpectralAxisDiff",
+           "SpectralGridFilter", "discretize_spectral", "fourier_multiplier"]
 
 
 def _kept_modes(n: int, keep: float) -> int:
@@ -130,10 +131,80 @@ class SpectralFilter(_ArrayFunction):
                 f"jnp.fft.rfft({printer._print(u)}), 0.0), n={n})")
 
 
+class SpectralAxisDiff(_ArrayFunction):
+    """`SpectralAxisDiff(u, P, k, axis, (n0, n1, ...))`: the `k`-th derivative along
+    `axis` of the flat (x-major) array `u` on a periodic grid of that shape (period
+    `P` along `axis`), by an FFT along that axis of the grid view; flat again."""
+
+    nargs = 5
+
+    def _symflow_shape(self, shapes):
+        return shape_of(self.args[0], shapes)
+
+    def _sympystr(self, printer):
+        u, _, k, axis, _ = self.args
+        return f"spectral_diff({printer._print(u)}, {int(k)} along {int(axis)})"
+
+    def _latex(self, printer):
+        u, _, k, axis, _ = self.args
+        return rf"\mathcal{{D}}_{{{int(axis)}}}^{{{int(k)}}} {printer._print(u)}"
+
+    def _jaxcode(self, printer):
+        u, period, k, axis, shape = self.args
+        k, axis = int(k), int(axis)
+        shape = tuple(int(n) for n in shape)
+        n = shape[axis]
+        m = n // 2 + 1
+        view = tuple(m if i == axis else 1 for i in range(len(shape)))
+        scale = 2 * math.pi / float(period)
+        j = f"jnp.arange({m}, dtype=float)"
+        kappa = f"({scale!r}*{j})"
+        if k % 2 == 0:
+            multiplier = f"jnp.asarray({(-1) ** (k // 2)}.0*{kappa}**{k}, dtype=complex)"
+        else:
+            sign = "1j" if k % 4 == 1 else "-1j"
+            if n % 2 == 0:
+                kappa = f"jnp.where({j} == {n // 2}, 0.0, {kappa})"
+            multiplier = f"({sign}*jnp.asarray({kappa}**{k}, dtype=complex))"
+        grid = f"jnp.reshape({printer._print(u)}, {shape!r})"
+        return (f"jnp.ravel(jnp.fft.irfft(jnp.reshape({multiplier}, {view!r})"
+                f"*jnp.fft.rfft({grid}, axis={axis}), n={n}, axis={axis}))")
+
+
+class SpectralGridFilter(_ArrayFunction):
+    """`SpectralGridFilter(u, keep, (n0, n1, ...))`: the flat array `u` on a periodic
+    grid of that shape with the Fourier modes above `keep·n_i/2` along any axis
+    zeroed (the tensor-product form of the 2/3 rule), by `jnp.fft.rfftn`."""
+
+    nargs = 3
+
+    def _symflow_shape(self, shapes):
+        return shape_of(self.args[0], shapes)
+
+    def _sympystr(self, printer):
+        return f"dealias({printer._print(self.args[0])}, {float(self.args[1]):.4g})"
+
+    def _jaxcode(self, printer):
+        u, keep, shape = self.args
+        shape = tuple(int(n) for n in shape)
+        masks = []
+        for axis, n in enumerate(shape):
+            kept = _kept_modes(n, float(keep))
+            last = axis == len(shape) - 1
+            modes = (f"jnp.arange({n // 2 + 1})" if last
+                     else f"jnp.abs(jnp.fft.fftfreq({n}, 1/{n}))")
+            view = tuple((n // 2 + 1 if last else n) if i == axis else 1
+                         for i in range(len(shape)))
+            masks.append(f"jnp.reshape({modes} <= {kept}, {view!r})")
+        grid = f"jnp.reshape({printer._print(u)}, {shape!r})"
+        return (f"jnp.ravel(jnp.fft.irfftn(jnp.where({' & '.join(masks)}, "
+                f"jnp.fft.rfftn({grid}), 0.0), s={shape!r}))")
+
+
 def _register_linear_nodes() -> None:
     from .semilinear import LINEAR_NODES
 
-    for node in (SpectralDiff, SpectralFilter):
+    for node in (SpectralDiff, SpectralFilter, SpectralAxisDiff, SpectralGridFilter):
         if node not in LINEAR_NODES:
             LINEAR_NODES.append(node)
 
@@ -142,40 +213,59 @@ _register_linear_nodes()
 
 
 def discretize_spectral(system: System) -> System:
-    """Every `Diff` of a field becomes a `SpectralDiff`; with `dealias < 1`, fields
-    are read through the filter and right-hand sides filtered (module docstring)."""
+    """Every `Diff` becomes a spectral derivative (`SpectralDiff` on a 1-D domain,
+    `SpectralAxisDiff` along one axis of a 2-D or 3-D grid); a derivative of an
+    expression (a flux, a mixed derivative) differentiates the expression's
+    values the same way. With `dealias < 1`, fields are read through the filter
+    and right-hand sides filtered (module docstring)."""
     keep = float(system.settings.dealias)
-    dims = {d.name: d for d in system.domain}
-    replace: dict[sp.Expr, sp.Expr] = {}
-    filtered: dict[sp.Expr, sp.Expr] = {}
-    variables = {v.name: v for v in system.variables}
-    for name, coords in system.fields:
-        (x,) = coords
-        dim: Dimension = dims[x]
-        symbol = variables[name].symbol
-        for k in range(1, 5):
-            replace[Diff(symbol, sp.Symbol(x, real=True), sp.Integer(k))] = SpectralDiff(
-                symbol, sp.Float(dim.upper - dim.lower), sp.Integer(k), sp.Float(keep))
-        if keep < 1:
-            filtered[symbol] = SpectralFilter(symbol, sp.Float(keep))
-    field_names = {name for name, _ in system.fields}
+    dims = {d.name: (axis, d) for axis, d in enumerate(system.domain)}
+    shape = sp.Tuple(*(sp.Integer(d.points) for d in system.domain))
+    gridded = len(system.domain) > 1
+    fields = {v.symbol for v in system.variables
+              if v.name in {name for name, _ in system.fields}}
 
-    placeholders = {d: sp.Dummy("spectral_diff") for d in replace}
+    def read(u: sp.Expr) -> sp.Expr:  # a field (or expression) through the filter
+        if keep >= 1:
+            return u
+        return SpectralGridFilter(u, sp.Float(keep), shape) if gridded else \
+            SpectralFilter(u, sp.Float(keep))
+
+    def derivative(u: sp.Expr, x: sp.Symbol, k: int, of_field: bool) -> sp.Expr:
+        axis, dim = dims[x.name]
+        period = sp.Float(dim.upper - dim.lower)
+        if gridded:
+            return SpectralAxisDiff(read(u) if of_field else u, period, sp.Integer(k),
+                                    sp.Integer(axis), shape)
+        # in 1-D the derivative includes the filter (one FFT pair)
+        return SpectralDiff(u, period, sp.Integer(k), sp.Float(keep))
+
+    memo: dict[sp.Expr, sp.Expr] = {}
 
     def transform(expr: sp.Expr) -> sp.Expr:
-        # Derivatives out of the way first: they include the filter themselves.
-        expr = expr.xreplace(placeholders).xreplace(filtered)
-        expr = expr.xreplace({p: replace[d] for d, p in placeholders.items()})
-        if expr.has(Diff):
-            raise ValueError("spectral discretization left a derivative: "
-                             f"{next(iter(expr.atoms(Diff)))}")
-        return expr
+        if expr in memo:
+            return memo[expr]
+        if isinstance(expr, Diff):
+            u, x, k = expr.args
+            if u in fields:
+                out = derivative(u, x, int(k), True)
+            else:
+                out = derivative(transform(u), x, int(k), False)
+        elif expr in fields:
+            out = read(expr)
+        elif expr.args and expr.has(Diff, *fields):
+            out = expr.func(*(transform(a) for a in expr.args))
+        else:
+            out = expr
+        memo[expr] = out
+        return out
 
     equations = []
     for e in system.equations:
         rhs = transform(e.rhs)
-        if keep < 1 and e.target in field_names and system.shape_of(rhs) != ():
-            rhs = SpectralFilter(rhs, sp.Float(keep))
+        if keep < 1 and any(e.target == name for name, _ in system.fields) \
+                and system.shape_of(rhs) != ():
+            rhs = read(rhs)
         equations.append(dataclasses.replace(e, rhs=rhs))
     observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
     return dataclasses.replace(system, equations=tuple(equations), observed=observed)

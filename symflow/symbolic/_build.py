@@ -206,8 +206,7 @@ class _Builder:
                 raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
                                    e.spans[0])
         _build_fields.check_points(self.dimensions, settings.order,
-                                   settings.span_of("order"), settings.scheme,
-                                   conservative=tuple(getattr(self, "conservative_spans", ())))
+                                   settings.span_of("order"), settings.scheme)
         _build_fields.check_spectral(self, settings)
         return System(
             name=m.name, time=TIME, parameters=tuple(parameters),
@@ -1092,6 +1091,13 @@ class _ExprBuilder:
         if self.owner.declared.get(name, ("",))[0] == "function":
             raise SymflowError(f"{self.context} cannot call the function '{name}'",
                                node.func_span, help=self._allowed_help())
+        if name in self.owner.field_coordinates:
+            coords = ", ".join(self.owner.field_coordinates[name])
+            raise SymflowError(
+                f"field '{name}' is declared as {name}({coords}) and used by its name alone",
+                node.func_span,
+                help=f"write {name} (its values on the grid); {name}(...) with other "
+                     "coordinates or at a point is not supported")
         known = sorted([*_BUILTINS, "sum", "dot", "grad"]
                        + [n for n, e in self.owner.names.items() if e.kind == "function"])
         close = difflib.get_close_matches(name, known, n=1)

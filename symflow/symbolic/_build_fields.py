@@ -108,22 +108,14 @@ def field_shape(builder, v: ast.Variable, dims: tuple[Dimension, ...]) -> tuple[
 
 
 def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | None,
-                 scheme: str = "central", *, conservative: tuple[Span, ...] = ()) -> None:
+                 scheme: str = "central") -> None:
     """Too few points for the stencils of `order` (their boundary closures must not
     overlap) is an error on the `points` of the dimension; so is an order the
-    scheme does not have (central: 2, 4; upwind: 1, 2), and order 4 with a
-    derivative of an expression (`conservative`: their spans), which is
-    discretized to order 2 only."""
+    scheme does not have (central: 2, 4; upwind: 1, 2)."""
     allowed = (1, 2) if scheme == "upwind" else (2, 4)
     if order not in allowed:
         raise SymflowError(f"scheme {scheme} has no differences of order {order}",
                            order_span, help="order = " + " or ".join(map(str, allowed)))
-    if order == 4 and conservative:
-        raise SymflowError(
-            "a derivative of an expression (conservative form, mixed derivative) is "
-            "discretized to order 2 only", conservative[0],
-            notes=() if order_span is None else ((order_span, "order 4 is asked here"),),
-            help="use order = 2 with this model")
     order = max(order, 2)
     for d in dims:
         need = order + 1 if d.periodic else 2 * order + 1
@@ -264,9 +256,6 @@ def _build_expression_diff(expr_builder, node: ast.Call):
                            "names none", node.args[0].span,
                            help="the derivative of a coefficient alone is known: "
                                 "write it out")
-    if not hasattr(owner, "conservative_spans"):
-        owner.conservative_spans = []
-    owner.conservative_spans.append(node.span)
     return Diff(expr, sp.Symbol(wrt.id, real=True), sp.Integer(1)), shape
 
 
@@ -325,10 +314,15 @@ def build_boundary(builder, nodes, expr_builder_class) -> tuple[BoundaryConditio
         field = used[0]
         value_symbol = sp.Symbol("_boundary_value", real=True)
         slope_symbol = sp.Symbol("_boundary_slope", real=True)
+        # The other coordinates vary along the face: each is a scalar symbol here,
+        # which the discretization pass replaces by its values on the face; the
+        # boundary's own coordinate is the number `at`.
+        face = {c.name: (sp.Float(at) if c.name == dim.name else sp.Symbol(c.name, real=True),
+                         ()) for c in builder.dimensions}
         sides = []
         for part in (bc.lhs, bc.rhs):
             eb = expr_builder_class(builder, ("constant", "parameter", "variable"),
-                                    "a boundary condition", {field: (value_symbol, ())})
+                                    "a boundary condition", {**face, field: (value_symbol, ())})
             eb.boundary = {"field": field, "coordinate": dim.name, "slope": slope_symbol}
             expr, shape = eb.build(part)
             if shape:
@@ -336,12 +330,14 @@ def build_boundary(builder, nodes, expr_builder_class) -> tuple[BoundaryConditio
                                    part.span)
             sides.append(expr)
         condition = sp.expand(sides[0] - sides[1])
-        allowed = parameters | {builder.TIME, value_symbol, slope_symbol}
+        along = {sp.Symbol(c.name, real=True) for c in builder.dimensions if c.name != dim.name}
+        allowed = parameters | along | {builder.TIME, value_symbol, slope_symbol}
         for s in condition.free_symbols:
             if s not in allowed:
                 raise SymflowError(
                     f"a boundary condition cannot use the variable '{s}'", bc.span,
-                    help=f"it may use t, parameters, {field} and diff({field}, {dim.name})")
+                    help=f"it may use t, parameters, the coordinates along the face, "
+                         f"{field} and diff({field}, {dim.name})")
         a = condition.diff(slope_symbol)
         b = condition.diff(value_symbol)
         rest = sp.expand(condition - a * slope_symbol - b * value_symbol)
