@@ -80,6 +80,10 @@ class EnsembleConfig:
     adaptive: bool = False
     max_steps: int = 100_000
     clip_rejected: int | None = None
+    # Adaptive steps for an Itô model with multiplicative noise: solve its
+    # Stratonovich form, drift `f - 1/2 sum_j L^j g_j` (the same solution on the
+    # same Brownian path), with a Stratonovich solver that has an error estimate.
+    ito_to_stratonovich: bool = False
 
 
 class EnsembleSolution(eqx.Module):
@@ -258,7 +262,18 @@ class EnsembleSimulator:
         else:
             tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
             max_steps = int(math.ceil((t1 - t0) / dt - 1e-9)) + 1
-        drift = diffrax.ODETerm(lambda t, y, p: g.rhs(t, y, p))
+        if config.ito_to_stratonovich:
+            # The generated Milstein term at dW = 0 and h = 1 is
+            # 1/2 sum_{j1,j2} L^{j1} g_{j2} (0 - delta_{j1 j2}) = -1/2 sum_j L^j g_j,
+            # the Itô-to-Stratonovich drift correction (Kloeden & Platen 1992, §4.9).
+            zeros = jnp.zeros(m)
+
+            def drift_fn(t, y, p):
+                return g.rhs(t, y, p) + g.milstein(t, y, p, zeros, 1.0)
+        else:
+            def drift_fn(t, y, p):
+                return g.rhs(t, y, p)
+        drift = diffrax.ODETerm(drift_fn)
         # diffrax differentiates an UnsafeBrownianPath solve in forward mode only;
         # reverse-mode gradients need the Brownian tree (checkpointed adjoint).
         adjoint = (diffrax.ForwardMode() if config.brownian_path == "fast"
