@@ -10,20 +10,23 @@ row, a `VirtualBrownianTree` (tol = dt/2; what `save_noise=True` uses):
   on [0, 4], 9 save points.
 
 The NumPy baseline is the plain vectorized Euler–Maruyama loop over steps (all
-trajectories at once, fresh Gaussian increments). symflow's time includes its
-statistics (mean, std, 5 quantiles over the trajectories); the hand-written
-program returns the paths only.
+trajectories at once, fresh Gaussian increments). symflow's time includes the
+mean and standard deviation over the trajectories (computed in the same
+program); its quantiles are computed when first read, and the column "with
+quantiles" times a run that reads them (5 levels: a sort of every saved value
+over the trajectories). The hand-written program returns the paths only.
 
 Run: `python3 benchmarks/sde.py [--repeats 5]`. Prints a Markdown table of
 compile time (first call minus a run) and the median run time of the repeats;
 symflow's and diffrax's runs alternate (one of each per round), and the ratio
-of the fastest runs is printed beside the ratio of the medians (on a shared
-machine the minimum is the less load-sensitive of the two).
+of the fastest runs and of the median process CPU times are printed beside the
+ratio of the medians (on a shared machine those are less load-sensitive).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import statistics
 import sys
@@ -62,23 +65,28 @@ end
 """
 
 
-def _time_interleaved(fns: dict, repeats: int) -> dict[str, tuple[float, float, float]]:
-    """`(compile, median run, min run)` of each function, the runs taken in turn
-    (one of each per round), so that the load of a shared machine falls on all
-    of them alike."""
+def _time_interleaved(fns: dict, repeats: int
+                      ) -> dict[str, tuple[float, float, float, float]]:
+    """`(compile, median run, min run, median CPU time of a run)` of each function,
+    the runs taken in turn (one of each per round), so that the load of a shared
+    machine falls on all of them alike. The process CPU time (all threads) is the
+    least load-sensitive of the three on a shared machine."""
     compile_ = {}
     for name, fn in fns.items():
         start = time.perf_counter()
         jax.block_until_ready(fn())
         compile_[name] = time.perf_counter() - start
     runs: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             jax.block_until_ready(fn())
             runs[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     return {name: (compile_[name] - statistics.median(runs[name]),
-                   statistics.median(runs[name]), min(runs[name])) for name in fns}
+                   statistics.median(runs[name]), min(runs[name]),
+                   statistics.median(cpu[name])) for name in fns}
 
 
 def _time(fn, repeats: int) -> tuple[float, float]:
@@ -138,7 +146,9 @@ def bench_gbm(repeats: int, tree: bool) -> dict:
     p = jnp.array([mu, sigma])
     times = _time_interleaved(
         {"symflow": lambda: m.simulate(trajectories=n, brownian_path=path).mean["S"],
-         "diffrax": lambda: fn(keys, p)}, repeats)
+         "diffrax": lambda: fn(keys, p),
+         "symflow+q": lambda: m.simulate(trajectories=n, brownian_path=path).quantiles},
+        repeats)
     numpy = _time(lambda: _numpy_em(lambda t, y: mu * y, lambda t, y: (sigma * y)[:, :, None],
                                     [1.0], t1, dt, n, 1), repeats)
     return {"problem": f"GBM, 10^4 paths, 100 steps ({path})", **times, "numpy": numpy}
@@ -163,7 +173,9 @@ def bench_langevin(repeats: int, tree: bool) -> dict:
     times = _time_interleaved(
         {"symflow": lambda: m.simulate(trajectories=n, solver="euler",
                                        brownian_path=path).mean["x"],
-         "diffrax": lambda: fn(keys, p)}, repeats)
+         "diffrax": lambda: fn(keys, p),
+         "symflow+q": lambda: m.simulate(trajectories=n, solver="euler",
+                                         brownian_path=path).quantiles}, repeats)
 
     def np_drift(t, y):
         return np.stack([y[:, 1], -gamma * y[:, 1] - omega**2 * y[:, 0]], axis=1)
@@ -183,17 +195,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--tree", action="store_true", help="also time the Brownian tree")
     args = parser.parse_args()
+    load = os.getloadavg()
     rows = [bench_gbm(args.repeats, False), bench_langevin(args.repeats, False)]
     if args.tree:
         rows += [bench_gbm(args.repeats, True), bench_langevin(args.repeats, True)]
+    print(f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f}")
     print("| problem | symflow run (s) | diffrax+vmap run (s) | NumPy EM (s) | "
-          "symflow / diffrax | (min / min) | symflow / NumPy | symflow compile (s) | "
-          "diffrax compile (s) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "symflow / diffrax | (min / min) | (CPU / CPU) | with quantiles / diffrax | "
+          "symflow / NumPy | symflow compile (s) | diffrax compile (s) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        (sc, sr, smin), (hc, hr, hmin), (_, nr) = r["symflow"], r["diffrax"], r["numpy"]
+        (sc, sr, smin, scpu), (hc, hr, hmin, hcpu) = r["symflow"], r["diffrax"]
+        qr = r["symflow+q"][1]
+        nr = r["numpy"][1]
         print(f"| {r['problem']} | {sr:.4f} | {hr:.4f} | {nr:.4f} | {sr / hr:.2f} | "
-              f"{smin / hmin:.2f} | {sr / nr:.2f} | {sc:.2f} | {hc:.2f} |")
+              f"{smin / hmin:.2f} | {scpu / hcpu:.2f} | {qr / hr:.2f} | {sr / nr:.2f} | "
+              f"{sc:.2f} | {hc:.2f} |")
 
 
 if __name__ == "__main__":

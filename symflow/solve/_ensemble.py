@@ -14,6 +14,7 @@ not fit in memory; a `jax.sharding.Mesh` splits the trajectories over devices
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -79,6 +80,10 @@ class EnsembleConfig:
     adaptive: bool = False
     max_steps: int = 100_000
     clip_rejected: int | None = None
+    # Adaptive steps for an Itô model with multiplicative noise: solve its
+    # Stratonovich form, drift `f - 1/2 sum_j L^j g_j` (the same solution on the
+    # same Brownian path), with a Stratonovich solver that has an error estimate.
+    ito_to_stratonovich: bool = False
 
 
 class EnsembleSolution(eqx.Module):
@@ -88,17 +93,41 @@ class EnsembleSolution(eqx.Module):
     variable); `mean[name]`, `std[name]` have shape `(n_save, ...)` and
     `quantiles[name]` `(len(quantile_levels), n_save, ...)`. With
     `save_noise=True` the Brownian motions are saved like states (`W(t) - W(t0)`).
+
+    The quantiles are computed when first asked for (`quantiles`, `quantile`,
+    `save`, `plot`), from the paths, unless they were given (`stats_only`, where
+    the paths are not kept): they sort every saved value over the trajectories,
+    which costs as much as a tenth of a 10^4-path solve, so a run that reads only
+    the paths or the mean does not pay for them.
     """
 
     t: jax.Array
     paths: dict[str, jax.Array] | None
     mean: dict[str, jax.Array]
     std: dict[str, jax.Array]
-    quantiles: dict[str, jax.Array]
+    given_quantiles: dict[str, jax.Array] | None
     result: jax.Array  # diffrax's result code of each trajectory
     sweep: dict[str, jax.Array]  # the swept parameter values, by name
     quantile_levels: tuple[float, ...] = eqx.field(static=True, default=DEFAULT_QUANTILES)
     names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def __init__(self, *, t, paths, mean, std, result, sweep, quantiles=None,
+                 quantile_levels: tuple[float, ...] = DEFAULT_QUANTILES,
+                 names: tuple[str, ...] = ()):
+        if quantiles is None and paths is None:
+            raise ValueError("an EnsembleSolution without paths needs its quantiles")
+        self.t, self.paths, self.mean, self.std = t, paths, mean, std
+        self.given_quantiles = quantiles
+        self.result, self.sweep = result, sweep
+        self.quantile_levels, self.names = tuple(quantile_levels), tuple(names)
+
+    @functools.cached_property
+    def quantiles(self) -> dict[str, jax.Array]:
+        """`quantiles[name][i]`: the `quantile_levels[i]`-quantile of `name` over the
+        trajectories, at every save time (computed on first use, then kept)."""
+        if self.given_quantiles is not None:
+            return self.given_quantiles
+        return quantiles_of(self.paths, self.quantile_levels)
 
     @property
     def trajectories(self) -> int:
@@ -233,7 +262,18 @@ class EnsembleSimulator:
         else:
             tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
             max_steps = int(math.ceil((t1 - t0) / dt - 1e-9)) + 1
-        drift = diffrax.ODETerm(lambda t, y, p: g.rhs(t, y, p))
+        if config.ito_to_stratonovich:
+            # The generated Milstein term at dW = 0 and h = 1 is
+            # 1/2 sum_{j1,j2} L^{j1} g_{j2} (0 - delta_{j1 j2}) = -1/2 sum_j L^j g_j,
+            # the Itô-to-Stratonovich drift correction (Kloeden & Platen 1992, §4.9).
+            zeros = jnp.zeros(m)
+
+            def drift_fn(t, y, p):
+                return g.rhs(t, y, p) + g.milstein(t, y, p, zeros, 1.0)
+        else:
+            def drift_fn(t, y, p):
+                return g.rhs(t, y, p)
+        drift = diffrax.ODETerm(drift_fn)
         # diffrax differentiates an UnsafeBrownianPath solve in forward mode only;
         # reverse-mode gradients need the Brownian tree (checkpointed adjoint).
         adjoint = (diffrax.ForwardMode() if config.brownian_path == "fast"
@@ -278,12 +318,12 @@ class EnsembleSimulator:
     # ------------------------------------------------------------ the ensemble
 
     def ensemble_fn(self, config: EnsembleConfig) -> Callable:
-        """The jitted `(keys, params, swept, ts) -> (paths, mean, std, quantiles, result)`;
-        `swept` holds the per-trajectory values of swept parameters."""
+        """The jitted `(keys, params, swept, ts) -> (paths, mean, std, result)`;
+        `swept` holds the per-trajectory values of swept parameters. The quantiles
+        are not in it: `EnsembleSolution` computes them when asked for."""
         key = dataclasses.replace(config, stats_only=False)
         if key not in self._cache:
             member = self.member_fn(config)
-            levels = jnp.asarray(config.quantiles)
 
             def one(key, params, swept, ts):
                 return member(key, {**params, **swept}, ts)
@@ -297,11 +337,8 @@ class EnsembleSimulator:
                 else:
                     paths, result = jax.vmap(one, in_axes=(0, None, 0, None))(
                         keys, params, swept, ts)
-                mean = {k: jnp.mean(v, axis=0) for k, v in paths.items()}
-                std = {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1
-                       else jnp.zeros_like(v[0]) for k, v in paths.items()}
-                quantiles = {k: _quantiles(v, levels) for k, v in paths.items()}
-                return paths, mean, std, quantiles, result
+                mean, std = _moments(paths)
+                return paths, mean, std, result
 
             # `stats_only` only drops the paths afterwards: it does not recompile.
             self._cache[key] = jax.jit(ensemble)
@@ -355,22 +392,16 @@ class EnsembleSimulator:
         return self._finish(fn, config, keys, params, swept, ts, n, total)
 
     def _finish(self, fn, config, keys, params, swept, ts, n, total) -> EnsembleSolution:
+        paths, mean, std, result = fn(keys, params, swept, ts)
         if total > n:
             # Padding must not enter the statistics: compute them on the first n.
-            paths, *_, result = fn(keys, params, swept, ts)
             paths = {k: v[:n] for k, v in paths.items()}
             result = result[:n]
-            levels = jnp.asarray(config.quantiles)
-            mean = {k: jnp.mean(v, axis=0) for k, v in paths.items()}
-            std = {k: jnp.std(v, axis=0, ddof=1) if n > 1 else jnp.zeros_like(v[0])
-                   for k, v in paths.items()}
-            quantiles = {k: _quantiles(v, levels) for k, v in paths.items()}
-            if config.stats_only:
-                paths = None
-        else:
-            paths, mean, std, quantiles, result = fn(keys, params, swept, ts)
-            if config.stats_only:
-                paths = None
+            mean, std = _moments_jit(paths)
+        quantiles = None
+        if config.stats_only:  # the paths are dropped: the quantiles cannot wait
+            quantiles = quantiles_of(paths, config.quantiles)
+            paths = None
         _raise_on_failures(result, config)
         names = tuple(self.simulator.generated.states[i].name
                       for i in range(len(self.simulator.generated.states)))
@@ -418,6 +449,27 @@ def _sort_floats(v: jax.Array) -> jax.Array:
     b = jax.lax.bitcast_convert_type(v, ints)
     b = jnp.sort(jnp.where(b < 0, low - b - 1, b), axis=0)
     return jax.lax.bitcast_convert_type(jnp.where(b < 0, low - b - 1, b), v.dtype)
+
+
+def _moments(paths: dict[str, jax.Array]) -> tuple[dict, dict]:
+    """The mean and the sample standard deviation of every path over axis 0."""
+    mean = {k: jnp.mean(v, axis=0) for k, v in paths.items()}
+    std = {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1 else jnp.zeros_like(v[0])
+           for k, v in paths.items()}
+    return mean, std
+
+
+_moments_jit = jax.jit(_moments)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _quantiles_jit(paths: dict[str, jax.Array], levels: tuple[float, ...]) -> dict:
+    return {k: _quantiles(v, jnp.asarray(levels)) for k, v in paths.items()}
+
+
+def quantiles_of(paths: dict[str, jax.Array], levels: tuple[float, ...]) -> dict:
+    """The `levels`-quantiles over axis 0 of every path (one compiled program)."""
+    return _quantiles_jit(paths, tuple(float(q) for q in levels))
 
 
 def _quantiles(v: jax.Array, levels: jax.Array) -> jax.Array:

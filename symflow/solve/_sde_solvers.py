@@ -84,18 +84,26 @@ ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
 
 
 def choose_adaptive_sde_solver(noise_class: str, calculus: str,
-                               span: Span | None = None) -> str:
+                               span: Span | None = None, *,
+                               ito_convertible: bool = False) -> str:
     """`solver = auto` with `rtol`/`atol`: ShARK for additive noise, SPaRK (designed
-    for adaptive steps) for Stratonovich; Itô with multiplicative noise has none."""
+    for adaptive steps) for Stratonovich. No diffrax solver with an error estimate
+    converges to the Itô solution of multiplicative noise; when the compiler can
+    write the model in Stratonovich form (`ito_convertible`: the Itô–Stratonovich
+    drift correction was derived symbolically, for diagonal and commutative
+    noise), Heun solves that form (strong order 1 for commutative noise)."""
     if noise_class == "additive":
         return "shark"
     if calculus == "stratonovich":
         return "spark"
+    if ito_convertible:
+        return "heun"
     raise SymflowError(
         "no adaptive solver converges to the Itô solution of an SDE with "
         f"{noise_class} noise", span,
         help="set dt (and no rtol/atol) for fixed steps, or write the model in "
-             "Stratonovich form (noise = stratonovich, drift corrected by -1/2 g g')")
+             "Stratonovich form (noise = stratonovich, drift corrected by -1/2 g g'); "
+             "symflow converts Itô models itself for diagonal and commutative noise")
 
 
 def check_adaptive_sde_solver(name: str, span: Span | None = None) -> None:

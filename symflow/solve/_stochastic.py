@@ -58,16 +58,27 @@ class ModelEnsembles:
         _sde_solvers.check_sde_solver(name, self.noise_class, calculus, span)
         return name
 
+    def converts_ito(self, calculus: str) -> bool:
+        """Whether adaptive steps solve this Itô model in its Stratonovich form: for
+        multiplicative noise whose Itô–Stratonovich correction `-1/2 sum_j L^j g_j`
+        the compiler derived (the generated `milstein` term at `dW = 0`, `h = 1`)."""
+        return (calculus == "ito" and self.noise_class in ("diagonal", "commutative")
+                and self.model.generated.milstein is not None)
+
     def adaptive_solver_for(self, name: str | None, calculus: str) -> str:
         """The SDE solver for adaptive steps: `name` or the model's, checked for an
-        error estimate and against the noise class."""
+        error estimate and against the noise class (an Itô model with multiplicative
+        noise is checked in the Stratonovich form it is solved in, `converts_ito`)."""
         s = self.model.settings
         span = None if name is not None else s.span_of("solver")
         name = name if name is not None else s.solver
+        convert = self.converts_ito(calculus)
         if name == "auto":
             return _sde_solvers.choose_adaptive_sde_solver(
-                self.noise_class, calculus, s.span_of("rtol") or s.span_of("atol"))
-        _sde_solvers.check_sde_solver(name, self.noise_class, calculus, span)
+                self.noise_class, calculus, s.span_of("rtol") or s.span_of("atol"),
+                ito_convertible=convert)
+        _sde_solvers.check_sde_solver(name, self.noise_class,
+                                      "stratonovich" if convert else calculus, span)
         _sde_solvers.check_adaptive_sde_solver(name, span)
         return name
 
@@ -149,7 +160,7 @@ class ModelEnsembles:
                 tolerances = (float(rtol if rtol is not None else s.rtol),
                               float(atol if atol is not None else s.atol))
                 adaptive_options = dict(
-                    adaptive=True,
+                    adaptive=True, ito_to_stratonovich=self.converts_ito(calculus),
                     max_steps=int(max_steps if max_steps is not None else s.max_steps),
                     clip_rejected=None if self.noise_class in ("additive", "diagonal",
                                                                "commutative") else 64)

@@ -378,6 +378,7 @@ class _Builder:
                 )
             if differential:
                 rhs, noise, shape = self.differential_rhs(eq)
+                self._check_field_noise(name, noise, eq)
             else:
                 rhs, shape = self.expr(eq.rhs, allowed=("constant", "parameter", "variable",
                                                         "function", "coordinate", "closure"),
@@ -445,6 +446,25 @@ class _Builder:
                 diffusion = tuple(columns)
             out.append(Equation(kind, v.name, rhs, tuple(p.span for p in found), diffusion))
         return out
+
+    def _check_field_noise(self, name: str, noise: tuple[sp.Expr, ...], eq) -> None:
+        """A Brownian field `W(x, ...)` drives only a field on the same coordinates: its
+        increment has one value per grid point, which only a field's points match."""
+        for b, g in zip(self.brownian_list, noise):
+            if not b.coordinates or g == 0:
+                continue
+            coordinates = self.field_coordinates.get(name)
+            if coordinates == tuple(b.coordinates):
+                continue
+            what = (f"the field '{name}({', '.join(coordinates)})'" if coordinates
+                    else f"'{name}', which is not a field")
+            raise SymflowError(
+                f"d{b.name} is the increment of the Brownian field "
+                f"'{b.name}({', '.join(b.coordinates)})' ({b.size} grid points) and cannot "
+                f"drive {what}", eq.rhs.span,
+                help=f"a Brownian field drives a field on the same coordinates, "
+                     f"u({', '.join(b.coordinates)}); for a scalar or an array, declare a "
+                     "Brownian motion without coordinates (`brownian B`)")
 
     def _shape_of(self, expr: sp.Expr) -> tuple[int, ...]:
         from ._arrays import shape_of

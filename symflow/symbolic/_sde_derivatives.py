@@ -24,7 +24,11 @@ the slice of the state that lines up with the points of the coefficient
 replaced by a scalar symbol `z`, no other reference to the state may remain,
 and `z` may appear only inside element-wise operations. This reads through the
 `Concat` that the discretization builds at Dirichlet ends, where the noise is
-zero.
+zero. On a 2-D or 3-D grid the coefficient is `flat(...)` of a grid expression:
+the Dirichlet faces are `concat` along an axis of zeros and a slice of the grid
+view of the inner expression; the derivative is taken through that structure
+when every slice lines up with the place its concat puts it
+(`_grid_aligned_derivative`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import sympy as sp
 
 from ._arrays import Concat, Element, Fill, Part, _ArrayFunction, shape_of
 from ._closures import ClosureOutput
+from ._fields import AxisConcat, AxisSlice, Flatten, GridView
 
 
 __all__ = ["aligned_derivative", "componentwise_noise", "milstein_correction"]
@@ -80,6 +85,12 @@ def aligned_derivative(expr: sp.Expr, u: sp.Symbol, size: int, shapes) -> sp.Exp
     index). `expr` has the length `size` of `u` (or is a scalar free of `u`)."""
     if not expr.has(u):
         return sp.Integer(0)
+    if isinstance(expr, Flatten):
+        grid = shape_of(expr.args[0], shapes)
+        d = _grid_aligned_derivative(expr, None, u, size, shapes)
+        if d is not None and _is_scalar(d, shapes):
+            d = Fill(d, sp.Integer(size))
+        return d
     if isinstance(expr, Concat):
         pieces, offset = [], 0
         for length, piece in expr.pieces():
@@ -94,6 +105,87 @@ def aligned_derivative(expr: sp.Expr, u: sp.Symbol, size: int, shapes) -> sp.Exp
     if _length(expr, shapes) != size:
         return None
     return _piece_derivative(expr, u, 0, size, size)
+
+
+def _grid_aligned_derivative(expr: sp.Expr, box: tuple[tuple[int, int], ...] | None,
+                             u: sp.Symbol, size: int, shapes) -> sp.Expr | None:
+    """The point-by-point derivative `d expr_p / d u_p` of an expression on the grid of
+    the field `u` (flat, `size` points), or `None` when a point `p` of `expr` depends
+    on `u` elsewhere than at `p`.
+
+    `box` is the block of grid points (a `(start, stop)` per axis) that the
+    grid-shaped `expr` covers, or `None` for a flat expression of the whole field.
+    Reads the structure the discretization builds on Dirichlet faces: `AxisConcat`
+    (each piece covers the next layers of the box), `AxisSlice` (the slice covers
+    the box, so the sliced expression covers the box shifted back by the start),
+    `GridView`/`Flatten` of the whole field, and element-wise operations between
+    them (the chain and product rules). The derivative has the same structure (the
+    Dirichlet faces, where the coefficient is constant, get 0); a scalar
+    derivative stays a scalar (concat and arithmetic broadcast it).
+    """
+    if not expr.has(u):
+        return sp.Integer(0)
+    if expr == u:
+        return sp.Integer(1) if box is None else None
+    if isinstance(expr, Flatten):
+        if box is not None:
+            return None
+        grid = shape_of(expr.args[0], shapes)
+        d = _grid_aligned_derivative(expr.args[0], tuple((0, n) for n in grid), u, size,
+                                     shapes)
+        return None if d is None else (d if _is_scalar(d, shapes) else Flatten(d))
+    if isinstance(expr, GridView):
+        grid = tuple(int(n) for n in expr.args[1])
+        if box != tuple((0, n) for n in grid) or shape_of(expr.args[0], shapes) != (size,):
+            return None  # not the whole field, point for point
+        d = _grid_aligned_derivative(expr.args[0], None, u, size, shapes)
+        return None if d is None else (d if _is_scalar(d, shapes) else GridView(d, expr.args[1]))
+    if isinstance(expr, AxisConcat):
+        if box is None:
+            return None
+        axis = int(expr.args[0])
+        start = box[axis][0]
+        args, offset = [], start
+        for length, piece in expr.pieces():
+            sub = box[:axis] + ((offset, offset + length),) + box[axis + 1:]
+            d = _grid_aligned_derivative(piece, sub, u, size, shapes)
+            if d is None:
+                return None
+            args += [sp.Integer(length), d]
+            offset += length
+        return AxisConcat(*expr.args[:2], *args)
+    if isinstance(expr, AxisSlice):
+        if box is None:
+            return None
+        inner, axis, first, last = expr.args
+        axis = int(axis)
+        extent = shape_of(inner, shapes)[axis]
+        start = box[axis][0] - int(first)
+        sub = box[:axis] + ((start, start + extent),) + box[axis + 1:]
+        d = _grid_aligned_derivative(inner, sub, u, size, shapes)
+        if d is None or _is_scalar(d, shapes):
+            return d  # a scalar: its slice is itself
+        return AxisSlice(d, *expr.args[1:])
+    if isinstance(expr, _ArrayFunction) or not isinstance(expr, (sp.Add, sp.Mul, sp.Pow,
+                                                                 sp.Function)):
+        return None  # a stencil, a sum, an index...: not point by point
+    # An element-wise operation: the chain rule through each argument.
+    total = sp.Integer(0)
+    dummies = [sp.Dummy("a", real=True) for _ in expr.args]
+    outer = expr.func(*dummies)
+    back = dict(zip(dummies, expr.args))
+    for a, z in zip(expr.args, dummies):
+        if not a.has(u):
+            continue
+        inner = _grid_aligned_derivative(a, box, u, size, shapes)
+        if inner is None:
+            return None
+        total += sp.diff(outer, z).xreplace(back) * inner
+    return total
+
+
+def _is_scalar(expr: sp.Expr, shapes) -> bool:
+    return shape_of(expr, shapes) == ()
 
 
 def _columns(system) -> list[list[sp.Expr]]:

@@ -61,6 +61,17 @@ def test_chunked_equals_vmapped(gbm):
 def test_stats_only_keeps_no_paths(gbm):
     sol = gbm.simulate(stats_only=True)
     assert sol.paths is None and sol.mean["S"].shape == (5,)
+    # The quantiles are computed eagerly here (no paths to compute them from
+    # later), and equal those computed on demand from the kept paths.
+    assert sol.given_quantiles is not None
+    full = gbm.simulate()
+    assert full.given_quantiles is None
+    levels = full.quantile_levels
+    np.testing.assert_allclose(np.asarray(full.quantiles["S"]),
+                               np.quantile(np.asarray(full["S"]), levels, axis=0),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(sol.quantiles["S"]),
+                                  np.asarray(full.quantiles["S"]))
     with pytest.raises(symflow.SymflowError, match="statistics only"):
         sol["S"]
 

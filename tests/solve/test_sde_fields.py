@@ -162,8 +162,13 @@ end
         symflow.loads(model)
 
 
-def test_a_brownian_field_in_a_scalar_equation_is_a_shape_error():
-    model = MULTIPLICATIVE.replace("  variables\n    v(x)", "  variables\n    s = 1.0\n    v(x)"
-                                   ).replace("  boundary", "    d(s) = -s*dt + dB\n  boundary")
-    with pytest.raises(symflow.SymflowError, match="13 elements but the left side has one"):
+@pytest.mark.parametrize("declaration, equation", [
+    ("s = 1.0", "d(s) = -s*dt + dB"),  # a scalar
+    ("z[13] = 1.0", "d(z) = -z*dt + dB"),  # an array of as many values, but no field
+])
+def test_a_brownian_field_drives_only_a_field(declaration, equation):
+    model = MULTIPLICATIVE.replace("  variables\n    v(x)", f"  variables\n    {declaration}\n    v(x)"
+                                   ).replace("  boundary", f"    {equation}\n  boundary")
+    with pytest.raises(symflow.SymflowError, match=r"increment of the Brownian field 'B\(x\)' "
+                       r"\(13 grid points\) and cannot drive '[sz]', which is not a field"):
         symflow.loads(model)
