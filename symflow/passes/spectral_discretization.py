@@ -154,18 +154,8 @@ class SpectralAxisDiff(_ArrayFunction):
         k, axis = int(k), int(axis)
         shape = tuple(int(n) for n in shape)
         n = shape[axis]
-        m = n // 2 + 1
-        view = tuple(m if i == axis else 1 for i in range(len(shape)))
-        scale = 2 * math.pi / float(period)
-        j = f"jnp.arange({m}, dtype=float)"
-        kappa = f"({scale!r}*{j})"
-        if k % 2 == 0:
-            multiplier = f"jnp.asarray({(-1) ** (k // 2)}.0*{kappa}**{k}, dtype=complex)"
-        else:
-            sign = "1j" if k % 4 == 1 else "-1j"
-            if n % 2 == 0:
-                kappa = f"jnp.where({j} == {n // 2}, 0.0, {kappa})"
-            multiplier = f"({sign}*jnp.asarray({kappa}**{k}, dtype=complex))"
+        view = tuple(n // 2 + 1 if i == axis else 1 for i in range(len(shape)))
+        multiplier = _multiplier_code(n, float(period), k, 1.0)
         grid = f"jnp.reshape({printer._print(u)}, {shape!r})"
         return (f"jnp.ravel(jnp.fft.irfft(jnp.reshape({multiplier}, {view!r})"
                 f"*jnp.fft.rfft({grid}, axis={axis}), n={n}, axis={axis}))")
