@@ -91,6 +91,18 @@ def test_lv_gradient_matches_finite_differences(lv, lv_fd, adjoint):
     _check(grad, fd)
 
 
+def test_interpolating_adjoint_across_many_checkpoint_segments(lv, lv_fd):
+    # max_steps = 300 for the ~250 steps this solve takes: a checkpoint every 18
+    # steps, so the backward pass crosses ~14 segments, with save points inside them
+    _, fd = lv_fd
+
+    def loss(p):
+        sol = lv.simulate(p, adjoint="interpolating", max_steps=300)
+        return jnp.sum(sol["x"] ** 2) + jnp.sum(sol["total"])
+
+    _check(jax.jit(jax.grad(loss))(lv.params), fd)
+
+
 def test_sensitivities_labelled_and_match_finite_differences(lv):
     s = lv.sensitivities(wrt=["alpha", "c", "y"])
     assert s.outputs == ("x", "y", "total")
