@@ -199,8 +199,11 @@ class Model:
         - `dt`: the initial step (the fixed step for `euler`).
         - `max_steps`: the most steps the solver may take.
         - `adjoint`: how gradients are computed: `checkpoint` (default; replays the
-          accepted steps, see docs/fitting.md), `backsolve` (refused on stiff
-          models), `forward`, `direct`, or a diffrax adjoint object.
+          accepted steps, see docs/fitting.md), `backsolve` (continuous adjoint:
+          diffrax's O(1)-memory backward solve with an explicit solver; with an
+          implicit one, along the forward solution's interpolant), `interpolating`
+          (the latter with any solver), `forward`, `direct`, or a diffrax adjoint
+          object.
         - `dense`: keep dense output for `Solution.evaluate`.
         - `progress`: show a progress bar.
         - `timings`: a dict that receives the XLA compile and solve times.
