@@ -155,6 +155,14 @@ class Simulator:
                 f"adjoint={config.adjoint!r} with solver {config.solver} needs a solve forward "
                 "in time without dense output or an exponential solver",
                 help="use adjoint='checkpoint' (the default), 'forward' or 'direct'")
+        if interpolating and g.invariants is not None:
+            # the forward solve is projected onto the DAE's constraints, which the adjoint
+            # ODE does not see: parameters that enter only there (the pendulum's L) would
+            # get a silently zero gradient
+            raise SymflowError(
+                f"adjoint={config.adjoint!r} with solver {config.solver} does not "
+                "differentiate the projection onto this DAE's constraints",
+                help="use adjoint='checkpoint' (the default), 'forward' or 'direct'")
         adjoint = (diffrax.RecursiveCheckpointAdjoint() if config.adjoint == "interpolating"
                    else ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
                    else config.adjoint)

@@ -189,3 +189,12 @@ def test_interpolating_adjoint_is_refused_where_it_does_not_apply(rob):
     with pytest.raises(symflow.SymflowError, match="forward in time without dense output"):
         jax.grad(lambda p: rob.simulate(p, adjoint="backsolve", dense=True,
                                         **ROBERTSON_SPAN)["y1"][-1])(rob.params)
+
+
+def test_interpolating_adjoint_is_refused_on_a_dae():
+    # The pendulum's forward solve is projected onto x^2 + y^2 = L^2; the continuous
+    # adjoint does not see that projection and returned d/dL = 0 (checkpoint: 3.28).
+    pendulum = symflow.load(EXAMPLES / "pendulum.sf")
+    with pytest.raises(symflow.SymflowError, match="projection onto this DAE"):
+        jax.grad(lambda p: pendulum.simulate(p, adjoint="backsolve", solver="kvaerno5",
+                                             tspan=(0.0, 1.0))["x"][-1])(pendulum.params)
