@@ -5,10 +5,17 @@
    is the sum of squares of both states. Compile and run time apart; run time is
    the minimum CPU time over interleaved repeats. `forward` is one `jax.jacfwd`
    (4 tangents). The same problem hand-written in diffrax is timed beside it.
+   `stiff`: the same on Robertson (examples/robertson.sf with its own settings:
+   Kvaerno5, rtol 1e-8, atol 1e-10, [0, 1e5], 9 saves; the loss is
+   sum(y1) + 1e4*sum(y2)) for `checkpoint` and `backsolve`, which with an
+   implicit solver is the interpolating continuous adjoint
+   (solve/_interpolating.py); fewer repeats, as one solve takes longer.
 2. `memory`: memory of the gradient of a long solve (Lotka–Volterra on
    [0, 1000] with Tsit5 at rtol 1e-8, atol 1e-10, about 10^5 steps, max_steps
-   2*10^5) for `checkpoint`, diffrax's `RecursiveCheckpointAdjoint` and
-   `backsolve`, each in a fresh process: XLA's temporary-buffer estimate
+   2*10^5) for `checkpoint`, diffrax's `RecursiveCheckpointAdjoint`,
+   `backsolve` (diffrax's O(1) `BacksolveAdjoint`, as Tsit5 is explicit) and
+   `interpolating` (the continuous adjoint along the forward interpolant, the
+   path `backsolve` takes with an implicit solver), each in a fresh process: XLA's temporary-buffer estimate
    (`memory_analysis()`) and the measured rise of peak resident memory during
    the run.
 3. `fit`: the time to fit Lotka–Volterra's four parameters to
@@ -17,7 +24,7 @@
    same problem and solver settings), and with scipy.optimize.least_squares over
    scipy.integrate.solve_ivp (RK45, same tolerances).
 
-Usage: `python3 benchmarks/gradients.py [cost|memory|fit ...]` from the
+Usage: `python3 benchmarks/gradients.py [cost|stiff|memory|fit ...]` from the
 repository root. Timings on a shared machine are noisy.
 """
 
@@ -110,6 +117,49 @@ def cost(rounds: int = 5) -> list[dict]:
             for name, (_, _, base) in programs.items()]
 
 
+def stiff(rounds: int = 5, repeats: int = 10) -> list[dict]:
+    """Robertson: forward solve, `checkpoint` and `backsolve` gradients,
+    interleaved over `rounds` rounds of `repeats` calls (the minimum CPU time is
+    kept). The gradients are printed too, so that the two adjoints can be seen
+    to agree (they differ by the forward solve's discretisation error)."""
+    sys.path.insert(0, str(ROOT))
+    import jax
+    import jax.numpy as jnp
+
+    import symflow
+
+    jax.config.update("jax_enable_x64", True)
+    m = symflow.load(ROOT / "examples" / "robertson.sf")
+    p = m.params
+
+    def loss(p, adjoint="checkpoint"):
+        sol = m.simulate(p, adjoint=adjoint)
+        return jnp.sum(sol["y1"]) + 1e4 * jnp.sum(sol["y2"])
+
+    programs = {
+        "forward solve": jax.jit(loss),
+        "checkpoint": jax.jit(jax.grad(loss)),
+        "backsolve (interpolating adjoint)": jax.jit(jax.grad(lambda p: loss(p, "backsolve"))),
+    }
+    compile_s, run_s, values = {}, {k: float("inf") for k in programs}, {}
+    for name, fn in programs.items():
+        start = time.perf_counter()
+        values[name] = jax.block_until_ready(fn(p))
+        compile_s[name] = time.perf_counter() - start
+    for _ in range(rounds):
+        for name, fn in programs.items():
+            run_s[name] = min(run_s[name], _min_cpu_time(
+                lambda: jax.block_until_ready(fn(p)), repeats=repeats))
+    rows = []
+    for name in programs:
+        row = {"what": name, "compile_s": compile_s[name], "run_ms": 1e3 * run_s[name],
+               "ratio": run_s[name] / run_s["forward solve"]}
+        if name != "forward solve":
+            row["grad"] = {k: float(v) for k, v in values[name].items()}
+        rows.append(row)
+    return rows
+
+
 _MEMORY_RUN = """
 import json, sys, time, resource
 sys.path.insert(0, {root!r})
@@ -151,7 +201,7 @@ def memory(horizon: float = 1000.0, steps: int = 200_000) -> list[dict]:
     peak resident memory while the gradient runs (the peak is reset after
     compiling by writing 5 to /proc/self/clear_refs; Linux only)."""
     rows = []
-    for adjoint in ("checkpoint", "recursive", "backsolve"):
+    for adjoint in ("checkpoint", "recursive", "backsolve", "interpolating"):
         code = _MEMORY_RUN.format(root=str(ROOT), lv=str(ROOT / "examples" / "lotka_volterra.sf"),
                                   adjoint=adjoint, horizon=horizon, steps=steps)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -238,8 +288,8 @@ def fit(repeats: int = 3) -> list[dict]:
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["cost", "memory", "fit"]
+    which = sys.argv[1:] or ["cost", "stiff", "memory", "fit"]
     for name in which:
         print(f"== {name}")
-        for row in {"cost": cost, "memory": memory, "fit": fit}[name]():
+        for row in {"cost": cost, "stiff": stiff, "memory": memory, "fit": fit}[name]():
             print(json.dumps(row))

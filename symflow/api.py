@@ -201,8 +201,11 @@ class Model:
         - `dt`: the initial step (the fixed step for `euler`).
         - `max_steps`: the most steps the solver may take.
         - `adjoint`: how gradients are computed: `checkpoint` (default; replays the
-          accepted steps, see docs/fitting.md), `backsolve` (refused on stiff
-          models), `forward`, `direct`, or a diffrax adjoint object.
+          accepted steps, see docs/fitting.md), `backsolve` (continuous adjoint:
+          diffrax's O(1)-memory backward solve with an explicit solver; with an
+          implicit one, along the forward solution's interpolant), `interpolating`
+          (the latter with any solver), `forward`, `direct`, or a diffrax adjoint
+          object.
         - `dense`: keep dense output for `Solution.evaluate`.
         - `progress`: show a progress bar.
         - `timings`: a dict that receives the XLA compile and solve times.
@@ -270,11 +273,10 @@ class Model:
         else:
             symbolic.check_solver(name, None)
         if isinstance(adjoint, str) and adjoint not in ("checkpoint", "backsolve", "forward",
-                                                        "direct"):
+                                                        "direct", "interpolating"):
             raise SymflowError(f"unknown adjoint {adjoint!r}",
-                               help="choose checkpoint, backsolve, forward or direct")
-        if adjoint == "backsolve" and name in IMPLICIT:  # stiff: backsolve is unstable
-            self._check_backsolve(params, initial, ts, name)
+                               help="choose checkpoint, backsolve, forward, direct or "
+                                    "interpolating")
         return SolveConfig(
             solver=name, t0=float(ts[0]), t1=float(ts[-1]),
             rtol=float(rtol if rtol is not None else s.rtol),
@@ -300,31 +302,6 @@ class Model:
             span = self.settings.span_of("solver") if from_file else None
             self._auto[key] = exponential_setup(self.system, name, span=span)
         return self._auto[key]
-
-    def _check_backsolve(self, params: dict, initial: dict, ts, solver: str) -> None:
-        """Refuse `backsolve` on a stiff model (see `solve/_backsolve.py`). Stiffness
-        is read along a forward solve at concrete values (the defaults, if traced):
-        a model like Robertson's is not stiff at its initial point. Once per span."""
-        key = ("backsolve", tuple(np.asarray(ts, dtype=float)), solver)
-        if key in self._auto:
-            return
-        from .solve._backsolve import check_backsolve
-
-        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial))):
-            params, initial = self.complete_params(self.params), {}
-        # a forward solve run now, even inside an outer trace: a compiled executable
-        # called with concrete arguments runs (a jitted function would be staged)
-        config = self._ode_config(ts, params, initial, solver=solver, rtol=None, atol=None,
-                                  dt=None, max_steps=None, adjoint="checkpoint")
-        args = (params, initial, np.asarray(ts, dtype=float))
-        flat = self._simulator.packed_fn(config).lower(*args).compile()(*args)
-        sol = self._simulator._from_packed(np.asarray(flat), args[2], config)
-        ys = np.concatenate([np.asarray(sol[s.name]).reshape(len(ts), -1)
-                             for s in self.generated.states], axis=1)
-        with jax.ensure_compile_time_eval():
-            check_backsolve(self.generated.rhs, float(ts[0]), float(ts[-1]), ys, params,
-                            solver)
-        self._auto[key] = "ok"
 
     def _save_times(self, t0, t1, saveat) -> np.ndarray:
         """`save_times`, remembered for hashable requests (it is on every call's path)."""

@@ -47,7 +47,8 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 
-__all__ = ["replay_segment", "make_replay_solve", "DENSE_JACOBIAN_LIMIT"]
+__all__ = ["replay_segment", "make_replay_solve", "step_functions", "record_steps",
+           "DENSE_JACOBIAN_LIMIT"]
 
 
 # The backward pass forms each step's Jacobian (states x (states + parameters))
@@ -109,21 +110,12 @@ def _explicit_rk_step(tableau: diffrax.ButcherTableau, vector_field: Callable) -
     return step
 
 
-def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
-                      dt0: float | None, max_steps: int, progress_meter=None
-                      ) -> Callable:
-    """`(params, y0, ts) -> (ys, t_reached, y_last, result)`, differentiable in
-    `params` and `y0` by replaying the accepted steps (module docstring).
-
-    `ys` holds the solution at `ts` (increasing, inside [t0, t1]), `t_reached`
-    the time the solve reached, `y_last` the state there, `result` diffrax's
-    result code.
-    """
-    if not t1 > t0:
-        raise ValueError("the replay adjoint integrates forward in time")
-    segment = replay_segment(max_steps)
-    progress_meter = progress_meter if progress_meter is not None else diffrax.NoProgressMeter()
-    step_solver = _with_controller_tols(solver, controller)
+def record_steps(terms, solver, controller, *, t0: float, t1: float, dt0: float | None,
+                 max_steps: int, segment: int, progress_meter) -> Callable:
+    """`run(params, y0, ts, record) -> ((ys, t_reached, y_last, result), recording)`:
+    diffrax's solve, saving at `ts` and at the end; with `record`, also the time of
+    every accepted step (`ends`, padded with inf to `max_steps`), their number,
+    and the state after every `segment`-th accepted step (`states`)."""
 
     def run(params, y0, ts, record: bool):
         subs = [diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]
@@ -138,6 +130,14 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
             return out, None
         return out, (sol.ts[2], sol.stats["num_accepted_steps"], sol.ys[3])
 
+    return run
+
+
+def step_functions(terms, solver, controller) -> tuple[Callable, Callable]:
+    """`step(tk, tk1, yk, params) -> (y_{k+1}, dense)`, one accepted step of `solver`
+    recomputed exactly as the forward solve took it, and `interpolate(tk, tk1,
+    dense, t)`, the solver's interpolant over that step."""
+    step_solver = _with_controller_tols(solver, controller)
     if (isinstance(solver, diffrax.AbstractERK) and isinstance(terms, diffrax.ODETerm)
             and isinstance(getattr(solver, "tableau", None), diffrax.ButcherTableau)):
         step = _explicit_rk_step(solver.tableau, terms.vector_field)
@@ -149,6 +149,29 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
 
     def interpolate(tk, tk1, dense, t):
         return step_solver.interpolation_cls(t0=tk, t1=tk1, **dense).evaluate(t)
+
+    return step, interpolate
+
+
+def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
+                      dt0: float | None, max_steps: int, progress_meter=None
+                      ) -> Callable:
+    """`(params, y0, ts) -> (ys, t_reached, y_last, result)`, differentiable in
+    `params` and `y0` by replaying the accepted steps (module docstring).
+
+    `ys` holds the solution at `ts` (increasing, inside [t0, t1]), `t_reached`
+    the time the solve reached, `y_last` the state there, `result` diffrax's
+    result code.
+    """
+    if not t1 > t0:
+        raise ValueError("the replay adjoint integrates forward in time")
+    segment = replay_segment(max_steps)
+    progress_meter = progress_meter if progress_meter is not None else diffrax.NoProgressMeter()
+
+    run = record_steps(terms, solver, controller, t0=t0, t1=t1, dt0=dt0,
+                       max_steps=max_steps, segment=segment, progress_meter=progress_meter)
+
+    step, interpolate = step_functions(terms, solver, controller)
 
     @jax.custom_vjp
     def solve(params, y0, ts):

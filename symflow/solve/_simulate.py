@@ -21,6 +21,7 @@ import numpy as np
 from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
 from . import _solvers
+from ._interpolating import make_interpolating_solve
 from ._replay import make_replay_solve
 from ._solution import Solution
 
@@ -148,11 +149,31 @@ class Simulator:
             controller = diffrax.ConstantStepSize()
         else:
             controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
-        adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
+        # The continuous adjoint along the forward interpolant (`_interpolating.py`):
+        # `backsolve` with an implicit solver (stiff: the state must not be integrated
+        # backwards), or asked for by name; forward in time, without dense output or
+        # an exponential solver
+        interpolating = (config.adjoint == "interpolating"
+                         or (config.adjoint == "backsolve" and _solvers.is_implicit(config.solver)))
+        if interpolating and (config.dense or not config.t1 > config.t0 or exponential):
+            raise SymflowError(
+                f"adjoint={config.adjoint!r} with solver {config.solver} needs a solve forward "
+                "in time without dense output or an exponential solver",
+                help="use adjoint='checkpoint' (the default), 'forward' or 'direct'")
+        if interpolating and g.invariants is not None:
+            # the forward solve is projected onto the DAE's constraints, which the adjoint
+            # ODE does not see: parameters that enter only there (the pendulum's L) would
+            # get a silently zero gradient
+            raise SymflowError(
+                f"adjoint={config.adjoint!r} with solver {config.solver} does not "
+                "differentiate the projection onto this DAE's constraints",
+                help="use adjoint='checkpoint' (the default), 'forward' or 'direct'")
+        adjoint = (diffrax.RecursiveCheckpointAdjoint() if config.adjoint == "interpolating"
+                   else ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
                    else config.adjoint)
         progress = (diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                     else diffrax.NoProgressMeter())
-        backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint)
+        backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint) and not interpolating
         if g.invariants is not None and not backsolve:  # a DAE: stay on its constraints
             from ._projection import project_onto_invariants
             solver = project_onto_invariants(solver, g.invariants, rtol=config.rtol,
@@ -166,6 +187,12 @@ class Simulator:
                   if config.adjoint == "checkpoint" and not config.dense
                   and config.t1 > config.t0 and exponential is None
                   and g.invariants is None else None)
+        if interpolating:
+            backward_solver = _solvers.make_solver(config.solver)  # a dense Newton solve
+            replay = make_interpolating_solve(
+                rhs, terms, solver, backward_solver, controller, t0=config.t0, t1=config.t1,
+                dt0=config.dt0, max_steps=config.max_steps,
+                imex=_solvers.is_imex(config.solver), progress_meter=progress)
         # a fixed dt dividing the span: every exponential step has the same size
         n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
                    if exponential and config.dt0 else 0.5)

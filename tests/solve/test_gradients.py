@@ -78,7 +78,8 @@ def lv_fd(lv):
     return loss, _fd(loss, dict(lv.params))
 
 
-@pytest.mark.parametrize("adjoint", ["checkpoint", "backsolve", "direct", "forward"])
+@pytest.mark.parametrize("adjoint", ["checkpoint", "backsolve", "interpolating", "direct",
+                                     "forward"])
 def test_lv_gradient_matches_finite_differences(lv, lv_fd, adjoint):
     loss, fd = lv_fd
     if adjoint == "forward":
@@ -88,6 +89,18 @@ def test_lv_gradient_matches_finite_differences(lv, lv_fd, adjoint):
     # the initial value depends on c and alpha: c's gradient is non-zero only through it
     assert abs(float(grad["c"])) > 1.0
     _check(grad, fd)
+
+
+def test_interpolating_adjoint_across_many_checkpoint_segments(lv, lv_fd):
+    # max_steps = 300 for the ~250 steps this solve takes: a checkpoint every 18
+    # steps, so the backward pass crosses ~14 segments, with save points inside them
+    _, fd = lv_fd
+
+    def loss(p):
+        sol = lv.simulate(p, adjoint="interpolating", max_steps=300)
+        return jnp.sum(sol["x"] ** 2) + jnp.sum(sol["total"])
+
+    _check(jax.jit(jax.grad(loss))(lv.params), fd)
 
 
 def test_sensitivities_labelled_and_match_finite_differences(lv):
@@ -164,14 +177,24 @@ def test_robertson_gradient_other_adjoints(rob, rob_fd, adjoint):
     _rob_check(rob, rob_fd, adjoint)
 
 
-def test_robertson_backsolve_is_refused_with_the_reason(rob):
-    # backsolve integrates the state backwards, where Robertson's fast decay
-    # (rate ~1e4) becomes growth by exp(~4e5): it used to return d/dk1 = 15.3
-    # against -0.3257 after minutes. It is refused, with the reason, after one
-    # forward solve that finds the stiffness.
-    with pytest.raises(symflow.SymflowError, match="stiff model") as err:
-        jax.grad(_rob_loss(rob, "backsolve"))(rob.params)
-    assert "grows by a factor exp(" in str(err.value)
-    assert "checkpoint" in err.value.help
-    # the same model, non-stiff over a span where nothing decays fast: allowed
-    rob._check_backsolve(rob.params, {}, np.array([0.0, 1e-9]), "kvaerno5")
+def test_robertson_gradient_backsolve(rob, rob_fd):
+    # With an implicit solver, backsolve is the continuous adjoint along the forward
+    # solve's interpolant (solve/_interpolating.py): diffrax's BacksolveAdjoint,
+    # which integrates the state backwards, returned d/dk1 = 15.3 against -0.3257.
+    # The loss reads save points at 0, 0.4, 4 and 40: every jump of the adjoint counts.
+    _rob_check(rob, rob_fd, "backsolve")
+
+
+def test_interpolating_adjoint_is_refused_where_it_does_not_apply(rob):
+    with pytest.raises(symflow.SymflowError, match="forward in time without dense output"):
+        jax.grad(lambda p: rob.simulate(p, adjoint="backsolve", dense=True,
+                                        **ROBERTSON_SPAN)["y1"][-1])(rob.params)
+
+
+def test_interpolating_adjoint_is_refused_on_a_dae():
+    # The pendulum's forward solve is projected onto x^2 + y^2 = L^2; the continuous
+    # adjoint does not see that projection and returned d/dL = 0 (checkpoint: 3.28).
+    pendulum = symflow.load(EXAMPLES / "pendulum.sf")
+    with pytest.raises(symflow.SymflowError, match="projection onto this DAE"):
+        jax.grad(lambda p: pendulum.simulate(p, adjoint="backsolve", solver="kvaerno5",
+                                             tspan=(0.0, 1.0))["x"][-1])(pendulum.params)
