@@ -36,8 +36,10 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 
+from ._banded import _factor_tridiagonal, _sweep_tridiagonal
 
-__all__ = ["GridKrylovSolver", "point_blocks", "stencil_probe", "spectral_radius"]
+
+__all__ = ["GridKrylovSolver", "adi_preconditioner", "point_blocks", "stencil_probe", "spectral_radius"]
 
 
 def _colours(shape: tuple[int, ...]) -> jax.Array:
@@ -86,8 +88,9 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     tridiagonal along the lines of axis `k`): the classical ADI splitting
     (Peaceman and Rachford 1955; as a preconditioner, e.g. Brown and Hindmarsh,
     *Matrix-free methods for stiff systems of ODEs*, SIAM J. Numer. Anal. 1986,
-    use a block-diagonal one). Applying `M^-1` is `d` batched tridiagonal solves:
-    `O(N)`. It drops the couplings between fields, the wrap-around of periodic
+    use a block-diagonal one). The line systems are factored once per Newton
+    matrix (Thomas, as in `_banded.py`); applying `M^-1`, once per GMRES step, is
+    then `d` batched pairs of sweeps: `O(N)`. It drops the couplings between fields, the wrap-around of periodic
     lines and anything beyond the nearest neighbours; GMRES corrects for them.
     """
 
@@ -100,30 +103,7 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
 
     def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]):
         del options
-        shape, fields = self.shape, self.fields
-        points = math.prod(shape)
-        compressed = stencil_probe(operator.mv, shape, fields)
-        own = compressed[:, jnp.arange(fields), jnp.arange(fields), :]  # (ncol, F, P)
-        q = jnp.arange(points)
-
-        def entry(colours):  # A[(f, q), (f, neighbour of q)] for every f, q
-            return own[colours, :, q].T.reshape(fields, *shape)
-
-        diagonal = entry(_colours(shape))
-        lines = [(entry(_neighbour_colours(shape, k, -1)),
-                  entry(_neighbour_colours(shape, k, +1))) for k in range(len(shape))]
-
-        def precondition(v):
-            w = v.reshape(fields, *shape)
-            for k in reversed(range(len(shape))):
-                if k != len(shape) - 1:
-                    w = w * diagonal
-                lower, upper = lines[k]
-                w = _tridiagonal_lines(lower, diagonal, upper, w, 1 + k)
-            return w.reshape(-1)
-
-        preconditioner = lx.FunctionLinearOperator(precondition, operator.in_structure())
-        return operator, preconditioner
+        return operator, adi_preconditioner(operator, self.shape, self.fields)
 
     def compute(self, state, vector, options):
         operator, preconditioner = state
@@ -143,10 +123,86 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
         return True
 
 
+def adi_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[int, ...],
+                       fields: int, *, factored: bool = True) -> lx.FunctionLinearOperator:
+    """`M^-1` of `GridKrylovSolver` for `operator`, probed with `3^d * fields`
+    coloured products. With `factored` (the default) the line systems are
+    factored here, once, and every application is two sweeps per axis; without,
+    every application calls `gtsv` afresh (the previous method, kept as the
+    reference for tests and benchmarks/pde.py)."""
+    points = math.prod(shape)
+    compressed = stencil_probe(operator.mv, shape, fields)
+    own = compressed[:, jnp.arange(fields), jnp.arange(fields), :]  # (ncol, F, P)
+    q = jnp.arange(points)
+
+    def entry(colours):  # A[(f, q), (f, neighbour of q)] for every f, q
+        return own[colours, :, q].T.reshape(fields, *shape)
+
+    diagonal = entry(_colours(shape))
+    neighbours = [(entry(_neighbour_colours(shape, k, -1)),
+                   entry(_neighbour_colours(shape, k, +1))) for k in range(len(shape))]
+    if factored:
+        lines = [_LineFactors.of(lower, diagonal, upper, 1 + k).solve
+                 for k, (lower, upper) in enumerate(neighbours)]
+    else:
+        lines = [lambda w, lo=lower, up=upper, k=k: _tridiagonal_lines(lo, diagonal, up, w, 1 + k)
+                 for k, (lower, upper) in enumerate(neighbours)]
+
+    def precondition(v):
+        w = v.reshape(fields, *shape)
+        for k in reversed(range(len(shape))):
+            if k != len(shape) - 1:
+                w = w * diagonal
+            w = lines[k](w)
+        return w.reshape(-1)
+
+    return lx.FunctionLinearOperator(precondition, operator.in_structure())
+
+
+class _LineFactors(eqx.Module):
+    """The tridiagonal systems along every line of one axis, factored once (in
+    `GridKrylovSolver.init`, once per Newton matrix) with the Thomas algorithm of
+    `_banded.py`, batched over the lines; every application of the preconditioner
+    (one per GMRES step) is then two sweeps over the stored factors instead of a
+    fresh LAPACK `gtsv` factorization. Row `i` of a line reads
+    `lower[i] x[i-1] + diagonal[i] x[i] + upper[i] x[i+1]`; the line ends at both
+    ends (no wrap-around). If any line's unpivoted factors fail the check of
+    `_banded.py` (a pivot not finite or tiny against its row), all lines fall
+    back to `gtsv`, which pivots."""
+
+    band: jax.Array         # (lines, 3, n): lower, diagonal, upper of every line
+    factors: tuple          # Thomas factors, each (lines, n)
+    trusted: jax.Array      # every line's factors passed the check
+    axis: int = eqx.field(static=True)
+    shape: tuple[int, ...] = eqx.field(static=True)  # the grid arrays, axis last
+
+    @classmethod
+    def of(cls, lower, diagonal, upper, axis: int) -> "_LineFactors":
+        move = lambda a: jnp.moveaxis(a, axis, -1)  # noqa: E731
+        lo, di, up = move(lower), move(diagonal), move(upper)
+        lo = lo.at[..., 0].set(0.0)
+        up = up.at[..., -1].set(0.0)
+        shape = lo.shape
+        band = jnp.stack([lo, di, up], axis=-2).reshape(-1, 3, shape[-1])
+        lower_f, inverse, scaled_upper, trusted = jax.vmap(_factor_tridiagonal)(band)
+        return cls(band, (lower_f, inverse, scaled_upper), jnp.all(trusted), axis, shape)
+
+    def solve(self, rhs: jax.Array) -> jax.Array:
+        b = jnp.moveaxis(rhs, self.axis, -1).reshape(-1, self.shape[-1])
+        x = jax.lax.cond(
+            self.trusted,
+            lambda b: jax.vmap(_sweep_tridiagonal)(self.factors, b),
+            lambda b: jax.lax.linalg.tridiagonal_solve(
+                self.band[:, 0], self.band[:, 1], self.band[:, 2], b[..., None])[..., 0],
+            b)
+        return jnp.moveaxis(x.reshape(self.shape), -1, self.axis)
+
+
 def _tridiagonal_lines(lower, diagonal, upper, rhs, axis: int) -> jax.Array:
     """Solve the tridiagonal systems along every line of `axis` (batched LAPACK/cuSPARSE
-    `gtsv`): row `i` reads `lower[i] x[i-1] + diagonal[i] x[i] + upper[i] x[i+1]`."""
-    move = lambda a: jnp.moveaxis(a, axis, -1)
+    `gtsv`, factoring at every call): the reference the factored `_LineFactors` is
+    tested and benchmarked against."""
+    move = lambda a: jnp.moveaxis(a, axis, -1)  # noqa: E731
     lo, di, up, b = move(lower), move(diagonal), move(upper), move(rhs)
     lo = lo.at[..., 0].set(0.0)
     up = up.at[..., -1].set(0.0)

@@ -80,3 +80,31 @@ def test_implicit_solve_is_matrix_free_and_agrees_with_explicit(heat):
         np.testing.assert_allclose(sol[k][-1], ref[k][-1], atol=2e-6)
     # the solution moved: the check above compares more than the initial values
     assert float(jnp.max(jnp.abs(sol["u"][-1] - sol["u"][0]))) > 0.05
+
+
+def test_factored_line_solves_match_gtsv_and_fall_back(heat):
+    """The ADI preconditioner with the lines factored once (Thomas) applies the same
+    `M^-1` as fresh `gtsv` solves, and a matrix whose unpivoted factors fail the
+    check (a zero leading pivot) still gets `gtsv`'s pivoted answer."""
+    from symflow.solve._krylov import _LineFactors, _tridiagonal_lines, adi_preconditioner
+
+    p = heat.complete_params({})
+    y0 = heat._simulator.pack(heat.initial_values(p))
+    op = lx.JacobianLinearOperator(lambda z, _=None: z - 1e-3 * heat.generated.rhs(0.0, y0 + z, p),
+                                   jnp.zeros_like(y0))
+    v = jnp.asarray(np.random.default_rng(2).normal(size=y0.shape))
+    apply = jax.jit(lambda v, factored: adi_preconditioner(op, (24, 24), 2,
+                                                           factored=factored).mv(v),
+                    static_argnums=1)
+    factored, fresh = np.asarray(apply(v, True)), np.asarray(apply(v, False))
+    np.testing.assert_allclose(factored, fresh, rtol=1e-10, atol=1e-12)
+    assert np.max(np.abs(factored - np.asarray(v))) > 1e-2  # M^-1 is not the identity
+
+    rng = np.random.default_rng(3)
+    lower, diagonal, upper, rhs = (jnp.asarray(rng.normal(size=(2, 5, 6))) for _ in range(4))
+    diagonal = diagonal.at[0, 1, 0].set(0.0)  # one line's first pivot is zero
+    lines = jax.jit(lambda *a: _LineFactors.of(*a, 2))(lower, diagonal, upper)
+    assert not bool(lines.trusted)
+    np.testing.assert_allclose(np.asarray(lines.solve(rhs)),
+                               np.asarray(_tridiagonal_lines(lower, diagonal, upper, rhs, 2)),
+                               rtol=1e-8)
