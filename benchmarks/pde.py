@@ -410,8 +410,8 @@ def bench_krylov():
     print(f"\n## GMRES on the 32x32 Brusselator Newton matrix I - c J(y0) (rtol 1e-6, "
           f"each cycle `restart` Arnoldi steps): ADI line solves factored once vs gtsv "
           f"per application vs FFT + point blocks")
-    print("| c = gamma h | preconditioner | restart | GMRES cycles | matvecs (at most cycles x restart) "
-          "| solve (probe + factor + GMRES) |")
+    print("| c = gamma h | preconditioner | restart | GMRES cycles "
+          "| matvecs (at most cycles x restart) | solve (probe + factor + GMRES) |")
     print("|---|---|---|---|---|---|")
     for c in (1e-3, 1e-2, 1e-1):
         def residual(z, _=None, c=c):
