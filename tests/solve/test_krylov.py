@@ -149,3 +149,35 @@ def test_fft_preconditioner_on_a_periodic_grid_solves_the_same_in_fewer_cycles()
     spectral = cycles(lambda op: solver.init(op, {})[1])
     adi = cycles(lambda op: adi_preconditioner(op, (16, 16), 2))
     assert spectral < adi / 2, (spectral, adi)
+
+
+@pytest.mark.slow  # a dense 1024x1024 reference and two GMRES compiles in 3-D
+def test_fft_preconditioner_in_3d_solves_like_dense():
+    m = symflow.loads("""model R3
+  domain
+    x in [0, 1], points = 8, periodic
+    y in [0, 1], points = 8, periodic
+    z in [0, 1], points = 8, periodic
+  variables
+    u(x, y, z) = 1 + sin(2*pi*x)*cos(2*pi*z)
+    v(x, y, z) = 2 + cos(2*pi*y)
+  equations
+    der(u) = 1 + u^2*v - 4*u + 0.5*laplacian(u)
+    der(v) = 3*u - u^2*v + 0.5*laplacian(v)
+end
+""")
+    assert m._grid == ((8, 8, 8), 2, (True, True, True))
+    p = m.complete_params({})
+    y0 = m._simulator.pack(m.initial_values(p))
+
+    def residual(z, _=None):
+        return z - 0.05 * m.generated.rhs(0.0, y0 + z, p)
+
+    op = lx.JacobianLinearOperator(residual, jnp.zeros_like(y0))
+    dense = np.asarray(jax.jit(jax.jacfwd(residual))(jnp.zeros_like(y0)))
+    b = jnp.asarray(np.random.default_rng(5).normal(size=y0.shape))
+    exact = np.linalg.solve(dense, np.asarray(b))
+    solver = GridKrylovSolver((8, 8, 8), 2, (True, True, True), rtol=1e-10, atol=1e-12)
+    x, result, _ = jax.jit(lambda b: solver.compute(solver.init(op, {}), b, {}))(b)
+    assert result == lx.RESULTS.successful
+    np.testing.assert_allclose(np.asarray(x), exact, atol=1e-8 * np.max(np.abs(exact)))
