@@ -25,6 +25,11 @@
   solve over t in [0, 0.02] at 128x128 against the same system written by hand
   in jnp (jnp.roll stencils); the implicit Newton-Krylov solve (Kvaerno5) at
   32x32 over t in [0, 1.5] against Tsit5 at rtol 1e-9.
+* krylov: GMRES iterations and time on the Newton matrices `I - c J(y0)` of the
+  32x32 Brusselator for c = 1e-3, 1e-2, 1e-1, one preconditioner against another
+  (ADI with gtsv per application, ADI factored, FFT + point blocks), interleaved;
+  then the whole implicit solve over t in [0, 1.5] with each preconditioner
+  against Tsit5, interleaved, errors against Tsit5 at rtol 1e-9.
 
 Timings are wall-clock on a shared machine: read the ratios, not the digits.
 """
@@ -240,7 +245,7 @@ def bench_rhs():
 def bench_compile():
     print("\n## compile time against grid size (1-D Fisher-KPP, Kvaerno5)")
     print("| N | text -> callable | trace of the solve | XLA compile of the solve |")
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for n in (1_024, 262_144):
         start = time.perf_counter()
         m = symflow.loads(REACTION_DIFFUSION.format(n=n))
@@ -319,7 +324,7 @@ def bench_brusselator():
           "after a warm-up compile at 16x16, the sizes alternate, 3 rounds (a new span each "
           "round forces a new compile)")
     print("| grid | text -> callable | trace of the solve (rounds) | XLA compile (rounds) |")
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     loads, models = {}, {}
     for n in (16, 32, 512):
         start = time.perf_counter()
@@ -387,9 +392,84 @@ def bench_brusselator():
           f"{1e3 * b:.0f} ms; max difference {err:.1e}")
 
 
+def bench_krylov():
+    """GMRES on the Newton matrices of the 32x32 Brusselator implicit solve: the ADI
+    preconditioner with the line solves factored once per matrix (Thomas) against
+    fresh gtsv solves at every application; iterations and time, interleaved."""
+    import lineax as lx
+
+    from symflow.solve._krylov import adi_preconditioner, fft_block_preconditioner
+
+    text = (pathlib.Path(__file__).resolve().parents[1]
+            / "examples/brusselator_2d.sf").read_text()
+    m = symflow.loads(text)
+    shape, fields, _ = m._grid
+    p = m.complete_params({})
+    y0 = m._simulator.pack(m.initial_values(p))
+    b = jax.random.normal(jax.random.key(0), y0.shape)
+    print(f"\n## GMRES on the 32x32 Brusselator Newton matrix I - c J(y0) (rtol 1e-6, "
+          f"each cycle `restart` Arnoldi steps): ADI line solves factored once vs gtsv "
+          f"per application vs FFT + point blocks")
+    print("| c = gamma h | preconditioner | restart | GMRES cycles "
+          "| matvecs (at most cycles x restart) | solve (probe + factor + GMRES) |")
+    print("|---|---|---|---|---|---|")
+    for c in (1e-3, 1e-2, 1e-1):
+        def residual(z, _=None, c=c):
+            return z - c * m.generated.rhs(0.0, y0 + z, p)
+
+        def make(precond, restart):
+            @jax.jit
+            def solve(b):
+                op = lx.JacobianLinearOperator(residual, jnp.zeros_like(y0))
+                gmres = lx.GMRES(rtol=1e-6, atol=1e-10, restart=restart, max_steps=300)
+                sol = lx.linear_solve(op, b, gmres, throw=False, options={
+                    "preconditioner": precond(op)})
+                return sol.value, sol.stats["num_steps"], sol.result
+            return solve
+
+        contenders = {
+            "ADI, gtsv each time": (lambda op: adi_preconditioner(op, shape, fields,
+                                                                  factored=False), 30),
+            "ADI, factored (Thomas)": (lambda op: adi_preconditioner(op, shape, fields), 30),
+            "FFT + point blocks": (lambda op: fft_block_preconditioner(op, shape, fields), 10)}
+        solvers = {name: make(*contender) for name, contender in contenders.items()}
+        steps = {name: int(fn(b)[1]) for name, fn in solvers.items()}
+        first = next(iter(solvers.values()))(b)[0]
+        for name, fn in solvers.items():  # the same solution, to GMRES's tolerance
+            assert float(jnp.max(jnp.abs(fn(b)[0] - first))) < 1e-6 * float(
+                jnp.max(jnp.abs(first))), name
+        times = interleaved({name: (lambda fn=fn: fn(b)[0]) for name, fn in solvers.items()},
+                            REPEATS)
+        for name in solvers:
+            restart = contenders[name][1]
+            print(f"| {c:g} | {name} | {restart} | {steps[name]} | {steps[name] * restart} "
+                  f"| {1e3 * times[name][0]:.1f} ms "
+                  f"(min {1e3 * times[name][1]:.1f}) |")
+
+
+    print("\n## 32x32 Brusselator, t in [0, 1.5], rtol 1e-6, atol 1e-8: the whole solve")
+    models = {"Kvaerno5, GMRES + FFT/point blocks": symflow.loads(text),
+              "Kvaerno5, GMRES + ADI (factored)": symflow.loads(text),
+              "Tsit5": symflow.loads(text)}
+    adi = models["Kvaerno5, GMRES + ADI (factored)"]
+    adi._grid = adi._grid[:2] + ((),)  # no periodic axes declared: the ADI preconditioner
+    solver = {name: "tsit5" if name == "Tsit5" else "kvaerno5" for name in models}
+    run = {name: (lambda m=m, s=solver[name]: m.simulate(tspan=(0.0, 1.5), saveat=2,
+                                                        solver=s, max_steps=10**6))
+           for name, m in models.items()}
+    ref = models["Tsit5"].simulate(tspan=(0.0, 1.5), saveat=2, solver="tsit5", rtol=1e-9,
+                                   atol=1e-11, max_steps=10**6)
+    errors = {name: max(float(jnp.max(jnp.abs(fn()[k][-1] - ref[k][-1]))) for k in "uv")
+              for name, fn in run.items()}
+    times = interleaved({name: (lambda fn=fn: fn()["u"]) for name, fn in run.items()},
+                        max(3, REPEATS // 3))
+    for name in run:
+        print(f"{name}: {1e3 * times[name][0]:.0f} ms (min {1e3 * times[name][1]:.0f}); "
+              f"max error vs Tsit5 rtol 1e-9: {errors[name]:.1e}")
+
 PARTS = {"heat": bench_heat, "scaling": bench_scaling, "rhs": bench_rhs,
          "compile": bench_compile, "scipy": bench_scipy, "dense": bench_dense,
-         "brusselator": bench_brusselator}
+         "brusselator": bench_brusselator, "krylov": bench_krylov}
 
 if __name__ == "__main__":
     import json

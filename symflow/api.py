@@ -99,9 +99,10 @@ class Model:
         # first use by probing (see solve/_banded.py).
         self._band_bound = passes.stencil_bandwidth(built) if built.domain else None
         self._bandwidth: int | None = None
-        # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields) for
-        # the matrix-free implicit solve (solve/_krylov.py).
-        self._grid = (tuple(d.points for d in built.domain), len(built.fields)) if (
+        # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields,
+        # periodic axes) for the matrix-free implicit solve (solve/_krylov.py).
+        self._grid = (tuple(d.points for d in built.domain), len(built.fields),
+                      tuple(bool(d.periodic) for d in built.domain)) if (
             len(built.domain) > 1 and len(built.fields) == len(built.states)) else None
 
     @property
