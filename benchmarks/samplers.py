@@ -12,9 +12,12 @@
    reference points: DEIS tAB3 0.047 / 0.013, DPM-Solver++(2M) 0.11 / 0.024,
    DDIM 0.44 / 0.25 at NFE 10 / 20; their exact mixture and schedule are not
    known here, so the comparison is indicative).
-2. Wall time of one batch (`--batch` samples, NFE 10) through `Model.simulate`
-   against the hand-written JAX twin of the same method
-   (benchmarks/handwritten_samplers.py), median of `--repeats`, compile apart.
+2. Wall time of one batch (`--batch` samples, NFE 10) through `Model.simulate`,
+   through the compiled program it runs, and through that program with the
+   twin's score (`score=hw.mixture_score`, so only the sampler machinery
+   differs; its samples are checked equal to the twin's to 1e-10), against the
+   hand-written JAX twin of the same method (benchmarks/handwritten_samplers.py),
+   interleaved, median of `--repeats`, compile apart.
 """
 
 from __future__ import annotations
