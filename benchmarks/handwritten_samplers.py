@@ -70,6 +70,18 @@ def mixture_noise(x, t, params):
     return -jnp.sqrt(-jnp.expm1(2 * la)) * score
 
 
+def mixture_score(x, t, params):
+    """∇log p_t(x) of the same mixture, as a `score(x, t, params)` closure for
+    `Model.simulate(score=...)`: with it the symflow program evaluates exactly the
+    twin's score, so the two differ only in the sampler machinery."""
+    la = -0.25 * t**2 * (B1 - B0) - 0.5 * t * B0
+    a = jnp.exp(la)
+    var = params["s"] ** 2 * a**2 - jnp.expm1(2 * la)
+    mu = a * params["m"]
+    w = jax.nn.sigmoid(2 * x * mu / var)
+    return (w * (mu - x) + (1 - w) * (-mu - x)) / var
+
+
 def data_prediction(noise, x, t, params):
     return (x - math.exp(log_sigma(t)) * noise(x, t, params)) / math.exp(log_alpha(t))
 

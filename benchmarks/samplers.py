@@ -12,9 +12,12 @@
    reference points: DEIS tAB3 0.047 / 0.013, DPM-Solver++(2M) 0.11 / 0.024,
    DDIM 0.44 / 0.25 at NFE 10 / 20; their exact mixture and schedule are not
    known here, so the comparison is indicative).
-2. Wall time of one batch (`--batch` samples, NFE 10) through `Model.simulate`
-   against the hand-written JAX twin of the same method
-   (benchmarks/handwritten_samplers.py), median of `--repeats`, compile apart.
+2. Wall time of one batch (`--batch` samples, NFE 10) through `Model.simulate`,
+   through the compiled program it runs, and through that program with the
+   twin's score (`score=hw.mixture_score`, so only the sampler machinery
+   differs; its samples are checked equal to the twin's to 1e-10), against the
+   hand-written JAX twin of the same method (benchmarks/handwritten_samplers.py),
+   interleaved, median of `--repeats`, compile apart.
 """
 
 from __future__ import annotations
@@ -166,10 +169,12 @@ def grid_table(n_samples: int) -> None:
 
 
 def timing(model, name: str, batch: int, repeats: int, nfe: int = 10
-           ) -> tuple[float, float, float]:
+           ) -> tuple[float, float, float, float]:
     """Median wall time of `Model.simulate` (with the batch's mean, std and NumPy
     quantiles), of the compiled sampling program it runs (mean and std included),
-    and of the hand-written twin; the three are called in turn in every repeat."""
+    of that program with the twin's score (`hw.mixture_score`, so that only the
+    sampler machinery differs), and of the hand-written twin; the four are called
+    in turn in every repeat."""
     from symflow.solve._sampling import SamplerConfig
 
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
@@ -180,15 +185,18 @@ def timing(model, name: str, batch: int, repeats: int, nfe: int = 10
         return jax.block_until_ready(sol["x"])
 
     sampling = model._sampling
-    config = SamplerConfig(solver=name, grid="logsnr", steps=nfe, t0=hw.T0, t1=hw.T1,
-                           n_save=2)
-    program = sampling.sample_fn(config)
     p = model.complete_params(model.params)
     xb = sampling._initial_from({"x": x0})
     ts = jnp.asarray([hw.T0, hw.T1])
+    programs = [sampling.sample_fn(SamplerConfig(solver=name, grid="logsnr", steps=nfe,
+                                                 t0=hw.T0, t1=hw.T1, n_save=2, score=score))
+                for score in (None, hw.mixture_score)]
 
     def bare():
-        return jax.block_until_ready(program(p, xb, ts))
+        return jax.block_until_ready(programs[0](p, xb, ts))
+
+    def same_score():
+        return jax.block_until_ready(programs[1](p, xb, ts))
 
     fn = hw.SAMPLERS[name]
     twin = jax.jit(lambda x, p: fn(hw.mixture_noise, x, p, nfe, "logsnr"))
@@ -197,10 +205,14 @@ def timing(model, name: str, batch: int, repeats: int, nfe: int = 10
     def theirs():
         return jax.block_until_ready(twin(x0j, params))
 
-    ours(), bare(), theirs()  # compile
-    samples = ([], [], [])
+    contenders = (ours, bare, same_score, theirs)
+    for f in contenders:  # compile
+        f()
+    final = np.asarray(programs[1](p, xb, ts)[0]["x"])[:, -1].ravel()
+    assert np.max(np.abs(final - np.asarray(theirs()))) < 1e-10, name
+    samples = tuple([] for _ in contenders)
     for _ in range(repeats):
-        for f, out in zip((ours, bare, theirs), samples):
+        for f, out in zip(contenders, samples):
             start = time.perf_counter()
             for _ in range(5):
                 f()
@@ -243,12 +255,16 @@ def main():
                     print(f"| {name:26s} | {errs[0]:.3g} | {errs[1]:.3g} |")
     if not args.skip_timing:
         print(f"\nwall time per batch of {args.batch} samples, NFE 10 (median of "
-              f"{args.repeats}): symflow Model.simulate, its compiled program, hand-written JAX")
-        print("| sampler | simulate | compiled | hand-written | simulate ratio | compiled ratio |")
+              f"{args.repeats}): symflow Model.simulate, its compiled program, the program "
+              "with the twin's score, hand-written JAX")
+        print("| sampler | simulate | compiled | compiled, twin's score | hand-written "
+              "| simulate ratio | compiled ratio | same-score ratio |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for name in SAMPLERS:
-            a, c, b = timing(one_d, name, args.batch, args.repeats)
-            print(f"| {name:18s} | {a * 1e3:8.2f} ms | {c * 1e3:8.2f} ms | {b * 1e3:8.2f} ms "
-                  f"| {a / b:5.2f}x | {c / b:5.2f}x |", flush=True)
+            a, c, d, b = timing(one_d, name, args.batch, args.repeats)
+            print(f"| {name:18s} | {a * 1e3:.2f} ms | {c * 1e3:.2f} ms | {d * 1e3:.2f} ms "
+                  f"| {b * 1e3:.2f} ms | {a / b:.2f}x | {c / b:.2f}x | {d / b:.2f}x |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -213,6 +213,20 @@ def test_matches_hand_written_twin(model, noise, name):
     assert np.max(np.abs(ours - np.asarray(theirs))) < 1e-10
 
 
+@pytest.mark.parametrize("name", [
+    *DEFAULT_TWINS,
+    *(pytest.param(n, marks=pytest.mark.slow) for n in SAMPLERS if n not in DEFAULT_TWINS)])
+def test_unrolled_ends_equal_the_diffrax_loop(model, noise, name):
+    """Saving the two ends runs the solver's steps unrolled (`unrolled_sample`);
+    saving more runs them in `diffrax.diffeqsolve`: the final samples agree."""
+    steps = 7
+    ends = sample(model, name, steps, noise)
+    sol = model.simulate(solver=name, steps=steps, initial={"x": noise}, saveat=3)
+    looped = np.asarray(sol["x"][:, -1])
+    assert np.max(np.abs(ends - looped)) < 1e-12
+    assert np.max(np.abs(ends - noise)) > 0.1  # the samples did move
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("grid", ["uniform", "quadratic"])
 @pytest.mark.parametrize("name", ["ddim", "dpm_solver_2", "dpm_solver_3", "unipc_3", "deis_2"])
