@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# quiet-machine benchmark pass, run from /work/main
+# Quiet-machine pass over every benchmark section (outputs in $OUT, default /tmp/bench).
 cd "$(dirname "$0")/.."
 mkdir -p "${OUT:-/tmp/bench}"
 run() { name=$1; shift; echo "== $name: $* ($(date +%T), $(cut -d' ' -f1-3 /proc/loadavg))"; /usr/bin/time -f "%e s wall" timeout 900 "$@" > ${OUT:-/tmp/bench}/$name.txt 2>&1; tail -1 ${OUT:-/tmp/bench}/$name.txt; }
