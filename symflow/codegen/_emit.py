@@ -22,7 +22,7 @@ import re
 import sympy as sp
 from sympy.simplify.cse_main import tree_cse
 
-from ..symbolic import Fill, System, shape_of
+from ..symbolic import Fill, Sigmoid, SoftmaxWeight, System, shape_of
 from ..symbolic._loops import NewtonSolve, loop_symbols
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._printer import JnpPrinter
@@ -72,6 +72,7 @@ def emit(system: System) -> str:
         "Regenerate with `symflow compile`; edits here are not read back.",
         '"""',
         "",
+        *(["import jax"] if _has_special(system) else []),
         "import jax.numpy as jnp",
         *(["from symflow.solve._newton import newton_solve"] if _has_loops(system) else []),
         *([IMPORT_LINE] if system.closures else []),
@@ -144,6 +145,12 @@ def _has_loops(system: System) -> bool:
     exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
     exprs += [v.initial for v in system.variables if v.initial is not None]  # DAE initialization
     return any(e.has(NewtonSolve) for e in exprs)
+
+
+def _has_special(system: System) -> bool:
+    """Whether the expressions use a node printed with `jax.nn` (sigmoid, softmax)."""
+    exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
+    return any(e.has(Sigmoid, SoftmaxWeight) for e in exprs)
 
 
 def _safe(text: str) -> str:

@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
 from ..symbolic import (ArraySum, Concat, Coordinate, Diff, Dot, Element, Fill, Part, Shift,
-                        Stack, shape_of)
+                        Sigmoid, SoftmaxWeight, Stack, shape_of)
 
 
 __all__ = ["JnpPrinter"]
@@ -77,6 +77,16 @@ class JnpPrinter(JaxPrinter):
         if exponent.is_Integer:
             return f"{b}**{int(exponent)}"
         return f"{b}**{self.parenthesize(exponent, sp.printing.precedence.PRECEDENCE['Pow'])}"
+
+    # ------------------------------------------------------------ stable ratios
+
+    def _print_Sigmoid(self, expr: Sigmoid):
+        return f"jax.nn.sigmoid({self._print(expr.args[0])})"
+
+    def _print_SoftmaxWeight(self, expr: SoftmaxWeight):
+        k, *b = expr.args
+        items = ", ".join(f"jnp.asarray({self._print(a)}, dtype=float)" for a in b)
+        return f"jax.nn.softmax(jnp.stack([{items}]), axis=0)[{int(k)}]"
 
     # ------------------------------------------------------------ logic
 

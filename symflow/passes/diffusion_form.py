@@ -14,7 +14,8 @@ this pass derives, symbolically:
   linear schedule's quadratic, rewritten without cancellation); otherwise the
   samplers invert λ numerically;
 - the noise prediction `ε̂ = 2 σ N / g²` of every state (for VP, `-σ·score` with
-  `score = N/f`), simplified.
+  `score = N/f`), simplified, and the gradient of a log-sum-exp (a mixture's
+  score) rewritten in softmax form (`log_sum_exp.py`: stable far from the modes).
 
 `find_diffusion_form` raises a `SymflowError` that says which of α, σ could not
 be identified, and why, for a model that is not of this form.
@@ -31,6 +32,7 @@ from sympy.codegen.numpy_nodes import logaddexp
 
 from ..errors import Span, SymflowError
 from ..symbolic import System
+from .log_sum_exp import softmax_form
 from .semilinear import SemilinearSplit, split_semilinear
 
 
@@ -123,7 +125,10 @@ def find_diffusion_form(system: System, *, span: Span | None = None) -> Diffusio
         t_of_lambda = _invert(log_alpha, t, defaults, system.settings.tspan)
     # VP: g² = -2f exactly (d(1-α²)/dt = -2α² f), so ε̂ = 2σN/g² = -σ N/f: the
     # score is N/f, from the remainder's time-only factor (N = g(t)·h, score = (g/f)·h).
-    score = tuple((term.target, sp.cancel(sp.together(term.factor / f)) * term.reduced)
+    # The score of a mixture (grad of a log-sum-exp) in softmax form: stable far from
+    # the modes, one exponential fewer (`log_sum_exp.py`).
+    score = tuple((term.target,
+                   softmax_form(sp.cancel(sp.together(term.factor / f)) * term.reduced))
                   for term in split.terms)
     return DiffusionForm(f=f, log_alpha=log_alpha, log_sigma=log_sigma, g2=g2, lam=lam,
                          t_of_lambda=t_of_lambda, score=score, split=split)

@@ -16,6 +16,10 @@ from ._build import (
     build as build,
     check_solver as check_solver,
 )
+from ._special import (
+    Sigmoid as Sigmoid,
+    SoftmaxWeight as SoftmaxWeight,
+)
 from ._closures import (
     Closure as Closure,
     ClosureOutput as ClosureOutput,
