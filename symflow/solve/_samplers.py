@@ -253,7 +253,9 @@ class UniPC(AbstractDiffusionSampler):
         # placeholder past points one step apart: never used, but keep every
         # difference quotient finite (no NaN in gradients of unselected branches)
         lams = lam_s - (lam_t - lam_s) * jnp.arange(self.p, dtype=float)
-        ms = jnp.zeros((self.p, *jnp.shape(y0))).at[0].set(m0)
+        # the past data predictions as a tuple, newest first: stacking them in one
+        # array would copy the whole batch on every step (concatenate, roll)
+        ms = (m0, *(jnp.zeros_like(m0) for _ in range(self.p - 1)))
         return (jnp.asarray(0), lams, ms)
 
     def _step_order(self, i):
@@ -310,7 +312,7 @@ class UniPC(AbstractDiffusionSampler):
 
         y1, m_t = jax.lax.switch(k - 1, [branch(o) for o in range(1, self.p + 1)], None)
         lams = jnp.roll(lams, 1).at[0].set(lam_t)
-        ms = jnp.roll(ms, 1, axis=0).at[0].set(m_t)
+        ms = (m_t, *ms[:-1])
         return y1, None, dict(y0=y0, y1=y1), (i + 1, lams, ms), RESULTS.successful
 
 
@@ -327,7 +329,8 @@ class DEIS(AbstractDiffusionSampler):
         _, s, t = self._setup(terms, t0, t1)
         # placeholder past times one step apart (unused, but distinct: see UniPC.init)
         t_hist = s - (t - s) * jnp.arange(1, max(self.r, 1) + 1, dtype=float)
-        return (jnp.asarray(0), t_hist, jnp.zeros((max(self.r, 1), *jnp.shape(y0))))
+        # past ε̂ as a tuple, newest first (no batch-sized concatenate per step)
+        return (jnp.asarray(0), t_hist, tuple(jnp.zeros_like(y0) for _ in range(max(self.r, 1))))
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         term, s, t = self._setup(terms, t0, t1)
@@ -359,10 +362,10 @@ class DEIS(AbstractDiffusionSampler):
 
         q = jnp.minimum(i, self.r)
         c = jax.lax.switch(q, [coefficients(n) for n in range(self.r + 1)], None)
-        eps_all = jnp.concatenate([eps_s[None], eps_hist], axis=0)[:self.r + 1]
-        y1 = jnp.exp(la_t - la_s) * y0 + jnp.tensordot(c, eps_all, axes=1)
+        eps_all = (eps_s, *eps_hist)[:self.r + 1]
+        y1 = jnp.exp(la_t - la_s) * y0 + sum(c[j] * e for j, e in enumerate(eps_all))
         t_hist = jnp.roll(t_hist, 1).at[0].set(s)
-        eps_hist = jnp.roll(eps_hist, 1, axis=0).at[0].set(eps_s)
+        eps_hist = (eps_s, *eps_hist[:-1])
         return y1, None, dict(y0=y0, y1=y1), (i + 1, t_hist, eps_hist), RESULTS.successful
 
 
