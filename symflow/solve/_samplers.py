@@ -106,6 +106,16 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
 
     `n_steps` is the number of diffrax steps the solve takes (the multistep
     methods use it to skip the last corrector and lower the final orders).
+
+    Each method is written once, in two parts: `_coef`, every coefficient of a
+    step that does not depend on the batch (times, exponentials of λ, weights),
+    in array operations that broadcast over a leading axis of steps; and
+    `_advance`, the batch update from those coefficients and the model
+    evaluations. diffrax's `step` calls both for one step. `sample` (the two ends
+    of a fixed grid, `_sampling.unrolled_sample`) computes the coefficients of
+    every step at once (`table`, a few vector operations instead of a dozen
+    scalar kernels per step) and then runs the updates as a Python loop with the
+    step index, hence each step's order, a Python int.
     """
 
     n_steps: int = eqx.field(static=True, default=1)
@@ -119,12 +129,49 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
         term, direction = unwrap_term(terms)
         return term, t0 * direction, t1 * direction
 
+    def table(self, term: DiffusionTerm, outer, args):
+        """The coefficients of every step on the grid `outer` (the `n_steps + 1` step
+        times): a pytree of arrays with the steps along the first axis."""
+        return self._coef(term, outer[:-1], outer[1:], args, *self._past(outer))
+
+    def _past(self, outer) -> tuple:
+        """The grid points before each step that `_coef` needs (none by default)."""
+        return ()
+
+    def _history(self, term, outer, y0, args):
+        """The history `_advance` starts from (None by default)."""
+        return None
+
+    def sample(self, term: DiffusionTerm, outer, y0, args):
+        """The final state stepped over the fixed grid `outer`, steps unrolled."""
+        table = self.table(term, outer, args)
+        history = self._history(term, outer, y0, args)
+        y = y0
+        for k in range(outer.shape[0] - 1):
+            c = jax.tree_util.tree_map(lambda a: a[k], table)
+            y, history = self._advance(c, term, k, y, args, history)
+        return y
+
 
 def _coefficients(term: DiffusionTerm, t, p):
     sched = term.schedule
     log_alpha = sched.log_alpha(t, p)
     log_sigma = sched.log_sigma(t, p)
     return log_alpha, log_sigma, log_alpha - log_sigma
+
+
+def _placeholder_past(outer, n: int):
+    """`n` points before `outer[0]`, one first step apart: never used by a step's
+    formulas, only kept distinct so that every difference quotient is finite."""
+    return outer[0] - (outer[1] - outer[0]) * jnp.arange(n, 0, -1, dtype=float)
+
+
+def _past_points(values, n: int, ext):
+    """`(steps, n)`: for step k the values at points k-1, ..., k-n of `values`
+    (`ext` = `n` placeholders then `values`)."""
+    steps = values.shape[0] - 1
+    index = n + np.arange(steps)[:, None] - np.arange(1, n + 1)[None, :]
+    return ext[index]
 
 
 class DDIM(AbstractDiffusionSampler):
@@ -136,12 +183,17 @@ class DDIM(AbstractDiffusionSampler):
     def init(self, terms, t0, t1, y0, args):
         return None
 
+    def _coef(self, term, s, t, p):
+        la_s, ls_s, lam_s = _coefficients(term, s, p)
+        la_t, ls_t, lam_t = _coefficients(term, t, p)
+        return dict(s=s, a=jnp.exp(la_t - la_s), b=jnp.exp(ls_t) * jnp.expm1(lam_t - lam_s))
+
+    def _advance(self, c, term, k, y0, args, history):
+        return c["a"] * y0 - c["b"] * term.noise(c["s"], y0, args), None
+
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         term, s, t = self._setup(terms, t0, t1)
-        la_s, ls_s, lam_s = _coefficients(term, s, args)
-        la_t, ls_t, lam_t = _coefficients(term, t, args)
-        eps = term.noise(s, y0, args)
-        y1 = jnp.exp(la_t - la_s) * y0 - jnp.exp(ls_t) * jnp.expm1(lam_t - lam_s) * eps
+        y1, _ = self._advance(self._coef(term, s, t, args), term, 0, y0, args, None)
         return y1, None, dict(y0=y0, y1=y1), None, RESULTS.successful
 
 
@@ -159,46 +211,64 @@ class DPMSolverSinglestep(AbstractDiffusionSampler):
     def init(self, terms, t0, t1, y0, args):
         return jnp.asarray(0)
 
-    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
-        term, s, t = self._setup(terms, t0, t1)
-        p = args
+    def _coef(self, term, s, t, p):
         sched = term.schedule
         la_s, ls_s, lam_s = _coefficients(term, s, p)
         la_t, ls_t, lam_t = _coefficients(term, t, p)
         h = lam_t - lam_s
-        eps_s = term.noise(s, y0, p)
+        sigma_t = jnp.exp(ls_t)
+        em1 = jnp.expm1(h)
+        c = dict(s=s, a=jnp.exp(la_t - la_s), b=sigma_t * em1)
         u_s = grid_coordinate(self.grid, sched, s, p)
         u_t = grid_coordinate(self.grid, sched, t, p)
-        sigma_t = jnp.exp(ls_t)
-        base = jnp.exp(la_t - la_s) * y0 - sigma_t * jnp.expm1(h) * eps_s
 
         def inner(frac):
+            """time, x-coefficient and ε̂-coefficient of the first-order step to the
+            point at `frac` of the step, and its r = (λ_r - λ_s)/h"""
             tr = grid_time(self.grid, sched, u_s + frac * (u_t - u_s), p)
             la_r, ls_r, lam_r = _coefficients(term, tr, p)
-            return tr, la_r, ls_r, (lam_r - lam_s) / h
+            r = (lam_r - lam_s) / h
+            return tr, jnp.exp(la_r - la_s), jnp.exp(ls_r), r
 
-        def first(_):
+        used = set(self.orders)
+        if 2 in used:
+            s1, a1, sig1, r1 = inner(0.5)
+            c.update(s21=s1, a21=a1, b21=sig1 * jnp.expm1(r1 * h), w2=sigma_t / (2 * r1) * em1)
+        if 3 in used:
+            s1, a1, sig1, r1 = inner(1.0 / 3.0)
+            s2, a2, sig2, r2 = inner(2.0 / 3.0)
+            c.update(s31=s1, a31=a1, b31=sig1 * jnp.expm1(r1 * h), s32=s2, a32=a2,
+                     b32=sig2 * jnp.expm1(r2 * h),
+                     d32=sig2 * (r2 / r1) * (jnp.expm1(r2 * h) / (r2 * h) - 1),
+                     w3=sigma_t / r2 * (em1 / h - 1))
+        return c
+
+    def _update(self, c, term, order, y0, p):
+        eps_s = term.noise(c["s"], y0, p)
+        base = c["a"] * y0 - c["b"] * eps_s
+        if order == 1:
             return base
+        if order == 2:
+            u = c["a21"] * y0 - c["b21"] * eps_s
+            d1 = term.noise(c["s21"], u, p) - eps_s
+            return base - c["w2"] * d1
+        u1 = c["a31"] * y0 - c["b31"] * eps_s
+        d1 = term.noise(c["s31"], u1, p) - eps_s
+        u2 = c["a32"] * y0 - c["b32"] * eps_s - c["d32"] * d1
+        d2 = term.noise(c["s32"], u2, p) - eps_s
+        return base - c["w3"] * d2
 
-        def second(_):
-            s1, la1, ls1, r1 = inner(0.5)
-            u = jnp.exp(la1 - la_s) * y0 - jnp.exp(ls1) * jnp.expm1(r1 * h) * eps_s
-            d1 = term.noise(s1, u, p) - eps_s
-            return base - sigma_t / (2 * r1) * jnp.expm1(h) * d1
+    def _advance(self, c, term, k, y0, args, history):
+        return self._update(c, term, self.orders[k], y0, args), None
 
-        def third(_):
-            s1, la1, ls1, r1 = inner(1.0 / 3.0)
-            s2, la2, ls2, r2 = inner(2.0 / 3.0)
-            u1 = jnp.exp(la1 - la_s) * y0 - jnp.exp(ls1) * jnp.expm1(r1 * h) * eps_s
-            d1 = term.noise(s1, u1, p) - eps_s
-            u2 = (jnp.exp(la2 - la_s) * y0 - jnp.exp(ls2) * jnp.expm1(r2 * h) * eps_s
-                  - jnp.exp(ls2) * (r2 / r1) * (jnp.expm1(r2 * h) / (r2 * h) - 1) * d1)
-            d2 = term.noise(s2, u2, p) - eps_s
-            return base - sigma_t / r2 * (jnp.expm1(h) / h - 1) * d2
-
-        branches = [first, second, third][:max(self.orders)]
-        k = jnp.asarray(self.orders)[jnp.minimum(solver_state, len(self.orders) - 1)]
-        y1 = jax.lax.switch(k - 1, branches, None)
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        term, s, t = self._setup(terms, t0, t1)
+        c = self._coef(term, s, t, args)
+        used = sorted(set(self.orders))  # a branch for each order the plan uses
+        branches = [lambda _, o=o: self._update(c, term, o, y0, args) for o in used]
+        index = jnp.asarray([used.index(o) for o in self.orders])
+        y1 = jax.lax.switch(index[jnp.minimum(solver_state, len(self.orders) - 1)],
+                            branches, None)
         return y1, None, dict(y0=y0, y1=y1), solver_state + 1, RESULTS.successful
 
 
@@ -215,18 +285,36 @@ class DPMSolverPP2M(AbstractDiffusionSampler):
         # that no NaN reaches a gradient through the unselected branch)
         return (jnp.asarray(0), 2 * lam_s - lam_t, jnp.zeros_like(y0))
 
+    def _coef(self, term, s, t, p, lam_prev):
+        la_s, ls_s, lam_s = _coefficients(term, s, p)
+        la_t, ls_t, lam_t = _coefficients(term, t, p)
+        h = lam_t - lam_s
+        r = (lam_s - lam_prev) / h
+        return dict(s=s, sig_s=jnp.exp(ls_s), inv_alpha_s=jnp.exp(-la_s), lam_s=lam_s,
+                    a=jnp.exp(ls_t - ls_s), b=jnp.exp(la_t) * jnp.expm1(-h),
+                    c1=1 + 1 / (2 * r), c2=1 / (2 * r))
+
+    def table(self, term, outer, args):
+        lam = term.schedule.lam(outer, args)
+        lam_prev = jnp.concatenate([jnp.reshape(2 * lam[0] - lam[1], (1,)), lam[:-2]])
+        return self._coef(term, outer[:-1], outer[1:], args, lam_prev)
+
+    def _data(self, c, term, y0, args):
+        return (y0 - c["sig_s"] * term.noise(c["s"], y0, args)) * c["inv_alpha_s"]
+
+    def _advance(self, c, term, k, y0, args, history):
+        d_s = self._data(c, term, y0, args)
+        d = d_s if k == 0 else c["c1"] * d_s - c["c2"] * history
+        return c["a"] * y0 - c["b"] * d, d_s
+
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         term, s, t = self._setup(terms, t0, t1)
         i, lam_prev, d_prev = solver_state
-        la_s, ls_s, lam_s = _coefficients(term, s, args)
-        la_t, ls_t, lam_t = _coefficients(term, t, args)
-        h = lam_t - lam_s
-        d_s = term.data(s, y0, args, log_alpha=la_s, log_sigma=ls_s)
-        r = (lam_s - lam_prev) / h
-        r = jnp.where(i > 0, r, 1.0)
-        d = jnp.where(i > 0, (1 + 1 / (2 * r)) * d_s - d_prev / (2 * r), d_s)
-        y1 = jnp.exp(ls_t - ls_s) * y0 - jnp.exp(la_t) * jnp.expm1(-h) * d
-        return y1, None, dict(y0=y0, y1=y1), (i + 1, lam_s, d_s), RESULTS.successful
+        c = self._coef(term, s, t, args, lam_prev)
+        d_s = self._data(c, term, y0, args)
+        d = jnp.where(i > 0, c["c1"] * d_s - c["c2"] * d_prev, d_s)
+        y1 = c["a"] * y0 - c["b"] * d
+        return y1, None, dict(y0=y0, y1=y1), (i + 1, c["lam_s"], d_s), RESULTS.successful
 
 
 def _phi(k: int, z):
@@ -264,54 +352,88 @@ class UniPC(AbstractDiffusionSampler):
             k = jnp.minimum(k, self.n_steps - i)
         return k
 
-    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
-        term, s, t = self._setup(terms, t0, t1)
-        i, lams, ms = solver_state
-        p = args
+    def _coef(self, term, s, t, p, lam_past):
+        """`lam_past[..., j-1]` is λ at the point j steps back (j = 1..p-1)."""
         la_s, ls_s, lam_s = _coefficients(term, s, p)
         la_t, ls_t, lam_t = _coefficients(term, t, p)
         h = lam_t - lam_s
         hh = -h
         b_h = jnp.expm1(hh)
         alpha_t = jnp.exp(la_t)
-        m_s = ms[0]
-        base = jnp.exp(ls_t - ls_s) * y0 - alpha_t * jnp.expm1(hh) * m_s
         b = jnp.stack([math.factorial(k) * hh * _phi(k + 1, hh) / b_h
-                       for k in range(1, self.p + 1)])
-        # r_j of the past points (λ_{s-j} - λ_s)/h, j = 1..p-1, then the new point r = 1
-        rks = jnp.concatenate([(lams[1:] - lam_s) / h, jnp.ones((1,))])
-        d1s = [(ms[j] - m_s) / rks[j - 1] for j in range(1, self.p)]
+                       for k in range(1, self.p + 1)], axis=-1)
+        # r_j of the past points (λ_{s-j} - λ_s)/h, j = 1..p-1
+        rks = (lam_past - lam_s[..., None]) / h[..., None]
+
+        def rho(r_values):
+            """ρ = R⁻¹ b with R_kj = r_j^(k-1), for every step at once."""
+            n = r_values.shape[-1]
+            mat = r_values[..., None, :] ** jnp.arange(n, dtype=float)[:, None]
+            return jnp.linalg.solve(mat, b[..., :n, None])[..., 0]
+
+        ones = jnp.ones_like(lam_s)[..., None]
+        c = dict(t=t, lam_t=lam_t, sig_t=jnp.exp(ls_t), inv_alpha_t=jnp.exp(-la_t),
+                 a=jnp.exp(ls_t - ls_s), ab=alpha_t * b_h, inv_r=1 / rks)
+        for order in range(1, self.p + 1):
+            if order > 1:
+                c[f"pred{order}"] = rho(rks[..., :order - 1])
+            c[f"corr{order}"] = rho(jnp.concatenate([rks[..., :order - 1], ones], axis=-1))
+        return c
+
+    def table(self, term, outer, args):
+        n = max(self.p - 1, 1)
+        lam = term.schedule.lam(outer, args)
+        ext = jnp.concatenate([_placeholder_past(lam, n), lam])
+        lam_past = _past_points(lam, n, ext)[:, :self.p - 1]
+        return self._coef(term, outer[:-1], outer[1:], args, lam_past)
+
+    def _update(self, c, term, order, last, y0, args, ms):
+        """The step of `order` from the coefficients `c` and the past data
+        predictions `ms` (newest first); `last` skips the corrector. Returns
+        the new state and the data prediction at the new point."""
+        m_s = ms[0]
+        base = c["a"] * y0 - c["ab"] * m_s
+        d1s = [(ms[j] - m_s) * c["inv_r"][..., j - 1] for j in range(1, order)]
+        pred = base
+        if order > 1:
+            w = c[f"pred{order}"]
+            pred = base - c["ab"] * sum(w[..., j] * d1s[j] for j in range(order - 1))
+        if last is True:
+            return pred, jnp.zeros_like(pred)
+
+        def corrector():
+            eps = term.noise(c["t"], pred, args)
+            m_t = (pred - c["sig_t"] * eps) * c["inv_alpha_t"]
+            w = c[f"corr{order}"]
+            corr = sum(w[..., j] * d1s[j] for j in range(order - 1)) \
+                + w[..., order - 1] * (m_t - m_s)
+            return base - c["ab"] * corr, m_t
+
+        if last is False:
+            return corrector()
+        return jax.lax.cond(last, lambda: (pred, jnp.zeros_like(pred)), corrector)
+
+    def _history(self, term, outer, y0, args):
+        m0 = term.data(outer[0], y0, args)
+        return (m0, *(jnp.zeros_like(m0) for _ in range(self.p - 1)))
+
+    def _advance(self, c, term, k, y0, args, ms):
+        order = min(k + 1, self.p)
+        if self.lower_order_final and self.n_steps < 10:
+            order = min(order, self.n_steps - k)
+        y1, m_t = self._update(c, term, order, k == self.n_steps - 1, y0, args, ms)
+        return y1, (m_t, *ms[:-1])
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        term, s, t = self._setup(terms, t0, t1)
+        i, lams, ms = solver_state
+        c = self._coef(term, s, t, args, lams[1:])
         k = self._step_order(i)
         last = i == self.n_steps - 1
-
-        def rho(n, r_values, rhs):
-            """Solve the n x n system R ρ = b with R_kj = r_j^(k-1)."""
-            r_values = jnp.stack(r_values)
-            mat = r_values[None, :] ** jnp.arange(n, dtype=float)[:, None]
-            return jnp.linalg.solve(mat, rhs[:n])
-
-        def predictor(order):
-            if order == 1:
-                return base
-            w = rho(order - 1, [rks[j] for j in range(order - 1)], b)
-            return base - alpha_t * b_h * sum(w[j] * d1s[j] for j in range(order - 1))
-
-        def corrector(order, x_pred):
-            m_t = term.data(t, x_pred, p, log_alpha=la_t, log_sigma=ls_t)
-            d1_t = m_t - m_s
-            w = rho(order, [*(rks[j] for j in range(order - 1)), jnp.ones(())], b)
-            corr = sum(w[j] * d1s[j] for j in range(order - 1)) + w[order - 1] * d1_t
-            return base - alpha_t * b_h * corr, m_t
-
-        def branch(order):
-            def run(_):
-                x_pred = predictor(order)
-                return jax.lax.cond(last, lambda: (x_pred, jnp.zeros_like(x_pred)),
-                                    lambda: corrector(order, x_pred))
-            return run
-
-        y1, m_t = jax.lax.switch(k - 1, [branch(o) for o in range(1, self.p + 1)], None)
-        lams = jnp.roll(lams, 1).at[0].set(lam_t)
+        branches = [lambda _, o=o: self._update(c, term, o, last, y0, args, ms)
+                    for o in range(1, self.p + 1)]
+        y1, m_t = jax.lax.switch(k - 1, branches, None)
+        lams = jnp.roll(lams, 1).at[0].set(c["lam_t"])
         ms = (m_t, *ms[:-1])
         return y1, None, dict(y0=y0, y1=y1), (i + 1, lams, ms), RESULTS.successful
 
@@ -332,40 +454,58 @@ class DEIS(AbstractDiffusionSampler):
         # past ε̂ as a tuple, newest first (no batch-sized concatenate per step)
         return (jnp.asarray(0), t_hist, tuple(jnp.zeros_like(y0) for _ in range(max(self.r, 1))))
 
-    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
-        term, s, t = self._setup(terms, t0, t1)
-        i, t_hist, eps_hist = solver_state
-        p = args
+    def _coef(self, term, s, t, p, t_past):
+        """`t_past[..., j-1]` is the time j steps back (j = 1..r). `C[..., q, j]`
+        is the weight of ε̂ j steps back in the step of order q + 1."""
         sched = term.schedule
         la_s, ls_s, lam_s = _coefficients(term, s, p)
         la_t, ls_t, lam_t = _coefficients(term, t, p)
         h = lam_t - lam_s
-        eps_s = term.noise(s, y0, p)
         nodes, weights = np.polynomial.legendre.leggauss(self.quadrature_points)
-        lam_q = lam_s + 0.5 * h * (jnp.asarray(nodes) + 1.0)
+        lam_q = lam_s[..., None] + 0.5 * h[..., None] * (jnp.asarray(nodes) + 1.0)
         t_q = sched.t_of_lambda(lam_q, p)
-        w_q = 0.5 * h * jnp.asarray(weights) * jnp.exp(lam_t - lam_q)
-        points = jnp.concatenate([jnp.reshape(s, (1,)), t_hist])  # t_i, t_{i-1}, ...
+        w_q = 0.5 * h[..., None] * jnp.asarray(weights) * jnp.exp(lam_t[..., None] - lam_q)
+        points = jnp.concatenate([s[..., None], t_past], axis=-1)  # t_i, t_{i-1}, ...
         sigma_t = jnp.exp(ls_t)
+        rows = []
+        for q in range(self.r + 1):
+            cs = []
+            for j in range(q + 1):
+                ell = jnp.ones_like(t_q)
+                for kk in range(q + 1):
+                    if kk != j:
+                        ell = ell * (t_q - points[..., kk, None]) / (
+                            points[..., j, None] - points[..., kk, None])
+                cs.append(-sigma_t * jnp.sum(w_q * ell, axis=-1))
+            rows.append(jnp.stack(cs + [jnp.zeros_like(sigma_t)] * (self.r - q), axis=-1))
+        return dict(s=s, a=jnp.exp(la_t - la_s), C=jnp.stack(rows, axis=-2))
 
-        def coefficients(q):
-            def run(_):
-                cs = []
-                for j in range(q + 1):
-                    ell = jnp.ones_like(t_q)
-                    for kk in range(q + 1):
-                        if kk != j:
-                            ell = ell * (t_q - points[kk]) / (points[j] - points[kk])
-                    cs.append(-sigma_t * jnp.sum(w_q * ell))
-                return jnp.stack(cs + [jnp.zeros(())] * (self.r - q))
-            return run
+    def _past(self, outer):
+        n = max(self.r, 1)
+        return (_past_points(outer, n, jnp.concatenate([_placeholder_past(outer, n), outer])),)
 
-        q = jnp.minimum(i, self.r)
-        c = jax.lax.switch(q, [coefficients(n) for n in range(self.r + 1)], None)
+    def _update(self, c, term, weights, y0, args, eps_hist):
+        eps_s = term.noise(c["s"], y0, args)
         eps_all = (eps_s, *eps_hist)[:self.r + 1]
-        y1 = jnp.exp(la_t - la_s) * y0 + sum(c[j] * e for j, e in enumerate(eps_all))
+        y1 = c["a"] * y0 + sum(w * e for w, e in zip(weights, eps_all))
+        return y1, (eps_s, *eps_hist[:-1])
+
+    def _history(self, term, outer, y0, args):
+        return tuple(jnp.zeros_like(y0) for _ in range(max(self.r, 1)))
+
+    def _advance(self, c, term, k, y0, args, history):
+        q = min(k, self.r)
+        return self._update(c, term, [c["C"][q, j] for j in range(q + 1)], y0, args,
+                            history)
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        term, s, t = self._setup(terms, t0, t1)
+        i, t_hist, eps_hist = solver_state
+        c = self._coef(term, s, t, args, t_hist)
+        row = c["C"][jnp.minimum(i, self.r)]
+        y1, eps_hist = self._update(c, term, [row[j] for j in range(self.r + 1)], y0, args,
+                                    eps_hist)
         t_hist = jnp.roll(t_hist, 1).at[0].set(s)
-        eps_hist = (eps_s, *eps_hist[:-1])
         return y1, None, dict(y0=y0, y1=y1), (i + 1, t_hist, eps_hist), RESULTS.successful
 
 

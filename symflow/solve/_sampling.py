@@ -83,18 +83,16 @@ def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule, params) -> 
 
 def unrolled_sample(term, solver, outer: jax.Array, x0: jax.Array, params) -> jax.Array:
     """The final state of `solver` stepped over the fixed grid `outer` as a plain
-    Python loop (unrolled under `jit`): the same `init` and `step` calls that
-    `diffrax.diffeqsolve` makes, without its while loop. On a fixed grid with only
-    the two ends saved the loop buys nothing, and it costs: XLA cannot fuse across
-    its iterations, so every step writes the state and the solver's history back
-    to memory and copies the loop carry (the multistep samplers ran 1.5-2.8x
-    slower than the unrolled hand-written twin). Unrolled, the step counter in
-    the solver state is a constant, so the order switches fold away."""
-    state = solver.init(term, outer[0], outer[1], x0, params)
-    y = x0
-    for k in range(outer.shape[0] - 1):
-        y, _, _, state, _ = solver.step(term, outer[k], outer[k + 1], y, params, state, False)
-    return y
+    Python loop (unrolled under `jit`): the same formulas as the steps
+    `diffrax.diffeqsolve` takes (`AbstractDiffusionSampler.sample`), without its
+    while loop. On a fixed grid with only the two ends saved the loop buys
+    nothing, and it costs: XLA cannot fuse across its iterations, so every step
+    writes the state and the solver's history back to memory and copies the loop
+    carry (the multistep samplers ran 1.5-2.8x slower than the unrolled
+    hand-written twin). Unrolled, each step's order is a Python int (no
+    switches), and the coefficients of all steps are computed at once as vectors
+    (`table`) rather than as a dozen scalar kernels per step."""
+    return solver.sample(term, outer, x0, params)
 
 
 class ModelSampling:
