@@ -106,9 +106,26 @@ class DiffusionTerm(diffrax.AbstractTerm):
 
     schedule: DiffusionSchedule
     noise_fn: Callable = eqx.field(static=True)
+    coefficients_fn: Callable | None = eqx.field(static=True, default=None)
+    noise_from_fn: Callable | None = eqx.field(static=True, default=None)
 
     def noise(self, t, x, args):
         return self.noise_fn(t, x, args)
+
+    def noise_coefficients(self, t, args):
+        """The batch-free part of ε̂ at the times `t` (any shape; the parts along a
+        new last axis), so that a sampler can compute it for all its steps at
+        once; `noise_from` finishes ε̂ from it. Without a split (a Python score)
+        it is the time itself."""
+        if self.coefficients_fn is None:
+            return jnp.asarray(t, dtype=float)[..., None]
+        return self.coefficients_fn(t, args)
+
+    def noise_from(self, g, x, args):
+        """ε̂ of the batch `x` from `g = noise_coefficients(t, args)` of one time."""
+        if self.noise_from_fn is None:
+            return self.noise_fn(g[..., 0], x, args)
+        return self.noise_from_fn(g, x, args)
 
     def data(self, t, x, args, *, log_alpha=None, log_sigma=None):
         """The data prediction x̂₀ = (x - σ ε̂)/α."""

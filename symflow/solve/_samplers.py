@@ -186,10 +186,11 @@ class DDIM(AbstractDiffusionSampler):
     def _coef(self, term, s, t, p):
         la_s, ls_s, lam_s = _coefficients(term, s, p)
         la_t, ls_t, lam_t = _coefficients(term, t, p)
-        return dict(s=s, a=jnp.exp(la_t - la_s), b=jnp.exp(ls_t) * jnp.expm1(lam_t - lam_s))
+        return dict(g=term.noise_coefficients(s, p), a=jnp.exp(la_t - la_s),
+                    b=jnp.exp(ls_t) * jnp.expm1(lam_t - lam_s))
 
     def _advance(self, c, term, k, y0, args, history):
-        return c["a"] * y0 - c["b"] * term.noise(c["s"], y0, args), None
+        return c["a"] * y0 - c["b"] * term.noise_from(c["g"], y0, args), None
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         term, s, t = self._setup(terms, t0, t1)
@@ -218,7 +219,7 @@ class DPMSolverSinglestep(AbstractDiffusionSampler):
         h = lam_t - lam_s
         sigma_t = jnp.exp(ls_t)
         em1 = jnp.expm1(h)
-        c = dict(s=s, a=jnp.exp(la_t - la_s), b=sigma_t * em1)
+        c = dict(g=term.noise_coefficients(s, p), a=jnp.exp(la_t - la_s), b=sigma_t * em1)
         u_s = grid_coordinate(self.grid, sched, s, p)
         u_t = grid_coordinate(self.grid, sched, t, p)
 
@@ -233,29 +234,30 @@ class DPMSolverSinglestep(AbstractDiffusionSampler):
         used = set(self.orders)
         if 2 in used:
             s1, a1, sig1, r1 = inner(0.5)
-            c.update(s21=s1, a21=a1, b21=sig1 * jnp.expm1(r1 * h), w2=sigma_t / (2 * r1) * em1)
+            c.update(g21=term.noise_coefficients(s1, p), a21=a1, b21=sig1 * jnp.expm1(r1 * h), w2=sigma_t / (2 * r1) * em1)
         if 3 in used:
             s1, a1, sig1, r1 = inner(1.0 / 3.0)
             s2, a2, sig2, r2 = inner(2.0 / 3.0)
-            c.update(s31=s1, a31=a1, b31=sig1 * jnp.expm1(r1 * h), s32=s2, a32=a2,
+            c.update(g31=term.noise_coefficients(s1, p), a31=a1, b31=sig1 * jnp.expm1(r1 * h),
+                     g32=term.noise_coefficients(s2, p), a32=a2,
                      b32=sig2 * jnp.expm1(r2 * h),
                      d32=sig2 * (r2 / r1) * (jnp.expm1(r2 * h) / (r2 * h) - 1),
                      w3=sigma_t / r2 * (em1 / h - 1))
         return c
 
     def _update(self, c, term, order, y0, p):
-        eps_s = term.noise(c["s"], y0, p)
+        eps_s = term.noise_from(c["g"], y0, p)
         base = c["a"] * y0 - c["b"] * eps_s
         if order == 1:
             return base
         if order == 2:
             u = c["a21"] * y0 - c["b21"] * eps_s
-            d1 = term.noise(c["s21"], u, p) - eps_s
+            d1 = term.noise_from(c["g21"], u, p) - eps_s
             return base - c["w2"] * d1
         u1 = c["a31"] * y0 - c["b31"] * eps_s
-        d1 = term.noise(c["s31"], u1, p) - eps_s
+        d1 = term.noise_from(c["g31"], u1, p) - eps_s
         u2 = c["a32"] * y0 - c["b32"] * eps_s - c["d32"] * d1
-        d2 = term.noise(c["s32"], u2, p) - eps_s
+        d2 = term.noise_from(c["g32"], u2, p) - eps_s
         return base - c["w3"] * d2
 
     def _advance(self, c, term, k, y0, args, history):
@@ -290,7 +292,7 @@ class DPMSolverPP2M(AbstractDiffusionSampler):
         la_t, ls_t, lam_t = _coefficients(term, t, p)
         h = lam_t - lam_s
         r = (lam_s - lam_prev) / h
-        return dict(s=s, sig_s=jnp.exp(ls_s), inv_alpha_s=jnp.exp(-la_s), lam_s=lam_s,
+        return dict(g=term.noise_coefficients(s, p), sig_s=jnp.exp(ls_s), inv_alpha_s=jnp.exp(-la_s), lam_s=lam_s,
                     a=jnp.exp(ls_t - ls_s), b=jnp.exp(la_t) * jnp.expm1(-h),
                     c1=1 + 1 / (2 * r), c2=1 / (2 * r))
 
@@ -300,7 +302,7 @@ class DPMSolverPP2M(AbstractDiffusionSampler):
         return self._coef(term, outer[:-1], outer[1:], args, lam_prev)
 
     def _data(self, c, term, y0, args):
-        return (y0 - c["sig_s"] * term.noise(c["s"], y0, args)) * c["inv_alpha_s"]
+        return (y0 - c["sig_s"] * term.noise_from(c["g"], y0, args)) * c["inv_alpha_s"]
 
     def _advance(self, c, term, k, y0, args, history):
         d_s = self._data(c, term, y0, args)
@@ -372,7 +374,7 @@ class UniPC(AbstractDiffusionSampler):
             return jnp.linalg.solve(mat, b[..., :n, None])[..., 0]
 
         ones = jnp.ones_like(lam_s)[..., None]
-        c = dict(t=t, lam_t=lam_t, sig_t=jnp.exp(ls_t), inv_alpha_t=jnp.exp(-la_t),
+        c = dict(g=term.noise_coefficients(t, p), lam_t=lam_t, sig_t=jnp.exp(ls_t), inv_alpha_t=jnp.exp(-la_t),
                  a=jnp.exp(ls_t - ls_s), ab=alpha_t * b_h, inv_r=1 / rks)
         for order in range(1, self.p + 1):
             if order > 1:
@@ -402,7 +404,7 @@ class UniPC(AbstractDiffusionSampler):
             return pred, jnp.zeros_like(pred)
 
         def corrector():
-            eps = term.noise(c["t"], pred, args)
+            eps = term.noise_from(c["g"], pred, args)
             m_t = (pred - c["sig_t"] * eps) * c["inv_alpha_t"]
             w = c[f"corr{order}"]
             corr = sum(w[..., j] * d1s[j] for j in range(order - 1)) \
@@ -478,14 +480,15 @@ class DEIS(AbstractDiffusionSampler):
                             points[..., j, None] - points[..., kk, None])
                 cs.append(-sigma_t * jnp.sum(w_q * ell, axis=-1))
             rows.append(jnp.stack(cs + [jnp.zeros_like(sigma_t)] * (self.r - q), axis=-1))
-        return dict(s=s, a=jnp.exp(la_t - la_s), C=jnp.stack(rows, axis=-2))
+        return dict(g=term.noise_coefficients(s, p), a=jnp.exp(la_t - la_s),
+                    C=jnp.stack(rows, axis=-2))
 
     def _past(self, outer):
         n = max(self.r, 1)
         return (_past_points(outer, n, jnp.concatenate([_placeholder_past(outer, n), outer])),)
 
     def _update(self, c, term, weights, y0, args, eps_hist):
-        eps_s = term.noise(c["s"], y0, args)
+        eps_s = term.noise_from(c["g"], y0, args)
         eps_all = (eps_s, *eps_hist)[:self.r + 1]
         y1 = c["a"] * y0 + sum(w * e for w, e in zip(weights, eps_all))
         return y1, (eps_s, *eps_hist[:-1])

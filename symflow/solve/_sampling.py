@@ -128,7 +128,8 @@ class ModelSampling:
                                      span=(0.0 if lo >= 0 else lo, hi))
         from ._diffusion import DiffusionTerm
 
-        term = DiffusionTerm(schedule, setup.noise_fn(config.score))
+        term = DiffusionTerm(schedule, setup.noise_fn(config.score),
+                             *setup.noise_parts(config.score))
         orders = plan(config.solver, config.steps)
         solver = make_sampler(config.solver, steps=config.steps, grid=config.grid)
         continuous = config.adjoint == "deis"
