@@ -327,6 +327,27 @@ def _phi(k: int, z):
     return out
 
 
+def _solve_small(a, b):
+    """`x` with `a x = b` for small systems (`a` (..., n, n), `b` (..., n)) by
+    Gaussian elimination written out, elementwise over the leading axes: a few
+    vector operations, where `jnp.linalg.solve` is two LAPACK calls per system.
+    No pivoting: for UniPC's R_kj = r_j^(k-1) the pivots are products of
+    differences of the distinct r_j (the first row is all ones)."""
+    n = a.shape[-1]
+    m = [[a[..., i, j] for j in range(n)] for i in range(n)]
+    v = [b[..., i] for i in range(n)]
+    for k in range(n):
+        for i in range(k + 1, n):
+            f = m[i][k] / m[k][k]
+            for j in range(k, n):
+                m[i][j] = m[i][j] - f * m[k][j]
+            v[i] = v[i] - f * v[k]
+    x = [None] * n
+    for i in reversed(range(n)):
+        x[i] = (v[i] - sum((m[i][j] * x[j] for j in range(i + 1, n)), 0.0)) / m[i][i]
+    return jnp.stack(x, axis=-1)
+
+
 class UniPC(AbstractDiffusionSampler):
     """UniPC-p (predictor UniP-p, corrector UniC), data prediction, B(h) = e^{-h} - 1."""
 
@@ -371,7 +392,7 @@ class UniPC(AbstractDiffusionSampler):
             """ρ = R⁻¹ b with R_kj = r_j^(k-1), for every step at once."""
             n = r_values.shape[-1]
             mat = r_values[..., None, :] ** jnp.arange(n, dtype=float)[:, None]
-            return jnp.linalg.solve(mat, b[..., :n, None])[..., 0]
+            return _solve_small(mat, b[..., :n])
 
         ones = jnp.ones_like(lam_s)[..., None]
         c = dict(g=term.noise_coefficients(t, p), lam_t=lam_t, sig_t=jnp.exp(ls_t), inv_alpha_t=jnp.exp(-la_t),
@@ -416,7 +437,9 @@ class UniPC(AbstractDiffusionSampler):
         return jax.lax.cond(last, lambda: (pred, jnp.zeros_like(pred)), corrector)
 
     def _history(self, term, outer, y0, args):
-        m0 = term.data(outer[0], y0, args)
+        la0, ls0, _ = _coefficients(term, outer[0], args)
+        eps0 = term.noise_from(term.noise_coefficients(outer[0], args), y0, args)
+        m0 = (y0 - jnp.exp(ls0) * eps0) * jnp.exp(-la0)
         return (m0, *(jnp.zeros_like(m0) for _ in range(self.p - 1)))
 
     def _advance(self, c, term, k, y0, args, ms):
