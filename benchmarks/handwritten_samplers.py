@@ -93,6 +93,18 @@ def mixture_score(x, t, params):
     return (w * (mu - x) + (1 - w) * (-mu - x)) / var
 
 
+def mixture3_noise(x, t, params):
+    """ε̂ for the three-component mixture ⅓N(-m, s²) + ⅓N(0, s²) + ⅓N(m, s²) (the
+    `MIXTURE_3` model of benchmarks/samplers.py)."""
+    la = -0.25 * t**2 * (B1 - B0) - 0.5 * t * B0
+    a = jnp.exp(la)
+    var = params["s"] ** 2 * a**2 - jnp.expm1(2 * la)
+    mus = jnp.stack([-params["m"] * a, 0.0 * a, params["m"] * a])
+    w = jax.nn.softmax(-(x[..., None] - mus) ** 2 / (2 * var), axis=-1)
+    score = jnp.sum(w * (mus - x[..., None]), axis=-1) / var
+    return -jnp.sqrt(-jnp.expm1(2 * la)) * score
+
+
 def data_prediction(noise, x, t, params):
     return (x - math.exp(log_sigma(t)) * noise(x, t, params)) / math.exp(log_alpha(t))
 
