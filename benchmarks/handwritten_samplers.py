@@ -189,7 +189,9 @@ def _phi(k, z):
 
 def unipc(noise, x, params, steps, order, grid="logsnr", variant="bh2"):
     """UniPC-p (UniP-p predictor + UniC corrector), data prediction, B(h) = e^{-h} - 1
-    (`bh2`) or B(h) = -h (`bh1`)."""
+    (`bh2`) or B(h) = -h (`bh1`). With every ρ system solved exactly (as here) B(h)
+    cancels: ρ ∝ 1/B(h) multiplies B(h), so the two variants give the same samples
+    (the reference code differs only where it sets a 1 x 1 ρ to 1/2)."""
     ts = times(grid, steps)
     lams = [lam(ts[0])]
     models = [data_prediction(noise, x, ts[0], params)]
@@ -302,8 +304,6 @@ SAMPLERS = {
     "deis_1": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 1, grid),
     "deis_2": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 2, grid),
     "deis_3": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 3, grid),
-    "unipc_bh1_2": lambda n, x, p, steps, grid="logsnr": unipc(n, x, p, steps, 2, grid, "bh1"),
-    "unipc_bh1_3": lambda n, x, p, steps, grid="logsnr": unipc(n, x, p, steps, 3, grid, "bh1"),
     "ipndm": ipndm,
     "deis_rho_1": lambda n, x, p, steps, grid="logsnr": deis_rho(n, x, p, steps, 1, grid),
     "deis_rho_2": lambda n, x, p, steps, grid="logsnr": deis_rho(n, x, p, steps, 2, grid),
