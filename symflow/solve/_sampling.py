@@ -238,11 +238,15 @@ class ModelSampling:
         s = m.settings
         from_file = steps is None
         steps = steps if steps is not None else s.steps
+        # the file's grid_exponent belongs to the file's grid: a caller's other grid
+        # does not inherit it
+        other_grid = grid is not None and grid != s.grid
         grid = grid if grid is not None else s.grid
         steps, grid = check_sampler_options(
             solver, steps, grid, s.span_of("steps") if from_file else None)
         exponent_from_file = grid_exponent is None
-        grid_exponent = grid_exponent if grid_exponent is not None else s.grid_exponent
+        if grid_exponent is None and not other_grid:
+            grid_exponent = s.grid_exponent
         grid_exponent = check_grid_exponent(
             grid, grid_exponent, s.span_of("grid_exponent") if exponent_from_file else None)
         t0, t1 = tspan if tspan is not None else s.tspan

@@ -122,6 +122,11 @@ def test_grid_and_exponent_from_the_file(model, noise):
                                       saveat=2)["x"][:, -1])
     twin = hw.sample("ddim", jnp.asarray(noise[:8]), {"m": 2.0, "s": 0.5}, 6, ("power", 1.5))
     assert np.max(np.abs(from_file - np.asarray(twin))) < 1e-10
+    # another grid from the caller does not inherit the file's exponent
+    other = np.asarray(m.simulate(solver="ddim", steps=6, grid="logsnr", initial={"x": noise[:8]},
+                                  saveat=2)["x"][:, -1])
+    twin = hw.sample("ddim", jnp.asarray(noise[:8]), {"m": 2.0, "s": 0.5}, 6, "logsnr")
+    assert np.max(np.abs(other - np.asarray(twin))) < 1e-10
 
 
 # ---------------------------------------------------------------- against the twins
