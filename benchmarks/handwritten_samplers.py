@@ -23,6 +23,7 @@ import numpy as np
 
 B0, B1 = 0.1, 20.0
 T0, T1 = 1.0, 1e-3
+EDM_RHO = 7.0  # Karras et al. (2022): σ^(1/ρ) evenly spaced, σ = σ_t/α_t = e^{-λ}
 
 
 # ---------------------------------------------------------------- schedule (NumPy)
@@ -45,8 +46,18 @@ def t_of_lambda(value):
     return 2 * ell / (np.sqrt(B0**2 + 2 * (B1 - B0) * ell) + B0)
 
 
-def times(kind: str, n: int) -> np.ndarray:
-    if kind == "uniform":
+def times(kind, n: int) -> np.ndarray:
+    """`n + 1` grid times; `kind` is a grid name or `(name, exponent)` for the
+    grids with one (`power`: κ, `edm`: ρ)."""
+    kind, exponent = (kind, None) if isinstance(kind, str) else kind
+    if kind == "power":
+        k = 2.0 if exponent is None else exponent
+        ts = np.linspace(T0 ** (1 / k), T1 ** (1 / k), n + 1) ** k
+    elif kind == "edm":
+        r = EDM_RHO if exponent is None else exponent
+        u = np.linspace(np.exp(-lam(T0) / r), np.exp(-lam(T1) / r), n + 1)
+        ts = t_of_lambda(-r * np.log(u))
+    elif kind == "uniform":
         ts = np.linspace(T0, T1, n + 1)
     elif kind == "quadratic":
         ts = np.linspace(np.sqrt(T0), np.sqrt(T1), n + 1) ** 2
@@ -80,6 +91,18 @@ def mixture_score(x, t, params):
     mu = a * params["m"]
     w = jax.nn.sigmoid(2 * x * mu / var)
     return (w * (mu - x) + (1 - w) * (-mu - x)) / var
+
+
+def mixture3_noise(x, t, params):
+    """ε̂ for the three-component mixture ⅓N(-m, s²) + ⅓N(0, s²) + ⅓N(m, s²) (the
+    `MIXTURE_3` model of benchmarks/samplers.py)."""
+    la = -0.25 * t**2 * (B1 - B0) - 0.5 * t * B0
+    a = jnp.exp(la)
+    var = params["s"] ** 2 * a**2 - jnp.expm1(2 * la)
+    mus = jnp.stack([-params["m"] * a, 0.0 * a, params["m"] * a])
+    w = jax.nn.softmax(-(x[..., None] - mus) ** 2 / (2 * var), axis=-1)
+    score = jnp.sum(w * (mus - x[..., None]), axis=-1) / var
+    return -jnp.sqrt(-jnp.expm1(2 * la)) * score
 
 
 def data_prediction(noise, x, t, params):
@@ -164,8 +187,11 @@ def _phi(k, z):
     return sum(z**n / math.factorial(n + k) for n in range(40))
 
 
-def unipc(noise, x, params, steps, order, grid="logsnr"):
-    """UniPC-p (UniP-p predictor + UniC corrector), data prediction, B(h) = e^{-h} - 1."""
+def unipc(noise, x, params, steps, order, grid="logsnr", variant="bh2"):
+    """UniPC-p (UniP-p predictor + UniC corrector), data prediction, B(h) = e^{-h} - 1
+    (`bh2`) or B(h) = -h (`bh1`). With every ρ system solved exactly (as here) B(h)
+    cancels: ρ ∝ 1/B(h) multiplies B(h), so the two variants give the same samples
+    (the reference code differs only where it sets a 1 x 1 ρ to 1/2)."""
     ts = times(grid, steps)
     lams = [lam(ts[0])]
     models = [data_prediction(noise, x, ts[0], params)]
@@ -176,7 +202,7 @@ def unipc(noise, x, params, steps, order, grid="logsnr"):
             k = min(k, steps - i)
         h = lam(t) - lam(s)
         hh = -h
-        bh = math.expm1(hh)
+        bh = math.expm1(hh) if variant == "bh2" else hh
         b = np.array([math.factorial(j) * hh * _phi(j + 1, hh) / bh
                       for j in range(1, k + 1)])
         rs = [(lams[-1 - j] - lams[-1]) / h for j in range(1, k)]
@@ -224,6 +250,50 @@ def deis(noise, x, params, steps, r, grid="logsnr", points=64):
     return x
 
 
+def deis_rho(noise, x, params, steps, r, grid="logsnr"):
+    """DEIS ρAB-r: v = x/α obeys dv/dρ = ε̂ with ρ = σ/α; Adams–Bashforth in ρ on the
+    Lagrange extrapolation of ε̂ over the last r+1 points, its integrals exact
+    (NumPy polynomial antiderivatives); warm-up with lower orders."""
+    from numpy.polynomial import polynomial as P
+
+    ts = times(grid, steps)
+    rho = np.exp(-lam(ts))
+    v = x / math.exp(log_alpha(ts[0]))
+    history = []
+    for i in range(steps):
+        history.insert(0, noise(v * math.exp(log_alpha(ts[i])), ts[i], params))
+        q = min(i, r)
+        past = rho[i - np.arange(q + 1)]
+        for j in range(q + 1):
+            others = [past[k] for k in range(q + 1) if k != j]
+            basis = P.polyfromroots(others) / np.prod([past[j] - o for o in others]) \
+                if others else np.array([1.0])
+            anti = P.polyint(basis)
+            v = v + float(P.polyval(rho[i + 1], anti) - P.polyval(rho[i], anti)) * history[j]
+        history = history[:r + 1]
+    return v * math.exp(log_alpha(ts[-1]))
+
+
+IPNDM_WEIGHTS = ([1.0], [1.5, -0.5], [23 / 12, -16 / 12, 5 / 12],
+                 [55 / 24, -59 / 24, 37 / 24, -9 / 24])
+
+
+def ipndm(noise, x, params, steps, grid="logsnr"):
+    """iPNDM (Zhang & Chen 2023, after Liu et al. 2022): the DDIM step with ε̂ replaced
+    by the fixed-step Adams–Bashforth combination of the last min(i+1, 4) ε̂."""
+    ts = times(grid, steps)
+    history = []
+    for i in range(steps):
+        s, t = ts[i], ts[i + 1]
+        history.insert(0, noise(x, s, params))
+        w = IPNDM_WEIGHTS[min(i, 3)]
+        eps = sum(c * e for c, e in zip(w, history))
+        x = math.exp(log_alpha(t) - log_alpha(s)) * x \
+            - math.exp(log_sigma(t)) * math.expm1(lam(t) - lam(s)) * eps
+        history = history[:3]
+    return x
+
+
 SAMPLERS = {
     "ddim": ddim,
     "dpm_solver_2": lambda n, x, p, steps, grid="logsnr": dpm_solver(n, x, p, steps, 2, grid),
@@ -234,6 +304,10 @@ SAMPLERS = {
     "deis_1": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 1, grid),
     "deis_2": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 2, grid),
     "deis_3": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 3, grid),
+    "ipndm": ipndm,
+    "deis_rho_1": lambda n, x, p, steps, grid="logsnr": deis_rho(n, x, p, steps, 1, grid),
+    "deis_rho_2": lambda n, x, p, steps, grid="logsnr": deis_rho(n, x, p, steps, 2, grid),
+    "deis_rho_3": lambda n, x, p, steps, grid="logsnr": deis_rho(n, x, p, steps, 3, grid),
 }
 
 

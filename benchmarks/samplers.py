@@ -2,6 +2,9 @@
 
     python benchmarks/samplers.py [--repeats 15] [--batch 10000] [--samples 1000]
     python benchmarks/samplers.py --models 1d3 --grid quadratic --skip-timing
+    python benchmarks/samplers.py --models 1d3 --grid power --grid-exponent 1.25 --skip-timing
+    python benchmarks/samplers.py --grids --grid-models 1d2,1d3 \
+        --grid-list logsnr,quadratic,uniform,edm,power:1.25,power:1.5
 
 1. RMSE of the final samples against a tight diffrax solve (Dopri8, rtol 1e-11)
    from the same initial noise, at NFE 10 and 20, for every symflow sampler
@@ -10,8 +13,9 @@
    two-component mixture (examples/vp_sampler.sf), a 2-D three-component
    mixture, and a 1-D three-component mixture (the setting of the published
    reference points: DEIS tAB3 0.047 / 0.013, DPM-Solver++(2M) 0.11 / 0.024,
-   DDIM 0.44 / 0.25 at NFE 10 / 20; their exact mixture and schedule are not
-   known here, so the comparison is indicative).
+   DDIM 0.44 / 0.25 at NFE 10 / 20; their exact mixture and schedule were not
+   found in the DEIS paper or its code, qsh-zh/deis, so the comparison is
+   indicative).
 2. Wall time of one batch (`--batch` samples, NFE 10) through `Model.simulate`,
    through the compiled program it runs, and through that program with the
    twin's score (`score=hw.mixture_score`, so only the sampler machinery
@@ -114,7 +118,7 @@ def rmse(a, b):
     return float(np.sqrt(np.mean(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=-1))))
 
 
-def accuracy(model, n_samples: int, grid: str = "logsnr") -> dict:
+def accuracy(model, n_samples: int, grid: str = "logsnr", grid_exponent=None) -> dict:
     names = model.state_names
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (n_samples, len(names))))
     ref, _ = diffrax_solve(model, jnp.asarray(x0), diffrax.Dopri8(), rtol=1e-11)
@@ -123,7 +127,7 @@ def accuracy(model, n_samples: int, grid: str = "logsnr") -> dict:
         errs = []
         for nfe in (10, 20):
             sol = model.simulate(solver=name, steps=nfe, saveat=2, grid=grid,
-                                 initial={k: x0[:, i] for i, k in enumerate(names)})
+                                 grid_exponent=grid_exponent, initial={k: x0[:, i] for i, k in enumerate(names)})
             y = np.stack([np.asarray(sol[k][:, -1]) for k in names], axis=-1)
             errs.append(rmse(y, ref))
         rows[name] = errs
@@ -141,29 +145,39 @@ def accuracy(model, n_samples: int, grid: str = "logsnr") -> dict:
     return rows
 
 
-def grid_table(n_samples: int) -> None:
-    """NFE 10 / 20 errors of the hand-written twins on the three grids (1-D mixture;
-    the twins equal the symflow samplers to 1e-13, and compile faster)."""
-    params = {"m": 2.0, "s": 0.5}
+def parse_grid(text: str):
+    """`name` or `name:exponent` (power, edm) as the twins' grid argument."""
+    name, _, exponent = text.partition(":")
+    return (name, float(exponent)) if exponent else name
+
+
+def grid_table(n_samples: int, model: str = "1d2",
+               grids: tuple[str, ...] = ("logsnr", "quadratic", "uniform")) -> None:
+    """NFE 10 / 20 errors of the hand-written twins on the given grids, on the 1-D
+    two-component (`1d2`) or three-component (`1d3`) mixture; the twins equal the
+    symflow samplers to 1e-13 (tests/solve/test_samplers.py), and compile faster."""
+    params, noise, label = {"1d2": ({"m": 2.0, "s": 0.5}, hw.mixture_noise, "two"),
+                            "1d3": ({"m": 3.0, "s": 0.5}, hw.mixture3_noise, "three")}[model]
     x0 = jax.random.normal(jax.random.PRNGKey(0), (n_samples, 1))
 
     def vf(t, x, p):
         la = -0.25 * t**2 * (hw.B1 - hw.B0) - 0.5 * t * hw.B0
         beta = hw.B0 + t * (hw.B1 - hw.B0)
-        return -0.5 * beta * x + 0.5 * beta * hw.mixture_noise(x, t, p) / jnp.sqrt(
-            -jnp.expm1(2 * la))
+        return -0.5 * beta * x + 0.5 * beta * noise(x, t, p) / jnp.sqrt(-jnp.expm1(2 * la))
 
     ref = diffrax.diffeqsolve(
         diffrax.ODETerm(vf), diffrax.Dopri8(), 1.0, 1e-3, -1e-3, x0, params,
         stepsize_controller=diffrax.PIDController(rtol=1e-11, atol=1e-11),
         max_steps=100_000).ys[-1]
-    print(f"\nstep grids, 1-D two-component mixture, NFE 10 / 20 ({n_samples} samples)")
-    print("| sampler | logsnr | quadratic | uniform |")
+    print(f"\nstep grids, 1-D {label}-component mixture, NFE 10 / 20 ({n_samples} samples)")
+    print("| sampler | " + " | ".join(grids) + " |")
+    print("| --- |" + " --- |" * len(grids))
     for name in hw.SAMPLERS:
         cells = []
-        for grid in ("logsnr", "quadratic", "uniform"):
-            errs = [float(jnp.sqrt(jnp.mean((hw.sample(name, x0, params, n, grid) - ref) ** 2)))
-                    for n in (10, 20)]
+        for grid in grids:
+            errs = [float(jnp.sqrt(jnp.mean(
+                (hw.sample(name, x0, params, n, parse_grid(grid), noise=noise) - ref) ** 2)))
+                for n in (10, 20)]
             cells.append(f"{errs[0]:.3g} / {errs[1]:.3g}")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
@@ -228,13 +242,22 @@ def main():
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--grids", action="store_true", help="only the step-grid table")
-    ap.add_argument("--grid", default="logsnr", choices=("logsnr", "quadratic", "uniform"),
+    ap.add_argument("--grid", default="logsnr",
+                    choices=("logsnr", "quadratic", "uniform", "power", "edm"),
                     help="step grid of the symflow samplers in the accuracy tables")
+    ap.add_argument("--grid-exponent", type=float, default=None,
+                    help="kappa of --grid power, rho of --grid edm (default 2, 7)")
+    ap.add_argument("--grid-models", default="1d2",
+                    help="--grids: the mixtures of the twins' tables (1d2, 1d3)")
+    ap.add_argument("--grid-list", default="logsnr,quadratic,uniform",
+                    help="--grids: the grids (name or name:exponent, e.g. power:1.5)")
     ap.add_argument("--models", default="1d2,2d3,1d3",
                     help="accuracy problems: 1d2 (examples/vp_sampler.sf), 2d3, 1d3")
     args = ap.parse_args()
     if args.grids:
-        return grid_table(args.samples)
+        for key in args.grid_models.split(","):
+            grid_table(args.samples, key, tuple(args.grid_list.split(",")))
+        return
     one_d = symflow.load(HERE.parent / "examples" / "vp_sampler.sf")
     if not args.skip_accuracy:
         problems = {"1d2": ("1-D two-component mixture", lambda: one_d),
@@ -243,9 +266,10 @@ def main():
         for key in args.models.split(","):
             label, make = problems[key]
             model = make()
-            rows = accuracy(model, args.samples, args.grid)
+            rows = accuracy(model, args.samples, args.grid, args.grid_exponent)
+            exponent = "" if args.grid_exponent is None else f" {args.grid_exponent:g}"
             print(f"\n{label}: RMSE vs Dopri8 rtol 1e-11 ({args.samples} samples, "
-                  f"{args.grid} grid)")
+                  f"{args.grid}{exponent} grid)")
             print(f"| {'method':26s} | NFE 10 | NFE 20 |")
             for name, errs in rows.items():
                 if name.startswith("diffrax dopri5"):

@@ -221,13 +221,13 @@ class Model:
 
         A diffusion sampler (`ddim`, `dpm_solver_pp_2m`, ..., `docs/samplers.md`) samples
         a batch and returns an `EnsembleSolution`; its options are `steps`, `grid`,
-        `trajectories`, `seed`, `score` (a Python `score(x, t, params)`), `stats_only`,
+        `grid_exponent`, `trajectories`, `seed`, `score` (a Python `score(x, t, params)`), `stats_only`,
         `quantiles`, and `initial` (a batch of initial values per state).
         """
         if (solver if solver is not None else self.settings.solver) in _sampling.SAMPLERS:
             return self._sample(params, initial=initial, tspan=tspan, saveat=saveat,
                                 solver=solver, adjoint=adjoint, timings=timings, **stochastic)
-        for option in ("steps", "grid", "score"):
+        for option in ("steps", "grid", "grid_exponent", "score"):
             if option in stochastic:
                 raise SymflowError(f"{option} is an option of the diffusion samplers",
                                    help="solver = ddim, dpm_solver_pp_2m, unipc_3, deis_3, ...")

@@ -85,8 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     samplers = run.add_argument_group("diffusion samplers (docs/samplers.md)")
     samplers.add_argument("--steps", type=int, metavar="N",
                           help="model (score) evaluations of a sampler (NFE)")
-    samplers.add_argument("--grid", choices=("uniform", "quadratic", "logsnr"),
+    samplers.add_argument("--grid", choices=("uniform", "quadratic", "logsnr", "power", "edm"),
                           help="the sampler's step grid")
+    samplers.add_argument("--grid-exponent", type=float, metavar="X",
+                          help="kappa of --grid power (t^(1/kappa) evenly spaced, default 2) "
+                               "or rho of --grid edm (sigma^(1/rho), default 7)")
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
@@ -273,10 +276,10 @@ def _ensemble_options(args, m) -> dict | None:
     from .solve._samplers import SAMPLERS
 
     sampler = (args.solver or m.settings.solver) in SAMPLERS
-    for name in ("steps", "grid"):
+    for name in ("steps", "grid", "grid_exponent"):
         if getattr(args, name) is not None:
             if not sampler:
-                raise _UsageError(f"--{name} is for the diffusion samplers "
+                raise _UsageError(f"--{name.replace('_', '-')} is for the diffusion samplers "
                                   "(--solver ddim, dpm_solver_pp_2m, unipc_3, ...)")
             options[name] = getattr(args, name)
     if sampler:

@@ -29,10 +29,15 @@ import jax
 import jax.numpy as jnp
 
 
-__all__ = ["DiffusionSchedule", "DiffusionTerm", "GRIDS", "step_grid", "unwrap_term"]
+__all__ = ["DiffusionSchedule", "DiffusionTerm", "GRIDS", "GRID_EXPONENTS", "step_grid",
+           "unwrap_term"]
 
 
-GRIDS = ("uniform", "quadratic", "logsnr")
+GRIDS = ("uniform", "quadratic", "logsnr", "power", "edm")
+# The grids with an exponent and its default: `power` spaces t^(1/κ) evenly (κ = 2
+# is `quadratic`, DEIS's `ts_order`, DPM-Solver's `time_quadratic`); `edm` spaces
+# σ^(1/ρ) evenly, σ = σ_t/α_t = e^{-λ} (Karras et al. 2022, eq. 5; ρ = 7).
+GRID_EXPONENTS = {"power": 2.0, "edm": 7.0}
 
 
 class DiffusionSchedule(eqx.Module):
@@ -162,8 +167,15 @@ def unwrap_term(terms) -> tuple[DiffusionTerm, jax.Array | int]:
 # ---------------------------------------------------------------- step grids
 
 
-def grid_coordinate(kind: str, schedule: DiffusionSchedule, t, p):
-    """The coordinate in which a grid of `kind` is evenly spaced."""
+def grid_coordinate(kind: str, schedule: DiffusionSchedule, t, p, *,
+                    exponent: float | None = None):
+    """The coordinate in which a grid of `kind` is evenly spaced (`exponent`: κ of
+    `power`, ρ of `edm`; `None` for their defaults, `GRID_EXPONENTS`)."""
+    if kind in GRID_EXPONENTS:
+        e = GRID_EXPONENTS[kind] if exponent is None else exponent
+        if kind == "power":
+            return t ** (1.0 / e)
+        return jnp.exp(-schedule.lam(t, p) / e)
     if kind == "uniform":
         return t
     if kind == "quadratic":
@@ -173,8 +185,14 @@ def grid_coordinate(kind: str, schedule: DiffusionSchedule, t, p):
     raise ValueError(f"unknown grid {kind!r}")
 
 
-def grid_time(kind: str, schedule: DiffusionSchedule, u, p):
+def grid_time(kind: str, schedule: DiffusionSchedule, u, p, *,
+              exponent: float | None = None):
     """The inverse of `grid_coordinate`."""
+    if kind in GRID_EXPONENTS:
+        e = GRID_EXPONENTS[kind] if exponent is None else exponent
+        if kind == "power":
+            return u ** e
+        return schedule.t_of_lambda(-e * jnp.log(u), p)
     if kind == "uniform":
         return u
     if kind == "quadratic":
@@ -184,13 +202,16 @@ def grid_time(kind: str, schedule: DiffusionSchedule, u, p):
     raise ValueError(f"unknown grid {kind!r}")
 
 
-def step_grid(kind: str, schedule: DiffusionSchedule, p, t0: float, t1: float, n: int):
+def step_grid(kind: str, schedule: DiffusionSchedule, p, t0: float, t1: float, n: int, *,
+              exponent: float | None = None):
     """`n + 1` times from `t0` to `t1`, evenly spaced in t (`uniform`), in √t
-    (`quadratic`, the grid of DDIM and DEIS) or in λ (`logsnr`, the grid of
-    DPM-Solver); the ends are exactly `t0` and `t1`."""
+    (`quadratic`, the grid of DDIM and DEIS), in λ (`logsnr`, the grid of
+    DPM-Solver), in t^(1/κ) (`power`, κ = `exponent`, default 2) or in σ^(1/ρ)
+    with σ = e^{-λ} (`edm`, Karras et al. 2022, ρ = `exponent`, default 7); the
+    ends are exactly `t0` and `t1`."""
     t0a, t1a = jnp.asarray(t0, dtype=float), jnp.asarray(t1, dtype=float)
-    u0 = grid_coordinate(kind, schedule, t0a, p)
-    u1 = grid_coordinate(kind, schedule, t1a, p)
+    u0 = grid_coordinate(kind, schedule, t0a, p, exponent=exponent)
+    u1 = grid_coordinate(kind, schedule, t1a, p, exponent=exponent)
     frac = jnp.linspace(0.0, 1.0, n + 1)
-    ts = grid_time(kind, schedule, u0 + frac * (u1 - u0), p)
+    ts = grid_time(kind, schedule, u0 + frac * (u1 - u0), p, exponent=exponent)
     return ts.at[0].set(t0a).at[-1].set(t1a)

@@ -32,6 +32,15 @@ and spend model evaluations only on the integral. Formulas, with h = λ_t - λ_s
   Lagrange extrapolation of ε̂ in t over the last r+1 points,
   `C_ij = -σ_{i+1} ∫_{λ_i}^{λ_{i+1}} e^{λ_{i+1}-λ} ℓ_j(t(λ)) dλ` by Gauss–Legendre
   quadrature in λ (64 points by default); warm-up uses r_i = min(i, r).
+- DEIS ρAB-r (Zhang & Chen 2023, §4): the same with the Lagrange basis in
+  ρ = σ/α = e^{-λ} instead of t. In v = x/α the ODE is dv/dρ = ε̂, so this is
+  Adams–Bashforth in ρ with exact weights `α_{i+1} ∫_{ρ_i}^{ρ_{i+1}} ℓ_j(ρ) dρ`
+  (the same quadrature, which is exact here to rounding).
+- iPNDM (Zhang & Chen 2023, App.; after Liu et al. 2022's PNDM): the DDIM step
+  with ε̂ replaced by the fixed-step Adams–Bashforth combination of the last
+  min(i+1, 4) ε̂, weights [1], [3/2, -1/2], [23, -16, 5]/12, [55, -59, 37, -9]/24.
+  The weights assume equal steps (in ρ), so on other grids it is a heuristic
+  (its order there is not guaranteed); it costs nothing over DDIM.
 
 Every method spends one model evaluation per unit of `steps` (NFE), warm-up
 included; `plan` gives the outer steps and their orders for a budget.
@@ -54,7 +63,7 @@ from ._diffusion import DiffusionTerm, grid_coordinate, grid_time, unwrap_term
 
 
 __all__ = ["SAMPLERS", "SamplerInfo", "plan", "make_sampler", "AbstractDiffusionSampler",
-           "DDIM", "DPMSolverSinglestep", "DPMSolverPP2M", "UniPC", "DEIS"]
+           "DDIM", "DPMSolverSinglestep", "DPMSolverPP2M", "UniPC", "DEIS", "IPNDM"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +71,7 @@ class SamplerInfo:
     """What the language knows about a sampler: its nominal order and the fewest
     model evaluations (`steps`) that reach that order once."""
 
-    kind: str  # ddim | singlestep | pp2m | unipc | deis
+    kind: str  # ddim | singlestep | pp2m | unipc | deis | deis_rho | ipndm
     order: int
     min_steps: int
     description: str
@@ -78,6 +87,10 @@ SAMPLERS: dict[str, SamplerInfo] = {
     "deis_1": SamplerInfo("deis", 1, 2, "DEIS tAB-1 (linear extrapolation in t)"),
     "deis_2": SamplerInfo("deis", 2, 3, "DEIS tAB-2"),
     "deis_3": SamplerInfo("deis", 3, 4, "DEIS tAB-3"),
+    "deis_rho_1": SamplerInfo("deis_rho", 1, 2, "DEIS ρAB-1 (linear extrapolation in ρ)"),
+    "deis_rho_2": SamplerInfo("deis_rho", 2, 3, "DEIS ρAB-2"),
+    "deis_rho_3": SamplerInfo("deis_rho", 3, 4, "DEIS ρAB-3"),
+    "ipndm": SamplerInfo("ipndm", 4, 4, "iPNDM (fixed-step Adams-Bashforth 4 in ε̂)"),
 }
 
 
@@ -205,6 +218,7 @@ class DPMSolverSinglestep(AbstractDiffusionSampler):
 
     orders: tuple[int, ...] = eqx.field(static=True, default=(2,))
     grid: str = eqx.field(static=True, default="logsnr")
+    grid_exponent: float | None = eqx.field(static=True, default=None)  # power, edm
 
     def order(self, terms):
         return max(self.orders)
@@ -220,13 +234,14 @@ class DPMSolverSinglestep(AbstractDiffusionSampler):
         sigma_t = jnp.exp(ls_t)
         em1 = jnp.expm1(h)
         c = dict(g=term.noise_coefficients(s, p), a=jnp.exp(la_t - la_s), b=sigma_t * em1)
-        u_s = grid_coordinate(self.grid, sched, s, p)
-        u_t = grid_coordinate(self.grid, sched, t, p)
+        u_s = grid_coordinate(self.grid, sched, s, p, exponent=self.grid_exponent)
+        u_t = grid_coordinate(self.grid, sched, t, p, exponent=self.grid_exponent)
 
         def inner(frac):
             """time, x-coefficient and ε̂-coefficient of the first-order step to the
             point at `frac` of the step, and its r = (λ_r - λ_s)/h"""
-            tr = grid_time(self.grid, sched, u_s + frac * (u_t - u_s), p)
+            tr = grid_time(self.grid, sched, u_s + frac * (u_t - u_s), p,
+                           exponent=self.grid_exponent)
             la_r, ls_r, lam_r = _coefficients(term, tr, p)
             r = (lam_r - lam_s) / h
             return tr, jnp.exp(la_r - la_s), jnp.exp(ls_r), r
@@ -464,10 +479,12 @@ class UniPC(AbstractDiffusionSampler):
 
 
 class DEIS(AbstractDiffusionSampler):
-    """DEIS tAB-r: Lagrange extrapolation of ε̂ in t, weights by Gauss–Legendre in λ."""
+    """DEIS tAB-r: Lagrange extrapolation of ε̂ in t, weights by Gauss–Legendre in λ;
+    with `basis = "rho"`, ρAB-r: the extrapolation in ρ = σ/α = e^{-λ}."""
 
     r: int = eqx.field(static=True, default=1)
     quadrature_points: int = eqx.field(static=True, default=64)
+    basis: str = eqx.field(static=True, default="t")  # t (tAB) | rho (ρAB)
 
     def order(self, terms):
         return self.r + 1
@@ -492,6 +509,9 @@ class DEIS(AbstractDiffusionSampler):
         w_q = 0.5 * h[..., None] * jnp.asarray(weights) * jnp.exp(lam_t[..., None] - lam_q)
         points = jnp.concatenate([s[..., None], t_past], axis=-1)  # t_i, t_{i-1}, ...
         sigma_t = jnp.exp(ls_t)
+        if self.basis == "rho":  # the nodes and the past points in ρ = e^{-λ}
+            t_q = jnp.exp(-lam_q)
+            points = jnp.exp(-sched.lam(points, p))
         rows = []
         for q in range(self.r + 1):
             cs = []
@@ -535,7 +555,52 @@ class DEIS(AbstractDiffusionSampler):
         return y1, None, dict(y0=y0, y1=y1), (i + 1, t_hist, eps_hist), RESULTS.successful
 
 
-def make_sampler(name: str, *, steps: int, grid: str) -> AbstractDiffusionSampler:
+class IPNDM(AbstractDiffusionSampler):
+    """iPNDM: DDIM steps on the fixed-step Adams–Bashforth combination of ε̂
+    (orders 1, 2, 3, 4 in warm-up, then 4)."""
+
+    WEIGHTS: ClassVar = ((1.0, 0.0, 0.0, 0.0), (1.5, -0.5, 0.0, 0.0),
+                         (23 / 12, -16 / 12, 5 / 12, 0.0),
+                         (55 / 24, -59 / 24, 37 / 24, -9 / 24))
+
+    def order(self, terms):
+        return 4
+
+    def init(self, terms, t0, t1, y0, args):
+        return (jnp.asarray(0), jnp.zeros((3, *jnp.shape(y0))))
+
+    def _coef(self, term, s, t, p):
+        la_s, ls_s, lam_s = _coefficients(term, s, p)
+        la_t, ls_t, lam_t = _coefficients(term, t, p)
+        return dict(g=term.noise_coefficients(s, p), a=jnp.exp(la_t - la_s),
+                    b=jnp.exp(ls_t) * jnp.expm1(lam_t - lam_s))
+
+    def _history(self, term, outer, y0, args):
+        return ()
+
+    def _advance(self, c, term, k, y0, args, history):
+        """One step with the Adams–Bashforth weights of order min(k + 1, 4); the
+        history is the last (up to 3) ε̂, newest first."""
+        eps_s = term.noise_from(c["g"], y0, args)
+        q = min(k, 3)
+        weights = self.WEIGHTS[q][:q + 1]
+        eps = sum(w * e for w, e in zip(weights, (eps_s, *history)))
+        return c["a"] * y0 - c["b"] * eps, (eps_s, *history)[:3]
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        term, s, t = self._setup(terms, t0, t1)
+        i, eps_hist = solver_state
+        c = self._coef(term, s, t, args)
+        eps_s = term.noise_from(c["g"], y0, args)
+        w = jnp.asarray(self.WEIGHTS)[jnp.minimum(i, 3)]
+        eps_all = jnp.concatenate([eps_s[None], eps_hist], axis=0)
+        y1 = c["a"] * y0 - c["b"] * jnp.tensordot(w, eps_all, axes=1)
+        eps_hist = jnp.roll(eps_hist, 1, axis=0).at[0].set(eps_s)
+        return y1, None, dict(y0=y0, y1=y1), (i + 1, eps_hist), RESULTS.successful
+
+
+def make_sampler(name: str, *, steps: int, grid: str, grid_exponent: float | None = None
+                 ) -> AbstractDiffusionSampler:
     """The solver for sampler `name` spending `steps` model evaluations."""
     info = SAMPLERS[name]
     orders = plan(name, steps)
@@ -543,9 +608,14 @@ def make_sampler(name: str, *, steps: int, grid: str) -> AbstractDiffusionSample
     if info.kind == "ddim":
         return DDIM(n_steps=n)
     if info.kind == "singlestep":
-        return DPMSolverSinglestep(n_steps=n, orders=orders, grid=grid)
+        return DPMSolverSinglestep(n_steps=n, orders=orders, grid=grid,
+                                   grid_exponent=grid_exponent)
     if info.kind == "pp2m":
         return DPMSolverPP2M(n_steps=n)
     if info.kind == "unipc":
         return UniPC(n_steps=n, p=info.order)
+    if info.kind == "ipndm":
+        return IPNDM(n_steps=n)
+    if info.kind == "deis_rho":
+        return DEIS(n_steps=n, r=info.order, basis="rho")
     return DEIS(n_steps=n, r=info.order)

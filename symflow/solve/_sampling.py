@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
-from ._diffusion import GRIDS, DiffusionSchedule, step_grid
+from ._diffusion import GRID_EXPONENTS, GRIDS, DiffusionSchedule, step_grid
 from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution
 from ._samplers import SAMPLERS, make_sampler, plan
 from ._simulate import ADJOINTS, save_times
@@ -34,8 +34,8 @@ from ._simulate import ADJOINTS, save_times
 __all__ = ["SamplerConfig", "ModelSampling", "unrolled_sample", "SAMPLER_OPTIONS", "SAMPLERS"]
 
 
-SAMPLER_OPTIONS = ("steps", "grid", "trajectories", "seed", "score", "stats_only",
-                   "quantiles")
+SAMPLER_OPTIONS = ("steps", "grid", "grid_exponent", "trajectories", "seed", "score",
+                   "stats_only", "quantiles")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +51,7 @@ class SamplerConfig:
     adjoint: Any = "checkpoint"
     score: Callable | None = None  # a Python score(x, t, params), by identity
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    grid_exponent: float | None = None  # κ of grid = power, ρ of grid = edm
 
 
 def check_sampler_options(solver: str, steps: int | None, grid: str | None, span=None
@@ -73,10 +74,30 @@ def check_sampler_options(solver: str, steps: int | None, grid: str | None, span
     return int(steps), grid
 
 
+def check_grid_exponent(grid: str, exponent, span=None) -> float | None:
+    """The exponent of a `power` (κ) or `edm` (ρ) grid: a positive number; `None`
+    keeps the grid's default (`GRID_EXPONENTS`). Other grids take none."""
+    if exponent is None:
+        return None
+    if grid not in GRID_EXPONENTS:
+        raise SymflowError(
+            f"grid = {grid} has no exponent", span,
+            help="grid_exponent sets κ of grid = power (t^(1/κ) evenly spaced) or ρ of "
+                 "grid = edm (σ^(1/ρ) evenly spaced)")
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.integer,
+                                                               np.floating)):
+        raise SymflowError(f"grid_exponent must be a number, not {exponent!r}", span)
+    if not (np.isfinite(exponent) and 0 < exponent <= 100):
+        raise SymflowError(f"grid_exponent must be positive (and at most 100), not {exponent}",
+                           span)
+    return float(exponent)
+
+
 def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule, params) -> jax.Array:
     """The outer step times: `steps + 1` points of the grid (one per model
     evaluation), taken at the cumulative evaluation counts of the steps."""
-    times = step_grid(config.grid, schedule, params, config.t0, config.t1, config.steps)
+    times = step_grid(config.grid, schedule, params, config.t0, config.t1, config.steps,
+                      exponent=config.grid_exponent)
     at = np.concatenate([[0], np.cumsum(plan(config.solver, config.steps))])
     return times[at]
 
@@ -131,7 +152,8 @@ class ModelSampling:
         term = DiffusionTerm(schedule, setup.noise_fn(config.score),
                              *setup.noise_parts(config.score))
         orders = plan(config.solver, config.steps)
-        solver = make_sampler(config.solver, steps=config.steps, grid=config.grid)
+        solver = make_sampler(config.solver, steps=config.steps, grid=config.grid,
+                              grid_exponent=config.grid_exponent)
         continuous = config.adjoint == "deis"
         if continuous:
             adjoint = diffrax.RecursiveCheckpointAdjoint()  # unused: custom_vjp below
@@ -151,7 +173,7 @@ class ModelSampling:
             final = adjoint_deis_sample(
                 lambda p, x0: solve(p, x0, diffrax.SaveAt(t1=True)).ys[-1], term,
                 lambda p: step_grid(config.grid, schedule, p, config.t0, config.t1,
-                                    config.steps),
+                                    config.steps, exponent=config.grid_exponent),
                 setup.schedule_params)
 
         # The two ends only, discretize-then-optimize: the solver's steps unrolled
@@ -208,16 +230,24 @@ class ModelSampling:
 
     def simulate(self, params=None, *, initial: Mapping[str, Any] | None = None,
                  tspan=None, saveat=None, solver: str, steps=None, grid=None,
-                 trajectories=None, seed=None, score=None, adjoint="checkpoint",
+                 grid_exponent=None, trajectories=None, seed=None, score=None, adjoint="checkpoint",
                  stats_only: bool = False, quantiles=DEFAULT_QUANTILES,
                  timings=None) -> EnsembleSolution:
         m = self.model
         s = m.settings
         from_file = steps is None
         steps = steps if steps is not None else s.steps
+        # the file's grid_exponent belongs to the file's grid: a caller's other grid
+        # does not inherit it
+        other_grid = grid is not None and grid != s.grid
         grid = grid if grid is not None else s.grid
         steps, grid = check_sampler_options(
             solver, steps, grid, s.span_of("steps") if from_file else None)
+        exponent_from_file = grid_exponent is None
+        if grid_exponent is None and not other_grid:
+            grid_exponent = s.grid_exponent
+        grid_exponent = check_grid_exponent(
+            grid, grid_exponent, s.span_of("grid_exponent") if exponent_from_file else None)
         t0, t1 = tspan if tspan is not None else s.tspan
         ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
         p = m.complete_params(params)
@@ -232,7 +262,7 @@ class ModelSampling:
         config = SamplerConfig(
             solver=solver, grid=grid, steps=steps, t0=float(ts[0]), t1=float(ts[-1]),
             n_save=len(ts), adjoint=adjoint, score=score,
-            quantiles=tuple(float(q) for q in quantiles))
+            quantiles=tuple(float(q) for q in quantiles), grid_exponent=grid_exponent)
         if initial:
             x0 = self._initial_from(initial)
         else:

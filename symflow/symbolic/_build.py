@@ -56,11 +56,13 @@ ODE_SOLVERS = (
     "expeuler", "lawson", "etdrk4",  # exponential integrators (solve/_exponential.py)
     # diffusion samplers (solve/_samplers.py)
     "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_3",
-    "deis_1", "deis_2", "deis_3",
+    "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm",
 )
+# the diffusion samplers' step grids (solve/_diffusion.py GRIDS: a test keeps them equal)
+SAMPLER_GRIDS = ("uniform", "quadratic", "logsnr", "power", "edm")
 SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
             "trajectories", "seed", "noise", "scheme", "order", "dealias",
-            "grid", "steps")  # grid, steps: the diffusion samplers
+            "grid", "grid_exponent", "steps")  # grid, grid_exponent, steps: the samplers
 DT = sp.Dummy("dt", real=True)  # the `dt` of equations in differential form
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
@@ -612,9 +614,16 @@ class _Builder:
                 raise SymflowError("noise must be ito or stratonovich", v.span)
             return v.id
         if s.name == "grid":
-            if not isinstance(v, ast.Name) or v.id not in ("uniform", "quadratic", "logsnr"):
-                raise SymflowError("grid must be uniform, quadratic or logsnr", v.span)
+            if not isinstance(v, ast.Name) or v.id not in SAMPLER_GRIDS:
+                raise SymflowError("grid must be uniform, quadratic, logsnr, power or edm",
+                                   v.span)
             return v.id
+        if s.name == "grid_exponent":
+            x = self.constant_number(v, "grid_exponent")
+            if not 0 < x <= 100:
+                raise SymflowError(f"grid_exponent must be positive (and at most 100), "
+                                   f"not {x:g}", v.span)
+            return x
         if s.name == "steps":
             n = self.constant_integer(v, "steps")
             if n < 1:

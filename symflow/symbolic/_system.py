@@ -113,6 +113,7 @@ class Settings:
     order: int = 2  # order of the finite differences
     dealias: float = 1.0  # scheme = spectral: fraction of Fourier modes kept (2/3: Orszag)
     grid: str = "logsnr"  # diffusion samplers: the step grid
+    grid_exponent: float | None = None  # grid = power (κ) or edm (ρ); None: the default
     steps: int | None = None  # diffusion samplers: model evaluations (NFE)
     spans: tuple[tuple[str, Span], ...] = ()
 

@@ -181,7 +181,7 @@ def test_steps_too_small_for_the_order(model, noise):
 
 def test_settings_in_the_file_are_checked():
     text = (ROOT / "examples" / "vp_sampler.sf").read_text()
-    with pytest.raises(SymflowError, match="grid must be uniform, quadratic or logsnr"):
+    with pytest.raises(SymflowError, match="grid must be uniform, quadratic, logsnr, power or edm"):
         symflow.loads(text.replace("grid = logsnr", "grid = cosine"))
     with pytest.raises(SymflowError, match="steps .* at least 1"):
         symflow.loads(text.replace("steps = 10", "steps = 0"))
