@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,10 @@ from .symbolic import System
 
 
 __all__ = ["Model", "load", "loads"]
+
+# An implicit solve of a PDE with more states than this and no proven band (or
+# grid) warns that it forms a dense N×N Jacobian.
+DENSE_WARNING = 1000
 
 
 def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
@@ -279,6 +284,9 @@ class Model:
             raise SymflowError(f"unknown adjoint {adjoint!r}",
                                help="choose checkpoint, backsolve, forward, direct or "
                                     "interpolating")
+        bandwidth = self._banded(params, float(ts[0])) if name in IMPLICIT else None
+        if name in IMPLICIT and bandwidth is None and self._grid is None:
+            self._warn_dense(name)
         return SolveConfig(
             solver=name, t0=float(ts[0]), t1=float(ts[-1]),
             rtol=float(rtol if rtol is not None else s.rtol),
@@ -286,7 +294,7 @@ class Model:
             dt0=float(dt) if dt is not None else s.dt0,
             max_steps=int(max_steps if max_steps is not None else s.max_steps),
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
-            bandwidth=self._banded(params, float(ts[0])) if name in IMPLICIT else None,
+            bandwidth=bandwidth,
             exponential=self._exponential(name, solver is None),
             grid=self._grid if name in IMPLICIT else None,
         )
@@ -416,6 +424,21 @@ class Model:
         from .distill import distill_samples
 
         return distill_samples(self, samples, **options)
+
+    def _warn_dense(self, solver: str) -> None:
+        """Warn, once per model, that an implicit solve of a large PDE forms a dense
+        N×N Jacobian (a documented limit, docs/pde.md: scalar states next to fields,
+        non-local terms, the spectral scheme, tiny periodic grids)."""
+        n = self.generated.n_states
+        if not self.built.domain or n <= DENSE_WARNING or "dense warning" in self._auto:
+            return
+        self._auto["dense warning"] = True  # type: ignore[assignment]
+        warnings.warn(
+            f"{self.name}: {solver} will form a dense {n}x{n} Jacobian "
+            f"({8 * n * n / 2**20:.0f} MiB, O(N^3) per factorization): no band could be "
+            "proven from the stencils (scalar states next to fields, indexing/sums over a "
+            "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
+            "model without the coupling, avoids it.", stacklevel=4)
 
     def _banded(self, params: dict, t0: float):
         """The Jacobian's band (1-D PDEs), probed once; `None` if not banded.
