@@ -557,10 +557,14 @@ def brusselator_1d_numpy(n: int):
 
 
 def bench_multifield():
+    multifield_scaling()
+    multifield_scipy()
+    multifield_periodic()
+
+
+def multifield_scaling():
     import json
     import subprocess
-
-    import scipy.integrate
 
     print(f"\n## 1-D Brusselator (two fields, Neumann ends), Kvaerno5, t in [0, 1], rtol 1e-6, "
           f"atol 1e-9: the interleaved banded solve, median (min) of {REPEATS} (3 at 10^5), "
@@ -580,7 +584,11 @@ def bench_multifield():
               f"{r['temp'] / 2**20:.2f} MiB | {r['output'] / 2**20:.2f} MiB | "
               f"{r['rss'] / 2**20:.0f} MiB | {r['compile']:.1f} s |", flush=True)
 
-    n = 10_000
+
+
+def multifield_scipy(n: int = 10_000):
+    import scipy.integrate
+
     print(f"\n## 1-D Brusselator, N = {n:,} per field: symflow Kvaerno5 (interleaved band) "
           "against scipy BDF (sparse finite-difference Jacobian from `jac_sparsity`), "
           "rtol 1e-6, atol 1e-9, interleaved, median (min) of 3")
@@ -604,9 +612,12 @@ def bench_multifield():
               + (f"; {theirs.nfev} rhs calls, {theirs.njev} Jacobians, {theirs.nlu} LU"
                  if name.startswith("scipy") else ""), flush=True)
 
+
+
+def multifield_periodic(sizes=(1_000, 10_000)):
     print("\n## periodic 1-D Brusselator: cyclic band + Woodbury against GMRES with the FFT "
           "preconditioner (_krylov.py), Kvaerno5, t in [0, 1], interleaved, median (min) of 3")
-    for n in (1_000, 10_000):
+    for n in sizes:
         band, krylov = brusselator_1d(n, True), brusselator_1d(n, True)
         krylov._bandwidth = False  # no band: the matrix-free path on the 1-D grid
         krylov._grid = ((n,), 2, (True,))

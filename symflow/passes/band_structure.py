@@ -64,7 +64,7 @@ class BandStructure:
 def band_structure(system: System) -> BandStructure | None:
     """The band structure of the Jacobian of the built 1-D PDE `system`, or `None`
     when there is no band to prove (see the module docstring)."""
-    if len(system.domain) != 1 or not system.fields or system.brownians:
+    if len(system.domain) != 1 or not system.fields:
         return None
     (dim,) = system.domain
     if system.settings.scheme == "spectral":
