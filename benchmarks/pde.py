@@ -2,7 +2,7 @@
 
     python benchmarks/pde.py            # everything (a few minutes)
     python benchmarks/pde.py heat       # one part: heat | scaling | rhs | compile | scipy |
-                                        # dense | brusselator | krylov
+                                        # dense | brusselator | krylov | multifield
     python benchmarks/pde.py heat --repeats 5   # fewer repeats (default 11)
 
 * heat: u_t = u_xx on [0, 1], u0 = sin(pi x), Dirichlet, t in [0, 0.1], Kvaerno5,
@@ -30,6 +30,11 @@
   (ADI with gtsv per application, ADI factored, FFT + point blocks), interleaved;
   then the whole implicit solve over t in [0, 1.5] with each preconditioner
   against Tsit5, interleaved, errors against Tsit5 at rtol 1e-9.
+* multifield: the 1-D Brusselator (two fields u, v; Neumann ends), Kvaerno5, t in
+  [0, 1], at N = 10^3, 10^4, 10^5 points per field (interleaved banded solve), each N
+  in a fresh process: solve time, XLA temporaries, peak RSS; scipy BDF with a sparse
+  Jacobian at N = 10^4 (same tolerances, errors against scipy BDF at rtol 1e-10); the
+  periodic case, cyclic band + Woodbury against GMRES with the FFT preconditioner.
 
 Timings are wall-clock on a shared machine: read the ratios, not the digits.
 """
@@ -467,9 +472,168 @@ def bench_krylov():
         print(f"{name}: {1e3 * times[name][0]:.0f} ms (min {1e3 * times[name][1]:.0f}); "
               f"max error vs Tsit5 rtol 1e-9: {errors[name]:.1e}")
 
+
+# ------------------------------------------------------------ several fields in 1-D
+
+BRUSSELATOR_1D = """model Brusselator1D
+  parameters
+    A = 1.0
+    B = 3.0
+    alpha = 0.02
+  domain
+    x in [0, 1], points = {n}{periodic}
+  variables
+    u(x) = 1 + sin(2*pi*x)
+    v(x) = 3 + 0*x
+  equations
+    der(u) = A + u^2*v - (B + 1)*u + alpha*diff(u, x, 2)
+    der(v) = B*u - u^2*v + alpha*diff(v, x, 2)
+{boundary}
+  simulate
+    tspan = [0, 1]
+    solver = kvaerno5
+    rtol = 1e-6
+    atol = 1e-9
+    saveat = 2
+end
+"""
+BRUSSELATOR_1D_ENDS = """  boundary
+    diff(u, x) = 0 at x = 0
+    diff(u, x) = 0 at x = 1
+    diff(v, x) = 0 at x = 0
+    diff(v, x) = 0 at x = 1"""
+
+
+def brusselator_1d(n: int, periodic: bool = False):
+    return symflow.loads(BRUSSELATOR_1D.format(
+        n=n, periodic=", periodic" if periodic else "",
+        boundary="" if periodic else BRUSSELATOR_1D_ENDS))
+
+
+def multifield_one(n: int, periodic: bool, repeats: int) -> dict:
+    """One point of the 1-D Brusselator scaling, in this (fresh) process."""
+    import resource
+
+    m = brusselator_1d(n, periodic)
+    timings: dict = {}
+    sol = m.simulate(timings=timings)
+    ts = m._save_times(0.0, 1.0, 2)
+    p = m.complete_params(None)
+    config = m._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+                           max_steps=None, adjoint="checkpoint")
+    memory = m._simulator.packed_fn(config).lower(p, {}, ts).compile().memory_analysis()
+    times = interleaved({"solve": lambda: m.simulate()["u"]}, repeats)["solve"]
+    return {"n": n, "median": times[0], "min": times[1],
+            "compile": timings["trace"] + timings["xla compile"],
+            "temp": memory.temp_size_in_bytes, "output": memory.output_size_in_bytes,
+            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "band": repr(config.bandwidth), "finite": bool(np.all(np.isfinite(sol["u"])))}
+
+
+def brusselator_1d_numpy(n: int):
+    """The same discretization in NumPy (Neumann ends by ghost points) and the
+    sparsity of its Jacobian, for scipy."""
+    import scipy.sparse
+
+    h = 1.0 / (n - 1)
+    a, b, alpha = 1.0, 3.0, 0.02
+
+    def lap(w):
+        out = np.empty_like(w)
+        out[1:-1] = w[2:] - 2 * w[1:-1] + w[:-2]
+        out[0], out[-1] = 2 * (w[1] - w[0]), 2 * (w[-2] - w[-1])
+        return out / h**2
+
+    def f(t, y):
+        u, v = y[:n], y[n:]
+        return np.concatenate([a + u * u * v - (b + 1) * u + alpha * lap(u),
+                               b * u - u * u * v + alpha * lap(v)])
+
+    tri = scipy.sparse.diags([np.ones(n - 1), np.ones(n), np.ones(n - 1)], [-1, 0, 1])
+    eye = scipy.sparse.eye(n)
+    sparsity = scipy.sparse.bmat([[tri, eye], [eye, tri]], format="csc")
+    x = np.linspace(0, 1, n)
+    return f, sparsity, np.concatenate([1 + np.sin(2 * np.pi * x), np.full(n, 3.0)])
+
+
+def bench_multifield():
+    multifield_scaling()
+    multifield_scipy()
+    multifield_periodic()
+
+
+def multifield_scaling():
+    import json
+    import subprocess
+
+    print(f"\n## 1-D Brusselator (two fields, Neumann ends), Kvaerno5, t in [0, 1], rtol 1e-6, "
+          f"atol 1e-9: the interleaved banded solve, median (min) of {REPEATS} (3 at 10^5), "
+          "each N in a fresh process")
+    print("| N per field | states | band | solve median (min) | per state | XLA temporaries "
+          "| output | peak RSS | compile |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in (1_000, 10_000, 100_000):
+        reps = REPEATS if n < 100_000 else 3
+        out = subprocess.run(
+            [sys.executable, __file__, "_multifield_one", str(n), "0", str(reps)],
+            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        r = json.loads(out)
+        assert r["finite"]
+        print(f"| {n:,} | {2 * n:,} | {r['band']} | {1e3 * r['median']:.0f} ms "
+              f"({1e3 * r['min']:.0f}) | {1e9 * r['median'] / (2 * n):.0f} ns | "
+              f"{r['temp'] / 2**20:.2f} MiB | {r['output'] / 2**20:.2f} MiB | "
+              f"{r['rss'] / 2**20:.0f} MiB | {r['compile']:.1f} s |", flush=True)
+
+
+
+def multifield_scipy(n: int = 10_000):
+    import scipy.integrate
+
+    print(f"\n## 1-D Brusselator, N = {n:,} per field: symflow Kvaerno5 (interleaved band) "
+          "against scipy BDF (sparse finite-difference Jacobian from `jac_sparsity`), "
+          "rtol 1e-6, atol 1e-9, interleaved, median (min) of 3")
+    m = brusselator_1d(n)
+    f, sparsity, y0 = brusselator_1d_numpy(n)
+    y = np.asarray(m._simulator.pack(m.initial))
+    assert np.allclose(y, y0) and np.allclose(np.asarray(m.generated.rhs(0.0, y, m.params)),
+                                              f(0.0, y0), rtol=1e-10, atol=1e-6)
+    scipy_run = lambda: scipy.integrate.solve_ivp(  # noqa: E731
+        f, (0.0, 1.0), y0, method="BDF", rtol=1e-6, atol=1e-9, jac_sparsity=sparsity)
+    ref = scipy.integrate.solve_ivp(f, (0.0, 1.0), y0, method="BDF", rtol=1e-10, atol=1e-12,
+                                    jac_sparsity=sparsity)
+    times = interleaved({"symflow": lambda: m.simulate()["u"],
+                         "scipy": lambda: scipy_run().y}, 3)
+    ours, theirs = m.simulate(), scipy_run()
+    ours_y = np.concatenate([ours["u"][-1], ours["v"][-1]])
+    for name, yy in (("symflow Kvaerno5", ours_y), ("scipy BDF", theirs.y[:, -1])):
+        t = times["symflow" if name.startswith("symflow") else "scipy"]
+        print(f"{name}: {1e3 * t[0]:.0f} ms (min {1e3 * t[1]:.0f}); max error vs scipy BDF "
+              f"rtol 1e-10: {np.max(np.abs(yy - ref.y[:, -1])):.1e}"
+              + (f"; {theirs.nfev} rhs calls, {theirs.njev} Jacobians, {theirs.nlu} LU"
+                 if name.startswith("scipy") else ""), flush=True)
+
+
+
+def multifield_periodic(sizes=(1_000, 10_000)):
+    print("\n## periodic 1-D Brusselator: cyclic band + Woodbury against GMRES with the FFT "
+          "preconditioner (_krylov.py), Kvaerno5, t in [0, 1], interleaved, median (min) of 3")
+    for n in sizes:
+        band, krylov = brusselator_1d(n, True), brusselator_1d(n, True)
+        krylov._bandwidth = False  # no band: the matrix-free path on the 1-D grid
+        krylov._grid = ((n,), 2, (True,))
+        runs = {"cyclic band": band, "GMRES + FFT": krylov}
+        sols = {k: mm.simulate() for k, mm in runs.items()}
+        times = interleaved({k: (lambda mm=mm: mm.simulate()["u"]) for k, mm in runs.items()}, 3)
+        diff = max(float(np.max(np.abs(sols["cyclic band"][k][-1] - sols["GMRES + FFT"][k][-1])))
+                   for k in "uv")
+        print(f"N = {n:,}: " + "; ".join(f"{k} {1e3 * t[0]:.0f} ms (min {1e3 * t[1]:.0f})"
+                                         for k, t in times.items())
+              + f"; max difference {diff:.1e}", flush=True)
+
 PARTS = {"heat": bench_heat, "scaling": bench_scaling, "rhs": bench_rhs,
          "compile": bench_compile, "scipy": bench_scipy, "dense": bench_dense,
-         "brusselator": bench_brusselator, "krylov": bench_krylov}
+         "brusselator": bench_brusselator, "krylov": bench_krylov,
+         "multifield": bench_multifield}
 
 if __name__ == "__main__":
     import json
@@ -477,6 +641,9 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["_scaling_one"]:  # one point of `scaling`, in a fresh process
         print(json.dumps(scaling_one(args[1], int(args[2]), int(args[3]))))
+        sys.exit()
+    if args[:1] == ["_multifield_one"]:  # one point of `multifield`, in a fresh process
+        print(json.dumps(multifield_one(int(args[1]), bool(int(args[2])), int(args[3]))))
         sys.exit()
     if "--repeats" in args:
         i = args.index("--repeats")

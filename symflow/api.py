@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,10 @@ from .symbolic import System
 
 
 __all__ = ["Model", "load", "loads"]
+
+# An implicit solve of a PDE with more states than this and no proven band (or
+# grid) warns that it forms a dense N×N Jacobian.
+DENSE_WARNING = 1000
 
 
 def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
@@ -95,10 +100,11 @@ class Model:
         self._ts_cache: dict[tuple, np.ndarray] = {}
         self._ensembles = _stochastic.ModelEnsembles(self)
         self._sampling = _sampling.ModelSampling(self)
-        # A proven bound on the Jacobian's half-bandwidth (1-D PDEs), narrowed on
-        # first use by probing (see solve/_banded.py).
-        self._band_bound = passes.stencil_bandwidth(built) if built.domain else None
-        self._bandwidth: int | None = None
+        # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
+        # periodic or not; passes/band_structure.py), narrowed on first use by
+        # probing (see solve/_banded.py, solve/_interleaved_band.py).
+        self._band_bound = passes.band_structure(built) if built.domain else None
+        self._bandwidth: object = None
         # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields,
         # periodic axes) for the matrix-free implicit solve (solve/_krylov.py).
         self._grid = (tuple(d.points for d in built.domain), len(built.fields),
@@ -278,6 +284,9 @@ class Model:
             raise SymflowError(f"unknown adjoint {adjoint!r}",
                                help="choose checkpoint, backsolve, forward, direct or "
                                     "interpolating")
+        bandwidth = self._banded(params, float(ts[0])) if name in IMPLICIT else None
+        if name in IMPLICIT and bandwidth is None and self._grid is None:
+            self._warn_dense(name)
         return SolveConfig(
             solver=name, t0=float(ts[0]), t1=float(ts[-1]),
             rtol=float(rtol if rtol is not None else s.rtol),
@@ -285,7 +294,7 @@ class Model:
             dt0=float(dt) if dt is not None else s.dt0,
             max_steps=int(max_steps if max_steps is not None else s.max_steps),
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
-            bandwidth=self._banded(params, float(ts[0])) if name in IMPLICIT else None,
+            bandwidth=bandwidth,
             exponential=self._exponential(name, solver is None),
             grid=self._grid if name in IMPLICIT else None,
         )
@@ -346,11 +355,12 @@ class Model:
             # Evaluated now even inside an outer trace (jit, grad): it is a decision.
             with jax.ensure_compile_time_eval():
                 y0 = self._simulator.pack(self.initial_values(params, initial))
-                if self._band_bound is not None and y0.shape[0] > 500:
-                    from .solve._banded import banded_stiffness
+                band = self._banded(params, t0) if y0.shape[0] > 500 else None
+                if band is not None:
+                    from .solve._interleaved_band import Band, band_stiffness
 
-                    decay = banded_stiffness(self.generated.rhs, t0, y0, params,
-                                             self._banded(params, t0))
+                    decay = band_stiffness(self.generated.rhs, t0, y0, params,
+                                           band if isinstance(band, Band) else Band(band))
                     stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
                     self._auto[key] = "kvaerno5" if stiff else "tsit5"
                 elif self._grid is not None and y0.shape[0] > 500:
@@ -415,18 +425,40 @@ class Model:
 
         return distill_samples(self, samples, **options)
 
-    def _banded(self, params: dict, t0: float) -> int | None:
-        """The Jacobian's half-bandwidth (1-D PDEs), probed once; `None` if not banded."""
+    def _warn_dense(self, solver: str) -> None:
+        """Warn, once per model, that an implicit solve of a large PDE forms a dense
+        N×N Jacobian (a documented limit, docs/pde.md: scalar states next to fields,
+        non-local terms, the spectral scheme, tiny periodic grids)."""
+        n = self.generated.n_states
+        if not self.built.domain or n <= DENSE_WARNING or "dense warning" in self._auto:
+            return
+        self._auto["dense warning"] = True  # type: ignore[assignment]
+        warnings.warn(
+            f"{self.name}: {solver} will form a dense {n}x{n} Jacobian "
+            f"({8 * n * n / 2**20:.0f} MiB, O(N^3) per factorization): no band could be "
+            "proven from the stencils (scalar states next to fields, indexing/sums over a "
+            "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
+            "model without the coupling, avoids it.", stacklevel=4)
+
+    def _banded(self, params: dict, t0: float):
+        """The Jacobian's band (1-D PDEs), probed once; `None` if not banded.
+
+        An `int` (the half-bandwidth) for one non-periodic field, as
+        `_banded.BandedLinearSolver` takes it; a `_interleaved_band.Band` for several
+        fields (interleaved order) or a periodic dimension (cyclic band)."""
         if self._band_bound is None:
             return None
         if self._bandwidth is None:
-            from .solve._banded import effective_bandwidth
+            from .solve._interleaved_band import effective_band
 
             if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params)):
                 params = self.complete_params(self.params)
-            self._bandwidth = effective_bandwidth(
-                self.generated.rhs, t0, self.generated.n_states, params, self._band_bound)
-        return self._bandwidth
+            with jax.ensure_compile_time_eval():
+                band = effective_band(self.generated.rhs, t0, self.generated.n_states,
+                                      params, self._band_bound)
+            plain = band is not None and band.fields == 1 and not band.periodic
+            self._bandwidth = band.width if plain else (band if band else False)
+        return self._bandwidth or None
 
     # ------------------------------------------------------------ neural closures
 

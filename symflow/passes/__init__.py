@@ -1,5 +1,6 @@
 """Transform stage: passes `System -> System`, one per file."""
 
+from .band_structure import BandStructure as BandStructure, band_structure as band_structure
 from .constant_folding import fold_constants as fold_constants
 from .discretization import (
     difference_weights as difference_weights,

@@ -53,8 +53,10 @@ class SolveConfig:
     dense: bool = False
     progress: bool = False
     # Half-bandwidth of the Jacobian, if banded (a 1-D PDE): implicit solvers then
-    # solve their linear systems with `_banded.BandedLinearSolver`.
-    bandwidth: int | None = None
+    # solve their linear systems with `_banded.BandedLinearSolver` (an int: one
+    # field) or `_interleaved_band.InterleavedBandedSolver` (a `Band`: several
+    # fields, or periodic).
+    bandwidth: int | object | None = None
     # An exponential integrator (expeuler, lawson, etdrk4): the generated parts of
     # the semilinear split (`_semilinear_setup.ExponentialSetup`).
     exponential: object | None = None

@@ -47,13 +47,15 @@ def is_imex(name: str) -> bool:
     return name.startswith("kencarp")
 
 
-def make_solver(name: str, *, bandwidth: int | None = None,
+def make_solver(name: str, *, bandwidth=None,
                 grid: tuple | None = None) -> diffrax.AbstractSolver:
     """The diffrax solver for a name of the language (not `auto`).
 
     With `bandwidth` (a banded Jacobian, from a 1-D PDE), an implicit solver gets
     diffrax's `VeryChord` root finder (one Jacobian per step) with a banded linear
-    solve probed by `2*bandwidth + 1` JVPs, instead of a dense Jacobian. With
+    solve probed by `2*bandwidth + 1` JVPs, instead of a dense Jacobian: an `int`
+    for one non-periodic field, a `_interleaved_band.Band` for several fields
+    (interleaved) or a periodic dimension (cyclic band). With
     `grid = (shape, fields)` (a PDE on a 2-D or 3-D grid), Newton's linear
     systems are solved matrix-free by preconditioned GMRES (`_krylov.py`).
     """
@@ -61,9 +63,14 @@ def make_solver(name: str, *, bandwidth: int | None = None,
         return EXPLICIT[name]()
     if name in IMPLICIT and bandwidth is not None:
         from ._banded import BandedLinearSolver
+        from ._interleaved_band import InterleavedBandedSolver
 
-        chord = diffrax.with_stepsize_controller_tols(diffrax.VeryChord)(
-            linear_solver=BandedLinearSolver(bandwidth))
+        if isinstance(bandwidth, int):
+            linear = BandedLinearSolver(bandwidth)
+        else:  # a `_interleaved_band.Band`: several fields, or a periodic dimension
+            linear = InterleavedBandedSolver(bandwidth.width, bandwidth.fields,
+                                             bandwidth.periodic)
+        chord = diffrax.with_stepsize_controller_tols(diffrax.VeryChord)(linear_solver=linear)
         return IMPLICIT[name](root_finder=chord)
     if name in IMPLICIT and grid is not None:
         from ._krylov import GridKrylovSolver
