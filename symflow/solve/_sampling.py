@@ -26,9 +26,9 @@ import numpy as np
 
 from ..errors import SymflowError
 from ._diffusion import GRIDS, DiffusionSchedule, step_grid
-from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution, quantiles_of
+from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution, ensemble_solution, quantiles_of
 from ._samplers import SAMPLERS, make_sampler, plan
-from ._simulate import ADJOINTS, save_times
+from ._simulate import ADJOINTS
 
 
 __all__ = ["SamplerConfig", "ModelSampling", "unrolled_sample", "SAMPLER_OPTIONS", "SAMPLERS"]
@@ -265,7 +265,7 @@ class ModelSampling:
         # the paths are dropped.
         quantiles = (quantiles_of(paths, config.quantiles) if stats_only else None)
         names = m.state_names + m.observed_names
-        return EnsembleSolution(
+        return ensemble_solution(
             t=times, paths=None if stats_only else paths, mean=mean,
             std=std, quantiles=quantiles, result=result, sweep={},
             quantile_levels=config.quantiles, names=names)

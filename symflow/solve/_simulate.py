@@ -22,7 +22,7 @@ from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
 from . import _solvers
 from ._interpolating import make_interpolating_solve
-from ._replay import make_replay_solve
+from ._replay import ends_output, ends_saveat, make_replay_solve
 from ._solution import Solution
 
 
@@ -181,9 +181,11 @@ class Simulator:
         # `checkpoint` on an ODE solved forward in time: replay the accepted steps
         # (same gradient as diffrax's RecursiveCheckpointAdjoint, a fraction of the cost);
         # not for the projected DAE steps or the exponential solvers (built per call)
+        # `ts` is `[t0, t1]`: saved without diffrax's loop over save times
+        ends_only = config.n_save == 2
         replay = (make_replay_solve(terms, solver, controller, t0=config.t0, t1=config.t1,
                                     dt0=config.dt0, max_steps=config.max_steps,
-                                    progress_meter=progress)
+                                    progress_meter=progress, ends_only=ends_only)
                   if config.adjoint == "checkpoint" and not config.dense
                   and config.t1 > config.t0 and exponential is None
                   and g.invariants is None else None)
@@ -209,6 +211,8 @@ class Simulator:
             else:
                 if backsolve:  # BacksolveAdjoint takes no `subs`: the last finite save
                     saveat = diffrax.SaveAt(ts=ts, dense=config.dense)  # time is the one reached
+                elif ends_only:
+                    saveat = ends_saveat(dense=config.dense)
                 else:
                     saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
                                                   diffrax.SubSaveAt(t1=True)],
@@ -231,6 +235,8 @@ class Simulator:
                                  if config.t1 > config.t0
                                  else jnp.min(jnp.where(reached, sol.ts, jnp.inf)))
                     y_last = jnp.where(reached[:, None], ys, 0.0)
+                elif ends_only:
+                    ys, t_reached, y_last = ends_output(sol.ts, sol.ys, config.t1)
                 else:
                     ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
                 if exponential:  # its state may be in Fourier space
