@@ -275,7 +275,8 @@ class ModelSampling:
         solution's `t` without a host-to-device transfer per call."""
         key = ("times", ts.tobytes())
         if key not in self._cache:
-            self._cache[key] = jnp.asarray(ts)
+            with jax.ensure_compile_time_eval():  # a constant even inside an outer trace
+                self._cache[key] = jnp.asarray(ts)
         return self._cache[key]
 
     def _initial_from(self, initial: Mapping[str, Any]) -> jax.Array:

@@ -277,32 +277,51 @@ class Simulator:
         return self._cache[key]
 
     def _from_packed(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig) -> Solution:
-        values, offset = {}, 0
-        for name, shape, width in self._outputs:
-            size = len(ts) * width
-            values[name] = flat[offset:offset + size].reshape((len(ts), *shape))
-            offset += size
-        result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
-        leaves = [ts, *(values[k] for k in sorted(values)), result.astype(np.int32),
-                  t_reached, size_reached, initial_size]
-        key = ("treedef", config)
-        if key not in self._cache:  # unflattening a cached structure skips eqx's __init__
-            self._cache[key] = jax.tree.structure(Solution(
-                t=ts, values=values, result=leaves[-4], t_reached=t_reached,
+        """The `Solution` of a packed output: NumPy views of `flat`, unflattened into a
+        kept pytree structure (which skips equinox's `__init__`). The layout is worked
+        out once per configuration: this is on the path of every concrete call."""
+        key = ("layout", config)
+        layout = self._cache.get(key)
+        if layout is None:
+            n, pieces, offset = config.n_save, {}, 0
+            for name, shape, width in self._outputs:
+                pieces[name] = (offset, offset + n * width, (n, *shape))
+                offset += n * width
+            values = {k: flat[a:b].reshape(shape) for k, (a, b, shape) in pieces.items()}
+            result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
+            structure = jax.tree.structure(Solution(
+                t=ts, values=values, result=result.astype(np.int32), t_reached=t_reached,
                 size_reached=size_reached, initial_size=initial_size,
                 state_names=tuple(s.name for s in self.generated.states),
                 observed_names=tuple(n for n, _ in self.generated.observed),
                 _unpack=self.unpack, grid=self.grid, fields=self.fields))
-        return jax.tree.unflatten(self._cache[key], leaves)
+            # the leaves' order: `t`, the values by sorted name, then the scalars
+            layout = (structure, tuple(pieces[k] for k in sorted(pieces)), offset)
+            self._cache[key] = layout
+        structure, pieces, offset = layout
+        result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
+        return jax.tree.unflatten(structure, [
+            ts, *(flat[a:b].reshape(shape) for a, b, shape in pieces),
+            result.astype(np.int32), t_reached, size_reached, initial_size])
+
+    def _device_times(self, ts: np.ndarray) -> jax.Array:
+        """`ts` on the device, kept per save grid: a numpy argument of a jitted call is
+        transferred anew on every call (about 20 us)."""
+        key = ("times", ts.tobytes())
+        times = self._cache.get(key)
+        if times is None:
+            with jax.ensure_compile_time_eval():  # a constant even inside an outer trace
+                times = self._cache[key] = jnp.asarray(ts)
+        return times
 
     def run(self, config: SolveConfig, params: dict, initial: dict, ts: np.ndarray,
             *, timings: dict[str, float] | None = None) -> Solution:
         """Solve; raise `SolverError` on failure unless called inside a trace."""
         ts = np.asarray(ts, dtype=float)
-        args = (params, initial, ts)
-        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(args))
+        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial)))
         whole = traced or config.dense  # a Solution pytree, not one packed array
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
+        args = (params, initial, ts if whole else self._device_times(ts))
         if timings is not None and not traced:
             start = time.perf_counter()
             lowered = fn.lower(*args)
