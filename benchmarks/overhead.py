@@ -1,6 +1,6 @@
 """Per-call overhead of `Model.simulate`: what a call costs beyond the compiled program.
 
-    python benchmarks/overhead.py [--repeats 21] [--parts heat,samplers,samplers-1e5]
+    python benchmarks/overhead.py [--repeats 21] [--parts heat,samplers,samplers-1e5,hlo]
 
 For each case three numbers that do not depend on the load, then times:
 
@@ -19,7 +19,9 @@ Cases: the heat equation of `pde.py heat` at N = 10^3 and 10^4 (the program:
 (examples/vp_sampler.sf) with DDIM and UniPC-3 at NFE 10, batch 10^4 (and
 10^5 with `samplers-1e5`), its batch given (`initial=`, what
 `samplers.py` times) or drawn from a seed (the file's default); the program is
-`ModelSampling.sample_fn`. Run it from another checkout (copy the file into its
+`ModelSampling.sample_fn`. `hlo`: the instructions (and fusions) of the
+optimized HLO of the heat solve's program against the hand-written twin's
+(`pde.heat_handwritten`). Run it from another checkout (copy the file into its
 benchmarks/) to compare two versions of the package.
 """
 
@@ -29,6 +31,7 @@ import argparse
 import cProfile
 import pathlib
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -136,6 +139,35 @@ def samplers(repeats: int, batch: int) -> None:
                lambda: program(p, xb, ts), 2, repeats)
 
 
+def hlo_instructions(compiled) -> tuple[int, int]:
+    """(instructions, fusions) in the optimized HLO text of a compiled program."""
+    count, fusions = 0, 0
+    for line in compiled.as_text().splitlines():
+        match = re.match(r"\s*(ROOT )?%?\S+ = \S+ (\w[\w-]*)\(", line)
+        if match:
+            count += 1
+            fusions += match.group(2) == "fusion"
+    return count, fusions
+
+
+def hlo() -> None:
+    """Optimized HLO of the heat solve `simulate` runs against the twin's."""
+    from pde import heat_handwritten
+
+    print("\n| N | symflow `simulate`'s program: instructions (fusions) | hand-written twin |")
+    print("|---|---|---|")
+    for n in (1_000, 10_000):
+        m = symflow.loads(HEAT.format(n=n))
+        m.simulate()
+        sim = m._simulator  # noqa: SLF001
+        config = next(k[1] for k in sim._cache if isinstance(k, tuple) and k[0] == "packed")  # noqa: SLF001
+        p, ts = m.complete_params(None), m._save_times(0.0, 0.1, 2)  # noqa: SLF001
+        ours = hlo_instructions(sim.packed_fn(config).lower(p, {}, ts).compile())
+        solve, y0 = heat_handwritten(n)
+        theirs = hlo_instructions(solve.lower(y0).compile())
+        print(f"| {n:,} | {ours[0]:,} ({ours[1]}) | {theirs[0]:,} ({theirs[1]}) |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=21)
@@ -151,6 +183,8 @@ def main() -> None:
         samplers(args.repeats, 10_000)
     if "samplers-1e5" in parts:
         samplers(max(3, args.repeats // 3), 100_000)
+    if "hlo" in parts:
+        hlo()
 
 
 if __name__ == "__main__":

@@ -170,8 +170,9 @@ def grid_table(n_samples: int) -> None:
 
 def timing(model, name: str, batch: int, repeats: int, nfe: int = 10
            ) -> tuple[float, float, float, float]:
-    """Median wall time of `Model.simulate` (with the batch's mean, std and NumPy
-    quantiles), of the compiled sampling program it runs (mean and std included),
+    """Median wall time of `Model.simulate` (with the batch's mean and std; the
+    quantiles wait until read, and only the samples are read here), of the
+    compiled sampling program it runs (mean and std included),
     of that program with the twin's score (`hw.mixture_score`, so that only the
     sampler machinery differs), and of the hand-written twin; the four are called
     in turn in every repeat."""
