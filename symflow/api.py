@@ -275,6 +275,15 @@ class Model:
         model's `simulate` section, checked, and `auto` resolved."""
         s = self.settings
         name = solver if solver is not None else s.solver
+        # Remembered per options (on every call's path); `auto` depends on the values
+        key = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
+               float(ts[0]), float(ts[-1]), len(ts))
+        try:
+            config = self._auto.get(key) if name != "auto" else None
+        except TypeError:  # an unhashable option (an adjoint object holding arrays)
+            key, config = None, None
+        if config is not None:
+            return config
         if name == "auto":
             name = self._choose_auto(params, initial, float(ts[0]), float(ts[-1]))
         else:
@@ -287,7 +296,7 @@ class Model:
         bandwidth = self._banded(params, float(ts[0])) if name in IMPLICIT else None
         if name in IMPLICIT and bandwidth is None and self._grid is None:
             self._warn_dense(name)
-        return SolveConfig(
+        config = SolveConfig(
             solver=name, t0=float(ts[0]), t1=float(ts[-1]),
             rtol=float(rtol if rtol is not None else s.rtol),
             atol=float(atol if atol is not None else s.atol),
@@ -298,6 +307,9 @@ class Model:
             exponential=self._exponential(name, solver is None),
             grid=self._grid if name in IMPLICIT else None,
         )
+        if key is not None and key[1] != "auto":
+            self._auto[key] = config
+        return config
 
     def _exponential(self, name: str, from_file: bool):
         """The semilinear set-up of an exponential solver (`None` for other solvers)."""

@@ -408,10 +408,30 @@ class EnsembleSimulator:
         names += tuple(n_ for n_, _ in self.generated.observed)
         if config.save_noise and config.ode is None:
             names += self.generated.brownian
-        return EnsembleSolution(
+        return ensemble_solution(
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
             quantile_levels=tuple(config.quantiles), names=names)
+
+
+_STRUCTURES: dict = {}  # (structure of the fields, levels, names) -> EnsembleSolution's
+
+
+def ensemble_solution(*, t, paths, mean, std, result, sweep, quantiles=None,
+                      quantile_levels: tuple[float, ...] = DEFAULT_QUANTILES,
+                      names: tuple[str, ...] = ()) -> EnsembleSolution:
+    """`EnsembleSolution(...)` by unflattening a kept pytree structure: it skips
+    equinox's `__init__` and its checks after the first call with the same
+    structure (about 30 against 2 us, on the path of every concrete run)."""
+    leaves, fields = jax.tree.flatten((t, paths, mean, std, quantiles, result, sweep))
+    key = (fields, tuple(quantile_levels), tuple(names))
+    structure = _STRUCTURES.get(key)
+    if structure is None:
+        structure = jax.tree.structure(EnsembleSolution(
+            t=t, paths=paths, mean=mean, std=std, result=result, sweep=sweep,
+            quantiles=quantiles, quantile_levels=quantile_levels, names=names))
+        _STRUCTURES[key] = structure
+    return jax.tree.unflatten(structure, leaves)
 
 
 def _plot_profile(ax, sol: EnsembleSolution, name: str, max_paths: int) -> None:
@@ -468,8 +488,28 @@ def _quantiles_jit(paths: dict[str, jax.Array], levels: tuple[float, ...]) -> di
 
 
 def quantiles_of(paths: dict[str, jax.Array], levels: tuple[float, ...]) -> dict:
-    """The `levels`-quantiles over axis 0 of every path (one compiled program)."""
-    return _quantiles_jit(paths, tuple(float(q) for q in levels))
+    """The `levels`-quantiles over axis 0 of every path.
+
+    Concrete paths on the CPU: NumPy's selection (`np.quantile`, an O(n)
+    partition), 2-4x faster than XLA's sort, even the integer sort below
+    (0.6 against 1.0 ms for 2 columns of 10^4, 6 against 24 ms of 10^5). Traced
+    paths, or paths on an accelerator: one compiled program (`_quantiles`)."""
+    levels = tuple(float(q) for q in levels)
+    if _on_cpu(paths):
+        qs = np.asarray(levels)
+        return {k: jnp.asarray(np.quantile(np.asarray(v), qs, axis=0))
+                for k, v in paths.items()}
+    return _quantiles_jit(paths, levels)
+
+
+def _on_cpu(paths: dict[str, jax.Array]) -> bool:
+    """Whether every path is a concrete array held on CPU devices."""
+    for v in paths.values():
+        if isinstance(v, jax.core.Tracer):
+            return False
+        if isinstance(v, jax.Array) and any(d.platform != "cpu" for d in v.devices()):
+            return False
+    return True
 
 
 def _quantiles(v: jax.Array, levels: jax.Array) -> jax.Array:

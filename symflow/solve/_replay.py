@@ -48,6 +48,7 @@ from jax.flatten_util import ravel_pytree
 
 
 __all__ = ["replay_segment", "make_replay_solve", "step_functions", "record_steps",
+           "ends_saveat", "ends_output",
            "DENSE_JACOBIAN_LIMIT"]
 
 
@@ -110,25 +111,52 @@ def _explicit_rk_step(tableau: diffrax.ButcherTableau, vector_field: Callable) -
     return step
 
 
+def ends_saveat(*, dense: bool = False) -> diffrax.SaveAt:
+    """What a solve saved at its two ends only (`ts = [t0, t1]`) asks diffrax for:
+    the start and where the solve stopped, without interpolating at save times.
+    A `SubSaveAt(ts=...)` costs a loop over the save times in every step (268 of
+    the 2,322 operations of the optimized 10^4-point heat solve,
+    benchmarks/README.md); the state at `t1` is the last step's end either way."""
+    return diffrax.SaveAt(t0=True, t1=True, dense=dense)
+
+
+def ends_output(ts_saved: jax.Array, ys_saved: jax.Array, t1: float
+                ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """`(ys, t_reached, y_last)` from an `ends_saveat` solve: `ys` as if saved at
+    `[t0, t1]`, inf at `t1` when the solve stopped before it (as diffrax leaves
+    save times it did not reach)."""
+    t_reached, y_last = ts_saved[1], ys_saved[1]
+    end = jnp.where(t_reached == t1, y_last, jnp.inf)
+    return jnp.stack([ys_saved[0], end]), t_reached, y_last
+
+
 def record_steps(terms, solver, controller, *, t0: float, t1: float, dt0: float | None,
-                 max_steps: int, segment: int, progress_meter) -> Callable:
+                 max_steps: int, segment: int, progress_meter, ends_only: bool = False
+                 ) -> Callable:
     """`run(params, y0, ts, record) -> ((ys, t_reached, y_last, result), recording)`:
     diffrax's solve, saving at `ts` and at the end; with `record`, also the time of
     every accepted step (`ends`, padded with inf to `max_steps`), their number,
-    and the state after every `segment`-th accepted step (`states`)."""
+    and the state after every `segment`-th accepted step (`states`).
+    `ends_only`: `ts` is `[t0, t1]`, saved without a loop over save times
+    (`ends_saveat`)."""
 
     def run(params, y0, ts, record: bool):
-        subs = [diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]
+        subs = ([diffrax.SubSaveAt(t0=True, t1=True)] if ends_only
+                else [diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)])
         if record:
             subs += [diffrax.SubSaveAt(steps=1, fn=_no_value), diffrax.SubSaveAt(steps=segment)]
         sol = diffrax.diffeqsolve(
             terms, solver, t0=t0, t1=t1, dt0=dt0, y0=y0, args=params,
             saveat=diffrax.SaveAt(subs=subs), stepsize_controller=controller,
             max_steps=max_steps, throw=False, progress_meter=progress_meter)
-        out = (sol.ys[0], sol.ts[1][0], sol.ys[1][0], sol.result._value)
+        if ends_only:
+            out = (*ends_output(sol.ts[0], sol.ys[0], t1), sol.result._value)
+        else:
+            out = (sol.ys[0], sol.ts[1][0], sol.ys[1][0], sol.result._value)
         if not record:
             return out, None
-        return out, (sol.ts[2], sol.stats["num_accepted_steps"], sol.ys[3])
+        r = 1 if ends_only else 2  # the recordings follow the saves
+        return out, (sol.ts[r], sol.stats["num_accepted_steps"], sol.ys[r + 1])
 
     return run
 
@@ -154,14 +182,14 @@ def step_functions(terms, solver, controller) -> tuple[Callable, Callable]:
 
 
 def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
-                      dt0: float | None, max_steps: int, progress_meter=None
-                      ) -> Callable:
+                      dt0: float | None, max_steps: int, progress_meter=None,
+                      ends_only: bool = False) -> Callable:
     """`(params, y0, ts) -> (ys, t_reached, y_last, result)`, differentiable in
     `params` and `y0` by replaying the accepted steps (module docstring).
 
     `ys` holds the solution at `ts` (increasing, inside [t0, t1]), `t_reached`
     the time the solve reached, `y_last` the state there, `result` diffrax's
-    result code.
+    result code. `ends_only`: `ts` is `[t0, t1]` (`record_steps`).
     """
     if not t1 > t0:
         raise ValueError("the replay adjoint integrates forward in time")
@@ -169,7 +197,8 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
     progress_meter = progress_meter if progress_meter is not None else diffrax.NoProgressMeter()
 
     run = record_steps(terms, solver, controller, t0=t0, t1=t1, dt0=dt0,
-                       max_steps=max_steps, segment=segment, progress_meter=progress_meter)
+                       max_steps=max_steps, segment=segment, progress_meter=progress_meter,
+                       ends_only=ends_only)
 
     step, interpolate = step_functions(terms, solver, controller)
 

@@ -26,9 +26,9 @@ import numpy as np
 
 from ..errors import SymflowError
 from ._diffusion import GRID_EXPONENTS, GRIDS, DiffusionSchedule, step_grid
-from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution
+from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution, ensemble_solution, quantiles_of
 from ._samplers import SAMPLERS, make_sampler, plan
-from ._simulate import ADJOINTS, save_times
+from ._simulate import ADJOINTS
 
 
 __all__ = ["SamplerConfig", "ModelSampling", "unrolled_sample", "SAMPLER_OPTIONS", "SAMPLERS"]
@@ -214,19 +214,31 @@ class ModelSampling:
         self._cache[config] = jax.jit(run)
         return self._cache[config]
 
-    def initial_batch(self, params, n: int, seed: int) -> jax.Array:
-        """`n` initial draws, packed: the keys of the ensembles (`_ensemble.py`)."""
-        m = self.model
-        runner = m._ensembles.runner  # noqa: SLF001
-        keys = jax.random.split(jax.random.PRNGKey(seed), n)
-        g = m.generated
+    def initial_batch(self, params, n: int, seed) -> jax.Array:
+        """`n` initial draws, packed: the keys of the ensembles (`_ensemble.py`).
 
-        def one(key):
-            values = dict(g.initial_values(params))
-            values.update(runner.random_initial(key, params))
-            return m._simulator.pack(values)  # noqa: SLF001
+        One compiled program per `n` (`seed` and `params` are its arguments, and may
+        be traced). Drawn eagerly, the `jax.vmap` over the keys took dozens of
+        dispatches per call (about 4 ms at 10^4 samples, benchmarks/README.md) for
+        a sampling program of 0.5 ms. It stays a program of its own rather than
+        part of the sampling program: fused with it, XLA changed the samples in the
+        last bits (the same time either way)."""
+        key = ("initial", n)
+        if key not in self._cache:
+            m = self.model
+            runner = m._ensembles.runner  # noqa: SLF001
+            g = m.generated
 
-        return jax.vmap(one)(keys)
+            def draw(params, seed):
+                def one(key):
+                    values = dict(g.initial_values(params))
+                    values.update(runner.random_initial(key, params))
+                    return m._simulator.pack(values)  # noqa: SLF001
+
+                return jax.vmap(one)(jax.random.split(jax.random.PRNGKey(seed), n))
+
+            self._cache[key] = jax.jit(draw)
+        return self._cache[key](params, seed)
 
     def simulate(self, params=None, *, initial: Mapping[str, Any] | None = None,
                  tspan=None, saveat=None, solver: str, steps=None, grid=None,
@@ -249,7 +261,7 @@ class ModelSampling:
         grid_exponent = check_grid_exponent(
             grid, grid_exponent, s.span_of("grid_exponent") if exponent_from_file else None)
         t0, t1 = tspan if tspan is not None else s.tspan
-        ts = save_times((t0, t1), saveat if saveat is not None else s.saveat)
+        ts = m._save_times(t0, t1, saveat if saveat is not None else s.saveat)  # noqa: SLF001
         p = m.complete_params(params)
         if isinstance(adjoint, str) and adjoint not in (*ADJOINTS, "deis"):
             raise SymflowError(f"unknown adjoint {adjoint!r}",
@@ -263,27 +275,38 @@ class ModelSampling:
             solver=solver, grid=grid, steps=steps, t0=float(ts[0]), t1=float(ts[-1]),
             n_save=len(ts), adjoint=adjoint, score=score,
             quantiles=tuple(float(q) for q in quantiles), grid_exponent=grid_exponent)
+        if timings is not None:
+            timings["solver"] = solver  # type: ignore[assignment]
+        times = self._device_times(ts)
         if initial:
             x0 = self._initial_from(initial)
+            paths, mean, std, result = self.sample_fn(config)(p, x0, times)
         else:
             n = int(trajectories if trajectories is not None else s.trajectories)
             if n < 1:
                 raise SymflowError(f"trajectories must be at least 1, not {n}")
-            x0 = self.initial_batch(p, n, int(seed if seed is not None else s.seed))
-        if timings is not None:
-            timings["solver"] = solver  # type: ignore[assignment]
-        paths, mean, std, result = self.sample_fn(config)(p, x0, ts)
-        levels = np.asarray(config.quantiles)
-        if any(isinstance(v, jax.core.Tracer) for v in paths.values()):
-            qs = {k: jnp.quantile(v, jnp.asarray(levels), axis=0) for k, v in paths.items()}
-        else:
-            qs = {k: jnp.asarray(np.quantile(np.asarray(v), levels, axis=0))
-                  for k, v in paths.items()}
+            seed = seed if seed is not None else s.seed
+            if not isinstance(seed, jax.core.Tracer):
+                seed = int(seed)
+            x0 = self.initial_batch(p, n, seed)
+            paths, mean, std, result = self.sample_fn(config)(p, x0, times)
+        # The quantiles wait until they are read (`EnsembleSolution.quantiles`), unless
+        # the paths are dropped.
+        quantiles = (quantiles_of(paths, config.quantiles) if stats_only else None)
         names = m.state_names + m.observed_names
-        return EnsembleSolution(
-            t=jnp.asarray(ts), paths=None if stats_only else paths, mean=mean, std=std,
-            quantiles=qs, result=result, sweep={}, quantile_levels=config.quantiles,
-            names=names)
+        return ensemble_solution(
+            t=times, paths=None if stats_only else paths, mean=mean,
+            std=std, quantiles=quantiles, result=result, sweep={},
+            quantile_levels=config.quantiles, names=names)
+
+    def _device_times(self, ts: np.ndarray) -> jax.Array:
+        """`jnp.asarray(ts)`, kept per save grid: the program's argument and the
+        solution's `t` without a host-to-device transfer per call."""
+        key = ("times", ts.tobytes())
+        if key not in self._cache:
+            with jax.ensure_compile_time_eval():  # a constant even inside an outer trace
+                self._cache[key] = jnp.asarray(ts)
+        return self._cache[key]
 
     def _initial_from(self, initial: Mapping[str, Any]) -> jax.Array:
         """A batch of initial values, one array per state with the batch first."""

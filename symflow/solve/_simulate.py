@@ -22,7 +22,7 @@ from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
 from . import _solvers
 from ._interpolating import make_interpolating_solve
-from ._replay import make_replay_solve
+from ._replay import ends_output, ends_saveat, make_replay_solve
 from ._solution import Solution
 
 
@@ -183,9 +183,11 @@ class Simulator:
         # `checkpoint` on an ODE solved forward in time: replay the accepted steps
         # (same gradient as diffrax's RecursiveCheckpointAdjoint, a fraction of the cost);
         # not for the projected DAE steps or the exponential solvers (built per call)
+        # `ts` is `[t0, t1]`: saved without diffrax's loop over save times
+        ends_only = config.n_save == 2
         replay = (make_replay_solve(terms, solver, controller, t0=config.t0, t1=config.t1,
                                     dt0=config.dt0, max_steps=config.max_steps,
-                                    progress_meter=progress)
+                                    progress_meter=progress, ends_only=ends_only)
                   if config.adjoint == "checkpoint" and not config.dense
                   and config.t1 > config.t0 and exponential is None
                   and g.invariants is None else None)
@@ -211,6 +213,8 @@ class Simulator:
             else:
                 if backsolve:  # BacksolveAdjoint takes no `subs`: the last finite save
                     saveat = diffrax.SaveAt(ts=ts, dense=config.dense)  # time is the one reached
+                elif ends_only:
+                    saveat = ends_saveat(dense=config.dense)
                 else:
                     saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
                                                   diffrax.SubSaveAt(t1=True)],
@@ -233,6 +237,8 @@ class Simulator:
                                  if config.t1 > config.t0
                                  else jnp.min(jnp.where(reached, sol.ts, jnp.inf)))
                     y_last = jnp.where(reached[:, None], ys, 0.0)
+                elif ends_only:
+                    ys, t_reached, y_last = ends_output(sol.ts, sol.ys, config.t1)
                 else:
                     ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
                 if exponential:  # its state may be in Fourier space
@@ -273,32 +279,51 @@ class Simulator:
         return self._cache[key]
 
     def _from_packed(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig) -> Solution:
-        values, offset = {}, 0
-        for name, shape, width in self._outputs:
-            size = len(ts) * width
-            values[name] = flat[offset:offset + size].reshape((len(ts), *shape))
-            offset += size
-        result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
-        leaves = [ts, *(values[k] for k in sorted(values)), result.astype(np.int32),
-                  t_reached, size_reached, initial_size]
-        key = ("treedef", config)
-        if key not in self._cache:  # unflattening a cached structure skips eqx's __init__
-            self._cache[key] = jax.tree.structure(Solution(
-                t=ts, values=values, result=leaves[-4], t_reached=t_reached,
+        """The `Solution` of a packed output: NumPy views of `flat`, unflattened into a
+        kept pytree structure (which skips equinox's `__init__`). The layout is worked
+        out once per configuration: this is on the path of every concrete call."""
+        key = ("layout", config)
+        layout = self._cache.get(key)
+        if layout is None:
+            n, pieces, offset = config.n_save, {}, 0
+            for name, shape, width in self._outputs:
+                pieces[name] = (offset, offset + n * width, (n, *shape))
+                offset += n * width
+            values = {k: flat[a:b].reshape(shape) for k, (a, b, shape) in pieces.items()}
+            result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
+            structure = jax.tree.structure(Solution(
+                t=ts, values=values, result=result.astype(np.int32), t_reached=t_reached,
                 size_reached=size_reached, initial_size=initial_size,
                 state_names=tuple(s.name for s in self.generated.states),
                 observed_names=tuple(n for n, _ in self.generated.observed),
                 _unpack=self.unpack, grid=self.grid, fields=self.fields))
-        return jax.tree.unflatten(self._cache[key], leaves)
+            # the leaves' order: `t`, the values by sorted name, then the scalars
+            layout = (structure, tuple(pieces[k] for k in sorted(pieces)), offset)
+            self._cache[key] = layout
+        structure, pieces, offset = layout
+        result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
+        return jax.tree.unflatten(structure, [
+            ts, *(flat[a:b].reshape(shape) for a, b, shape in pieces),
+            result.astype(np.int32), t_reached, size_reached, initial_size])
+
+    def _device_times(self, ts: np.ndarray) -> jax.Array:
+        """`ts` on the device, kept per save grid: a numpy argument of a jitted call is
+        transferred anew on every call (about 20 us)."""
+        key = ("times", ts.tobytes())
+        times = self._cache.get(key)
+        if times is None:
+            with jax.ensure_compile_time_eval():  # a constant even inside an outer trace
+                times = self._cache[key] = jnp.asarray(ts)
+        return times
 
     def run(self, config: SolveConfig, params: dict, initial: dict, ts: np.ndarray,
             *, timings: dict[str, float] | None = None) -> Solution:
         """Solve; raise `SolverError` on failure unless called inside a trace."""
         ts = np.asarray(ts, dtype=float)
-        args = (params, initial, ts)
-        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(args))
+        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial)))
         whole = traced or config.dense  # a Solution pytree, not one packed array
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
+        args = (params, initial, ts if whole else self._device_times(ts))
         if timings is not None and not traced:
             start = time.perf_counter()
             lowered = fn.lower(*args)
