@@ -106,21 +106,35 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     shape: tuple[int, ...] = eqx.field(static=True)
     fields: int = eqx.field(static=True)
     periodic: tuple[bool, ...] = eqx.field(static=True, default=())
+    boundaries: tuple = eqx.field(static=True, default=())
     rtol: float = 1e-5
     atol: float = 1e-10
     restart: int | None = eqx.field(static=True, default=None)
     max_steps: int = eqx.field(static=True, default=300)
 
     @property
-    def spectral(self) -> bool:
+    def periodic_grid(self) -> bool:
         """Every axis periodic: the FFT preconditioner applies."""
         return len(self.periodic) == len(self.shape) and all(self.periodic)
 
+    @property
+    def spectral(self) -> bool:
+        """A fast-transform preconditioner applies: every axis periodic, or the
+        boundary kinds of every field known (`_spectral_preconditioner.py`)."""
+        return self.periodic_grid or len(self.boundaries) == self.fields
+
     def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]):
-        del options
+        return operator, self._preconditioner(operator, options.get("transposed", False))
+
+    def _preconditioner(self, operator, transposed: bool):
+        if self.periodic_grid:
+            return fft_block_preconditioner(operator, self.shape, self.fields)
         if self.spectral:
-            return operator, fft_block_preconditioner(operator, self.shape, self.fields)
-        return operator, adi_preconditioner(operator, self.shape, self.fields)
+            from ._spectral_preconditioner import spectral_preconditioner
+
+            return spectral_preconditioner(operator, self.shape, self.fields, self.boundaries,
+                                           transposed=transposed)
+        return adi_preconditioner(operator, self.shape, self.fields)
 
     def compute(self, state, vector, options):
         operator, preconditioner = state
@@ -134,8 +148,14 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
                              {**options, "preconditioner": preconditioner})
 
     def transpose(self, state, options):
+        # the implicit-function-theorem adjoint of the root find solves with A^T:
+        # the transform preconditioner then applies M^-T (the periodic FFT one and
+        # ADI are rebuilt from A^T's own probed entries, which suits them as is)
         operator, _ = state
-        return self.init(operator.transpose(), options), options
+        transposed = not options.get("transposed", False)
+        options = {**options, "transposed": transposed}
+        return (operator.transpose(), self._preconditioner(operator.transpose(), transposed)
+                ), options
 
     def conj(self, state, options):
         return state, options
