@@ -182,7 +182,7 @@ class _FieldOperator:
         for k in range(len(self.shape)):
             z = _extend(z, k, self.ends[k])
         spectrum = jnp.fft.rfftn(z)
-        z = jnp.fft.irfftn(spectrum / self.symbol, s=self.periods)
+        z = jnp.fft.irfftn(spectrum / self.symbol.astype(spectrum.dtype), s=self.periods)
         return z[tuple(slice(0, n) for n in self.shape)]
 
     def solve(self, w, transposed: bool):
