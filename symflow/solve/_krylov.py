@@ -12,8 +12,11 @@ side per Krylov step: the Jacobian is never formed.
 GMRES converges in few steps only with a preconditioner. Here, on grids
 periodic along every axis, `fft_block_preconditioner` (pointwise `F×F` blocks
 of the reaction part times the exact FFT inverse of the constant-coefficient
-diffusion part); otherwise `adi_preconditioner` (alternating-direction line
-solves per field, factored once per Newton matrix). Both are built from the
+diffusion part); on grids with Dirichlet, Neumann or Robin ends whose kinds the
+model gives (`boundaries`), the same with the DST/DCT of those ends
+(`_spectral_preconditioner.py`); otherwise `adi_preconditioner`
+(alternating-direction line solves per field, factored once per Newton
+matrix). All are built from the
 point blocks and nearest-neighbour entries of the matrix, probed with
 `3^d * F` Jacobian-vector products on coloured seeds: the points of one colour
 lie 3 apart along every axis, so two of them never meet in the 3×3(×3) neighbourhood an order-2 stencil
@@ -99,8 +102,12 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
 
     With `periodic` true for every axis, `fft_block_preconditioner` is used
     instead: it keeps the wrap-around and the coupling of the fields, and cuts the
-    GMRES steps 4-8x on the Brusselator (benchmarks/README.md). `restart`
-    defaults to 10 with it and 30 with ADI.
+    GMRES steps 4-8x on the Brusselator (benchmarks/README.md). With `boundaries`
+    (`_spectral_preconditioner.grid_boundaries`: the `(lower, upper)` kinds of
+    every field along every axis), a grid with non-periodic axes gets the
+    DST/DCT version, `spectral_preconditioner`. `restart` defaults to 10 with
+    these and 30 with ADI. Under `jax.grad`, `transpose` gives the transposed
+    preconditioner for the adjoint solves with `A^T`.
     """
 
     shape: tuple[int, ...] = eqx.field(static=True)

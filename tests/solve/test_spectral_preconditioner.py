@@ -120,6 +120,7 @@ def test_transform_eigenvalues_and_inverse_match_the_dense_jacobian(xk, yk):
                                    rtol=0, atol=1e-12 * np.max(np.abs(b)))
 
 
+@pytest.mark.slow  # a 3-D compile: about 40 s on the loaded 2-core machine
 def test_3d_mixed_kinds_inverse_is_exact():
     m = heat("dn", "p", 5, 6, zk="nn", nz=5)
     op, dense = newton_matrix(m)
@@ -179,13 +180,14 @@ end
 """
 
 
-@pytest.mark.parametrize("c,ratio", [(1e-3, 1.0), (1e-2, 0.5)])
+@pytest.mark.parametrize("c,ratio", [pytest.param(1e-3, 1.0, marks=pytest.mark.slow),
+                                     (1e-2, 0.5)])
 def test_gmres_needs_fewer_steps_than_with_adi_on_a_dirichlet_brusselator(c, ratio):
     """Two fields with different boundary kinds and a nonlinear reaction that couples
     them: both preconditioners reach the dense solution, the transform one in
     fewer GMRES steps (Krylov matvecs; the same restart length): when written,
     30 against 50 at c = 1e-3 (diffusion not yet dominant on 16x16: cα/h² = 2.3)
-    and ? against ? at c = 1e-2."""
+    and 30 against 80 at c = 1e-2."""
     m = symflow.loads(BRUSSELATOR.format(n=16))
     shape, fields, _, boundaries = m._grid
     assert boundaries[0] == (("dirichlet", "dirichlet"),) * 2
@@ -256,7 +258,10 @@ GRADIENT = """model G
 """
 
 
-@pytest.mark.parametrize("kind", ["periodic", "dirichlet-neumann"])
+# each compiles the gradient of a Kvaerno5 solve (~20 s quiet, ~90 s under load 10);
+# the periodic FFT path predates this file, so it runs with -m slow
+@pytest.mark.parametrize("kind", [pytest.param("periodic", marks=pytest.mark.slow),
+                                  "dirichlet-neumann"])
 def test_gradient_through_the_krylov_solve_matches_finite_differences(kind):
     """`jax.grad` of a loss of the final state of Kvaerno5 + GMRES (FFT preconditioner
     on the periodic grid, DST/DCT on the other; the implicit function theorem
