@@ -56,9 +56,6 @@ import numpy as np
 
 __all__ = ["grid_boundaries", "spectral_preconditioner", "spectral_symbol"]
 
-_KINDS = ("periodic", "dirichlet", "neumann", "robin")
-
-
 def grid_boundaries(system) -> tuple[tuple[tuple[str, str], ...], ...]:
     """The boundary kinds of every state field of `system` along every axis, as
     `(lower end, upper end)` pairs of `"periodic"`, `"dirichlet"`, `"neumann"` or
