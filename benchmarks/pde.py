@@ -500,7 +500,7 @@ def brusselator_bc(kind: str, n: int) -> str:
     return BRUSSELATOR_BC.format(n=n, boundary="\n".join(lines) + "\n")
 
 
-def bench_krylov_bc():
+def bench_krylov_bc(grids=(32, 128), kinds=("dirichlet", "neumann")):
     """The Brusselator on a closed square (Dirichlet; no-flux Neumann), 32x32 and
     128x128: GMRES on its Newton matrices with the factored ADI preconditioner
     against the DST/DCT one (`_spectral_preconditioner.py`), and the whole
@@ -516,8 +516,8 @@ def bench_krylov_bc():
     print("| grid | boundary | c = gamma h | preconditioner | GMRES cycles | matvecs "
           "(at most cycles x restart) | solve (probe + set-up + GMRES) |")
     print("|---|---|---|---|---|---|---|")
-    for n in (32, 128):
-        for kind in ("dirichlet", "neumann"):
+    for n in grids:
+        for kind in kinds:
             m = symflow.loads(brusselator_bc(kind, n))
             shape, fields, _, boundaries = m._grid
             p = m.complete_params({})
