@@ -105,8 +105,10 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     GMRES steps 4-8x on the Brusselator (benchmarks/README.md). With `boundaries`
     (`_spectral_preconditioner.grid_boundaries`: the `(lower, upper)` kinds of
     every field along every axis), a grid with non-periodic axes gets the
-    DST/DCT version, `spectral_preconditioner`. `restart` defaults to 10 with
-    these and 30 with ADI. Under `jax.grad`, `transpose` gives the transposed
+    DST/DCT version, `spectral_preconditioner`; if GMRES has not converged with
+    it after `fallback_cycles` cycles (a reaction as stiff as the diffusion), the
+    system is solved afresh with ADI (`None`: no fallback). `restart` defaults
+    to 10 with the transform preconditioners and 30 with ADI. Under `jax.grad`, `transpose` gives the transposed
     preconditioner for the adjoint solves with `A^T`.
     """
 
@@ -118,6 +120,7 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     atol: float = 1e-10
     restart: int | None = eqx.field(static=True, default=None)
     max_steps: int = eqx.field(static=True, default=300)
+    fallback_cycles: int | None = eqx.field(static=True, default=10)
 
     @property
     def periodic_grid(self) -> bool:
@@ -149,10 +152,31 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
         # convergence: a short cycle suits the FFT preconditioner, which converges
         # in a few steps; the weaker ADI one needs the longer Krylov space.
         restart = self.restart or (10 if self.spectral else 30)
-        gmres = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=restart,
-                         max_steps=self.max_steps)
-        return gmres.compute(gmres.init(operator, {}), vector,
-                             {**options, "preconditioner": preconditioner})
+        options = {k: v for k, v in options.items() if k != "transposed"}
+        if not self.spectral or self.periodic_grid or self.fallback_cycles is None:
+            gmres = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=restart,
+                             max_steps=self.max_steps)
+            return gmres.compute(gmres.init(operator, {}), vector,
+                                 {**options, "preconditioner": preconditioner})
+        # The DST/DCT preconditioner degrades when the reaction is as stiff as the
+        # diffusion (docs/pde.md, "Limits"): give it `fallback_cycles` cycles, then
+        # solve afresh with ADI (probed only when this branch runs).
+        first = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=restart,
+                         max_steps=self.fallback_cycles)
+        solution = first.compute(first.init(operator, {}), vector,
+                                 {**options, "preconditioner": preconditioner})
+
+        def with_adi(_):
+            gmres = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=30,
+                             max_steps=self.max_steps)
+            adi = adi_preconditioner(operator, self.shape, self.fields)
+            value, result, stats = gmres.compute(gmres.init(operator, {}), vector,
+                                                 {**options, "preconditioner": adi})
+            return value, result, {"num_steps": stats["num_steps"] + self.fallback_cycles,
+                                   "max_steps": stats["max_steps"]}
+
+        return jax.lax.cond(solution[1] == lx.RESULTS.successful, lambda _: solution,
+                            with_adi, None)
 
     def transpose(self, state, options):
         # the implicit-function-theorem adjoint of the root find solves with A^T:
