@@ -212,6 +212,22 @@ def test_gmres_needs_fewer_steps_than_with_adi_on_a_dirichlet_brusselator(c, rat
     assert spectral < ratio * adi, (spectral, adi)
 
 
+def test_adi_fallback_when_the_transform_preconditioner_has_not_converged():
+    """`GridKrylovSolver` gives the transform preconditioner `fallback_cycles` cycles,
+    then solves afresh with ADI: with one cycle allowed (it needs 3 here) the
+    answer is still the dense solution, reached through the ADI branch."""
+    m = symflow.loads(BRUSSELATOR.format(n=16))
+    op, dense = newton_matrix(m, 1e-2)
+    b = jnp.asarray(np.random.default_rng(4).normal(size=dense.shape[0]))
+    exact = np.linalg.solve(dense, np.asarray(b))
+    for cycles, fell_back in ((1, True), (10, False)):
+        solver = GridKrylovSolver(*m._grid, rtol=1e-10, atol=1e-13, fallback_cycles=cycles)
+        x, result, stats = jax.jit(lambda b, s=solver: s.compute(s.init(op, {}), b, {}))(b)
+        assert result == lx.RESULTS.successful
+        np.testing.assert_allclose(np.asarray(x), exact, atol=1e-8 * np.max(np.abs(exact)))
+        assert (int(stats["num_steps"]) > cycles) == fell_back
+
+
 def test_implicit_dirichlet_heat_matches_the_exact_discrete_fourier_solution():
     """`sin(πx) sin(2πy)` is an eigenvector of the discrete Dirichlet Laplacian: the
     semi-discrete solution is `exp(λt)` times it, `λ = κ Σ (2cos(kπh) - 2)/h²`.
