@@ -408,7 +408,7 @@ def bench_krylov():
     text = (pathlib.Path(__file__).resolve().parents[1]
             / "examples/brusselator_2d.sf").read_text()
     m = symflow.loads(text)
-    shape, fields, _ = m._grid
+    shape, fields = m._grid[:2]
     p = m.complete_params({})
     y0 = m._simulator.pack(m.initial_values(p))
     b = jax.random.normal(jax.random.key(0), y0.shape)
@@ -630,10 +630,138 @@ def multifield_periodic(sizes=(1_000, 10_000)):
                                          for k, t in times.items())
               + f"; max difference {diff:.1e}", flush=True)
 
+
+BRUSSELATOR_BC = """model Brusselator2D
+  parameters
+    alpha = 10.0
+    A = 3.4
+    B = 1.0
+  domain
+    x in [0, 1], points = {n}
+    y in [0, 1], points = {n}
+  variables
+    u(x, y) = 1 + 22*(y*(1 - y))^1.5
+    v(x, y) = 3.4 + 27*(x*(1 - x))^1.5
+  equations
+    der(u) = B + u^2*v - (A + 1)*u + alpha*laplacian(u)
+    der(v) = A*u - u^2*v + alpha*laplacian(v)
+  boundary
+{boundary}end
+"""
+
+
+def brusselator_bc(kind: str, n: int) -> str:
+    """The Brusselator of `examples/brusselator_2d.sf` on the closed unit square:
+    `dirichlet` holds both fields at the steady state (u, v) = (B, A/B) on every
+    side; `neumann`: no flux; `mixed`: Dirichlet in x, no flux in y."""
+    lines = []
+    for field, value in (("u", "1"), ("v", "3.4")):
+        for dim in "xy":
+            for at in (0, 1):
+                dirichlet = kind == "dirichlet" or (kind == "mixed" and dim == "x")
+                lines.append(f"    {field} = {value} at {dim} = {at}" if dirichlet
+                             else f"    diff({field}, {dim}) = 0 at {dim} = {at}")
+    return BRUSSELATOR_BC.format(n=n, boundary="\n".join(lines) + "\n")
+
+
+def bench_krylov_bc(grids=(32, 128), kinds=("dirichlet", "neumann")):
+    """The Brusselator on a closed square (Dirichlet; no-flux Neumann), 32x32 and
+    128x128: GMRES on its Newton matrices with the factored ADI preconditioner
+    against the DST/DCT one (`_spectral_preconditioner.py`), and the whole
+    Kvaerno5 solve with each against Tsit5 at the same tolerances."""
+    import lineax as lx
+
+    from symflow.solve._krylov import adi_preconditioner
+    from symflow.solve._spectral_preconditioner import spectral_preconditioner
+
+    print("\n## GMRES on I - c J(y0), Brusselator on the closed unit square (rtol 1e-6, "
+          "atol 1e-10, at most 300 cycles): ADI (restart 30) vs DST/DCT + point blocks "
+          "(restart 10)")
+    print("| grid | boundary | c = gamma h | preconditioner | GMRES cycles | matvecs "
+          "(at most cycles x restart) | solve (probe + set-up + GMRES) |")
+    print("|---|---|---|---|---|---|---|")
+    for n in grids:
+        for kind in kinds:
+            m = symflow.loads(brusselator_bc(kind, n))
+            shape, fields, _, boundaries = m._grid
+            p = m.complete_params({})
+            y0 = m._simulator.pack(m.initial_values(p))
+            b = jax.random.normal(jax.random.key(0), y0.shape)
+            # c = 0.1 at 128x128: minutes per contender (hundreds of stagnating cycles)
+            for c in (1e-3, 1e-2, 1e-1) if n == 32 else (1e-3, 1e-2):
+                def residual(z, _=None, c=c):
+                    return z - c * m.generated.rhs(0.0, y0 + z, p)
+
+                def make(precond, restart):
+                    @jax.jit
+                    def solve(b):
+                        op = lx.JacobianLinearOperator(residual, jnp.zeros_like(y0))
+                        gmres = lx.GMRES(rtol=1e-6, atol=1e-10, restart=restart,
+                                         max_steps=300)
+                        sol = lx.linear_solve(op, b, gmres, throw=False, options={
+                            "preconditioner": precond(op)})
+                        return sol.value, sol.stats["num_steps"], sol.result
+                    return solve
+
+                spectral = lambda op: spectral_preconditioner(  # noqa: E731
+                    op, shape, fields, boundaries)
+                contenders = {
+                    "ADI, factored": (lambda op: adi_preconditioner(op, shape, fields), 30),
+                    "DST/DCT + point blocks": (spectral, 10)}
+                if n == 32:
+                    contenders["DST/DCT + point blocks, restart 30"] = (spectral, 30)
+                solvers = {name: make(*cont) for name, cont in contenders.items()}
+                out = {name: fn(b) for name, fn in solvers.items()}
+                converged = [v for v, _, r in out.values() if r == lx.RESULTS.successful]
+                for value in converged:  # the same solution, to GMRES's tolerance
+                    assert float(jnp.max(jnp.abs(value - converged[0]))) < 1e-3 * float(
+                        jnp.max(jnp.abs(converged[0])))
+                times = interleaved({name: (lambda fn=fn: fn(b)[0])
+                                     for name, fn in solvers.items()}, max(3, REPEATS // 3))
+                for name, (_, steps, result) in out.items():
+                    restart = contenders[name][1]
+                    note = "" if result == lx.RESULTS.successful else " (not converged)"
+                    print(f"| {n}x{n} | {kind} | {c:g} | {name} | {int(steps)}{note} "
+                          f"| {int(steps) * restart} | {1e3 * times[name][0]:.1f} ms "
+                          f"(min {1e3 * times[name][1]:.1f}) |")
+
+
+
+def bench_krylov_bc_solve(grids=((32, 1.5), (128, 0.05))):
+    """The whole Kvaerno5 solve of the closed-square Brusselator with the DST/DCT and
+    the ADI preconditioner against Tsit5 at the same tolerances."""
+    print("\n## Brusselator on the closed square, the whole solve at rtol 1e-6, atol 1e-8 "
+          "(error: max over u, v at t1 against Tsit5 at rtol 1e-10)")
+    print("| grid | boundary | t1 | solver | time | max error |")
+    print("|---|---|---|---|---|---|")
+    for n, t1 in grids:
+        for kind in ("dirichlet", "neumann"):
+            text = brusselator_bc(kind, n)
+            models = {"Kvaerno5, GMRES + DST/DCT (ADI fallback)": symflow.loads(text),
+                      "Kvaerno5, GMRES + ADI": symflow.loads(text),
+                      "Tsit5": symflow.loads(text)}
+            adi = models["Kvaerno5, GMRES + ADI"]
+            adi._grid = adi._grid[:3]  # no boundary kinds: the ADI preconditioner
+            run = {name: (lambda m=m, s="tsit5" if name == "Tsit5" else "kvaerno5":
+                          m.simulate(tspan=(0.0, t1), saveat=2, solver=s, rtol=1e-6,
+                                     atol=1e-8, max_steps=10**6))
+                   for name, m in models.items()}
+            ref = models["Tsit5"].simulate(tspan=(0.0, t1), saveat=2, solver="tsit5",
+                                           rtol=1e-10, atol=1e-12, max_steps=10**6)
+            errors = {name: max(float(jnp.max(jnp.abs(fn()[k][-1] - ref[k][-1])))
+                                for k in "uv") for name, fn in run.items()}
+            times = interleaved({name: (lambda fn=fn: fn()["u"]) for name, fn in run.items()},
+                                3 if n == 32 else 1)
+            for name in run:
+                print(f"| {n}x{n} | {kind} | {t1:g} | {name} | {1e3 * times[name][0]:.0f} ms "
+                      f"(min {1e3 * times[name][1]:.0f}) | {errors[name]:.1e} |")
+
+
 PARTS = {"heat": bench_heat, "scaling": bench_scaling, "rhs": bench_rhs,
          "compile": bench_compile, "scipy": bench_scipy, "dense": bench_dense,
          "brusselator": bench_brusselator, "krylov": bench_krylov,
-         "multifield": bench_multifield}
+         "multifield": bench_multifield,
+         "krylov_bc": bench_krylov_bc, "krylov_bc_solve": bench_krylov_bc_solve}
 
 if __name__ == "__main__":
     import json

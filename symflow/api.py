@@ -27,6 +27,7 @@ from .lang import parse
 from .solve import (IMPLICIT, STIFFNESS_THRESHOLD, Simulator, Solution, SolveConfig, choose_auto,
                     save_times)
 from .solve import _sampling, _stochastic
+from .solve._spectral_preconditioner import grid_boundaries
 from .symbolic import System
 
 
@@ -106,9 +107,11 @@ class Model:
         self._band_bound = passes.band_structure(built) if built.domain else None
         self._bandwidth: object = None
         # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields,
-        # periodic axes) for the matrix-free implicit solve (solve/_krylov.py).
+        # periodic axes, boundary kinds of every field and axis) for the matrix-free
+        # implicit solve (solve/_krylov.py, solve/_spectral_preconditioner.py).
         self._grid = (tuple(d.points for d in built.domain), len(built.fields),
-                      tuple(bool(d.periodic) for d in built.domain)) if (
+                      tuple(bool(d.periodic) for d in built.domain),
+                      grid_boundaries(built)) if (
             len(built.domain) > 1 and len(built.fields) == len(built.states)) else None
 
     @property

@@ -12,8 +12,11 @@ side per Krylov step: the Jacobian is never formed.
 GMRES converges in few steps only with a preconditioner. Here, on grids
 periodic along every axis, `fft_block_preconditioner` (pointwise `F×F` blocks
 of the reaction part times the exact FFT inverse of the constant-coefficient
-diffusion part); otherwise `adi_preconditioner` (alternating-direction line
-solves per field, factored once per Newton matrix). Both are built from the
+diffusion part); on grids with Dirichlet, Neumann or Robin ends whose kinds the
+model gives (`boundaries`), the same with the DST/DCT of those ends
+(`_spectral_preconditioner.py`); otherwise `adi_preconditioner`
+(alternating-direction line solves per field, factored once per Newton
+matrix). All are built from the
 point blocks and nearest-neighbour entries of the matrix, probed with
 `3^d * F` Jacobian-vector products on coloured seeds: the points of one colour
 lie 3 apart along every axis, so two of them never meet in the 3×3(×3) neighbourhood an order-2 stencil
@@ -99,28 +102,49 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
 
     With `periodic` true for every axis, `fft_block_preconditioner` is used
     instead: it keeps the wrap-around and the coupling of the fields, and cuts the
-    GMRES steps 4-8x on the Brusselator (benchmarks/README.md). `restart`
-    defaults to 10 with it and 30 with ADI.
+    GMRES steps 4-8x on the Brusselator (benchmarks/README.md). With `boundaries`
+    (`_spectral_preconditioner.grid_boundaries`: the `(lower, upper)` kinds of
+    every field along every axis), a grid with non-periodic axes gets the
+    DST/DCT version, `spectral_preconditioner`; if GMRES has not converged with
+    it after `fallback_cycles` cycles (a reaction as stiff as the diffusion), the
+    system is solved afresh with ADI (`None`: no fallback). `restart` defaults
+    to 10 with the transform preconditioners and 30 with ADI. Under `jax.grad`, `transpose` gives the transposed
+    preconditioner for the adjoint solves with `A^T`.
     """
 
     shape: tuple[int, ...] = eqx.field(static=True)
     fields: int = eqx.field(static=True)
     periodic: tuple[bool, ...] = eqx.field(static=True, default=())
+    boundaries: tuple = eqx.field(static=True, default=())
     rtol: float = 1e-5
     atol: float = 1e-10
     restart: int | None = eqx.field(static=True, default=None)
     max_steps: int = eqx.field(static=True, default=300)
+    fallback_cycles: int | None = eqx.field(static=True, default=10)
 
     @property
-    def spectral(self) -> bool:
+    def periodic_grid(self) -> bool:
         """Every axis periodic: the FFT preconditioner applies."""
         return len(self.periodic) == len(self.shape) and all(self.periodic)
 
+    @property
+    def spectral(self) -> bool:
+        """A fast-transform preconditioner applies: every axis periodic, or the
+        boundary kinds of every field known (`_spectral_preconditioner.py`)."""
+        return self.periodic_grid or len(self.boundaries) == self.fields
+
     def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]):
-        del options
+        return operator, self._preconditioner(operator, options.get("transposed", False))
+
+    def _preconditioner(self, operator, transposed: bool):
+        if self.periodic_grid:
+            return fft_block_preconditioner(operator, self.shape, self.fields)
         if self.spectral:
-            return operator, fft_block_preconditioner(operator, self.shape, self.fields)
-        return operator, adi_preconditioner(operator, self.shape, self.fields)
+            from ._spectral_preconditioner import spectral_preconditioner
+
+            return spectral_preconditioner(operator, self.shape, self.fields, self.boundaries,
+                                           transposed=transposed)
+        return adi_preconditioner(operator, self.shape, self.fields)
 
     def compute(self, state, vector, options):
         operator, preconditioner = state
@@ -128,14 +152,41 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
         # convergence: a short cycle suits the FFT preconditioner, which converges
         # in a few steps; the weaker ADI one needs the longer Krylov space.
         restart = self.restart or (10 if self.spectral else 30)
-        gmres = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=restart,
-                         max_steps=self.max_steps)
-        return gmres.compute(gmres.init(operator, {}), vector,
-                             {**options, "preconditioner": preconditioner})
+        options = {k: v for k, v in options.items() if k != "transposed"}
+        if not self.spectral or self.periodic_grid or self.fallback_cycles is None:
+            gmres = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=restart,
+                             max_steps=self.max_steps)
+            return gmres.compute(gmres.init(operator, {}), vector,
+                                 {**options, "preconditioner": preconditioner})
+        # The DST/DCT preconditioner degrades when the reaction is as stiff as the
+        # diffusion (docs/pde.md, "Limits"): give it `fallback_cycles` cycles, then
+        # solve afresh with ADI (probed only when this branch runs).
+        first = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=restart,
+                         max_steps=self.fallback_cycles)
+        solution = first.compute(first.init(operator, {}), vector,
+                                 {**options, "preconditioner": preconditioner})
+
+        def with_adi(_):
+            gmres = lx.GMRES(rtol=self.rtol, atol=self.atol, restart=30,
+                             max_steps=self.max_steps)
+            adi = adi_preconditioner(operator, self.shape, self.fields)
+            value, result, stats = gmres.compute(gmres.init(operator, {}), vector,
+                                                 {**options, "preconditioner": adi})
+            return value, result, {"num_steps": stats["num_steps"] + self.fallback_cycles,
+                                   "max_steps": stats["max_steps"]}
+
+        return jax.lax.cond(solution[1] == lx.RESULTS.successful, lambda _: solution,
+                            with_adi, None)
 
     def transpose(self, state, options):
+        # the implicit-function-theorem adjoint of the root find solves with A^T:
+        # the transform preconditioner then applies M^-T (the periodic FFT one and
+        # ADI are rebuilt from A^T's own probed entries, which suits them as is)
         operator, _ = state
-        return self.init(operator.transpose(), options), options
+        transposed = not options.get("transposed", False)
+        options = {**options, "transposed": transposed}
+        return (operator.transpose(), self._preconditioner(operator.transpose(), transposed)
+                ), options
 
     def conj(self, state, options):
         return state, options

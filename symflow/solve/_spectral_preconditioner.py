@@ -1,0 +1,248 @@
+"""A fast-transform preconditioner for Newton–Krylov on grids with Dirichlet, Neumann,
+Robin and periodic boundaries, each field and axis its own kind.
+
+The discretization (passes/discretization.py) keeps every grid point of a field a
+state, ends included. At a Dirichlet point the right-hand side is `dg/dt`, which does
+not depend on the state: the Newton matrix `A = I - γh J` has the identity row there,
+and the order-2 Laplacian couples the interior points to those boundary values. At
+a Neumann end the order-2 closure is the classical ghost point: the end row of
+`u_xx` reads `2(u_1 - u_0)/h²` (plus data). The interior rows read the boundary
+value `g` itself, not the state there, so the Dirichlet columns of `A` are zero
+apart from their diagonal: `A = diag(I, A_int)` (a test reads the dense Jacobian).
+So, along one axis of `n` points, the constant-coefficient operator restricted to
+the unknowns is
+
+- Dirichlet at both ends: the `(n-2)`-point interior Laplacian, diagonalised by the
+  DST-I: the odd extension of the interior values to a period `2(n-1)`;
+- Neumann at both ends: all `n` points, diagonalised by the DCT-I: the even
+  extension to a period `2(n-1)`;
+- Dirichlet at one end and Neumann at the other: odd about the Dirichlet end and
+  even about the Neumann one, a period `4(n-1)` (the quarter-wave DST/DCT);
+- periodic: the FFT of the `n` points;
+
+and in every case the restriction of the periodic Laplacian on the extended line,
+with eigenvalues `2 cos θ - 2`, `θ = 2π k / period`. A tensor product of such axes
+is diagonalised by one `jnp.fft.rfftn` of the extended array: this module builds
+the extension with flips and signs, divides by the symbol and reads the first `n`
+points of every axis back (tests/solve/test_spectral_preconditioner.py checks each
+kind against the dense Jacobian: eigenvalues, and the exact inverse).
+
+The preconditioner is `M = P K` as in `_krylov.fft_block_preconditioner`: `K = I + L`
+per field, `L` the constant-coefficient nearest-neighbour operator of these
+boundaries (couplings along each axis: the median over the interior of the probed
+ones, zero row sums, the identity at the Dirichlet points), and `P` the
+pointwise `F×F` blocks of `A` with `L`'s diagonal taken out (about `I - γh R`, the
+reaction, which couples the fields; at a Robin end it also holds the Robin term
+that the Neumann-type `L` leaves out). `K` is solved exactly by the transform.
+`M` is exact for a constant-coefficient order-2 diffusion with
+no reaction; GMRES, which sees the exact Jacobian, corrects everything else (a
+reaction, `x`-dependent coefficients, order-4 stencils, the Robin rows): a poor
+`M` costs iterations, never accuracy.
+
+Under `jax.grad` the implicit stages are differentiated by the implicit function
+theorem, which solves with `A^T`; `transposed = True` gives `M^-T = P^-T K^-T`
+(with the weights `W`, `1/2` at the Neumann ends, for which `K^T = W K W^-1`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import lineax as lx
+import numpy as np
+
+
+__all__ = ["grid_boundaries", "spectral_preconditioner", "spectral_symbol"]
+
+def grid_boundaries(system) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The boundary kinds of every state field of `system` along every axis, as
+    `(lower end, upper end)` pairs of `"periodic"`, `"dirichlet"`, `"neumann"` or
+    `"robin"`, fields in the order of the states (the flat state vector)."""
+    kinds = {(b.field, b.dimension, b.side): b.kind for b in system.boundary}
+    out = []
+    for state in system.states:
+        axes = []
+        for d in system.domain:
+            if d.periodic:
+                axes.append(("periodic", "periodic"))
+            else:
+                axes.append(tuple(kinds.get((state.name, d.name, side), "neumann")
+                                  for side in (0, 1)))
+        out.append(tuple(axes))
+    return tuple(out)
+
+
+def _axis_kinds(ends: tuple[str, str]) -> tuple[str, str]:
+    """Robin is preconditioned as Neumann (its diagonal term goes into `P`)."""
+    return tuple("neumann" if e == "robin" else e for e in ends)
+
+
+def _period(n: int, ends: tuple[str, str]) -> int:
+    lo, hi = _axis_kinds(ends)
+    if lo == "periodic":
+        return n
+    return 2 * (n - 1) if lo == hi else 4 * (n - 1)
+
+
+def _flip_join(x: jax.Array, axis: int, sign: float, keep_last: bool) -> jax.Array:
+    """`x` followed by its mirror image about its last point (times `sign`), the last
+    point itself not repeated; the mirror's last point (the image of the first)
+    is kept only with `keep_last`."""
+    n = x.shape[axis]
+    mirror = jax.lax.slice_in_dim(jnp.flip(x, axis), 1, n if keep_last else n - 1, axis=axis)
+    return jnp.concatenate([x, sign * mirror], axis=axis)
+
+
+def _extend(x: jax.Array, axis: int, ends: tuple[str, str]) -> jax.Array:
+    """The extension of `x` along `axis` to one period of the operator's
+    symmetry (odd about a Dirichlet end, whose value must be 0; even about a
+    Neumann end)."""
+    lo, hi = _axis_kinds(ends)
+    if lo == "periodic":
+        return x
+    if lo == hi:
+        return _flip_join(x, axis, -1.0 if lo == "dirichlet" else 1.0, keep_last=False)
+    # about the upper end first (length 2n - 1), then about the lower end
+    y = _flip_join(x, axis, -1.0 if hi == "dirichlet" else 1.0, keep_last=True)
+    return _flip_join(y, axis, -1.0 if lo == "dirichlet" else 1.0, keep_last=False)
+
+
+def spectral_symbol(shape: tuple[int, ...], ends: tuple[tuple[str, str], ...],
+                    coupling) -> jax.Array:
+    """The eigenvalues of `I + L` on the extended grid, in `rfftn` layout: `L` with
+    the off-diagonal `coupling[k]` along axis `k`, `1 + Σ_k coupling[k] (2 cos θ_k - 2)`."""
+    ndim = len(shape)
+    periods = [_period(n, e) for n, e in zip(shape, ends)]
+    symbol = jnp.ones(())
+    for k in range(ndim):
+        freq = (np.fft.rfftfreq if k == ndim - 1 else np.fft.fftfreq)(periods[k])
+        wave = (2 * np.cos(2 * np.pi * freq) - 2).reshape(
+            [-1 if i == k else 1 for i in range(ndim)])
+        symbol = symbol + coupling[k] * wave
+    return symbol
+
+
+def _dirichlet_mask(shape: tuple[int, ...], ends: tuple[tuple[str, str], ...]) -> np.ndarray:
+    """The points on a Dirichlet face (their Newton rows are the identity)."""
+    mask = np.zeros(shape, bool)
+    for k, (lo, hi) in enumerate(ends):
+        index = [slice(None)] * len(shape)
+        if lo == "dirichlet":
+            index[k] = 0
+            mask[tuple(index)] = True
+        if hi == "dirichlet":
+            index[k] = -1
+            mask[tuple(index)] = True
+    return mask
+
+
+def _neighbour_sum(x: jax.Array, axis: int, periodic: bool) -> jax.Array:
+    """`x[i-1] + x[i+1]` along `axis` (zero beyond a non-periodic end)."""
+    if periodic:
+        return jnp.roll(x, 1, axis) + jnp.roll(x, -1, axis)
+    n = x.shape[axis]
+    zero = jnp.zeros_like(jax.lax.slice_in_dim(x, 0, 1, axis=axis))
+    before = jnp.concatenate([zero, jax.lax.slice_in_dim(x, 0, n - 1, axis=axis)], axis=axis)
+    after = jnp.concatenate([jax.lax.slice_in_dim(x, 1, n, axis=axis), zero], axis=axis)
+    return before + after
+
+
+def _neumann_weight(shape: tuple[int, ...], ends: tuple[tuple[str, str], ...]) -> np.ndarray:
+    """`W`: 1/2 at every Neumann end along each axis (a product over axes):
+    `W K` is symmetric, so `K^T = W K W^-1`."""
+    weight = np.ones(shape)
+    for k, pair in enumerate(ends):
+        for side, kind in zip((0, -1), _axis_kinds(pair)):
+            if kind == "neumann":
+                index = [slice(None)] * len(shape)
+                index[k] = side
+                weight[tuple(index)] *= 0.5
+    return weight
+
+
+class _FieldOperator:
+    """`K = I + L` of one field: its exact solve with the transform (and with `K^T`)."""
+
+    def __init__(self, shape, ends, coupling):
+        self.shape, self.ends = shape, tuple(_axis_kinds(e) for e in ends)
+        self.coupling = coupling
+        self.mask = _dirichlet_mask(shape, self.ends)
+        self.weight = _neumann_weight(shape, self.ends)
+        self.periods = tuple(_period(n, e) for n, e in zip(shape, self.ends))
+        self.symbol = spectral_symbol(shape, self.ends, coupling)
+
+    def _interior(self, r):
+        """`K_int^-1 r` by the transform (`r` zero on the Dirichlet points)."""
+        z = r
+        for k in range(len(self.shape)):
+            z = _extend(z, k, self.ends[k])
+        spectrum = jnp.fft.rfftn(z)
+        z = jnp.fft.irfftn(spectrum / self.symbol.astype(spectrum.dtype), s=self.periods)
+        return z[tuple(slice(0, n) for n in self.shape)]
+
+    def solve(self, w, transposed: bool):
+        """`K^-1 w` (or `K^-T w`): `K = diag(I, K_int)`, the Dirichlet values being
+        data that the interior rows never read (see the module docstring)."""
+        inside = jnp.asarray(~self.mask, w.dtype)
+        if transposed:  # K_int^T = W K_int W^-1
+            x = self.weight * self._interior(inside * w / self.weight)
+        else:
+            x = self._interior(inside * w)
+        return inside * x + (1 - inside) * w
+
+
+def spectral_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[int, ...],
+                            fields: int, boundaries, *, transposed: bool = False
+                            ) -> lx.FunctionLinearOperator:
+    """`M^-1` (or, with `transposed`, `M^-T` for `operator = A^T`) of the module
+    docstring, for `fields` fields on a grid of `shape` with `boundaries[f][k]` the
+    `(lower, upper)` kinds of field `f` along axis `k` (`grid_boundaries`), built
+    from `3^d * fields` coloured Jacobian-vector products of `operator`."""
+    from ._krylov import _colours, _neighbour_colours, stencil_probe
+
+    points = math.prod(shape)
+    ndim = len(shape)
+    compressed = stencil_probe(operator.mv, shape, fields)  # (ncol, F, F, P)
+    q = np.arange(points)
+    blocks = jnp.swapaxes(compressed[_colours(shape), :, :, q], 1, 2)  # (P, f, g)
+    own = compressed[:, jnp.arange(fields), jnp.arange(fields), :]  # (ncol, F, P)
+    # couplings from the rows at least one point away from every non-periodic end
+    index = np.indices(shape).reshape(ndim, -1)
+    interior = np.ones(points, bool)
+    for k in range(ndim):
+        if not all(e[k][0] == "periodic" for e in boundaries):
+            interior &= (index[k] > 0) & (index[k] < shape[k] - 1)
+    rows = q[interior] if interior.sum() >= 1 else q
+    operators, diagonals = [], []
+    for f in range(fields):
+        coupling = []
+        for k in range(ndim):
+            c = jnp.median(own[_neighbour_colours(shape, k, -1)[rows], f, rows])
+            coupling.append(jnp.minimum(c, 0.0))  # a diffusion (symbol >= 1)
+        field = _FieldOperator(shape, boundaries[f], coupling)
+        operators.append(field)
+        diagonals.append(jnp.where(field.mask.reshape(-1), 0.0, -2 * sum(coupling)))
+    diagonal = jnp.stack(diagonals, axis=1)  # (P, F): the diagonal of L
+    for k in range(ndim):
+        # a periodic axis of 3m + 1 points: its two end points share a colour, so the
+        # probed diagonal there holds their coupling too; take the estimate out
+        if shape[k] % 3 == 1 and boundaries[0][k][0] == "periodic":
+            wrap = jnp.asarray((index[k] == 0) | (index[k] == shape[k] - 1), blocks.dtype)
+            blocks = blocks - wrap[:, None, None] * jax.vmap(jnp.diag)(jnp.stack(
+                [jnp.where(operators[f].mask.reshape(-1), 0.0, operators[f].coupling[k])
+                 for f in range(fields)], axis=1))
+    inverse_blocks = jnp.linalg.inv(blocks - jax.vmap(jnp.diag)(diagonal))
+
+    def precondition(v):
+        w = v.reshape(fields, points)
+        if not transposed:
+            w = jnp.einsum("pfg,gp->fp", inverse_blocks, w)
+        w = jnp.stack([operators[f].solve(w[f].reshape(shape), transposed).reshape(-1)
+                       for f in range(fields)])
+        if transposed:
+            w = jnp.einsum("pfg,gp->fp", inverse_blocks, w)
+        return w.reshape(-1)
+
+    return lx.FunctionLinearOperator(precondition, operator.in_structure())
