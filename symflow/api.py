@@ -113,6 +113,13 @@ class Model:
                       tuple(bool(d.periodic) for d in built.domain),
                       grid_boundaries(built)) if (
             len(built.domain) > 1 and len(built.fields) == len(built.states)) else None
+        # What the implicit solve gets: the boundary kinds (the DST/DCT preconditioner)
+        # are dropped unless every axis is periodic. On closed grids the transform
+        # preconditioner needs fewer GMRES steps per Newton matrix but, measured over
+        # whole solves (benchmarks/README.md, `pde.py krylov_bc_solve`), was not
+        # faster than the factored ADI one, and slower where the reaction is stiff.
+        self._solve_grid = self._grid if self._grid is None or all(self._grid[2]) else (
+            *self._grid[:3], ())
 
     @property
     def name(self) -> str:
@@ -308,7 +315,7 @@ class Model:
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
             bandwidth=bandwidth,
             exponential=self._exponential(name, solver is None),
-            grid=self._grid if name in IMPLICIT else None,
+            grid=self._solve_grid if name in IMPLICIT else None,
         )
         if key is not None and key[1] != "auto":
             self._auto[key] = config
