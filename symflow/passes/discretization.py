@@ -32,12 +32,12 @@ import functools
 
 import sympy as sp
 
-from ..symbolic import (ArraySum, AxisConcat, AxisShift, AxisSlice, BoundaryCondition,
-                        Concat, Coordinate, Diff, Dimension, Dot, Element, Fill, Flatten, GridView,
-                        MeshCoordinate, Part, Shift, Stack, System, shape_of)
+from ..symbolic import (AxisConcat, AxisShift, AxisSlice, BoundaryCondition, Concat,
+                        Coordinate, Diff, Dimension, Element, Fill, Flatten, GridView,
+                        MeshCoordinate, Part, Shift, System, shape_of)
 
 
-__all__ = ["discretize", "difference_weights", "stencil_bandwidth"]
+__all__ = ["discretize", "difference_weights"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -573,30 +573,3 @@ def _closure(u, ax: _Axis, k, order, i, side, slope) -> sp.Expr:
     if slope is not None:
         total += w_slope * h * slope
     return total / h ** k
-
-
-def stencil_bandwidth(system: System) -> int | None:
-    """A bound on the half-bandwidth of the Jacobian of the discretized system, read
-    from the stencils of the built (not yet discretized) system, or `None` when
-    there is none to prove.
-
-    There is one when the only state is one field on a non-periodic dimension and
-    its equation uses the field only point by point and through derivatives:
-    then row `i` depends on the points the stencils at `i` read, at most
-    `order + 1` places away (the widest closure), otherwise `order/2`.
-    Indexing, slices, sums and dot products of arrays may reach anywhere.
-    """
-    if len(system.fields) != 1 or len(system.states) != 1 or len(system.domain) != 1:
-        return None
-    (name, (x,)), = system.fields
-    if system.states[0].name != name:
-        return None
-    dim = next(d for d in system.domain if d.name == x)
-    if dim.periodic:
-        return None  # the wrap-around couples the two ends
-    rhs = system.equation_for(name).rhs
-    if rhs.has(Element, Part, Concat, ArraySum, Dot, Stack, Shift):
-        return None
-    # A flux diff(F, x) reads one point further than the stencils inside F.
-    return max(system.settings.order, 2) + 1 + any(
-        not isinstance(d.args[0], sp.Symbol) for d in rhs.atoms(Diff))
