@@ -213,18 +213,39 @@ def test_matches_hand_written_twin(model, noise, name):
     assert np.max(np.abs(ours - np.asarray(theirs))) < 1e-10
 
 
-@pytest.mark.parametrize("name", [
-    *DEFAULT_TWINS,
-    *(pytest.param(n, marks=pytest.mark.slow) for n in SAMPLERS if n not in DEFAULT_TWINS)])
-def test_unrolled_ends_equal_the_diffrax_loop(model, noise, name):
-    """Saving the two ends runs the solver's steps unrolled (`unrolled_sample`);
+@pytest.mark.parametrize("name,steps", [
+    *((n, 7) for n in DEFAULT_TWINS), ("unipc_3", 24), ("ipndm", 24), ("dpm_solver_3", 25),
+    *(pytest.param(n, s, marks=pytest.mark.slow) for n in SAMPLERS for s in (7, 24)
+      if n not in DEFAULT_TWINS)])
+def test_unrolled_ends_equal_the_diffrax_loop(model, noise, name, steps):
+    """Saving the two ends runs the solver's steps unrolled, or beyond
+    `UNROLL_STEPS` as scans over the runs of one variant (`unrolled_sample`);
     saving more runs them in `diffrax.diffeqsolve`: the final samples agree."""
-    steps = 7
     ends = sample(model, name, steps, noise)
     sol = model.simulate(solver=name, steps=steps, initial={"x": noise}, saveat=3)
     looped = np.asarray(sol["x"][:, -1])
     assert np.max(np.abs(ends - looped)) < 1e-12
     assert np.max(np.abs(ends - noise)) > 0.1  # the samples did move
+
+
+def test_long_grids_are_scanned_not_unrolled(model, noise):
+    """Up to `UNROLL_STEPS` steps the program is straight-line code; beyond, the
+    steady steps are one `scan` (so compile time does not grow with the steps)."""
+    from symflow.solve._samplers import UNROLL_STEPS, _runs
+    from symflow.solve._sampling import SamplerConfig
+
+    assert _runs([1, 2, 3, 3, 3, (3, True)]) == [(0, 1, 1), (1, 2, 2), (2, 5, 3),
+                                                 (5, 6, (3, True))]
+    sampling = model._sampling
+    p = model.complete_params(model.params)
+    xb = sampling._initial_from({"x": noise[:4]})
+    ts = jnp.asarray([1.0, 1e-3])
+    for steps, scanned in ((UNROLL_STEPS, False), (UNROLL_STEPS + 8, True)):
+        fn = sampling.sample_fn(SamplerConfig(solver="unipc_3", grid="logsnr", steps=steps,
+                                              t0=1.0, t1=1e-3, n_save=2))
+        text = str(jax.make_jaxpr(fn)(p, xb, ts))
+        assert ("scan[" in text) == scanned, steps
+        assert "while[" not in text  # no diffrax loop either way
 
 
 @pytest.mark.slow
