@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import pathlib
 import pstats
 import re
@@ -128,8 +129,9 @@ def samplers(repeats: int, batch: int) -> None:
     xb = sampling._initial_from({"x": x0})  # noqa: SLF001
     ts = jnp.asarray([1.0, 1e-3])
     for name in ("ddim", "unipc_3"):
-        program = sampling.sample_fn(SamplerConfig(solver=name, grid="logsnr", steps=10,
-                                                   t0=1.0, t1=1e-3, n_save=2))
+        config = SamplerConfig(solver=name, grid="logsnr", steps=10, t0=1.0, t1=1e-3,
+                               n_save=2)
+        program = functools.partial(sampling.ends_fn(config), sampling.coefficients(config, p))
         report(f"{name}, batch {batch:,}, `initial=`",
                lambda: m.simulate(solver=name, steps=10, saveat=2, initial={"x": x0})["x"],
                lambda: program(p, xb, ts), 1, repeats)

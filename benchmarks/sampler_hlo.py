@@ -69,9 +69,10 @@ def programs(model, name: str, batch: int, nfe: int = 10):
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
     xb = sampling._initial_from({"x": x0})  # noqa: SLF001
     ts = jnp.asarray([hw.T0, hw.T1])
-    fn = sampling.sample_fn(SamplerConfig(solver=name, grid="logsnr", steps=nfe, t0=hw.T0,
-                                          t1=hw.T1, n_save=2))
-    ours = jax.jit(fn).lower(p, xb, ts).compile().as_text()
+    config = SamplerConfig(solver=name, grid="logsnr", steps=nfe, t0=hw.T0, t1=hw.T1,
+                           n_save=2)
+    ours = sampling.ends_fn(config).lower(sampling.coefficients(config, p), p, xb,
+                                          ts).compile().as_text()
     twin_fn = hw.SAMPLERS[name]
     params = {"m": jnp.asarray(2.0), "s": jnp.asarray(0.5)}
     twin = jax.jit(lambda x, q: twin_fn(hw.mixture_noise, x, q, nfe, "logsnr")).lower(

@@ -41,8 +41,16 @@ def program(package: str, name: str, x0, nfe: int):
     p = model.complete_params(model.params)
     xb = s._initial_from({"x": x0})  # noqa: SLF001
     ts = jnp.asarray([hw.T0, hw.T1])
-    fn = s.sample_fn(sampling_mod.SamplerConfig(solver=name, grid="logsnr", steps=nfe,
-                                                t0=hw.T0, t1=hw.T1, n_save=2))
+    config = sampling_mod.SamplerConfig(solver=name, grid="logsnr", steps=nfe, t0=hw.T0,
+                                        t1=hw.T1, n_save=2)
+    if hasattr(s, "ends_fn"):  # the two-end program with kept coefficients, paths only
+        ends = s.ends_fn(config)
+        coefficients = s.coefficients(config, p)
+
+        def fn(p, xb, ts):
+            return (ends(coefficients, p, xb, ts),)
+    else:
+        fn = s.sample_fn(config)
     return lambda: jax.block_until_ready(fn(p, xb, ts)), lambda: np.asarray(fn(p, xb, ts)[0]["x"])[:, -1]
 
 

@@ -98,13 +98,15 @@ class EnsembleSolution(eqx.Module):
     `save`, `plot`), from the paths, unless they were given (`stats_only`, where
     the paths are not kept): they sort every saved value over the trajectories,
     which costs as much as a tenth of a 10^4-path solve, so a run that reads only
-    the paths or the mean does not pay for them.
+    the paths or the mean does not pay for them. The mean and standard deviation
+    may wait in the same way (`mean=None`, `std=None`: the samplers' two-end
+    runs, where they would be a third of the program's kernels).
     """
 
     t: jax.Array
     paths: dict[str, jax.Array] | None
-    mean: dict[str, jax.Array]
-    std: dict[str, jax.Array]
+    given_mean: dict[str, jax.Array] | None
+    given_std: dict[str, jax.Array] | None
     given_quantiles: dict[str, jax.Array] | None
     result: jax.Array  # diffrax's result code of each trajectory
     sweep: dict[str, jax.Array]  # the swept parameter values, by name
@@ -114,12 +116,23 @@ class EnsembleSolution(eqx.Module):
     def __init__(self, *, t, paths, mean, std, result, sweep, quantiles=None,
                  quantile_levels: tuple[float, ...] = DEFAULT_QUANTILES,
                  names: tuple[str, ...] = ()):
-        if quantiles is None and paths is None:
-            raise ValueError("an EnsembleSolution without paths needs its quantiles")
-        self.t, self.paths, self.mean, self.std = t, paths, mean, std
+        if paths is None and (quantiles is None or mean is None or std is None):
+            raise ValueError("an EnsembleSolution without paths needs its statistics")
+        self.t, self.paths, self.given_mean, self.given_std = t, paths, mean, std
         self.given_quantiles = quantiles
         self.result, self.sweep = result, sweep
         self.quantile_levels, self.names = tuple(quantile_levels), tuple(names)
+
+    @functools.cached_property
+    def mean(self) -> dict[str, jax.Array]:
+        """`mean[name]`: the mean over the trajectories at every save time."""
+        return self.given_mean if self.given_mean is not None else batch_mean(self.paths)
+
+    @functools.cached_property
+    def std(self) -> dict[str, jax.Array]:
+        """`std[name]`: the sample standard deviation over the trajectories (zero
+        for a single trajectory), at every save time."""
+        return self.given_std if self.given_std is not None else batch_std(self.paths)
 
     @functools.cached_property
     def quantiles(self) -> dict[str, jax.Array]:
@@ -412,6 +425,17 @@ class EnsembleSimulator:
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
             quantile_levels=tuple(config.quantiles), names=names)
+
+
+def batch_mean(paths: dict[str, jax.Array]) -> dict[str, jax.Array]:
+    """The mean of each path array over the trajectories (its first axis)."""
+    return {k: jnp.mean(v, axis=0) for k, v in paths.items()}
+
+
+def batch_std(paths: dict[str, jax.Array]) -> dict[str, jax.Array]:
+    """The sample standard deviation over the trajectories (zero for one)."""
+    return {k: jnp.std(v, axis=0, ddof=1) if v.shape[0] > 1 else jnp.zeros_like(v[0])
+            for k, v in paths.items()}
 
 
 _STRUCTURES: dict = {}  # (structure of the fields, levels, names) -> EnsembleSolution's

@@ -25,14 +25,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
-from ._diffusion import GRID_EXPONENTS, GRIDS, DiffusionSchedule, step_grid
-from ._ensemble import DEFAULT_QUANTILES, EnsembleSolution, ensemble_solution, quantiles_of
+from ._diffusion import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, step_grid
+from ._ensemble import (DEFAULT_QUANTILES, EnsembleSolution, batch_mean, batch_std,
+                        ensemble_solution, quantiles_of)
 from ._samplers import SAMPLERS, make_sampler, plan
 from ._simulate import ADJOINTS
 
 
-__all__ = ["SamplerConfig", "ModelSampling", "unrolled_sample", "SAMPLER_OPTIONS", "SAMPLERS"]
+__all__ = ["SamplerConfig", "ModelSampling", "SAMPLER_OPTIONS", "SAMPLERS"]
 
+
+# `ModelSampling.coefficients` keeps the coefficients of this many parameter values,
+# for parameters of at most this many numbers each.
+_KEPT_COEFFICIENTS = 8
+_KEPT_PARAMETER_SIZE = 4096
 
 SAMPLER_OPTIONS = ("steps", "grid", "grid_exponent", "trajectories", "seed", "score",
                    "stats_only", "quantiles")
@@ -102,22 +108,6 @@ def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule, params) -> 
     return times[at]
 
 
-def unrolled_sample(term, solver, outer: jax.Array, x0: jax.Array, params) -> jax.Array:
-    """The final state of `solver` stepped over the fixed grid `outer` as a plain
-    Python loop (unrolled under `jit`): the same formulas as the steps
-    `diffrax.diffeqsolve` takes (`AbstractDiffusionSampler.sample`), without its
-    while loop. On a fixed grid with only the two ends saved the loop buys
-    nothing, and it costs: XLA cannot fuse across its iterations, so every step
-    writes the state and the solver's history back to memory and copies the loop
-    carry (the multistep samplers ran 1.5-2.8x slower than the unrolled
-    hand-written twin). Unrolled, each step's order is a Python int (no
-    switches), and the coefficients of all steps are computed at once as vectors
-    (`table`) rather than as a dozen scalar kernels per step. Long grids (more
-    than `UNROLL_STEPS`) scan the steady steps instead, which keeps compile time
-    flat in the steps (`AbstractDiffusionSampler.sample`)."""
-    return solver.sample(term, outer, x0, params)
-
-
 class ModelSampling:
     """The sampler side of one compiled `symflow.Model`."""
 
@@ -125,6 +115,7 @@ class ModelSampling:
         self.model = model
         self._setup = None
         self._cache: dict = {}
+        self._coefficients: dict = {}  # (config, parameter values) -> coefficients
 
     def setup(self):
         """The diffusion form of the model (analysed and generated on first use)."""
@@ -135,33 +126,116 @@ class ModelSampling:
             self._setup = diffusion_setup(m.system, span=m.settings.span_of("solver"))
         return self._setup
 
+    def _parts(self, config: SamplerConfig):
+        """`(term, solver, schedule)` of a configuration (built once)."""
+        key = ("parts", config)
+        if key not in self._cache:
+            setup = self.setup()
+            lo, hi = sorted((config.t0, config.t1))
+            base = setup.schedule
+            schedule = DiffusionSchedule(base.log_alpha_fn, base.log_sigma_fn,
+                                         base.t_of_lambda_fn, span=(0.0 if lo >= 0 else lo, hi))
+            term = DiffusionTerm(schedule, setup.noise_fn(config.score),
+                                 *setup.noise_parts(config.score))
+            solver = make_sampler(config.solver, steps=config.steps, grid=config.grid,
+                                  grid_exponent=config.grid_exponent)
+            self._cache[key] = term, solver, schedule
+        return self._cache[key]
+
+    def coefficients_fn(self, config: SamplerConfig) -> Callable:
+        """The jitted `params -> coefficients` of the two-end program: everything of
+        the solve that does not depend on the batch (the grid, the schedule's
+        exponentials, the methods' weights), `AbstractDiffusionSampler.coefficients`."""
+        key = ("coefficients", config)
+        if key not in self._cache:
+            term, solver, schedule = self._parts(config)
+            self._cache[key] = jax.jit(lambda params: solver.coefficients(
+                term, sampler_grid(config, schedule, params), params))
+        return self._cache[key]
+
+    def coefficients(self, config: SamplerConfig, params) -> Any:
+        """`coefficients_fn(config)(params)`, kept per concrete parameter values (a
+        few, most recent first): like the host-side coefficients of a hand-written
+        sampler, they are computed once, not by a dozen small kernels in every
+        call. Traced or large parameters (network weights) are not kept; the
+        key holds the values themselves (float 1 and int 1 are one key, and give
+        the same coefficients)."""
+        fn = self.coefficients_fn(config)
+        leaves, structure = jax.tree_util.tree_flatten(params)
+        values = []
+        for v in leaves:
+            if isinstance(v, (float, int)):  # the defaults: Python numbers
+                values.append(v)
+            elif isinstance(v, jax.core.Tracer) or np.size(v) > _KEPT_PARAMETER_SIZE:
+                return fn(params)
+            else:
+                values.append(np.asarray(v).tobytes())
+        key = (config, structure, tuple(values))
+        kept = self._coefficients
+        if key in kept:
+            kept[key] = kept.pop(key)  # the newest last
+        else:
+            kept[key] = fn(params)
+            while len(kept) > _KEPT_COEFFICIENTS:
+                kept.pop(next(iter(kept)))
+        return kept[key]
+
+    def ends_fn(self, config: SamplerConfig) -> Callable:
+        """The jitted `(coefficients, params, x0, ts) -> paths` of a two-end run
+        with the checkpointed discretize-then-optimize gradient.
+
+        On a fixed grid with only the two ends saved, diffrax's while loop buys
+        nothing, and it costs: XLA cannot fuse across its iterations, every step
+        copies the loop carry, and the order switches stay runtime conditionals
+        (the multistep samplers ran 1.5-2.8x slower than the hand-written twin).
+        So the same solver's formulas run as `AbstractDiffusionSampler.run`:
+        unrolled, or scanned over runs of steps of one variant, each step's order
+        a Python int. The coefficients come in as an argument (`coefficients`),
+        and the program returns the paths `(trajectories, 2, ...)` (outputs
+        included) and nothing else; the batch statistics wait until they are
+        read (`EnsembleSolution.mean`). Coefficients, statistics and the
+        transposed copy of the paths were two thirds of the kernels and 15-45%
+        of the time of a 10^4-sample NFE-10 run (benchmarks/README.md)."""
+        key = ("ends", config)
+        if key not in self._cache:
+            term, solver, _ = self._parts(config)
+            g = self.model.generated
+            sim = self.model._simulator  # noqa: SLF001
+
+            def ends(coefficients, params, x0, ts):
+                x0 = _packed(x0)
+                final = solver.run(coefficients, term, x0, params)
+                ys = jnp.stack([x0, final], axis=1)  # (trajectories, 2, n_states)
+                paths = sim.unpack(ys)
+                if g.observed:
+                    paths.update(jax.vmap(jax.vmap(lambda t, y: g.observed_fn(t, y, params),
+                                                   in_axes=(0, 0)), in_axes=(None, 0))(ts, ys))
+                return paths
+
+            self._cache[key] = jax.jit(ends)
+        return self._cache[key]
+
     def sample_fn(self, config: SamplerConfig) -> Callable:
         """The jitted `(params, x0, ts) -> (paths, mean, std, result)` for a batch `x0`
-        of shape `(trajectories, n_states)`. Quantiles are left out: XLA's sort on CPU
-        costs more than the whole sampling (36 ms against 2 ms for 10,000 samples);
-        `simulate` takes them with NumPy's selection when the paths are concrete."""
+        of shape `(trajectories, n_states)`, solved by `diffrax.diffeqsolve` (any
+        save grid, any adjoint) or, for `adjoint = deis`, by the continuous
+        adjoint. Quantiles are left out: XLA's sort on CPU costs more than the
+        whole sampling (36 ms against 2 ms for 10,000 samples); `simulate` takes
+        them with NumPy's selection when the paths are concrete."""
         if config in self._cache:
             return self._cache[config]
         setup = self.setup()
         g = self.model.generated
         sim = self.model._simulator  # noqa: SLF001
-        lo, hi = sorted((config.t0, config.t1))
-        base = setup.schedule
-        schedule = DiffusionSchedule(base.log_alpha_fn, base.log_sigma_fn, base.t_of_lambda_fn,
-                                     span=(0.0 if lo >= 0 else lo, hi))
-        from ._diffusion import DiffusionTerm
-
-        term = DiffusionTerm(schedule, setup.noise_fn(config.score),
-                             *setup.noise_parts(config.score))
+        term, solver, schedule = self._parts(config)
         orders = plan(config.solver, config.steps)
-        solver = make_sampler(config.solver, steps=config.steps, grid=config.grid,
-                              grid_exponent=config.grid_exponent)
         continuous = config.adjoint == "deis"
         if continuous:
             adjoint = diffrax.RecursiveCheckpointAdjoint()  # unused: custom_vjp below
         else:
             adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
                        else config.adjoint)
+
         def solve(params, x0, saveat):
             outer = sampler_grid(config, schedule, params)
             return diffrax.diffeqsolve(
@@ -178,19 +252,11 @@ class ModelSampling:
                                     config.steps, exponent=config.grid_exponent),
                 setup.schedule_params)
 
-        # The two ends only, discretize-then-optimize: the solver's steps unrolled
-        # (see `unrolled_sample`), which lets XLA fuse across steps.
-        unrolled = (config.n_save == 2 and not continuous
-                    and isinstance(config.adjoint, str) and config.adjoint == "checkpoint")
-
         def run(params, x0, ts):
+            x0 = _packed(x0)
             # by_time: (n_save, trajectories, n_states), the layout diffrax saves in
             if continuous:  # the two ends only (checked by `simulate`)
                 by_time = jnp.stack([x0, final(params, x0)])
-                result = jnp.asarray(0)
-            elif unrolled:
-                outer = sampler_grid(config, schedule, params)
-                by_time = jnp.stack([x0, unrolled_sample(term, solver, outer, x0, params)])
                 result = jnp.asarray(0)
             else:
                 sol = solve(params, x0, diffrax.SaveAt(ts=ts))
@@ -215,6 +281,23 @@ class ModelSampling:
 
         self._cache[config] = jax.jit(run)
         return self._cache[config]
+
+    def run(self, config: SamplerConfig, params, x0, ts):
+        """`(paths, mean, std, result)` of one batch; `mean` and `std` are None for
+        the two-end program (computed when read)."""
+        if (config.n_save == 2 and isinstance(config.adjoint, str)
+                and config.adjoint == "checkpoint"):
+            paths = self.ends_fn(config)(self.coefficients(config, params), params, x0, ts)
+            return paths, None, None, self._successes(_trajectories(x0))
+        return self.sample_fn(config)(params, x0, ts)
+
+    def _successes(self, n: int) -> jax.Array:
+        """diffrax's result code (success) of `n` trajectories, kept per `n`."""
+        key = ("successes", n)
+        if key not in self._cache:
+            with jax.ensure_compile_time_eval():
+                self._cache[key] = jnp.zeros((n,), dtype=int)
+        return self._cache[key]
 
     def initial_batch(self, params, n: int, seed) -> jax.Array:
         """`n` initial draws, packed: the keys of the ensembles (`_ensemble.py`).
@@ -282,7 +365,6 @@ class ModelSampling:
         times = self._device_times(ts)
         if initial:
             x0 = self._initial_from(initial)
-            paths, mean, std, result = self.sample_fn(config)(p, x0, times)
         else:
             n = int(trajectories if trajectories is not None else s.trajectories)
             if n < 1:
@@ -291,10 +373,12 @@ class ModelSampling:
             if not isinstance(seed, jax.core.Tracer):
                 seed = int(seed)
             x0 = self.initial_batch(p, n, seed)
-            paths, mean, std, result = self.sample_fn(config)(p, x0, times)
+        paths, mean, std, result = self.run(config, p, x0, times)
         # The quantiles wait until they are read (`EnsembleSolution.quantiles`), unless
         # the paths are dropped.
         quantiles = (quantiles_of(paths, config.quantiles) if stats_only else None)
+        if stats_only and mean is None:
+            mean, std = batch_mean(paths), batch_std(paths)
         names = m.state_names + m.observed_names
         return ensemble_solution(
             t=times, paths=None if stats_only else paths, mean=mean,
@@ -310,8 +394,10 @@ class ModelSampling:
                 self._cache[key] = jnp.asarray(ts)
         return self._cache[key]
 
-    def _initial_from(self, initial: Mapping[str, Any]) -> jax.Array:
-        """A batch of initial values, one array per state with the batch first."""
+    def _initial_from(self, initial: Mapping[str, Any]) -> dict[str, Any]:
+        """A batch of initial values, one array per state with the batch first,
+        checked; the programs pack it (`_packed`), so that a concrete batch costs
+        no eager JAX operation and a device array is not copied to the host."""
         m = self.model
         layout = {s.name: s for s in m.generated.states}
         unknown = [k for k in initial if k not in layout]
@@ -321,17 +407,31 @@ class ModelSampling:
         if missing:
             raise SymflowError(f"a batch of initial values needs every state: {missing[0]!r} "
                                "is missing")
-        traced = any(isinstance(v, jax.core.Tracer) for v in initial.values())
-        xp = jnp if traced else np  # concrete batches: one transfer, no eager JAX ops
-        parts, n = [], None
+        batch, n = {}, None
         for name, lay in layout.items():
-            value = xp.asarray(initial[name], dtype=float)
-            if value.ndim != 1 + len(lay.shape) or value.shape[1:] != lay.shape:
+            value = initial[name]
+            if not isinstance(value, (np.ndarray, jax.Array)) or value.dtype != float:
+                value = np.asarray(value, dtype=float)
+            shape = np.shape(value)
+            if len(shape) != 1 + len(lay.shape) or shape[1:] != lay.shape:
                 raise SymflowError(
                     f"initial values of {name!r} for a sampler are a batch of shape "
-                    f"(trajectories, {', '.join(map(str, lay.shape))}), not {value.shape}")
-            if n is not None and value.shape[0] != n:
+                    f"(trajectories, {', '.join(map(str, lay.shape))}), not {shape}")
+            if n is not None and shape[0] != n:
                 raise SymflowError("every state needs the same number of initial values")
-            n = value.shape[0]
-            parts.append(xp.reshape(value, (n, -1)))
-        return jnp.asarray(xp.concatenate(parts, axis=1))
+            n = shape[0]
+            batch[name] = value
+        return batch
+
+
+def _packed(x0) -> jax.Array:
+    """The batch `(trajectories, n_states)` from `_initial_from`'s arrays (in the
+    state order), or `x0` itself if it is packed already; inside a program."""
+    if not isinstance(x0, dict):
+        return x0
+    parts = list(x0.values())
+    return jnp.concatenate([jnp.reshape(v, (v.shape[0], -1)) for v in parts], axis=1)
+
+
+def _trajectories(x0) -> int:
+    return (next(iter(x0.values())) if isinstance(x0, dict) else x0).shape[0]

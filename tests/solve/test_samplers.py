@@ -219,7 +219,7 @@ def test_matches_hand_written_twin(model, noise, name):
       if n not in DEFAULT_TWINS)])
 def test_unrolled_ends_equal_the_diffrax_loop(model, noise, name, steps):
     """Saving the two ends runs the solver's steps unrolled, or beyond
-    `UNROLL_STEPS` as scans over the runs of one variant (`unrolled_sample`);
+    `unroll_steps` as scans over the runs of one variant (`ends_fn`);
     saving more runs them in `diffrax.diffeqsolve`: the final samples agree."""
     ends = sample(model, name, steps, noise)
     sol = model.simulate(solver=name, steps=steps, initial={"x": noise}, saveat=3)
@@ -229,9 +229,10 @@ def test_unrolled_ends_equal_the_diffrax_loop(model, noise, name, steps):
 
 
 def test_long_grids_are_scanned_not_unrolled(model, noise):
-    """Up to `UNROLL_STEPS` steps the program is straight-line code; beyond, the
-    steady steps are one `scan` (so compile time does not grow with the steps)."""
-    from symflow.solve._samplers import UNROLL_STEPS, _runs
+    """UniPC's program is straight-line code up to `unroll_steps` steps; beyond,
+    its steady steps are one `scan` (so compile time does not grow with the
+    steps). DDIM scans from two steps on. No diffrax loop either way."""
+    from symflow.solve._samplers import UniPC, _runs
     from symflow.solve._sampling import SamplerConfig
 
     assert _runs([1, 2, 3, 3, 3, (3, True)]) == [(0, 1, 1), (1, 2, 2), (2, 5, 3),
@@ -240,12 +241,15 @@ def test_long_grids_are_scanned_not_unrolled(model, noise):
     p = model.complete_params(model.params)
     xb = sampling._initial_from({"x": noise[:4]})
     ts = jnp.asarray([1.0, 1e-3])
-    for steps, scanned in ((UNROLL_STEPS, False), (UNROLL_STEPS + 8, True)):
-        fn = sampling.sample_fn(SamplerConfig(solver="unipc_3", grid="logsnr", steps=steps,
-                                              t0=1.0, t1=1e-3, n_save=2))
-        text = str(jax.make_jaxpr(fn)(p, xb, ts))
-        assert ("scan[" in text) == scanned, steps
-        assert "while[" not in text  # no diffrax loop either way
+    for name, steps, scanned in (("unipc_3", UniPC.unroll_steps, False),
+                                 ("unipc_3", UniPC.unroll_steps + 8, True),
+                                 ("ddim", 3, True)):
+        config = SamplerConfig(solver=name, grid="logsnr", steps=steps, t0=1.0, t1=1e-3,
+                               n_save=2)
+        c = sampling.coefficients(config, p)
+        text = str(jax.make_jaxpr(sampling.ends_fn(config))(c, p, xb, ts))
+        assert ("scan[" in text) == scanned, (name, steps)
+        assert "while[" not in text
 
 
 @pytest.mark.slow

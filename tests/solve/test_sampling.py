@@ -102,5 +102,48 @@ def test_ensemble_solution_from_a_kept_structure_equals_the_constructor():
         np.testing.assert_array_equal(np.asarray(fast.quantiles["x"]),
                                       np.quantile(np.asarray(fields["paths"]["x"]),
                                                   (0.1, 0.9), axis=0))
-    with pytest.raises(ValueError, match="needs its quantiles"):
+    with pytest.raises(ValueError, match="needs its statistics"):
         ensemble_solution(**{**fields, "paths": None})
+
+
+def test_two_end_statistics_wait_until_read_and_equal_numpy(model):
+    sol = model.simulate(solver="deis_2", steps=6, trajectories=N, saveat=2, seed=4)
+    assert sol.given_mean is None and sol.given_std is None
+    x = np.asarray(sol["x"])
+    np.testing.assert_allclose(np.asarray(sol.mean["x"]), x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(sol.std["x"]), x.std(axis=0, ddof=1), rtol=1e-12)
+    only = model.simulate(solver="deis_2", steps=6, trajectories=N, saveat=2, seed=4,
+                          stats_only=True)
+    assert only.paths is None
+    np.testing.assert_allclose(np.asarray(only.mean["x"]), x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(only.std["x"]), x.std(axis=0, ddof=1), rtol=1e-12)
+
+
+def test_kept_coefficients_follow_the_schedule_parameters(model):
+    """The two-end program's coefficients are kept per parameter values: changing
+    beta_max changes the samples (to those of diffrax's loop, which computes
+    everything in the program), and changing it back gives the first ones again;
+    a gradient in beta_max (traced, so computed in the program) matches central
+    finite differences."""
+    x0 = np.random.default_rng(5).normal(size=64)
+
+    def final(beta_max, saveat=2):
+        sol = model.simulate({"beta_max": beta_max}, solver="unipc_2", steps=8,
+                             initial={"x": x0}, saveat=saveat)
+        return np.asarray(sol["x"][:, -1])
+
+    first, other = final(20.0), final(15.0)
+    assert np.max(np.abs(first - other)) > 1e-3
+    np.testing.assert_allclose(other, final(15.0, saveat=3), atol=1e-12)
+    np.testing.assert_array_equal(final(20.0), first)
+
+    def loss(beta_max):
+        sol = model.simulate({"beta_max": beta_max}, solver="unipc_2", steps=8,
+                             initial={"x": x0}, saveat=2)
+        return jnp.mean(jnp.sin(sol["x"][:, -1]))
+
+    grad = float(jax.grad(loss)(jnp.asarray(20.0)))
+    h = 1e-4
+    fd = (float(loss(20.0 + h)) - float(loss(20.0 - h))) / (2 * h)
+    assert abs(grad - fd) < 1e-6 * max(1.0, abs(fd)), (grad, fd)
+    assert abs(grad) > 1e-6
