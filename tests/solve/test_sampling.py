@@ -128,7 +128,7 @@ def test_kept_coefficients_follow_the_schedule_parameters(model):
     x0 = np.random.default_rng(5).normal(size=64)
 
     def final(beta_max, saveat=2):
-        sol = model.simulate({"beta_max": beta_max}, solver="unipc_2", steps=8,
+        sol = model.simulate({"beta_max": beta_max}, solver="unipc_2", steps=4,
                              initial={"x": x0}, saveat=saveat)
         return np.asarray(sol["x"][:, -1])
 
@@ -138,7 +138,7 @@ def test_kept_coefficients_follow_the_schedule_parameters(model):
     np.testing.assert_array_equal(final(20.0), first)
 
     def loss(beta_max):
-        sol = model.simulate({"beta_max": beta_max}, solver="unipc_2", steps=8,
+        sol = model.simulate({"beta_max": beta_max}, solver="unipc_2", steps=4,
                              initial={"x": x0}, saveat=2)
         return jnp.mean(jnp.sin(sol["x"][:, -1]))
 
