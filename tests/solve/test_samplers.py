@@ -453,3 +453,26 @@ def test_cli_show_and_run_a_sampler(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "symflow.cli", "run", str(path), "--solver",
                           "deis_3", "--steps", "2"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1 and "too small for deis_3" in bad.stderr
+
+
+def test_continuous_adjoint_memory_does_not_grow_with_the_steps(model, noise):
+    """XLA's temporaries of the compiled gradient: flat in the steps for
+    `adjoint = deis`, one batch per step for `checkpoint`
+    (benchmarks/sampler_memory.py)."""
+    x0 = jnp.asarray(np.resize(noise, 4000))
+    p = {"m": jnp.asarray(2.0), "s": jnp.asarray(0.5)}
+
+    def temp(adjoint, steps):
+        def loss(x0, p):
+            sol = model.simulate(p, solver="ddim", steps=steps, initial={"x": x0},
+                                 saveat=2, adjoint=adjoint)
+            return jnp.mean(jnp.sin(sol["x"][:, -1]))
+
+        compiled = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(x0, p).compile()
+        return compiled.memory_analysis().temp_size_in_bytes
+
+    batch = x0.size * 8
+    deis = [temp("deis", n) for n in (10, 60)]
+    checkpoint = [temp("checkpoint", n) for n in (10, 60)]
+    assert abs(deis[1] - deis[0]) < batch, deis
+    assert checkpoint[1] - checkpoint[0] > 40 * batch, checkpoint
