@@ -192,16 +192,16 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
         return self.run(self.coefficients(term, outer, args), term, y0, args)
 
     def run(self, coefficients, term: DiffusionTerm, y0, args):
-        """The final state from `y0` by the steps of `coefficients` (from
-        `coefficients`, possibly computed apart)."""
+        """The final state from `y0` by the steps of `coefficients` (the result
+        of `coefficients`, which `ModelSampling` computes in a program apart)."""
         table, start = coefficients
         history = self._history(start, term, y0, args)
         n = self.n_steps
         y = y0
-        for start, stop, variant in _runs([self._variant(k) for k in range(n)]):
-            rows = jax.tree_util.tree_map(lambda a: a[start:stop], table)
-            if n <= self.unroll_steps or stop - start < self.scan_run:
-                for k in range(stop - start):
+        for first, stop, variant in _runs([self._variant(k) for k in range(n)]):
+            rows = jax.tree_util.tree_map(lambda a: a[first:stop], table)
+            if n <= self.unroll_steps or stop - first < self.scan_run:
+                for k in range(stop - first):
                     c = jax.tree_util.tree_map(lambda a: a[k], rows)
                     y, history = self._advance(c, term, variant, y, args, history)
                 continue

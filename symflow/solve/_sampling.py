@@ -410,7 +410,10 @@ class ModelSampling:
         batch, n = {}, None
         for name, lay in layout.items():
             value = initial[name]
-            if not isinstance(value, (np.ndarray, jax.Array)) or value.dtype != float:
+            if isinstance(value, jax.Array):  # a device array or a tracer stays one
+                if value.dtype != float:
+                    value = jnp.asarray(value, dtype=float)
+            elif not isinstance(value, np.ndarray) or value.dtype != float:
                 value = np.asarray(value, dtype=float)
             shape = np.shape(value)
             if len(shape) != 1 + len(lay.shape) or shape[1:] != lay.shape:
