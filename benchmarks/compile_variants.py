@@ -83,11 +83,11 @@ def main(argv=None):
         seen = {}
 
         def spy(config, params, y0_, ts_, *, timings=None):
-            seen.update(fn=m._simulator.solve_fn(config),  # noqa: SLF001
+            seen.update(fn=m.runner.simulator.solve_fn(config),  # noqa: SLF001
                         args=(params, y0_, jnp.asarray(ts_, dtype=float)))
             raise _Stop
 
-        m._simulator.run = spy  # noqa: SLF001
+        m.runner.simulator.run = spy  # noqa: SLF001
         try:
             m.simulate(m.params, **su["kwargs"])
         except _Stop:

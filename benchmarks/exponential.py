@@ -171,9 +171,9 @@ def main(argv=None):
     timings: dict = {}
     sol = m.simulate(tspan=(0, T1), saveat=[T1], timings=timings)
     ts = np.array([0.0, T1])
-    config = m._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+    config = m.runner.ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
                            max_steps=None, adjoint="checkpoint")
-    bare = m._simulator.solve_fn(config)
+    bare = m.runner.simulator.solve_fn(config)
     hand = handwritten_etdrk4(0.25, T1)
     start = time.perf_counter()
     hand_compiled = hand.lower(u0).compile()

@@ -51,7 +51,7 @@ from jax._src import core  # noqa: E402
 
 import symflow  # noqa: E402
 from pde import HEAT  # noqa: E402
-from symflow.solve._sampling import SamplerConfig  # noqa: E402
+from symflow.solve.diffusion.side import SamplerConfig  # noqa: E402
 
 
 def python_calls(fn, calls: int = 20) -> float:
@@ -113,9 +113,9 @@ def heat(repeats: int) -> None:
     for n in (1_000, 10_000):
         m = symflow.loads(HEAT.format(n=n))
         m.simulate()
-        sim = m._simulator  # noqa: SLF001
+        sim = m.runner.simulator  # noqa: SLF001
         config = next(k[1] for k in sim._cache if isinstance(k, tuple) and k[0] == "packed")  # noqa: SLF001
-        p, ts = m.complete_params(None), m._save_times(0.0, 0.1, 2)  # noqa: SLF001
+        p, ts = m.complete_params(None), m.runner.save_times(0.0, 0.1, 2)  # noqa: SLF001
         packed = sim.packed_fn(config)
         report(f"heat N = {n:,}", lambda: m.simulate()["u"], lambda: packed(p, {}, ts), 1,
                repeats)
@@ -125,7 +125,7 @@ def samplers(repeats: int, batch: int) -> None:
     m = symflow.load(HERE.parent / "examples" / "vp_sampler.sf")
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
     p = m.complete_params(None)
-    sampling = m._sampling  # noqa: SLF001
+    sampling = m.runner.sampling  # noqa: SLF001
     xb = sampling._initial_from({"x": x0})  # noqa: SLF001
     ts = jnp.asarray([1.0, 1e-3])
     for name in ("ddim", "unipc_3"):
@@ -161,9 +161,9 @@ def hlo() -> None:
     for n in (1_000, 10_000):
         m = symflow.loads(HEAT.format(n=n))
         m.simulate()
-        sim = m._simulator  # noqa: SLF001
+        sim = m.runner.simulator  # noqa: SLF001
         config = next(k[1] for k in sim._cache if isinstance(k, tuple) and k[0] == "packed")  # noqa: SLF001
-        p, ts = m.complete_params(None), m._save_times(0.0, 0.1, 2)  # noqa: SLF001
+        p, ts = m.complete_params(None), m.runner.save_times(0.0, 0.1, 2)  # noqa: SLF001
         ours = hlo_instructions(sim.packed_fn(config).lower(p, {}, ts).compile())
         solve, y0 = heat_handwritten(n)
         theirs = hlo_instructions(solve.lower(y0).compile())

@@ -57,7 +57,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import symflow  # noqa: E402
-from symflow.solve._banded import BandedLinearSolver  # noqa: E402
+from symflow.solve.linear import BandedLinearSolver  # noqa: E402
 
 
 HEAT = """model Heat
@@ -198,11 +198,11 @@ def scaling_one(model: str, n: int, repeats: int) -> dict:
     sol = m.simulate(timings=timings, **options)
     s = m.settings
     t0, t1 = options.get("tspan", s.tspan)
-    ts = m._save_times(t0, t1, options.get("saveat", s.saveat))
+    ts = m.runner.save_times(t0, t1, options.get("saveat", s.saveat))
     p = m.complete_params(None)
-    config = m._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+    config = m.runner.ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
                            max_steps=None, adjoint="checkpoint")
-    memory = m._simulator.packed_fn(config).lower(p, {}, ts).compile().memory_analysis()
+    memory = m.runner.simulator.packed_fn(config).lower(p, {}, ts).compile().memory_analysis()
     solve = median_time(lambda: m.simulate(**options)["u"], repeats=repeats)
     return {"n": n, "solve": solve, "compile": timings["trace"] + timings["xla compile"],
             "temp": memory.temp_size_in_bytes, "output": memory.output_size_in_bytes,
@@ -356,7 +356,7 @@ def bench_brusselator():
     m = symflow.loads(grid(n))
     rhs, y0 = brusselator_handwritten(n)
     p = m.params
-    y = m._simulator.pack(m.initial_values(p))
+    y = m.runner.simulator.pack(m.initial_values(p))
     assert np.allclose(np.asarray(y), np.asarray(y0))
     ours, theirs = jax.jit(m.generated.rhs), jax.jit(rhs)
     for t in (0.0, 2.0):
@@ -403,14 +403,14 @@ def bench_krylov():
     fresh gtsv solves at every application; iterations and time, interleaved."""
     import lineax as lx
 
-    from symflow.solve._krylov import adi_preconditioner, fft_block_preconditioner
+    from symflow.solve.linear import adi_preconditioner, fft_block_preconditioner
 
     text = (pathlib.Path(__file__).resolve().parents[1]
             / "examples/brusselator_2d.sf").read_text()
     m = symflow.loads(text)
     shape, fields = m._grid[:2]
     p = m.complete_params({})
-    y0 = m._simulator.pack(m.initial_values(p))
+    y0 = m.runner.simulator.pack(m.initial_values(p))
     b = jax.random.normal(jax.random.key(0), y0.shape)
     print(f"\n## GMRES on the 32x32 Brusselator Newton matrix I - c J(y0) (rtol 1e-6, "
           f"each cycle `restart` Arnoldi steps): ADI line solves factored once vs gtsv "
@@ -517,11 +517,11 @@ def multifield_one(n: int, periodic: bool, repeats: int) -> dict:
     m = brusselator_1d(n, periodic)
     timings: dict = {}
     sol = m.simulate(timings=timings)
-    ts = m._save_times(0.0, 1.0, 2)
+    ts = m.runner.save_times(0.0, 1.0, 2)
     p = m.complete_params(None)
-    config = m._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+    config = m.runner.ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
                            max_steps=None, adjoint="checkpoint")
-    memory = m._simulator.packed_fn(config).lower(p, {}, ts).compile().memory_analysis()
+    memory = m.runner.simulator.packed_fn(config).lower(p, {}, ts).compile().memory_analysis()
     times = interleaved({"solve": lambda: m.simulate()["u"]}, repeats)["solve"]
     return {"n": n, "median": times[0], "min": times[1],
             "compile": timings["trace"] + timings["xla compile"],
@@ -594,7 +594,7 @@ def multifield_scipy(n: int = 10_000):
           "rtol 1e-6, atol 1e-9, interleaved, median (min) of 3")
     m = brusselator_1d(n)
     f, sparsity, y0 = brusselator_1d_numpy(n)
-    y = np.asarray(m._simulator.pack(m.initial))
+    y = np.asarray(m.runner.simulator.pack(m.initial))
     assert np.allclose(y, y0) and np.allclose(np.asarray(m.generated.rhs(0.0, y, m.params)),
                                               f(0.0, y0), rtol=1e-10, atol=1e-6)
     scipy_run = lambda: scipy.integrate.solve_ivp(  # noqa: E731
@@ -671,8 +671,8 @@ def bench_krylov_bc(grids=(32, 128), kinds=("dirichlet", "neumann")):
     Kvaerno5 solve with each against Tsit5 at the same tolerances."""
     import lineax as lx
 
-    from symflow.solve._krylov import adi_preconditioner
-    from symflow.solve._spectral_preconditioner import spectral_preconditioner
+    from symflow.solve.linear import adi_preconditioner
+    from symflow.solve.linear import spectral_preconditioner
 
     print("\n## GMRES on I - c J(y0), Brusselator on the closed unit square (rtol 1e-6, "
           "atol 1e-10, at most 300 cycles): ADI (restart 30) vs DST/DCT + point blocks "
@@ -685,7 +685,7 @@ def bench_krylov_bc(grids=(32, 128), kinds=("dirichlet", "neumann")):
             m = symflow.loads(brusselator_bc(kind, n))
             shape, fields, _, boundaries = m._grid
             p = m.complete_params({})
-            y0 = m._simulator.pack(m.initial_values(p))
+            y0 = m.runner.simulator.pack(m.initial_values(p))
             b = jax.random.normal(jax.random.key(0), y0.shape)
             # c = 0.1 at 128x128: minutes per contender (hundreds of stagnating cycles)
             for c in (1e-3, 1e-2, 1e-1) if n == 32 else (1e-3, 1e-2):

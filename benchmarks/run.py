@@ -17,7 +17,7 @@ Robertson (Kvaerno5 + Newton, rtol 1e-8, atol 1e-10, the log-spaced grid of
 * solve: median over `--repeats` interleaved rounds (order shuffled each round)
   of the per-call time of
     - `m.simulate(params)` -- what a user pays per call, Python overhead included,
-    - the bare jitted symflow solve `m._simulator.solve_fn(config)(params, initial, ts)`,
+    - the bare jitted symflow solve `m.runner.simulator.solve_fn(config)(params, initial, ts)`,
     - the hand-written jitted diffrax solve,
     - scipy `solve_ivp` (DOP853 for LV, LSODA with analytic Jacobian for Robertson);
   every JAX call is followed by `block_until_ready`; one sample is the mean of
@@ -114,17 +114,17 @@ def symflow_states(sol, m):
 def capture_call(m, kwargs):
     """Run `m.simulate` once and capture what it hands to the jitted solve."""
     seen = {}
-    original = m._simulator.run  # noqa: SLF001
+    original = m.runner.simulator.run  # noqa: SLF001
 
     def spy(config, params, initial, ts, *, timings=None):
         seen.update(config=config, params=params, initial=initial, ts=ts)
         return original(config, params, initial, ts, timings=timings)
 
-    m._simulator.run = spy  # noqa: SLF001 - instance attribute, removed below
+    m.runner.simulator.run = spy  # noqa: SLF001 - instance attribute, removed below
     try:
         m.simulate(m.params, **kwargs)
     finally:
-        del m._simulator.run  # noqa: SLF001
+        del m.runner.simulator.run  # noqa: SLF001
     return seen
 
 
@@ -198,7 +198,7 @@ def bench(key, repeats, compile_repeats, sample_s, rng):
         "parameters": np.array_equal(
             np.array([float(v) for v in seen["params"].values()]), prob.params),
         "initial values": np.array_equal(
-            np.asarray(m._simulator.pack(m.initial_values(seen["params"], seen["initial"]))),  # noqa: SLF001
+            np.asarray(m.runner.simulator.pack(m.initial_values(seen["params"], seen["initial"]))),  # noqa: SLF001
             spec["y0"]),
     }
     r["checks"] = checks
@@ -244,7 +244,7 @@ def bench(key, repeats, compile_repeats, sample_s, rng):
     # ---- solve
     params, initial = seen["params"], seen["initial"]
     ts = np.asarray(seen["ts"], dtype=float)
-    bare = m._simulator.solve_fn(config)  # noqa: SLF001
+    bare = m.runner.simulator.solve_fn(config)  # noqa: SLF001
     hw_jit = prob.jitted
 
     fns = {

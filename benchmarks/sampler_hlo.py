@@ -31,8 +31,8 @@ sys.path.insert(0, str(HERE))
 
 import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
-from symflow.solve._samplers import SAMPLERS  # noqa: E402
-from symflow.solve._sampling import SamplerConfig  # noqa: E402
+from symflow.solve.diffusion.samplers import SAMPLERS  # noqa: E402
+from symflow.solve.diffusion.side import SamplerConfig  # noqa: E402
 
 _OP = re.compile(r"=\s*(\w+)\[([\d,]*)\][^ ]*\s+([\w-]+)\(")
 KINDS = ("fusion", "exponential", "logistic", "divide", "copy", "concatenate",
@@ -64,7 +64,7 @@ def counts(text: str, batch: int) -> dict:
 
 
 def programs(model, name: str, batch: int, nfe: int = 10):
-    sampling = model._sampling  # noqa: SLF001
+    sampling = model.runner.sampling  # noqa: SLF001
     p = model.complete_params(model.params)
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
     xb = sampling._initial_from({"x": x0})  # noqa: SLF001

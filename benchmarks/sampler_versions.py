@@ -37,7 +37,7 @@ def program(package: str, name: str, x0, nfe: int):
     sf = importlib.import_module(package)
     sampling_mod = importlib.import_module(package + ".solve._sampling")
     model = sf.load(HERE.parent / "examples" / "vp_sampler.sf")
-    s = model._sampling  # noqa: SLF001
+    s = model.runner.sampling  # noqa: SLF001
     p = model.complete_params(model.params)
     xb = s._initial_from({"x": x0})  # noqa: SLF001
     ts = jnp.asarray([hw.T0, hw.T1])

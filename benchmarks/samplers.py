@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE))
 
 import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
-from symflow.solve._samplers import SAMPLERS  # noqa: E402
+from symflow.solve.diffusion.samplers import SAMPLERS  # noqa: E402
 
 
 SCHEDULE = """
@@ -189,7 +189,7 @@ def timing(model, name: str, batch: int, repeats: int, nfe: int = 10):
     of that program with the twin's score (`hw.mixture_score`, so that only the
     sampler machinery differs), and of the hand-written twin; the four are called
     in turn in every repeat."""
-    from symflow.solve._sampling import SamplerConfig
+    from symflow.solve.diffusion.side import SamplerConfig
 
     x0 = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (batch,)))
     params = {"m": jnp.asarray(2.0), "s": jnp.asarray(0.5)}
@@ -200,7 +200,7 @@ def timing(model, name: str, batch: int, repeats: int, nfe: int = 10):
         sol = model.simulate(solver=name, steps=nfe, saveat=2, initial={"x": x0j})
         return jax.block_until_ready(sol["x"])
 
-    sampling = model._sampling
+    sampling = model.runner.sampling
     p = model.complete_params(model.params)
     xb = sampling._initial_from({"x": x0j})
     ts = jnp.asarray([hw.T0, hw.T1])

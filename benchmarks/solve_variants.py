@@ -123,18 +123,18 @@ def main(argv=None):
 
     # symflow's own bare solve, for reference
     seen = {}
-    original = m._simulator.run  # noqa: SLF001
+    original = m.runner.simulator.run  # noqa: SLF001
 
     def spy(config, params, y0_, ts_, *, timings=None):
         seen.update(config=config, params=params)
         return original(config, params, y0_, ts_, timings=timings)
 
-    m._simulator.run = spy  # noqa: SLF001
+    m.runner.simulator.run = spy  # noqa: SLF001
     tm = {}
     m.simulate(m.params, timings=tm, **su["kwargs"])
-    del m._simulator.run  # noqa: SLF001
+    del m.runner.simulator.run  # noqa: SLF001
     compile_s["symflow bare solve_fn"] = tm["xla compile"]
-    fns["symflow bare solve_fn"] = (m._simulator.solve_fn(seen["config"]),  # noqa: SLF001
+    fns["symflow bare solve_fn"] = (m.runner.simulator.solve_fn(seen["config"]),  # noqa: SLF001
                                     seen["params"])
 
     calls = {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,19 +23,11 @@ import numpy as np
 from . import codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
-from .solve import (IMPLICIT, STIFFNESS_THRESHOLD, Simulator, Solution, SolveConfig, choose_auto,
-                    save_times)
-from .solve import _sampling, _stochastic
-from .solve._spectral_preconditioner import grid_boundaries
+from .solve import Runner, Solution
 from .symbolic import System
 
 
 __all__ = ["Model", "load", "loads"]
-
-# An implicit solve of a PDE with more states than this and no proven band (or
-# grid) warns that it forms a dense N×N Jacobian.
-DENSE_WARNING = 1000
-
 
 def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
     """Compile a model file. `model` picks one model of a file that holds several."""
@@ -86,10 +77,6 @@ class Model:
         self.generated = generated
         self.timings = dict(timings)
         self.settings = system.settings
-        self._simulator = Simulator(
-            generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
-                                  for d in system.domain),
-            fields=tuple(name for name, _ in system.fields))
         self.params: dict[str, jax.Array] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
         if system.closures:  # the networks' weights join the pytree (docs/closures.md)
@@ -97,29 +84,8 @@ class Model:
 
             self.params["closures"] = initial_weights(system.closures)
         self.initial: dict[str, jax.Array] = self.initial_values(self.params)
-        self._auto: dict[tuple, str] = {}
-        self._ts_cache: dict[tuple, np.ndarray] = {}
-        self._ensembles = _stochastic.ModelEnsembles(self)
-        self._sampling = _sampling.ModelSampling(self)
-        # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
-        # periodic or not; passes/band_structure.py), narrowed on first use by
-        # probing (see solve/_banded.py, solve/_interleaved_band.py).
-        self._band_bound = passes.band_structure(built) if built.domain else None
-        self._bandwidth: object = None
-        # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields,
-        # periodic axes, boundary kinds of every field and axis) for the matrix-free
-        # implicit solve (solve/_krylov.py, solve/_spectral_preconditioner.py).
-        self._grid = (tuple(d.points for d in built.domain), len(built.fields),
-                      tuple(bool(d.periodic) for d in built.domain),
-                      grid_boundaries(built)) if (
-            len(built.domain) > 1 and len(built.fields) == len(built.states)) else None
-        # What the implicit solve gets: the boundary kinds (the DST/DCT preconditioner)
-        # are dropped unless every axis is periodic. On closed grids the transform
-        # preconditioner needs fewer GMRES steps per Newton matrix but, measured over
-        # whole solves (benchmarks/README.md, `pde.py krylov_bc_solve`), was not
-        # faster than the factored ADI one, and slower where the reaction is stiff.
-        self._solve_grid = self._grid if self._grid is None or all(self._grid[2]) else (
-            *self._grid[:3], ())
+        # the solve policy and its caches (auto choice, linear strategy, configurations)
+        self.runner = Runner(self)
 
     @property
     def name(self) -> str:
@@ -176,7 +142,7 @@ class Model:
         overridden by `initial`."""
         p = self.complete_params(params)
         values = dict(self.generated.initial_values(p))
-        values.update(self._check_initial(initial))
+        values.update(self.check_initial(initial))
         shapes = {s.name: s.shape for s in self.generated.states}
         return {name: jnp.broadcast_to(jnp.asarray(value, dtype=float), shapes[name])
                 for name, value in values.items()}
@@ -199,7 +165,7 @@ class Model:
         dense: bool = False,
         progress: bool = False,
         timings: dict[str, float] | None = None,
-        **stochastic: Any,
+        **options: Any,
     ) -> Solution:
         """Solve the model. Every option defaults to the model's `simulate` section.
 
@@ -240,114 +206,12 @@ class Model:
         `grid_exponent`, `trajectories`, `seed`, `score` (a Python `score(x, t, params)`), `stats_only`,
         `quantiles`, and `initial` (a batch of initial values per state).
         """
-        if (solver if solver is not None else self.settings.solver) in _sampling.SAMPLERS:
-            return self._sample(params, initial=initial, tspan=tspan, saveat=saveat,
-                                solver=solver, adjoint=adjoint, timings=timings, **stochastic)
-        for option in ("steps", "grid", "grid_exponent", "score"):
-            if option in stochastic:
-                raise SymflowError(f"{option} is an option of the diffusion samplers",
-                                   help="solver = ddim, dpm_solver_pp_2m, unipc_3, deis_3, ...")
-        if self._ensembles.applies(stochastic):
-            return self._ensembles.simulate(
-                params, initial=initial, tspan=tspan, saveat=saveat, solver=solver,
-                rtol=rtol, atol=atol, dt=dt, max_steps=max_steps, adjoint=adjoint,
-                timings=timings, **stochastic)
-        if stochastic:
-            raise SymflowError(f"unknown option {next(iter(stochastic))!r} of simulate")
-        s = self.settings
-        t0, t1 = tspan if tspan is not None else s.tspan
-        ts = self._save_times(t0, t1, saveat if saveat is not None else s.saveat)
-        p = self.complete_params(params)
-        initial = self._check_initial(initial)
-        config = self._ode_config(ts, p, initial, solver=solver, rtol=rtol, atol=atol, dt=dt,
-                                  max_steps=max_steps, adjoint=adjoint, dense=dense,
-                                  progress=progress)
-        name = config.solver
-        if timings is not None:
-            timings["solver"] = name  # type: ignore[assignment]
-        return self._simulator.run(config, p, initial, ts, timings=timings)
+        return self.runner.simulate(
+            params, initial=initial, tspan=tspan, saveat=saveat, solver=solver, rtol=rtol,
+            atol=atol, dt=dt, max_steps=max_steps, adjoint=adjoint, dense=dense,
+            progress=progress, timings=timings, **options)
 
-    def _sample(self, params, *, initial, tspan, saveat, solver, adjoint, timings, **options):
-        """`simulate` with a diffusion sampler (`solve/_sampling.py`)."""
-        for name in options:
-            if name not in _sampling.SAMPLER_OPTIONS:
-                raise SymflowError(f"{name!r} is not an option of the diffusion samplers",
-                                   help="their options: " + ", ".join(_sampling.SAMPLER_OPTIONS))
-        return self._sampling.simulate(
-            params, initial=initial, tspan=tspan, saveat=saveat,
-            solver=solver if solver is not None else self.settings.solver, adjoint=adjoint,
-            timings=timings, **options)
-
-    def _ode_config(self, ts, params: dict, initial: dict, *, solver, rtol, atol, dt,
-                    max_steps, adjoint, dense: bool = False, progress: bool = False
-                    ) -> SolveConfig:
-        """The compiled configuration of an ODE solve: the options, defaulted from the
-        model's `simulate` section, checked, and `auto` resolved."""
-        s = self.settings
-        name = solver if solver is not None else s.solver
-        # Remembered per options (on every call's path); `auto` depends on the values
-        key = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
-               float(ts[0]), float(ts[-1]), len(ts))
-        try:
-            config = self._auto.get(key) if name != "auto" else None
-        except TypeError:  # an unhashable option (an adjoint object holding arrays)
-            key, config = None, None
-        if config is not None:
-            return config
-        if name == "auto":
-            name = self._choose_auto(params, initial, float(ts[0]), float(ts[-1]))
-        else:
-            symbolic.check_solver(name, None)
-        if isinstance(adjoint, str) and adjoint not in ("checkpoint", "backsolve", "forward",
-                                                        "direct", "interpolating"):
-            raise SymflowError(f"unknown adjoint {adjoint!r}",
-                               help="choose checkpoint, backsolve, forward, direct or "
-                                    "interpolating")
-        bandwidth = self._banded(params, float(ts[0])) if name in IMPLICIT else None
-        if name in IMPLICIT and bandwidth is None and self._grid is None:
-            self._warn_dense(name)
-        config = SolveConfig(
-            solver=name, t0=float(ts[0]), t1=float(ts[-1]),
-            rtol=float(rtol if rtol is not None else s.rtol),
-            atol=float(atol if atol is not None else s.atol),
-            dt0=float(dt) if dt is not None else s.dt0,
-            max_steps=int(max_steps if max_steps is not None else s.max_steps),
-            n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
-            bandwidth=bandwidth,
-            exponential=self._exponential(name, solver is None),
-            grid=self._solve_grid if name in IMPLICIT else None,
-        )
-        if key is not None and key[1] != "auto":
-            self._auto[key] = config
-        return config
-
-    def _exponential(self, name: str, from_file: bool):
-        """The semilinear set-up of an exponential solver (`None` for other solvers)."""
-        from .solve._exponential import EXPONENTIAL
-
-        if name not in EXPONENTIAL:
-            return None
-        key = ("exponential", name)
-        if key not in self._auto:
-            from .solve._semilinear_setup import exponential_setup
-
-            span = self.settings.span_of("solver") if from_file else None
-            self._auto[key] = exponential_setup(self.system, name, span=span)
-        return self._auto[key]
-
-    def _save_times(self, t0, t1, saveat) -> np.ndarray:
-        """`save_times`, remembered for hashable requests (it is on every call's path)."""
-        try:
-            key = (float(t0), float(t1), saveat if isinstance(saveat, int) else tuple(saveat))
-            hash(key)
-        except TypeError:
-            return save_times((t0, t1), saveat)
-        if key not in self._ts_cache:
-            self._ts_cache[key] = save_times((t0, t1), saveat)
-            self._ts_cache[key].flags.writeable = False
-        return self._ts_cache[key]
-
-    def _check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
+    def check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
         """Initial-value overrides, checked by name and shape (values may be traced)."""
         shapes = {s.name: s.shape for s in self.generated.states}
         out = {}
@@ -366,42 +230,13 @@ class Model:
             out[name] = value
         return out
 
-    def _choose_auto(self, params: dict, initial: dict, t0: float, t1: float) -> str:
-        """`solver = auto`, decided from concrete values (the defaults, if traced)."""
-        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial))):
-            params, initial = self.complete_params(self.params), {}
-        key = (t0, t1, *(
-            (k, np.asarray(v).tobytes()) for k, v in sorted({**params, **{
-                "initial." + n: v for n, v in initial.items()}}.items())))
-        if key not in self._auto:
-            # Evaluated now even inside an outer trace (jit, grad): it is a decision.
-            with jax.ensure_compile_time_eval():
-                y0 = self._simulator.pack(self.initial_values(params, initial))
-                band = self._banded(params, t0) if y0.shape[0] > 500 else None
-                if band is not None:
-                    from .solve._interleaved_band import Band, band_stiffness
-
-                    decay = band_stiffness(self.generated.rhs, t0, y0, params,
-                                           band if isinstance(band, Band) else Band(band))
-                    stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
-                    self._auto[key] = "kvaerno5" if stiff else "tsit5"
-                elif self._grid is not None and y0.shape[0] > 500:
-                    from .solve._krylov import spectral_radius
-
-                    decay = spectral_radius(self.generated.rhs, t0, y0, params)
-                    stiff = decay * abs(t1 - t0) > STIFFNESS_THRESHOLD
-                    self._auto[key] = "kvaerno5" if stiff else "tsit5"
-                else:
-                    self._auto[key] = choose_auto(self.generated.rhs, t0, t1, y0, params)
-        return self._auto[key]
-
     # ------------------------------------------------------------ gradients and fits
 
     def sensitivities(self, params: Mapping[str, Any] | None = None, *, wrt=None,
                       initial: Mapping[str, Any] | None = None, **options):
         """The forward sensitivity matrix d y(t) / d p at the saved times, labelled
         by output and by parameter (see `symflow.solve.Sensitivities`)."""
-        from .solve._sensitivity import sensitivities
+        from .solve import sensitivities
 
         return sensitivities(self, params, wrt=wrt, initial=initial, **options)
 
@@ -409,17 +244,9 @@ class Model:
                      guess: Mapping[str, Any] | None = None, **options):
         """A state where every derivative is zero, differentiable in `params` by the
         implicit function theorem (see `symflow.solve.SteadyState`)."""
-        from .solve._steady import steady_state
+        from .solve import steady_state
 
         return steady_state(self, params, guess=guess, **options)
-
-    def _steady_fn(self, **options):
-        from .solve._steady import make_steady_fn
-
-        key = ("steady", *sorted(options.items()))
-        if key not in self._auto:
-            self._auto[key] = make_steady_fn(self, **options)  # type: ignore[assignment]
-        return self._auto[key]
 
     def fit(self, data, params=None, **options):
         """Fit parameters and initial values to data (see `symflow.solve.fit`).
@@ -446,41 +273,6 @@ class Model:
         from .distill import distill_samples
 
         return distill_samples(self, samples, **options)
-
-    def _warn_dense(self, solver: str) -> None:
-        """Warn, once per model, that an implicit solve of a large PDE forms a dense
-        N×N Jacobian (a documented limit, docs/pde.md: scalar states next to fields,
-        non-local terms, the spectral scheme, tiny periodic grids)."""
-        n = self.generated.n_states
-        if not self.built.domain or n <= DENSE_WARNING or "dense warning" in self._auto:
-            return
-        self._auto["dense warning"] = True  # type: ignore[assignment]
-        warnings.warn(
-            f"{self.name}: {solver} will form a dense {n}x{n} Jacobian "
-            f"({8 * n * n / 2**20:.0f} MiB, O(N^3) per factorization): no band could be "
-            "proven from the stencils (scalar states next to fields, indexing/sums over a "
-            "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
-            "model without the coupling, avoids it.", stacklevel=4)
-
-    def _banded(self, params: dict, t0: float):
-        """The Jacobian's band (1-D PDEs), probed once; `None` if not banded.
-
-        An `int` (the half-bandwidth) for one non-periodic field, as
-        `_banded.BandedLinearSolver` takes it; a `_interleaved_band.Band` for several
-        fields (interleaved order) or a periodic dimension (cyclic band)."""
-        if self._band_bound is None:
-            return None
-        if self._bandwidth is None:
-            from .solve._interleaved_band import effective_band
-
-            if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params)):
-                params = self.complete_params(self.params)
-            with jax.ensure_compile_time_eval():
-                band = effective_band(self.generated.rhs, t0, self.generated.n_states,
-                                      params, self._band_bound)
-            plain = band is not None and band.fields == 1 and not band.periodic
-            self._bandwidth = band.width if plain else (band if band else False)
-        return self._bandwidth or None
 
     # ------------------------------------------------------------ neural closures
 

@@ -273,7 +273,7 @@ def _ensemble_options(args, m) -> dict | None:
         raise _UsageError(f"--trajectories {args.trajectories}: at least 1")
     if args.stats_only:
         options["stats_only"] = True
-    from .solve._samplers import SAMPLERS
+    from .catalog import SAMPLERS
 
     sampler = (args.solver or m.settings.solver) in SAMPLERS
     for name in ("steps", "grid", "grid_exponent"):
@@ -318,7 +318,7 @@ def _ensemble_options(args, m) -> dict | None:
 
 
 def _sampler_names():
-    from .solve._samplers import SAMPLERS
+    from .catalog import SAMPLERS
 
     return SAMPLERS
 

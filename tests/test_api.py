@@ -201,7 +201,7 @@ def test_auto_choice_follows_concrete_parameters():
 
     def choice(k):
         p = m.complete_params({"k": k})
-        return m._choose_auto(p, {}, 0.0, 1.0)
+        return m.runner.choose_auto(p, {}, 0.0, 1.0)
 
     assert choice(1.0) in symflow.solve.EXPLICIT
     assert choice(1e6) in symflow.solve.IMPLICIT

@@ -1,7 +1,8 @@
 """The shape of the package, read from its source with `ast` (docs/architecture.md).
 
 - No import circle between symflow's modules (imports inside functions count: a
-  lazy import hides a circle, it does not remove it).
+  lazy import hides a circle, it does not remove it; imports under
+  `if TYPE_CHECKING:` do not, since they never run).
 - Imports run downward through the stages: a module never imports a later stage.
 - A private module (`_name.py`) is imported only from its own package (or a
   package inside it); everyone else imports the package's face, its `__init__.py`.
@@ -68,6 +69,9 @@ def _resolve(importer: str, node: ast.ImportFrom) -> str:
 def _imports(name: str) -> set[str]:
     """The symflow modules that module `name` imports, anywhere in its body."""
     tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    for block in ast.walk(tree):  # drop what runs only under a type checker
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test):
+            block.body = []
     found: set[str] = set()
     for node in ast.walk(tree):
         targets: list[str] = []

@@ -20,7 +20,7 @@ def trained(tmp_path_factory):
     around the true orbit: the network model's trajectory drifts from the true one, and
     the network must be right where it goes), saved to a weights file; data from the
     true model."""
-    from symflow.solve._closures import apply_mlp
+    from symflow.runtime import apply_mlp
 
     from .distill.test_distill import UDE as text, lotka_volterra
 

@@ -38,7 +38,7 @@ def test_shipped_lotka_volterra_ude_network_at_the_data_distills_to_the_true_ter
     """The regression step of `symflow distill` on the shipped weights, cheaply: the
     network evaluated at the measured states (what `distill` samples by default), fitted
     without simulating anything. The full command is the slow test below."""
-    from symflow.solve._closures import apply_mlp
+    from symflow.runtime import apply_mlp
 
     m = symflow.load(MODEL)
     params = m.load_weights(EXAMPLES / "lotka_volterra_ude.eqx")

@@ -97,7 +97,7 @@ def test_brusselator_2d_right_side_is_the_hand_written_one():
 
     u0 = (22 * (yy * (1 - yy)) ** 1.5).ravel()
     v0 = (27 * (xx * (1 - xx)) ** 1.5).ravel()
-    y0 = np.asarray(m._simulator.pack(m.initial_values()))
+    y0 = np.asarray(m.runner.simulator.pack(m.initial_values()))
     np.testing.assert_allclose(y0, np.concatenate([u0, v0]), atol=1e-12)
     rng = np.random.default_rng(0)
     u, v = rng.uniform(0, 3, n * n), rng.uniform(0, 3, n * n)

@@ -23,7 +23,7 @@ from ..symbolic._closures import ClosureOutput
 __all__ = ["lift_closures", "closure_inputs_of", "closure_io_outputs", "IMPORT_LINE"]
 
 
-IMPORT_LINE = "from symflow.solve._closures import apply_mlp"
+IMPORT_LINE = "from symflow.runtime import apply_mlp"
 
 
 def lift_closures(exprs: list[sp.Expr], system: System, names: dict, shapes: dict,

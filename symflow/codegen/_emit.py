@@ -74,7 +74,7 @@ def emit(system: System) -> str:
         "",
         *(["import jax"] if _has_special(system) else []),
         "import jax.numpy as jnp",
-        *(["from symflow.solve._newton import newton_solve"] if _has_loops(system) else []),
+        *(["from symflow.runtime import newton_solve"] if _has_loops(system) else []),
         *([IMPORT_LINE] if system.closures else []),
         "",
         "",

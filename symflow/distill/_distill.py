@@ -278,7 +278,7 @@ def data_error(model, data, params: Mapping[str, Any] | None = None, *,
     """
     from ..solve._data import as_experiments
     from ..solve._fit import _column
-    from ..solve._simulate import save_times
+    from ..solve import save_times
 
     params = model.params if params is None else params
     t0, t1 = tspan if tspan is not None else model.settings.tspan

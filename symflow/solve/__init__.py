@@ -1,31 +1,39 @@
-"""Solve stage: generated callables to solutions, with diffrax."""
+"""Solve stage: a generated model to solutions, with diffrax.
 
-from ._simulate import (
-    ADJOINTS as ADJOINTS,
-    SolveConfig as SolveConfig,
-    Simulator as Simulator,
-    save_times as save_times,
+`Runner` holds the solve policy of one compiled model (`runner.py`); the ODE core
+is `simulate.py` (one compiled program per `SolveConfig`), `solvers.py` (names to
+diffrax solvers) and `solution.py`; the families live in folders: `adjoints/`,
+`linear/` (structured implicit solves), `exponential/`, `stochastic/`,
+`diffusion/`. Steady states and forward sensitivities sit beside them.
+"""
+
+from .config import SolveConfig as SolveConfig
+from .linear import (
+    Banded as Banded,
+    Dense as Dense,
+    GridKrylov as GridKrylov,
+    Interleaved as Interleaved,
+    LinearStrategy as LinearStrategy,
 )
-from ._ensemble import (
-    EnsembleConfig as EnsembleConfig,
-    EnsembleSimulator as EnsembleSimulator,
-    EnsembleSolution as EnsembleSolution,
-)
-from ._sde_solvers import (
-    SDE_SOLVER_INFO as SDE_SOLVER_INFO,
-    choose_sde_solver as choose_sde_solver,
-    valid_sde_solvers as valid_sde_solvers,
-)
-from ._solution import Solution as Solution
-from ._solvers import (
+from .runner import CompiledModel as CompiledModel, Runner as Runner, Side as Side
+from .simulate import ADJOINTS as ADJOINTS, Simulator as Simulator, save_times as save_times
+from .solution import Solution as Solution
+from .solvers import (
     EXPLICIT as EXPLICIT,
     IMPLICIT as IMPLICIT,
     STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD,
     choose_auto as choose_auto,
     make_solver as make_solver,
-    stiffness as stiffness,
+)
+from .stochastic import (
+    SDE_SOLVER_INFO as SDE_SOLVER_INFO,
+    EnsembleConfig as EnsembleConfig,
+    EnsembleSimulator as EnsembleSimulator,
+    EnsembleSolution as EnsembleSolution,
+    choose_sde_solver as choose_sde_solver,
+    valid_sde_solvers as valid_sde_solvers,
 )
 from ._data import Experiment as Experiment, load_data as load_data
 from ._fit import FitError as FitError, FitResult as FitResult, fit as fit
-from ._sensitivity import Sensitivities as Sensitivities, sensitivities as sensitivities
-from ._steady import SteadyState as SteadyState, steady_state as steady_state
+from .sensitivity import Sensitivities as Sensitivities, sensitivities as sensitivities
+from .steady import SteadyState as SteadyState, steady_state as steady_state

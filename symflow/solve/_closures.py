@@ -25,19 +25,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
+from ..runtime import ACTIVATION_FUNCTIONS, apply_mlp
 
 
 __all__ = ["ACTIVATION_FUNCTIONS", "apply_mlp", "make_mlp", "initial_weights",
            "save_weights", "load_weights"]
 
-
-ACTIVATION_FUNCTIONS = {
-    "tanh": jnp.tanh,
-    "relu": jax.nn.relu,
-    "gelu": jax.nn.gelu,
-    "softplus": jax.nn.softplus,
-    "swish": jax.nn.swish,
-}
 
 _FORMAT = "symflow-closure-weights/1"
 
@@ -53,21 +46,6 @@ def make_mlp(closure) -> eqx.nn.MLP:
 def initial_weights(closures) -> dict[str, eqx.nn.MLP]:
     """`params["closures"]` of fresh networks: each MLP filtered to its arrays."""
     return {c.name: eqx.filter(make_mlp(c), eqx.is_array) for c in closures}
-
-
-def apply_mlp(weights: eqx.nn.MLP, activation: str, scale: float, inputs) -> tuple:
-    """The outputs of a closure at `inputs` (a tuple of arrays of one shape, or
-    scalars): a tuple of arrays of that shape, one per output."""
-    act = ACTIVATION_FUNCTIONS[activation]
-    h = jnp.stack(jnp.broadcast_arrays(*inputs), axis=-1)
-    layers = weights.layers
-    for layer in layers[:-1]:
-        h = act(h @ layer.weight.T + layer.bias)
-    last = layers[-1]
-    h = h @ last.weight.T + last.bias
-    if scale != 1.0:
-        h = scale * h
-    return tuple(h[..., i] for i in range(h.shape[-1]))
 
 
 # ---------------------------------------------------------------- weights on disk

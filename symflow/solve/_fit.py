@@ -40,7 +40,7 @@ import optimistix as optx
 
 from ..errors import SymflowError
 from ._data import Experiment, as_experiments, check_experiment
-from ._sensitivity import split_names
+from .sensitivity import split_names
 
 
 __all__ = ["FitResult", "FitError", "fit", "OPTIMIZERS"]
@@ -264,7 +264,7 @@ def fit(model, data, params: Sequence[str] | None = None, *,
     # layout: for each experiment, its save times and the rows of the data times
     layouts = []
     for e in experiments:
-        from ._simulate import save_times
+        from .simulate import save_times
 
         ts = save_times(tspan, e.t)
         rows = np.searchsorted(ts, e.t) if ts[-1] >= ts[0] else \

@@ -195,7 +195,7 @@ class _Item:
 
 
 def _items(model, experiments, tspan, columns, trained, window) -> list[_Item]:
-    from ._simulate import save_times
+    from .simulate import save_times
 
     items = []
     for e in experiments:

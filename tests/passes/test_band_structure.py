@@ -9,7 +9,7 @@ import pytest
 
 import symflow
 from symflow import passes
-from symflow.solve._interleaved_band import interleave
+from symflow.solve.linear import interleave
 
 
 MODEL = """model M

@@ -20,7 +20,7 @@ from scipy.special import logsumexp
 
 import symflow
 from symflow.passes.log_sum_exp import softmax_form
-from symflow.solve._diffusion_setup import diffusion_setup
+from symflow.solve.diffusion.setup import diffusion_setup
 from symflow.symbolic import Sigmoid, SoftmaxWeight
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

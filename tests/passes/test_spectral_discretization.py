@@ -31,7 +31,7 @@ end
 
 def derivative_errors(points: int) -> list[float]:
     m = symflow.loads(derivatives_model(points))
-    y0 = m._simulator.pack(m.initial)
+    y0 = m.runner.simulator.pack(m.initial)
     rhs = np.asarray(m.rhs(0.0, y0))
     x = 2 * np.pi * np.arange(points) / points
     s = sp.Symbol("s")

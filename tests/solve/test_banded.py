@@ -12,7 +12,7 @@ import pytest
 
 import symflow
 from symflow.solve import SolveConfig, save_times
-from symflow.solve._banded import BandedLinearSolver, band_matvec, band_of
+from symflow.solve.linear import BandedLinearSolver, band_matvec, band_of
 
 
 def banded_matrix(n, w, seed):
@@ -89,7 +89,8 @@ NEUMANN = "    diff(u, x) = 0 at x = 0\n    diff(u, x) = 0 at x = 1"
 
 def bandwidth(order, bcs, source="0"):
     m = symflow.loads(HEAT.format(n=41, u0="sin(pi*x)", source=source, bcs=bcs, order=order))
-    return m._banded(m.params, 0.0)
+    band = m.runner.band(m.params, 0.0)
+    return None if band is None else band.width
 
 
 def test_bandwidth_from_the_stencils():
@@ -105,8 +106,8 @@ def test_implicit_heat_solve_without_dense_jacobian():
     ts = save_times((0.0, 0.1), 3)
     config = SolveConfig(solver="kvaerno5", t0=0.0, t1=0.1, rtol=1e-8, atol=1e-10,
                          dt0=None, max_steps=10_000, n_save=3,
-                         bandwidth=m._banded(m.params, 0.0))
-    lowered = m._simulator.solve_fn(config).lower(m.params, {}, ts)
+                         linear=m.runner.band(m.params, 0.0))
+    lowered = m.runner.simulator.solve_fn(config).lower(m.params, {}, ts)
     text = lowered.as_text()
     assert f"{n}x{n}x" not in text and f"[{n},{n}]" not in text  # never an N×N array
     sol = lowered.compile()(m.params, {}, ts)

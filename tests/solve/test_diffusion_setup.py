@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._diffusion_setup import diffusion_setup
-from symflow.solve._samplers import _solve_small
+from symflow.solve.diffusion.setup import diffusion_setup
+from symflow.solve.diffusion.samplers import _solve_small
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

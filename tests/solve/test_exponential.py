@@ -16,16 +16,16 @@ from scipy.special import erf
 
 import symflow
 from symflow.errors import SymflowError
-from symflow.solve._exponential import phi_functions
+from symflow.solve.exponential.integrators import phi_functions
 
 from ..conftest import EXAMPLES
 
 
 def fixed_step(model, method: str, t1: float, *, max_steps: int = 20_000):
     """`dt -> y(t1)` for one model and exponential method, jitted once."""
-    setup = model._exponential(method, False)
+    setup = model.runner.exponential(method, from_file=False)
     p = model.complete_params(model.params)
-    y0 = model._simulator.pack(model.initial_values(p))
+    y0 = model.runner.simulator.pack(model.initial_values(p))
     t0 = float(model.settings.tspan[0])
 
     @jax.jit
@@ -152,7 +152,7 @@ model Quadrature
     der(x) = -exp(sin(t))*x + 1
 end
 """)
-    assert m._exponential("expeuler", False).integral is None
+    assert m.runner.exponential("expeuler", from_file=False).integral is None
     from scipy.integrate import quad
 
     T = 2.0

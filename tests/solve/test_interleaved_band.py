@@ -14,10 +14,11 @@ import pytest
 
 import symflow
 from symflow.solve import SolveConfig, save_times
-from symflow.solve._interleaved_band import (Band, InterleavedBandedSolver, cyclic_band_of,
+from symflow.solve import Dense
+from symflow.solve.linear import (Band, InterleavedBandedSolver, cyclic_band_of,
                                              deinterleave, interleave)
-from symflow.solve._banded import band_of
-from symflow.solve._solvers import make_solver
+from symflow.solve.linear import band_of
+from symflow.solve.solvers import make_solver
 
 
 def interleaved_matrix(points, fields, w, periodic, seed):
@@ -109,7 +110,7 @@ def test_band_recovery_matches_jacfwd(periodic):
     """The band probed through the permutation is the dense Jacobian's, to 1e-12
     (the probe sums products on coloured seeds: rounding is all that differs)."""
     m = brusselator(15, periodic)
-    band = m._banded(m.params, 0.0)
+    band = m.runner.band(m.params, 0.0).band
     assert band == Band(2, 2, periodic)  # u_i - v_i is 1 apart, u_i - u_{i+1} is 2
     n = m.generated.n_states
     y = jax.random.normal(jax.random.key(3), (n,))
@@ -178,7 +179,7 @@ def test_periodic_heat_against_the_exact_semidiscrete_solution():
     atol = 1e-11
 end
 """)
-    assert m._banded(m.params, 0.0) == Band(1, 1, True)
+    assert m.runner.band(m.params, 0.0).band == Band(1, 1, True)
     sol = m.simulate(saveat=2)
     h = 1.0 / n
     x = np.arange(n) * h
@@ -198,13 +199,13 @@ def test_compiled_solve_has_no_dense_jacobian(periodic):
     points = 400
     m = brusselator(points, periodic, t1=0.1)
     n = m.generated.n_states
-    band = m._banded(m.params, 0.0)
-    solver = make_solver("kvaerno5", bandwidth=band)
+    band = m.runner.band(m.params, 0.0)
+    solver = make_solver("kvaerno5", linear=band)
     assert isinstance(solver.root_finder.linear_solver, InterleavedBandedSolver)
     ts = save_times((0.0, 0.1), 2)
     config = SolveConfig(solver="kvaerno5", t0=0.0, t1=0.1, rtol=1e-6, atol=1e-9,
-                         dt0=None, max_steps=10_000, n_save=2, bandwidth=band)
-    lowered = m._simulator.solve_fn(config).lower(m.params, {}, ts)
+                         dt0=None, max_steps=10_000, n_save=2, linear=band)
+    lowered = m.runner.simulator.solve_fn(config).lower(m.params, {}, ts)
     text = lowered.as_text()
     assert f"{n}x{n}x" not in text and f"[{n},{n}]" not in text  # never an N×N array
     compiled = lowered.compile()
@@ -234,9 +235,9 @@ end
 """)
     ts = save_times((0.0, 0.001), 2)
     with pytest.warns(UserWarning, match="dense 1201x1201 Jacobian"):
-        config = m._ode_config(ts, m.params, {}, solver=None, rtol=None, atol=None, dt=None,
+        config = m.runner.ode_config(ts, m.params, {}, solver=None, rtol=None, atol=None, dt=None,
                                max_steps=None, adjoint="checkpoint")
-    assert config.bandwidth is None
+    assert config.linear == Dense()
 
 
 @pytest.mark.slow

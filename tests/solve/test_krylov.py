@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._krylov import GridKrylovSolver, point_blocks
-from symflow.solve._simulate import SolveConfig, save_times
+from symflow.solve.linear import GridKrylovSolver, point_blocks
+from symflow.solve import SolveConfig, save_times
 
 
 HEAT = """model Heat2D
@@ -62,7 +62,7 @@ def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
     b = np.random.default_rng(1).normal(size=y0.shape)
     # ADI (no boundary kinds given), then the DST/DCT preconditioner of the model's kinds
     for solver in (GridKrylovSolver((24, 24), 2, rtol=1e-10, atol=1e-12),
-                   GridKrylovSolver(*heat._grid, rtol=1e-10, atol=1e-12)):
+                   heat.runner.grid.linear_solver(rtol=1e-10, atol=1e-12)):
         x, result, _ = jax.jit(lambda b: solver.compute(solver.init(op, {}), b, {}))(
             jnp.asarray(b))
         np.testing.assert_allclose(np.asarray(x), np.linalg.solve(dense, b), atol=1e-8)
@@ -71,10 +71,10 @@ def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
 @pytest.mark.slow  # two compiles of 2-D solves: about 15 s on a quiet machine
 def test_implicit_solve_is_matrix_free_and_agrees_with_explicit(heat):
     n = 24 * 24 * 2
-    assert heat._grid[:3] == ((24, 24), 2, (False, False))
+    assert (heat.runner.grid.shape, heat.runner.grid.fields, heat.runner.grid.periodic) == ((24, 24), 2, (False, False))
     ts = save_times((0.0, 0.05), 2)
     config = SolveConfig(solver="kvaerno5", t0=0.0, t1=0.05, rtol=1e-7, atol=1e-9,
-                         dt0=None, max_steps=10_000, n_save=2, grid=heat._grid)
+                         dt0=None, max_steps=10_000, n_save=2, linear=heat.runner.grid)
     lowered = heat._simulator.solve_fn(config).lower(heat.params, {}, ts)
     text = lowered.as_text()
     assert f"{n}x{n}x" not in text and f"[{n},{n}]" not in text  # never an N×N array
@@ -91,7 +91,7 @@ def test_factored_line_solves_match_gtsv_and_fall_back(heat):
     """The ADI preconditioner with the lines factored once (Thomas) applies the same
     `M^-1` as fresh `gtsv` solves, and a matrix whose unpivoted factors fail the
     check (a zero leading pivot) still gets `gtsv`'s pivoted answer."""
-    from symflow.solve._krylov import _LineFactors, _tridiagonal_lines, adi_preconditioner
+    from symflow.solve.linear.preconditioners import _LineFactors, _tridiagonal_lines, adi_preconditioner
 
     p = heat.complete_params({})
     y0 = heat._simulator.pack(heat.initial_values(p))
@@ -119,13 +119,13 @@ def test_fft_preconditioner_on_a_periodic_grid_solves_the_same_in_fewer_cycles()
     """On a periodic grid the FFT + point-block preconditioner keeps the wrap-around
     and the coupling of the fields: GMRES gives the dense solution, in fewer
     restart cycles than with the ADI splitting (the same restart length)."""
-    from symflow.solve._krylov import adi_preconditioner
+    from symflow.solve.linear import adi_preconditioner
 
     text = (pathlib.Path(__file__).resolve().parents[2] / "examples/brusselator_2d.sf").read_text()
     m = symflow.loads(text.replace("points = 32", "points = 16"))
-    assert m._grid[:3] == ((16, 16), 2, (True, True))
+    assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((16, 16), 2, (True, True))
     p = m.complete_params({})
-    y0 = m._simulator.pack(m.initial_values(p))
+    y0 = m.runner.simulator.pack(m.initial_values(p))
 
     def residual(z, _=None):
         return z - 0.02 * m.generated.rhs(0.0, y0 + z, p)
@@ -169,9 +169,9 @@ def test_fft_preconditioner_in_3d_solves_like_dense():
     der(v) = 3*u - u^2*v + 0.5*laplacian(v)
 end
 """)
-    assert m._grid[:3] == ((8, 8, 8), 2, (True, True, True))
+    assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((8, 8, 8), 2, (True, True, True))
     p = m.complete_params({})
-    y0 = m._simulator.pack(m.initial_values(p))
+    y0 = m.runner.simulator.pack(m.initial_values(p))
 
     def residual(z, _=None):
         return z - 0.05 * m.generated.rhs(0.0, y0 + z, p)

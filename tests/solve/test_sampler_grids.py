@@ -20,9 +20,9 @@ from scipy import integrate
 
 import symflow
 from symflow.errors import SymflowError
-from symflow.solve._diffusion import (GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm,
+from symflow.solve.diffusion.schedule import (GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm,
                                       step_grid)
-from symflow.solve._samplers import DEIS, SAMPLERS, make_sampler
+from symflow.solve.diffusion.samplers import DEIS, SAMPLERS, make_sampler
 from symflow.symbolic._build import SAMPLER_GRIDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -167,7 +167,7 @@ def test_new_grids_match_hand_written_twin(model, noise, name, grid, exponent):
 
 def test_new_samplers_count_their_evaluations(model, noise):
     """NFE counted honestly: a Python score that counts its calls, warm-up included."""
-    rhs_score = model._sampling.setup().score
+    rhs_score = model.runner.sampling.setup().score
     for name in ("ipndm", "deis_rho_3"):
         calls: list = []
 

@@ -22,7 +22,7 @@ from scipy import stats
 
 import symflow
 from symflow.errors import SymflowError
-from symflow.solve._samplers import SAMPLERS, plan
+from symflow.solve.diffusion.samplers import SAMPLERS, plan
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -76,7 +76,7 @@ def rms(a, b):
 
 def test_schedule_is_read_off_the_equations(model):
     """α, σ, λ and t(λ) from the model's equations, against the notes' closed-form values."""
-    setup = model._sampling.setup()
+    setup = model.runner.sampling.setup()
     form, sched = setup.form, setup.schedule
     assert form.t_of_lambda is not None  # the quadratic was inverted symbolically
     p = model.complete_params(None)
@@ -105,9 +105,9 @@ def test_schedule_is_read_off_the_equations(model):
 
 
 def test_numeric_inversion_matches_closed_form(model):
-    from symflow.solve._diffusion import DiffusionSchedule
+    from symflow.solve.diffusion.schedule import DiffusionSchedule
 
-    sched = model._sampling.setup().schedule
+    sched = model.runner.sampling.setup().schedule
     numeric = DiffusionSchedule(sched.log_alpha_fn, sched.log_sigma_fn, None, span=(0.0, 1.0))
     p = model.complete_params(None)
     lams = jnp.linspace(-5.0, 4.5, 11)
@@ -232,12 +232,12 @@ def test_long_grids_are_scanned_not_unrolled(model, noise):
     """UniPC's program is straight-line code up to `unroll_steps` steps; beyond,
     its steady steps are one `scan` (so compile time does not grow with the
     steps). DDIM scans from two steps on. No diffrax loop either way."""
-    from symflow.solve._samplers import UniPC, _runs
-    from symflow.solve._sampling import SamplerConfig
+    from symflow.solve.diffusion.samplers import UniPC, _runs
+    from symflow.solve.diffusion.side import SamplerConfig
 
     assert _runs([1, 2, 3, 3, 3, (3, True)]) == [(0, 1, 1), (1, 2, 2), (2, 5, 3),
                                                  (5, 6, (3, True))]
-    sampling = model._sampling
+    sampling = model.runner.sampling
     p = model.complete_params(model.params)
     xb = sampling._initial_from({"x": noise[:4]})
     ts = jnp.asarray([1.0, 1e-3])
@@ -266,7 +266,7 @@ def test_matches_hand_written_twin_on_time_grids(model, noise, name, grid):
 
 def counting_score(model, calls):
     """The model's own score, as a Python callable that counts its evaluations."""
-    rhs_score = model._sampling.setup().score
+    rhs_score = model.runner.sampling.setup().score
 
     def score(x, t, p):
         jax.debug.callback(lambda: calls.append(1))

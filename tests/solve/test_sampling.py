@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._ensemble import EnsembleSolution, ensemble_solution
+from symflow.solve.stochastic.ensemble import EnsembleSolution, ensemble_solution
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 N = 300
@@ -28,13 +28,13 @@ def model():
 def eager_batch(model, params, n: int, seed: int) -> np.ndarray:
     """The initial batch as `simulate` drew it before: an eager `jax.vmap` over the
     keys of the ensembles (split from `PRNGKey(seed)`), one draw per key."""
-    runner = model._ensembles.runner  # noqa: SLF001
+    runner = model.runner.ensembles.runner  # noqa: SLF001
     g = model.generated
 
     def one(key):
         values = dict(g.initial_values(params))
         values.update(runner.random_initial(key, params))
-        return model._simulator.pack(values)  # noqa: SLF001
+        return model.runner.simulator.pack(values)  # noqa: SLF001
 
     return np.asarray(jax.vmap(one)(jax.random.split(jax.random.PRNGKey(seed), n)))
 
@@ -43,7 +43,7 @@ def eager_batch(model, params, n: int, seed: int) -> np.ndarray:
 def test_seeded_batch_is_the_eager_draw_bit_for_bit(model, solver):
     p = model.complete_params(None)
     x0 = eager_batch(model, p, N, 7)
-    np.testing.assert_array_equal(np.asarray(model._sampling.initial_batch(p, N, 7)), x0)  # noqa: SLF001
+    np.testing.assert_array_equal(np.asarray(model.runner.sampling.initial_batch(p, N, 7)), x0)  # noqa: SLF001
     sol = model.simulate(solver=solver, steps=10, saveat=2, trajectories=N, seed=7)
     given = model.simulate(solver=solver, steps=10, saveat=2, initial={"x": x0[:, 0]})
     np.testing.assert_array_equal(np.asarray(sol["x"])[:, 0], x0[:, 0])

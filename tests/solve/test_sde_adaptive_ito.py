@@ -20,7 +20,7 @@ import pytest
 import scipy.linalg
 
 import symflow
-from symflow.solve._stochastic import ModelEnsembles
+from symflow.solve.stochastic.side import ModelEnsembles
 
 
 TWO_MOTIONS = """

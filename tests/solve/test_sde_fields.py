@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._stochastic import ModelEnsembles
+from symflow.solve.stochastic.side import ModelEnsembles
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"

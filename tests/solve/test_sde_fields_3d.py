@@ -11,7 +11,7 @@ and 0 on every face; a coefficient that reads neighbours along `z` is general.
 import numpy as np
 
 import symflow
-from symflow.solve._stochastic import ModelEnsembles
+from symflow.solve.stochastic.side import ModelEnsembles
 
 
 POINTS = (5, 6, 5)

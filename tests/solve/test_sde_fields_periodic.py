@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._stochastic import ModelEnsembles
+from symflow.solve.stochastic.side import ModelEnsembles
 
 
 NX, NY = 8, 6

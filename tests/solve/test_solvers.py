@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve import STIFFNESS_THRESHOLD, choose_auto, stiffness
+from symflow.solve import STIFFNESS_THRESHOLD, choose_auto
+from symflow.solve.linear import dense_rates
 
 
 DECAY = """
@@ -51,8 +52,8 @@ def test_euler_needs_a_step_and_converges_at_first_order():
 
 def _choice(text, tspan):
     m = symflow.loads(text)
-    y0 = m._simulator.pack(m.initial)
-    return stiffness(m.generated.rhs, *tspan, y0, m.complete_params(None)), \
+    y0 = m.runner.simulator.pack(m.initial)
+    return dense_rates(m.generated.rhs, tspan[0], y0, m.complete_params(None)), \
         choose_auto(m.generated.rhs, *tspan, y0, m.complete_params(None))
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._krylov import GridKrylovSolver, adi_preconditioner
-from symflow.solve._spectral_preconditioner import spectral_preconditioner
+from symflow.solve.linear import GridKrylovSolver, adi_preconditioner
+from symflow.solve.linear import spectral_preconditioner
 
 KAPPA = 0.7
 C = 0.01  # the Newton matrix is I - C J
@@ -51,7 +51,7 @@ def heat(xk: str, yk: str, nx: int = 7, ny: int = 8, zk: str | None = None, nz: 
 
 def newton_matrix(m: symflow.Model, c: float = C):
     p = m.complete_params({})
-    y0 = m._simulator.pack(m.initial_values(p))
+    y0 = m.runner.simulator.pack(m.initial_values(p))
 
     def residual(z, _=None):
         return z - c * m.generated.rhs(0.0, y0 + z, p)
@@ -108,14 +108,14 @@ def test_transform_eigenvalues_and_inverse_match_the_dense_jacobian(xk, yk):
     np.testing.assert_allclose(np.sort(actual.real), np.sort(expected), rtol=1e-11)
 
     b = np.random.default_rng(0).normal(size=dense.shape[0])
-    grid = m._grid
+    grid = m.runner.grid
     names = {"d": "dirichlet", "n": "neumann", "p": "periodic"}
-    assert grid[3] == (tuple((names[k[0]], names[k[-1]]) for k in (xk, yk)),)
+    assert grid.boundaries == (tuple((names[k[0]], names[k[-1]]) for k in (xk, yk)),)
     for transposed in (False, True):
         a = dense.T if transposed else dense
         o = op.transpose() if transposed else op
         pre = jax.jit(lambda b, o=o, t=transposed: spectral_preconditioner(
-            o, grid[0], grid[1], grid[3], transposed=t).mv(b))
+            o, grid.shape, grid.fields, grid.boundaries, transposed=t).mv(b))
         np.testing.assert_allclose(np.asarray(pre(jnp.asarray(b))), np.linalg.solve(a, b),
                                    rtol=0, atol=1e-12 * np.max(np.abs(b)))
 
@@ -125,7 +125,7 @@ def test_3d_mixed_kinds_inverse_is_exact():
     m = heat("dn", "p", 5, 6, zk="nn", nz=5)
     op, dense = newton_matrix(m)
     b = np.random.default_rng(1).normal(size=dense.shape[0])
-    pre = spectral_preconditioner(op, *m._grid[:2], m._grid[3])
+    pre = spectral_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.boundaries)
     np.testing.assert_allclose(np.asarray(pre.mv(jnp.asarray(b))), np.linalg.solve(dense, b),
                                atol=1e-12 * np.max(np.abs(b)))
 
@@ -139,7 +139,7 @@ def test_robin_is_preconditioned_as_neumann_and_still_helps():
     op, dense = newton_matrix(m, c=0.05)
     b = jnp.asarray(np.random.default_rng(2).normal(size=dense.shape[0]))
     exact = np.linalg.solve(dense, np.asarray(b))
-    spectral = spectral_preconditioner(op, *m._grid[:2], m._grid[3])
+    spectral = spectral_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.boundaries)
     gap = np.max(np.abs(np.asarray(spectral.mv(b)) - exact)) / np.max(np.abs(exact))
     assert gap > 1e-3, gap
 
@@ -152,7 +152,7 @@ def test_robin_is_preconditioned_as_neumann_and_still_helps():
                                    atol=1e-8 * np.max(np.abs(exact)))
         return int(sol.stats["num_steps"])
 
-    assert cycles(spectral) < cycles(adi_preconditioner(op, *m._grid[:2]))
+    assert cycles(spectral) < cycles(adi_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields))
 
 
 BRUSSELATOR = """model B
@@ -189,7 +189,7 @@ def test_gmres_needs_fewer_steps_than_with_adi_on_a_dirichlet_brusselator(c, rat
     30 against 50 at c = 1e-3 (diffusion not yet dominant on 16x16: cα/h² = 2.3)
     and 30 against 80 at c = 1e-2."""
     m = symflow.loads(BRUSSELATOR.format(n=16))
-    shape, fields, _, boundaries = m._grid
+    shape, fields, boundaries = m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.boundaries
     assert boundaries[0] == (("dirichlet", "dirichlet"),) * 2
     assert boundaries[1] == (("dirichlet", "neumann"), ("neumann", "neumann"))
     op, dense = newton_matrix(m, c)
@@ -221,7 +221,7 @@ def test_adi_fallback_when_the_transform_preconditioner_has_not_converged():
     b = jnp.asarray(np.random.default_rng(4).normal(size=dense.shape[0]))
     exact = np.linalg.solve(dense, np.asarray(b))
     for cycles, fell_back in ((1, True), (10, False)):
-        solver = GridKrylovSolver(*m._grid, rtol=1e-10, atol=1e-13, fallback_cycles=cycles)
+        solver = m.runner.grid.linear_solver(rtol=1e-10, atol=1e-13, fallback_cycles=cycles)
         x, result, stats = jax.jit(lambda b, s=solver: s.compute(s.init(op, {}), b, {}))(b)
         assert result == lx.RESULTS.successful
         np.testing.assert_allclose(np.asarray(x), exact, atol=1e-8 * np.max(np.abs(exact)))
@@ -249,7 +249,7 @@ def test_implicit_dirichlet_heat_matches_the_exact_discrete_fourier_solution():
     u = 0 at y = 1
 end
 """)
-    assert GridKrylovSolver(*m._grid).spectral
+    assert m.runner.grid.linear_solver().spectral
     sol = m.simulate(solver="kvaerno5", tspan=(0.0, t1), saveat=2, rtol=1e-9, atol=1e-11)
     h = 1 / (n - 1)
     lam = kappa * ((2 * math.cos(math.pi * h) - 2) + (2 * math.cos(2 * math.pi * h) - 2)) / h**2
@@ -291,7 +291,7 @@ def test_gradient_through_the_krylov_solve_matches_finite_differences(kind):
 """
     m = symflow.loads(GRADIENT.format(periodic=", periodic" if kind == "periodic" else "",
                                       boundary=boundary))
-    assert GridKrylovSolver(*m._grid).spectral
+    assert m.runner.grid.linear_solver().spectral
 
     def loss(p):
         sol = m.simulate(p, solver="kvaerno5", tspan=(0.0, 0.3), saveat=2, rtol=1e-10,

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._sde_solvers import make_sde_solver
-from symflow.solve._sde_terms import SymbolicMilstein, SymbolicStratonovichMilstein
+from symflow.solve.stochastic.solvers import make_sde_solver
+from symflow.solve.stochastic.terms import SymbolicMilstein, SymbolicStratonovichMilstein
 
 
 def _model(equations: str, brownian: str, variables: str) -> str:

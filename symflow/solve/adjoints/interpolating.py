@@ -62,7 +62,7 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from ._replay import record_steps, replay_segment, step_functions
+from .replay import record_steps, replay_segment, step_functions
 
 
 __all__ = ["make_interpolating_solve"]

@@ -59,7 +59,7 @@ import jax.numpy as jnp
 import numpy as np
 from diffrax import LocalLinearInterpolation, RESULTS
 
-from ._diffusion import DiffusionTerm, grid_coordinate, grid_time, unwrap_term
+from .schedule import DiffusionTerm, grid_coordinate, grid_time, unwrap_term
 
 
 __all__ = ["SAMPLERS", "SamplerInfo", "plan", "make_sampler", "AbstractDiffusionSampler",

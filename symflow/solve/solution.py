@@ -98,7 +98,7 @@ class Solution(eqx.Module):
 
     def to_npz(self, path: str | os.PathLike) -> None:
         """Write a NumPy `.npz` file with arrays keyed `t` and by name."""
-        from ._fields_output import field_arrays, grid_arrays
+        from .output import field_arrays, grid_arrays
 
         values = {k: np.asarray(self.values[k]) for k in self.names}
         values.update(field_arrays(self) if self.fields else {})  # (t, nx, ny, ...)
@@ -125,7 +125,7 @@ class Solution(eqx.Module):
         import matplotlib.pyplot as plt
 
         if self.fields:
-            from ._fields_output import plot_fields
+            from .output import plot_fields
 
             return plot_fields(self, path, names=names, title=title)
         names = list(names) if names is not None else list(self.state_names)

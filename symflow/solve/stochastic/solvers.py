@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import diffrax
 
-from ..errors import Span, SymflowError
-from ._sde_terms import SymbolicMilstein, SymbolicStratonovichMilstein
+from ...errors import Span, SymflowError
+from .terms import SymbolicMilstein, SymbolicStratonovichMilstein
 
 
 __all__ = ["SDESolverInfo", "SDE_SOLVER_INFO", "ADAPTIVE_SDE_SOLVERS", "valid_sde_solvers",

@@ -18,11 +18,11 @@ import jax
 import jax.numpy as jnp
 import sympy as sp
 
-from .. import codegen
-from ..errors import Span, SymflowError
-from ..passes.semilinear import SemilinearSplit, split_semilinear
-from ..symbolic import Fill, Parameter, System
-from . import _exponential
+from ... import codegen
+from ...errors import Span, SymflowError
+from ...passes.semilinear import SemilinearSplit, split_semilinear
+from ...symbolic import Fill, Parameter, System
+from . import integrators as _exponential
 
 
 __all__ = ["ExponentialSetup", "exponential_setup", "MAX_MATRIX_SIZE"]
@@ -145,7 +145,7 @@ def _generate_of_spectrum(system: System, remainders: dict[str, sp.Expr]) -> Cal
     read from its real-FFT coefficients `v[i]` (`SpectralDiffOfSpectrum`), or
     `None` when there is none to replace. The spectra enter the generated code as
     extra parameters (arrays), so the ordinary code generator serves unchanged."""
-    from ..passes.spectral_discretization import SpectralDiff, SpectralDiffOfSpectrum
+    from ...passes.spectral_discretization import SpectralDiff, SpectralDiffOfSpectrum
 
     states = system.states
     if {_spectrum_name(v.name) for v in states} & {p.name for p in system.parameters}:
@@ -167,7 +167,7 @@ def _generate_of_spectrum(system: System, remainders: dict[str, sp.Expr]) -> Cal
                             default=sp.Integer(0), value=0.0, bounds=None, doc=None,
                             span=v.span) for v in states)
     derived = dataclasses.replace(system, parameters=system.parameters + extra)
-    generated = _generate(derived, replaced)
+    generated = generate_functions(derived, replaced)
     names = tuple(_spectrum_name(v.name) for v in states)
 
     def nonlinear(t, y, v, p):
@@ -176,7 +176,7 @@ def _generate_of_spectrum(system: System, remainders: dict[str, sp.Expr]) -> Cal
     return nonlinear
 
 
-def _generate(system: System, exprs: dict[str, sp.Expr]) -> Callable:
+def generate_functions(system: System, exprs: dict[str, sp.Expr]) -> Callable:
     """`f(t, y, p)`: the expressions as one flat vector, one per state, generated
     like a right-hand side (a scalar for an array state is repeated)."""
     equations = []
@@ -221,15 +221,15 @@ def exponential_setup(system: System, method: str, *, span: Span | None = None
             f"solver {method}: the linear operator is a {split.kind} {n_states}x{n_states} "
             f"matrix, beyond the {MAX_MATRIX_SIZE} unknowns its dense exponential allows",
             span, help="use scheme = spectral on a periodic domain, or kvaerno5")
-    nonlinear = _generate(system, {s.target: s.remainder for s in split.terms})
+    nonlinear = generate_functions(system, {s.target: s.remainder for s in split.terms})
     setup = dict(method=method, split=split, nonlinear=nonlinear, n_states=n_states)
     if split.kind in ("scalar", "diagonal"):
-        setup["coefficient"] = _generate(system, {s.target: s.coefficient
+        setup["coefficient"] = generate_functions(system, {s.target: s.coefficient
                                                   for s in split.terms})
         if split.time_varying and all(s.integral is not None for s in split.terms):
-            setup["integral"] = _generate(system, {s.target: s.integral for s in split.terms})
+            setup["integral"] = generate_functions(system, {s.target: s.integral for s in split.terms})
     else:
-        setup["linear"] = _generate(system, {s.target: s.linear for s in split.terms})
+        setup["linear"] = generate_functions(system, {s.target: s.linear for s in split.terms})
         if split.kind == "fourier":
             setup["fields"] = (len(system.states), system.states[0].size)
             setup["nonlinear_of_spectrum"] = _generate_of_spectrum(

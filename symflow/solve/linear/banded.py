@@ -40,22 +40,11 @@ import jax.numpy as jnp
 import lineax as lx
 
 
-__all__ = ["BandedLinearSolver", "band_of", "band_matvec", "effective_bandwidth", "banded_stiffness"]
+from .probing import band_of
 
 
-def band_of(matvec, n: int, bandwidth: int, dtype=float) -> jax.Array:
-    """The band of a linear map's matrix from `2w+1` products: `band[w + d, i] = A[i, i + d]`
-    (zero where `i + d` is off the matrix)."""
-    colors = 2 * bandwidth + 1
-    index = jnp.arange(n)
-    seeds = (index[None, :] % colors == jnp.arange(colors)[:, None]).astype(dtype)
-    compressed = jax.vmap(matvec)(seeds)  # (colors, n): row c is A @ seed_c
-    rows = []
-    for d in range(-bandwidth, bandwidth + 1):
-        column = index + d
-        value = compressed[column % colors, index]
-        rows.append(jnp.where((column >= 0) & (column < n), value, 0.0))
-    return jnp.stack(rows)
+__all__ = ["BandedLinearSolver", "band_matvec", "factor_tridiagonal",
+           "sweep_tridiagonal"]
 
 
 def band_matvec(band: jax.Array, x: jax.Array) -> jax.Array:
@@ -86,7 +75,7 @@ _SWEEP_UNROLL = 4
 _PIVOT_FLOOR = 1e-10
 
 
-def _factor_tridiagonal(band: jax.Array):
+def factor_tridiagonal(band: jax.Array):
     """The Thomas factors of a tridiagonal band: `A = L U` with `L` unit lower
     bidiagonal and `U` upper bidiagonal with diagonal `pivot`; returns the
     multipliers of the forward sweep (`lower / pivot` of the previous row is folded
@@ -107,7 +96,7 @@ def _factor_tridiagonal(band: jax.Array):
     return lower, inverse, scaled_upper, trusted
 
 
-def _sweep_tridiagonal(factors, vector: jax.Array) -> jax.Array:
+def sweep_tridiagonal(factors, vector: jax.Array) -> jax.Array:
     """Solve with the Thomas factors: `y_i = (b_i - l_i y_{i-1}) / p_i`, then
     `x_i = y_i - (u_i / p_i) x_{i+1}`."""
     lower, inverse, scaled_upper = factors
@@ -238,7 +227,7 @@ class BandedLinearSolver(lx.AbstractLinearSolver):
     def _state(self, band):
         if self.bandwidth == 1:
             band = band.at[0, 0].set(0.0).at[2, -1].set(0.0)  # rows 0 and n-1 end there
-            return band, _factor_tridiagonal(band)
+            return band, factor_tridiagonal(band)
         return band, _factor_blocks(band, self.bandwidth)
 
     def compute(self, state, vector, options):
@@ -247,7 +236,7 @@ class BandedLinearSolver(lx.AbstractLinearSolver):
         if self.bandwidth == 1:
             *thomas, trusted = factors
             x = lax.cond(
-                trusted, lambda v: _sweep_tridiagonal(thomas, v),
+                trusted, lambda v: sweep_tridiagonal(thomas, v),
                 lambda v: lax.linalg.tridiagonal_solve(band[0], band[1], band[2],
                                                        v[:, None])[:, 0],
                 vector)
@@ -264,32 +253,3 @@ class BandedLinearSolver(lx.AbstractLinearSolver):
 
     def assume_full_rank(self):
         return True
-
-
-def effective_bandwidth(rhs, t0: float, n: int, params, bound: int) -> int:
-    """The half-bandwidth actually used by `rhs` within a proven `bound`: the band is
-    probed at a random state, and the outermost diagonal with a nonzero entry
-    kept (at least 1). A Dirichlet end, whose row is constant, narrows it."""
-    y = jax.random.normal(jax.random.key(0), (n,))
-
-    @jax.jit
-    def probe(y, params):
-        _, linear = jax.linearize(lambda z: rhs(jnp.asarray(t0), z, params), y)
-        return band_of(linear, n, bound)
-
-    band = probe(y, params)
-    used = jnp.any(band != 0, axis=1)
-    reach = [abs(d) for d, u in zip(range(-bound, bound + 1), used.tolist()) if u]
-    return max([1, *reach])
-
-
-def banded_stiffness(rhs, t0: float, y0, params, bandwidth: int) -> float:
-    """A Gershgorin bound on the fastest decay rate max(-Re λ) of the Jacobian at
-    the initial point, from its band (for `solver = auto` on large grids, where
-    dense eigenvalues are out of reach)."""
-    n = y0.shape[0]
-    _, linear = jax.linearize(lambda z: rhs(jnp.asarray(t0), z, params), y0)
-    band = band_of(linear, n, bandwidth)
-    diagonal = band[bandwidth]
-    radius = jnp.sum(jnp.abs(band), axis=0) - jnp.abs(diagonal)
-    return float(jnp.max(jnp.maximum(0.0, -diagonal + radius)))

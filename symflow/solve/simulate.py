@@ -9,7 +9,6 @@ reached, and are raised as `SolverError` once the result is concrete.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 
@@ -20,13 +19,13 @@ import numpy as np
 
 from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
-from . import _solvers
-from ._interpolating import make_interpolating_solve
-from ._replay import ends_output, ends_saveat, make_replay_solve
-from ._solution import Solution
+from . import solvers as _solvers
+from .adjoints import ends_output, ends_saveat, make_interpolating_solve, make_replay_solve
+from .config import SolveConfig
+from .solution import Solution
 
 
-__all__ = ["SolveConfig", "Simulator", "ADJOINTS", "save_times"]
+__all__ = ["ADJOINTS", "Simulator", "save_times"]
 
 
 ADJOINTS: dict[str, Callable[[], diffrax.AbstractAdjoint]] = {
@@ -35,34 +34,6 @@ ADJOINTS: dict[str, Callable[[], diffrax.AbstractAdjoint]] = {
     "forward": diffrax.ForwardMode,
     "direct": diffrax.DirectAdjoint,
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class SolveConfig:
-    """What fixes the compiled program: changing any of these recompiles."""
-
-    solver: str
-    t0: float
-    t1: float
-    rtol: float
-    atol: float
-    dt0: float | None
-    max_steps: int
-    n_save: int
-    adjoint: str | diffrax.AbstractAdjoint = "checkpoint"
-    dense: bool = False
-    progress: bool = False
-    # Half-bandwidth of the Jacobian, if banded (a 1-D PDE): implicit solvers then
-    # solve their linear systems with `_banded.BandedLinearSolver` (an int: one
-    # field) or `_interleaved_band.InterleavedBandedSolver` (a `Band`: several
-    # fields, or periodic).
-    bandwidth: int | object | None = None
-    # An exponential integrator (expeuler, lawson, etdrk4): the generated parts of
-    # the semilinear split (`_semilinear_setup.ExponentialSetup`).
-    exponential: object | None = None
-    # (grid shape, number of fields) of a PDE on a 2-D/3-D grid whose states are
-    # all fields: implicit solvers then solve matrix-free (`_krylov.py`).
-    grid: tuple | None = None
 
 
 def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
@@ -125,17 +96,17 @@ class Simulator:
         last entries are the span of the configuration.
         """
         if config not in self._cache:
-            self._cache[config] = jax.jit(self._build(config))
+            self._cache[config] = jax.jit(self.solve_program(config))
         return self._cache[config]
 
-    def _build(self, config: SolveConfig) -> Callable:
+    def solve_program(self, config: SolveConfig) -> Callable:
         """The solve. The span is part of the configuration: diffrax's step loop is
         about 1.3x slower per step, and compiles slower, when the ends of the span
         are traced values (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
         exponential = config.exponential
-        solver = None if exponential else _solvers.make_solver(
-            config.solver, bandwidth=config.bandwidth, grid=config.grid)
+        solver = None if exponential else _solvers.make_solver(config.solver,
+                                                               linear=config.linear)
         rhs = g.rhs
         if exponential:  # the solver holds L; the term is the remainder N
             terms = exponential.term()
@@ -144,7 +115,7 @@ class Simulator:
                                       diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
         else:
             terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
-        if config.solver in _solvers.FIXED_STEP or exponential:
+        if _solvers.is_fixed_step(config.solver) or exponential:
             if config.dt0 is None:
                 raise SymflowError(f"solver {config.solver} takes fixed steps: set dt",
                                    help="add `dt = ...` under simulate, or pass dt=")
@@ -177,7 +148,7 @@ class Simulator:
                     else diffrax.NoProgressMeter())
         backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint) and not interpolating
         if g.invariants is not None and not backsolve:  # a DAE: stay on its constraints
-            from ._projection import project_onto_invariants
+            from .projection import project_onto_invariants
             solver = project_onto_invariants(solver, g.invariants, rtol=config.rtol,
                                               atol=config.atol)
         # `checkpoint` on an ODE solved forward in time: replay the accepted steps
@@ -266,7 +237,7 @@ class Simulator:
         """
         key = ("packed", config)
         if key not in self._cache:
-            solve = self._build(config)
+            solve = self.solve_program(config)
 
             def packed(params, initial, ts):
                 sol = solve(params, initial, ts)

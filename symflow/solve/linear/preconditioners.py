@@ -48,13 +48,18 @@ from __future__ import annotations
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
 import numpy as np
 
+from .banded import factor_tridiagonal, sweep_tridiagonal
+from .probing import colours, neighbour_colours, stencil_probe
 
-__all__ = ["grid_boundaries", "spectral_preconditioner", "spectral_symbol"]
+
+__all__ = ["adi_preconditioner", "fft_block_preconditioner", "grid_boundaries",
+           "spectral_preconditioner", "spectral_symbol"]
 
 def grid_boundaries(system) -> tuple[tuple[tuple[str, str], ...], ...]:
     """The boundary kinds of every state field of `system` along every axis, as
@@ -200,13 +205,11 @@ def spectral_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[in
     docstring, for `fields` fields on a grid of `shape` with `boundaries[f][k]` the
     `(lower, upper)` kinds of field `f` along axis `k` (`grid_boundaries`), built
     from `3^d * fields` coloured Jacobian-vector products of `operator`."""
-    from ._krylov import _colours, _neighbour_colours, stencil_probe
-
     points = math.prod(shape)
     ndim = len(shape)
     compressed = stencil_probe(operator.mv, shape, fields)  # (ncol, F, F, P)
     q = np.arange(points)
-    blocks = jnp.swapaxes(compressed[_colours(shape), :, :, q], 1, 2)  # (P, f, g)
+    blocks = jnp.swapaxes(compressed[colours(shape), :, :, q], 1, 2)  # (P, f, g)
     own = compressed[:, jnp.arange(fields), jnp.arange(fields), :]  # (ncol, F, P)
     # couplings from the rows at least one point away from every non-periodic end
     index = np.indices(shape).reshape(ndim, -1)
@@ -219,7 +222,7 @@ def spectral_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[in
     for f in range(fields):
         coupling = []
         for k in range(ndim):
-            c = jnp.median(own[_neighbour_colours(shape, k, -1)[rows], f, rows])
+            c = jnp.median(own[neighbour_colours(shape, k, -1)[rows], f, rows])
             coupling.append(jnp.minimum(c, 0.0))  # a diffusion (symbol >= 1)
         field = _FieldOperator(shape, boundaries[f], coupling)
         operators.append(field)
@@ -246,3 +249,132 @@ def spectral_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[in
         return w.reshape(-1)
 
     return lx.FunctionLinearOperator(precondition, operator.in_structure())
+
+
+def adi_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[int, ...],
+                       fields: int, *, factored: bool = True) -> lx.FunctionLinearOperator:
+    """`M^-1` of `GridKrylovSolver` for `operator`, probed with `3^d * fields`
+    coloured products. With `factored` (the default) the line systems are
+    factored here, once, and every application is two sweeps per axis; without,
+    every application calls `gtsv` afresh (the previous method, kept as the
+    reference for tests and benchmarks/pde.py)."""
+    points = math.prod(shape)
+    compressed = stencil_probe(operator.mv, shape, fields)
+    own = compressed[:, jnp.arange(fields), jnp.arange(fields), :]  # (ncol, F, P)
+    q = jnp.arange(points)
+
+    def entry(colours):  # A[(f, q), (f, neighbour of q)] for every f, q
+        return own[colours, :, q].T.reshape(fields, *shape)
+
+    diagonal = entry(colours(shape))
+    neighbours = [(entry(neighbour_colours(shape, k, -1)),
+                   entry(neighbour_colours(shape, k, +1))) for k in range(len(shape))]
+    if factored:
+        lines = [_LineFactors.of(lower, diagonal, upper, 1 + k).solve
+                 for k, (lower, upper) in enumerate(neighbours)]
+    else:
+        lines = [lambda w, lo=lower, up=upper, k=k: _tridiagonal_lines(lo, diagonal, up, w, 1 + k)
+                 for k, (lower, upper) in enumerate(neighbours)]
+
+    def precondition(v):
+        w = v.reshape(fields, *shape)
+        for k in reversed(range(len(shape))):
+            if k != len(shape) - 1:
+                w = w * diagonal
+            w = lines[k](w)
+        return w.reshape(-1)
+
+    return lx.FunctionLinearOperator(precondition, operator.in_structure())
+
+
+def fft_block_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[int, ...],
+                             fields: int) -> lx.FunctionLinearOperator:
+    """`M^-1` for a grid periodic along every axis: `M = P (I + L)`, with `L` the
+    constant-coefficient nearest-neighbour part per field (its coupling along axis
+    `k` the median over the grid of the probed neighbour entries, and zero row sums:
+    the shape of `-γh α ∇²`) and `P` the pointwise `F×F` blocks with the diffusion
+    diagonal of `L` taken out (about `I - γh R`, `R` the reaction Jacobian, which
+    couples the fields). `(I + L)` is diagonal in Fourier space, so
+    `M^-1 v = (I + L)^-1 P^-1 v` is `F` batched `F×F` solves (inverses stored)
+    and one FFT pair per field: `O(N log N)` time, `O(N F²)` memory. It keeps the
+    wrap-around and the field coupling the ADI splitting drops; it is exact when
+    the diffusion coefficients are constant and the reaction is linear and
+    uniform, and GMRES, on the exact Jacobian, corrects the rest (an
+    `x`-dependent diffusion, an order-4 stencil)."""
+    points = math.prod(shape)
+    ndim = len(shape)
+    compressed = stencil_probe(operator.mv, shape, fields)
+    q = jnp.arange(points)
+    blocks = jnp.swapaxes(compressed[colours(shape), :, :, q], 1, 2)  # (P, f, g)
+    own = compressed[:, jnp.arange(fields), jnp.arange(fields), :]  # (ncol, F, P)
+    symbol = jnp.ones((fields, *shape), blocks.dtype)
+    diffusion_diagonal = jnp.zeros(fields, blocks.dtype)
+    for k in range(ndim):
+        # median: on a periodic axis whose length is not a multiple of 3 the probe
+        # reads two neighbours at once at the wrap (weakens M, not the solution)
+        coupling = jnp.median(own[neighbour_colours(shape, k, -1), :, q], axis=0)  # (F,)
+        theta = 2 * jnp.pi * jnp.fft.fftfreq(shape[k])
+        wave = (2 * jnp.cos(theta) - 2).reshape([-1 if i == k else 1 for i in range(ndim)])
+        symbol = symbol + coupling.reshape(-1, *[1] * ndim) * wave
+        diffusion_diagonal = diffusion_diagonal - 2 * coupling
+    inverse_blocks = jnp.linalg.inv(blocks - jnp.diag(diffusion_diagonal)[None])
+    axes = tuple(range(1, 1 + ndim))
+
+    def precondition(v):
+        w = jnp.einsum("pfg,gp->fp", inverse_blocks, v.reshape(fields, points))
+        spectrum = jnp.fft.fftn(w.reshape(fields, *shape), axes=axes)
+        w = jnp.fft.ifftn(spectrum / symbol.astype(spectrum.dtype), axes=axes).real
+        return w.reshape(-1)
+
+    return lx.FunctionLinearOperator(precondition, operator.in_structure())
+
+
+class _LineFactors(eqx.Module):
+    """The tridiagonal systems along every line of one axis, factored once (in
+    `GridKrylovSolver.init`, once per Newton matrix) with the Thomas algorithm of
+    `_banded.py`, batched over the lines; every application of the preconditioner
+    (one per GMRES step) is then two sweeps over the stored factors instead of a
+    fresh LAPACK `gtsv` factorization. Row `i` of a line reads
+    `lower[i] x[i-1] + diagonal[i] x[i] + upper[i] x[i+1]`; the line ends at both
+    ends (no wrap-around). If any line's unpivoted factors fail the check of
+    `_banded.py` (a pivot not finite or tiny against its row), all lines fall
+    back to `gtsv`, which pivots."""
+
+    band: jax.Array         # (lines, 3, n): lower, diagonal, upper of every line
+    factors: tuple          # Thomas factors, each (lines, n)
+    trusted: jax.Array      # every line's factors passed the check
+    axis: int = eqx.field(static=True)
+    shape: tuple[int, ...] = eqx.field(static=True)  # the grid arrays, axis last
+
+    @classmethod
+    def of(cls, lower, diagonal, upper, axis: int) -> "_LineFactors":
+        move = lambda a: jnp.moveaxis(a, axis, -1)  # noqa: E731
+        lo, di, up = move(lower), move(diagonal), move(upper)
+        lo = lo.at[..., 0].set(0.0)
+        up = up.at[..., -1].set(0.0)
+        shape = lo.shape
+        band = jnp.stack([lo, di, up], axis=-2).reshape(-1, 3, shape[-1])
+        lower_f, inverse, scaled_upper, trusted = jax.vmap(factor_tridiagonal)(band)
+        return cls(band, (lower_f, inverse, scaled_upper), jnp.all(trusted), axis, shape)
+
+    def solve(self, rhs: jax.Array) -> jax.Array:
+        b = jnp.moveaxis(rhs, self.axis, -1).reshape(-1, self.shape[-1])
+        x = jax.lax.cond(
+            self.trusted,
+            lambda b: jax.vmap(sweep_tridiagonal)(self.factors, b),
+            lambda b: jax.lax.linalg.tridiagonal_solve(
+                self.band[:, 0], self.band[:, 1], self.band[:, 2], b[..., None])[..., 0],
+            b)
+        return jnp.moveaxis(x.reshape(self.shape), -1, self.axis)
+
+
+def _tridiagonal_lines(lower, diagonal, upper, rhs, axis: int) -> jax.Array:
+    """Solve the tridiagonal systems along every line of `axis` (batched LAPACK/cuSPARSE
+    `gtsv`, factoring at every call): the reference the factored `_LineFactors` is
+    tested and benchmarked against."""
+    move = lambda a: jnp.moveaxis(a, axis, -1)  # noqa: E731
+    lo, di, up, b = move(lower), move(diagonal), move(upper), move(rhs)
+    lo = lo.at[..., 0].set(0.0)
+    up = up.at[..., -1].set(0.0)
+    x = jax.lax.linalg.tridiagonal_solve(lo, di, up, b[..., None])[..., 0]
+    return jnp.moveaxis(x, -1, axis)

@@ -16,7 +16,7 @@ inside one, `SteadyState.converged` says whether it succeeded.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import diffrax
 import equinox as eqx
@@ -26,8 +26,11 @@ import numpy as np
 import optimistix as optx
 
 from ..errors import SymflowError
-from . import _solvers
+from . import solvers as _solvers
 
+
+if TYPE_CHECKING:
+    from .runner import CompiledModel
 
 __all__ = ["SteadyState", "steady_state"]
 
@@ -54,7 +57,7 @@ class SteadyState(eqx.Module):
                                help="it has: " + ", ".join(self.names)) from None
 
 
-def steady_state(model, params: Mapping[str, Any] | None = None, *,
+def steady_state(model: CompiledModel, params: Mapping[str, Any] | None = None, *,
                  guess: Mapping[str, Any] | None = None,
                  rtol: float = 1e-10, atol: float = 1e-10, max_steps: int = 256,
                  t: float = 0.0, fallback_steps: int = 10_000) -> SteadyState:
@@ -65,9 +68,9 @@ def steady_state(model, params: Mapping[str, Any] | None = None, *,
     """
     p = model.complete_params(params)
     guess_values = model.initial_values(p, guess)
-    fn = model._steady_fn(rtol=rtol, atol=atol, max_steps=max_steps, t=t,
+    fn = model.runner.steady_fn(rtol=rtol, atol=atol, max_steps=max_steps, t=t,
                          fallback_steps=fallback_steps)
-    y0 = model._simulator.pack(guess_values)
+    y0 = model.runner.simulator.pack(guess_values)
     out = fn(p, y0)
     if not isinstance(out.converged, jax.core.Tracer) and not bool(out.converged):
         best = ", ".join(f"{n} = {float(v):.6g}" for n, v in
@@ -80,11 +83,11 @@ def steady_state(model, params: Mapping[str, Any] | None = None, *,
     return out
 
 
-def make_steady_fn(model, *, rtol: float, atol: float, max_steps: int, t: float,
+def make_steady_fn(model: CompiledModel, *, rtol: float, atol: float, max_steps: int, t: float,
                    fallback_steps: int):
     """The jitted `(params, y_guess) -> SteadyState` for one set of options."""
     g = model.generated
-    simulator = model._simulator
+    simulator = model.runner.simulator
     settings = model.settings
     tol = atol + rtol  # residual accepted as a root, relative to the state's scale
 

@@ -45,11 +45,12 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 
-from ._banded import BandedLinearSolver, band_of
+from .banded import BandedLinearSolver
+from .probing import band_of, cyclic_band_of
 
 
-__all__ = ["Band", "InterleavedBandedSolver", "interleave", "deinterleave", "cyclic_band_of",
-           "effective_band", "band_stiffness"]
+__all__ = ["Band", "InterleavedBandedSolver", "interleave", "deinterleave", 
+           "effective_band"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,29 +71,6 @@ def interleave(y: jax.Array, fields: int) -> jax.Array:
 def deinterleave(z: jax.Array, fields: int) -> jax.Array:
     """Interleaved to field-major (the inverse of `interleave`)."""
     return z.reshape(-1, fields).T.reshape(-1) if fields > 1 else z
-
-
-def _cyclic_colors(n: int, bandwidth: int) -> tuple[jax.Array, int]:
-    """A colour per column such that two columns within cyclic distance `2w` differ:
-    `j mod q` over the first `q⌊n/q⌋` columns, a colour of its own for each of the
-    rest (a column `a` before a full block's end and `b` after the start are
-    `n - a + b` apart cyclically; equal colours `a ≡ b mod q` would need that to
-    be at least `q`)."""
-    q = 2 * bandwidth + 1
-    full = (n // q) * q
-    index = jnp.arange(n)
-    return jnp.where(index < full, index % q, q + index - full), q + n - full
-
-
-def cyclic_band_of(matvec, n: int, bandwidth: int, dtype=float) -> jax.Array:
-    """The cyclic band of a linear map's matrix: `band[w + d, i] = A[i, (i + d) mod n]`,
-    from at most `4w + 1` products (needs `n > 2w`, so that the diagonals are distinct)."""
-    colour, colours = _cyclic_colors(n, bandwidth)
-    seeds = (colour[None, :] == jnp.arange(colours)[:, None]).astype(dtype)
-    compressed = jax.vmap(matvec)(seeds)
-    index = jnp.arange(n)
-    return jnp.stack([compressed[colour[(index + d) % n], index]
-                      for d in range(-bandwidth, bandwidth + 1)])
 
 
 def _split_corners(band: jax.Array):
@@ -225,15 +203,3 @@ def effective_band(rhs, t0: float, n: int, params, structure) -> Band | None:
     if structure.periodic and n <= 4 * width + 1:
         return None
     return Band(width, structure.fields, structure.periodic)
-
-
-def band_stiffness(rhs, t0: float, y0, params, band: Band) -> float:
-    """A Gershgorin bound on max(-Re λ) of the Jacobian at the initial point, from its
-    (cyclic, interleaved) band: a permutation keeps the eigenvalues."""
-    full = band_of if not band.periodic else cyclic_band_of
-    f = band.fields
-    _, linear = jax.linearize(lambda z: rhs(jnp.asarray(t0), z, params), y0)
-    b = full(lambda z: interleave(linear(deinterleave(z, f)), f), y0.shape[0], band.width)
-    diagonal = b[band.width]
-    radius = jnp.sum(jnp.abs(b), axis=0) - jnp.abs(diagonal)
-    return float(jnp.max(jnp.maximum(0.0, -diagonal + radius)))

@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import SymflowError
-from ._diffusion import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, step_grid
-from ._ensemble import (DEFAULT_QUANTILES, EnsembleSolution, batch_mean, batch_std,
+from ...errors import SymflowError
+from .schedule import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, step_grid
+from ..stochastic import (DEFAULT_QUANTILES, EnsembleSimulator, EnsembleSolution, batch_mean, batch_std,
                         ensemble_solution, quantiles_of)
-from ._samplers import SAMPLERS, make_sampler, plan
-from ._simulate import ADJOINTS
+from .samplers import SAMPLERS, make_sampler, plan
+from ..simulate import ADJOINTS, Simulator
+
+if TYPE_CHECKING:
+    from ..runner import CompiledModel
 
 
 __all__ = ["SamplerConfig", "ModelSampling", "SAMPLER_OPTIONS", "SAMPLERS"]
@@ -111,8 +114,11 @@ def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule, params) -> 
 class ModelSampling:
     """The sampler side of one compiled `symflow.Model`."""
 
-    def __init__(self, model):
+    def __init__(self, model: CompiledModel, simulator: Simulator,
+                 ensembles: EnsembleSimulator):
         self.model = model
+        self.simulator = simulator
+        self.ensembles = ensembles
         self._setup = None
         self._cache: dict = {}
         self._coefficients: dict = {}  # (config, parameter values) -> coefficients
@@ -120,7 +126,7 @@ class ModelSampling:
     def setup(self):
         """The diffusion form of the model (analysed and generated on first use)."""
         if self._setup is None:
-            from ._diffusion_setup import diffusion_setup
+            from .setup import diffusion_setup
 
             m = self.model
             self._setup = diffusion_setup(m.system, span=m.settings.span_of("solver"))
@@ -200,7 +206,7 @@ class ModelSampling:
         if key not in self._cache:
             term, solver, _ = self._parts(config)
             g = self.model.generated
-            sim = self.model._simulator  # noqa: SLF001
+            sim = self.simulator
 
             def ends(coefficients, params, x0, ts):
                 x0 = _packed(x0)
@@ -226,7 +232,7 @@ class ModelSampling:
             return self._cache[config]
         setup = self.setup()
         g = self.model.generated
-        sim = self.model._simulator  # noqa: SLF001
+        sim = self.simulator
         term, solver, schedule = self._parts(config)
         orders = plan(config.solver, config.steps)
         continuous = config.adjoint == "deis"
@@ -244,7 +250,7 @@ class ModelSampling:
                 adjoint=adjoint, max_steps=len(orders), throw=False)
 
         if continuous:
-            from ._adjoint_deis import adjoint_deis_sample
+            from .adjoint_deis import adjoint_deis_sample
 
             final = adjoint_deis_sample(
                 lambda p, x0: solve(p, x0, diffrax.SaveAt(t1=True)).ys[-1], term,
@@ -311,14 +317,14 @@ class ModelSampling:
         key = ("initial", n)
         if key not in self._cache:
             m = self.model
-            runner = m._ensembles.runner  # noqa: SLF001
+            runner = self.ensembles
             g = m.generated
 
             def draw(params, seed):
                 def one(key):
                     values = dict(g.initial_values(params))
                     values.update(runner.random_initial(key, params))
-                    return m._simulator.pack(values)  # noqa: SLF001
+                    return self.simulator.pack(values)
 
                 return jax.vmap(one)(jax.random.split(jax.random.PRNGKey(seed), n))
 
@@ -346,7 +352,7 @@ class ModelSampling:
         grid_exponent = check_grid_exponent(
             grid, grid_exponent, s.span_of("grid_exponent") if exponent_from_file else None)
         t0, t1 = tspan if tspan is not None else s.tspan
-        ts = m._save_times(t0, t1, saveat if saveat is not None else s.saveat)  # noqa: SLF001
+        ts = m.runner.save_times(t0, t1, saveat if saveat is not None else s.saveat)
         p = m.complete_params(params)
         if isinstance(adjoint, str) and adjoint not in (*ADJOINTS, "deis"):
             raise SymflowError(f"unknown adjoint {adjoint!r}",

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import SymflowError
-from ..symbolic._sde import classify_noise
-from . import _sde_solvers
-from ._ensemble import DEFAULT_QUANTILES, EnsembleConfig, EnsembleSimulator, EnsembleSolution
-from ._simulate import save_times
+from ...errors import SymflowError
+from ...symbolic._sde import classify_noise
+from . import solvers as _sde_solvers
+from .ensemble import DEFAULT_QUANTILES, EnsembleConfig, EnsembleSimulator, EnsembleSolution
+from ..simulate import save_times
+
+if TYPE_CHECKING:
+    from ..runner import CompiledModel
 
 
 __all__ = ["ModelEnsembles", "ENSEMBLE_OPTIONS"]
@@ -31,12 +34,12 @@ ENSEMBLE_OPTIONS = ("trajectories", "seed", "noise", "sweep", "stats_only", "qua
 class ModelEnsembles:
     """The ensemble side of one compiled `symflow.Model`."""
 
-    def __init__(self, model):
+    def __init__(self, model: CompiledModel, runner: EnsembleSimulator):
         self.model = model
         system = model.system
         self.is_sde = system.is_sde
         self.noise_class = classify_noise(system) if self.is_sde else None
-        self.runner = EnsembleSimulator(model.generated, model._simulator)  # noqa: SLF001
+        self.runner = runner
 
     def applies(self, options: Mapping[str, Any]) -> bool:
         """Whether `simulate` with these options runs an ensemble."""
@@ -174,7 +177,7 @@ class ModelEnsembles:
             if noise is not None or save_noise or brownian_tol is not None or brownian_path:
                 raise SymflowError(f"{m.name} is an ODE model: noise, save_noise and "
                                    "brownian_tol are for SDEs")
-            ode = m._ode_config(ts, p, {}, solver=solver, rtol=rtol, atol=atol,  # noqa: SLF001
+            ode = m.runner.ode_config(ts, p, {}, solver=solver, rtol=rtol, atol=atol,
                                 dt=dt, max_steps=max_steps, adjoint=adjoint)
             name = ode.solver
             config = EnsembleConfig(ode=ode, solver=name, **common)

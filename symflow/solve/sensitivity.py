@@ -12,7 +12,7 @@ asked for by naming the state.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
@@ -20,8 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
-from ._simulate import save_times
+from .simulate import save_times
 
+
+if TYPE_CHECKING:
+    from .runner import CompiledModel
 
 __all__ = ["Sensitivities", "sensitivities", "split_names"]
 
@@ -65,7 +68,7 @@ class Sensitivities(eqx.Module):
         return "\n".join(lines)
 
 
-def split_names(model, names: Sequence[str], *, what: str = "differentiate with respect to"
+def split_names(model: CompiledModel, names: Sequence[str], *, what: str = "differentiate with respect to"
                 ) -> tuple[list[str], list[str]]:
     """Split `names` into parameters and states (initial values); reject anything else."""
     params, states = [], []
@@ -102,7 +105,7 @@ def _flat_outputs(sol) -> tuple[tuple[str, ...], jax.Array]:
     return tuple(names), jnp.concatenate(cols, axis=1)
 
 
-def sensitivities(model, params: Mapping[str, Any] | None = None, *,
+def sensitivities(model: CompiledModel, params: Mapping[str, Any] | None = None, *,
                   wrt: Sequence[str] | None = None,
                   initial: Mapping[str, Any] | None = None,
                   **options) -> Sensitivities:
@@ -122,7 +125,7 @@ def sensitivities(model, params: Mapping[str, Any] | None = None, *,
     given = dict(initial or {})
     if options.get("solver", model.settings.solver) == "auto":  # decide from concrete values
         span = options.get("tspan") or model.settings.tspan
-        options = {**options, "solver": model._choose_auto(base, model._check_initial(given),
+        options = {**options, "solver": model.runner.choose_auto(base, model.check_initial(given),
                                                            float(span[0]), float(span[1]))}
     init0 = model.initial_values(base, given)
     x0 = jnp.concatenate([jnp.ravel(jnp.asarray(base[n], dtype=float)) for n in p_names]

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from ._diffusion import DiffusionTerm
+from .schedule import DiffusionTerm
 
 
 __all__ = ["adjoint_deis_sample"]

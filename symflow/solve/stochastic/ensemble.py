@@ -26,11 +26,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..codegen import GeneratedModel
-from ..errors import SolverError, SymflowError
-from . import _sde_solvers
-from ._sde_terms import NoiseTerm
-from ._simulate import Simulator, SolveConfig
+from ...codegen import GeneratedModel
+from ...errors import SolverError, SymflowError
+from . import solvers as _sde_solvers
+from .terms import NoiseTerm
+from ..simulate import Simulator, SolveConfig
 
 
 __all__ = ["EnsembleConfig", "EnsembleSimulator", "EnsembleSolution", "DEFAULT_QUANTILES"]
@@ -252,7 +252,7 @@ class EnsembleSimulator:
         g = self.generated
         sim = self.simulator
         if config.ode is not None:
-            solve = sim._build(config.ode)  # noqa: SLF001 - the same solve, unjitted
+            solve = sim.solve_program(config.ode)  # the same solve, unjitted
 
             def member(key, params, ts):
                 sol = solve(params, self.random_initial(key, params), ts)

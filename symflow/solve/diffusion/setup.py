@@ -25,11 +25,11 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-from ..errors import Span
-from ..passes.diffusion_form import LAMBDA, DiffusionForm, find_diffusion_form
-from ..symbolic import Parameter, System
-from ._diffusion import DiffusionSchedule, DiffusionTerm
-from ._semilinear_setup import _generate
+from ...errors import Span
+from ...passes.diffusion_form import LAMBDA, DiffusionForm, find_diffusion_form
+from ...symbolic import Parameter, System
+from .schedule import DiffusionSchedule, DiffusionTerm
+from ..exponential import generate_functions
 
 
 __all__ = ["DiffusionSetup", "diffusion_setup"]
@@ -93,7 +93,7 @@ def diffusion_setup(system: System, *, span: Span | None = None) -> DiffusionSet
     names = [v.name for v in system.states]
 
     def scalar(expr: sp.Expr) -> Callable:
-        vector = _generate(system, {n: expr for n in names})
+        vector = generate_functions(system, {n: expr for n in names})
         zeros = jnp.zeros(sum(v.size for v in system.states))
         return lambda t, p: vector(t, zeros, p)[0]
 
@@ -118,7 +118,7 @@ def diffusion_setup(system: System, *, span: Span | None = None) -> DiffusionSet
     lo, hi = sorted(float(x) for x in system.settings.tspan)
     schedule = DiffusionSchedule(_elementwise(log_alpha), _elementwise(log_sigma),
                                  t_of_lambda, span=(lo, hi))
-    score = _generate(system, dict(form.score))
+    score = generate_functions(system, dict(form.score))
     names_of = {p.symbol: p.name for p in system.parameters}
     schedule_params = frozenset(names_of[x] for x in form.f.free_symbols if x in names_of)
     coefficients = score_from = None
@@ -138,7 +138,7 @@ def diffusion_setup(system: System, *, span: Span | None = None) -> DiffusionSet
         extra = tuple(Parameter(name=symbol.name, symbol=symbol, default=sp.Integer(0),
                                 value=0.0, bounds=None, doc=None, span=system.states[0].span)
                       for symbol, _ in hoisted)
-        rest_fn = _generate(dataclasses.replace(system, parameters=system.parameters + extra),
+        rest_fn = generate_functions(dataclasses.replace(system, parameters=system.parameters + extra),
                             rest)
         names = [symbol.name for symbol, _ in hoisted]
 

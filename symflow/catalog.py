@@ -1,0 +1,75 @@
+"""Every name the language and the API accept, in one place: data only.
+
+The builder validates model files against these tuples, the solve and learn
+stages map each name to a typed strategy object (and their tests assert that
+every name here has one), and the command line takes its `choices` from here.
+Nothing in this module imports diffrax, optax or any other part of symflow:
+it is the ground floor.
+
+Adding a solver: its name here, in the family it belongs to, then its class
+(`symflow/solve/solvers.py` or the family's folder), then its test.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "DISTILL_SAMPLES",
+    "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "FIT_SCALES", "FIXED_STEP_SOLVERS",
+    "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
+    "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS", "SHOW_STAGES",
+    "SOLVERS",
+]
+
+# `solver = auto`: decided from the model (stiffness at the initial point).
+AUTO = "auto"
+
+# ODE solvers, by family. Explicit Runge-Kutta methods (diffrax).
+EXPLICIT_SOLVERS: tuple[str, ...] = (
+    "tsit5", "dopri5", "dopri8", "bosh3", "euler", "heun", "midpoint", "ralston")
+# Implicit (SDIRK / ESDIRK) methods, with a Newton or chord root finder.
+IMPLICIT_SOLVERS: tuple[str, ...] = (
+    "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5", "impliciteuler")
+# The implicit methods that take a (non-stiff, stiff) pair of terms.
+IMEX_SOLVERS: tuple[str, ...] = ("kencarp3", "kencarp4", "kencarp5")
+# Methods with no embedded error estimate: they need a fixed step `dt`.
+FIXED_STEP_SOLVERS: tuple[str, ...] = ("euler",)
+# Exponential integrators on a semilinear split (docs/exponential.md).
+EXPONENTIAL_SOLVERS: tuple[str, ...] = ("expeuler", "lawson", "etdrk4")
+# Diffusion samplers (docs/samplers.md).
+SAMPLERS: tuple[str, ...] = (
+    "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_3",
+    "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm")
+# Every `solver =` of a model without Brownian motion.
+ODE_SOLVERS: tuple[str, ...] = (
+    AUTO, *EXPLICIT_SOLVERS, *IMPLICIT_SOLVERS, *EXPONENTIAL_SOLVERS, *SAMPLERS)
+# The diffusion samplers' step grids, and the SDE solvers.
+SAMPLER_GRIDS: tuple[str, ...] = ("uniform", "quadratic", "logsnr", "power", "edm")
+SDE_SOLVERS: tuple[str, ...] = (
+    AUTO, "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark")
+# SDE solvers with an error estimate (adaptive steps with rtol/atol).
+ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
+# How an SDE is read: `noise = ito` or `noise = stratonovich`.
+CALCULI: tuple[str, ...] = ("ito", "stratonovich")
+# Every solver name, of either kind.
+SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS)))
+
+# How gradients through a solve are computed (`simulate(adjoint=...)`).
+ADJOINTS: tuple[str, ...] = ("checkpoint", "backsolve", "forward", "direct", "interpolating")
+
+# Spatial discretization schemes of a `domain` (docs/pde.md).
+SCHEMES: tuple[str, ...] = ("central", "upwind", "spectral")
+
+# The settings a `simulate` section accepts.
+SETTINGS: tuple[str, ...] = (
+    "tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps", "trajectories", "seed",
+    "noise", "scheme", "order", "dealias", "grid", "grid_exponent", "steps")
+
+# Fitting and training (docs/fitting.md, docs/closures.md).
+OPTIMIZERS: tuple[str, ...] = ("levenberg_marquardt", "bfgs", "adam")
+FIT_SCALES: tuple[str, ...] = ("none", "column", "relative")
+SCHEDULES: tuple[str, ...] = ("cosine", "constant", "exponential")
+DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")
+
+# The stages `symflow show --stage` prints.
+SHOW_STAGES: tuple[str, ...] = (
+    "built", "flat", "simplified", "final", "semilinear", "diffusion")

@@ -1,0 +1,344 @@
+"""The solve policy of one compiled model, and the sides that carry it out.
+
+`Runner` owns what a compiled model needs to be solved: the `Simulator` of its
+generated program and every decision made about it once (`solver = auto`, the
+linear strategy of an implicit solve, the semilinear set-up of an exponential
+integrator, save grids), with their caches. `simulate` hands a call to the first
+`Side` that takes it: a diffusion sampler, an ensemble (SDEs, sweeps, several
+trajectories), or an ODE solve. The sides see the model only through
+`CompiledModel`, its public face.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import warnings
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import jax
+import numpy as np
+
+from .. import catalog, passes, symbolic
+from ..codegen import GeneratedModel
+from ..errors import SymflowError
+from ..symbolic import Settings, System
+from . import solvers
+from .config import SolveConfig
+from .diffusion import SAMPLER_OPTIONS, ModelSampling
+from .exponential import exponential_setup
+from .linear import Dense, GridKrylov, LinearStrategy, band_strategy, effective_band, grid_boundaries
+from .simulate import Simulator, save_times
+from .solution import Solution
+from .steady import make_steady_fn
+from .stochastic import EnsembleSimulator, EnsembleSolution, ModelEnsembles
+
+
+__all__ = ["CompiledModel", "DENSE_WARNING", "ODESide", "Runner", "Side"]
+
+# An implicit solve of a PDE with more states than this and no proven band (or
+# grid) warns that it forms a dense N×N Jacobian.
+DENSE_WARNING = 1000
+
+
+class CompiledModel(Protocol):
+    """What the solve stage reads of a compiled model (`symflow.Model` is one)."""
+
+    name: str
+    built: System
+    system: System
+    generated: GeneratedModel
+    settings: Settings
+    params: dict[str, Any]
+
+    @property
+    def state_names(self) -> tuple[str, ...]: ...
+
+    @property
+    def observed_names(self) -> tuple[str, ...]: ...
+
+    @property
+    def runner(self) -> Runner: ...
+
+    def complete_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]: ...
+
+    def initial_values(self, params: Mapping[str, Any] | None = None,
+                       initial: Mapping[str, Any] | None = None) -> dict[str, jax.Array]: ...
+
+    def check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]: ...
+
+    def simulate(self, params: Mapping[str, Any] | None = None, **options: Any) -> Any: ...
+
+
+class Side(abc.ABC):
+    """One way of solving a model; `Runner.simulate` asks each in turn."""
+
+    @abc.abstractmethod
+    def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
+        """Whether a call with this solver name and these extra options is this side's."""
+
+    @abc.abstractmethod
+    def simulate(self, params: Mapping[str, Any] | None, **options: Any) -> Any:
+        """Solve with the options of `Model.simulate`."""
+
+
+class SamplerSide(Side):
+    """Diffusion samplers (`solver = ddim`, ...): `diffusion.ModelSampling`."""
+
+    def __init__(self, model: CompiledModel, simulator: Simulator,
+                 ensembles: EnsembleSimulator):
+        self.sampling = ModelSampling(model, simulator, ensembles)
+
+    def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
+        return solver in catalog.SAMPLERS
+
+    def simulate(self, params: Mapping[str, Any] | None, *, solver: str | None = None,
+                 initial=None, tspan=None, saveat=None, adjoint="checkpoint", timings=None,
+                 rtol=None, atol=None, dt=None, max_steps=None, dense=False, progress=False,
+                 **options: Any) -> EnsembleSolution:
+        """Samplers take fixed step grids: the adaptive-solve options are ignored."""
+        for name in options:
+            if name not in SAMPLER_OPTIONS:
+                raise SymflowError(f"{name!r} is not an option of the diffusion samplers",
+                                   help="their options: " + ", ".join(SAMPLER_OPTIONS))
+        return self.sampling.simulate(
+            params, initial=initial, tspan=tspan, saveat=saveat,
+            solver=solver if solver is not None else self.sampling.model.settings.solver,
+            adjoint=adjoint, timings=timings, **options)
+
+
+class EnsembleSide(Side):
+    """SDEs, and ODEs run as ensembles or sweeps: `stochastic.ModelEnsembles`."""
+
+    def __init__(self, model: CompiledModel, ensembles: EnsembleSimulator):
+        self.ensembles = ModelEnsembles(model, ensembles)
+
+    def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
+        for option in ("steps", "grid", "grid_exponent", "score"):
+            if option in options:
+                raise SymflowError(f"{option} is an option of the diffusion samplers",
+                                   help="solver = ddim, dpm_solver_pp_2m, unipc_3, deis_3, ...")
+        return self.ensembles.applies(options)
+
+    def simulate(self, params: Mapping[str, Any] | None, *, dense: bool = False,
+                 progress: bool = False, **options: Any) -> EnsembleSolution:
+        return self.ensembles.simulate(params, **options)
+
+
+class ODESide(Side):
+    """One ODE solve: the options defaulted from the model's `simulate` section,
+    checked, `auto` resolved, the linear strategy chosen, one compiled program per
+    configuration (`Simulator`)."""
+
+    def __init__(self, model: CompiledModel, runner: Runner):
+        self.model = model
+        self.runner = runner
+
+    def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
+        return True
+
+    def simulate(self, params: Mapping[str, Any] | None, *, initial=None, tspan=None,
+                 saveat=None, solver=None, rtol=None, atol=None, dt=None, max_steps=None,
+                 adjoint="checkpoint", dense=False, progress=False, timings=None,
+                 **options: Any) -> Solution:
+        if options:
+            raise SymflowError(f"unknown option {next(iter(options))!r} of simulate")
+        m, runner = self.model, self.runner
+        t0, t1 = tspan if tspan is not None else m.settings.tspan
+        ts = runner.save_times(t0, t1, saveat if saveat is not None else m.settings.saveat)
+        p = m.complete_params(params)
+        initial = m.check_initial(initial)
+        config = runner.ode_config(ts, p, initial, solver=solver, rtol=rtol, atol=atol, dt=dt,
+                                   max_steps=max_steps, adjoint=adjoint, dense=dense,
+                                   progress=progress)
+        if timings is not None:
+            timings["solver"] = config.solver  # type: ignore[assignment]
+        return runner.simulator.run(config, p, initial, ts, timings=timings)
+
+
+class Runner:
+    """The solve policy of one compiled model, and its caches."""
+
+    def __init__(self, model: CompiledModel):
+        self.model = model
+        built, system = model.built, model.system
+        self.simulator = Simulator(
+            model.generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
+                                        for d in system.domain),
+            fields=tuple(name for name, _ in system.fields))
+        self._decisions: dict[tuple, Any] = {}
+        self._times: dict[tuple, np.ndarray] = {}
+        self._warned_dense = False
+        # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
+        # periodic or not; analysis.band_structure), narrowed on first use by probing.
+        self._band_bound = passes.band_structure(built) if built.domain else None
+        self._band: LinearStrategy | None | bool = None  # False: probed, not banded
+        # A PDE on a 2-D/3-D grid whose states are all fields: Newton-Krylov. The
+        # boundary kinds (the DST/DCT preconditioner) are used only when every axis
+        # is periodic: on closed grids the transform preconditioner needs fewer
+        # GMRES steps per Newton matrix but, measured over whole solves
+        # (benchmarks/README.md, `pde.py krylov_bc_solve`), was not faster than the
+        # factored ADI one, and slower where the reaction is stiff.
+        self.grid = self._grid_strategy(built)
+        self._solve_grid = self.grid if self.grid is None or all(self.grid.periodic) else (
+            dataclasses.replace(self.grid, boundaries=()))
+        ensembles = EnsembleSimulator(model.generated, self.simulator)
+        sampler, ensemble = SamplerSide(model, self.simulator, ensembles), EnsembleSide(model, ensembles)
+        self.sampling: ModelSampling = sampler.sampling
+        self.ensembles: ModelEnsembles = ensemble.ensembles
+        self.sides: tuple[Side, ...] = (sampler, ensemble, ODESide(model, self))
+
+    @staticmethod
+    def _grid_strategy(built: System) -> GridKrylov | None:
+        """Newton-Krylov for a PDE on a 2-D/3-D grid whose states are all fields, with
+        the boundary kinds of every field and axis."""
+        if len(built.domain) <= 1 or len(built.fields) != len(built.states):
+            return None
+        return GridKrylov(tuple(d.points for d in built.domain), len(built.fields),
+                          tuple(bool(d.periodic) for d in built.domain), grid_boundaries(built))
+
+    # ------------------------------------------------------------ dispatch
+
+    def simulate(self, params: Mapping[str, Any] | None, *, solver: str | None = None,
+                 **options: Any) -> Any:
+        """`Model.simulate`: the first side that takes the call solves it."""
+        name = solver if solver is not None else self.model.settings.solver
+        extra = {k: v for k, v in options.items() if k not in _COMMON_OPTIONS}
+        side = next(s for s in self.sides if s.applies(name, extra))
+        return side.simulate(params, solver=solver, **options)
+
+    # ------------------------------------------------------------ decisions
+
+    def save_times(self, t0: float, t1: float, saveat) -> np.ndarray:
+        """`save_times`, remembered for hashable requests (it is on every call's path)."""
+        try:
+            key = (float(t0), float(t1), saveat if isinstance(saveat, int) else tuple(saveat))
+            hash(key)
+        except TypeError:
+            return save_times((t0, t1), saveat)
+        if key not in self._times:
+            self._times[key] = save_times((t0, t1), saveat)
+            self._times[key].flags.writeable = False
+        return self._times[key]
+
+    def ode_config(self, ts: np.ndarray, params: dict, initial: dict, *, solver, rtol, atol,
+                   dt, max_steps, adjoint, dense: bool = False, progress: bool = False
+                   ) -> SolveConfig:
+        """The compiled configuration of an ODE solve: the options, defaulted from the
+        model's `simulate` section, checked, and `auto` resolved."""
+        s = self.model.settings
+        name = solver if solver is not None else s.solver
+        # Remembered per options (on every call's path); `auto` depends on the values
+        key = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
+               float(ts[0]), float(ts[-1]), len(ts))
+        try:
+            config = self._decisions.get(key) if name != catalog.AUTO else None
+        except TypeError:  # an unhashable option (an adjoint object holding arrays)
+            key, config = None, None
+        if config is not None:
+            return config
+        if name == catalog.AUTO:
+            name = self.choose_auto(params, initial, float(ts[0]), float(ts[-1]))
+        else:
+            symbolic.check_solver(name, None)
+        if isinstance(adjoint, str) and adjoint not in catalog.ADJOINTS:
+            raise SymflowError(f"unknown adjoint {adjoint!r}",
+                               help="choose " + ", ".join(catalog.ADJOINTS[:-1])
+                               + " or " + catalog.ADJOINTS[-1])
+        config = SolveConfig(
+            solver=name, t0=float(ts[0]), t1=float(ts[-1]),
+            rtol=float(rtol if rtol is not None else s.rtol),
+            atol=float(atol if atol is not None else s.atol),
+            dt0=float(dt) if dt is not None else s.dt0,
+            max_steps=int(max_steps if max_steps is not None else s.max_steps),
+            n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
+            linear=self.linear_strategy(name, params, float(ts[0])),
+            exponential=self.exponential(name, from_file=solver is None),
+        )
+        if key is not None:
+            self._decisions[key] = config
+        return config
+
+    def linear_strategy(self, solver: str, params: dict, t0: float) -> LinearStrategy:
+        """How an implicit `solver` solves its linear systems: a probed band (1-D PDE),
+        Newton-Krylov (a grid of fields), or dense (warned for large PDEs)."""
+        if not solvers.is_implicit(solver):
+            return Dense()
+        band = self.band(params, t0)
+        if band is not None:
+            return band
+        if self._solve_grid is not None:
+            return self._solve_grid
+        self._warn_dense(solver)
+        return Dense()
+
+    def band(self, params: dict, t0: float) -> LinearStrategy | None:
+        """The Jacobian's band (1-D PDEs), probed once; `None` if not banded."""
+        if self._band_bound is None:
+            return None
+        if self._band is None:
+            g = self.model.generated
+            if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params)):
+                params = self.model.complete_params(self.model.params)
+            with jax.ensure_compile_time_eval():
+                band = effective_band(g.rhs, t0, g.n_states, params, self._band_bound)
+            self._band = band_strategy(band) if band is not None else False
+        return self._band or None
+
+    def choose_auto(self, params: dict, initial: dict, t0: float, t1: float) -> str:
+        """`solver = auto`, decided from concrete values (the defaults, if traced)."""
+        m = self.model
+        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial))):
+            params, initial = m.complete_params(m.params), {}
+        key = (t0, t1, *(
+            (k, np.asarray(v).tobytes()) for k, v in sorted({**params, **{
+                "initial." + n: v for n, v in initial.items()}}.items())))
+        if key not in self._decisions:
+            # Evaluated now even inside an outer trace (jit, grad): it is a decision.
+            with jax.ensure_compile_time_eval():
+                y0 = self.simulator.pack(m.initial_values(params, initial))
+                large = y0.shape[0] > 500
+                linear = (self.band(params, t0) if large else None) or (
+                    self._solve_grid if large else None) or Dense()
+                self._decisions[key] = solvers.choose_auto(m.generated.rhs, t0, t1, y0, params,
+                                                           linear=linear)
+        return self._decisions[key]
+
+    def exponential(self, solver: str, *, from_file: bool):
+        """The semilinear set-up of an exponential solver (`None` for other solvers)."""
+        if solver not in catalog.EXPONENTIAL_SOLVERS:
+            return None
+        key = ("exponential", solver)
+        if key not in self._decisions:
+            span = self.model.settings.span_of("solver") if from_file else None
+            self._decisions[key] = exponential_setup(self.model.system, solver, span=span)
+        return self._decisions[key]
+
+    def steady_fn(self, **options: Any):
+        """The compiled steady-state search for these options (`steady.make_steady_fn`)."""
+        key = ("steady", *sorted(options.items()))
+        if key not in self._decisions:
+            self._decisions[key] = make_steady_fn(self.model, **options)
+        return self._decisions[key]
+
+    def _warn_dense(self, solver: str) -> None:
+        """Warn, once per model, that an implicit solve of a large PDE forms a dense
+        N×N Jacobian (a documented limit, docs/pde.md: scalar states next to fields,
+        non-local terms, the spectral scheme, tiny periodic grids)."""
+        n = self.model.generated.n_states
+        if not self.model.built.domain or n <= DENSE_WARNING or self._warned_dense:
+            return
+        self._warned_dense = True
+        warnings.warn(
+            f"{self.model.name}: {solver} will form a dense {n}x{n} Jacobian "
+            f"({8 * n * n / 2**20:.0f} MiB, O(N^3) per factorization): no band could be "
+            "proven from the stencils (scalar states next to fields, indexing/sums over a "
+            "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
+            "model without the coupling, avoids it.", stacklevel=7)
+
+
+# The options of `Model.simulate` every side takes (the rest decide the side).
+_COMMON_OPTIONS = frozenset({
+    "initial", "tspan", "saveat", "rtol", "atol", "dt", "max_steps", "adjoint", "dense",
+    "progress", "timings"})
