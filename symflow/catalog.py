@@ -16,7 +16,7 @@ __all__ = [
     "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "DISTILL_SAMPLES",
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "FIT_SCALES", "FIXED_STEP_SOLVERS",
     "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
-    "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS", "SHOW_STAGES",
+    "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS", "SHOW_STAGES",
     "SOLVERS",
 ]
 
@@ -55,6 +55,8 @@ SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS)))
 
 # How gradients through a solve are computed (`simulate(adjoint=...)`).
 ADJOINTS: tuple[str, ...] = ("checkpoint", "backsolve", "forward", "direct", "interpolating")
+# ... through a diffusion sampler (`deis`: the first-order continuous adjoint of AdjointDEIS).
+SAMPLER_ADJOINTS: tuple[str, ...] = ("checkpoint", "backsolve", "forward", "direct", "deis")
 
 # Spatial discretization schemes of a `domain` (docs/pde.md).
 SCHEMES: tuple[str, ...] = ("central", "upwind", "spectral")

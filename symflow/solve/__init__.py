@@ -16,7 +16,8 @@ from .linear import (
     LinearStrategy as LinearStrategy,
 )
 from .runner import CompiledModel as CompiledModel, Runner as Runner, Side as Side
-from .simulate import ADJOINTS as ADJOINTS, Simulator as Simulator, save_times as save_times
+from .adjoints import AdjointStrategy as AdjointStrategy, adjoint_strategy as adjoint_strategy
+from .simulate import Simulator as Simulator, save_times as save_times
 from .solution import Solution as Solution
 from .solvers import (
     EXPLICIT as EXPLICIT,

@@ -34,8 +34,8 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from diffrax._root_finder import use_stepsize_tol
-from diffrax._solver.base import AbstractAdaptiveSolver
+
+from ._compat import AbstractAdaptiveSolver, use_stepsize_tol
 
 
 __all__ = ["ProjectedSolver", "project_onto_invariants"]

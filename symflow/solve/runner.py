@@ -25,6 +25,7 @@ from ..codegen import GeneratedModel
 from ..errors import SymflowError
 from ..symbolic import Settings, System
 from . import solvers
+from .adjoints import adjoint_strategy
 from .config import SolveConfig
 from .diffusion import SAMPLER_OPTIONS, ModelSampling
 from .exponential import exponential_setup
@@ -242,10 +243,8 @@ class Runner:
             name = self.choose_auto(params, initial, float(ts[0]), float(ts[-1]))
         else:
             symbolic.check_solver(name, None)
-        if isinstance(adjoint, str) and adjoint not in catalog.ADJOINTS:
-            raise SymflowError(f"unknown adjoint {adjoint!r}",
-                               help="choose " + ", ".join(catalog.ADJOINTS[:-1])
-                               + " or " + catalog.ADJOINTS[-1])
+        if isinstance(adjoint, str):
+            adjoint_strategy(adjoint)  # checked now, not when the program is built
         config = SolveConfig(
             solver=name, t0=float(ts[0]), t1=float(ts[-1]),
             rtol=float(rtol if rtol is not None else s.rtol),

@@ -20,20 +20,14 @@ import numpy as np
 from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
 from . import solvers as _solvers
-from .adjoints import ends_output, ends_saveat, make_interpolating_solve, make_replay_solve
+from ._compat import result_code, result_message
+from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
+from .projection import project_onto_invariants
 from .solution import Solution
 
 
-__all__ = ["ADJOINTS", "Simulator", "save_times"]
-
-
-ADJOINTS: dict[str, Callable[[], diffrax.AbstractAdjoint]] = {
-    "checkpoint": diffrax.RecursiveCheckpointAdjoint,
-    "backsolve": diffrax.BacksolveAdjoint,
-    "forward": diffrax.ForwardMode,
-    "direct": diffrax.DirectAdjoint,
-}
+__all__ = ["Simulator", "save_times"]
 
 
 def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
@@ -100,78 +94,12 @@ class Simulator:
         return self._cache[config]
 
     def solve_program(self, config: SolveConfig) -> Callable:
-        """The solve. The span is part of the configuration: diffrax's step loop is
-        about 1.3x slower per step, and compiles slower, when the ends of the span
-        are traced values (benchmarks/README.md); a new span recompiles once."""
+        """The solve, unjitted: `(params, initial, ts) -> Solution`. The span is part of
+        the configuration: diffrax's step loop is about 1.3x slower per step, and
+        compiles slower, when the ends of the span are traced values
+        (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
-        exponential = config.exponential
-        solver = None if exponential else _solvers.make_solver(config.solver,
-                                                               linear=config.linear)
-        rhs = g.rhs
-        if exponential:  # the solver holds L; the term is the remainder N
-            terms = exponential.term()
-        elif _solvers.is_imex(config.solver):
-            terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
-                                      diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
-        else:
-            terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
-        if _solvers.is_fixed_step(config.solver) or exponential:
-            if config.dt0 is None:
-                raise SymflowError(f"solver {config.solver} takes fixed steps: set dt",
-                                   help="add `dt = ...` under simulate, or pass dt=")
-            controller = diffrax.ConstantStepSize()
-        else:
-            controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
-        # The continuous adjoint along the forward interpolant (`_interpolating.py`):
-        # `backsolve` with an implicit solver (stiff: the state must not be integrated
-        # backwards), or asked for by name; forward in time, without dense output or
-        # an exponential solver
-        interpolating = (config.adjoint == "interpolating"
-                         or (config.adjoint == "backsolve" and _solvers.is_implicit(config.solver)))
-        if interpolating and (config.dense or not config.t1 > config.t0 or exponential):
-            raise SymflowError(
-                f"adjoint={config.adjoint!r} with solver {config.solver} needs a solve forward "
-                "in time without dense output or an exponential solver",
-                help="use adjoint='checkpoint' (the default), 'forward' or 'direct'")
-        if interpolating and g.invariants is not None:
-            # the forward solve is projected onto the DAE's constraints, which the adjoint
-            # ODE does not see: parameters that enter only there (the pendulum's L) would
-            # get a silently zero gradient
-            raise SymflowError(
-                f"adjoint={config.adjoint!r} with solver {config.solver} does not "
-                "differentiate the projection onto this DAE's constraints",
-                help="use adjoint='checkpoint' (the default), 'forward' or 'direct'")
-        adjoint = (diffrax.RecursiveCheckpointAdjoint() if config.adjoint == "interpolating"
-                   else ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
-                   else config.adjoint)
-        progress = (diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
-                    else diffrax.NoProgressMeter())
-        backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint) and not interpolating
-        if g.invariants is not None and not backsolve:  # a DAE: stay on its constraints
-            from .projection import project_onto_invariants
-            solver = project_onto_invariants(solver, g.invariants, rtol=config.rtol,
-                                              atol=config.atol)
-        # `checkpoint` on an ODE solved forward in time: replay the accepted steps
-        # (same gradient as diffrax's RecursiveCheckpointAdjoint, a fraction of the cost);
-        # not for the projected DAE steps or the exponential solvers (built per call)
-        # `ts` is `[t0, t1]`: saved without diffrax's loop over save times
-        ends_only = config.n_save == 2
-        replay = (make_replay_solve(terms, solver, controller, t0=config.t0, t1=config.t1,
-                                    dt0=config.dt0, max_steps=config.max_steps,
-                                    progress_meter=progress, ends_only=ends_only)
-                  if config.adjoint == "checkpoint" and not config.dense
-                  and config.t1 > config.t0 and exponential is None
-                  and g.invariants is None else None)
-        if interpolating:
-            backward_solver = _solvers.make_solver(config.solver)  # a dense Newton solve
-            replay = make_interpolating_solve(
-                rhs, terms, solver, backward_solver, controller, t0=config.t0, t1=config.t1,
-                dt0=config.dt0, max_steps=config.max_steps,
-                imex=_solvers.is_imex(config.solver), progress_meter=progress)
-        # a fixed dt dividing the span: every exponential step has the same size
-        n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
-                   if exponential and config.dt0 else 0.5)
-        equal_steps = abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0)
+        trajectory = adjoint_strategy(config.adjoint).make_solve(self.problem(config))
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
 
@@ -179,41 +107,7 @@ class Simulator:
             values0 = dict(g.initial_values(params))
             values0.update(initial)
             y0 = self.pack(values0)
-            if replay is not None:
-                ys, t_reached, y_last, result = replay(params, y0, ts)
-            else:
-                if backsolve:  # BacksolveAdjoint takes no `subs`: the last finite save
-                    saveat = diffrax.SaveAt(ts=ts, dense=config.dense)  # time is the one reached
-                elif ends_only:
-                    saveat = ends_saveat(dense=config.dense)
-                else:
-                    saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts),
-                                                  diffrax.SubSaveAt(t1=True)],
-                                            dense=config.dense)
-                sol = diffrax.diffeqsolve(
-                    terms, exponential.state_solver(params, config.t0,
-                                                    equal_steps=equal_steps)
-                    if exponential else solver,
-                    t0=config.t0, t1=config.t1, dt0=config.dt0,
-                    y0=exponential.to_state(y0) if exponential else y0,
-                    args=params, saveat=saveat, stepsize_controller=controller,
-                    adjoint=adjoint, max_steps=config.max_steps, throw=False,
-                    progress_meter=progress,
-                )
-                result = sol.result._value
-                if backsolve:
-                    ys = sol.ys
-                    reached = jnp.isfinite(sol.ts)
-                    t_reached = (jnp.max(jnp.where(reached, sol.ts, -jnp.inf))
-                                 if config.t1 > config.t0
-                                 else jnp.min(jnp.where(reached, sol.ts, jnp.inf)))
-                    y_last = jnp.where(reached[:, None], ys, 0.0)
-                elif ends_only:
-                    ys, t_reached, y_last = ends_output(sol.ts, sol.ys, config.t1)
-                else:
-                    ys, t_reached, y_last = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
-                if exponential:  # its state may be in Fourier space
-                    ys, y_last = exponential.from_state(ys), exponential.from_state(y_last)
+            ys, t_reached, y_last, result, dense = trajectory(params, y0, ts)
             values = self.unpack(ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
             return Solution(
@@ -221,12 +115,51 @@ class Simulator:
                 t_reached=t_reached,
                 size_reached=jnp.max(jnp.abs(y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
-                dense=sol if config.dense else None,
+                dense=dense,
                 state_names=state_names, observed_names=observed_names,
                 _unpack=self.unpack, grid=self.grid, fields=self.fields,
             )
 
         return solve
+
+    def problem(self, config: SolveConfig) -> Problem:
+        """The pieces of one solve (terms, solver, step-size controller, span) that an
+        adjoint strategy assembles."""
+        g = self.generated
+        exponential = config.exponential
+        name = config.solver
+        solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
+        rhs = g.rhs
+        if exponential:  # the solver holds L; the term is the remainder N
+            terms = exponential.term()
+        elif _solvers.is_imex(name):
+            terms = diffrax.MultiTerm(diffrax.ODETerm(lambda t, y, p: jnp.zeros_like(y)),
+                                      diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
+        else:
+            terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
+        if _solvers.is_fixed_step(name) or exponential:
+            if config.dt0 is None:
+                raise SymflowError(f"solver {name} takes fixed steps: set dt",
+                                   help="add `dt = ...` under simulate, or pass dt=")
+            controller = diffrax.ConstantStepSize()
+        else:
+            controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
+        # a fixed dt dividing the span: every exponential step has the same size
+        n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
+                   if exponential and config.dt0 else 0.5)
+        invariants = g.invariants
+        return Problem(
+            rhs=rhs, terms=terms, solver=solver, controller=controller, solver_name=name,
+            t0=config.t0, t1=config.t1, dt0=config.dt0, max_steps=config.max_steps,
+            n_save=config.n_save, dense=config.dense,
+            progress_meter=(diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
+                            else diffrax.NoProgressMeter()),
+            implicit=_solvers.is_implicit(name), imex=_solvers.is_imex(name),
+            backward_solver=lambda: _solvers.make_solver(name),  # a dense Newton solve
+            exponential=exponential,
+            equal_steps=abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0),
+            project=None if invariants is None else lambda s: project_onto_invariants(
+                s, invariants, rtol=config.rtol, atol=config.atol))
 
     def packed_fn(self, config: SolveConfig) -> Callable:
         """The jitted `(params, initial, ts) -> one flat array` holding a whole solution.
@@ -322,17 +255,15 @@ def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
     if code == 0:
         return
     t = float(sol.t_reached)
-    messages = diffrax.RESULTS._index_to_message  # noqa: SLF001 - the only public map
-    reason = messages[code] if 0 <= code < len(messages) else "unknown failure"
-    reason = reason.split("\n")[0]
+    reason = result_message(code)
     help = None
     size, scale = float(sol.size_reached), float(sol.initial_size)
-    if not np.isfinite(size) or code == diffrax.RESULTS.nonfinite._value:
+    if not np.isfinite(size) or code == int(result_code(diffrax.RESULTS.nonfinite)):
         help = "the solution became NaN or infinite: check the model and its parameters"
     elif size > 1e8 * max(1.0, scale):
         help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
                 "the model may blow up in finite time here")
-    elif code == diffrax.RESULTS.max_steps_reached._value:
+    elif code == int(result_code(diffrax.RESULTS.max_steps_reached)):
         help = (f"raise max_steps (now {config.max_steps})"
                 + ("" if _solvers.is_implicit(config.solver)
                    else ", or use an implicit solver (kvaerno5) if the model is stiff"))

@@ -8,3 +8,13 @@ from .replay import (
     ends_saveat as ends_saveat,
     make_replay_solve as make_replay_solve,
 )
+from .strategy import (
+    AdjointStrategy as AdjointStrategy,
+    Backsolve as Backsolve,
+    Checkpoint as Checkpoint,
+    DiffraxAdjoint as DiffraxAdjoint,
+    Interpolating as Interpolating,
+    Problem as Problem,
+    Trajectory as Trajectory,
+    adjoint_strategy as adjoint_strategy,
+)

@@ -46,6 +46,8 @@ import jax.numpy as jnp
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
+from .._compat import result_code, use_stepsize_tol
+
 
 __all__ = ["replay_segment", "make_replay_solve", "step_functions", "record_steps",
            "ends_saveat", "ends_output",
@@ -75,7 +77,6 @@ def _with_controller_tols(solver, controller):
     needed because `solver.step` is called directly when replaying."""
     if not isinstance(solver, diffrax.AbstractImplicitSolver):
         return solver
-    from diffrax._root_finder import use_stepsize_tol  # the marker diffrax replaces
 
     names = tuple(n for n in ("rtol", "atol", "norm")
                   if getattr(solver.root_finder, n, None) is use_stepsize_tol)
@@ -150,9 +151,9 @@ def record_steps(terms, solver, controller, *, t0: float, t1: float, dt0: float 
             saveat=diffrax.SaveAt(subs=subs), stepsize_controller=controller,
             max_steps=max_steps, throw=False, progress_meter=progress_meter)
         if ends_only:
-            out = (*ends_output(sol.ts[0], sol.ys[0], t1), sol.result._value)
+            out = (*ends_output(sol.ts[0], sol.ys[0], t1), result_code(sol.result))
         else:
-            out = (sol.ys[0], sol.ts[1][0], sol.ys[1][0], sol.result._value)
+            out = (sol.ys[0], sol.ts[1][0], sol.ys[1][0], result_code(sol.result))
         if not record:
             return out, None
         r = 1 if ends_only else 2  # the recordings follow the saves

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import diffrax
-from diffrax._term import WrapTerm  # diffrax's wrapper for t1 < t0; not re-exported
+from .._compat import WrapTerm
 import equinox as eqx
 import jax
 import jax.numpy as jnp

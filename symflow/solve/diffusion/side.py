@@ -24,12 +24,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ... import catalog
 from ...errors import SymflowError
+from .._compat import result_code
 from .schedule import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, step_grid
 from ..stochastic import (DEFAULT_QUANTILES, EnsembleSimulator, EnsembleSolution, batch_mean, batch_std,
                         ensemble_solution, quantiles_of)
 from .samplers import SAMPLERS, make_sampler, plan
-from ..simulate import ADJOINTS, Simulator
+from ..simulate import Simulator
 
 if TYPE_CHECKING:
     from ..runner import CompiledModel
@@ -42,6 +44,12 @@ __all__ = ["SamplerConfig", "ModelSampling", "SAMPLER_OPTIONS", "SAMPLERS"]
 # for parameters of at most this many numbers each.
 _KEPT_COEFFICIENTS = 8
 _KEPT_PARAMETER_SIZE = 4096
+
+# The sampler adjoints that are diffrax's (`deis` is `adjoint_deis.py`).
+_DIFFRAX_ADJOINTS: dict[str, Callable[[], diffrax.AbstractAdjoint]] = {
+    "checkpoint": diffrax.RecursiveCheckpointAdjoint, "backsolve": diffrax.BacksolveAdjoint,
+    "forward": diffrax.ForwardMode, "direct": diffrax.DirectAdjoint}
+assert {*_DIFFRAX_ADJOINTS, "deis"} == set(catalog.SAMPLER_ADJOINTS)
 
 SAMPLER_OPTIONS = ("steps", "grid", "grid_exponent", "trajectories", "seed", "score",
                    "stats_only", "quantiles")
@@ -239,7 +247,7 @@ class ModelSampling:
         if continuous:
             adjoint = diffrax.RecursiveCheckpointAdjoint()  # unused: custom_vjp below
         else:
-            adjoint = (ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
+            adjoint = (_DIFFRAX_ADJOINTS[config.adjoint]() if isinstance(config.adjoint, str)
                        else config.adjoint)
 
         def solve(params, x0, saveat):
@@ -266,7 +274,7 @@ class ModelSampling:
                 result = jnp.asarray(0)
             else:
                 sol = solve(params, x0, diffrax.SaveAt(ts=ts))
-                by_time, result = sol.ys, sol.result._value
+                by_time, result = sol.ys, result_code(sol.result)
             ys = jnp.swapaxes(by_time, 0, 1)  # (trajectories, n_save, n_states)
             paths = sim.unpack(ys)
             # Batch statistics reduced along the trajectories of the time-major array:
@@ -354,9 +362,10 @@ class ModelSampling:
         t0, t1 = tspan if tspan is not None else s.tspan
         ts = m.runner.save_times(t0, t1, saveat if saveat is not None else s.saveat)
         p = m.complete_params(params)
-        if isinstance(adjoint, str) and adjoint not in (*ADJOINTS, "deis"):
+        if isinstance(adjoint, str) and adjoint not in catalog.SAMPLER_ADJOINTS:
             raise SymflowError(f"unknown adjoint {adjoint!r}",
-                               help="choose " + ", ".join(ADJOINTS) + " or deis")
+                               help="choose " + ", ".join(catalog.SAMPLER_ADJOINTS[:-1])
+                               + " or " + catalog.SAMPLER_ADJOINTS[-1])
         if adjoint == "deis" and len(ts) != 2:
             raise SymflowError("adjoint = deis differentiates the final samples only: "
                                "save the two ends (saveat = 2)")

@@ -28,6 +28,7 @@ import numpy as np
 
 from ...codegen import GeneratedModel
 from ...errors import SolverError, SymflowError
+from .._compat import result_code, result_message
 from . import solvers as _sde_solvers
 from .terms import NoiseTerm
 from ..simulate import Simulator, SolveConfig
@@ -324,7 +325,7 @@ class EnsembleSimulator:
                 values.update({b: w[:, offsets[k]] if g.brownian_sizes[k] == 1
                                else w[:, offsets[k]:offsets[k + 1]]
                                for k, b in enumerate(g.brownian)})
-            return values, sol.result._value
+            return values, result_code(sol.result)
 
         return member
 
@@ -575,9 +576,7 @@ def _raise_on_failures(result, config: EnsembleConfig) -> None:
     failed = np.flatnonzero(codes != 0)
     if failed.size == 0:
         return
-    messages = diffrax.RESULTS._index_to_message  # noqa: SLF001 - the only public map
-    code = int(codes[failed[0]])
-    reason = (messages[code] if 0 <= code < len(messages) else "unknown failure").split("\n")[0]
+    reason = result_message(int(codes[failed[0]]))
     raise SolverError(
         f"{failed.size} of {codes.size} trajectories failed (the first: trajectory "
         f"{failed[0]}): {reason}", float("nan"),
