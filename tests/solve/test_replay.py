@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve import _replay
+from symflow.solve.adjoints import replay as _replay
 
 
 LV = """

@@ -53,7 +53,7 @@ def test_seeded_batch_is_the_eager_draw_bit_for_bit(model, solver):
 
 
 def test_quantiles_wait_until_read(model, monkeypatch):
-    from symflow.solve import _ensemble
+    from symflow.solve.stochastic import ensemble as _ensemble
 
     calls = []
     original = _ensemble.quantiles_of

@@ -81,6 +81,9 @@ def make_interpolating_solve(rhs: Callable, terms, solver, backward_solver, cont
     (`imex`: it takes diffrax's (explicit, implicit) pair of terms, and the whole
     field is given to the implicit one). `ts` holds the save times, increasing,
     with `ts[0] = t0` and `ts[-1] = t1`.
+
+    Long because the forward pass and the backward adjoint solve of one
+    `jax.custom_vjp` share their closure (the recorded steps and their interpolant).
     """
     if not t1 > t0:
         raise ValueError("the interpolating adjoint integrates forward in time")

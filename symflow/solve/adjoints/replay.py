@@ -191,6 +191,9 @@ def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
     `ys` holds the solution at `ts` (increasing, inside [t0, t1]), `t_reached`
     the time the solve reached, `y_last` the state there, `result` diffrax's
     result code. `ends_only`: `ts` is `[t0, t1]` (`record_steps`).
+
+    Long because the forward pass, the backward pass over the segments and the
+    step replay of one `jax.custom_vjp` share their closure (the recorded steps).
     """
     if not t1 > t0:
         raise ValueError("the replay adjoint integrates forward in time")

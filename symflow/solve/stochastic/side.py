@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ... import catalog
 from ...errors import SymflowError
 from ...symbolic._sde import classify_noise
 from . import solvers as _sde_solvers
@@ -130,57 +131,19 @@ class ModelEnsembles:
                       stats_only=bool(stats_only), quantiles=quantiles,
                       swept=tuple(sorted(sweep)))
         if self.is_sde:
-            calculus = noise if noise is not None else s.noise
-            if calculus not in ("ito", "stratonovich"):
-                raise SymflowError(f"noise must be ito or stratonovich, not {calculus!r}")
-            # rtol/atol (given here or written in the model) ask for adaptive steps.
-            adaptive = rtol is not None or atol is not None or any(
-                s.span_of(k) is not None for k in ("rtol", "atol"))
-            if adaptive:
-                name = self.adaptive_solver_for(solver, calculus)
-            else:
-                name = self.solver_for(solver, calculus)
-            step = dt if dt is not None else s.dt0
-            if step is None and not adaptive:
-                raise SymflowError(
-                    "SDE solvers take fixed steps: set dt", s.span_of("solver"),
-                    help="add `dt = ...` under simulate, or pass dt= (or set rtol and "
-                         "atol for adaptive steps)")
-            if float(ts[-1]) <= float(ts[0]):
-                raise SymflowError("an SDE is solved forwards in time: tspan must increase")
-            if brownian_path is None:
-                tree = save_noise or brownian_tol is not None or adaptive
-                brownian_path = "tree" if tree else "fast"
-            if brownian_path not in ("fast", "tree"):
-                raise SymflowError(f"brownian_path must be 'fast' or 'tree', not "
-                                   f"{brownian_path!r}")
-            if save_noise and brownian_path != "tree":
-                raise SymflowError("save_noise needs brownian_path='tree'")
-            if adaptive and brownian_path != "tree":
-                raise SymflowError("adaptive steps (rtol/atol) need brownian_path='tree'")
-            adaptive_options, tolerances = {}, None
-            if adaptive:
-                tolerances = (float(rtol if rtol is not None else s.rtol),
-                              float(atol if atol is not None else s.atol))
-                adaptive_options = dict(
-                    adaptive=True, ito_to_stratonovich=self.converts_ito(calculus),
-                    max_steps=int(max_steps if max_steps is not None else s.max_steps),
-                    clip_rejected=None if self.noise_class in ("additive", "diagonal",
-                                                               "commutative") else 64)
-            config = EnsembleConfig(
-                solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
-                dt=None if step is None else float(step), brownian_tol=brownian_tol,
-                save_noise=bool(save_noise), brownian_path=brownian_path,
-                **adaptive_options, **common)
+            config, tolerances = self._sde_config(
+                ts, common, solver=solver, rtol=rtol, atol=atol, dt=dt, max_steps=max_steps,
+                noise=noise, brownian_tol=brownian_tol, save_noise=save_noise,
+                brownian_path=brownian_path)
         else:
             tolerances = None
             if noise is not None or save_noise or brownian_tol is not None or brownian_path:
                 raise SymflowError(f"{m.name} is an ODE model: noise, save_noise and "
                                    "brownian_tol are for SDEs")
             ode = m.runner.ode_config(ts, p, {}, solver=solver, rtol=rtol, atol=atol,
-                                dt=dt, max_steps=max_steps, adjoint=adjoint)
-            name = ode.solver
-            config = EnsembleConfig(ode=ode, solver=name, **common)
+                                      dt=dt, max_steps=max_steps, adjoint=adjoint)
+            config = EnsembleConfig(ode=ode, solver=ode.solver, **common)
+        name = config.solver
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
             start = time.perf_counter()
@@ -189,3 +152,53 @@ class ModelEnsembles:
         if timings is not None:
             timings["ensemble (compile and run)"] = time.perf_counter() - start
         return sol
+
+    def _sde_config(self, ts, common: dict, *, solver, rtol, atol, dt, max_steps, noise,
+                    brownian_tol, save_noise, brownian_path
+                    ) -> tuple[EnsembleConfig, tuple[float, float] | None]:
+        """The configuration of an SDE ensemble, and the tolerances of adaptive steps
+        (`None`: fixed steps): the options checked against the model's noise."""
+        s = self.model.settings
+        calculus = noise if noise is not None else s.noise
+        if calculus not in catalog.CALCULI:
+            raise SymflowError(f"noise must be ito or stratonovich, not {calculus!r}")
+        # rtol/atol (given here or written in the model) ask for adaptive steps.
+        adaptive = rtol is not None or atol is not None or any(
+            s.span_of(k) is not None for k in ("rtol", "atol"))
+        if adaptive:
+            name = self.adaptive_solver_for(solver, calculus)
+        else:
+            name = self.solver_for(solver, calculus)
+        step = dt if dt is not None else s.dt0
+        if step is None and not adaptive:
+            raise SymflowError(
+                "SDE solvers take fixed steps: set dt", s.span_of("solver"),
+                help="add `dt = ...` under simulate, or pass dt= (or set rtol and "
+                     "atol for adaptive steps)")
+        if float(ts[-1]) <= float(ts[0]):
+            raise SymflowError("an SDE is solved forwards in time: tspan must increase")
+        if brownian_path is None:
+            tree = save_noise or brownian_tol is not None or adaptive
+            brownian_path = "tree" if tree else "fast"
+        if brownian_path not in ("fast", "tree"):
+            raise SymflowError(f"brownian_path must be 'fast' or 'tree', not "
+                               f"{brownian_path!r}")
+        if save_noise and brownian_path != "tree":
+            raise SymflowError("save_noise needs brownian_path='tree'")
+        if adaptive and brownian_path != "tree":
+            raise SymflowError("adaptive steps (rtol/atol) need brownian_path='tree'")
+        adaptive_options, tolerances = {}, None
+        if adaptive:
+            tolerances = (float(rtol if rtol is not None else s.rtol),
+                          float(atol if atol is not None else s.atol))
+            adaptive_options = dict(
+                adaptive=True, ito_to_stratonovich=self.converts_ito(calculus),
+                max_steps=int(max_steps if max_steps is not None else s.max_steps),
+                clip_rejected=None if self.noise_class in ("additive", "diagonal",
+                                                           "commutative") else 64)
+        config = EnsembleConfig(
+            solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
+            dt=None if step is None else float(step), brownian_tol=brownian_tol,
+            save_noise=bool(save_noise), brownian_path=brownian_path,
+            **adaptive_options, **common)
+        return config, tolerances
