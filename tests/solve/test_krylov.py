@@ -13,29 +13,10 @@ import pytest
 import symflow
 from symflow.solve._krylov import GridKrylovSolver, point_blocks
 from symflow.solve._simulate import SolveConfig, save_times
+from models import model_text
 
 
-HEAT = """model Heat2D
-  domain
-    x in [0, 1], points = {n}
-    y in [0, 1], points = {n}
-  variables
-    u(x, y) = sin(pi*x)*sin(pi*y)
-    v(x, y) = cos(pi*x)*sin(pi*y)
-  equations
-    der(u) = laplacian(u) - 0.5*(u - v)
-    der(v) = laplacian(v) + 0.5*(u - v)
-  boundary
-    u = 0 at x = 0
-    u = 0 at x = 1
-    u = 0 at y = 0
-    u = 0 at y = 1
-    diff(v, x) = 0 at x = 0
-    diff(v, x) = 0 at x = 1
-    v = 0 at y = 0
-    v = 0 at y = 1
-end
-"""
+HEAT = model_text("heat_2d_template")
 
 
 @pytest.fixture(scope="module")
