@@ -17,6 +17,7 @@ import pytest
 import scipy.integrate
 
 import symflow
+from models import model_text
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -25,28 +26,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 # A linear model with known solution, an array state, a parameter whose default
 # is an expression of another, and an initial value that uses a parameter:
 #   x(t) = x0 exp(-b t) with b = 2a, x0 = 3 c;  z[i](t) = (i + 1) exp(-a t).
-DECAY = """
-model Decay
-  parameters
-    a = 0.5
-    b = 2*a          "follows a unless given"
-    c = 1.0
-  variables
-    x = 3*c
-    z[2] = [1, 2]
-  equations
-    der(x) = -b*x
-    der(z) = -a*z
-  observed
-    zsum = sum(z)
-  simulate
-    tspan  = [0, 2]
-    solver = tsit5
-    rtol   = 1e-10
-    atol   = 1e-12
-    saveat = 5
-end
-"""
+DECAY = model_text("decay_with_array")
 
 
 @pytest.fixture(scope="module")
@@ -181,19 +161,7 @@ def test_backward_span_and_array_initial(decay):
         decay.simulate(initial={"z": [1.0, 2.0, 3.0]})
 
 
-STIFF_IF_K_LARGE = """
-model Relax
-  parameters
-    k = 1.0
-  variables
-    x = 1.0
-  equations
-    der(x) = -k*x
-  simulate
-    tspan = [0, 1]
-    solver = auto
-end
-"""
+STIFF_IF_K_LARGE = model_text("relax")
 
 
 def test_auto_choice_follows_concrete_parameters():

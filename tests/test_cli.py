@@ -9,30 +9,10 @@ import numpy as np
 import pytest
 
 from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, main
+from models import model_text
 
 
-LV = """
-model LV
-  parameters
-    alpha = 1.5
-    beta = 1.0
-    gamma = 3.0
-    delta = 1.0
-  variables
-    x = 1.0
-    y = 1.0
-    c[2] = [0, 1]
-  equations
-    der(x) = alpha*x - beta*x*y
-    der(y) = delta*x*y - gamma*y
-    der(c) = -c
-  observed
-    total = x + y
-  simulate
-    tspan = [0, 2]
-    saveat = 11
-end
-"""
+LV = model_text("lv_with_array")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pathlib
 import numpy as np
 
 from symflow.cli import main
+from models import model_text
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -35,8 +36,7 @@ def test_run_rc_circuit_writes_the_solution(tmp_path):
 
 def test_structural_error_is_reported_without_traceback(tmp_path, capsys):
     path = tmp_path / "bad.sf"
-    path.write_text("model Bad\n  variables\n    x = 1.0\n    a\n    b\n  equations\n"
-                    "    der(x) = -a\n    0 = a + b + x\nend\n")
+    path.write_text(model_text("structurally_singular"))
     code = main(["show", str(path)])
     err = capsys.readouterr().err
     assert code != 0

@@ -10,27 +10,10 @@ from scipy.integrate import solve_ivp
 
 import symflow
 from symflow import SymflowError
+from models import model_text
 
 
-UDE = """model LotkaVolterraUDE
-  parameters
-    alpha = 1.3
-    delta = 1.8
-  variables
-    x = 0.44
-    y = 4.6
-  closures
-    (U1, U2) = mlp(x, y, width = 16, depth = 2, activation = tanh, seed = 0)
-  equations
-    der(x) = alpha*x + U1
-    der(y) = -delta*y + U2
-  simulate
-    tspan = [0, 5]
-    solver = tsit5
-    rtol = 1e-8
-    atol = 1e-10
-end
-"""
+UDE = model_text("lotka_volterra_ude_width_16")
 
 TRUE = (1.3, 0.9, 0.8, 1.8)  # alpha, beta, gamma, delta
 
@@ -77,20 +60,7 @@ def test_distilled_model_is_the_true_model(from_known_function):
 
 
 def test_model_functions_are_candidates():
-    src = """model Saturating
-  parameters
-    k = 0.5
-    K = 2
-  functions
-    sat(a) = a/(K + a)
-  variables
-    s = 3
-  closures
-    R = mlp(s, width = 4, depth = 1)
-  equations
-    der(s) = -k*s + R
-end
-"""
+    src = model_text("saturating")
     m = symflow.loads(src, file="sat.sf")
     s = np.linspace(0.1, 3, 60)[:, None]
     result = m.distill_samples({"R": (s, -1.7 * s / (2 + s))})
@@ -137,23 +107,7 @@ end
 
 # A network that is a known function: one tanh neuron with a tiny input weight is
 # linear to 1e-10 (tanh(e*x)/e = x - e^2 x^3/3 + ...), so U = c*x.
-DECAY = """model DecayUDE
-  parameters
-    k = 0.3
-  variables
-    x = 2.0
-  closures
-    U = mlp(x, width = 1, depth = 1)
-  equations
-    der(x) = -k*x + U
-  observed
-    twice = 2*x
-  simulate
-    tspan = [0, 4]
-    rtol = 1e-10
-    atol = 1e-12
-end
-"""
+DECAY = model_text("decay_ude")
 
 
 @pytest.fixture(scope="module")
@@ -217,25 +171,7 @@ end
 def test_closure_on_a_field():
     """A reaction term on a 1-D grid, distilled from samples of u*(1 - u): the
     expression goes into the field equation and the distilled PDE runs."""
-    m = symflow.loads("""model FisherClosure
-  parameters
-    D = 0.5
-  domain
-    x in [0, 10], points = 21
-  variables
-    u(x) = exp(-x^2)
-  closures
-    R = mlp(u, width = 5, depth = 1, activation = softplus, seed = 3)
-  equations
-    der(u) = D*diff(u, x, 2) + R
-  boundary
-    diff(u, x) = 0 at x = 0
-    diff(u, x) = 0 at x = 10
-  simulate
-    tspan = [0, 0.5]
-    saveat = 3
-end
-""", file="fk.sf")
+    m = symflow.loads(model_text("fisher_closure"), file="fk.sf")
     u = np.random.default_rng(0).uniform(0, 1, (300, 1))
     result = m.distill_samples({"R": (u, 2.0 * u * (1 - u))})
     assert result["R"].found == pytest.approx({"u": 2.0, "u^2": -2.0}, rel=1e-10)

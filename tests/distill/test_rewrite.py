@@ -7,6 +7,7 @@ import symflow
 from symflow import SymflowError
 from symflow.distill import format_sum, input_texts, rewrite_closures
 from symflow.lang import parse
+from models import model_text
 
 
 UDE = """# Lotka-Volterra with unknown interactions
@@ -27,22 +28,7 @@ model LotkaVolterraUDE
 end
 """
 
-TRUE = """model LotkaVolterra
-  parameters
-    alpha = 1.3
-    beta = 0.9
-    gamma = 0.8
-    delta = 1.8
-  variables
-    x = 0.44
-    y = 4.6
-  equations
-    der(x) = alpha*x - beta*x*y
-    der(y) = -delta*y + gamma*x*y
-  observed
-    interaction = -beta*x*y + gamma*x*y
-end
-"""
+TRUE = model_text("lotka_volterra_true_interactions")
 
 
 def test_format_sum():

@@ -10,26 +10,10 @@ import pytest
 import symflow
 from symflow import passes
 from symflow.solve.linear import interleave
+from models import model_text
 
 
-MODEL = """model M
-  parameters
-    a = 0.3
-  domain
-    x in [0, 1], points = {n}{periodic}
-  variables
-    u(x) = 1 + 0.5*sin(2*pi*x)
-    v(x) = 2 + 0.3*cos(2*pi*x)
-{extra_var}
-  equations
-    der(u) = {du}
-    der(v) = {dv}
-{extra_eq}
-{boundary}
-  simulate
-    order = {order}
-end
-"""
+MODEL = model_text("two_fields_1d_template")
 ENDS = """  boundary
     u = 1 at x = 0
     diff(u, x) + a*u = 0 at x = 1

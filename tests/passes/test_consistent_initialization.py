@@ -10,6 +10,7 @@ import scipy.optimize
 import symflow
 from symflow.errors import SymflowError
 from symflow.symbolic._loops import NewtonSolve
+from models import model_text
 
 
 # x is not given: the constraint fixes it at t = 0 (x + a sin x = 1), and no
@@ -65,23 +66,6 @@ def test_gradient_of_the_initial_value_by_the_implicit_function_theorem(model):
 
 def test_ambiguous_initial_value_is_reported():
     # x^2 = 1 - y^2 has two roots for x when only y is given.
-    text = """
-model Pendulum
-  parameters
-    g = 9.81
-  variables
-    x
-    y = 0.6
-    vx = 0.0
-    vy = 0.0
-    lam = 0.0
-  equations
-    der(x)  = vx
-    der(y)  = vy
-    der(vx) = -lam*x
-    der(vy) = -lam*y - g
-    0 = x^2 + y^2 - 1
-end
-"""
+    text = model_text("pendulum_x_unknown")
     with pytest.raises(SymflowError, match="ambiguous: these equations have 2 solutions"):
         symflow.loads(text)

@@ -19,31 +19,12 @@ from symflow.passes.dummy_derivatives import dummy_selection
 from symflow.passes.pantelides import reduce_index
 from symflow.passes.structural_analysis import check_structure
 from symflow.symbolic import build
+from models import model_text
 
 
 EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
-PENDULUM = """
-model Pendulum
-  parameters
-    g = 9.81
-    L = 1.0
-  variables
-    x = 1.0
-    y = 0.0
-    vx = 0.0
-    vy = 0.0
-    lam = 0.0
-  equations
-    der(x)  = vx
-    der(y)  = vy
-    der(vx) = -lam*x
-    der(vy) = -lam*y - g
-    0 = x^2 + y^2 - L^2
-  simulate
-    tspan = [0, 10]
-end
-"""
+PENDULUM = model_text("pendulum")
 
 
 def built(text, file="<string>"):
@@ -146,17 +127,7 @@ def test_inconsistent_initial_values_are_reported():
 
 
 def test_structurally_singular_system_names_the_unknowns():
-    text = """
-model Bad
-  variables
-    x = 1.0
-    a
-    b
-  equations
-    der(x) = -a
-    0 = a + b + x
-end
-"""
+    text = model_text("structurally_singular")
     with pytest.raises(SymflowError, match="structurally singular.*no equation determines"):
         symflow.passes.simplify(built(text))
     over = """

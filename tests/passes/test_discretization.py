@@ -19,24 +19,10 @@ import sympy as sp
 import symflow
 from symflow.passes import difference_weights
 from symflow.symbolic import Diff
+from models import model_text
 
 
-HEAT = """model Heat
-  parameters
-    kappa = 0.5
-  domain
-    x in [0, 1], points = {n}{periodic}
-  variables
-    u(x) = {u0}
-  equations
-    der(u) = kappa*diff(u, x, 2)
-  boundary
-{bcs}
-  simulate
-    tspan = [0, 0.1]
-    order = {order}
-end
-"""
+HEAT = model_text("heat_1d_template")
 
 KAPPA, T1 = 0.5, 0.1
 # The first eigenvalue of u'' on [0, 1] with u(0) = 0 and u'(1) + 2 u(1) = 0:
@@ -100,26 +86,7 @@ def test_weights_central_and_one_sided():
     assert sum(wi * f(m) for wi, m in zip(w, (0, 1, 2))) + s * 1 == -4
 
 
-MANUFACTURED = """model Ramp
-  parameters
-    a = 1.5
-  domain
-    x in [0, 1], points = 9
-  variables
-    u(x) = a*x^2
-  equations
-    der(u) = diff(u, x, 2)
-  boundary
-    u = 2*a*t at x = 0
-    diff(u, x) = 2*a at x = 1
-  observed
-    slope = diff(u, x)
-  simulate
-    tspan = [0, 0.5]
-    rtol = 1e-10
-    atol = 1e-12
-end
-"""
+MANUFACTURED = model_text("ramp")
 
 
 @pytest.fixture(scope="module")
@@ -160,25 +127,7 @@ def test_npz_holds_the_grid_and_plot_draws_a_heat_map(ramp, tmp_path):
     assert fig.axes[0].get_xlabel() == "x" and fig.axes[0].get_ylabel() == "t"
 
 
-ADVECTION = """model Advection
-  parameters
-    a = 1.0
-  domain
-    x in [0, 1], points = {n}{periodic}
-  variables
-    u(x) = sin(2*pi*x)
-  equations
-    der(u) = -a*diff(u, x)
-  {boundary}
-  simulate
-    tspan = [0, 0.5]
-    scheme = upwind
-    order = {order}
-    rtol = 1e-10
-    atol = 1e-12
-    saveat = 2
-end
-"""
+ADVECTION = model_text("advection_1d_template")
 # u = sin(2 pi (x - t)): inflow value at x = 0, its slope at the outflow end
 INFLOW = ("boundary\n    u = sin(-2*pi*t) at x = 0\n"
           "    diff(u, x) = 2*pi*cos(2*pi*(1 - t)) at x = 1")

@@ -10,6 +10,7 @@ import symflow
 from symflow import symbolic
 from symflow.errors import SymflowError
 from symflow.lang import parse
+from models import model_text
 
 
 def derivatives_model(points: int) -> str:
@@ -99,19 +100,7 @@ def test_two_thirds_rule_removes_the_aliased_mode():
     # u = cos(5x) on 16 points: u^2 = 1/2 + cos(10x)/2, and mode 10 aliases onto
     # mode 6 of the grid. With dealias = 2/3 (modes up to 5 kept) the product is
     # filtered: only the mean 1/2 is left.
-    text = """
-model Alias
-  domain
-    x in [0, 2*pi], points = 16, periodic
-  variables
-    u(x) = cos(5*x)
-  equations
-    der(u) = u^2
-  simulate
-    scheme = spectral
-    dealias = DEALIAS
-end
-"""
+    text = model_text("alias")
     x = 2 * np.pi * np.arange(16) / 16
     for dealias, expected in (("1", 0.5 + 0.5 * np.cos(6 * x)), ("2/3", 0.5 + 0 * x)):
         m = symflow.loads(text.replace("DEALIAS", dealias))

@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import symflow
+from models import model_text
 
 
 X, Y, Z, T = sp.symbols("x y z t", real=True)
@@ -74,20 +75,7 @@ def test_two_thirds_rule_in_2d():
     # u = cos(5x) cos(3y) on 16 x 16: u^2 holds cos(10x) (aliased onto mode 6 of
     # x) times 1/2 + cos(6y)/2. With dealias = 2/3 (modes up to 5 along each axis)
     # only (1/4)(1 + ...) without the x-mode 10 and y-mode 6 remains: 1/4.
-    text = """
-model Alias2D
-  domain
-    x in [0, 2*pi], points = 16, periodic
-    y in [0, 2*pi], points = 16, periodic
-  variables
-    u(x, y) = cos(5*x)*cos(3*y)
-  equations
-    der(u) = u^2
-  simulate
-    scheme = spectral
-    dealias = DEALIAS
-end
-"""
+    text = model_text("alias_2d")
     g = 2 * np.pi * np.arange(16) / 16
     xx, yy = np.meshgrid(g, g, indexing="ij")
     u = np.cos(5 * xx) * np.cos(3 * yy)
@@ -99,21 +87,7 @@ end
 
 def test_spectral_3d_heat_is_exact_on_a_trigonometric_solution():
     # sin(x) cos(2y) sin(3z) e^{-14 t}: the spectral Laplacian is exact on it
-    text = """
-model Heat3D
-  domain
-    x in [0, 2*pi], points = 8, periodic
-    y in [0, 2*pi], points = 10, periodic
-    z in [0, 2*pi], points = 12, periodic
-  variables
-    u(x, y, z) = sin(x)*cos(2*y)*sin(3*z)
-  equations
-    der(u) = laplacian(u)
-  simulate
-    tspan = [0, 0.05]
-    scheme = spectral
-end
-"""
+    text = model_text("heat_3d_spectral")
     m = symflow.loads(text)
     sol = m.simulate(rtol=1e-11, atol=1e-13, saveat=2, solver="tsit5")
     x, y, z = (d.grid() for d in m.system.domain)

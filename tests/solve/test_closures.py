@@ -11,51 +11,12 @@ import pytest
 
 import symflow
 from symflow import SymflowError
+from models import model_text
 
 
-UDE = """model UDE
-  parameters
-    alpha = 1.3
-    delta = 1.8
-  variables
-    x = 0.44
-    y = 4.6
-  closures
-    (U1, U2) = mlp(x, y, width = 6, depth = 2, activation = tanh, scale = 0.3, seed = 1)
-  equations
-    der(x) = alpha*x + U1
-    der(y) = -delta*y + U2
-  simulate
-    tspan = [0, 1]
-    solver = tsit5
-    rtol = 1e-10
-    atol = 1e-10
-    saveat = 6
-end
-"""
+UDE = model_text("ude")
 
-FKPP = """model FisherClosure
-  parameters
-    D = 0.5
-  domain
-    x in [0, 10], points = 21
-  variables
-    u(x) = exp(-x^2)
-  closures
-    R = mlp(u, width = 5, depth = 1, activation = softplus, seed = 3)
-  equations
-    der(u) = D*diff(u, x, 2) + R
-  boundary
-    diff(u, x) = 0 at x = 0
-    diff(u, x) = 0 at x = 10
-  simulate
-    tspan = [0, 0.5]
-    solver = tsit5
-    rtol = 1e-10
-    atol = 1e-10
-    saveat = 3
-end
-"""
+FKPP = model_text("fisher_closure_tsit5")
 
 
 @pytest.fixture(scope="module")

@@ -14,29 +14,11 @@ import pytest
 import symflow
 from symflow.solve.diffusion.setup import diffusion_setup
 from symflow.solve.diffusion.samplers import _solve_small
+from models import model_text
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-THREE = """
-model Mix3
-  parameters
-    beta_min = 0.1
-    beta_max = 20
-    m = 3.0
-    s = 0.5
-  functions
-    la(t) = -0.25*t^2*(beta_max - beta_min) - 0.5*t*beta_min
-    v(t) = s^2*exp(2*la(t)) + 1 - exp(2*la(t))
-    logp(x, t) = log(exp(-(x - m*exp(la(t)))^2/(2*v(t))) + exp(-x^2/(2*v(t)))
-                     + exp(-(x + m*exp(la(t)))^2/(2*v(t))))
-  variables
-    x ~ normal(0, 1)
-  equations
-    der(x) = -0.5*(beta_min + t*(beta_max - beta_min))*(x + grad(logp(x, t), x))
-  simulate
-    tspan = [1, 1e-3]
-end
-"""
+THREE = model_text("mix3")
 
 
 @pytest.mark.parametrize("source", ["file", "three"])

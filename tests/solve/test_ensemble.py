@@ -10,30 +10,12 @@ import numpy as np
 import pytest
 
 import symflow
+from models import model_text
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-GBM = """
-model GBM
-  parameters
-    mu = 0.05
-    sigma = 0.4
-  variables
-    S = 1.0
-  brownian
-    W
-  equations
-    d(S) = mu*S*dt + sigma*S*dW
-  simulate
-    tspan = [0, 1]
-    solver = euler
-    dt = 0.05
-    saveat = 5
-    trajectories = 10
-    seed = 3
-end
-"""
+GBM = model_text("gbm_ensemble")
 
 
 @pytest.fixture(scope="module")

@@ -17,35 +17,13 @@ import numpy as np
 import pytest
 
 import symflow
+from models import model_text
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 # Lotka–Volterra whose initial prey is an expression of parameters (x0 = 2*c/alpha).
-LV = """
-model LV
-  parameters
-    alpha = 1.5
-    beta  = 1.0
-    gamma = 3.0
-    delta = 1.0
-    c     = 0.75
-  variables
-    x = 2*c/alpha
-    y = 1.0
-  equations
-    der(x) = alpha*x - beta*x*y
-    der(y) = delta*x*y - gamma*y
-  observed
-    total = x + y
-  simulate
-    tspan  = [0, 4]
-    solver = tsit5
-    rtol   = 1e-10
-    atol   = 1e-12
-    saveat = 9
-end
-"""
+LV = model_text("lv_prey_from_parameters")
 
 
 def _fd(loss, params: dict, rel: float = 1e-4) -> dict:

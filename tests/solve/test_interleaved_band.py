@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve import SolveConfig, save_times
-from symflow.solve import Dense
+from symflow.solve import Dense, SolveConfig, save_times
 from symflow.solve.linear import (Band, InterleavedBandedSolver, cyclic_band_of,
                                              deinterleave, interleave)
 from symflow.solve.linear import band_of
 from symflow.solve.solvers import make_solver
+from models import model_text
 
 
 def interleaved_matrix(points, fields, w, periodic, seed):
@@ -72,27 +72,7 @@ def test_cyclic_band_recovery_is_exact():
         np.testing.assert_array_equal(band[3 + d], a[np.arange(10), (np.arange(10) + d) % 10])
 
 
-BRUSSELATOR = """model Brusselator1D
-  parameters
-    A = 1.0
-    B = 3.0
-    alpha = 0.02
-  domain
-    x in [0, 1], points = {n}{periodic}
-  variables
-    u(x) = 1 + sin(2*pi*x)
-    v(x) = 3 + 0*x
-  equations
-    der(u) = A + u^2*v - (B + 1)*u + alpha*diff(u, x, 2)
-    der(v) = B*u - u^2*v + alpha*diff(v, x, 2)
-{boundary}
-  simulate
-    tspan = [0, {t1}]
-    solver = kvaerno5
-    rtol = 1e-8
-    atol = 1e-10
-end
-"""
+BRUSSELATOR = model_text("brusselator_1d_template")
 NEUMANN = """  boundary
     diff(u, x) = 0 at x = 0
     diff(u, x) = 0 at x = 1
@@ -165,20 +145,7 @@ def test_periodic_heat_against_the_exact_semidiscrete_solution():
     exactly (4/h^2) sin^2(k h/2) under the order-2 stencil. Kvaerno5 through the
     cyclic band (the tridiagonal factors + a rank-2 Woodbury correction)."""
     n, t1 = 64, 0.05
-    m = symflow.loads(f"""model PeriodicHeat
-  domain
-    x in [0, 1], points = {n}, periodic
-  variables
-    u(x) = sin(2*pi*x) + 0.5*cos(6*pi*x) + 0.2*sin(40*pi*x)
-  equations
-    der(u) = diff(u, x, 2)
-  simulate
-    tspan = [0, {t1}]
-    solver = kvaerno5
-    rtol = 1e-9
-    atol = 1e-11
-end
-""")
+    m = symflow.loads(model_text("periodic_heat_template").format(n=n, t1=t1))
     assert m.runner.band(m.params, 0.0).band == Band(1, 1, True)
     sol = m.simulate(saveat=2)
     h = 1.0 / n

@@ -13,29 +13,10 @@ import pytest
 import symflow
 from symflow.solve.linear import GridKrylovSolver, point_blocks
 from symflow.solve import SolveConfig, save_times
+from models import model_text
 
 
-HEAT = """model Heat2D
-  domain
-    x in [0, 1], points = {n}
-    y in [0, 1], points = {n}
-  variables
-    u(x, y) = sin(pi*x)*sin(pi*y)
-    v(x, y) = cos(pi*x)*sin(pi*y)
-  equations
-    der(u) = laplacian(u) - 0.5*(u - v)
-    der(v) = laplacian(v) + 0.5*(u - v)
-  boundary
-    u = 0 at x = 0
-    u = 0 at x = 1
-    u = 0 at y = 0
-    u = 0 at y = 1
-    diff(v, x) = 0 at x = 0
-    diff(v, x) = 0 at x = 1
-    v = 0 at y = 0
-    v = 0 at y = 1
-end
-"""
+HEAT = model_text("heat_2d_template")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +26,7 @@ def heat():
 
 def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
     p = heat.complete_params({})
-    y0 = heat._simulator.pack(heat.initial_values(p))
+    y0 = heat.runner.simulator.pack(heat.initial_values(p))
     c = 1e-3
     def residual(z, _=None):
         return z - c * heat.generated.rhs(0.0, y0 + z, p)
@@ -75,7 +56,7 @@ def test_implicit_solve_is_matrix_free_and_agrees_with_explicit(heat):
     ts = save_times((0.0, 0.05), 2)
     config = SolveConfig(solver="kvaerno5", t0=0.0, t1=0.05, rtol=1e-7, atol=1e-9,
                          dt0=None, max_steps=10_000, n_save=2, linear=heat.runner.grid)
-    lowered = heat._simulator.solve_fn(config).lower(heat.params, {}, ts)
+    lowered = heat.runner.simulator.solve_fn(config).lower(heat.params, {}, ts)
     text = lowered.as_text()
     assert f"{n}x{n}x" not in text and f"[{n},{n}]" not in text  # never an N×N array
     sol = lowered.compile()(heat.params, {}, ts)
@@ -94,7 +75,7 @@ def test_factored_line_solves_match_gtsv_and_fall_back(heat):
     from symflow.solve.linear.preconditioners import _LineFactors, _tridiagonal_lines, adi_preconditioner
 
     p = heat.complete_params({})
-    y0 = heat._simulator.pack(heat.initial_values(p))
+    y0 = heat.runner.simulator.pack(heat.initial_values(p))
     op = lx.JacobianLinearOperator(lambda z, _=None: z - 1e-3 * heat.generated.rhs(0.0, y0 + z, p),
                                    jnp.zeros_like(y0))
     v = jnp.asarray(np.random.default_rng(2).normal(size=y0.shape))

@@ -13,32 +13,10 @@ import pytest
 
 import symflow
 from symflow.solve.adjoints import replay as _replay
+from models import model_text
 
 
-LV = """
-model LV
-  parameters
-    alpha = 1.5
-    beta  = 1.0
-    gamma = 3.0
-    delta = 1.0
-  variables
-    x = 1.0
-    y = 1.0
-  equations
-    der(x) = alpha*x - beta*x*y
-    der(y) = delta*x*y - gamma*y
-  observed
-    total = x + y
-  simulate
-    tspan  = [0, 10]
-    solver = tsit5
-    rtol   = 1e-6
-    atol   = 1e-9
-    saveat = 23
-    max_steps = 400
-end
-"""
+LV = model_text("lv_23_saves_400_steps")
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from symflow.solve.diffusion.samplers import SAMPLERS, plan
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import handwritten_samplers as hw  # noqa: E402
+from models import model_text  # noqa: E402
 
 
 N = 48  # samples per batch: the errors below are RMS over them
@@ -144,26 +145,10 @@ def test_not_of_diffusion_form_says_what_is_missing():
     m = symflow.loads(NOT_DIFFUSION)
     with pytest.raises(SymflowError, match="alpha could not be identified.*not one coefficient"):
         m.simulate(solver="ddim", steps=5, trajectories=2)
-    m = symflow.loads("""
-model NoLinear
-  variables
-    x = 1
-  equations
-    der(x) = sin(x)
-end
-""")
+    m = symflow.loads(model_text("no_linear_term"))
     with pytest.raises(SymflowError, match="alpha could not be identified.*no term is linear"):
         m.simulate(solver="dpm_solver_pp_2m", steps=5, trajectories=2)
-    m = symflow.loads("""
-model Growing
-  variables
-    x = 1
-  equations
-    der(x) = 0.5*x + sin(x)
-  simulate
-    tspan = [1, 0.01]
-end
-""")
+    m = symflow.loads(model_text("growing"))
     with pytest.raises(SymflowError, match="sigma could not be identified"):
         m.simulate(solver="ddim", steps=5, trajectories=2)
 

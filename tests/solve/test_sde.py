@@ -18,27 +18,12 @@ import pytest
 import scipy.linalg
 
 import symflow
+from models import model_text
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
-GBM = """
-model GBM
-  parameters
-    mu = 0.5
-    sigma = 0.8
-  variables
-    S = 1.0
-  brownian
-    W
-  equations
-    d(S) = {drift}*S*dt + sigma*S*dW
-  simulate
-    tspan = [0, 1]
-    saveat = 2
-    noise = {noise}
-end
-"""
+GBM = model_text("gbm_template")
 TOL = 2.0**-10  # one Brownian tree for every dt: the same path at every refinement
 
 

@@ -15,27 +15,10 @@ import pytest
 
 import symflow
 from symflow.solve.stochastic.side import ModelEnsembles
+from models import model_text
 
 
-GBM = """
-model GBM
-  parameters
-    mu = 0.5
-    sigma = 0.8
-  variables
-    S = 1.0
-  brownian
-    W
-  equations
-    d(S) = {drift}*S*dt + sigma*S*dW
-  simulate
-    tspan = [0, 1]
-    saveat = 2
-    noise = {noise}
-    rtol = 1e-2
-    atol = 1e-2
-end
-"""
+GBM = model_text("gbm_template_loose_tolerances")
 
 
 @pytest.fixture(scope="module")

@@ -21,52 +21,13 @@ import scipy.linalg
 
 import symflow
 from symflow.solve.stochastic.side import ModelEnsembles
+from models import model_text
 
 
-TWO_MOTIONS = """
-model TwoMotionGBM
-  parameters
-    mu = 0.5
-    s1 = 0.6
-    s2 = 0.5
-  variables
-    S = 1.0
-  brownian
-    W1, W2
-  equations
-    d(S) = mu*S*dt + s1*S*dW1 + s2*S*dW2
-  simulate
-    tspan = [0, 1]
-    saveat = 2
-    rtol = 1e-2
-    atol = 1e-2
-end
-"""
+TWO_MOTIONS = model_text("two_motion_gbm")
 
 POINTS = 9
-FIELD = f"""
-model MultiplicativeHeat
-  parameters
-    kappa = 1.0
-    sigma = 0.5
-  domain
-    x in [0, 1], points = {POINTS}
-  variables
-    u(x) = sin(pi*x) + 0.5*sin(2*pi*x)
-  brownian
-    W(x)
-  equations
-    d(u) = kappa*diff(u, x, 2)*dt + sigma*u*dW
-  boundary
-    u = 0 at x = 0
-    u = 0 at x = 1
-  simulate
-    tspan = [0, 0.2]
-    saveat = 2
-    rtol = 1e-2
-    atol = 1e-2
-end
-"""
+FIELD = model_text("multiplicative_heat_template").format(points=POINTS)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import pytest
 
 import symflow
 from symflow.solve.stochastic.side import ModelEnsembles
+from models import model_text
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
@@ -73,28 +74,7 @@ def test_generated_field_noise_is_array_level(heat):
     assert "def noise(g, dw):\n" in source and "g[0] * dw[0:17]" in source
 
 
-MULTIPLICATIVE = """
-model MultiplicativeHeat
-  parameters
-    kappa = 1.0
-    sigma = 0.8
-  domain
-    x in [0, 1], points = 13
-  variables
-    v(x) = sin(pi*x) + 0.5*sin(3*pi*x)
-  brownian
-    B(x)
-  equations
-    d(v) = kappa*diff(v, x, 2)*dt + sigma*v*dB
-  boundary
-    v = 0 at x = 0
-    v = 0 at x = 1
-  simulate
-    tspan = [0, 0.2]
-    dt = 0.001
-    saveat = 3
-end
-"""
+MULTIPLICATIVE = model_text("multiplicative_heat")
 
 
 @pytest.fixture(scope="module")

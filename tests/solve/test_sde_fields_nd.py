@@ -20,6 +20,7 @@ import pytest
 
 import symflow
 from symflow.solve.stochastic.side import ModelEnsembles
+import models
 
 
 TRAJECTORIES = 2000
@@ -35,28 +36,9 @@ def model_text(points, upper, noise, *, solver="euler", brownian=None):
     first = "*".join(f"sin(pi*{a}/{u})" for a, u in zip(axes, upper))
     second = "*".join(f"sin({k}*pi*{a}/{u})" for k, a, u in zip((2, 1, 1), axes, upper))
     faces = "\n".join(f"    u = 0 at {a} = {e}" for a, u in zip(axes, upper) for e in (0, u))
-    return f"""
-model StochasticHeatND
-  parameters
-    kappa = 1.0
-    sigma = 0.5
-  domain
-{domain}
-  variables
-    u({coords}) = {first} + 0.5*{second}
-  brownian
-    {brownian or f"W({coords})"}
-  equations
-    d(u) = kappa*laplacian(u)*dt + {noise}*dW
-  boundary
-{faces}
-  simulate
-    tspan = [0, 0.1]
-    solver = {solver}
-    dt = 0.001
-    saveat = 3
-end
-"""
+    return models.model_text("stochastic_heat_nd_template").format(
+        domain=domain, coords=coords, first=first, second=second,
+        brownian=brownian or f"W({coords})", noise=noise, faces=faces, solver=solver)
 
 
 def dirichlet_modes(points, upper):

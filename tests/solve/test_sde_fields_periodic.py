@@ -16,6 +16,7 @@ import pytest
 
 import symflow
 from symflow.solve.stochastic.side import ModelEnsembles
+import models
 
 
 NX, NY = 8, 6
@@ -25,27 +26,8 @@ TRAJECTORIES = 2000
 
 
 def model_text(noise, *, solver="euler"):
-    return f"""
-model PeriodicStochasticHeat
-  parameters
-    kappa = 1.0
-    sigma = 0.5
-  domain
-    x in [0, 1], points = {NX}, periodic
-    y in [0, {UPPER_Y}], points = {NY}, periodic
-  variables
-    u(x, y) = 1 + cos(2*pi*x)*sin(2*pi*y/{UPPER_Y})
-  brownian
-    W(x, y)
-  equations
-    d(u) = kappa*laplacian(u)*dt + {noise}*dW
-  simulate
-    tspan = [0, 0.1]
-    solver = {solver}
-    dt = 0.001
-    saveat = 3
-end
-"""
+    return models.model_text("periodic_stochastic_heat_template").format(
+        nx=NX, upper_y=UPPER_Y, ny=NY, noise=noise, solver=solver)
 
 
 def periodic_laplacian():

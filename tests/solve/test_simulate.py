@@ -14,30 +14,9 @@ import numpy as np
 import pytest
 
 import symflow
+from models import model_text
 
-LV = """
-model LV
-  parameters
-    alpha = 1.5
-    beta  = 1.0
-    gamma = 3.0
-    delta = 1.0
-  variables
-    x = 1.0
-    y = 1.0
-  equations
-    der(x) = alpha*x - beta*x*y
-    der(y) = delta*x*y - gamma*y
-  observed
-    total = x + y
-  simulate
-    tspan  = [0, 10]
-    solver = tsit5
-    rtol   = 1e-6
-    atol   = 1e-9
-    saveat = 2
-end
-"""
+LV = model_text("lv")
 
 
 @pytest.fixture(scope="module")

@@ -6,23 +6,10 @@ import pytest
 import symflow
 from symflow.solve import STIFFNESS_THRESHOLD, choose_auto
 from symflow.solve.linear import dense_rates
+from models import model_text
 
 
-DECAY = """
-model Decay
-  parameters
-    k = 2.0
-  variables
-    x = 1.0
-  equations
-    der(x) = -k*x
-  simulate
-    tspan = [0, 1]
-    rtol = 1e-10
-    atol = 1e-12
-    saveat = 5
-end
-"""
+DECAY = model_text("decay")
 
 
 @pytest.mark.parametrize("solver", ["tsit5", "dopri5", "dopri8", "kvaerno5", "kencarp4",

@@ -17,6 +17,7 @@ import pytest
 import symflow
 from symflow.solve.linear import GridKrylovSolver, adi_preconditioner
 from symflow.solve.linear import spectral_preconditioner
+from models import model_text
 
 KAPPA = 0.7
 C = 0.01  # the Newton matrix is I - C J
@@ -155,29 +156,7 @@ def test_robin_is_preconditioned_as_neumann_and_still_helps():
     assert cycles(spectral) < cycles(adi_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields))
 
 
-BRUSSELATOR = """model B
-  parameters
-    alpha = 10.0
-  domain
-    x in [0, 1], points = {n}
-    y in [0, 1], points = {n}
-  variables
-    u(x, y) = 1 + 22*(y*(1 - y))^1.5
-    v(x, y) = 3.4 + 27*(x*(1 - x))^1.5
-  equations
-    der(u) = 1 + u^2*v - 4.4*u + alpha*laplacian(u)
-    der(v) = 3.4*u - u^2*v + alpha*laplacian(v)
-  boundary
-    u = 1 at x = 0
-    u = 1 at x = 1
-    u = 1 at y = 0
-    u = 1 at y = 1
-    v = 3.4 at x = 0
-    diff(v, x) = 0 at x = 1
-    diff(v, y) = 0 at y = 0
-    diff(v, y) = 0 at y = 1
-end
-"""
+BRUSSELATOR = model_text("brusselator_2d_template")
 
 
 @pytest.mark.parametrize("c,ratio", [pytest.param(1e-3, 1.0, marks=pytest.mark.slow),

@@ -8,22 +8,10 @@ import sympy as sp
 from symflow import SymflowError
 from symflow.lang import parse
 from symflow.symbolic import ClosureOutput, build
+from models import model_text
 
 
-LV = """model UDE
-  parameters
-    alpha = 1.3
-    delta = 1.8
-  variables
-    x = 0.44
-    y = 4.6
-  closures
-    {closures}
-  equations
-    der(x) = alpha*x + {u1}
-    der(y) = -delta*y + {u2}
-end
-"""
+LV = model_text("ude_closures_template")
 
 
 def _build(closures="(U1, U2) = mlp(x, y, width = 8, depth = 2, activation = tanh)",

@@ -8,6 +8,7 @@ from symflow import passes
 from symflow.lang import parse
 from symflow.symbolic import build
 from symflow.symbolic._sde import classify_noise
+from models import model_text
 
 
 def _system(text: str):
@@ -16,18 +17,8 @@ def _system(text: str):
 
 def _model(equations: str, *, brownian="W", variables="x = 1.0\n    y = 2.0",
            extra="") -> str:
-    return f"""model M
-  parameters
-    a = 0.5
-    s = 0.2
-  variables
-    {variables}
-  brownian
-    {brownian}
-  equations
-    {equations}
-{extra}end
-"""
+    return model_text("sde_two_states_template").format(
+        variables=variables, brownian=brownian, equations=equations, extra=extra)
 
 
 def test_drift_and_diffusion_are_split():

@@ -13,21 +13,12 @@ import pytest
 import symflow
 from symflow.solve.stochastic.solvers import make_sde_solver
 from symflow.solve.stochastic.terms import SymbolicMilstein, SymbolicStratonovichMilstein
+from models import model_text
 
 
 def _model(equations: str, brownian: str, variables: str) -> str:
-    return f"""model M
-  parameters
-    a = 0.5
-    s = 0.3
-  variables
-    {variables}
-  brownian
-    {brownian}
-  equations
-    {equations}
-end
-"""
+    return model_text("sde_derivatives_template").format(
+        variables=variables, brownian=brownian, equations=equations)
 
 
 CASES = {
