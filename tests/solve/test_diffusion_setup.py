@@ -13,7 +13,7 @@ import pytest
 
 import symflow
 from symflow.solve.diffusion.setup import diffusion_setup
-from symflow.solve.diffusion.samplers import _solve_small
+from symflow.solve.diffusion.samplers.unipc import solve_small as _solve_small
 from models import model_text
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from symflow.solve.stochastic.ensemble import _quantiles
+from symflow.solve.stochastic.solution import _quantiles
 
 
 @pytest.mark.parametrize("shape", [(1000, 9), (7, 3, 4)])

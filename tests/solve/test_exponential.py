@@ -323,9 +323,9 @@ def test_kuramoto_sivashinsky_step_does_the_ffts_of_a_hand_written_etdrk4(ks):
     # per step) and N's spectral derivative reads the stage's spectrum (no rfft).
     ts = np.array([0.0, 30.0])
     p = ks.complete_params(ks.params)
-    config = ks._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
+    config = ks.runner.ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
                             max_steps=None, adjoint="checkpoint")
-    jaxpr = jax.make_jaxpr(ks._simulator.solve_fn(config))(p, {}, ts)
+    jaxpr = jax.make_jaxpr(ks.runner.simulator.solve_fn(config))(p, {}, ts)
     assert max(_ffts_per_loop_iteration(jaxpr)) == 12
 
 

@@ -46,7 +46,7 @@ def test_segments_shorter_than_the_solve():
 @pytest.mark.parametrize("limit", [_replay.DENSE_JACOBIAN_LIMIT, 0], ids=["dense", "vjp-loop"])
 def test_replay_gradient_equals_diffrax_checkpointing(lv, reference, limit, monkeypatch):
     monkeypatch.setattr(_replay, "DENSE_JACOBIAN_LIMIT", limit)
-    lv._simulator._cache.clear()  # the path is chosen when the gradient is traced
+    lv.runner.simulator._cache.clear()  # the path is chosen when the gradient is traced
     grad = _grad(lv, "checkpoint")
     for k in reference:
         np.testing.assert_allclose(float(grad[k]), float(reference[k]), rtol=1e-10)

@@ -87,7 +87,7 @@ def test_the_closure_output_is_the_score(gaussian):
     (name, score), = form.score
     assert name == "x" and score.atoms(ClosureOutput)
     assert not form.f.atoms(ClosureOutput)  # the schedule comes from -0.5*beta(t)*x alone
-    sched = gaussian._sampling.setup().schedule
+    sched = gaussian.runner.sampling.setup().schedule
     p = gaussian.complete_params(gaussian.params)
     lam = float(sched.log_alpha(1.0, p) - sched.log_sigma(1.0, p))
     assert abs(lam - hw.lam(1.0)) < 1e-12

@@ -217,7 +217,8 @@ def test_long_grids_are_scanned_not_unrolled(model, noise):
     """UniPC's program is straight-line code up to `unroll_steps` steps; beyond,
     its steady steps are one `scan` (so compile time does not grow with the
     steps). DDIM scans from two steps on. No diffrax loop either way."""
-    from symflow.solve.diffusion.samplers import UniPC, _runs
+    from symflow.solve.diffusion.samplers import UniPC
+    from symflow.solve.diffusion.samplers.base import step_runs as _runs
     from symflow.solve.diffusion.side import SamplerConfig
 
     assert _runs([1, 2, 3, 3, 3, (3, True)]) == [(0, 1, 1), (1, 2, 2), (2, 5, 3),

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.stochastic.ensemble import EnsembleSolution, ensemble_solution
+from symflow.solve.stochastic import EnsembleSolution, ensemble_solution
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 N = 300
@@ -53,7 +53,7 @@ def test_seeded_batch_is_the_eager_draw_bit_for_bit(model, solver):
 
 
 def test_quantiles_wait_until_read(model, monkeypatch):
-    from symflow.solve.stochastic import ensemble as _ensemble
+    from symflow.solve.stochastic import solution as _ensemble
 
     calls = []
     original = _ensemble.quantiles_of

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.stochastic.side import ModelEnsembles
 from models import model_text
 
 
@@ -27,7 +26,7 @@ def gbm():
 
 
 def test_auto_picks_spark_for_adaptive_stratonovich(gbm):
-    assert ModelEnsembles(gbm).adaptive_solver_for(None, "stratonovich") == "spark"
+    assert gbm.runner.ensembles.adaptive_solver_for(None, "stratonovich") == "spark"
 
 
 def test_adaptive_solution_converges_to_the_exact_one_as_tolerances_tighten(gbm):
@@ -55,8 +54,8 @@ def test_ito_multiplicative_noise_is_solved_in_stratonovich_form():
     the Stratonovich form with Heun; the result converges to the exact Itô solution
     on the same path, and equals the hand-converted Stratonovich model's."""
     ito = symflow.loads(GBM.format(drift="mu", noise="ito"))
-    assert ModelEnsembles(ito).converts_ito("ito")
-    assert ModelEnsembles(ito).adaptive_solver_for(None, "ito") == "heun"
+    assert ito.runner.ensembles.converts_ito("ito")
+    assert ito.runner.ensembles.adaptive_solver_for(None, "ito") == "heun"
     mu, sigma = float(ito.params["mu"]), float(ito.params["sigma"])
     errors = []
     for tol in (1e-1, 1e-2, 1e-3):
@@ -101,7 +100,7 @@ model General
 end
 """
     m = symflow.loads(model)
-    assert ModelEnsembles(m).noise_class == "general"
+    assert m.runner.ensembles.noise_class == "general"
     with pytest.raises(symflow.SymflowError, match="no adaptive solver converges to the Itô"
                        ) as e:
         m.simulate()

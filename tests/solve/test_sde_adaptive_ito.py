@@ -20,7 +20,6 @@ import pytest
 import scipy.linalg
 
 import symflow
-from symflow.solve.stochastic.side import ModelEnsembles
 from models import model_text
 
 
@@ -42,7 +41,7 @@ def field():
 
 def test_two_motion_correction_sums_over_the_motions(two_motions):
     m = two_motions
-    ensembles = ModelEnsembles(m)
+    ensembles = m.runner.ensembles
     assert ensembles.noise_class == "commutative"
     assert ensembles.converts_ito("ito") and not ensembles.converts_ito("stratonovich")
     assert ensembles.adaptive_solver_for(None, "ito") == "heun"
@@ -55,7 +54,7 @@ def test_two_motion_correction_sums_over_the_motions(two_motions):
 
 
 def test_field_correction_is_point_by_point_and_zero_at_the_ends(field):
-    ensembles = ModelEnsembles(field)
+    ensembles = field.runner.ensembles
     assert ensembles.noise_class == "diagonal" and ensembles.converts_ito("ito")
     g = field.generated
     y = np.random.default_rng(1).normal(size=POINTS)

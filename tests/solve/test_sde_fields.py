@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.stochastic.side import ModelEnsembles
 from models import model_text
 
 
@@ -44,7 +43,7 @@ def heat():
 
 
 def test_stochastic_heat_modes_match_the_exact_scheme(heat):
-    assert ModelEnsembles(heat).noise_class == "additive"
+    assert heat.runner.ensembles.noise_class == "additive"
     kappa, sigma = float(heat.params["kappa"]), float(heat.params["sigma"])
     dt, (t0, t1) = heat.settings.dt0, heat.settings.tspan
     sol = heat.simulate(trajectories=TRAJECTORIES)
@@ -83,7 +82,7 @@ def multiplicative():
 
 
 def test_multiplicative_field_noise_is_diagonal_with_a_symbolic_milstein_term(multiplicative):
-    assert ModelEnsembles(multiplicative).noise_class == "diagonal"
+    assert multiplicative.runner.ensembles.noise_class == "diagonal"
     g = multiplicative.generated
     assert "def milstein(t, y, p, dw, h):" in g.source
     # 1/2 g dg/dv (dB^2 - h) with g = sigma v / sqrt(dx), point by point; 0 at the ends

@@ -11,7 +11,6 @@ and 0 on every face; a coefficient that reads neighbours along `z` is general.
 import numpy as np
 
 import symflow
-from symflow.solve.stochastic.side import ModelEnsembles
 
 
 POINTS = (5, 6, 5)
@@ -50,8 +49,8 @@ end
 
 def test_nonlinear_3d_field_noise_is_diagonal_with_the_pointwise_milstein_term():
     m = symflow.loads(model_text("sigma*u^2"))
-    assert ModelEnsembles(m).noise_class == "diagonal"
-    assert ModelEnsembles(m).solver_for(None, "ito") == "milstein"
+    assert m.runner.ensembles.noise_class == "diagonal"
+    assert m.runner.ensembles.solver_for(None, "ito") == "milstein"
     n = int(np.prod(POINTS))
     assert m.generated.brownian_sizes == (n,)
     rng = np.random.default_rng(0)
@@ -77,4 +76,4 @@ def test_nonlinear_3d_field_noise_is_diagonal_with_the_pointwise_milstein_term()
 
 def test_3d_field_noise_reading_neighbours_is_general():
     m = symflow.loads(model_text("sigma*diff(u, z)"))
-    assert ModelEnsembles(m).noise_class == "general"
+    assert m.runner.ensembles.noise_class == "general"

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.stochastic.side import ModelEnsembles
 import models
 
 
@@ -78,7 +77,7 @@ def inner(u, points):
 ])
 def test_additive_field_noise_modes_match_the_exact_scheme(points, upper):
     m = symflow.loads(model_text(points, upper, "sigma"))
-    assert ModelEnsembles(m).noise_class == "additive"
+    assert m.runner.ensembles.noise_class == "additive"
     kappa, sigma = float(m.params["kappa"]), float(m.params["sigma"])
     dt, (t0, t1) = m.settings.dt0, m.settings.tspan
     assert m.generated.brownian_sizes == (int(np.prod(points)),)
@@ -104,7 +103,7 @@ def test_additive_field_noise_modes_match_the_exact_scheme(points, upper):
 def test_multiplicative_2d_field_noise_is_diagonal_with_a_symbolic_milstein_term():
     points, upper = (9, 7), (1, 1.5)
     m = symflow.loads(model_text(points, upper, "sigma*u", solver="auto"))
-    assert ModelEnsembles(m).noise_class == "diagonal"
+    assert m.runner.ensembles.noise_class == "diagonal"
     g = m.generated
     source = g.source
     assert "def milstein(t, y, p, dw, h):" in source
@@ -137,7 +136,7 @@ def test_multiplicative_2d_field_noise_is_diagonal_with_a_symbolic_milstein_term
 def test_coupled_2d_field_noise_is_general():
     # the coefficient at a point reads its neighbours: no longer point by point
     m = symflow.loads(model_text((9, 7), (1, 1.5), "sigma*diff(u, y)"))
-    assert ModelEnsembles(m).noise_class == "general"
+    assert m.runner.ensembles.noise_class == "general"
 
 
 @pytest.mark.parametrize("brownian, message", [

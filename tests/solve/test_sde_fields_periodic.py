@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.stochastic.side import ModelEnsembles
 import models
 
 
@@ -46,7 +45,7 @@ def initial_field():
 
 def test_additive_periodic_field_noise_modes_match_the_exact_scheme():
     m = symflow.loads(model_text("sigma"))
-    assert ModelEnsembles(m).noise_class == "additive"
+    assert m.runner.ensembles.noise_class == "additive"
     assert m.generated.brownian_sizes == (NX * NY,)
     kappa, sigma = float(m.params["kappa"]), float(m.params["sigma"])
     dt, (t0, t1) = m.settings.dt0, m.settings.tspan
@@ -71,7 +70,7 @@ def test_additive_periodic_field_noise_modes_match_the_exact_scheme():
 
 def test_multiplicative_periodic_field_noise_is_diagonal_and_its_mean_is_the_scheme():
     m = symflow.loads(model_text("sigma*u", solver="auto"))
-    assert ModelEnsembles(m).noise_class == "diagonal"
+    assert m.runner.ensembles.noise_class == "diagonal"
     g = m.generated
     rng = np.random.default_rng(0)
     y, dw, h = rng.normal(size=NX * NY), rng.normal(size=NX * NY) * 0.03, 1e-3

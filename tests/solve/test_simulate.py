@@ -57,11 +57,11 @@ def test_two_ends_have_no_loop_over_save_times(lv):
     has one `while` loop fewer than the same solve saved at three times."""
     counts = []
     for n in (2, 3):
-        ts = lv._save_times(0.0, 10.0, n)  # noqa: SLF001
+        ts = lv.runner.save_times(0.0, 10.0, n)
         p = lv.complete_params(None)
-        config = lv._ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,  # noqa: SLF001
+        config = lv.runner.ode_config(ts, p, {}, solver=None, rtol=None, atol=None, dt=None,
                                 max_steps=None, adjoint="checkpoint")
-        jaxpr = jax.make_jaxpr(lv._simulator.packed_fn(config))(p, {}, ts)  # noqa: SLF001
+        jaxpr = jax.make_jaxpr(lv.runner.simulator.packed_fn(config))(p, {}, ts)
         counts.append(_while_loops(jaxpr))
     assert counts[0] < counts[1], counts
 
@@ -92,13 +92,13 @@ def test_two_end_gradient_matches_diffrax_checkpointing(lv):
 
 
 def test_kept_configuration_follows_the_options(lv):
-    ts = lv._save_times(0.0, 10.0, 2)  # noqa: SLF001
+    ts = lv.runner.save_times(0.0, 10.0, 2)
     p = lv.complete_params(None)
     options = dict(solver=None, rtol=None, atol=None, dt=None, max_steps=None,
                    adjoint="checkpoint")
-    a = lv._ode_config(ts, p, {}, **options)  # noqa: SLF001
-    assert lv._ode_config(ts, p, {}, **options) is a  # noqa: SLF001
-    b = lv._ode_config(ts, p, {}, **{**options, "rtol": 1e-3})  # noqa: SLF001
+    a = lv.runner.ode_config(ts, p, {}, **options)
+    assert lv.runner.ode_config(ts, p, {}, **options) is a
+    b = lv.runner.ode_config(ts, p, {}, **{**options, "rtol": 1e-3})
     assert b.rtol == 1e-3 and a.rtol == 1e-6
     loose, tight = lv.simulate(rtol=1e-3), lv.simulate(rtol=1e-10, atol=1e-12)
     assert abs(float(loose["x"][-1]) - float(tight["x"][-1])) > 1e-6

@@ -1,10 +1,9 @@
 """SDEs and ensembles: solver choice by noise class, noise terms, vectorized, chunked
 and sharded ensembles, and the ensemble side of `Model.simulate`."""
 
-from .ensemble import (
+from .ensemble import EnsembleConfig as EnsembleConfig, EnsembleSimulator as EnsembleSimulator
+from .solution import (
     DEFAULT_QUANTILES as DEFAULT_QUANTILES,
-    EnsembleConfig as EnsembleConfig,
-    EnsembleSimulator as EnsembleSimulator,
     EnsembleSolution as EnsembleSolution,
     batch_mean as batch_mean,
     batch_std as batch_std,

@@ -18,7 +18,8 @@ from ... import catalog
 from ...errors import SymflowError
 from ...symbolic._sde import classify_noise
 from . import solvers as _sde_solvers
-from .ensemble import DEFAULT_QUANTILES, EnsembleConfig, EnsembleSimulator, EnsembleSolution
+from .ensemble import EnsembleConfig, EnsembleSimulator
+from .solution import DEFAULT_QUANTILES, EnsembleSolution
 from ..simulate import save_times
 
 if TYPE_CHECKING:
