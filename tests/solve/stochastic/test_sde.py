@@ -21,7 +21,7 @@ import symflow
 from models import model_text
 
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 
 GBM = model_text("gbm_template")
 TOL = 2.0**-10  # one Brownian tree for every dt: the same path at every refinement

@@ -16,7 +16,7 @@ import pytest
 import symflow
 from symflow.solve.stochastic import EnsembleSolution, ensemble_solution
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 N = 300
 
 

@@ -25,9 +25,9 @@ from symflow.solve.diffusion.schedule import (GRID_EXPONENTS, GRIDS, DiffusionSc
 from symflow.solve.diffusion.samplers import DEIS, SAMPLERS, make_sampler
 from symflow.symbolic._build import SAMPLER_GRIDS
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-sys.path.insert(0, str(ROOT / "tests" / "solve"))
+sys.path.insert(0, str(ROOT / "tests" / "solve" / "diffusion"))
 import handwritten_samplers as hw  # noqa: E402
 from test_samplers import reference_solve, rms  # noqa: E402
 

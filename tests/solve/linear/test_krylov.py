@@ -102,7 +102,7 @@ def test_fft_preconditioner_on_a_periodic_grid_solves_the_same_in_fewer_cycles()
     restart cycles than with the ADI splitting (the same restart length)."""
     from symflow.solve.linear import adi_preconditioner
 
-    text = (pathlib.Path(__file__).resolve().parents[2] / "examples/brusselator_2d.sf").read_text()
+    text = (pathlib.Path(__file__).resolve().parents[3] / "examples/brusselator_2d.sf").read_text()
     m = symflow.loads(text.replace("points = 32", "points = 16"))
     assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((16, 16), 2, (True, True))
     p = m.complete_params({})

@@ -24,7 +24,7 @@ import symflow
 from symflow.errors import SymflowError
 from symflow.solve.diffusion.samplers import SAMPLERS, plan
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import handwritten_samplers as hw  # noqa: E402
 from models import model_text  # noqa: E402

@@ -16,7 +16,7 @@ from symflow.solve.diffusion.setup import diffusion_setup
 from symflow.solve.diffusion.samplers.unipc import solve_small as _solve_small
 from models import model_text
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 THREE = model_text("mix3")
 

@@ -24,7 +24,7 @@ import symflow
 from models import model_text
 
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 TRAJECTORIES = 2000
 
 

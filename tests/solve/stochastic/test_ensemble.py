@@ -13,7 +13,7 @@ import symflow
 from models import model_text
 
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 GBM = model_text("gbm_ensemble")
 

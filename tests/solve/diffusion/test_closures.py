@@ -24,7 +24,7 @@ import symflow
 from symflow.passes.diffusion_form import find_diffusion_form
 from symflow.symbolic._closures import ClosureOutput
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import handwritten_samplers as hw  # noqa: E402
 
