@@ -26,7 +26,6 @@ from .lang import parse
 from .solve import Runner, Solution
 from .symbolic import System
 
-
 __all__ = ["Model", "load", "loads"]
 
 def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
@@ -203,8 +202,8 @@ class Model:
 
         A diffusion sampler (`ddim`, `dpm_solver_pp_2m`, ..., `docs/samplers.md`) samples
         a batch and returns an `EnsembleSolution`; its options are `steps`, `grid`,
-        `grid_exponent`, `trajectories`, `seed`, `score` (a Python `score(x, t, params)`), `stats_only`,
-        `quantiles`, and `initial` (a batch of initial values per state).
+        `grid_exponent`, `trajectories`, `seed`, `score` (a Python `score(x, t, params)`),
+        `stats_only`, `quantiles`, and `initial` (a batch of initial values per state).
         """
         return self.runner.simulate(
             params, initial=initial, tspan=tspan, saveat=saveat, solver=solver, rtol=rtol,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 
-
 __all__ = ["Span", "SymflowError", "SolverError"]
 
 

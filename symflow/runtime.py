@@ -14,7 +14,6 @@ import jax
 import jax.numpy as jnp
 import optimistix as optx
 
-
 __all__ = ["ACTIVATION_FUNCTIONS", "apply_mlp", "newton_solve"]
 
 RTOL = 1e-10

@@ -19,7 +19,6 @@ from ..symbolic import System
 from ..symbolic._arrays import shape_of
 from ..symbolic._closures import ClosureOutput
 
-
 __all__ = ["lift_closures", "closure_inputs_of", "closure_io_outputs", "IMPORT_LINE"]
 
 

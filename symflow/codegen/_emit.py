@@ -25,9 +25,8 @@ from sympy.simplify.cse_main import tree_cse
 from ..symbolic import Fill, Sigmoid, SoftmaxWeight, System, shape_of
 from ..symbolic._loops import NewtonSolve, loop_symbols
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
-from ._printer import JnpPrinter
 from ._emit_sde import emit_stochastic
-
+from ._printer import JnpPrinter
 
 __all__ = ["Layout", "emit", "state_layout"]
 

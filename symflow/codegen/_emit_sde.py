@@ -25,7 +25,6 @@ from ..symbolic import Fill, System, shape_of
 from ..symbolic._sde import classify_noise
 from ..symbolic._sde_derivatives import milstein_correction
 
-
 __all__ = ["emit_stochastic"]
 
 

@@ -19,7 +19,6 @@ from types import ModuleType
 
 from ._emit import Layout
 
-
 __all__ = ["GeneratedModel", "load_source", "cache_dir"]
 
 

@@ -13,9 +13,21 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
-from ..symbolic import (ArraySum, Concat, Coordinate, Diff, Dot, Element, Fill, Part, Shift,
-                        Sigmoid, SoftmaxWeight, Stack, shape_of)
-
+from ..symbolic import (
+    ArraySum,
+    Concat,
+    Coordinate,
+    Diff,
+    Dot,
+    Element,
+    Fill,
+    Part,
+    Shift,
+    Sigmoid,
+    SoftmaxWeight,
+    Stack,
+    shape_of,
+)
 
 __all__ = ["JnpPrinter"]
 

@@ -7,34 +7,37 @@ diffrax solvers) and `solution.py`; the families live in folders: `adjoints/`,
 `diffusion/`. Steady states and forward sensitivities sit beside them.
 """
 
+from ._data import Experiment as Experiment
+from ._data import load_data as load_data
+from ._fit import FitError as FitError
+from ._fit import FitResult as FitResult
+from ._fit import fit as fit
+from .adjoints import AdjointStrategy as AdjointStrategy
+from .adjoints import adjoint_strategy as adjoint_strategy
 from .config import SolveConfig as SolveConfig
-from .linear import (
-    Banded as Banded,
-    Dense as Dense,
-    GridKrylov as GridKrylov,
-    Interleaved as Interleaved,
-    LinearStrategy as LinearStrategy,
-)
-from .runner import CompiledModel as CompiledModel, Runner as Runner, Side as Side
-from .adjoints import AdjointStrategy as AdjointStrategy, adjoint_strategy as adjoint_strategy
-from .simulate import Simulator as Simulator, save_times as save_times
+from .linear import Banded as Banded
+from .linear import Dense as Dense
+from .linear import GridKrylov as GridKrylov
+from .linear import Interleaved as Interleaved
+from .linear import LinearStrategy as LinearStrategy
+from .runner import CompiledModel as CompiledModel
+from .runner import Runner as Runner
+from .runner import Side as Side
+from .sensitivity import Sensitivities as Sensitivities
+from .sensitivity import sensitivities as sensitivities
+from .simulate import Simulator as Simulator
+from .simulate import save_times as save_times
 from .solution import Solution as Solution
-from .solvers import (
-    EXPLICIT as EXPLICIT,
-    IMPLICIT as IMPLICIT,
-    STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD,
-    choose_auto as choose_auto,
-    make_solver as make_solver,
-)
-from .stochastic import (
-    SDE_SOLVER_INFO as SDE_SOLVER_INFO,
-    EnsembleConfig as EnsembleConfig,
-    EnsembleSimulator as EnsembleSimulator,
-    EnsembleSolution as EnsembleSolution,
-    choose_sde_solver as choose_sde_solver,
-    valid_sde_solvers as valid_sde_solvers,
-)
-from ._data import Experiment as Experiment, load_data as load_data
-from ._fit import FitError as FitError, FitResult as FitResult, fit as fit
-from .sensitivity import Sensitivities as Sensitivities, sensitivities as sensitivities
-from .steady import SteadyState as SteadyState, steady_state as steady_state
+from .solvers import EXPLICIT as EXPLICIT
+from .solvers import IMPLICIT as IMPLICIT
+from .solvers import STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD
+from .solvers import choose_auto as choose_auto
+from .solvers import make_solver as make_solver
+from .steady import SteadyState as SteadyState
+from .steady import steady_state as steady_state
+from .stochastic import SDE_SOLVER_INFO as SDE_SOLVER_INFO
+from .stochastic import EnsembleConfig as EnsembleConfig
+from .stochastic import EnsembleSimulator as EnsembleSimulator
+from .stochastic import EnsembleSolution as EnsembleSolution
+from .stochastic import choose_sde_solver as choose_sde_solver
+from .stochastic import valid_sde_solvers as valid_sde_solvers

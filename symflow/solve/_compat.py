@@ -20,7 +20,6 @@ from diffrax._root_finder import use_stepsize_tol as use_stepsize_tol
 from diffrax._solver.base import AbstractAdaptiveSolver as AbstractAdaptiveSolver
 from diffrax._term import WrapTerm as WrapTerm
 
-
 __all__ = ["AbstractAdaptiveSolver", "WrapTerm", "result_code", "result_message",
            "use_stepsize_tol"]
 

@@ -8,7 +8,6 @@ import diffrax
 
 from .linear import Dense, LinearStrategy
 
-
 __all__ = ["SolveConfig"]
 
 

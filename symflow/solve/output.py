@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 __all__ = ["grid_arrays", "plot_fields", "field_arrays"]
 
 

@@ -37,7 +37,6 @@ import jax.numpy as jnp
 
 from ._compat import AbstractAdaptiveSolver, use_stepsize_tol
 
-
 __all__ = ["ProjectedSolver", "project_onto_invariants"]
 
 

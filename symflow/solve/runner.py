@@ -29,12 +29,18 @@ from .adjoints import adjoint_strategy
 from .config import SolveConfig
 from .diffusion import SAMPLER_OPTIONS, ModelSampling
 from .exponential import exponential_setup
-from .linear import Dense, GridKrylov, LinearStrategy, band_strategy, effective_band, grid_boundaries
+from .linear import (
+    Dense,
+    GridKrylov,
+    LinearStrategy,
+    band_strategy,
+    effective_band,
+    grid_boundaries,
+)
 from .simulate import Simulator, save_times
 from .solution import Solution
 from .steady import make_steady_fn
 from .stochastic import EnsembleSimulator, EnsembleSolution, ModelEnsembles
-
 
 __all__ = ["CompiledModel", "DENSE_WARNING", "ODESide", "Runner", "Side"]
 
@@ -185,7 +191,8 @@ class Runner:
         self._solve_grid = self.grid if self.grid is None or all(self.grid.periodic) else (
             dataclasses.replace(self.grid, boundaries=()))
         ensembles = EnsembleSimulator(model.generated, self.simulator)
-        sampler, ensemble = SamplerSide(model, self.simulator, ensembles), EnsembleSide(model, ensembles)
+        sampler = SamplerSide(model, self.simulator, ensembles)
+        ensemble = EnsembleSide(model, ensembles)
         self.sampling: ModelSampling = sampler.sampling
         self.ensembles: ModelEnsembles = ensemble.ensembles
         self.sides: tuple[Side, ...] = (sampler, ensemble, ODESide(model, self))

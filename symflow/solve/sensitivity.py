@@ -22,7 +22,6 @@ import numpy as np
 from ..errors import SymflowError
 from .simulate import save_times
 
-
 if TYPE_CHECKING:
     from .runner import CompiledModel
 
@@ -68,8 +67,8 @@ class Sensitivities(eqx.Module):
         return "\n".join(lines)
 
 
-def split_names(model: CompiledModel, names: Sequence[str], *, what: str = "differentiate with respect to"
-                ) -> tuple[list[str], list[str]]:
+def split_names(model: CompiledModel, names: Sequence[str], *,
+                what: str = "differentiate with respect to") -> tuple[list[str], list[str]]:
     """Split `names` into parameters and states (initial values); reject anything else."""
     params, states = [], []
     for name in names:

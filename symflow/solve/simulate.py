@@ -26,7 +26,6 @@ from .config import SolveConfig
 from .projection import project_onto_invariants
 from .solution import Solution
 
-
 __all__ = ["Simulator", "save_times"]
 
 

@@ -12,7 +12,6 @@ import numpy as np
 
 from ..errors import SymflowError
 
-
 __all__ = ["Solution"]
 
 

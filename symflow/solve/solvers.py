@@ -13,8 +13,7 @@ import diffrax
 
 from .. import catalog
 from ..errors import SymflowError
-from .linear import Dense, LinearStrategy, STIFFNESS_THRESHOLD
-
+from .linear import STIFFNESS_THRESHOLD, Dense, LinearStrategy
 
 __all__ = ["EXPLICIT", "IMPLICIT", "STIFFNESS_THRESHOLD", "choose_auto", "is_fixed_step",
            "is_imex", "is_implicit", "make_solver"]

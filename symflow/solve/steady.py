@@ -28,7 +28,6 @@ import optimistix as optx
 from ..errors import SymflowError
 from . import solvers as _solvers
 
-
 if TYPE_CHECKING:
     from .runner import CompiledModel
 

@@ -64,7 +64,6 @@ from jax.flatten_util import ravel_pytree
 
 from .replay import record_steps, replay_segment, step_functions
 
-
 __all__ = ["make_interpolating_solve"]
 
 

@@ -48,7 +48,6 @@ from jax.flatten_util import ravel_pytree
 
 from .._compat import result_code, use_stepsize_tol
 
-
 __all__ = ["replay_segment", "make_replay_solve", "step_functions", "record_steps",
            "ends_saveat", "ends_output",
            "DENSE_JACOBIAN_LIMIT"]

@@ -24,7 +24,6 @@ from .._compat import result_code
 from .interpolating import make_interpolating_solve
 from .replay import ends_output, ends_saveat, make_replay_solve
 
-
 __all__ = ["AdjointStrategy", "Backsolve", "Checkpoint", "DiffraxAdjoint", "Interpolating",
            "Problem", "Trajectory", "adjoint_strategy"]
 

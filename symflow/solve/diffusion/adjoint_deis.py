@@ -33,7 +33,6 @@ import jax.numpy as jnp
 
 from .schedule import DiffusionTerm
 
-
 __all__ = ["adjoint_deis_sample"]
 
 
@@ -66,7 +65,7 @@ def adjoint_deis_sample(sample: Callable, term: DiffusionTerm, grid: Callable,
 
         def step(carry, i):
             x, a, g = carry
-            s, t = ts[i], ts[i + 1]
+            s = ts[i]  # t = ts[i + 1] enters through lams, log_alpha, log_sigma
             eps, pull = jax.vjp(lambda x, p: term.noise(s, x, p), x, params)
             jt_a, dp = pull(a)
             h = lams[i + 1] - lams[i]

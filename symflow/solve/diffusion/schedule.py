@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import diffrax
-from .._compat import WrapTerm
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._compat import WrapTerm
 
 __all__ = ["DiffusionSchedule", "DiffusionTerm", "GRIDS", "GRID_EXPONENTS", "step_grid",
            "unwrap_term"]

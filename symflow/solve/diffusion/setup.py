@@ -28,9 +28,8 @@ import sympy as sp
 from ...errors import Span
 from ...passes.diffusion_form import LAMBDA, DiffusionForm, find_diffusion_form
 from ...symbolic import Parameter, System
-from .schedule import DiffusionSchedule, DiffusionTerm
 from ..exponential import generate_functions
-
+from .schedule import DiffusionSchedule, DiffusionTerm
 
 __all__ = ["DiffusionSetup", "diffusion_setup"]
 
@@ -138,8 +137,8 @@ def diffusion_setup(system: System, *, span: Span | None = None) -> DiffusionSet
         extra = tuple(Parameter(name=symbol.name, symbol=symbol, default=sp.Integer(0),
                                 value=0.0, bounds=None, doc=None, span=system.states[0].span)
                       for symbol, _ in hoisted)
-        rest_fn = generate_functions(dataclasses.replace(system, parameters=system.parameters + extra),
-                            rest)
+        rest_fn = generate_functions(
+            dataclasses.replace(system, parameters=system.parameters + extra), rest)
         names = [symbol.name for symbol, _ in hoisted]
 
         def score_from(g, y, p):

@@ -27,11 +27,18 @@ import numpy as np
 from ... import catalog
 from ...errors import SymflowError
 from .._compat import result_code
-from .schedule import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, step_grid
-from ..stochastic import (DEFAULT_QUANTILES, EnsembleSimulator, EnsembleSolution, batch_mean, batch_std,
-                        ensemble_solution, quantiles_of)
-from .samplers import SAMPLERS, make_sampler, plan
 from ..simulate import Simulator
+from ..stochastic import (
+    DEFAULT_QUANTILES,
+    EnsembleSimulator,
+    EnsembleSolution,
+    batch_mean,
+    batch_std,
+    ensemble_solution,
+    quantiles_of,
+)
+from .samplers import SAMPLERS, make_sampler, plan
+from .schedule import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, step_grid
 
 if TYPE_CHECKING:
     from ..runner import CompiledModel

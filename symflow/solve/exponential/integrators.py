@@ -46,9 +46,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-__all__ = ["EXPONENTIAL", "DiagonalOperator", "pack_spectrum", "unpack_spectrum", "MatrixOperator", "TimeVaryingDiagonal",
-           "ExponentialEuler", "Lawson", "ETDRK4", "phi_functions"]
+__all__ = ["EXPONENTIAL", "DiagonalOperator", "pack_spectrum", "unpack_spectrum",
+           "MatrixOperator", "TimeVaryingDiagonal", "ExponentialEuler", "Lawson", "ETDRK4",
+           "phi_functions"]
 
 
 CONTOUR_POINTS = 32

@@ -24,7 +24,6 @@ from ...passes.semilinear import SemilinearSplit, split_semilinear
 from ...symbolic import Fill, Parameter, System
 from . import integrators as _exponential
 
-
 __all__ = ["ExponentialSetup", "exponential_setup", "MAX_MATRIX_SIZE"]
 
 
@@ -227,7 +226,8 @@ def exponential_setup(system: System, method: str, *, span: Span | None = None
         setup["coefficient"] = generate_functions(system, {s.target: s.coefficient
                                                   for s in split.terms})
         if split.time_varying and all(s.integral is not None for s in split.terms):
-            setup["integral"] = generate_functions(system, {s.target: s.integral for s in split.terms})
+            setup["integral"] = generate_functions(
+                system, {s.target: s.integral for s in split.terms})
     else:
         setup["linear"] = generate_functions(system, {s.target: s.linear for s in split.terms})
         if split.kind == "fourier":

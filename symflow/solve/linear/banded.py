@@ -39,9 +39,7 @@ import jax.lax as lax
 import jax.numpy as jnp
 import lineax as lx
 
-
 from .probing import band_of
-
 
 __all__ = ["BandedLinearSolver", "band_matvec", "factor_tridiagonal",
            "sweep_tridiagonal"]

@@ -48,8 +48,7 @@ import lineax as lx
 from .banded import BandedLinearSolver
 from .probing import band_of, cyclic_band_of
 
-
-__all__ = ["Band", "InterleavedBandedSolver", "interleave", "deinterleave", 
+__all__ = ["Band", "InterleavedBandedSolver", "interleave", "deinterleave",
            "effective_band"]
 
 

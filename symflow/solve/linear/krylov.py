@@ -16,14 +16,14 @@ diffusion part); on grids with Dirichlet, Neumann or Robin ends whose kinds the
 model gives (`boundaries`), the same with the DST/DCT of those ends
 (`_spectral_preconditioner.py`); otherwise `adi_preconditioner`
 (alternating-direction line solves per field, factored once per Newton
-matrix). All are built from the
-point blocks and nearest-neighbour entries of the matrix, probed with
-`3^d * F` Jacobian-vector products on coloured seeds: the points of one colour
-lie 3 apart along every axis, so two of them never meet in the 3×3(×3) neighbourhood an order-2 stencil
-reads (Curtis, Powell and Reid 1974, as for the banded solve). A wider stencil
-(order 4, a boundary closure) mixes a few far entries into the probed blocks:
-that weakens the preconditioner, never the solution, since GMRES sees the exact
-Jacobian. Memory is `O(N F²)`: linear in the grid.
+matrix). All are built from the point blocks and nearest-neighbour entries
+of the matrix, probed with `3^d * F` Jacobian-vector products on coloured
+seeds: the points of one colour lie 3 apart along every axis, so two of them
+never meet in the 3×3(×3) neighbourhood an order-2 stencil reads (Curtis,
+Powell and Reid 1974, as for the banded solve). A wider stencil (order 4, a
+boundary closure) mixes a few far entries into the probed blocks: that weakens
+the preconditioner, never the solution, since GMRES sees the exact Jacobian.
+Memory is `O(N F²)`: linear in the grid.
 
 The root finder is `optimistix.Newton`, which builds its linear operator anew
 at every iteration; diffrax's `VeryChord` keeps the linear solver's state across
@@ -40,7 +40,6 @@ import jax
 import lineax as lx
 
 from .preconditioners import adi_preconditioner, fft_block_preconditioner, spectral_preconditioner
-
 
 __all__ = ["GridKrylovSolver"]
 
@@ -70,8 +69,8 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     DST/DCT version, `spectral_preconditioner`; if GMRES has not converged with
     it after `fallback_cycles` cycles (a reaction as stiff as the diffusion), the
     system is solved afresh with ADI (`None`: no fallback). `restart` defaults
-    to 10 with the transform preconditioners and 30 with ADI. Under `jax.grad`, `transpose` gives the transposed
-    preconditioner for the adjoint solves with `A^T`.
+    to 10 with the transform preconditioners and 30 with ADI. Under `jax.grad`,
+    `transpose` gives the transposed preconditioner for the adjoint solves with `A^T`.
     """
 
     shape: tuple[int, ...] = eqx.field(static=True)

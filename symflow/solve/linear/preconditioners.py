@@ -57,7 +57,6 @@ import numpy as np
 from .banded import factor_tridiagonal, sweep_tridiagonal
 from .probing import colours, neighbour_colours, stencil_probe
 
-
 __all__ = ["adi_preconditioner", "fft_block_preconditioner", "grid_boundaries",
            "spectral_preconditioner", "spectral_symbol"]
 

@@ -16,7 +16,6 @@ import math
 import jax
 import jax.numpy as jnp
 
-
 __all__ = ["band_of", "colours", "cyclic_band_of", "neighbour_colours", "point_blocks",
            "stencil_probe"]
 

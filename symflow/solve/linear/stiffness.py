@@ -17,7 +17,6 @@ import numpy as np
 from .interleaved import Band, deinterleave, interleave
 from .probing import band_of, cyclic_band_of
 
-
 __all__ = ["STIFFNESS_THRESHOLD", "band_decay", "dense_rates", "spectral_radius"]
 
 # `auto` picks an implicit solver when the fastest decay rate of the Jacobian at the

@@ -21,7 +21,6 @@ from .interleaved import Band, InterleavedBandedSolver
 from .krylov import GridKrylovSolver
 from .stiffness import STIFFNESS_THRESHOLD, band_decay, dense_rates, spectral_radius
 
-
 __all__ = ["Banded", "Dense", "GridKrylov", "Interleaved", "LinearStrategy"]
 
 

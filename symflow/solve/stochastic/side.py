@@ -17,10 +17,10 @@ import numpy as np
 from ... import catalog
 from ...errors import SymflowError
 from ...symbolic._sde import classify_noise
+from ..simulate import save_times
 from . import solvers as _sde_solvers
 from .ensemble import EnsembleConfig, EnsembleSimulator
 from .solution import DEFAULT_QUANTILES, EnsembleSolution
-from ..simulate import save_times
 
 if TYPE_CHECKING:
     from ..runner import CompiledModel

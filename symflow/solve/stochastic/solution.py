@@ -19,8 +19,8 @@ import numpy as np
 
 from ...errors import SymflowError
 
-__all__ = ["DEFAULT_QUANTILES", "EnsembleSolution", "batch_mean", "batch_std", "ensemble_solution", "moments",
-           "moments_jit", "quantiles_of"]
+__all__ = ["DEFAULT_QUANTILES", "EnsembleSolution", "batch_mean", "batch_std",
+           "ensemble_solution", "moments", "moments_jit", "quantiles_of"]
 
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

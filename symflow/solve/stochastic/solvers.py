@@ -17,7 +17,6 @@ import diffrax
 from ...errors import Span, SymflowError
 from .terms import SymbolicMilstein, SymbolicStratonovichMilstein
 
-
 __all__ = ["SDESolverInfo", "SDE_SOLVER_INFO", "ADAPTIVE_SDE_SOLVERS", "valid_sde_solvers",
            "choose_sde_solver", "choose_adaptive_sde_solver", "check_adaptive_sde_solver",
            "make_sde_solver"]

@@ -23,7 +23,6 @@ import diffrax
 import equinox as eqx
 from diffrax import AbstractTerm, MultiTerm
 
-
 __all__ = ["NoiseTerm", "SymbolicMilstein"]
 
 

@@ -48,15 +48,14 @@ per family; `base` holds the interface and the catalogue, `factory` maps a name
 to a solver.
 """
 
-from .base import (
-    SAMPLERS as SAMPLERS,
-    AbstractDiffusionSampler as AbstractDiffusionSampler,
-    SamplerInfo as SamplerInfo,
-    plan as plan,
-)
+from .base import SAMPLERS as SAMPLERS
+from .base import AbstractDiffusionSampler as AbstractDiffusionSampler
+from .base import SamplerInfo as SamplerInfo
+from .base import plan as plan
 from .ddim import DDIM as DDIM
 from .deis import DEIS as DEIS
-from .dpm_solver import DPMSolverPP2M as DPMSolverPP2M, DPMSolverSinglestep as DPMSolverSinglestep
+from .dpm_solver import DPMSolverPP2M as DPMSolverPP2M
+from .dpm_solver import DPMSolverSinglestep as DPMSolverSinglestep
 from .factory import make_sampler as make_sampler
 from .ipndm import IPNDM as IPNDM
 from .unipc import UniPC as UniPC

@@ -55,7 +55,8 @@ class DPMSolverSinglestep(AbstractDiffusionSampler):
         used = set(self.orders)
         if 2 in used:
             s1, a1, sig1, r1 = inner(0.5)
-            c.update(g21=term.noise_coefficients(s1, p), a21=a1, b21=sig1 * jnp.expm1(r1 * h), w2=sigma_t / (2 * r1) * em1)
+            c.update(g21=term.noise_coefficients(s1, p), a21=a1, b21=sig1 * jnp.expm1(r1 * h),
+                     w2=sigma_t / (2 * r1) * em1)
         if 3 in used:
             s1, a1, sig1, r1 = inner(1.0 / 3.0)
             s2, a2, sig2, r2 = inner(2.0 / 3.0)
@@ -116,7 +117,8 @@ class DPMSolverPP2M(AbstractDiffusionSampler):
         la_t, ls_t, lam_t = step_coefficients(term, t, p)
         h = lam_t - lam_s
         r = (lam_s - lam_prev) / h
-        return dict(g=term.noise_coefficients(s, p), sig_s=jnp.exp(ls_s), inv_alpha_s=jnp.exp(-la_s), lam_s=lam_s,
+        return dict(g=term.noise_coefficients(s, p), sig_s=jnp.exp(ls_s),
+                    inv_alpha_s=jnp.exp(-la_s), lam_s=lam_s,
                     a=jnp.exp(ls_t - ls_s), b=jnp.exp(la_t) * jnp.expm1(-h),
                     c1=1 + 1 / (2 * r), c2=1 / (2 * r))
 

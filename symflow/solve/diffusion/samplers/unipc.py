@@ -93,7 +93,8 @@ class UniPC(AbstractDiffusionSampler):
             return solve_small(mat, b[..., :n])
 
         ones = jnp.ones_like(lam_s)[..., None]
-        c = dict(g=term.noise_coefficients(t, p), lam_t=lam_t, sig_t=jnp.exp(ls_t), inv_alpha_t=jnp.exp(-la_t),
+        c = dict(g=term.noise_coefficients(t, p), lam_t=lam_t, sig_t=jnp.exp(ls_t),
+                 inv_alpha_t=jnp.exp(-la_t),
                  a=jnp.exp(ls_t - ls_s), ab=alpha_t * b_h, inv_r=1 / rks)
         for order in range(1, self.p + 1):
             if order > 1:
