@@ -101,7 +101,8 @@ class Solution(eqx.Module):
 
         values = {k: np.asarray(self.values[k]) for k in self.names}
         values.update(field_arrays(self) if self.fields else {})  # (t, nx, ny, ...)
-        np.savez(path, t=np.asarray(self.t), **values,
+        # allow_pickle is numpy's default, named so that no array can take the name
+        np.savez(path, allow_pickle=True, t=np.asarray(self.t), **values,
                  **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
 
     def save(self, path: str | os.PathLike) -> None:

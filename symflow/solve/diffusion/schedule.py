@@ -154,7 +154,7 @@ class DiffusionTerm(diffrax.AbstractTerm):
 def unwrap_term(terms) -> tuple[DiffusionTerm, jax.Array | int]:
     """The `DiffusionTerm` inside diffrax's time-reversal wrapper, and the direction
     (diffrax integrates `t1 < t0` as `-t`, wrapping the term)."""
-    direction = 1
+    direction: jax.Array | int = 1
     while isinstance(terms, WrapTerm):
         direction = direction * terms.direction
         terms = terms.term

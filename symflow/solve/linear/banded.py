@@ -50,7 +50,10 @@ def band_matvec(band: jax.Array, x: jax.Array) -> jax.Array:
     w = (band.shape[0] - 1) // 2
     padded = jnp.pad(x, (w, w))
     n = x.shape[0]
-    return sum(band[w + d] * padded[w + d: w + d + n] for d in range(-w, w + 1))
+    out = band[0] * padded[:n]
+    for d in range(1 - w, w + 1):
+        out = out + band[w + d] * padded[w + d: w + d + n]
+    return out
 
 
 def _transpose_band(band: jax.Array) -> jax.Array:

@@ -66,13 +66,13 @@ class EnsembleSolution(eqx.Module):
     @functools.cached_property
     def mean(self) -> dict[str, jax.Array]:
         """`mean[name]`: the mean over the trajectories at every save time."""
-        return self.given_mean if self.given_mean is not None else batch_mean(self.paths)
+        return self.given_mean if self.given_mean is not None else batch_mean(self._paths())
 
     @functools.cached_property
     def std(self) -> dict[str, jax.Array]:
         """`std[name]`: the sample standard deviation over the trajectories (zero
         for a single trajectory), at every save time."""
-        return self.given_std if self.given_std is not None else batch_std(self.paths)
+        return self.given_std if self.given_std is not None else batch_std(self._paths())
 
     @functools.cached_property
     def quantiles(self) -> dict[str, jax.Array]:
@@ -80,7 +80,7 @@ class EnsembleSolution(eqx.Module):
         trajectories, at every save time (computed on first use, then kept)."""
         if self.given_quantiles is not None:
             return self.given_quantiles
-        return quantiles_of(self.paths, self.quantile_levels)
+        return quantiles_of(self._paths(), self.quantile_levels)
 
     @property
     def trajectories(self) -> int:
@@ -88,13 +88,19 @@ class EnsembleSolution(eqx.Module):
 
     def __getitem__(self, name: str) -> jax.Array:
         """The paths of one state or output, shape `(trajectories, n_save, ...)`."""
+        paths = self._paths()
+        if name not in paths:
+            raise SymflowError(f"the ensemble has no variable or output named {name!r}",
+                               help="it has: " + ", ".join(self.names))
+        return paths[name]
+
+    def _paths(self) -> dict[str, jax.Array]:
+        """The paths, or an error where only statistics were kept (`__init__`
+        makes sure those were all given, so the statistics never get here)."""
         if self.paths is None:
             raise SymflowError("this ensemble kept statistics only",
                                help="simulate without stats_only to keep the paths")
-        if name not in self.paths:
-            raise SymflowError(f"the ensemble has no variable or output named {name!r}",
-                               help="it has: " + ", ".join(self.names))
-        return self.paths[name]
+        return self.paths
 
     def quantile(self, name: str, q: float) -> jax.Array:
         """The `q`-quantile of `name` over the trajectories, at every save time."""
@@ -117,7 +123,7 @@ class EnsembleSolution(eqx.Module):
             if self.paths is not None:
                 arrays[name] = np.asarray(self.paths[name])
         arrays.update({f"sweep_{k}": np.asarray(v) for k, v in self.sweep.items()})
-        np.savez(path, **arrays)
+        np.savez(path, allow_pickle=True, **arrays)  # numpy's default, named: no array takes it
 
     def plot(self, path: str | os.PathLike | None = None, *, names=None, title=None,
              max_paths: int = 20):

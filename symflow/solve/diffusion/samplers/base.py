@@ -3,6 +3,7 @@ step machinery they share (runs of like steps, scanned ring buffers of past ε̂
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import ClassVar
 
@@ -114,6 +115,16 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
         """The coefficients of every step on the grid `outer` (the `n_steps + 1` step
         times): a pytree of arrays with the steps along the first axis."""
         return self._coef(term, outer[:-1], outer[1:], args, *self._past(outer))
+
+    @abc.abstractmethod
+    def _coef(self, term: DiffusionTerm, s, t, p, *past):
+        """The coefficients of the steps from `s` to `t` (arrays, or a leading axis
+        of steps), given the grid points before each step from `_past`."""
+
+    def _advance(self, c, term: DiffusionTerm, variant, y0, args, history):
+        """One step of the batch from the coefficients `c` of its row of the table:
+        `(y1, history)`. Samplers that override `run` (DEIS, iPNDM) need none."""
+        raise NotImplementedError(f"{type(self).__name__} steps in its own `run`")
 
     def _past(self, outer) -> tuple:
         """The grid points before each step that `_coef` needs (none by default)."""
