@@ -166,9 +166,10 @@ def step_functions(terms, solver, controller) -> tuple[Callable, Callable]:
     recomputed exactly as the forward solve took it, and `interpolate(tk, tk1,
     dense, t)`, the solver's interpolant over that step."""
     step_solver = _with_controller_tols(solver, controller)
+    tableau = getattr(solver, "tableau", None)
     if (isinstance(solver, diffrax.AbstractERK) and isinstance(terms, diffrax.ODETerm)
-            and isinstance(getattr(solver, "tableau", None), diffrax.ButcherTableau)):
-        step = _explicit_rk_step(solver.tableau, terms.vector_field)
+            and isinstance(tableau, diffrax.ButcherTableau)):
+        step = _explicit_rk_step(tableau, terms.vector_field)
     else:
         def step(tk, tk1, yk, params):
             state = step_solver.init(terms, tk, tk1, yk, params)

@@ -26,6 +26,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._compat import WrapTerm
 
@@ -151,10 +152,10 @@ class DiffusionTerm(diffrax.AbstractTerm):
         return vf * control
 
 
-def unwrap_term(terms) -> tuple[DiffusionTerm, jax.Array | int]:
+def unwrap_term(terms) -> tuple[DiffusionTerm, jax.Array | np.ndarray | int]:
     """The `DiffusionTerm` inside diffrax's time-reversal wrapper, and the direction
     (diffrax integrates `t1 < t0` as `-t`, wrapping the term)."""
-    direction: jax.Array | int = 1
+    direction: jax.Array | np.ndarray | int = 1
     while isinstance(terms, WrapTerm):
         direction = direction * terms.direction
         terms = terms.term

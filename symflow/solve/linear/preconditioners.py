@@ -47,6 +47,7 @@ theorem, which solves with `A^T`; `transposed = True` gives `M^-T = P^-T K^-T`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -80,7 +81,8 @@ def grid_boundaries(system) -> tuple[tuple[tuple[str, str], ...], ...]:
 
 def _axis_kinds(ends: tuple[str, str]) -> tuple[str, str]:
     """Robin is preconditioned as Neumann (its diagonal term goes into `P`)."""
-    return tuple("neumann" if e == "robin" else e for e in ends)
+    lo, hi = ends
+    return ("neumann" if lo == "robin" else lo, "neumann" if hi == "robin" else hi)
 
 
 def _period(n: int, ends: tuple[str, str]) -> int:
@@ -132,7 +134,7 @@ def _dirichlet_mask(shape: tuple[int, ...], ends: tuple[tuple[str, str], ...]) -
     """The points on a Dirichlet face (their Newton rows are the identity)."""
     mask = np.zeros(shape, bool)
     for k, (lo, hi) in enumerate(ends):
-        index = [slice(None)] * len(shape)
+        index: list[slice | int] = [slice(None)] * len(shape)
         if lo == "dirichlet":
             index[k] = 0
             mask[tuple(index)] = True
@@ -160,7 +162,7 @@ def _neumann_weight(shape: tuple[int, ...], ends: tuple[tuple[str, str], ...]) -
     for k, pair in enumerate(ends):
         for side, kind in zip((0, -1), _axis_kinds(pair)):
             if kind == "neumann":
-                index = [slice(None)] * len(shape)
+                index: list[slice | int] = [slice(None)] * len(shape)
                 index[k] = side
                 weight[tuple(index)] *= 0.5
     return weight
@@ -268,11 +270,12 @@ def adi_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[int, ..
     diagonal = entry(colours(shape))
     neighbours = [(entry(neighbour_colours(shape, k, -1)),
                    entry(neighbour_colours(shape, k, +1))) for k in range(len(shape))]
+    lines: list[Callable[[jax.Array], jax.Array]]  # the line solves along each axis
     if factored:
         lines = [_LineFactors.of(lower, diagonal, upper, 1 + k).solve
                  for k, (lower, upper) in enumerate(neighbours)]
     else:
-        lines = [lambda w, lo=lower, up=upper, k=k: _tridiagonal_lines(lo, diagonal, up, w, 1 + k)
+        lines = [_unfactored_lines(lower, diagonal, upper, 1 + k)
                  for k, (lower, upper) in enumerate(neighbours)]
 
     def precondition(v):
@@ -365,6 +368,11 @@ class _LineFactors(eqx.Module):
                 self.band[:, 0], self.band[:, 1], self.band[:, 2], b[..., None])[..., 0],
             b)
         return jnp.moveaxis(x.reshape(self.shape), -1, self.axis)
+
+
+def _unfactored_lines(lower, diagonal, upper, axis: int) -> Callable[[jax.Array], jax.Array]:
+    """`rhs -> _tridiagonal_lines(lower, diagonal, upper, rhs, axis)`."""
+    return lambda rhs: _tridiagonal_lines(lower, diagonal, upper, rhs, axis)
 
 
 def _tridiagonal_lines(lower, diagonal, upper, rhs, axis: int) -> jax.Array:
