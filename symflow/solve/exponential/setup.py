@@ -86,7 +86,7 @@ class ExponentialSetup:
 
     def to_state(self, y):
         """The solve's state for the flat state vector `y`."""
-        if not self.in_fourier_space:
+        if self.fields is None:  # not in_fourier_space
             return y
         n_fields, n = self.fields
         spectra = jnp.fft.rfft(jnp.reshape(y, (*y.shape[:-1], n_fields, n)), axis=-1)
@@ -94,7 +94,7 @@ class ExponentialSetup:
 
     def from_state(self, s):
         """The flat state vectors for solve states `s` (any leading axes)."""
-        if not self.in_fourier_space:
+        if self.fields is None:  # not in_fourier_space
             return s
         n_fields, n = self.fields
         u = jnp.fft.irfft(_exponential.unpack_spectrum(s, n_fields), n=n, axis=-1)
@@ -102,7 +102,7 @@ class ExponentialSetup:
 
     def term(self) -> diffrax.ODETerm:
         """The diffrax term `N` in the solve's state."""
-        if not self.in_fourier_space:
+        if self.fields is None:  # not in_fourier_space
             return diffrax.ODETerm(lambda t, y, p: self.nonlinear(t, y, p))
         n_fields, n = self.fields
 
@@ -221,17 +221,20 @@ def exponential_setup(system: System, method: str, *, span: Span | None = None
             f"matrix, beyond the {MAX_MATRIX_SIZE} unknowns its dense exponential allows",
             span, help="use scheme = spectral on a periodic domain, or kvaerno5")
     nonlinear = generate_functions(system, {s.target: s.remainder for s in split.terms})
-    setup = dict(method=method, split=split, nonlinear=nonlinear, n_states=n_states)
+    linear = coefficient = integral = nonlinear_of_spectrum = None
+    fields: tuple[int, int] | None = None
     if split.kind in ("scalar", "diagonal"):
-        setup["coefficient"] = generate_functions(system, {s.target: s.coefficient
+        coefficient = generate_functions(system, {s.target: s.coefficient
                                                   for s in split.terms})
         if split.time_varying and all(s.integral is not None for s in split.terms):
-            setup["integral"] = generate_functions(
+            integral = generate_functions(
                 system, {s.target: s.integral for s in split.terms})
     else:
-        setup["linear"] = generate_functions(system, {s.target: s.linear for s in split.terms})
+        linear = generate_functions(system, {s.target: s.linear for s in split.terms})
         if split.kind == "fourier":
-            setup["fields"] = (len(system.states), system.states[0].size)
-            setup["nonlinear_of_spectrum"] = _generate_of_spectrum(
+            fields = (len(system.states), system.states[0].size)
+            nonlinear_of_spectrum = _generate_of_spectrum(
                 system, {s.target: s.remainder for s in split.terms})
-    return ExponentialSetup(**setup)
+    return ExponentialSetup(method=method, split=split, nonlinear=nonlinear, linear=linear,
+                            coefficient=coefficient, integral=integral, fields=fields,
+                            n_states=n_states, nonlinear_of_spectrum=nonlinear_of_spectrum)
