@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import diffrax
 
 from .linear import Dense, LinearStrategy
+
+if TYPE_CHECKING:
+    from .exponential import ExponentialSetup
 
 __all__ = ["SolveConfig"]
 
@@ -33,4 +37,4 @@ class SolveConfig:
     dense: bool = False
     progress: bool = False
     linear: LinearStrategy = Dense()
-    exponential: object | None = None
+    exponential: ExponentialSetup | None = None

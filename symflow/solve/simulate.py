@@ -81,7 +81,7 @@ class Simulator:
 
     # ------------------------------------------------------------ solving
 
-    def solve_fn(self, config: SolveConfig) -> Callable:
+    def solve_fn(self, config: SolveConfig) -> jax.stages.Wrapped:
         """The jitted `(params, initial, ts) -> Solution` for one configuration.
 
         `params` is a complete parameter dict, `initial` a dict of initial values
@@ -129,6 +129,7 @@ class Simulator:
         name = config.solver
         solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
         rhs = g.rhs
+        terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N
             terms = exponential.term()
         elif _solvers.is_imex(name):
@@ -140,7 +141,7 @@ class Simulator:
             if config.dt0 is None:
                 raise SymflowError(f"solver {name} takes fixed steps: set dt",
                                    help="add `dt = ...` under simulate, or pass dt=")
-            controller = diffrax.ConstantStepSize()
+            controller: diffrax.AbstractStepSizeController = diffrax.ConstantStepSize()
         else:
             controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
         # a fixed dt dividing the span: every exponential step has the same size
@@ -160,7 +161,7 @@ class Simulator:
             project=None if invariants is None else lambda s: project_onto_invariants(
                 s, invariants, rtol=config.rtol, atol=config.atol))
 
-    def packed_fn(self, config: SolveConfig) -> Callable:
+    def packed_fn(self, config: SolveConfig) -> jax.stages.Wrapped:
         """The jitted `(params, initial, ts) -> one flat array` holding a whole solution.
 
         The path for concrete calls: every output buffer of a jitted call costs
@@ -181,14 +182,16 @@ class Simulator:
             self._cache[key] = jax.jit(packed)
         return self._cache[key]
 
-    def _from_packed(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig) -> Solution:
+    def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray,
+                     config: SolveConfig) -> Solution:
         """The `Solution` of a packed output: NumPy views of `flat`, unflattened into a
         kept pytree structure (which skips equinox's `__init__`). The layout is worked
         out once per configuration: this is on the path of every concrete call."""
         key = ("layout", config)
         layout = self._cache.get(key)
         if layout is None:
-            n, pieces, offset = config.n_save, {}, 0
+            n, offset = config.n_save, 0
+            pieces: dict[str, tuple[int, int, tuple[int, ...]]] = {}
             for name, shape, width in self._outputs:
                 pieces[name] = (offset, offset + n * width, (n, *shape))
                 offset += n * width
@@ -203,10 +206,10 @@ class Simulator:
             # the leaves' order: `t`, the values by sorted name, then the scalars
             layout = (structure, tuple(pieces[k] for k in sorted(pieces)), offset)
             self._cache[key] = layout
-        structure, pieces, offset = layout
+        structure, slices, offset = layout
         result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
         return jax.tree.unflatten(structure, [
-            ts, *(flat[a:b].reshape(shape) for a, b, shape in pieces),
+            ts, *(flat[a:b].reshape(shape) for a, b, shape in slices),
             result.astype(np.int32), t_reached, size_reached, initial_size])
 
     def _device_times(self, ts: np.ndarray) -> jax.Array:
@@ -232,10 +235,10 @@ class Simulator:
             lowered = fn.lower(*args)
             timings["trace"] = time.perf_counter() - start
             start = time.perf_counter()
-            fn = lowered.compile()
+            compiled = lowered.compile()
             timings["xla compile"] = time.perf_counter() - start
             start = time.perf_counter()
-            out = jax.block_until_ready(fn(*args))
+            out = jax.block_until_ready(compiled(*args))
             timings["solve"] = time.perf_counter() - start
         else:
             out = fn(*args)
@@ -257,12 +260,15 @@ def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
     reason = result_message(code)
     help = None
     size, scale = float(sol.size_reached), float(sol.initial_size)
-    if not np.isfinite(size) or code == int(result_code(diffrax.RESULTS.nonfinite)):
+    # equinox types an Enumeration's members as their message strings: hence the ignores
+    nonfinite = int(result_code(diffrax.RESULTS.nonfinite))  # type: ignore[arg-type]
+    max_steps = int(result_code(diffrax.RESULTS.max_steps_reached))  # type: ignore[arg-type]
+    if not np.isfinite(size) or code == nonfinite:
         help = "the solution became NaN or infinite: check the model and its parameters"
     elif size > 1e8 * max(1.0, scale):
         help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
                 "the model may blow up in finite time here")
-    elif code == int(result_code(diffrax.RESULTS.max_steps_reached)):
+    elif code == max_steps:
         help = (f"raise max_steps (now {config.max_steps})"
                 + ("" if _solvers.is_implicit(config.solver)
                    else ", or use an implicit solver (kvaerno5) if the model is stiff"))

@@ -27,12 +27,14 @@ class Solution(eqx.Module):
     before a `Solution` is made.
     """
 
-    t: jax.Array
-    values: dict[str, jax.Array]
-    result: jax.Array
-    t_reached: jax.Array
-    size_reached: jax.Array  # max |y| where the solver stopped, to explain failures
-    initial_size: jax.Array  # max |y0|
+    # NumPy arrays on the concrete path (`Simulator.run` slices one packed output),
+    # JAX arrays under a trace or with dense output
+    t: jax.Array | np.ndarray
+    values: dict[str, jax.Array | np.ndarray]
+    result: jax.Array | np.ndarray
+    t_reached: jax.Array | np.ndarray
+    size_reached: jax.Array | np.ndarray  # max |y| where the solver stopped, to explain failures
+    initial_size: jax.Array | np.ndarray  # max |y0|
     dense: Any = None  # diffrax's solution, for interpolation
     state_names: tuple[str, ...] = eqx.field(static=True, default=())
     observed_names: tuple[str, ...] = eqx.field(static=True, default=())
@@ -42,7 +44,7 @@ class Solution(eqx.Module):
     grid: tuple = eqx.field(static=True, default=())
     fields: tuple[str, ...] = eqx.field(static=True, default=())
 
-    def __getitem__(self, name: str) -> jax.Array:
+    def __getitem__(self, name: str) -> jax.Array | np.ndarray:
         try:
             return self.values[name]
         except KeyError:
