@@ -66,9 +66,9 @@ class DiffusionSetup:
         -σ(t) and the score's state-free subexpressions (times along the leading
         axes of `t`, the parts along the last axis of `g`); `(None, None)` for a
         Python `score_fn` or a model whose score was not split."""
-        if score_fn is not None or self.score_coefficients is None:
-            return None, None
         schedule, coefficients, one = self.schedule, self.score_coefficients, self.score_from
+        if score_fn is not None or coefficients is None or one is None:  # set together
+            return None, None
         score = jax.vmap(lambda g, y, p: one(g, y, p), in_axes=(None, 0, None))
 
         def parts(t, p):

@@ -97,16 +97,17 @@ class EnsembleSimulator:
     def __init__(self, generated: GeneratedModel, simulator: Simulator | None = None):
         self.generated = generated
         self.simulator = simulator or Simulator(generated)
-        self._cache: dict[tuple, Callable] = {}
+        self._cache: dict[EnsembleConfig, Callable] = {}
 
     # ------------------------------------------------------------ one member
 
     def random_initial(self, key, params) -> dict[str, jax.Array]:
         """Draws of the random initial values (`x ~ normal(mu, sd)`, `uniform(a, b)`)."""
         g = self.generated
-        if not g.random_initial:
+        distributions = g.initial_distributions  # generated with `random_initial`
+        if not g.random_initial or distributions is None:
             return {}
-        args = g.initial_distributions(params)
+        args = distributions(params)
         shapes = {s.name: s.shape for s in g.states}
         keys = jax.random.split(key, len(g.random_initial))
         out = {}
@@ -125,11 +126,11 @@ class EnsembleSimulator:
         if config.ode is not None:
             solve = sim.solve_program(config.ode)  # the same solve, unjitted
 
-            def member(key, params, ts):
+            def ode_member(key, params, ts):
                 sol = solve(params, self.random_initial(key, params), ts)
                 return sol.values, sol.result
 
-            return member
+            return ode_member
 
         info = _sde_solvers.SDE_SOLVER_INFO[config.solver]
         solver = _sde_solvers.make_sde_solver(config.solver, config.calculus, g.milstein)
@@ -144,6 +145,8 @@ class EnsembleSimulator:
             dt = dt if dt is not None else (t1 - t0) / 100
             max_steps = config.max_steps
         else:
+            if dt is None:  # the stochastic side asks for dt before it builds the config
+                raise SymflowError("SDE solvers take fixed steps: set dt")
             tol = config.brownian_tol if config.brownian_tol is not None else dt / 2
             max_steps = int(math.ceil((t1 - t0) / dt - 1e-9)) + 1
         if config.ito_to_stratonovich:
