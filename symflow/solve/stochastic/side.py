@@ -8,6 +8,7 @@ derived from the diffusion matrix, and runs the ensemble.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -59,9 +60,16 @@ class ModelEnsembles:
         span = None if name is not None else s.span_of("solver")
         name = name if name is not None else s.solver
         if name == "auto":
-            return _sde_solvers.choose_sde_solver(self.noise_class, calculus)
-        _sde_solvers.check_sde_solver(name, self.noise_class, calculus, span)
+            return _sde_solvers.choose_sde_solver(self._noise_class(), calculus)
+        _sde_solvers.check_sde_solver(name, self._noise_class(), calculus, span)
         return name
+
+    def _noise_class(self) -> str:
+        """The noise class of an SDE model (an ODE model has none)."""
+        if self.noise_class is None:
+            raise SymflowError(f"{self.model.name} is an ODE model: it has no noise to "
+                               "choose an SDE solver for")
+        return self.noise_class
 
     def converts_ito(self, calculus: str) -> bool:
         """Whether adaptive steps solve this Itô model in its Stratonovich form: for
@@ -80,9 +88,9 @@ class ModelEnsembles:
         convert = self.converts_ito(calculus)
         if name == "auto":
             return _sde_solvers.choose_adaptive_sde_solver(
-                self.noise_class, calculus, s.span_of("rtol") or s.span_of("atol"),
+                self._noise_class(), calculus, s.span_of("rtol") or s.span_of("atol"),
                 ito_convertible=convert)
-        _sde_solvers.check_sde_solver(name, self.noise_class,
+        _sde_solvers.check_sde_solver(name, self._noise_class(),
                                       "stratonovich" if convert else calculus, span)
         _sde_solvers.check_adaptive_sde_solver(name, span)
         return name
@@ -128,9 +136,10 @@ class ModelEnsembles:
             raise SymflowError("quantile levels must lie in [0, 1]")
         if chunk_size is not None and chunk_size < 1:
             raise SymflowError("chunk_size must be at least 1")
-        common = dict(trajectories=n, n_save=len(ts), chunk_size=chunk_size,
-                      stats_only=bool(stats_only), quantiles=quantiles,
-                      swept=tuple(sorted(sweep)))
+        # the options an SDE and an ODE ensemble share, completed by each below
+        common = EnsembleConfig(trajectories=n, n_save=len(ts), chunk_size=chunk_size,
+                                stats_only=bool(stats_only), quantiles=quantiles,
+                                swept=tuple(sorted(sweep)))
         if self.is_sde:
             config, tolerances = self._sde_config(
                 ts, common, solver=solver, rtol=rtol, atol=atol, dt=dt, max_steps=max_steps,
@@ -143,7 +152,7 @@ class ModelEnsembles:
                                    "brownian_tol are for SDEs")
             ode = m.runner.ode_config(ts, p, {}, solver=solver, rtol=rtol, atol=atol,
                                       dt=dt, max_steps=max_steps, adjoint=adjoint)
-            config = EnsembleConfig(ode=ode, solver=ode.solver, **common)
+            config = dataclasses.replace(common, ode=ode, solver=ode.solver)
         name = config.solver
         if timings is not None:
             timings["solver"] = name  # type: ignore[assignment]
@@ -154,7 +163,7 @@ class ModelEnsembles:
             timings["ensemble (compile and run)"] = time.perf_counter() - start
         return sol
 
-    def _sde_config(self, ts, common: dict, *, solver, rtol, atol, dt, max_steps, noise,
+    def _sde_config(self, ts, common: EnsembleConfig, *, solver, rtol, atol, dt, max_steps, noise,
                     brownian_tol, save_noise, brownian_path
                     ) -> tuple[EnsembleConfig, tuple[float, float] | None]:
         """The configuration of an SDE ensemble, and the tolerances of adaptive steps
@@ -188,18 +197,17 @@ class ModelEnsembles:
             raise SymflowError("save_noise needs brownian_path='tree'")
         if adaptive and brownian_path != "tree":
             raise SymflowError("adaptive steps (rtol/atol) need brownian_path='tree'")
-        adaptive_options, tolerances = {}, None
-        if adaptive:
-            tolerances = (float(rtol if rtol is not None else s.rtol),
-                          float(atol if atol is not None else s.atol))
-            adaptive_options = dict(
-                adaptive=True, ito_to_stratonovich=self.converts_ito(calculus),
-                max_steps=int(max_steps if max_steps is not None else s.max_steps),
-                clip_rejected=None if self.noise_class in ("additive", "diagonal",
-                                                           "commutative") else 64)
-        config = EnsembleConfig(
-            solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
+        config = dataclasses.replace(
+            common, solver=name, calculus=calculus, t0=float(ts[0]), t1=float(ts[-1]),
             dt=None if step is None else float(step), brownian_tol=brownian_tol,
-            save_noise=bool(save_noise), brownian_path=brownian_path,
-            **adaptive_options, **common)
+            save_noise=bool(save_noise), brownian_path=brownian_path)
+        if not adaptive:
+            return config, None
+        tolerances = (float(rtol if rtol is not None else s.rtol),
+                      float(atol if atol is not None else s.atol))
+        config = dataclasses.replace(
+            config, adaptive=True, ito_to_stratonovich=self.converts_ito(calculus),
+            max_steps=int(max_steps if max_steps is not None else s.max_steps),
+            clip_rejected=None if self.noise_class in ("additive", "diagonal",
+                                                       "commutative") else 64)
         return config, tolerances
