@@ -183,7 +183,7 @@ class ModelSampling:
         the same coefficients)."""
         fn = self.coefficients_fn(config)
         leaves, structure = jax.tree_util.tree_flatten(params)
-        values = []
+        values: list[float | int | bytes] = []
         for v in leaves:
             if isinstance(v, (float, int)):  # the defaults: Python numbers
                 values.append(v)
@@ -251,6 +251,7 @@ class ModelSampling:
         term, solver, schedule = self._parts(config)
         orders = plan(config.solver, config.steps)
         continuous = config.adjoint == "deis"
+        adjoint: diffrax.AbstractAdjoint
         if continuous:
             adjoint = diffrax.RecursiveCheckpointAdjoint()  # unused: custom_vjp below
         else:
@@ -385,6 +386,7 @@ class ModelSampling:
         if timings is not None:
             timings["solver"] = solver  # type: ignore[assignment]
         times = self._device_times(ts)
+        x0: dict[str, Any] | jax.Array  # by state, or packed (`_packed` takes both)
         if initial:
             x0 = self._initial_from(initial)
         else:
