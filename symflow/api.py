@@ -76,7 +76,8 @@ class Model:
         self.generated = generated
         self.timings = dict(timings)
         self.settings = system.settings
-        self.params: dict[str, jax.Array] = {
+        # arrays by name, and the closures' networks under "closures" (one pytree)
+        self.params: dict[str, Any] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
         if system.closures:  # the networks' weights join the pytree (docs/closures.md)
             from .solve._closures import initial_weights
@@ -121,19 +122,19 @@ class Model:
         A default written as an expression of other parameters (`b = 2*a`)
         follows the values given for them.
         """
-        params = dict(params or {})
-        weights = params.pop("closures", None) if self.system.closures else None
-        unknown = [k for k in params if k not in self.generated.parameter_names]
+        given = dict(params or {})
+        weights = given.pop("closures", None) if self.system.closures else None
+        unknown = [k for k in given if k not in self.generated.parameter_names]
         if unknown:
             raise SymflowError(
                 f"{self.name} has no parameter named {unknown[0]!r}",
                 help=_choices("parameters", self.generated.parameter_names))
-        params = self.generated.parameter_defaults(params)
+        complete: dict[str, Any] = self.generated.parameter_defaults(given)
         if self.system.closures:
             from .solve._closures import complete_weights
 
-            params["closures"] = complete_weights(self, weights)
-        return params
+            complete["closures"] = complete_weights(self, weights)
+        return complete
 
     def initial_values(self, params: Mapping[str, Any] | None = None,
                        initial: Mapping[str, Any] | None = None) -> dict[str, jax.Array]:

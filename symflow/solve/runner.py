@@ -15,7 +15,7 @@ import abc
 import dataclasses
 import warnings
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import jax
 import numpy as np
@@ -52,12 +52,14 @@ DENSE_WARNING = 1000
 class CompiledModel(Protocol):
     """What the solve stage reads of a compiled model (`symflow.Model` is one)."""
 
-    name: str
     built: System
     system: System
     generated: GeneratedModel
     settings: Settings
     params: dict[str, Any]
+
+    @property
+    def name(self) -> str: ...
 
     @property
     def state_names(self) -> tuple[str, ...]: ...
@@ -180,7 +182,7 @@ class Runner:
         # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
         # periodic or not; analysis.band_structure), narrowed on first use by probing.
         self._band_bound = passes.band_structure(built) if built.domain else None
-        self._band: LinearStrategy | None | bool = None  # False: probed, not banded
+        self._band: LinearStrategy | None | Literal[False] = None  # False: probed, not banded
         # A PDE on a 2-D/3-D grid whose states are all fields: Newton-Krylov. The
         # boundary kinds (the DST/DCT preconditioner) are used only when every axis
         # is periodic: on closed grids the transform preconditioner needs fewer
@@ -238,10 +240,11 @@ class Runner:
         s = self.model.settings
         name = solver if solver is not None else s.solver
         # Remembered per options (on every call's path); `auto` depends on the values
-        key = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
-               float(ts[0]), float(ts[-1]), len(ts))
+        options = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
+                   float(ts[0]), float(ts[-1]), len(ts))
+        key: tuple | None = options
         try:
-            config = self._decisions.get(key) if name != catalog.AUTO else None
+            config = self._decisions.get(options) if name != catalog.AUTO else None
         except TypeError:  # an unhashable option (an adjoint object holding arrays)
             key, config = None, None
         if config is not None:
