@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import diffrax
 import jax
@@ -25,6 +25,9 @@ from .errors import SymflowError
 from .lang import parse
 from .solve import Runner, Solution
 from .symbolic import System
+
+if TYPE_CHECKING:
+    from .solve import Sensitivities, SteadyState
 
 __all__ = ["Model", "load", "loads"]
 
@@ -232,8 +235,10 @@ class Model:
 
     # ------------------------------------------------------------ gradients and fits
 
-    def sensitivities(self, params: Mapping[str, Any] | None = None, *, wrt=None,
-                      initial: Mapping[str, Any] | None = None, **options):
+    def sensitivities(self, params: Mapping[str, Any] | None = None, *,
+                      wrt: Sequence[str] | None = None,
+                      initial: Mapping[str, Any] | None = None,
+                      **options: Any) -> Sensitivities:
         """The forward sensitivity matrix d y(t) / d p at the saved times, labelled
         by output and by parameter (see `symflow.solve.Sensitivities`)."""
         from .solve import sensitivities
@@ -241,14 +246,14 @@ class Model:
         return sensitivities(self, params, wrt=wrt, initial=initial, **options)
 
     def steady_state(self, params: Mapping[str, Any] | None = None, *,
-                     guess: Mapping[str, Any] | None = None, **options):
+                     guess: Mapping[str, Any] | None = None, **options: Any) -> SteadyState:
         """A state where every derivative is zero, differentiable in `params` by the
         implicit function theorem (see `symflow.solve.SteadyState`)."""
         from .solve import steady_state
 
         return steady_state(self, params, guess=guess, **options)
 
-    def fit(self, data, params=None, **options):
+    def fit(self, data: Any, params: Sequence[str] | None = None, **options: Any) -> Any:
         """Fit parameters and initial values to data (see `symflow.solve.fit`).
 
         A model with closures is trained instead: its networks and physical
@@ -261,13 +266,13 @@ class Model:
 
         return fit(self, data, params, **options)
 
-    def distill(self, params=None, **options):
+    def distill(self, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
         """Replace the closures by sparse symbolic expressions (see `symflow.distill.distill`)."""
         from .distill import distill
 
         return distill(self, params, **options)
 
-    def distill_samples(self, samples, **options):
+    def distill_samples(self, samples: Mapping[Any, tuple[Any, Any]], **options: Any) -> Any:
         """Replace the closures by sparse expressions fitted to given samples of their
         inputs and outputs (see `symflow.distill.distill_samples`)."""
         from .distill import distill_samples
@@ -284,7 +289,8 @@ class Model:
         model names the inputs use; `width`, `depth`, `activation`, `scale`, `seed`)."""
         return self.system.closures
 
-    def closure_samples(self, params, solution) -> dict[str, tuple[jax.Array, jax.Array]]:
+    def closure_samples(self, params: Mapping[str, Any] | None, solution: Solution
+                        ) -> dict[str, tuple[jax.Array, jax.Array]]:
         """Each closure's inputs and outputs along a solution, by closure name:
         `{name: (inputs (n, n_in), outputs (n, n_out))}` with one row per saved time
         (on a field: per saved time and grid point, time-major). `params` are the
@@ -294,7 +300,8 @@ class Model:
 
         return closure_samples(self, params, solution)
 
-    def save_weights(self, path: str | os.PathLike, params=None) -> None:
+    def save_weights(self, path: str | os.PathLike,
+                     params: Mapping[str, Any] | None = None) -> None:
         """Save the closure weights of `params` (default `self.params`) to `path`
         with `eqx.tree_serialise_leaves`, after a header with each closure's
         architecture and the values of the physical parameters."""
@@ -317,11 +324,12 @@ class Model:
         return {**self.params, **{k: jnp.asarray(v, dtype=float) for k, v in values.items()
                                   if k in self.generated.parameter_names}}
 
-    def rhs(self, t, y, params=None):
+    def rhs(self, t: float | jax.Array, y: jax.Array,
+            params: Mapping[str, Any] | None = None) -> jax.Array:
         """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""
         return self.generated.rhs(t, y, self.complete_params(params))
 
 
-def _choices(what: str, names) -> str:
+def _choices(what: str, names: Sequence[str]) -> str:
     return f"its {what}: " + (", ".join(names) if names else "none")
 
