@@ -14,9 +14,10 @@ from __future__ import annotations
 import abc
 import dataclasses
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
+import diffrax
 import jax
 import numpy as np
 
@@ -28,7 +29,7 @@ from . import solvers
 from .adjoints import adjoint_strategy
 from .config import SolveConfig
 from .diffusion import SAMPLER_OPTIONS, ModelSampling
-from .exponential import exponential_setup
+from .exponential import ExponentialSetup, exponential_setup
 from .linear import (
     Dense,
     GridKrylov,
@@ -103,8 +104,12 @@ class SamplerSide(Side):
         return solver in catalog.SAMPLERS
 
     def simulate(self, params: Mapping[str, Any] | None, *, solver: str | None = None,
-                 initial=None, tspan=None, saveat=None, adjoint="checkpoint", timings=None,
-                 rtol=None, atol=None, dt=None, max_steps=None, dense=False, progress=False,
+                 initial: Mapping[str, Any] | None = None,
+                 tspan: tuple[float, float] | None = None, saveat: Any = None,
+                 adjoint: str | diffrax.AbstractAdjoint = "checkpoint",
+                 timings: dict[str, float] | None = None, rtol: float | None = None,
+                 atol: float | None = None, dt: float | None = None,
+                 max_steps: int | None = None, dense: bool = False, progress: bool = False,
                  **options: Any) -> EnsembleSolution:
         """Samplers take fixed step grids: the adaptive-solve options are ignored."""
         for name in options:
@@ -147,9 +152,14 @@ class ODESide(Side):
     def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
         return True
 
-    def simulate(self, params: Mapping[str, Any] | None, *, initial=None, tspan=None,
-                 saveat=None, solver=None, rtol=None, atol=None, dt=None, max_steps=None,
-                 adjoint="checkpoint", dense=False, progress=False, timings=None,
+    def simulate(self, params: Mapping[str, Any] | None, *,
+                 initial: Mapping[str, Any] | None = None,
+                 tspan: tuple[float, float] | None = None, saveat: Any = None,
+                 solver: str | None = None, rtol: float | None = None,
+                 atol: float | None = None, dt: float | None = None,
+                 max_steps: int | None = None,
+                 adjoint: str | diffrax.AbstractAdjoint = "checkpoint", dense: bool = False,
+                 progress: bool = False, timings: dict[str, float] | None = None,
                  **options: Any) -> Solution:
         if options:
             raise SymflowError(f"unknown option {next(iter(options))!r} of simulate")
@@ -220,7 +230,8 @@ class Runner:
 
     # ------------------------------------------------------------ decisions
 
-    def save_times(self, t0: float, t1: float, saveat) -> np.ndarray:
+    def save_times(self, t0: float, t1: float, saveat: int | Sequence[float] | np.ndarray
+                   ) -> np.ndarray:
         """`save_times`, remembered for hashable requests (it is on every call's path)."""
         try:
             key = (float(t0), float(t1), saveat if isinstance(saveat, int) else tuple(saveat))
@@ -232,8 +243,10 @@ class Runner:
             self._times[key].flags.writeable = False
         return self._times[key]
 
-    def ode_config(self, ts: np.ndarray, params: dict, initial: dict, *, solver, rtol, atol,
-                   dt, max_steps, adjoint, dense: bool = False, progress: bool = False
+    def ode_config(self, ts: np.ndarray, params: dict, initial: dict, *, solver: str | None,
+                   rtol: float | None, atol: float | None, dt: float | None,
+                   max_steps: int | None, adjoint: str | diffrax.AbstractAdjoint,
+                   dense: bool = False, progress: bool = False
                    ) -> SolveConfig:
         """The compiled configuration of an ODE solve: the options, defaulted from the
         model's `simulate` section, checked, and `auto` resolved."""
@@ -314,7 +327,7 @@ class Runner:
                                                            linear=linear)
         return self._decisions[key]
 
-    def exponential(self, solver: str, *, from_file: bool):
+    def exponential(self, solver: str, *, from_file: bool) -> ExponentialSetup | None:
         """The semilinear set-up of an exponential solver (`None` for other solvers)."""
         if solver not in catalog.EXPONENTIAL_SOLVERS:
             return None
@@ -324,7 +337,7 @@ class Runner:
             self._decisions[key] = exponential_setup(self.model.system, solver, span=span)
         return self._decisions[key]
 
-    def steady_fn(self, **options: Any):
+    def steady_fn(self, **options: Any) -> Callable:
         """The compiled steady-state search for these options (`steady.make_steady_fn`)."""
         key = ("steady", *sorted(options.items()))
         if key not in self._decisions:

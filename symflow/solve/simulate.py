@@ -10,7 +10,7 @@ reached, and are raised as `SolverError` once the result is concrete.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import diffrax
 import jax
@@ -29,7 +29,7 @@ from .solution import Solution
 __all__ = ["Simulator", "save_times"]
 
 
-def save_times(tspan: tuple[float, float], saveat: int | tuple[float, ...] | np.ndarray
+def save_times(tspan: tuple[float, float], saveat: int | Sequence[float] | np.ndarray
                ) -> np.ndarray:
     """Save times for a span: `n` evenly spaced points, or the given times plus both ends."""
     t0, t1 = float(tspan[0]), float(tspan[1])
