@@ -35,8 +35,8 @@ def newton_solve(residual: Callable[[jax.Array], jax.Array], guess: jax.Array) -
     `ImplicitAdjoint`), not the iterations. A failed solve raises (at run time,
     inside the integration) rather than returning a wrong value.
     """
-    solution: optx.Solution = optx.root_find(lambda u, _: residual(u), optx.Newton(rtol=RTOL, atol=ATOL),
-                              guess, max_steps=64)
+    solution: optx.Solution = optx.root_find(
+        lambda u, _: residual(u), optx.Newton(rtol=RTOL, atol=ATOL), guess, max_steps=64)
     return solution.value
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .solution import Solution
 
 __all__ = ["grid_arrays", "plot_fields", "field_arrays"]
 
@@ -18,14 +27,15 @@ def grid_arrays(grid: tuple) -> dict[str, np.ndarray]:
     return out
 
 
-def field_arrays(sol) -> dict[str, np.ndarray]:
+def field_arrays(sol: Solution) -> dict[str, np.ndarray]:
     """Each field with its time axis first and then one axis per dimension,
     `(len(t), n_x[, n_y[, n_z]])` (the solution stores 2-D/3-D fields flat)."""
     shape = tuple(points for _, _, _, points, _ in sol.grid)
     return {name: np.asarray(sol[name]).reshape(len(sol.t), *shape) for name in sol.fields}
 
 
-def plot_fields(sol, path=None, *, names=None, title=None):
+def plot_fields(sol: Solution, path: str | os.PathLike | None = None, *,
+                names: Sequence[str] | None = None, title: str | None = None) -> Figure:
     """One x-t heat map per 1-D field, or an image of the final state of each 2-D
     field (a 3-D field: its middle slice along the last axis); and a line plot of
     the scalar states."""

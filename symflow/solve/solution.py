@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
 import numpy as np
 
 from ..errors import SymflowError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Solution"]
 
@@ -61,7 +65,7 @@ class Solution(eqx.Module):
         dict, whose keys JAX keeps sorted)."""
         return self.state_names + self.observed_names
 
-    def evaluate(self, t) -> dict[str, jax.Array]:
+    def evaluate(self, t: float | jax.Array | np.ndarray) -> dict[str, jax.Array]:
         """The states at time(s) `t` by dense interpolation (needs `simulate(dense=True)`)."""
         if self.dense is None:
             raise SymflowError("this solution has no dense output",
@@ -118,7 +122,8 @@ class Solution(eqx.Module):
             raise SymflowError(f"cannot write {suffix or 'a file with no extension'}",
                                help="write .csv or .npz")
 
-    def plot(self, path: str | os.PathLike | None = None, *, names=None, title=None):
+    def plot(self, path: str | os.PathLike | None = None, *,
+             names: Sequence[str] | None = None, title: str | None = None) -> Figure:
         """Plot the trajectories against time; save to `path` if given. Returns the figure."""
         import matplotlib
 

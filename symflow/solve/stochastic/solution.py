@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax
@@ -18,6 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import SymflowError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["DEFAULT_QUANTILES", "EnsembleSolution", "batch_mean", "batch_std",
            "ensemble_solution", "moments", "moments_jit", "quantiles_of"]
@@ -125,8 +130,9 @@ class EnsembleSolution(eqx.Module):
         arrays.update({f"sweep_{k}": np.asarray(v) for k, v in self.sweep.items()})
         np.savez(path, allow_pickle=True, **arrays)  # numpy's default, named: no array takes it
 
-    def plot(self, path: str | os.PathLike | None = None, *, names=None, title=None,
-             max_paths: int = 20):
+    def plot(self, path: str | os.PathLike | None = None, *,
+             names: Sequence[str] | None = None, title: str | None = None,
+             max_paths: int = 20) -> Figure:
         """A fan chart: the median, the quantile bands, and a few paths per variable."""
         import matplotlib
 
@@ -180,7 +186,10 @@ def batch_std(paths: dict[str, jax.Array]) -> dict[str, jax.Array]:
 _STRUCTURES: dict = {}  # (structure of the fields, levels, names) -> EnsembleSolution's
 
 
-def ensemble_solution(*, t, paths, mean, std, result, sweep, quantiles=None,
+def ensemble_solution(*, t: jax.Array | np.ndarray, paths: dict[str, jax.Array] | None,
+                      mean: dict[str, jax.Array] | None, std: dict[str, jax.Array] | None,
+                      result: jax.Array, sweep: dict[str, jax.Array],
+                      quantiles: dict[str, jax.Array] | None = None,
                       quantile_levels: tuple[float, ...] = DEFAULT_QUANTILES,
                       names: tuple[str, ...] = ()) -> EnsembleSolution:
     """`EnsembleSolution(...)` by unflattening a kept pytree structure: it skips
