@@ -9,7 +9,11 @@ Newton-Krylov on 2-D/3-D grids.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import diffrax
+import jax
 
 from .. import catalog
 from ..errors import SymflowError
@@ -56,7 +60,8 @@ def make_solver(name: str, *, linear: LinearStrategy = Dense()) -> diffrax.Abstr
                        help="known solvers: auto, " + ", ".join([*EXPLICIT, *IMPLICIT]))
 
 
-def choose_auto(rhs, t0: float, t1: float, y0, params, *,
+def choose_auto(rhs: Callable, t0: float, t1: float, y0: jax.Array,
+                params: Mapping[str, Any], *,
                 linear: LinearStrategy = Dense()) -> str:
     """`kvaerno5` if the problem looks stiff at its initial point, else `tsit5`.
 

@@ -76,7 +76,8 @@ _SWEEP_UNROLL = 4
 _PIVOT_FLOOR = 1e-10
 
 
-def factor_tridiagonal(band: jax.Array):
+def factor_tridiagonal(band: jax.Array
+                       ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     """The Thomas factors of a tridiagonal band: `A = L U` with `L` unit lower
     bidiagonal and `U` upper bidiagonal with diagonal `pivot`; returns the
     multipliers of the forward sweep (`lower / pivot` of the previous row is folded
@@ -97,7 +98,8 @@ def factor_tridiagonal(band: jax.Array):
     return lower, inverse, scaled_upper, trusted
 
 
-def sweep_tridiagonal(factors, vector: jax.Array) -> jax.Array:
+def sweep_tridiagonal(factors: tuple[jax.Array, jax.Array, jax.Array],
+                      vector: jax.Array) -> jax.Array:
     """Solve with the Thomas factors: `y_i = (b_i - l_i y_{i-1}) / p_i`, then
     `x_i = y_i - (u_i / p_i) x_{i+1}`."""
     lower, inverse, scaled_upper = factors

@@ -38,7 +38,8 @@ LAPACK fallback of `_banded.py`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
@@ -47,6 +48,9 @@ import lineax as lx
 
 from .banded import BandedLinearSolver
 from .probing import band_of, cyclic_band_of
+
+if TYPE_CHECKING:
+    from ...passes import BandStructure
 
 __all__ = ["Band", "InterleavedBandedSolver", "interleave", "deinterleave",
            "effective_band"]
@@ -187,7 +191,8 @@ def _probe(rhs, t0, y, params, structure, bound: int) -> jax.Array:
     return (cyclic_band_of if structure.periodic else band_of)(permuted, n, bound)
 
 
-def effective_band(rhs, t0: float, n: int, params, structure) -> Band | None:
+def effective_band(rhs: Callable, t0: float, n: int, params: Mapping[str, Any],
+                   structure: BandStructure) -> Band | None:
     """The band actually used by `rhs` within the proven bound of `structure`
     (`passes.BandStructure`): probed at a random state in the interleaved order,
     the outermost diagonal with a nonzero entry kept (at least 1); `None` when the

@@ -47,7 +47,8 @@ theorem, which solves with `A^T`; `transposed = True` gives `M^-T = P^-T K^-T`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax
@@ -58,23 +59,26 @@ import numpy as np
 from .banded import factor_tridiagonal, sweep_tridiagonal
 from .probing import colours, neighbour_colours, stencil_probe
 
+if TYPE_CHECKING:
+    from ...symbolic import System
+
 __all__ = ["adi_preconditioner", "fft_block_preconditioner", "grid_boundaries",
            "spectral_preconditioner", "spectral_symbol"]
 
-def grid_boundaries(system) -> tuple[tuple[tuple[str, str], ...], ...]:
+def grid_boundaries(system: System) -> tuple[tuple[tuple[str, str], ...], ...]:
     """The boundary kinds of every state field of `system` along every axis, as
     `(lower end, upper end)` pairs of `"periodic"`, `"dirichlet"`, `"neumann"` or
     `"robin"`, fields in the order of the states (the flat state vector)."""
     kinds = {(b.field, b.dimension, b.side): b.kind for b in system.boundary}
     out = []
     for state in system.states:
-        axes = []
+        axes: list[tuple[str, str]] = []
         for d in system.domain:
             if d.periodic:
                 axes.append(("periodic", "periodic"))
             else:
-                axes.append(tuple(kinds.get((state.name, d.name, side), "neumann")
-                                  for side in (0, 1)))
+                axes.append((kinds.get((state.name, d.name, 0), "neumann"),
+                             kinds.get((state.name, d.name, 1), "neumann")))
         out.append(tuple(axes))
     return tuple(out)
 
@@ -116,7 +120,7 @@ def _extend(x: jax.Array, axis: int, ends: tuple[str, str]) -> jax.Array:
 
 
 def spectral_symbol(shape: tuple[int, ...], ends: tuple[tuple[str, str], ...],
-                    coupling) -> jax.Array:
+                    coupling: Sequence[float | jax.Array]) -> jax.Array:
     """The eigenvalues of `I + L` on the extended grid, in `rfftn` layout: `L` with
     the off-diagonal `coupling[k]` along axis `k`, `1 + Σ_k coupling[k] (2 cos θ_k - 2)`."""
     ndim = len(shape)
@@ -200,7 +204,8 @@ class _FieldOperator:
 
 
 def spectral_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[int, ...],
-                            fields: int, boundaries, *, transposed: bool = False
+                            fields: int, boundaries: tuple[tuple[tuple[str, str], ...], ...],
+                            *, transposed: bool = False
                             ) -> lx.FunctionLinearOperator:
     """`M^-1` (or, with `transposed`, `M^-T` for `operator = A^T`) of the module
     docstring, for `fields` fields on a grid of `shape` with `boundaries[f][k]` the

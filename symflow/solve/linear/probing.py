@@ -12,15 +12,18 @@ banded, interleaved and Krylov solves and the stiffness estimates all probe here
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 __all__ = ["band_of", "colours", "cyclic_band_of", "neighbour_colours", "point_blocks",
            "stencil_probe"]
 
 
-def band_of(matvec, n: int, bandwidth: int, dtype=float) -> jax.Array:
+def band_of(matvec: Callable[[jax.Array], jax.Array], n: int, bandwidth: int,
+                   dtype: DTypeLike = float) -> jax.Array:
     """The band of a linear map's matrix from `2w+1` products: `band[w + d, i] = A[i, i + d]`
     (zero where `i + d` is off the matrix)."""
     colors = 2 * bandwidth + 1
@@ -47,7 +50,8 @@ def cyclic_colours(n: int, bandwidth: int) -> tuple[jax.Array, int]:
     return jnp.where(index < full, index % q, q + index - full), q + n - full
 
 
-def cyclic_band_of(matvec, n: int, bandwidth: int, dtype=float) -> jax.Array:
+def cyclic_band_of(matvec: Callable[[jax.Array], jax.Array], n: int, bandwidth: int,
+                   dtype: DTypeLike = float) -> jax.Array:
     """The cyclic band of a linear map's matrix: `band[w + d, i] = A[i, (i + d) mod n]`,
     from at most `4w + 1` products (needs `n > 2w`, so that the diagonals are distinct)."""
     colour, colours = cyclic_colours(n, bandwidth)
@@ -64,7 +68,8 @@ def colours(shape: tuple[int, ...]) -> jax.Array:
     return sum((index[k] % 3) * 3 ** k for k in range(len(shape)))
 
 
-def stencil_probe(matvec, shape: tuple[int, ...], fields: int) -> jax.Array:
+def stencil_probe(matvec: Callable[[jax.Array], jax.Array], shape: tuple[int, ...],
+                  fields: int) -> jax.Array:
     """Products of a linear map on `fields` stacked grid arrays with `3^d * fields`
     coloured seeds: `out[c, g, f, q]` is row `(f, q)` of the map applied to the
     points of colour `c` in field `g`, which is `A[(f, q), (g, q + o)]` for the one
@@ -85,7 +90,8 @@ def neighbour_colours(shape: tuple[int, ...], axis: int, step: int) -> jax.Array
     return sum((index[k] % 3) * 3 ** k for k in range(len(shape)))
 
 
-def point_blocks(matvec, shape: tuple[int, ...], fields: int) -> jax.Array:
+def point_blocks(matvec: Callable[[jax.Array], jax.Array], shape: tuple[int, ...],
+                  fields: int) -> jax.Array:
     """The `fields × fields` diagonal blocks, `blocks[p, f, g] = A[(f, p), (g, p)]`."""
     compressed = stencil_probe(matvec, shape, fields)
     points = math.prod(shape)

@@ -10,6 +10,9 @@ band for 1-D PDEs (`band_decay`), power iteration on Jacobian-vector products on
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,7 +27,8 @@ __all__ = ["STIFFNESS_THRESHOLD", "band_decay", "dense_rates", "spectral_radius"
 STIFFNESS_THRESHOLD = 1e3
 
 
-def dense_rates(rhs, t0: float, y0, params) -> tuple[float, float]:
+def dense_rates(rhs: Callable, t0: float, y0: jax.Array, params: Mapping[str, Any]
+                ) -> tuple[float, float]:
     """The decay and activity rates of the Jacobian at the initial point.
 
     `decay` is the fastest decay rate, max(-Re λ): it bounds the step of an
@@ -44,7 +48,8 @@ def dense_rates(rhs, t0: float, y0, params) -> tuple[float, float]:
     return decay, active
 
 
-def band_decay(rhs, t0: float, y0, params, band: Band) -> float:
+def band_decay(rhs: Callable, t0: float, y0: jax.Array, params: Mapping[str, Any],
+               band: Band) -> float:
     """A Gershgorin bound on max(-Re λ) of the Jacobian at the initial point, from its
     (cyclic, interleaved) band: a permutation keeps the eigenvalues."""
     full = band_of if not band.periodic else cyclic_band_of
@@ -56,7 +61,8 @@ def band_decay(rhs, t0: float, y0, params, band: Band) -> float:
     return float(jnp.max(jnp.maximum(0.0, -diagonal + radius)))
 
 
-def spectral_radius(rhs, t0: float, y0, params, iterations: int = 30) -> float:
+def spectral_radius(rhs: Callable, t0: float, y0: jax.Array, params: Mapping[str, Any],
+                    iterations: int = 30) -> float:
     """An estimate of the spectral radius of the Jacobian at the initial point by
     power iteration on Jacobian-vector products (for `solver = auto` on grids too
     large for dense eigenvalues). Diffusion dominates stiff PDEs, and its

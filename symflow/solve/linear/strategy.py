@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import diffrax
+import jax
 import optimistix as optx
 
 from .banded import BandedLinearSolver
@@ -33,11 +35,13 @@ class LinearStrategy(abc.ABC):
         step-size tolerances)."""
 
     @abc.abstractmethod
-    def decay_rate(self, rhs, t0: float, y0, params) -> float:
+    def decay_rate(self, rhs: Callable, t0: float, y0: jax.Array,
+                   params: Mapping[str, Any]) -> float:
         """The fastest decay rate of the Jacobian at `(t0, y0)`, as this structure
         can afford to estimate it."""
 
-    def is_stiff(self, rhs, t0: float, t1: float, y0, params) -> bool:
+    def is_stiff(self, rhs: Callable, t0: float, t1: float, y0: jax.Array,
+                 params: Mapping[str, Any]) -> bool:
         """Whether an explicit solver would need many more steps for stability than
         the solution needs for accuracy: `decay * |t1 - t0| > STIFFNESS_THRESHOLD`."""
         return self.decay_rate(rhs, t0, y0, params) * abs(t1 - t0) > STIFFNESS_THRESHOLD
@@ -52,10 +56,12 @@ class Dense(LinearStrategy):
     def root_finder(self) -> optx.AbstractRootFinder:
         return diffrax.with_stepsize_controller_tols(optx.Newton)()
 
-    def decay_rate(self, rhs, t0: float, y0, params) -> float:
+    def decay_rate(self, rhs: Callable, t0: float, y0: jax.Array,
+                   params: Mapping[str, Any]) -> float:
         return dense_rates(rhs, t0, y0, params)[0]
 
-    def is_stiff(self, rhs, t0: float, t1: float, y0, params) -> bool:
+    def is_stiff(self, rhs: Callable, t0: float, t1: float, y0: jax.Array,
+                 params: Mapping[str, Any]) -> bool:
         """Also asks `decay > 10 * active`: the fast modes decay rather than drive
         the solution (the eigenvalues are at hand here)."""
         decay, active = dense_rates(rhs, t0, y0, params)
@@ -78,7 +84,8 @@ class Banded(LinearStrategy):
         chord = diffrax.with_stepsize_controller_tols(diffrax.VeryChord)
         return chord(linear_solver=BandedLinearSolver(self.width))
 
-    def decay_rate(self, rhs, t0: float, y0, params) -> float:
+    def decay_rate(self, rhs: Callable, t0: float, y0: jax.Array,
+                   params: Mapping[str, Any]) -> float:
         return band_decay(rhs, t0, y0, params, self.band)
 
 
@@ -100,7 +107,8 @@ class Interleaved(LinearStrategy):
         return chord(linear_solver=InterleavedBandedSolver(self.width, self.fields,
                                                           self.periodic))
 
-    def decay_rate(self, rhs, t0: float, y0, params) -> float:
+    def decay_rate(self, rhs: Callable, t0: float, y0: jax.Array,
+                   params: Mapping[str, Any]) -> float:
         return band_decay(rhs, t0, y0, params, self.band)
 
 
@@ -125,7 +133,8 @@ class GridKrylov(LinearStrategy):
         newton = diffrax.with_stepsize_controller_tols(optx.Newton)
         return newton(linear_solver=self.linear_solver())
 
-    def decay_rate(self, rhs, t0: float, y0, params) -> float:
+    def decay_rate(self, rhs: Callable, t0: float, y0: jax.Array,
+                   params: Mapping[str, Any]) -> float:
         return spectral_radius(rhs, t0, y0, params)
 
 
