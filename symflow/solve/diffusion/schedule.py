@@ -20,13 +20,15 @@ solvers (Dopri5, Euler, ...) solve the same ODE for comparison.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from .._compat import WrapTerm
 
@@ -54,23 +56,23 @@ class DiffusionSchedule(eqx.Module):
     t_of_lambda_fn: Callable | None = eqx.field(static=True, default=None)
     span: tuple[float, float] = eqx.field(static=True, default=(0.0, 1.0))
 
-    def log_alpha(self, t, p):
+    def log_alpha(self, t: ArrayLike, p: Mapping[str, Any]) -> jax.Array:
         return self.log_alpha_fn(t, p)
 
-    def log_sigma(self, t, p):
+    def log_sigma(self, t: ArrayLike, p: Mapping[str, Any]) -> jax.Array:
         return self.log_sigma_fn(t, p)
 
-    def lam(self, t, p):
+    def lam(self, t: ArrayLike, p: Mapping[str, Any]) -> jax.Array:
         """λ(t) = log α(t) - log σ(t), the half log signal-to-noise ratio."""
         return self.log_alpha_fn(t, p) - self.log_sigma_fn(t, p)
 
-    def t_of_lambda(self, lam, p):
+    def t_of_lambda(self, lam: ArrayLike, p: Mapping[str, Any]) -> jax.Array:
         """The time where λ(t) = `lam` (closed form if known, else numeric)."""
         if self.t_of_lambda_fn is not None:
             return self.t_of_lambda_fn(lam, p)
         return _invert_numerically(lambda t: self.lam(t, p), lam, self.span)
 
-    def drift_coefficients(self, t, p):
+    def drift_coefficients(self, t: jax.Array, p: Mapping[str, Any]) -> tuple[jax.Array, jax.Array]:
         """`(f, σ λ')` at `t`: the right-hand side is `f x - σ λ' ε̂`."""
         one = jnp.ones_like(t)
         log_alpha, f = jax.jvp(lambda s: self.log_alpha_fn(s, p), (t,), (one,))
@@ -115,10 +117,10 @@ class DiffusionTerm(diffrax.AbstractTerm):
     coefficients_fn: Callable | None = eqx.field(static=True, default=None)
     noise_from_fn: Callable | None = eqx.field(static=True, default=None)
 
-    def noise(self, t, x, args):
+    def noise(self, t: ArrayLike, x: jax.Array, args: Mapping[str, Any]) -> jax.Array:
         return self.noise_fn(t, x, args)
 
-    def noise_coefficients(self, t, args):
+    def noise_coefficients(self, t: ArrayLike, args: Mapping[str, Any]) -> jax.Array:
         """The batch-free part of ε̂ at the times `t` (any shape; the parts along a
         new last axis), so that a sampler can compute it for all its steps at
         once; `noise_from` finishes ε̂ from it. Without a split (a Python score)
@@ -127,15 +129,18 @@ class DiffusionTerm(diffrax.AbstractTerm):
             return jnp.asarray(t, dtype=float)[..., None]
         return self.coefficients_fn(t, args)
 
-    def noise_from(self, g, x, args):
+    def noise_from(self, g: jax.Array, x: jax.Array, args: Mapping[str, Any]) -> jax.Array:
         """ε̂ of the batch `x` from `g = noise_coefficients(t, args)` of one time."""
         if self.noise_from_fn is None:
             return self.noise_fn(g[..., 0], x, args)
         return self.noise_from_fn(g, x, args)
 
-    def data(self, t, x, args, *, log_alpha=None, log_sigma=None):
-        """The data prediction x̂₀ = (x - σ ε̂)/α."""
-        if log_alpha is None:
+    def data(self, t: ArrayLike, x: jax.Array, args: Mapping[str, Any], *,
+             log_alpha: jax.Array | None = None,
+             log_sigma: jax.Array | None = None) -> jax.Array:
+        """The data prediction x̂₀ = (x - σ ε̂)/α (`log_alpha`, `log_sigma` at `t`
+        when known: both or neither)."""
+        if log_alpha is None or log_sigma is None:
             log_alpha = self.schedule.log_alpha(t, args)
             log_sigma = self.schedule.log_sigma(t, args)
         eps = self.noise_fn(t, x, args)
@@ -168,8 +173,8 @@ def unwrap_term(terms) -> tuple[DiffusionTerm, jax.Array | np.ndarray | int]:
 # ---------------------------------------------------------------- step grids
 
 
-def grid_coordinate(kind: str, schedule: DiffusionSchedule, t, p, *,
-                    exponent: float | None = None):
+def grid_coordinate(kind: str, schedule: DiffusionSchedule, t: jax.Array, p: Mapping[str, Any],
+                    *, exponent: float | None = None) -> jax.Array:
     """The coordinate in which a grid of `kind` is evenly spaced (`exponent`: κ of
     `power`, ρ of `edm`; `None` for their defaults, `GRID_EXPONENTS`)."""
     if kind in GRID_EXPONENTS:
@@ -186,8 +191,8 @@ def grid_coordinate(kind: str, schedule: DiffusionSchedule, t, p, *,
     raise ValueError(f"unknown grid {kind!r}")
 
 
-def grid_time(kind: str, schedule: DiffusionSchedule, u, p, *,
-              exponent: float | None = None):
+def grid_time(kind: str, schedule: DiffusionSchedule, u: jax.Array, p: Mapping[str, Any], *,
+              exponent: float | None = None) -> jax.Array:
     """The inverse of `grid_coordinate`."""
     if kind in GRID_EXPONENTS:
         e = GRID_EXPONENTS[kind] if exponent is None else exponent
@@ -203,8 +208,8 @@ def grid_time(kind: str, schedule: DiffusionSchedule, u, p, *,
     raise ValueError(f"unknown grid {kind!r}")
 
 
-def step_grid(kind: str, schedule: DiffusionSchedule, p, t0: float, t1: float, n: int, *,
-              exponent: float | None = None):
+def step_grid(kind: str, schedule: DiffusionSchedule, p: Mapping[str, Any], t0: float,
+              t1: float, n: int, *, exponent: float | None = None) -> jax.Array:
     """`n + 1` times from `t0` to `t1`, evenly spaced in t (`uniform`), in √t
     (`quadratic`, the grid of DDIM and DEIS), in λ (`logsnr`, the grid of
     DPM-Solver), in t^(1/κ) (`power`, κ = `exponent`, default 2) or in σ^(1/ρ)
