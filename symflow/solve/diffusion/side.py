@@ -16,7 +16,7 @@ Gradients: discretize-then-optimize through the solve, checkpointed
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import diffrax
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import catalog
-from ...errors import SymflowError
+from ...errors import Span, SymflowError
 from .._compat import result_code
 from ..simulate import Simulator
 from ..stochastic import (
@@ -42,6 +42,7 @@ from .schedule import GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm, s
 
 if TYPE_CHECKING:
     from ..runner import CompiledModel
+    from .setup import DiffusionSetup
 
 
 __all__ = ["SamplerConfig", "ModelSampling", "SAMPLER_OPTIONS", "SAMPLERS"]
@@ -78,8 +79,8 @@ class SamplerConfig:
     grid_exponent: float | None = None  # κ of grid = power, ρ of grid = edm
 
 
-def check_sampler_options(solver: str, steps: int | None, grid: str | None, span=None
-                          ) -> tuple[int, str]:
+def check_sampler_options(solver: str, steps: int | None, grid: str | None,
+                          span: Span | None = None) -> tuple[int, str]:
     """`(steps, grid)` checked for `solver`: steps must reach the method's order."""
     info = SAMPLERS[solver]
     if steps is None:
@@ -98,7 +99,8 @@ def check_sampler_options(solver: str, steps: int | None, grid: str | None, span
     return int(steps), grid
 
 
-def check_grid_exponent(grid: str, exponent, span=None) -> float | None:
+def check_grid_exponent(grid: str, exponent: float | None, span: Span | None = None
+                        ) -> float | None:
     """The exponent of a `power` (κ) or `edm` (ρ) grid: a positive number; `None`
     keeps the grid's default (`GRID_EXPONENTS`). Other grids take none."""
     if exponent is None:
@@ -117,7 +119,8 @@ def check_grid_exponent(grid: str, exponent, span=None) -> float | None:
     return float(exponent)
 
 
-def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule, params) -> jax.Array:
+def sampler_grid(config: SamplerConfig, schedule: DiffusionSchedule,
+                 params: Mapping[str, Any]) -> jax.Array:
     """The outer step times: `steps + 1` points of the grid (one per model
     evaluation), taken at the cumulative evaluation counts of the steps."""
     times = step_grid(config.grid, schedule, params, config.t0, config.t1, config.steps,
@@ -134,11 +137,11 @@ class ModelSampling:
         self.model = model
         self.simulator = simulator
         self.ensembles = ensembles
-        self._setup = None
+        self._setup: DiffusionSetup | None = None
         self._cache: dict = {}
         self._coefficients: dict = {}  # (config, parameter values) -> coefficients
 
-    def setup(self):
+    def setup(self) -> DiffusionSetup:
         """The diffusion form of the model (analysed and generated on first use)."""
         if self._setup is None:
             from .setup import diffusion_setup
@@ -174,7 +177,7 @@ class ModelSampling:
                 term, sampler_grid(config, schedule, params), params))
         return self._cache[key]
 
-    def coefficients(self, config: SamplerConfig, params) -> Any:
+    def coefficients(self, config: SamplerConfig, params: Mapping[str, Any]) -> Any:
         """`coefficients_fn(config)(params)`, kept per concrete parameter values (a
         few, most recent first): like the host-side coefficients of a hand-written
         sampler, they are computed once, not by a dozen small kernels in every
@@ -304,7 +307,10 @@ class ModelSampling:
         self._cache[config] = jax.jit(run)
         return self._cache[config]
 
-    def run(self, config: SamplerConfig, params, x0, ts):
+    def run(self, config: SamplerConfig, params: Mapping[str, Any],
+            x0: dict[str, Any] | jax.Array, ts: jax.Array
+            ) -> tuple[dict[str, jax.Array], dict[str, jax.Array] | None,
+                       dict[str, jax.Array] | None, jax.Array]:
         """`(paths, mean, std, result)` of one batch; `mean` and `std` are None for
         the two-end program (computed when read)."""
         if (config.n_save == 2 and isinstance(config.adjoint, str)
@@ -321,7 +327,8 @@ class ModelSampling:
                 self._cache[key] = jnp.zeros((n,), dtype=int)
         return self._cache[key]
 
-    def initial_batch(self, params, n: int, seed) -> jax.Array:
+    def initial_batch(self, params: Mapping[str, Any], n: int, seed: int | jax.Array
+                      ) -> jax.Array:
         """`n` initial draws, packed: the keys of the ensembles (`_ensemble.py`).
 
         One compiled program per `n` (`seed` and `params` are its arguments, and may
@@ -347,11 +354,15 @@ class ModelSampling:
             self._cache[key] = jax.jit(draw)
         return self._cache[key](params, seed)
 
-    def simulate(self, params=None, *, initial: Mapping[str, Any] | None = None,
-                 tspan=None, saveat=None, solver: str, steps=None, grid=None,
-                 grid_exponent=None, trajectories=None, seed=None, score=None, adjoint="checkpoint",
-                 stats_only: bool = False, quantiles=DEFAULT_QUANTILES,
-                 timings=None) -> EnsembleSolution:
+    def simulate(self, params: Mapping[str, Any] | None = None, *,
+                 initial: Mapping[str, Any] | None = None,
+                 tspan: tuple[float, float] | None = None, saveat: Any = None, solver: str,
+                 steps: int | None = None, grid: str | None = None,
+                 grid_exponent: float | None = None, trajectories: int | None = None,
+                 seed: int | jax.Array | None = None, score: Callable | None = None,
+                 adjoint: str | diffrax.AbstractAdjoint = "checkpoint",
+                 stats_only: bool = False, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+                 timings: dict[str, float] | None = None) -> EnsembleSolution:
         m = self.model
         s = m.settings
         from_file = steps is None
@@ -400,13 +411,13 @@ class ModelSampling:
         paths, mean, std, result = self.run(config, p, x0, times)
         # The quantiles wait until they are read (`EnsembleSolution.quantiles`), unless
         # the paths are dropped.
-        quantiles = (quantiles_of(paths, config.quantiles) if stats_only else None)
+        quantile_values = quantiles_of(paths, config.quantiles) if stats_only else None
         if stats_only and mean is None:
             mean, std = batch_mean(paths), batch_std(paths)
         names = m.state_names + m.observed_names
         return ensemble_solution(
             t=times, paths=None if stats_only else paths, mean=mean,
-            std=std, quantiles=quantiles, result=result, sweep={},
+            std=std, quantiles=quantile_values, result=result, sweep={},
             quantile_levels=config.quantiles, names=names)
 
     def _device_times(self, ts: np.ndarray) -> jax.Array:
