@@ -101,7 +101,8 @@ class EnsembleSimulator:
 
     # ------------------------------------------------------------ one member
 
-    def random_initial(self, key, params) -> dict[str, jax.Array]:
+    def random_initial(self, key: jax.Array, params: Mapping[str, Any]
+                       ) -> dict[str, jax.Array]:
         """Draws of the random initial values (`x ~ normal(mu, sd)`, `uniform(a, b)`)."""
         g = self.generated
         distributions = g.initial_distributions  # generated with `random_initial`

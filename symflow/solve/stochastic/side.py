@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import diffrax
+import jax
 import numpy as np
 
 from ... import catalog
@@ -95,12 +97,19 @@ class ModelEnsembles:
         _sde_solvers.check_adaptive_sde_solver(name, span)
         return name
 
-    def simulate(self, params=None, *, initial=None, tspan=None, saveat=None, solver=None,
-                 rtol=None, atol=None, dt=None, max_steps=None, adjoint="checkpoint",
-                 timings=None, trajectories: int | None = None, seed: int | None = None,
+    def simulate(self, params: Mapping[str, Any] | None = None, *,
+                 initial: Mapping[str, Any] | None = None,
+                 tspan: tuple[float, float] | None = None, saveat: Any = None,
+                 solver: str | None = None, rtol: float | None = None,
+                 atol: float | None = None, dt: float | None = None,
+                 max_steps: int | None = None,
+                 adjoint: str | diffrax.AbstractAdjoint = "checkpoint",
+                 timings: dict[str, float] | None = None, trajectories: int | None = None,
+                 seed: int | None = None,
                  noise: str | None = None, sweep: Mapping[str, Any] | None = None,
-                 stats_only: bool = False, quantiles=DEFAULT_QUANTILES,
-                 chunk_size: int | None = None, mesh=None, brownian_tol: float | None = None,
+                 stats_only: bool = False, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+                 chunk_size: int | None = None, mesh: jax.sharding.Mesh | None = None,
+                 brownian_tol: float | None = None,
                  save_noise: bool = False, brownian_path: str | None = None
                  ) -> EnsembleSolution:
         m = self.model
