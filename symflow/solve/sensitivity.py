@@ -107,7 +107,7 @@ def _flat_outputs(sol) -> tuple[tuple[str, ...], jax.Array]:
 def sensitivities(model: CompiledModel, params: Mapping[str, Any] | None = None, *,
                   wrt: Sequence[str] | None = None,
                   initial: Mapping[str, Any] | None = None,
-                  **options) -> Sensitivities:
+                  **options: Any) -> Sensitivities:
     """d y(t) / d p for every state and observed output at the saved times.
 
     `wrt` names parameters (default: all free parameters) and states (their

@@ -15,7 +15,7 @@ inside one, `SteadyState.converged` says whether it succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import diffrax
@@ -83,7 +83,7 @@ def steady_state(model: CompiledModel, params: Mapping[str, Any] | None = None, 
 
 
 def make_steady_fn(model: CompiledModel, *, rtol: float, atol: float, max_steps: int, t: float,
-                   fallback_steps: int):
+                   fallback_steps: int) -> Callable:
     """The jitted `(params, y_guess) -> SteadyState` for one set of options."""
     g = model.generated
     simulator = model.runner.simulator

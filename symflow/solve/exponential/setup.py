@@ -11,7 +11,8 @@ numerically: exactly, since it is linear), or `a(t)` and `∫ a dt`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import diffrax
 import jax
@@ -84,7 +85,7 @@ class ExponentialSetup:
         hand-written pseudo-spectral ETDRK4."""
         return self.fields is not None
 
-    def to_state(self, y):
+    def to_state(self, y: jax.Array) -> jax.Array:
         """The solve's state for the flat state vector `y`."""
         if self.fields is None:  # not in_fourier_space
             return y
@@ -92,7 +93,7 @@ class ExponentialSetup:
         spectra = jnp.fft.rfft(jnp.reshape(y, (*y.shape[:-1], n_fields, n)), axis=-1)
         return _exponential.pack_spectrum(spectra)
 
-    def from_state(self, s):
+    def from_state(self, s: jax.Array) -> jax.Array:
         """The flat state vectors for solve states `s` (any leading axes)."""
         if self.fields is None:  # not in_fourier_space
             return s
@@ -116,7 +117,8 @@ class ExponentialSetup:
 
         return diffrax.ODETerm(in_fourier_space)
 
-    def state_solver(self, params, t0, *, equal_steps: bool = False):
+    def state_solver(self, params: Mapping[str, Any], t0: float, *,
+                     equal_steps: bool = False) -> diffrax.AbstractSolver:
         """The diffrax solver for the solve's state (see `term`); `equal_steps`
         when every step has the same size (`dt` divides the span)."""
         if not self.in_fourier_space:
@@ -126,7 +128,8 @@ class ExponentialSetup:
             _exponential.DiagonalOperator(operator.eigenvalues, self.fields, packed=True),
             equal_steps=equal_steps)
 
-    def make_solver(self, params, t0, *, equal_steps: bool = False):
+    def make_solver(self, params: Mapping[str, Any], t0: float, *,
+                    equal_steps: bool = False) -> diffrax.AbstractSolver:
         """The diffrax solver for the flat state vector (fields in physical space)."""
         return _exponential.EXPONENTIAL[self.method](
             self.operator(params, t0), nonlinear_of_spectrum=self.nonlinear_of_spectrum,
