@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import diffrax
 import equinox as eqx
@@ -111,7 +112,7 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
         term, direction = unwrap_term(terms)
         return term, t0 * direction, t1 * direction
 
-    def table(self, term: DiffusionTerm, outer, args):
+    def table(self, term: DiffusionTerm, outer: jax.Array, args: Mapping[str, Any]) -> Any:
         """The coefficients of every step on the grid `outer` (the `n_steps + 1` step
         times): a pytree of arrays with the steps along the first axis."""
         return self._coef(term, outer[:-1], outer[1:], args, *self._past(outer))
@@ -143,16 +144,19 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
         (steps of equal variants run the same code); none by default."""
         return None
 
-    def coefficients(self, term: DiffusionTerm, outer, args):
+    def coefficients(self, term: DiffusionTerm, outer: jax.Array, args: Mapping[str, Any]
+                     ) -> tuple[Any, Any]:
         """Everything of a solve over the grid `outer` that does not depend on the
         batch: `(table, start)`, the steps' coefficients and those of the start."""
         return self.table(term, outer, args), self._start(term, outer, args)
 
-    def sample(self, term: DiffusionTerm, outer, y0, args):
+    def sample(self, term: DiffusionTerm, outer: jax.Array, y0: jax.Array, args: Mapping[str, Any]
+               ) -> jax.Array:
         """The final state stepped over the fixed grid `outer` (see the class)."""
         return self.run(self.coefficients(term, outer, args), term, y0, args)
 
-    def run(self, coefficients, term: DiffusionTerm, y0, args):
+    def run(self, coefficients: tuple[Any, Any], term: DiffusionTerm, y0: jax.Array,
+            args: Mapping[str, Any]) -> jax.Array:
         """The final state from `y0` by the steps of `coefficients` (the result
         of `coefficients`, which `ModelSampling` computes in a program apart)."""
         table, start = coefficients
@@ -176,7 +180,8 @@ class AbstractDiffusionSampler(diffrax.AbstractSolver):
         return y
 
 
-def ring_scan(term: DiffusionTerm, y0, args, g, a, w):
+def ring_scan(term: DiffusionTerm, y0: jax.Array, args: Mapping[str, Any], g: jax.Array,
+              a: jax.Array, w: jax.Array) -> jax.Array:
     """`y_{k+1} = a_k y_k + Σ_j w_kj ε̂_{k-j}` for every step k, as one scan whose
     past ε̂ sit in a ring buffer (written in place, slot k mod R): one kernel per
     step and no copies of the history. `w[k, j]` is zero where step k has no ε̂
@@ -212,20 +217,22 @@ def step_runs(variants: list) -> list[tuple[int, int, object]]:
     return runs
 
 
-def step_coefficients(term: DiffusionTerm, t, p):
+def step_coefficients(term: DiffusionTerm, t: jax.Array, p: Mapping[str, Any]
+                      ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """`(log α, log σ, λ)` at the times `t`."""
     sched = term.schedule
     log_alpha = sched.log_alpha(t, p)
     log_sigma = sched.log_sigma(t, p)
     return log_alpha, log_sigma, log_alpha - log_sigma
 
 
-def placeholder_past(outer, n: int):
+def placeholder_past(outer: jax.Array, n: int) -> jax.Array:
     """`n` points before `outer[0]`, one first step apart: never used by a step's
     formulas, only kept distinct so that every difference quotient is finite."""
     return outer[0] - (outer[1] - outer[0]) * jnp.arange(n, 0, -1, dtype=float)
 
 
-def past_points(values, n: int, ext):
+def past_points(values: jax.Array, n: int, ext: jax.Array) -> jax.Array:
     """`(steps, n)`: for step k the values at points k-1, ..., k-n of `values`
     (`ext` = `n` placeholders then `values`)."""
     steps = values.shape[0] - 1

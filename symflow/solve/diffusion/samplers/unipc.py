@@ -17,7 +17,7 @@ from .base import (
 )
 
 
-def phi(k: int, z):
+def phi(k: int, z: jax.Array) -> jax.Array:
     """φ_k(z) = Σ_{n≥0} z^n/(n+k)!, by φ_1 = expm1(z)/z and φ_{k+1} = (φ_k - 1/k!)/z."""
     out = jnp.expm1(z) / z
     for j in range(1, k):
@@ -25,7 +25,7 @@ def phi(k: int, z):
     return out
 
 
-def solve_small(a, b):
+def solve_small(a: jax.Array, b: jax.Array) -> jax.Array:
     """`x` with `a x = b` for small systems (`a` (..., n, n), `b` (..., n)) by
     Gaussian elimination written out, elementwise over the leading axes: a few
     vector operations, where `jnp.linalg.solve` is two LAPACK calls per system.
@@ -40,10 +40,10 @@ def solve_small(a, b):
             for j in range(k, n):
                 m[i][j] = m[i][j] - f * m[k][j]
             v[i] = v[i] - f * v[k]
-    x = [None] * n
+    x: dict[int, jax.Array] = {}  # back substitution, from the last unknown
     for i in reversed(range(n)):
         x[i] = (v[i] - sum((m[i][j] * x[j] for j in range(i + 1, n)), 0.0)) / m[i][i]
-    return jnp.stack(x, axis=-1)
+    return jnp.stack([x[i] for i in range(n)], axis=-1)
 
 
 class UniPC(AbstractDiffusionSampler):
