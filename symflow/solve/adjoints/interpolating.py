@@ -67,9 +67,14 @@ from .replay import record_steps, replay_segment, step_functions
 __all__ = ["make_interpolating_solve"]
 
 
-def make_interpolating_solve(rhs: Callable, terms, solver, backward_solver, controller, *,
+def make_interpolating_solve(rhs: Callable, terms: diffrax.AbstractTerm,
+                             solver: diffrax.AbstractSolver,
+                             backward_solver: diffrax.AbstractSolver,
+                             controller: diffrax.AbstractStepSizeController, *,
                              t0: float, t1: float, dt0: float | None, max_steps: int,
-                             imex: bool = False, progress_meter=None) -> Callable:
+                             imex: bool = False,
+                             progress_meter: diffrax.AbstractProgressMeter | None = None
+                             ) -> Callable:
     """`(params, y0, ts) -> (ys, t_reached, y_last, result)`, differentiable in
     `params` and `y0` (first-order reverse mode) by the continuous adjoint
     integrated backwards along the forward solution's interpolant (module

@@ -130,9 +130,11 @@ def ends_output(ts_saved: jax.Array, ys_saved: jax.Array, t1: float
     return jnp.stack([ys_saved[0], end]), t_reached, y_last
 
 
-def record_steps(terms, solver, controller, *, t0: float, t1: float, dt0: float | None,
-                 max_steps: int, segment: int, progress_meter, ends_only: bool = False
-                 ) -> Callable:
+def record_steps(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
+                 controller: diffrax.AbstractStepSizeController, *, t0: float, t1: float,
+                 dt0: float | None, max_steps: int, segment: int,
+                 progress_meter: diffrax.AbstractProgressMeter | None,
+                 ends_only: bool = False) -> Callable:
     """`run(params, y0, ts, record) -> ((ys, t_reached, y_last, result), recording)`:
     diffrax's solve, saving at `ts` and at the end; with `record`, also the time of
     every accepted step (`ends`, padded with inf to `max_steps`), their number,
@@ -161,7 +163,9 @@ def record_steps(terms, solver, controller, *, t0: float, t1: float, dt0: float 
     return run
 
 
-def step_functions(terms, solver, controller) -> tuple[Callable, Callable]:
+def step_functions(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
+                   controller: diffrax.AbstractStepSizeController
+                   ) -> tuple[Callable, Callable]:
     """`step(tk, tk1, yk, params) -> (y_{k+1}, dense)`, one accepted step of `solver`
     recomputed exactly as the forward solve took it, and `interpolate(tk, tk1,
     dense, t)`, the solver's interpolant over that step."""
@@ -182,8 +186,10 @@ def step_functions(terms, solver, controller) -> tuple[Callable, Callable]:
     return step, interpolate
 
 
-def make_replay_solve(terms, solver, controller, *, t0: float, t1: float,
-                      dt0: float | None, max_steps: int, progress_meter=None,
+def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
+                      controller: diffrax.AbstractStepSizeController, *, t0: float, t1: float,
+                      dt0: float | None, max_steps: int,
+                      progress_meter: diffrax.AbstractProgressMeter | None = None,
                       ends_only: bool = False) -> Callable:
     """`(params, y0, ts) -> (ys, t_reached, y_last, result)`, differentiable in
     `params` and `y0` by replaying the accepted steps (module docstring).
