@@ -12,12 +12,17 @@ share one evaluation of the network.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sympy as sp
 from sympy.core.symbol import Str
 
 from ..symbolic import System
 from ..symbolic._arrays import shape_of
 from ..symbolic._closures import ClosureOutput
+
+if TYPE_CHECKING:
+    from ._printer import JnpPrinter
 
 __all__ = ["lift_closures", "closure_inputs_of", "closure_io_outputs", "IMPORT_LINE"]
 
@@ -26,7 +31,7 @@ IMPORT_LINE = "from symflow.runtime import apply_mlp"
 
 
 def lift_closures(exprs: list[sp.Expr], system: System, names: dict, shapes: dict,
-                  printer_type) -> tuple[list[sp.Expr], list[str]]:
+                  printer_type: type[JnpPrinter]) -> tuple[list[sp.Expr], list[str]]:
     """`exprs` with every closure output replaced by a fresh symbol, and the lines
     that compute those symbols (`names` and `shapes` are updated in place)."""
     if not system.closures or not any(e.has(ClosureOutput) for e in exprs):

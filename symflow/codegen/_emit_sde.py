@@ -19,16 +19,25 @@ For a model with Brownian motions the module gets:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import sympy as sp
 
-from ..symbolic import Fill, System, shape_of
+from ..symbolic import Fill, System, Variable, shape_of
 from ..symbolic._sde import classify_noise
 from ..symbolic._sde_derivatives import milstein_correction
+
+if TYPE_CHECKING:
+    from ._emit import Layout
 
 __all__ = ["emit_stochastic"]
 
 
-def emit_stochastic(system: System, names, shapes, layout, states, function) -> list[str]:
+def emit_stochastic(system: System, names: dict[sp.Symbol, str],
+                    shapes: dict[sp.Symbol, tuple[int, ...]], layout: tuple[Layout, ...],
+                    states: dict[str, Variable], function: Callable[..., list[str]]
+                    ) -> list[str]:
     """The lines of the stochastic functions; `function` is `_emit._function`."""
     brownians = system.brownians
     sizes = tuple(b.size for b in brownians)
