@@ -45,6 +45,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 __all__ = ["EXPONENTIAL", "DiagonalOperator", "pack_spectrum", "unpack_spectrum",
            "MatrixOperator", "TimeVaryingDiagonal", "ExponentialEuler", "Lawson", "ETDRK4",
@@ -87,7 +88,7 @@ def unpack_spectrum(y: jax.Array, n_fields: int) -> jax.Array:
 
 
 
-def _like(h, array):
+def _like(h: ArrayLike, array: jax.Array) -> jax.Array:
     """The step `h` in the dtype of `array` (complex in Fourier space; strict
     dtype promotion forbids mixing)."""
     return jnp.asarray(h, dtype=jnp.result_type(array))
@@ -106,37 +107,37 @@ class DiagonalOperator(eqx.Module):
     fields: tuple[int, int] | None = eqx.field(static=True, default=None)
     packed: bool = eqx.field(static=True, default=False)
 
-    def to_basis(self, y):
+    def to_basis(self, y: jax.Array) -> jax.Array:
         if self.fields is None:
             return y
         if self.packed:
             return unpack_spectrum(y, self.fields[0])
         return jnp.fft.rfft(jnp.reshape(y, self.fields), axis=-1)
 
-    def from_basis(self, v):
+    def from_basis(self, v: jax.Array) -> jax.Array:
         if self.fields is None:
             return v
         if self.packed:
             return pack_spectrum(v)
         return jnp.reshape(jnp.fft.irfft(v, n=self.fields[1], axis=-1), (-1,))
 
-    def apply(self, coefficient, v):
+    def apply(self, coefficient: jax.Array, v: jax.Array) -> jax.Array:
         return coefficient * v
 
-    def matvec(self, t, y):
+    def matvec(self, t: ArrayLike, y: jax.Array) -> jax.Array:
         return self.from_basis(self.eigenvalues * self.to_basis(y))
 
-    def exponentials(self, h):
+    def exponentials(self, h: ArrayLike) -> tuple[jax.Array, jax.Array]:
         z = _like(h, self.eigenvalues) * self.eigenvalues
         return jnp.exp(z), jnp.exp(z / 2)
 
-    def euler_coefficients(self, h):
+    def euler_coefficients(self, h: ArrayLike) -> tuple[jax.Array, jax.Array]:
         h = _like(h, self.eigenvalues)
         z = h * self.eigenvalues
         p1, _, _ = phi_functions(z)
         return jnp.exp(z), h * p1
 
-    def etdrk4_coefficients(self, h):
+    def etdrk4_coefficients(self, h: ArrayLike) -> tuple[jax.Array, ...]:
         h = _like(h, self.eigenvalues)
         z = h * self.eigenvalues
         p1, p2, p3 = phi_functions(z)
@@ -150,16 +151,16 @@ class MatrixOperator(eqx.Module):
 
     matrix: jax.Array
 
-    def to_basis(self, y):
+    def to_basis(self, y: jax.Array) -> jax.Array:
         return y
 
-    def from_basis(self, v):
+    def from_basis(self, v: jax.Array) -> jax.Array:
         return v
 
-    def apply(self, coefficient, v):
+    def apply(self, coefficient: jax.Array, v: jax.Array) -> jax.Array:
         return coefficient @ v
 
-    def matvec(self, t, y):
+    def matvec(self, t: ArrayLike, y: jax.Array) -> jax.Array:
         return self.matrix @ y
 
     def _phi(self, a, p: int):
@@ -173,16 +174,16 @@ class MatrixOperator(eqx.Module):
         top = jax.scipy.linalg.expm(big)[:n]
         return [top[:, k * n:(k + 1) * n] for k in range(p + 1)]
 
-    def exponentials(self, h):
+    def exponentials(self, h: ArrayLike) -> tuple[jax.Array, jax.Array]:
         (e,) = self._phi(h * self.matrix, 0)
         (e2,) = self._phi(h / 2 * self.matrix, 0)
         return e, e2
 
-    def euler_coefficients(self, h):
+    def euler_coefficients(self, h: ArrayLike) -> tuple[jax.Array, jax.Array]:
         e, p1 = self._phi(h * self.matrix, 1)
         return e, h * p1
 
-    def etdrk4_coefficients(self, h):
+    def etdrk4_coefficients(self, h: ArrayLike) -> tuple[jax.Array, ...]:
         e, p1, p2, p3 = self._phi(h * self.matrix, 3)
         e2, half = self._phi(h / 2 * self.matrix, 1)
         return (e, e2, h / 2 * half, h * (p1 - 3 * p2 + 4 * p3), h * (p2 - 2 * p3),
@@ -200,19 +201,19 @@ class TimeVaryingDiagonal(eqx.Module):
     integral: Callable | None = eqx.field(static=True)
     params: dict
 
-    def to_basis(self, y):
+    def to_basis(self, y: jax.Array) -> jax.Array:
         return y
 
-    def from_basis(self, v):
+    def from_basis(self, v: jax.Array) -> jax.Array:
         return v
 
-    def apply(self, coefficient, v):
+    def apply(self, coefficient: jax.Array, v: jax.Array) -> jax.Array:
         return coefficient * v
 
-    def matvec(self, t, y):
+    def matvec(self, t: ArrayLike, y: jax.Array) -> jax.Array:
         return self.coefficient(t, self.params) * y
 
-    def increment(self, s0, s1):
+    def increment(self, s0: jax.Array, s1: jax.Array) -> jax.Array:
         """`∫_{s0}^{s1} a dt`."""
         if self.integral is not None:
             return self.integral(s1, self.params) - self.integral(s0, self.params)
@@ -221,7 +222,7 @@ class TimeVaryingDiagonal(eqx.Module):
             jnp.asarray(_GAUSS_NODES))
         return half * jnp.tensordot(jnp.asarray(_GAUSS_WEIGHTS), values, axes=1)
 
-    def euler_weights(self, t0, t1):
+    def euler_weights(self, t0: jax.Array, t1: jax.Array) -> tuple[jax.Array, jax.Array]:
         """`(e^{A(t1)-A(t0)}, ∫_{t0}^{t1} e^{A(t1)-A(s)} ds)`, the second by
         Gauss–Legendre quadrature."""
         half = (t1 - t0) / 2
