@@ -29,11 +29,13 @@ gradients flow through the projection.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from ._compat import AbstractAdaptiveSolver, use_stepsize_tol
 
@@ -79,7 +81,7 @@ class ProjectedSolver(AbstractAdaptiveSolver):
             dense_info = {**dense_info, "y1": y1}
         return y1, y_error, dense_info, solver_state, result
 
-    def project(self, t, y, args):
+    def project(self, t: ArrayLike, y: jax.Array, args: Any) -> jax.Array:
         """The point of `invariants(t, .) = 0` nearest to `y` in the weighted norm."""
         def g(z):
             return self.invariants(t, z, args)
