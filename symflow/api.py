@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import codegen, passes, symbolic
+from . import analysis, codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
 from .solve import (IMPLICIT, STIFFNESS_THRESHOLD, Simulator, Solution, SolveConfig, choose_auto,
@@ -104,7 +104,7 @@ class Model:
         # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
         # periodic or not; passes/band_structure.py), narrowed on first use by
         # probing (see solve/_banded.py, solve/_interleaved_band.py).
-        self._band_bound = passes.band_structure(built) if built.domain else None
+        self._band_bound = analysis.band_structure(built) if built.domain else None
         self._bandwidth: object = None
         # A PDE on a 2-D/3-D grid whose states are all fields: (shape, fields,
         # periodic axes, boundary kinds of every field and axis) for the matrix-free
