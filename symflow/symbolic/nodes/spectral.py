@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 
-import sympy as sp
-
 from .._arrays import _ArrayFunction, shape_of
 
 
