@@ -1,7 +1,7 @@
 """Semilinear structure: each right-hand side as a linear part plus a remainder.
 
 An exponential integrator solves `der(x) = L(t) x + N(x, t)` by integrating the
-linear part exactly and spending evaluations only on `N`. This pass finds the
+linear part exactly and spending evaluations only on `N`. This analysis finds the
 split symbolically, on the final (discretized) `System`:
 
 - the **linear part** of a right-hand side is the sum of its terms that are

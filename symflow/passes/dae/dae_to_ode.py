@@ -52,6 +52,9 @@ __all__ = ["dae_to_ode"]
 
 
 def dae_to_ode(system: System) -> System:
+    """The explicit ODE system of an index-reduced implicit one (module docstring:
+    matching, block ordering, solving each block, states), with consistent
+    initial values."""
     if not any(e.kind == "implicit" for e in system.equations):
         return system
     incidence = incidence_graph(system)

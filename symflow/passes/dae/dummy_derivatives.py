@@ -74,6 +74,8 @@ def _predecessor(system: System, i: int) -> int | None:
 def dummy_selection(system: System) -> DummySelection:
     """Choose the dummy derivatives of an index-reduced system (constant pivots)."""
     eqs = system.equations
+    if not any(e.kind == "implicit" for e in eqs):
+        return DummySelection(())
     highest = set(incidence_graph(system).highest_derivatives)
     rows = [i for i, e in enumerate(eqs) if e.kind == "implicit" and e.order > 0
             and not e.target.startswith(CONSTRAINT)]

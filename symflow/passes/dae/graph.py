@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import weakref
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -122,19 +123,17 @@ class IncidenceGraph:
                 for i in chosen]
 
 
-# The graphs handed on, by the identity of their system (the system is held too,
-# so that its id is not reused while it is here). A pipeline run hands on a few.
-_HANDED_ON: dict[int, tuple[System, IncidenceGraph]] = {}
-_KEEP = 8
+# The graphs handed on, by the identity of their system. The system is held
+# weakly: its entry goes when it does (before its id can be reused), so a graph
+# never outlives its system and a pipeline run keeps nothing alive.
+_HANDED_ON: dict[int, tuple[weakref.ref[System], IncidenceGraph]] = {}
 
 
 def hand_on(system: System, graph: IncidenceGraph) -> System:
     """Record `graph` as the incidence graph of `system` (which must be exact:
     what `incidence_graph` would compute) for the next pass; return `system`."""
-    _HANDED_ON.pop(id(system), None)
-    _HANDED_ON[id(system)] = (system, graph)
-    while len(_HANDED_ON) > _KEEP:
-        del _HANDED_ON[next(iter(_HANDED_ON))]
+    key = id(system)
+    _HANDED_ON[key] = (weakref.ref(system, lambda _: _HANDED_ON.pop(key, None)), graph)
     return system
 
 
@@ -142,7 +141,7 @@ def incidence_graph(system: System) -> IncidenceGraph:
     """The incidence graph of the implicit equations of `system`: the one handed
     on with it, else built (once) from its equations and handed on."""
     kept = _HANDED_ON.get(id(system))
-    if kept is not None and kept[0] is system:
+    if kept is not None and kept[0]() is system:
         return kept[1]
     graph = _build(system)
     hand_on(system, graph)

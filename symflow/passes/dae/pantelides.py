@@ -51,10 +51,9 @@ def time_derivative(expr: sp.Expr, time: sp.Symbol, variables: set[sp.Symbol]) -
 def reduce_index(system: System) -> System:
     """Differentiate the equations Pantelides' algorithm selects (none for index ≤ 1).
 
-    Long because the algorithm is one loop over a growing graph (symbols,
-    incidence rows, derivative links, matching) whose steps share that state;
-    the structure it starts from is the system's `IncidenceGraph`, and the grown
-    graph is handed on with the system it returns.
+    The algorithm starts from the system's `IncidenceGraph`, grows it (symbols,
+    incidence rows, derivative links, matching) as it differentiates, and hands
+    the grown graph on with the system it returns.
     """
     equations = list(system.equations)
     if not any(e.kind == "implicit" for e in equations):
