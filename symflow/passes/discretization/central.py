@@ -22,7 +22,7 @@ __all__ = ["stencil"]
 
 
 def stencil(u: sp.Expr, ax: Axis, k: int, order: int,
-             slopes: dict[int, sp.Expr]) -> sp.Expr:
+            slopes: dict[int, sp.Expr]) -> sp.Expr:
     """The `k`-th derivative of the array `u` along the dimension of `ax`, as one
     expression."""
     n, h = ax.n, ax.h

@@ -16,7 +16,7 @@ __all__ = ["replace_divergences", "divergence", "divergence_4", "grid_value", "g
 
 
 def replace_divergences(expr: sp.Expr, axes: dict[str, Axis], grid_values, shapes,
-                         gridded: bool, *, order: int) -> sp.Expr:
+                        gridded: bool, *, order: int) -> sp.Expr:
     """Every derivative of an expression, `Diff(F, x, 1)` with `F` not a field, by
     its difference between grid points (`divergence`)."""
     rule = {}
@@ -25,7 +25,7 @@ def replace_divergences(expr: sp.Expr, axes: dict[str, Axis], grid_values, shape
         node = stack.pop()
         if isinstance(node, Diff) and not isinstance(node.args[0], sp.Symbol):
             rule[node] = flat(divergence(node, axes, grid_values, shapes, order=order),
-                               gridded)
+                              gridded)
         else:
             stack.extend(node.args)
     return expr.xreplace(rule) if rule else expr
@@ -45,7 +45,7 @@ def grid_atoms(expr: sp.Expr, shapes) -> set[sp.Expr]:
 
 
 def divergence(node: Diff, axes: dict[str, Axis], grid_values, shapes, *,
-                order: int = 2) -> sp.Expr:
+               order: int = 2) -> sp.Expr:
     """`Diff(F, x, 1)` for an expression `F`, in conservative (flux) form, order 2
     (`order = 4`: `divergence_4`).
 

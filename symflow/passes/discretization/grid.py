@@ -89,8 +89,8 @@ def flat(expr: sp.Expr, gridded: bool) -> sp.Expr:
     return Flatten(expr) if gridded else expr
 
 
-def with_faces(array: sp.Expr, shape: tuple[int, ...], faces: dict[tuple[int, int], sp.Expr],
-                shapes=None) -> sp.Expr:
+def with_faces(array: sp.Expr, shape: tuple[int, ...],
+               faces: dict[tuple[int, int], sp.Expr], shapes=None) -> sp.Expr:
     """The field `array` with its Dirichlet faces `(axis, side) -> value` replaced.
 
     On a 1-D grid, `with_ends`. On a grid of 2 or 3 dimensions, the faces are
@@ -101,7 +101,7 @@ def with_faces(array: sp.Expr, shape: tuple[int, ...], faces: dict[tuple[int, in
     """
     if len(shape) == 1:
         return with_ends(array, shape[0], {side: g for (_, side), g in faces.items()},
-                          shapes)
+                         shapes)
     if not faces:
         return array
     grid = GridView(array, sp.Tuple(*map(sp.Integer, shape)))

@@ -95,7 +95,7 @@ def discretize(system: System) -> System:
         if biased:
             expr = upwind_advection(expr, biased)
         expr = replace_divergences(expr, axes, grid_values, system.shapes(), gridded,
-                                     order=order)
+                                    order=order)
         expr = expr.xreplace(replace_diff).xreplace(to_placeholder)
         expr = expr.xreplace(from_placeholder)
         if expr.has(Diff):
@@ -123,7 +123,7 @@ def discretize(system: System) -> System:
             ends = {face: g.xreplace({system.time: t0})
                     for face, g in dirichlet[v.name].items()}
             v = dataclasses.replace(v, initial=with_faces(as_array(v.initial, v.size),
-                                                           shape, ends))
+                                                          shape, ends))
         new_variables.append(v)
     observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
     return dataclasses.replace(system, equations=tuple(equations),

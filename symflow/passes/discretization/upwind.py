@@ -33,7 +33,7 @@ def upwind_advection(expr: sp.Expr, biased) -> sp.Expr:
 
 
 def one_sided_difference(u: sp.Expr, ax: Axis, direction: int, order: int,
-            slopes: dict[int, sp.Expr]) -> sp.Expr:
+                         slopes: dict[int, sp.Expr]) -> sp.Expr:
     """The first derivative of `u` by a one-sided difference of `order` (1 or 2),
     reading `direction` (+1 forward, -1 backward); next to an end, the window of
     the same size that fits, or the prescribed derivative at a Neumann/Robin end."""
