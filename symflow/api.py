@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import codegen, passes, symbolic
+from . import analysis, codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
 from .solve import Runner, Solution

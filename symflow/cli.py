@@ -163,12 +163,12 @@ def _show(args) -> int:
 
     m = _load(args)
     if args.stage == "semilinear":
-        from .passes.semilinear import split_semilinear
+        from .analysis import split_semilinear
 
         print(split_semilinear(m.system))
         return EXIT_OK
     if args.stage == "diffusion":
-        from .passes.diffusion_form import find_diffusion_form
+        from .analysis import find_diffusion_form
 
         print(find_diffusion_form(m.system))
         return EXIT_OK

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ...errors import Span
-from ...passes.diffusion_form import LAMBDA, DiffusionForm, find_diffusion_form
+from ...analysis import LAMBDA, DiffusionForm, find_diffusion_form
 from ...symbolic import Parameter, System
 from .schedule import DiffusionSchedule, DiffusionTerm
 from ..exponential import generate_functions

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.passes.diffusion_form import find_diffusion_form
+from symflow.analysis import find_diffusion_form
 from symflow.symbolic._closures import ClosureOutput
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]

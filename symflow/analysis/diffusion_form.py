@@ -3,7 +3,7 @@
 Built on the semilinear split (`semilinear.py`): a model of diffusion form is
 `der(x) = f(t)*x + N(x, t)` with the same state-free coefficient `f(t)` for
 every state (a scalar times the identity). For a variance-preserving (VP) model
-this pass derives, symbolically:
+this analysis derives, symbolically:
 
 - `log α(t) = ∫₀ᵗ f dτ` (so α(0) = 1; SymPy's antiderivative minus its value
   at 0, or Gauss–Legendre quadrature of `f` when SymPy finds no closed form);

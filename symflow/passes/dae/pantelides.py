@@ -27,13 +27,13 @@ import dataclasses
 
 import sympy as sp
 
-from ..errors import SymflowError
-from ..symbolic import System
-from ..symbolic._dae import der_symbol
-from .structural_analysis import augment, base_variable
+from ...errors import SymflowError
+from ...symbolic import System
+from .graph import IncidenceGraph, base_variable, der_symbol, hand_on, incidence_graph
+from .matching import augment
 
 
-__all__ = ["reduce_index", "time_derivative"]
+__all__ = ["reduce_index", "time_derivative", "CONSTRAINT"]
 
 MAX_DIFFERENTIATIONS = 50
 
@@ -49,12 +49,17 @@ def time_derivative(expr: sp.Expr, time: sp.Symbol, variables: set[sp.Symbol]) -
 
 
 def reduce_index(system: System) -> System:
-    """Differentiate the equations Pantelides' algorithm selects (none for index ≤ 1)."""
+    """Differentiate the equations Pantelides' algorithm selects (none for index ≤ 1).
+
+    The algorithm starts from the system's `IncidenceGraph`, grows it (symbols,
+    incidence rows, derivative links, matching) as it differentiates, and hands
+    the grown graph on with the system it returns.
+    """
     equations = list(system.equations)
-    implicit = [i for i, e in enumerate(equations) if e.kind == "implicit"]
-    if not implicit:
+    if not any(e.kind == "implicit" for e in equations):
         return system
-    bases = {v.symbol for v in system.variables}
+    incidence = incidence_graph(system)
+    bases = set(incidence.variables)
 
     # Unknown symbols (variables and derivatives present), with A: s -> der(s) index.
     symbols: list[sp.Symbol] = []
@@ -66,13 +71,12 @@ def reduce_index(system: System) -> System:
             symbols.append(s)
         return position[s]
 
-    for v in system.variables:
-        add_symbol(v.symbol)
-    eqs = [equations[i] for i in implicit]
-    for e in eqs:
-        for s in sorted(e.rhs.free_symbols, key=str):
-            if base_variable(s) in bases:
-                add_symbol(s)
+    for s in incidence.variables:
+        add_symbol(s)
+    eqs = list(incidence.equations)
+    for row in incidence.incidence:
+        for s in sorted(row, key=str):
+            add_symbol(s)
     # Every derivative chain x, der(x), der(der(x)) ... must be complete.
     for s in list(symbols):
         b = base_variable(s)
@@ -83,8 +87,7 @@ def reduce_index(system: System) -> System:
     def derivative_index(j: int) -> int | None:
         return position.get(der_symbol(symbols[j]))
 
-    graph: list[list[int]] = [
-        sorted(position[s] for s in e.rhs.free_symbols if s in position) for e in eqs]
+    graph: list[list[int]] = incidence.rows(symbols)
     differentiated: list[int | None] = [None] * len(eqs)  # B
     match_var: dict[int, int] = {}
     variables = set(symbols)
@@ -125,7 +128,10 @@ def reduce_index(system: System) -> System:
     marked = [dataclasses.replace(e, target=_mark(e.target, differentiated[i] is not None))
               for i, e in enumerate(eqs)]
     others = [e for e in equations if e.kind != "implicit"]
-    return dataclasses.replace(system, equations=tuple(others + marked))
+    out = dataclasses.replace(system, equations=tuple(others + marked))
+    grown = IncidenceGraph.of(marked, incidence.variables,
+                              [frozenset(symbols[j] for j in row) for row in graph])
+    return hand_on(out, grown)
 
 
 CONSTRAINT = "constraint"

@@ -4,7 +4,7 @@ import sympy as sp
 
 from symflow import passes, symbolic
 from symflow.lang import parse
-from symflow.passes.semilinear import split_semilinear
+from symflow.analysis import split_semilinear
 
 
 def final(text: str):

@@ -33,13 +33,12 @@ import dataclasses
 
 import sympy as sp
 
-from ..symbolic import System, Variable
-from ..symbolic._dae import der_symbol, integral_of, is_der
+from ...symbolic import System, Variable
+from .graph import base_variable, derivative_order, incidence_graph, integral_of, state_name
 from .pantelides import CONSTRAINT, time_derivative
-from .structural_analysis import base_variable
 
 
-__all__ = ["select_dummy_derivatives", "DummySelection"]
+__all__ = ["select_dummy_derivatives", "dummy_selection", "DummySelection"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,13 +51,6 @@ class DummySelection:
     @property
     def dummies(self) -> tuple[sp.Symbol, ...]:
         return tuple(z for level in self.levels for _, z in level)
-
-
-def _order(s: sp.Symbol) -> int:
-    n = 0
-    while is_der(s):
-        s, n = integral_of(s), n + 1
-    return n
 
 
 def _predecessor(system: System, i: int) -> int | None:
@@ -82,18 +74,13 @@ def _predecessor(system: System, i: int) -> int | None:
 def dummy_selection(system: System) -> DummySelection:
     """Choose the dummy derivatives of an index-reduced system (constant pivots)."""
     eqs = system.equations
-    present = set().union(*(e.rhs.free_symbols for e in eqs if e.kind == "implicit")) \
-        if eqs else set()
-    highest = set()
-    for v in system.variables:
-        s = v.symbol
-        while der_symbol(s) in present:
-            s = der_symbol(s)
-        highest.add(s)
+    if not any(e.kind == "implicit" for e in eqs):
+        return DummySelection(())
+    highest = set(incidence_graph(system).highest_derivatives)
     rows = [i for i, e in enumerate(eqs) if e.kind == "implicit" and e.order > 0
             and not e.target.startswith(CONSTRAINT)]
     columns = sorted({s for i in rows for s in eqs[i].rhs.free_symbols if s in highest},
-                     key=lambda s: (-_order(s), s.name))
+                     key=lambda s: (-derivative_order(s), s.name))
     levels = []
     while rows and columns:
         chosen: list[tuple[int, sp.Symbol]] = []
@@ -118,8 +105,8 @@ def dummy_selection(system: System) -> DummySelection:
         levels.append(tuple(chosen))
         rows = [p for p in (_predecessor(system, i) for i, _ in chosen)
                 if p is not None and eqs[p].order > 0]
-        columns = sorted({integral_of(z) for _, z in chosen if _order(z) > 1},
-                         key=lambda s: (-_order(s), s.name))
+        columns = sorted({integral_of(z) for _, z in chosen if derivative_order(z) > 1},
+                         key=lambda s: (-derivative_order(s), s.name))
     return DummySelection(tuple(levels))
 
 
@@ -129,8 +116,6 @@ def select_dummy_derivatives(system: System) -> System:
     selection = dummy_selection(system)
     if not selection.levels:
         return system
-    from .dae_to_ode import state_name
-
     rename = {}
     new_vars = []
     spans = {v.symbol: v.span for v in system.variables}

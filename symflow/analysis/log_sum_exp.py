@@ -4,7 +4,7 @@ The score of a mixture, `∇ log Σ_k c_k e^{a_k(x)}`, differentiates (SymPy) to
 ratio `Σ_k c_k ∇a_k e^{a_k} / Σ_k c_k e^{a_k}`. Evaluated as written it costs one
 exponential per component, and far from every mode each e^{a_k} underflows to
 0, so the score is 0/0 = NaN. The same quantity is `Σ_k w_k ∇a_k` with
-`w = softmax(a + log c)`, which this pass writes instead:
+`w = softmax(a + log c)`, which `softmax_form` writes instead:
 
 - two components: `w_0 = σ(b_0 - b_1)` (the logistic `Sigmoid`, one exponential;
   `b_0 - b_1` simplified, so for equal-variance Gaussians it is linear in x) and

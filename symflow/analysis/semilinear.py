@@ -1,7 +1,7 @@
 """Semilinear structure: each right-hand side as a linear part plus a remainder.
 
 An exponential integrator solves `der(x) = L(t) x + N(x, t)` by integrating the
-linear part exactly and spending evaluations only on `N`. This pass finds the
+linear part exactly and spending evaluations only on `N`. This analysis finds the
 split symbolically, on the final (discretized) `System`:
 
 - the **linear part** of a right-hand side is the sum of its terms that are
@@ -44,10 +44,16 @@ from typing import Literal
 import sympy as sp
 
 from ..symbolic import Concat, Element, Fill, Part, Shift, System, shape_of
+from ..symbolic.nodes import (
+    LINEAR_SPECTRAL_NODES,
+    ArrayFunction,
+    SpectralDiff,
+    SpectralFilter,
+)
 
 
 __all__ = ["SemilinearTerm", "SemilinearSplit", "split_semilinear", "split_linear",
-           "format_split", "LINEAR_NODES"]
+           "format_split", "fourier_multiplier", "LINEAR_NODES"]
 
 
 Kind = Literal["none", "scalar", "diagonal", "fourier", "banded", "dense"]
@@ -104,8 +110,8 @@ class SemilinearSplit:
 
 
 # Nodes that are linear in their first (array) argument, the others being
-# integers or constants; the spectral nodes register themselves here.
-LINEAR_NODES: list[type] = [Shift, Part, Element]
+# integers or constants.
+LINEAR_NODES: tuple[type, ...] = (Shift, Part, Element, *LINEAR_SPECTRAL_NODES)
 
 K = sp.Symbol("k", real=True)  # the wave number in Fourier multipliers
 
@@ -130,7 +136,7 @@ def split_linear(expr: sp.Expr, states: frozenset[sp.Symbol],
         constant = sp.Mul(*(f for f in expr.args if f is not inner))
         linear, rest = split_linear(inner, states, shapes)
         return constant * linear, constant * rest
-    if isinstance(expr, tuple(LINEAR_NODES)):
+    if isinstance(expr, LINEAR_NODES):
         first, *others = expr.args
         linear, rest = split_linear(first, states, shapes)
         rebuild = (lambda a: zero if a == 0 else expr.func(a, *others))
@@ -254,8 +260,6 @@ def _fourier_multipliers(system: System, raw) -> tuple[tuple[str, sp.Expr], ...]
     constant-coefficient combination of spectral derivatives of its own field."""
     if system.settings.scheme != "spectral" or not system.fields:
         return None
-    from .spectral_discretization import fourier_multiplier
-
     states = {v.name: v for v in system.states}
     if set(states) != {name for name, _ in system.fields}:
         return None
@@ -267,6 +271,36 @@ def _fourier_multipliers(system: System, raw) -> tuple[tuple[str, sp.Expr], ...]
             return None
         out.append((name, multiplier))
     return tuple(out)
+
+
+def fourier_multiplier(linear: sp.Expr, u: sp.Symbol, t: sp.Symbol,
+                       states: frozenset[sp.Symbol]) -> sp.Expr | None:
+    """The symbol `λ(k)` of a linear part made of constant-coefficient spectral
+    derivatives of the field `u` (and `c*u`): `linear` applied to `e^{ikx}` is
+    `λ(k) e^{ikx}`. `None` when `linear` is not of that form (other fields,
+    coefficients varying in time or space, slices, ...). Filters are left out
+    of `λ` (they zero the modes above the cut)."""
+    if linear == u:
+        return sp.Integer(1)
+    if isinstance(linear, SpectralFilter):
+        return fourier_multiplier(linear.args[0], u, t, states)
+    if isinstance(linear, SpectralDiff):
+        inner = fourier_multiplier(linear.args[0], u, t, states)
+        return None if inner is None else (sp.I * K) ** int(linear.args[2]) * inner
+    if isinstance(linear, sp.Add):
+        parts = [fourier_multiplier(a, u, t, states) for a in linear.args]
+        return None if any(p is None for p in parts) else sp.expand(sp.Add(*parts))
+    if isinstance(linear, sp.Mul):
+        dependent = [f for f in linear.args if f.free_symbols & states]
+        if len(dependent) != 1:
+            return None
+        constant = sp.Mul(*(f for f in linear.args if f is not dependent[0]))
+        if constant.has(t) or any(isinstance(n, ArrayFunction)
+                                  for n in sp.preorder_traversal(constant)):
+            return None
+        inner = fourier_multiplier(dependent[0], u, t, states)
+        return None if inner is None else constant * inner
+    return None
 
 
 def format_split(split: SemilinearSplit) -> str:

@@ -19,7 +19,7 @@ pass
    `NewtonSolve` node, which codegen prints as an optimistix Newton solve inside
    the right-hand side (differentiable by the implicit function theorem). The
    guess is the variable's initial value (or 0). A nonlinear loop is torn first
-   (`_torn_newton`): Newton iterates only on the tearing variables, and the
+   (`tearing.py`): Newton iterates only on the tearing variables, and the
    loop's other unknowns are explicit expressions of them;
 4. writes the states: a variable `x` whose highest derivative is `x''` gives the
    states `x` and `der(x)` with `der(x) = der_x` and `der(der_x) = <solved x''>`.
@@ -37,56 +37,41 @@ import dataclasses
 
 import sympy as sp
 
-from ..errors import SymflowError
-from ..symbolic import Equation, System, Variable
-from ..symbolic._dae import der_symbol, integral_of, is_der
-from ..symbolic._loops import NewtonSolve
+from ...errors import SymflowError
+from ...symbolic import Equation, System, Variable
+from .consistent_initialization import initialize
+from .graph import (base_variable, der_symbol, derivative_order, incidence_graph, is_der,
+                    state_name)
+from .matching import maximum_matching, strong_components
 from .pantelides import CONSTRAINT
-from .structural_analysis import (
-    _describe,
-    base_variable,
-    maximum_matching,
-    strong_components,
-)
+from .structural_analysis import describe_singularity
+from .tearing import has_newton_solve, newton_nodes, solve_linear, torn_newton
 
 
-__all__ = ["dae_to_ode", "state_name"]
-
-
-def state_name(symbol: sp.Symbol) -> str:
-    """The name a derivative gets as a variable: `der(x)` -> `der_x`, `der(der(x))`
-    -> `der2_x` (dots kept: codegen mangles them)."""
-    n, s = 0, symbol
-    while is_der(s):
-        s, n = integral_of(s), n + 1
-    if n == 0:
-        return s.name
-    return ("der_" if n == 1 else f"der{n}_") + s.name
+__all__ = ["dae_to_ode"]
 
 
 def dae_to_ode(system: System) -> System:
-    implicit = [e for e in system.equations if e.kind == "implicit"]
-    if not implicit:
+    """The explicit ODE system of an index-reduced implicit one (module docstring:
+    matching, block ordering, solving each block, states), with consistent
+    initial values."""
+    if not any(e.kind == "implicit" for e in system.equations):
         return system
-    active = [e for e in implicit if not e.target.startswith(CONSTRAINT)]
+    incidence = incidence_graph(system)
+    implicit = incidence.equations
+    rows = [i for i, e in enumerate(implicit) if not e.target.startswith(CONSTRAINT)]
+    active = [implicit[i] for i in rows]
     constraints = [e for e in implicit if e.target.startswith(CONSTRAINT)]
-    present = set().union(*(e.rhs.free_symbols for e in implicit))
     variables = {v.symbol: v for v in system.variables}
 
     # Unknowns: highest derivatives and algebraic variables.
-    unknowns = []
-    highest: dict[sp.Symbol, int] = {}
-    for v in system.variables:
-        s, n = v.symbol, 0
-        while der_symbol(s) in present:
-            s, n = der_symbol(s), n + 1
-        highest[v.symbol] = n
-        unknowns.append(s)
+    unknowns = list(incidence.highest_derivatives)
+    highest = {v.symbol: derivative_order(s) for v, s in zip(system.variables, unknowns)}
     position = {s: j for j, s in enumerate(unknowns)}
-    graph = [sorted(position[s] for s in e.rhs.free_symbols if s in position) for e in active]
+    graph = incidence.rows(unknowns, equations=rows)
     match_var = maximum_matching(graph)
     if len(match_var) != len(active) or len(active) != len(unknowns):
-        raise _describe(system, active, unknowns, match_var, graph)
+        raise describe_singularity(system, active, unknowns, match_var, graph)
     match_eq = {e: v for v, e in match_var.items()}
 
     # Block lower triangular order.
@@ -106,13 +91,13 @@ def dae_to_ode(system: System) -> System:
             value = _solve_one(active[block[0]].rhs, syms[0], active[block[0]], solved)
             if value is None:
                 residuals = [active[block[0]].rhs.xreplace(solved)]
-                value = _newton(residuals, syms, guesses)[syms[0]]
+                value = newton_nodes(residuals, syms, guesses)[syms[0]]
             solved[syms[0]] = value
         else:
             loops.append(len(block))
-            values = _solve_linear(residuals, syms, [active[i] for i in block])
+            values = solve_linear(residuals, syms, [active[i] for i in block])
             if values is None:
-                values = _torn_newton(residuals, syms, guesses)
+                values = torn_newton(residuals, syms, guesses)
             solved.update(values)
         order += syms
 
@@ -158,7 +143,6 @@ def dae_to_ode(system: System) -> System:
         system, variables=tuple(new_vars), equations=tuple(
             [e for e in system.equations if e.kind != "implicit"] + equations))
     out = dataclasses.replace(out, invariants=_invariants(out, constraints, solved, rename))
-    from .consistent_initialization import initialize
     return initialize(out, constraints=constraints, solved=solved, rename=rename)
 
 
@@ -205,7 +189,7 @@ def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,
         b = original.xreplace({unknown: 0}).xreplace(solved)
         # No sp.simplify: it costs ~0.2 s an equation (minutes on a large model).
         return -b / a
-    if residual.has(NewtonSolve):
+    if has_newton_solve(residual):
         return None
     try:
         solutions = sp.solve(residual, unknown, dict=False)
@@ -214,75 +198,3 @@ def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,
     if len(solutions) == 1:
         return solutions[0]
     return None  # not explicitly solvable: a Newton solve in the right-hand side
-
-
-def _newton(residuals, syms, guesses) -> dict[sp.Symbol, sp.Expr]:
-    """Each unknown of a nonlinear loop as a `NewtonSolve` node."""
-    bound = [sp.Dummy(state_name(s).replace(".", "_")) for s in syms]
-    loop = sp.Tuple(*(r.xreplace(dict(zip(syms, bound))) for r in residuals))
-    guess = sp.Tuple(*guesses)
-    return {s: NewtonSolve(sp.Integer(k), sp.Tuple(*bound), loop, guess)
-            for k, s in enumerate(syms)}
-
-
-def _torn_newton(residuals, syms, guesses) -> dict[sp.Symbol, sp.Expr]:
-    """A nonlinear loop, torn: Newton iterates only on the tearing variables.
-
-    Greedy tearing (as in Elmqvist & Otter 1994): repeatedly take an equation in
-    which exactly one unknown is neither solved nor torn, and solve it for that
-    unknown when it appears linearly with a coefficient free of the loop's
-    unknowns; when no equation qualifies, make the unknown that appears in the
-    most remaining equations a tearing variable. The equations not used to
-    solve are the residuals of a Newton solve in the tearing variables alone;
-    the solved unknowns are explicit expressions of them. Falls back to Newton
-    on every unknown when the counts do not match (a singular tearing)."""
-    unknowns = set(syms)
-    remaining = list(range(len(residuals)))
-    solved: dict[sp.Symbol, sp.Expr] = {}
-    torn: list[sp.Symbol] = []
-    while remaining:
-        progress = False
-        for i in remaining:
-            r = residuals[i]
-            free = [u for u in r.free_symbols & unknowns if u not in solved and u not in torn]
-            if len(free) != 1:
-                continue
-            u = free[0]
-            b, rest = r.as_independent(u, as_Add=True)
-            a, factor = rest.as_independent(u, as_Add=False)
-            if factor != u or a == 0 or a.free_symbols & unknowns:
-                continue
-            solved[u] = -b / a
-            remaining.remove(i)
-            progress = True
-            break
-        if not progress:
-            open_ = [u for u in syms if u not in solved and u not in torn]
-            if not open_:
-                break
-            count = {u: sum(1 for i in remaining if u in residuals[i].free_symbols)
-                     for u in open_}
-            torn.append(max(open_, key=lambda u: (count[u], -syms.index(u))))
-    if len(torn) != len(remaining) or not torn or len(torn) == len(syms):
-        return _newton(residuals, syms, guesses)
-    order = list(solved)  # each solved value uses tearing variables and earlier ones
-    explicit: dict[sp.Symbol, sp.Expr] = {}
-    for u in order:
-        explicit[u] = solved[u].xreplace(explicit)
-    loop = [residuals[i].xreplace(explicit) for i in remaining]
-    guess_of = dict(zip(syms, guesses))
-    values = _newton(loop, torn, [guess_of[u] for u in torn])
-    values.update({u: e.xreplace(values) for u, e in explicit.items()})
-    return values
-
-
-def _solve_linear(residuals, syms, eqs) -> dict[sp.Symbol, sp.Expr]:
-    jac = sp.Matrix([[sp.diff(r, s) for s in syms] for r in residuals])
-    if any(entry.has(*syms) for entry in jac):
-        return None  # nonlinear: a Newton solve in the right-hand side
-    rest = sp.Matrix([r.xreplace({s: 0 for s in syms}) for r in residuals])
-    try:
-        values = jac.LUsolve(-rest)
-    except ValueError:
-        raise SymflowError("this algebraic loop is singular", eqs[0].spans[0]) from None
-    return {s: sp.cancel(x) if x.count_ops() < 60 else x for s, x in zip(syms, values)}

@@ -87,7 +87,7 @@ def test_periodic_heat_advection_with_tsit5(heat):
 def test_periodic_heat_advection_with_etdrk4_is_exact(heat):
     # a linear problem: N = 0, and the complex multipliers -D k^2 + i c k are
     # integrated exactly, whatever the step
-    from symflow.passes.semilinear import split_semilinear
+    from symflow.analysis import split_semilinear
 
     split = split_semilinear(heat.system)
     assert split.kind == "fourier" and split.terms[0].remainder == 0

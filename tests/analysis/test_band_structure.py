@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow import passes
+from symflow import analysis
 from symflow.solve.linear import interleave
 from models import model_text
 
@@ -29,13 +29,13 @@ def model(*, n=17, periodic=False, du="diff(u, x, 2) + u^2*v", dv="a*diff(v, x, 
 
 
 def test_several_fields_get_the_interleaved_bound():
-    s = passes.band_structure(model().built)
+    s = analysis.band_structure(model().built)
     # reach s = max(order, 2) + 1 = 3, two fields: m (s + 1) - 1 = 7
     assert (s.bound, s.fields, s.points, s.periodic) == (7, 2, 17, False)
-    s = passes.band_structure(model(periodic=True, order=4).built)
+    s = analysis.band_structure(model(periodic=True, order=4).built)
     assert (s.bound, s.fields, s.periodic) == (2 * 6 - 1, 2, True)
     flux = model(du="diff((1 + u^2)*diff(u, x), x) + v", order=2)
-    assert passes.band_structure(flux.built).bound == 2 * 5 - 1  # a flux reads one further
+    assert analysis.band_structure(flux.built).bound == 2 * 5 - 1  # a flux reads one further
 
 
 @pytest.mark.parametrize("change", [
@@ -44,7 +44,7 @@ def test_several_fields_get_the_interleaved_bound():
     {"extra_var": "    w = 0", "extra_eq": "    der(w) = -w"},     # a scalar state
 ])
 def test_no_band_without_a_proof(change):
-    assert passes.band_structure(model(**change).built) is None
+    assert analysis.band_structure(model(**change).built) is None
 
 
 def test_spectral_and_two_dimensional_models_have_no_band():
@@ -59,7 +59,7 @@ def test_spectral_and_two_dimensional_models_have_no_band():
     scheme = spectral
 end
 """)
-    assert passes.band_structure(m.built) is None
+    assert analysis.band_structure(m.built) is None
     m = symflow.loads("""model G
   domain
     x in [0, 1], points = 6, periodic
@@ -70,7 +70,7 @@ end
     der(u) = laplacian(u)
 end
 """)
-    assert passes.band_structure(m.built) is None
+    assert analysis.band_structure(m.built) is None
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -84,7 +84,7 @@ def test_the_bound_holds_on_the_dense_jacobian(kwargs):
     """Every nonzero of the Jacobian, in the interleaved order, lies within the bound
     (cyclically on a periodic grid): the proof, checked on the discretized program."""
     m = model(n=21, **kwargs)
-    s = passes.band_structure(m.built)
+    s = analysis.band_structure(m.built)
     n = m.generated.n_states
     y = jax.random.normal(jax.random.key(1), (n,)) * 0.1 + 1.0
     jac = jax.jacfwd(lambda z: m.generated.rhs(0.0, z, m.params))(y)

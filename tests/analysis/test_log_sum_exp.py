@@ -19,7 +19,7 @@ import sympy as sp
 from scipy.special import logsumexp
 
 import symflow
-from symflow.passes.log_sum_exp import softmax_form
+from symflow.analysis import softmax_form
 from symflow.solve.diffusion.setup import diffusion_setup
 from symflow.symbolic import Sigmoid, SoftmaxWeight
 

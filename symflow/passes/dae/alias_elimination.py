@@ -15,20 +15,18 @@ import dataclasses
 
 import sympy as sp
 
-from ..symbolic import Observed, System
-from ..symbolic._dae import der_symbol
+from ...symbolic import Observed, System
+from .graph import incidence_graph
 
 
 __all__ = ["eliminate_aliases"]
 
 
 def eliminate_aliases(system: System) -> System:
-    implicit = [e for e in system.equations if e.kind == "implicit"]
-    if not implicit:
+    if not any(e.kind == "implicit" for e in system.equations):
         return system
     variables = {v.symbol: v for v in system.variables}
-    present = set().union(*(e.rhs.free_symbols for e in implicit))
-    differentiated = {s for s in variables if der_symbol(s) in present}
+    differentiated = incidence_graph(system).differentiated
     parameters = {p.symbol for p in system.parameters}
 
     replace: dict[sp.Symbol, sp.Expr] = {}

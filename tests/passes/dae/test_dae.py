@@ -13,16 +13,13 @@ import symflow
 from symflow.errors import SymflowError
 from symflow.lang import parse
 from symflow.passes import PIPELINE
-from symflow.passes.alias_elimination import eliminate_aliases
-from symflow.passes.constant_folding import fold_constants
-from symflow.passes.dummy_derivatives import dummy_selection
-from symflow.passes.pantelides import reduce_index
-from symflow.passes.structural_analysis import check_structure
+from symflow.passes import fold_constants
+from symflow.passes.dae import check_structure, dummy_selection, eliminate_aliases, reduce_index
 from symflow.symbolic import build
 from models import model_text
 
 
-EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
+EXAMPLES = pathlib.Path(__file__).parents[3] / "examples"
 
 PENDULUM = model_text("pendulum")
 

@@ -12,8 +12,9 @@ theorem). Algebraic unknowns in a constraint are replaced by their solved
 expressions.
 
 Errors: a state that no constraint determines and that has no initial value is
-"missing"; a polynomial constraint with several solutions is "ambiguous"; a constraint whose states are all given and that does not hold at
-the default parameters names the conflicting values.
+"missing"; a polynomial constraint with several solutions is "ambiguous"; a
+constraint whose states are all given and that does not hold at the default
+parameters names the conflicting values.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import dataclasses
 
 import sympy as sp
 
-from ..errors import SymflowError
-from ..symbolic import Equation, System
-from .structural_analysis import maximum_matching, strong_components
+from ...errors import SymflowError
+from ...symbolic import Equation, System
+from .matching import maximum_matching, strong_components
+from .tearing import newton_nodes
 
 
 __all__ = ["initialize"]
@@ -117,6 +119,4 @@ def _numerical(eqs: list[sp.Expr], syms: list[sp.Symbol]) -> dict[sp.Symbol, sp.
     The parameters stay symbols, so the solve happens at run time for the
     parameter values of each simulation, and gradients flow through it by the
     implicit function theorem. The guess is 0 (the language has no guess values)."""
-    from .dae_to_ode import _newton
-
-    return _newton(eqs, syms, [sp.Integer(0)] * len(syms))
+    return newton_nodes(eqs, syms, [sp.Integer(0)] * len(syms))

@@ -1,42 +1,24 @@
-"""The Fourier spectral scheme (`scheme = spectral`): space derivatives of fields on
-periodic dimensions as multiplications in Fourier space.
+"""The spectral IR nodes: Fourier-space derivatives and de-aliasing filters.
 
-On a periodic grid of `n` points over a period `P`, a field `u` is the real
-trigonometric interpolant of its values. `diff(u, x, k)` becomes
+`passes/discretization/spectral.py` writes them (the `scheme = spectral`
+discretization), `analysis/semilinear.py` reads them (a linear part made of
+spectral derivatives is diagonal in Fourier space) and `solve` substitutes
+`SpectralDiffOfSpectrum` for `SpectralDiff` in the exponential integrators; they
+live here, below all three, so that each imports them downward.
 
-    irfft((i κ_j)^k · rfft(u)),   κ_j = 2π j / P,  j = 0 .. n/2,
-
-one `SpectralDiff` node, printed as one `jnp.fft` expression (so the code does
-not grow with `n`). For an odd `k` and even `n` the Nyquist mode `j = n/2` is
-multiplied by 0 (its derivative is not a real trigonometric polynomial of the
-grid; Trefethen, *Spectral Methods in MATLAB*, ch. 3).
-
-**De-aliasing.** `dealias = f` under `simulate` keeps the Fourier modes with
-`j <= f·n/2` and zeroes the others; `dealias = 2/3` is Orszag's 2/3 rule, which
-removes the aliasing error of quadratic products. It acts on every right-hand
-side as a whole: each field is read through the filter `P` (a `SpectralFilter`
-node; the derivatives include it) and the right-hand side is filtered, so
-`der(u) = P F(P u)`: the modes kept never see an aliased product, and the
-modes removed keep their initial values.
-
-After this pass the semilinear split (`passes/semilinear.py`) recognizes a
-linear part made of constant-coefficient spectral derivatives of a field as
-diagonal in Fourier space; `fourier_multiplier` gives its symbol `λ(κ)`.
+Each node is an array function printed as one `jnp.fft` expression, so the
+generated code does not grow with the number of grid points.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
-import sympy as sp
-
-from ..symbolic import Diff, Dimension, System, shape_of
-from ..symbolic._arrays import _ArrayFunction
+from .._arrays import _ArrayFunction, shape_of
 
 
 __all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "SpectralAxisDiff",
-           "SpectralGridFilter", "discretize_spectral", "fourier_multiplier"]
+           "SpectralGridFilter", "LINEAR_SPECTRAL_NODES"]
 
 
 def _kept_modes(n: int, keep: float) -> int:
@@ -191,104 +173,7 @@ class SpectralGridFilter(_ArrayFunction):
                 f"jnp.fft.rfftn({grid}), 0.0), s={shape!r}))")
 
 
-def _register_linear_nodes() -> None:
-    from .semilinear import LINEAR_NODES
-
-    for node in (SpectralDiff, SpectralFilter, SpectralAxisDiff, SpectralGridFilter):
-        if node not in LINEAR_NODES:
-            LINEAR_NODES.append(node)
-
-
-_register_linear_nodes()
-
-
-def discretize_spectral(system: System) -> System:
-    """Every `Diff` becomes a spectral derivative (`SpectralDiff` on a 1-D domain,
-    `SpectralAxisDiff` along one axis of a 2-D or 3-D grid); a derivative of an
-    expression (a flux, a mixed derivative) differentiates the expression's
-    values the same way. With `dealias < 1`, fields are read through the filter
-    and right-hand sides filtered (module docstring)."""
-    keep = float(system.settings.dealias)
-    dims = {d.name: (axis, d) for axis, d in enumerate(system.domain)}
-    shape = sp.Tuple(*(sp.Integer(d.points) for d in system.domain))
-    gridded = len(system.domain) > 1
-    fields = {v.symbol for v in system.variables
-              if v.name in {name for name, _ in system.fields}}
-
-    def read(u: sp.Expr) -> sp.Expr:  # a field (or expression) through the filter
-        if keep >= 1:
-            return u
-        return SpectralGridFilter(u, sp.Float(keep), shape) if gridded else \
-            SpectralFilter(u, sp.Float(keep))
-
-    def derivative(u: sp.Expr, x: sp.Symbol, k: int, of_field: bool) -> sp.Expr:
-        axis, dim = dims[x.name]
-        period = sp.Float(dim.upper - dim.lower)
-        if gridded:
-            return SpectralAxisDiff(read(u) if of_field else u, period, sp.Integer(k),
-                                    sp.Integer(axis), shape)
-        # in 1-D the derivative includes the filter (one FFT pair)
-        return SpectralDiff(u, period, sp.Integer(k), sp.Float(keep))
-
-    memo: dict[sp.Expr, sp.Expr] = {}
-
-    def transform(expr: sp.Expr) -> sp.Expr:
-        if expr in memo:
-            return memo[expr]
-        if isinstance(expr, Diff):
-            u, x, k = expr.args
-            if u in fields:
-                out = derivative(u, x, int(k), True)
-            else:
-                out = derivative(transform(u), x, int(k), False)
-        elif expr in fields:
-            out = read(expr)
-        elif expr.args and expr.has(Diff, *fields):
-            out = expr.func(*(transform(a) for a in expr.args))
-        else:
-            out = expr
-        memo[expr] = out
-        return out
-
-    equations = []
-    for e in system.equations:
-        rhs = transform(e.rhs)
-        if keep < 1 and any(e.target == name for name, _ in system.fields) \
-                and system.shape_of(rhs) != ():
-            rhs = read(rhs)
-        equations.append(dataclasses.replace(e, rhs=rhs))
-    observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
-    return dataclasses.replace(system, equations=tuple(equations), observed=observed)
-
-
-KAPPA = sp.Symbol("k", real=True)  # the wave number of `fourier_multiplier`
-
-
-def fourier_multiplier(linear: sp.Expr, u: sp.Symbol, t: sp.Symbol,
-                       states: frozenset[sp.Symbol]) -> sp.Expr | None:
-    """The symbol `λ(k)` of a linear part made of constant-coefficient spectral
-    derivatives of the field `u` (and `c*u`): `linear` applied to `e^{ikx}` is
-    `λ(k) e^{ikx}`. `None` when `linear` is not of that form (other fields,
-    coefficients varying in time or space, slices, ...). Filters are left out
-    of `λ` (they zero the modes above the cut)."""
-    if linear == u:
-        return sp.Integer(1)
-    if isinstance(linear, SpectralFilter):
-        return fourier_multiplier(linear.args[0], u, t, states)
-    if isinstance(linear, SpectralDiff):
-        inner = fourier_multiplier(linear.args[0], u, t, states)
-        return None if inner is None else (sp.I * KAPPA) ** int(linear.args[2]) * inner
-    if isinstance(linear, sp.Add):
-        parts = [fourier_multiplier(a, u, t, states) for a in linear.args]
-        return None if any(p is None for p in parts) else sp.expand(sp.Add(*parts))
-    if isinstance(linear, sp.Mul):
-        dependent = [f for f in linear.args if f.free_symbols & states]
-        if len(dependent) != 1:
-            return None
-        constant = sp.Mul(*(f for f in linear.args if f is not dependent[0]))
-        if constant.has(t) or any(isinstance(n, _ArrayFunction)
-                                  for n in sp.preorder_traversal(constant)):
-            return None
-        inner = fourier_multiplier(dependent[0], u, t, states)
-        return None if inner is None else constant * inner
-    return None
+# The spectral nodes linear in their first (array) argument, the others being
+# constants (`analysis/semilinear.py` splits through them).
+LINEAR_SPECTRAL_NODES: tuple[type, ...] = (SpectralDiff, SpectralFilter, SpectralAxisDiff,
+                                           SpectralGridFilter)
