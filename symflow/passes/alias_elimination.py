@@ -16,7 +16,7 @@ import dataclasses
 import sympy as sp
 
 from ..symbolic import Observed, System
-from ..symbolic._dae import der_symbol
+from ..symbolic import der_symbol
 
 
 __all__ = ["eliminate_aliases"]

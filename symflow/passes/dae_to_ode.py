@@ -39,8 +39,7 @@ import sympy as sp
 
 from ..errors import SymflowError
 from ..symbolic import Equation, System, Variable
-from ..symbolic._dae import der_symbol, integral_of, is_der
-from ..symbolic._loops import NewtonSolve
+from ..symbolic import NewtonSolve, der_symbol, integral_of, is_der
 from .pantelides import CONSTRAINT
 from .structural_analysis import (
     _describe,

@@ -34,7 +34,7 @@ import dataclasses
 import sympy as sp
 
 from ..symbolic import System, Variable
-from ..symbolic._dae import der_symbol, integral_of, is_der
+from ..symbolic import der_symbol, integral_of, is_der
 from .pantelides import CONSTRAINT, time_derivative
 from .structural_analysis import base_variable
 

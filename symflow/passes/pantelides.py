@@ -29,7 +29,7 @@ import sympy as sp
 
 from ..errors import SymflowError
 from ..symbolic import System
-from ..symbolic._dae import der_symbol
+from ..symbolic import der_symbol
 from .structural_analysis import augment, base_variable
 
 

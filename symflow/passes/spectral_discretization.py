@@ -32,7 +32,7 @@ import math
 import sympy as sp
 
 from ..symbolic import Diff, Dimension, System, shape_of
-from ..symbolic._arrays import _ArrayFunction
+from ..symbolic import ArrayFunction as _ArrayFunction
 
 
 __all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "SpectralAxisDiff",

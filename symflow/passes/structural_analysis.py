@@ -132,7 +132,7 @@ def strong_components(graph: Sequence[Sequence[int]]) -> list[list[int]]:
 def unknowns_of(system: System) -> list[sp.Symbol]:
     """The unknowns of an implicit system: the highest derivative of each variable
     that is differentiated, and every other variable that appears."""
-    from ..symbolic._dae import der_symbol
+    from ..symbolic import der_symbol
 
     present: set[sp.Symbol] = set()
     for e in system.equations:
@@ -176,7 +176,7 @@ def _describe(system: System, equations, unknowns, match_var, graph) -> SymflowE
 @functools.lru_cache(maxsize=None)
 def base_variable(symbol: sp.Symbol) -> sp.Symbol:
     """`x` for `x`, `der(x)`, `der(der(x))`."""
-    from ..symbolic._dae import integral_of, is_der
+    from ..symbolic import integral_of, is_der
 
     while is_der(symbol):
         symbol = integral_of(symbol)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SymflowError
-from ..symbolic._sde import classify_noise
+from ..symbolic import classify_noise
 from . import _sde_solvers
 from ._ensemble import DEFAULT_QUANTILES, EnsembleConfig, EnsembleSimulator, EnsembleSolution
 from ._simulate import save_times

@@ -9,7 +9,7 @@ import scipy.optimize
 
 import symflow
 from symflow.errors import SymflowError
-from symflow.symbolic._loops import NewtonSolve
+from symflow.symbolic import NewtonSolve
 
 
 # x is not given: the constraint fixes it at t = 0 (x + a sin x = 1), and no
