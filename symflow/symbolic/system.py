@@ -263,7 +263,7 @@ class System:
     def is_sde(self) -> bool:
         return bool(self.brownians)
 
-    # PDEs (see _fields.py): the space dimensions, each field's coordinates, and
+    # PDEs (see nodes/fields.py): the space dimensions, each field's coordinates, and
     # the boundary conditions; empty for an ODE model.
     domain: tuple[Dimension, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -20,7 +20,15 @@ __all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "Dot", "Stack", "Fill
 
 
 class ArrayFunction(sp.Function):
-    """Base of the array nodes: never evaluated away, never differentiated blindly."""
+    """Base of every array-valued node (here, in `fields.py`, and the spectral nodes of
+    the discretization): never evaluated away, never differentiated blindly.
+
+    A subclass that is not shaped like its first argument gives its shape with
+    `_symflow_shape(self, shapes) -> tuple[int, ...]` (`shapes`: the shape of each
+    array symbol), which `shape_of` calls. Passes recognize array nodes by
+    `isinstance(expr, ArrayFunction)`: element-wise rewriting must not reach into
+    them.
+    """
 
     is_commutative = True
     is_number = False  # an array node is never a plain number (SymPy would compare it)
@@ -129,7 +137,7 @@ def shape_of(expr: sp.Basic, shapes: Mapping[sp.Symbol, tuple[int, ...]]) -> tup
     """
     if isinstance(expr, sp.Symbol):
         return shapes.get(expr, ())
-    if hasattr(expr, "_symflow_shape"):  # the field nodes of _fields.py
+    if hasattr(expr, "_symflow_shape"):  # the field nodes of fields.py, and others
         return expr._symflow_shape(shapes)
     if isinstance(expr, (Element, ArraySum, Dot)):
         return ()
