@@ -23,8 +23,8 @@ from .build import (
     SETTINGS as SETTINGS,
     Scope as Scope,
     build as build,
+    build_expression as build_expression,
     check_solver as check_solver,
-    expression as build_expression,
     function_scope as function_scope,
 )
 from .nodes import (

@@ -30,7 +30,7 @@ from ...errors import Span, SymflowError
 from ...lang import ast
 from ..nodes import ClosureOutput, broadcast_shapes, closure_outputs_in
 from ..system import Closure
-from .expressions import constant_integer, constant_number, expression
+from .expressions import build_expression, constant_integer, constant_number
 from .scope import Scope
 
 
@@ -138,7 +138,7 @@ def _build_one(scope: Scope, c: ast.Closure) -> Closure:
     label = f"({', '.join(c.outputs)})"
     inputs, shapes, texts = [], [], []
     for a in c.call.args:
-        expr, shape = expression(
+        expr, shape = build_expression(
             scope, a, allowed=("constant", "parameter", "variable", "function", "coordinate",
                         "closure"),
             context=f"an input of closure {label}")

@@ -17,7 +17,7 @@ from ...errors import SymflowError
 from ...lang import ast
 from ..nodes import der_symbol
 from ..system import Equation, Variable
-from .expressions import expression
+from .expressions import build_expression
 from .scope import Name, Scope
 
 
@@ -69,8 +69,8 @@ class ImplicitEquations:
         for eq in nodes:
             lhs = _replace_der(scope, eq.lhs)
             rhs = _replace_der(scope, eq.rhs)
-            a, sa = expression(scope, lhs, allowed=allowed, context="an equation")
-            b, sb = expression(scope, rhs, allowed=allowed, context="an equation")
+            a, sa = build_expression(scope, lhs, allowed=allowed, context="an equation")
+            b, sb = build_expression(scope, rhs, allowed=allowed, context="an equation")
             if sa or sb:
                 raise SymflowError("array equations are not supported in implicit form "
                                    "yet", eq.span)

@@ -119,7 +119,7 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
 def function_scope(program: ast.Program, model: ast.Model) -> Scope:
     """A scope with the constants, parameters and functions of `model` declared (and
     their numbers in `scope.values`): enough to build the body of one of its
-    functions with `expressions.expression` (used by `symflow distill`)."""
+    functions with `expressions.build_expression` (used by `symflow distill`)."""
     scope = Scope(program, model)
     parameters(scope, model.items("constants"), constant=True)
     parameters(scope, model.items("parameters"), constant=False)

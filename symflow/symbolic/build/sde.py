@@ -19,7 +19,7 @@ import sympy as sp
 from ...errors import Span, SymflowError
 from ...lang import ast
 from ..system import Brownian
-from .expressions import expression
+from .expressions import build_expression
 from .scope import Scope
 
 
@@ -158,9 +158,9 @@ def differential_rhs(scope: Scope, eq: ast.Equation
                 f"'{n}' is declared as a {scope.names[n].kind}, but in d(...) equations "
                 f"it is {'the time step' if n == 'dt' else 'a Brownian increment'}",
                 scope.names[n].span, help=f"rename the {scope.names[n].kind}")
-    rhs, shape = expression(scope, eq.rhs, allowed=("constant", "parameter", "variable",
-                                                    "function", "closure"),
-                            context="an equation", local=local)
+    rhs, shape = build_expression(
+        scope, eq.rhs, allowed=("constant", "parameter", "variable", "function", "closure"),
+        context="an equation", local=local)
     drift, noise = split_differential(
         rhs, DT, tuple(b.increment for b in scope.brownians), eq.rhs.span)
     return drift, scale_field_noise(noise, scope.brownians), shape
