@@ -2,7 +2,7 @@
 
 - `system`: the `System` and what it holds (the contract with passes and codegen);
 - `nodes`: the IR vocabulary (array, field, special, loop and closure nodes);
-- `build`: AST to `System`;
+- `builder`: AST to `System` (`build`, the entry);
 - `classify_noise`, `milstein_correction`: the noise of an SDE `System`.
 
 Other packages import these names from here, not from the modules.
@@ -16,7 +16,7 @@ from ._noise import (
     componentwise_noise as componentwise_noise,
     milstein_correction as milstein_correction,
 )
-from .build import (
+from .builder import (
     ODE_SOLVERS as ODE_SOLVERS,
     SAMPLER_GRIDS as SAMPLER_GRIDS,
     SDE_SOLVERS as SDE_SOLVERS,

@@ -1,4 +1,4 @@
-"""The node of a neural closure's output in equations (see `symflow.symbolic.build.closures`).
+"""The node of a neural closure's output in equations (see `symbolic/builder/closures.py`).
 
 Each output of a closure `(U1, U2) = mlp(x, y)` is `ClosureOutput("U1", x, y)` in
 the equations: the inputs stay inside, so every pass rewrites them like any other
