@@ -16,7 +16,7 @@ from .components import LIBRARY as LIBRARY, flatten as flatten, load_namespace a
 from .dae import needs_dae as needs_dae
 from .expressions import build_expression as build_expression
 from .model import build as build, function_scope as function_scope
-from .scope import Name as Name, Scope as Scope
+from .scope import Entry as Entry, Scope as Scope
 from .settings import (
     ODE_SOLVERS as ODE_SOLVERS,
     SAMPLER_GRIDS as SAMPLER_GRIDS,

@@ -18,7 +18,7 @@ from ...lang import ast
 from ..nodes import der_symbol
 from ..system import Equation, Variable
 from .expressions import build_expression
-from .scope import Name, Scope
+from .scope import Entry, Scope
 
 
 __all__ = ["ImplicitEquations", "needs_dae"]
@@ -97,8 +97,8 @@ def _replace_der(scope: Scope, node: Any) -> Any:
                                help="write der(x) for a declared variable x")
         name = f"der({arg.id})"
         if name not in scope.names:
-            scope.enter(name, Name("variable", arg.span,
-                                   symbol=der_symbol(scope.names[arg.id].symbol)))
+            scope.enter(name, Entry("variable", arg.span,
+                                    symbol=der_symbol(scope.names[arg.id].symbol)))
         return ast.Name(name, n.span)
 
     return ast.transform(node, replace)

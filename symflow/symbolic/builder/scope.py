@@ -23,7 +23,7 @@ from ..system import Brownian, Closure, Dimension
 
 
 __all__ = ["BUILTINS", "BUILTIN_CONSTANTS", "MAX_DEPTH", "MAX_LENGTH", "RESERVED", "TIME",
-           "Name", "Scope"]
+           "Entry", "Scope"]
 
 
 TIME = sp.Symbol("t", real=True)
@@ -48,7 +48,7 @@ MAX_DEPTH = 100  # nesting of an expression; a chain `a + b - c + ...` counts on
 
 
 @dataclasses.dataclass
-class Name:
+class Entry:
     """What a declared name stands for."""
 
     kind: str  # parameter | constant | variable | function | observed | coordinate | ...
@@ -69,7 +69,7 @@ class Scope:
         self.program = program
         self.model = model
         self.dotted = dotted
-        self.names: dict[str, Name] = {}
+        self.names: dict[str, Entry] = {}
         self.inlining: list[str] = []  # user functions being inlined, for cycles
         self.values: dict[sp.Symbol, float] = {}  # numbers of constants and parameters
         self.ready_observed: set[str] = set()  # observed outputs defined so far
@@ -91,12 +91,12 @@ class Scope:
             for out in item.outputs:
                 self.declared.setdefault(out, ("closure", item.span))
 
-    def declare(self, name: str, kind: str, span: Span | None, **extra: Any) -> Name:
+    def declare(self, name: str, kind: str, span: Span | None, **extra: Any) -> Entry:
         """Enter `name` in the table; a second declaration or a built-in name is an error."""
         if self.dotted and "." in name:
             if name in self.names:
                 raise SymflowError(f"'{name}' is declared twice", span)
-            return self.enter(name, Name(kind, span, **extra))
+            return self.enter(name, Entry(kind, span, **extra))
         if name in self.names:
             first = self.names[name]
             raise SymflowError(
@@ -109,14 +109,14 @@ class Scope:
             raise SymflowError(
                 f"'{name}' cannot be declared: it is {what}" if "." not in name
                 else f"'{name}': dotted names are for components", span)
-        return self.enter(name, Name(kind, span, **extra))
+        return self.enter(name, Entry(kind, span, **extra))
 
-    def enter(self, name: str, entry: Name) -> Name:
+    def enter(self, name: str, entry: Entry) -> Entry:
         """Enter `name` without checks (names the build makes itself, like `der(x)`)."""
         self.names[name] = entry
         return entry
 
-    def resolve(self, node: ast.Name) -> Name:
+    def resolve(self, node: ast.Name) -> Entry:
         """The entry of a used name; an undeclared one is an error with a suggestion."""
         entry = self.names.get(node.id)
         if entry is None and (node.id == "dt" or any(
