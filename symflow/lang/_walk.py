@@ -19,31 +19,52 @@ from ..errors import Span
 __all__ = ["children", "is_node", "transform", "walk"]
 
 
+# class -> the names of its fields (a node class), or None (anything else)
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _fields_of(cls: type) -> tuple[str, ...] | None:
+    """The field names of a node class, `None` for any other class (cached: walks ask
+    for every value they meet)."""
+    try:
+        return _FIELDS[cls]
+    except KeyError:
+        names = None
+        if dataclasses.is_dataclass(cls) and not issubclass(cls, Span):
+            names = tuple(f.name for f in dataclasses.fields(cls))
+        _FIELDS[cls] = names
+        return names
+
+
 def is_node(value: Any) -> bool:
     """Whether `value` is a syntax tree node (a dataclass instance other than a `Span`)."""
-    return (dataclasses.is_dataclass(value) and not isinstance(value, type)
-            and not isinstance(value, Span))
+    return not isinstance(value, type) and _fields_of(type(value)) is not None
 
 
-def _node_fields(node: Any) -> Iterator[tuple[str, Any]]:
+def _node_fields(node: Any) -> list[tuple[str, Any]]:
     """The fields of `node` that may hold nodes: nodes and tuples (spans left out)."""
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, tuple) or is_node(value):
-            yield f.name, value
+    out = []
+    for name in _fields_of(type(node)) or ():
+        value = getattr(node, name)
+        if isinstance(value, tuple) or _fields_of(type(value)) is not None:
+            out.append((name, value))
+    return out
+
+
+def _add_children(value: Any, out: list[Any]) -> None:
+    if isinstance(value, tuple):
+        for item in value:
+            _add_children(item, out)
+    elif _fields_of(type(value)) is not None:
+        out.append(value)
 
 
 def children(node: Any) -> tuple[Any, ...]:
     """The direct child nodes of `node`, in field order; tuples are flattened
     (`Call(f, (a, b), (Keyword(k, c),))` has the children `a, b, Keyword(k, c)`)."""
     out: list[Any] = []
-    stack = [value for _, value in reversed(list(_node_fields(node)))]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, tuple):
-            stack.extend(reversed(value))
-        elif is_node(value):
-            out.append(value)
+    for name in _fields_of(type(node)) or ():
+        _add_children(getattr(node, name), out)
     return tuple(out)
 
 
@@ -74,17 +95,21 @@ def transform(node: Any, fn: Callable[[Any], Any]) -> Any:
     while stack:
         op, item = stack.pop()
         if op == _VISIT:
-            if is_node(item):
-                item = fn(item)
-                if not is_node(item):
-                    results.append(item)
+            if isinstance(item, tuple):
+                if not any(isinstance(x, tuple) or _fields_of(type(x)) is not None
+                           for x in item):
+                    results.append(item)  # names, numbers: nothing to transform
                     continue
-                fields = list(_node_fields(item))
-                stack.append((_NODE, (item, [name for name, _ in fields])))
-                stack.extend((_VISIT, value) for _, value in reversed(fields))
-            elif isinstance(item, tuple):
                 stack.append((_TUPLE, item))
                 stack.extend((_VISIT, value) for value in reversed(item))
+            elif _fields_of(type(item)) is not None and not isinstance(item, type):
+                item = fn(item)
+                fields = _node_fields(item) if is_node(item) else []
+                if not fields:
+                    results.append(item)  # a leaf (or what `fn` made of a node)
+                    continue
+                stack.append((_NODE, (item, [name for name, _ in fields])))
+                stack.extend((_VISIT, value) for _, value in reversed(fields))
             else:
                 results.append(item)
         elif op == _NODE:

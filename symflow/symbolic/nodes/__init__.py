@@ -2,8 +2,10 @@
 
 `ArrayFunction` is the base of every array-valued node (its subclasses give
 their shape through `_symflow_shape`, read by `shape_of`). One module per family:
-arrays, fields (space), special functions, algebraic loops, closure outputs, and
-the symbols of time derivatives.
+arrays, fields (space), special functions, algebraic loops, closure outputs, the
+symbols of time derivatives (and the spectral nodes of the Fourier
+discretization, which are to join them as `spectral.py`). Printing to `jnp`
+belongs to codegen's printer.
 """
 
 from .arrays import (
