@@ -16,8 +16,7 @@ import sympy as sp
 from sympy.core.symbol import Str
 
 from ..symbolic import System
-from ..symbolic._arrays import shape_of
-from ..symbolic._closures import ClosureOutput
+from ..symbolic import ClosureOutput, shape_of
 
 
 __all__ = ["lift_closures", "closure_inputs_of", "closure_io_outputs", "IMPORT_LINE"]

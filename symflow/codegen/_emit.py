@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.simplify.cse_main import tree_cse
 
 from ..symbolic import Fill, Sigmoid, SoftmaxWeight, System, shape_of
-from ..symbolic._loops import NewtonSolve, loop_symbols
+from ..symbolic import NewtonSolve, loop_symbols
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._printer import JnpPrinter
 from ._emit_sde import emit_stochastic

@@ -22,8 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..symbolic import Fill, System, shape_of
-from ..symbolic._sde import classify_noise
-from ..symbolic._sde_derivatives import milstein_correction
+from ..symbolic import classify_noise, milstein_correction
 
 
 __all__ = ["emit_stochastic"]

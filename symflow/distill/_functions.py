@@ -27,16 +27,12 @@ def model_functions(program: ast.Program, model: ast.Model,
 
     `params` overrides parameter values (by name); the others keep their defaults.
     """
-    from ..symbolic._build import _Builder
+    from ..symbolic import build_expression, function_scope
 
     fdefs = [f for f in model.items("functions") if isinstance(f, ast.FunctionDef)]
     if not fdefs:
         return ()
-    builder = _Builder(program, model)
-    builder.parameters(model.items("constants"), constant=True)
-    builder.parameters(model.items("parameters"), constant=False)
-    for f in fdefs:
-        builder.declare(f.name, "function", f.name_span, node=f)
+    builder = function_scope(program, model)
     values = {symbol: sp.Float(value) for symbol, value in builder.values.items()}
     for name, value in (params or {}).items():
         entry = builder.names.get(name)
@@ -47,9 +43,9 @@ def model_functions(program: ast.Program, model: ast.Model,
         def body(*args: sp.Expr) -> sp.Expr | None:
             scope = {p: (a, ()) for p, a in zip(fdef.params, args)}
             try:
-                expr, shape = builder.expr(
-                    fdef.body, allowed=("constant", "parameter", "function"),
-                    context=f"function '{fdef.name}'", scope=scope)
+                expr, shape = build_expression(
+                    builder, fdef.body, allowed=("constant", "parameter", "function"),
+                    context=f"function '{fdef.name}'", local=scope)
             except SymflowError:
                 return None  # uses a state, the time, or something else not at hand
             if shape:

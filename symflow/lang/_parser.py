@@ -20,7 +20,7 @@ from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
 from ..errors import Span, SymflowError
-from . import _ast as ast
+from . import ast
 
 
 __all__ = ["parse"]

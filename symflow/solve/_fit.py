@@ -449,6 +449,7 @@ def _bounds(model, name: str) -> tuple[float, float] | None:
 def rewrite_defaults(model, params: Mapping[str, float], initial: Mapping[str, float]) -> str:
     """The model's file text with new default values written at their spans."""
     from ..lang import ast, parse
+    from ..lang.edit import Lines, apply_edits, format_number
 
     span = next((p.span for p in model.built.parameters), None)
     if span is None or not span.source:
@@ -473,25 +474,5 @@ def rewrite_defaults(model, params: Mapping[str, float], initial: Mapping[str, f
     if missing:
         raise SymflowError(f"cannot write {missing[0]!r} back: it is not declared with a value "
                            f"in model {target.name} of {file} (inherited or imported?)")
-    starts = _line_starts(text)
-    replaced = []
-    for s, value in edits:
-        a = starts[s.line - 1] + s.column - 1
-        b = starts[s.end_line - 1] + s.end_column - 1
-        replaced.append((a, b, _number(value)))
-    for a, b, new in sorted(replaced, reverse=True):
-        text = text[:a] + new + text[b:]
-    return text
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
-    return starts
-
-
-def _number(value: float) -> str:
-    text = f"{value:.8g}"
-    return text
+    lines = Lines(text)
+    return apply_edits(text, [(*lines.span(s), format_number(value)) for s, value in edits])

@@ -34,7 +34,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from ...symbolic import Equation, System
-from ...symbolic._dae import der_symbol, integral_of, is_der
+from ...symbolic import der_symbol, integral_of, is_der
 
 
 __all__ = ["IncidenceGraph", "incidence_graph", "hand_on", "base_variable",

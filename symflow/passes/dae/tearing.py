@@ -16,7 +16,7 @@ import sympy as sp
 
 from ...errors import SymflowError
 from ...symbolic import Equation
-from ...symbolic._loops import NewtonSolve
+from ...symbolic import NewtonSolve
 from .graph import state_name
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .._arrays import _ArrayFunction, shape_of
+from .arrays import ArrayFunction, shape_of
 
 
 __all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "SpectralAxisDiff",
@@ -26,7 +26,7 @@ def _kept_modes(n: int, keep: float) -> int:
     return n // 2 if keep >= 1 else int(math.floor(keep * (n // 2) + 1e-9))
 
 
-class SpectralDiff(_ArrayFunction):
+class SpectralDiff(ArrayFunction):
     """`SpectralDiff(u, P, k, keep)`: the `k`-th derivative of the periodic array `u`
     (period `P`) by FFT, with the modes above `keep·n/2` zeroed (`keep = 1`: none)."""
 
@@ -72,7 +72,7 @@ def _multiplier_code(n: int, period: float, k: int, keep: float) -> str:
     return multiplier
 
 
-class SpectralDiffOfSpectrum(_ArrayFunction):
+class SpectralDiffOfSpectrum(ArrayFunction):
     """`SpectralDiffOfSpectrum(v, P, k, keep, n)`: the same derivative as
     `SpectralDiff(u, P, k, keep)`, from the real-FFT coefficients `v = rfft(u)` of
     a field of `n` points. The exponential solvers work in Fourier space and
@@ -94,7 +94,7 @@ class SpectralDiffOfSpectrum(_ArrayFunction):
         return f"jnp.fft.irfft({multiplier}*{printer._print(v)}, n={int(n)})"
 
 
-class SpectralFilter(_ArrayFunction):
+class SpectralFilter(ArrayFunction):
     """`SpectralFilter(u, keep)`: `u` with its Fourier modes above `keep·n/2` zeroed."""
 
     nargs = 2
@@ -113,7 +113,7 @@ class SpectralFilter(_ArrayFunction):
                 f"jnp.fft.rfft({printer._print(u)}), 0.0), n={n})")
 
 
-class SpectralAxisDiff(_ArrayFunction):
+class SpectralAxisDiff(ArrayFunction):
     """`SpectralAxisDiff(u, P, k, axis, (n0, n1, ...))`: the `k`-th derivative along
     `axis` of the flat (x-major) array `u` on a periodic grid of that shape (period
     `P` along `axis`), by an FFT along that axis of the grid view; flat again."""
@@ -143,7 +143,7 @@ class SpectralAxisDiff(_ArrayFunction):
                 f"*jnp.fft.rfft({grid}, axis={axis}), n={n}, axis={axis}))")
 
 
-class SpectralGridFilter(_ArrayFunction):
+class SpectralGridFilter(ArrayFunction):
     """`SpectralGridFilter(u, keep, (n0, n1, ...))`: the flat array `u` on a periodic
     grid of that shape with the Fourier modes above `keep·n_i/2` along any axis
     zeroed (the tensor-product form of the 2/3 rule), by `jnp.fft.rfftn`."""

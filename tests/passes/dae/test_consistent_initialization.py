@@ -9,7 +9,7 @@ import scipy.optimize
 
 import symflow
 from symflow.errors import SymflowError
-from symflow.symbolic._loops import NewtonSolve
+from symflow.symbolic import NewtonSolve
 from models import model_text
 
 

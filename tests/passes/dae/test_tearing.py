@@ -6,7 +6,7 @@ import pytest
 import scipy.optimize
 
 import symflow
-from symflow.symbolic._loops import NewtonSolve
+from symflow.symbolic import NewtonSolve
 
 
 LOOP = """

@@ -22,7 +22,7 @@ import pytest
 
 import symflow
 from symflow.analysis import find_diffusion_form
-from symflow.symbolic._closures import ClosureOutput
+from symflow.symbolic import ClosureOutput
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -23,7 +23,7 @@ from symflow.errors import SymflowError
 from symflow.solve.diffusion.schedule import (GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm,
                                       step_grid)
 from symflow.solve.diffusion.samplers import DEIS, SAMPLERS, make_sampler
-from symflow.symbolic._build import SAMPLER_GRIDS
+from symflow.symbolic import SAMPLER_GRIDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -1,7 +1,7 @@
-"""PDE fields on grids: the domain, boundary conditions, and the array nodes of space.
+"""PDE fields on grids: the array nodes of space.
 
-A field `u(x)` is one array-valued symbol of length `points` (never one symbol
-per grid point). Three nodes describe space:
+A field `u(x)` (on the grid of a `symflow.symbolic.Dimension`) is one array-valued
+symbol of length `points` (never one symbol per grid point). Three nodes describe space:
 
 - `Coordinate(lower, upper, points, periodic)`: the grid of a dimension, an
   array (`jnp.linspace`, or `points` cells without the right end if periodic);
@@ -17,75 +17,16 @@ million points is as long as for ten.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Literal
-
 import sympy as sp
 
-from ..errors import Span
-from ._arrays import _ArrayFunction
+from .arrays import ArrayFunction, shape_of
 
 
-__all__ = ["Dimension", "BoundaryCondition", "Coordinate", "Diff", "Shift", "GridView",
+__all__ = ["Coordinate", "Diff", "Shift", "GridView",
            "Flatten", "AxisSlice", "AxisConcat", "AxisShift", "MeshCoordinate"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Dimension:
-    """A space dimension: `name in [lower, upper], points = n[, periodic]`.
-
-    A non-periodic grid holds both ends (spacing `(upper - lower)/(points - 1)`);
-    a periodic one holds `points` cells of a period `upper - lower` and omits the
-    right end, which is the left end again.
-    """
-
-    name: str
-    lower: float
-    upper: float
-    points: int
-    periodic: bool
-    span: Span
-
-    @property
-    def spacing(self) -> float:
-        cells = self.points if self.periodic else self.points - 1
-        return (self.upper - self.lower) / cells
-
-    @property
-    def coordinate(self) -> "Coordinate":
-        return Coordinate(sp.Float(self.lower), sp.Float(self.upper), sp.Integer(self.points),
-                          sp.Integer(int(self.periodic)))
-
-    def grid(self):
-        """The grid points as a NumPy array."""
-        import numpy as np
-
-        if self.periodic:
-            return self.lower + self.spacing * np.arange(self.points)
-        return np.linspace(self.lower, self.upper, self.points)
-
-
-@dataclasses.dataclass(frozen=True)
-class BoundaryCondition:
-    """A condition on one side of one field.
-
-    `kind == "dirichlet"`: u = value; `"neumann"`: du/dx = value; `"robin"`:
-    du/dx + coefficient*u = value. The derivative is along the coordinate (not
-    the outward normal). `value` and `coefficient` are expressions of `t`,
-    parameters and the other coordinates (scalar symbols named like them: the
-    value varies along the face; the discretization pass lays it on the face). `side` is 0 for the lower end of the dimension, 1 for the upper.
-    """
-
-    field: str
-    dimension: str
-    side: Literal[0, 1]
-    kind: Literal["dirichlet", "neumann", "robin"]
-    value: sp.Expr
-    coefficient: sp.Expr
-    span: Span
-
-
-class Coordinate(_ArrayFunction):
+class Coordinate(ArrayFunction):
     """`Coordinate(lower, upper, points, periodic)`: the grid points of a dimension."""
 
     nargs = 4
@@ -98,15 +39,13 @@ class Coordinate(_ArrayFunction):
         return f"grid({float(lo):g}, {float(hi):g}, {int(n)}{', periodic' if periodic else ''})"
 
 
-class Diff(_ArrayFunction):
+class Diff(ArrayFunction):
     """`Diff(u, x, k)`: the `k`-th derivative of field `u` along the dimension `x`
     (a Symbol named after it). Only the discretization pass gives it a value."""
 
     nargs = 3
 
     def _symflow_shape(self, shapes):
-        from ._arrays import shape_of
-
         return shape_of(self.args[0], shapes)
 
     def _sympystr(self, printer):
@@ -120,14 +59,12 @@ class Diff(_ArrayFunction):
         return rf"\frac{{\partial{power} {printer._print(u)}}}{{\partial {printer._print(x)}{power}}}"
 
 
-class Shift(_ArrayFunction):
+class Shift(ArrayFunction):
     """`Shift(a, s)`: element `i` is `a[(i + s) mod n]` (a periodic neighbour)."""
 
     nargs = 2
 
     def _symflow_shape(self, shapes):
-        from ._arrays import shape_of
-
         return shape_of(self.args[0], shapes)
 
     def _sympystr(self, printer):
@@ -154,7 +91,7 @@ def _index(axis: int, ndim: int, text: str) -> str:
     return "[" + ", ".join([":"] * axis + [text] + [":"] * (ndim - axis - 1)) + "]"
 
 
-class GridView(_ArrayFunction):
+class GridView(ArrayFunction):
     """`GridView(a, (n0, n1, ...))`: the flat array `a` (or a scalar, broadcast) as a grid."""
 
     nargs = 2
@@ -169,8 +106,6 @@ class GridView(_ArrayFunction):
         return tuple(int(n) for n in self.args[1])
 
     def _jaxcode(self, printer):
-        from ._arrays import shape_of
-
         shape = tuple(int(n) for n in self.args[1])
         code = printer._print(self.args[0])
         if shape_of(self.args[0], getattr(printer, "shapes", {})) == ():
@@ -181,13 +116,12 @@ class GridView(_ArrayFunction):
         return f"grid({printer._print(self.args[0])})"
 
 
-class Flatten(_ArrayFunction):
+class Flatten(ArrayFunction):
     """`Flatten(e)`: the grid-shaped `e` as a flat array (`jnp.ravel`)."""
 
     nargs = 1
 
     def _symflow_shape(self, shapes):
-        from ._arrays import shape_of
         import math
 
         return (math.prod(shape_of(self.args[0], shapes)),)
@@ -199,21 +133,17 @@ class Flatten(_ArrayFunction):
         return f"flat({printer._print(self.args[0])})"
 
 
-class AxisSlice(_ArrayFunction):
+class AxisSlice(ArrayFunction):
     """`AxisSlice(a, axis, start, stop)`: `a[start:stop]` along `axis` (others whole)."""
 
     nargs = 4
 
     def _symflow_shape(self, shapes):
-        from ._arrays import shape_of
-
         shape = list(shape_of(self.args[0], shapes))
         shape[int(self.args[1])] = int(self.args[3]) - int(self.args[2])
         return tuple(shape)
 
     def _jaxcode(self, printer):
-        from ._arrays import shape_of
-
         a, axis, start, stop = self.args
         ndim = len(shape_of(a, getattr(printer, "shapes", {})))
         code = printer._print(a)
@@ -225,7 +155,7 @@ class AxisSlice(_ArrayFunction):
         return f"{printer._print(a)}[{int(start)}:{int(stop)} along {int(axis)}]"
 
 
-class AxisConcat(_ArrayFunction):
+class AxisConcat(ArrayFunction):
     """`AxisConcat(axis, (n0, n1, ...), k0, e0, k1, e1, ...)`: pieces of `k_i` layers laid
     end to end along `axis` into an array of the given shape; a scalar piece is
     broadcast to its layers."""
@@ -238,8 +168,6 @@ class AxisConcat(_ArrayFunction):
         return tuple(int(n) for n in self.args[1])
 
     def _jaxcode(self, printer):
-        from ._arrays import shape_of
-
         axis = int(self.args[0])
         shape = [int(n) for n in self.args[1]]
         parts = []
@@ -257,14 +185,12 @@ class AxisConcat(_ArrayFunction):
                 + ", ".join(printer._print(e) for _, e in self.pieces()) + ")")
 
 
-class AxisShift(_ArrayFunction):
+class AxisShift(ArrayFunction):
     """`AxisShift(a, axis, s)`: element `i` along `axis` is `a[(i + s) mod n]`."""
 
     nargs = 3
 
     def _symflow_shape(self, shapes):
-        from ._arrays import shape_of
-
         return shape_of(self.args[0], shapes)
 
     def _jaxcode(self, printer):
@@ -275,7 +201,7 @@ class AxisShift(_ArrayFunction):
         return f"shift({printer._print(self.args[0])}, {int(self.args[2])} along {int(self.args[1])})"
 
 
-class MeshCoordinate(_ArrayFunction):
+class MeshCoordinate(ArrayFunction):
     """`MeshCoordinate(axis, lower, upper, periodic, (n0, n1, ...), flat)`: the values of
     the coordinate of `axis` at every grid point, as a grid (`flat = 0`) or raveled
     (`flat = 1`, how equations see a coordinate of a 2-D or 3-D domain)."""

@@ -3,22 +3,146 @@
 A System is immutable. Each pass takes one and returns a new one
 (`dataclasses.replace`). Its expressions are SymPy expressions over one symbol
 per parameter, variable and observed output (an array variable is one symbol;
-see `_arrays.py`) and the time symbol `t`.
+see `nodes/arrays.py`) and the time symbol `t`. Also here: the data a System
+holds besides expressions (dimensions, boundary conditions, Brownian motions,
+closure declarations).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import Any, Literal
 
 import sympy as sp
 
 from ..errors import Span
-from ._arrays import shape_of
-from ._fields import BoundaryCondition, Dimension
+from .nodes import Coordinate, shape_of
 
 
-__all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System"]
+__all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System", "Dimension",
+           "BoundaryCondition", "Brownian", "Closure", "format_system", "latex_system"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Dimension:
+    """A space dimension: `name in [lower, upper], points = n[, periodic]`.
+
+    A non-periodic grid holds both ends (spacing `(upper - lower)/(points - 1)`);
+    a periodic one holds `points` cells of a period `upper - lower` and omits the
+    right end, which is the left end again.
+    """
+
+    name: str
+    lower: float
+    upper: float
+    points: int
+    periodic: bool
+    span: Span
+
+    @property
+    def spacing(self) -> float:
+        cells = self.points if self.periodic else self.points - 1
+        return (self.upper - self.lower) / cells
+
+    @property
+    def coordinate(self) -> Coordinate:
+        return Coordinate(sp.Float(self.lower), sp.Float(self.upper), sp.Integer(self.points),
+                          sp.Integer(int(self.periodic)))
+
+    def grid(self):
+        """The grid points as a NumPy array."""
+        import numpy as np
+
+        if self.periodic:
+            return self.lower + self.spacing * np.arange(self.points)
+        return np.linspace(self.lower, self.upper, self.points)
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundaryCondition:
+    """A condition on one side of one field.
+
+    `kind == "dirichlet"`: u = value; `"neumann"`: du/dx = value; `"robin"`:
+    du/dx + coefficient*u = value. The derivative is along the coordinate (not
+    the outward normal). `value` and `coefficient` are expressions of `t`,
+    parameters and the other coordinates (scalar symbols named like them: the
+    value varies along the face; the discretization pass lays it on the face). `side` is 0 for the lower end of the dimension, 1 for the upper.
+    """
+
+    field: str
+    dimension: str
+    side: Literal[0, 1]
+    kind: Literal["dirichlet", "neumann", "robin"]
+    value: sp.Expr
+    coefficient: sp.Expr
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Brownian:
+    """A declared Wiener process `W`; `increment` is the symbol of `dW` in equations.
+
+    A Brownian field `W(x)` has `coordinates == ("x",)` and one independent
+    standard Brownian motion per grid point (`size` of them); its increment is
+    an array symbol of that length.
+    """
+
+    name: str
+    increment: sp.Symbol
+    span: Span
+    coordinates: tuple[str, ...] = ()
+    size: int = 1
+    spacing: float = 1.0  # the grid spacing of a Brownian field
+
+
+@dataclasses.dataclass(frozen=True)
+class Closure:
+    """One closure declaration: what `Model.closures` describes.
+
+    - `name`: the key of its weights in `params["closures"]` (its outputs joined
+      by `_`: `U1_U2`).
+    - `outputs`: the names of its outputs, in order.
+    - `inputs`: the input expressions (SymPy, as built from the model text,
+      before any pass); `input_text`: the same as written in the file.
+    - `input_shape`: `()` for scalars, `(n,)` for inputs on a grid of n points.
+    - `depends_on`: names of the model's variables, parameters and other
+      closures' outputs that the inputs use (sorted; through other closures too),
+      and `"t"` if they use time.
+    - `width`, `depth`, `activation`, `scale`, `seed`: the network's options.
+    """
+
+    name: str
+    outputs: tuple[str, ...]
+    inputs: tuple[sp.Expr, ...]
+    input_text: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    depends_on: tuple[str, ...]
+    width: int
+    depth: int
+    activation: str
+    scale: float
+    seed: int
+    span: Span | None = None
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.outputs)
+
+    def architecture(self) -> dict[str, Any]:
+        """What the weights' shapes depend on (compared when weights are loaded)."""
+        return {"inputs": self.n_inputs, "outputs": list(self.outputs), "width": self.width,
+                "depth": self.depth, "activation": self.activation}
+
+    def describe(self) -> str:
+        options = f"width = {self.width}, depth = {self.depth}, activation = {self.activation}"
+        if self.scale != 1.0:
+            options += f", scale = {self.scale:g}"
+        return (f"({', '.join(self.outputs)}) = mlp({', '.join(self.input_text)}, "
+                f"{options})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,13 +257,13 @@ class System:
     observed: tuple[Observed, ...]
     settings: Settings
     file: str = "<string>"
-    brownians: tuple = ()  # symbolic._sde.Brownian, in declaration order
+    brownians: tuple = ()  # Brownian, in declaration order
 
     @property
     def is_sde(self) -> bool:
         return bool(self.brownians)
 
-    # PDEs (see _fields.py): the space dimensions, each field's coordinates, and
+    # PDEs (see nodes/fields.py): the space dimensions, each field's coordinates, and
     # the boundary conditions; empty for an ODE model.
     domain: tuple[Dimension, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()

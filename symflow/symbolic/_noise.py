@@ -1,4 +1,7 @@
-"""Symbolic derivatives of diffusion coefficients: the Milstein term and noise structure.
+"""The noise of an SDE `System`: its class, and the Milstein term from symbolic derivatives.
+
+`classify_noise` reads the diffusion matrix of a simplified `System` and names
+its class, which decides the valid solvers (`symflow.solve`).
 
 Milstein's scheme adds, to an Euler–Maruyama step, the term
 
@@ -33,14 +36,20 @@ when every slice lines up with the place its concat puts it
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sympy as sp
 
-from ._arrays import Concat, Element, Fill, Part, _ArrayFunction, shape_of
-from ._closures import ClosureOutput
-from ._fields import AxisConcat, AxisSlice, Flatten, GridView
+from .nodes import (ArrayFunction, AxisConcat, AxisSlice, ClosureOutput, Concat, Element, Fill,
+                    Flatten, GridView, Part, shape_of)
 
 
-__all__ = ["aligned_derivative", "componentwise_noise", "milstein_correction"]
+__all__ = ["NOISE_CLASSES", "NoiseClass", "aligned_derivative", "classify_noise",
+           "componentwise_noise", "milstein_correction"]
+
+
+NoiseClass = Literal["additive", "diagonal", "commutative", "general"]
+NOISE_CLASSES: tuple[str, ...] = ("additive", "diagonal", "commutative", "general")
 
 
 def _length(expr: sp.Expr, shapes) -> int:
@@ -52,7 +61,7 @@ def _contains_array_node_with(expr: sp.Expr, z: sp.Symbol) -> bool:
     """Whether `z` appears inside an array node (not an element-wise operation)."""
     if not expr.has(z):
         return False
-    if isinstance(expr, _ArrayFunction):
+    if isinstance(expr, ArrayFunction):
         return True
     return any(_contains_array_node_with(a, z) for a in expr.args)
 
@@ -166,7 +175,7 @@ def _grid_aligned_derivative(expr: sp.Expr, box: tuple[tuple[int, int], ...] | N
         if d is None or _is_scalar(d, shapes):
             return d  # a scalar: its slice is itself
         return AxisSlice(d, *expr.args[1:])
-    if isinstance(expr, _ArrayFunction) or not isinstance(expr, (sp.Add, sp.Mul, sp.Pow,
+    if isinstance(expr, ArrayFunction) or not isinstance(expr, (sp.Add, sp.Mul, sp.Pow,
                                                                  sp.Function)):
         return None  # a stencil, a sum, an index...: not point by point
     # An element-wise operation: the chain rule through each argument.
@@ -286,3 +295,50 @@ def milstein_correction(system, *, stratonovich: bool, dt: sp.Symbol
                     term += sp.Rational(1, 2) * (lg + other) * w1 * w2
         out.append(term)
     return out
+
+
+def _depends_on(expr: sp.Expr, symbols: set) -> bool:
+    return bool(expr.free_symbols & symbols)
+
+
+def classify_noise(system) -> NoiseClass:
+    """The noise class of a `System` with Brownian motions.
+
+    - `additive`: no diffusion coefficient depends on a state;
+    - `diagonal`: one Brownian motion per state (a Brownian field per field), state
+      `i` driven by motion `i` alone, and each point's coefficient depends on that
+      point of the state only (`componentwise_noise`);
+    - also componentwise but with states that have no noise: `commutative`;
+    - `commutative`: the Lie brackets of the diffusion columns vanish,
+      `sum_l g_lj d g_ik / d x_l = sum_l g_lk d g_ij / d x_l` (always true for one
+      Brownian motion; checked symbolically for scalar states);
+    - `general`: anything else.
+    """
+    states = system.states
+    symbols = {v.symbol for v in states}
+    columns = len(system.brownians)
+    rows = [system.equation_for(v.name).diffusion or (sp.Integer(0),) * columns
+            for v in states]
+    if not any(_depends_on(g, symbols) for row in rows for g in row):
+        return "additive"
+    driven = componentwise_noise(system)
+    if driven is not None:
+        return "diagonal" if len(driven) == len(states) else "commutative"
+    if any(b.coordinates for b in system.brownians):
+        return "general"  # a Brownian field whose points are coupled
+    if columns == 1:
+        return "commutative"
+    if any(v.shape for v in states):
+        return "general"  # the bracket test below differentiates scalar states only
+    xs = [v.symbol for v in states]
+    try:
+        for j in range(columns):
+            for k in range(j + 1, columns):
+                for i in range(len(xs)):
+                    left = sum(rows[l][j] * sp.diff(rows[i][k], xs[l]) for l in range(len(xs)))
+                    right = sum(rows[l][k] * sp.diff(rows[i][j], xs[l]) for l in range(len(xs)))
+                    if sp.simplify(left - right) != 0:
+                        return "general"
+    except (TypeError, ValueError):
+        return "general"
+    return "commutative"

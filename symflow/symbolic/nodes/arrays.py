@@ -16,11 +16,20 @@ from collections.abc import Mapping
 import sympy as sp
 
 
-__all__ = ["Element", "Part", "ArraySum", "Dot", "Stack", "Fill", "Concat", "shape_of"]
+__all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "Dot", "Stack", "Fill", "Concat",
+           "broadcast_shapes", "shape_of"]
 
 
-class _ArrayFunction(sp.Function):
-    """Base of the array nodes: never evaluated away, never differentiated blindly."""
+class ArrayFunction(sp.Function):
+    """Base of every array-valued node (here, in `fields.py`, and the spectral nodes of
+    the discretization): never evaluated away, never differentiated blindly.
+
+    A subclass that is not shaped like its first argument gives its shape with
+    `_symflow_shape(self, shapes) -> tuple[int, ...]` (`shapes`: the shape of each
+    array symbol), which `shape_of` calls. Passes recognize array nodes by
+    `isinstance(expr, ArrayFunction)`: element-wise rewriting must not reach into
+    them.
+    """
 
     is_commutative = True
     is_number = False  # an array node is never a plain number (SymPy would compare it)
@@ -29,7 +38,7 @@ class _ArrayFunction(sp.Function):
         raise TypeError(f"{type(self).__name__} cannot be differentiated symbolically")
 
 
-class Element(_ArrayFunction):
+class Element(ArrayFunction):
     """`Element(x, i)` is `x[i]` (0-based, `i` a non-negative integer)."""
 
     nargs = 2
@@ -51,7 +60,7 @@ class Element(_ArrayFunction):
         return f"{printer._print(self.args[0])}_{{{printer._print(self.args[1])}}}"
 
 
-class Part(_ArrayFunction):
+class Part(ArrayFunction):
     """`Part(x, start, stop)` is the slice `x[start:stop]` (integers, stop exclusive)."""
 
     nargs = 3
@@ -65,7 +74,7 @@ class Part(_ArrayFunction):
         return f"{printer._print(a)}_{{{start}:{stop}}}"
 
 
-class ArraySum(_ArrayFunction):
+class ArraySum(ArrayFunction):
     """The sum of all elements of an array expression."""
 
     nargs = 1
@@ -77,7 +86,7 @@ class ArraySum(_ArrayFunction):
         return rf"\sum {printer._print(self.args[0])}"
 
 
-class Dot(_ArrayFunction):
+class Dot(ArrayFunction):
     """The dot product of two arrays of equal length."""
 
     nargs = 2
@@ -89,7 +98,7 @@ class Dot(_ArrayFunction):
         return rf"{printer._print(self.args[0])} \cdot {printer._print(self.args[1])}"
 
 
-class Stack(_ArrayFunction):
+class Stack(ArrayFunction):
     """An array literal `[a, b, c]` of scalar expressions."""
 
     def _sympystr(self, printer):
@@ -99,7 +108,7 @@ class Stack(_ArrayFunction):
         return r"\left[" + ", ".join(printer._print(a) for a in self.args) + r"\right]"
 
 
-class Fill(_ArrayFunction):
+class Fill(ArrayFunction):
     """`Fill(e, n)`: the scalar `e` repeated `n` times."""
 
     nargs = 2
@@ -108,7 +117,7 @@ class Fill(_ArrayFunction):
         return f"fill({printer._print(self.args[0])}, {self.args[1]})"
 
 
-class Concat(_ArrayFunction):
+class Concat(ArrayFunction):
     """Pieces laid end to end: how an array defined by several equations is assembled.
 
     The arguments alternate lengths and pieces, `Concat(n0, e0, n1, e1, ...)`;
@@ -129,7 +138,7 @@ def shape_of(expr: sp.Basic, shapes: Mapping[sp.Symbol, tuple[int, ...]]) -> tup
     """
     if isinstance(expr, sp.Symbol):
         return shapes.get(expr, ())
-    if hasattr(expr, "_symflow_shape"):  # the field nodes of _fields.py
+    if hasattr(expr, "_symflow_shape"):  # the field nodes of fields.py, and others
         return expr._symflow_shape(shapes)
     if isinstance(expr, (Element, ArraySum, Dot)):
         return ()

@@ -3,6 +3,10 @@
 The tree says what was written, not what it means: `der(x) = ...` is an
 `Equation` whose left side is a `Call` of `der`. Meaning is given by
 `symflow.symbolic`.
+
+`children(node)`, `walk(node)` (pre-order) and `transform(node, fn)` (a rebuilding
+map, top down) go over any node generically (see `_walk.py`): write a walk with
+them rather than by hand, case by node type.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import dataclasses
 from typing import Union
 
 from ..errors import Span
+from ._walk import children as children, is_node as is_node, transform as transform, walk as walk
 
 
 # ---------------------------------------------------------------- expressions

@@ -11,7 +11,8 @@ outputs of other closures) and one output per name on the left. In the equations
 each output is the SymPy node `ClosureOutput("U1", x, y)`: the inputs stay
 inside the equations, so every pass (constant folding, algebraic elimination,
 discretization) rewrites them like any other subexpression, and codegen finds
-each network call in the final equations (see `codegen/_closures.py`). On a
+each network call in the final equations (see `codegen/_closures.py`;
+the node is `symflow.symbolic.nodes.ClosureOutput`). On a
 field the inputs are arrays and the network acts point-wise on the grid.
 
 The System keeps one frozen `Closure` per declaration (its options, and its
@@ -20,20 +21,20 @@ inputs as written), which is also what `Model.closures` returns.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from typing import Any
 
-import sympy as sp
 from sympy.core.symbol import Str
 
-from ..errors import Span, SymflowError
-from ..lang import ast
-from ._arrays import broadcast_shapes, shape_of
+from ...errors import Span, SymflowError
+from ...lang import ast
+from ..nodes import ClosureOutput, broadcast_shapes, closure_outputs_in
+from ..system import Closure
+from .expressions import build_expression, constant_integer, constant_number
+from .scope import Scope
 
 
-__all__ = ["ACTIVATIONS", "CLOSURE_OPTIONS", "Closure", "ClosureOutput", "build_closures",
-           "closure_outputs_in"]
+__all__ = ["ACTIVATIONS", "CLOSURE_OPTIONS", "build_closures"]
 
 
 ACTIVATIONS = ("tanh", "relu", "gelu", "softplus", "swish")
@@ -49,94 +50,6 @@ MAX_WIDTH = 4096
 MAX_DEPTH = 32
 
 
-class ClosureOutput(sp.Function):
-    """`ClosureOutput(Str(name), *inputs)`: output `name` of a closure at `inputs`.
-
-    Its shape is that of the inputs broadcast together (a scalar, or a field's
-    grid: the network is applied point-wise).
-    """
-
-    is_commutative = True
-    is_number = False
-    is_real = True
-
-    @property
-    def output(self) -> str:
-        return str(self.args[0])
-
-    @property
-    def inputs(self) -> tuple[sp.Expr, ...]:
-        return tuple(self.args[1:])
-
-    def fdiff(self, argindex=1):
-        raise TypeError("a closure output has no symbolic derivative")
-
-    def _symflow_shape(self, shapes):
-        return broadcast_shapes([shape_of(a, shapes) for a in self.args[1:]])
-
-    def _sympystr(self, printer):
-        return f"{self.output}(" + ", ".join(printer._print(a) for a in self.inputs) + ")"
-
-    def _latex(self, printer):
-        args = ", ".join(printer._print(a) for a in self.inputs)
-        return rf"\mathrm{{{self.output}}}\left({args}\right)"
-
-
-@dataclasses.dataclass(frozen=True)
-class Closure:
-    """One closure declaration: what `Model.closures` describes.
-
-    - `name`: the key of its weights in `params["closures"]` (its outputs joined
-      by `_`: `U1_U2`).
-    - `outputs`: the names of its outputs, in order.
-    - `inputs`: the input expressions (SymPy, as built from the model text,
-      before any pass); `input_text`: the same as written in the file.
-    - `input_shape`: `()` for scalars, `(n,)` for inputs on a grid of n points.
-    - `depends_on`: names of the model's variables, parameters and other
-      closures' outputs that the inputs use (sorted; through other closures too),
-      and `"t"` if they use time.
-    - `width`, `depth`, `activation`, `scale`, `seed`: the network's options.
-    """
-
-    name: str
-    outputs: tuple[str, ...]
-    inputs: tuple[sp.Expr, ...]
-    input_text: tuple[str, ...]
-    input_shape: tuple[int, ...]
-    depends_on: tuple[str, ...]
-    width: int
-    depth: int
-    activation: str
-    scale: float
-    seed: int
-    span: Span | None = None
-
-    @property
-    def n_inputs(self) -> int:
-        return len(self.inputs)
-
-    @property
-    def n_outputs(self) -> int:
-        return len(self.outputs)
-
-    def architecture(self) -> dict[str, Any]:
-        """What the weights' shapes depend on (compared when weights are loaded)."""
-        return {"inputs": self.n_inputs, "outputs": list(self.outputs), "width": self.width,
-                "depth": self.depth, "activation": self.activation}
-
-    def describe(self) -> str:
-        options = f"width = {self.width}, depth = {self.depth}, activation = {self.activation}"
-        if self.scale != 1.0:
-            options += f", scale = {self.scale:g}"
-        return (f"({', '.join(self.outputs)}) = mlp({', '.join(self.input_text)}, "
-                f"{options})")
-
-
-def closure_outputs_in(expr: sp.Basic) -> set[ClosureOutput]:
-    """Every closure output node in `expr` (nested ones included)."""
-    return set(expr.atoms(ClosureOutput))
-
-
 def _span_text(span: Span) -> str:
     """The source text under a one-line span (for `Closure.input_text`)."""
     if span is None or not span.source:
@@ -147,13 +60,7 @@ def _span_text(span: Span) -> str:
     return lines[span.line - 1][span.column - 1:span.end_column - 1]
 
 
-def _names_in(node) -> list[ast.Name]:
-    from ._build import _ast_names
-
-    return list(_ast_names(node))
-
-
-def build_closures(builder, nodes: list[ast.Closure]) -> list[Closure]:
+def build_closures(scope: Scope, nodes: list[ast.Closure]) -> list[Closure]:
     """Check the `closures` section and register each output as a name of kind
     `closure` bound to its `ClosureOutput` expression. Closures are built in
     dependency order; an input that needs its own closure's output (directly or
@@ -177,8 +84,8 @@ def build_closures(builder, nodes: list[ast.Closure]) -> list[Closure]:
                     notes=((owner[out].span, f"'{out}' is first an output of this closure"),),
                     help="give each closure output its own name")
             owner[out] = c
-            if builder.declared.get(out, ("closure",))[0] != "closure":
-                kind, where = builder.declared[out]
+            if scope.declared.get(out, ("closure",))[0] != "closure":
+                kind, where = scope.declared[out]
                 raise SymflowError(
                     f"closure output '{out}' collides with the {kind} '{out}'", c.span,
                     notes=((where, f"'{out}' is declared here, as a {kind}"),),
@@ -189,15 +96,15 @@ def build_closures(builder, nodes: list[ast.Closure]) -> list[Closure]:
     order = _dependency_order(nodes, owner)
     built: dict[int, Closure] = {}
     for c in order:
-        built[id(c)] = _build_one(builder, c)
+        built[id(c)] = _build_one(scope, c)
     return [built[id(c)] for c in nodes]
 
 
 def _dependency_order(nodes, owner) -> list[ast.Closure]:
     uses: dict[int, list[tuple[ast.Closure, ast.Name]]] = {}
     for c in nodes:
-        uses[id(c)] = [(owner[n.id], n) for a in c.call.args for n in _names_in(a)
-                       if n.id in owner]
+        uses[id(c)] = [(owner[n.id], n) for a in c.call.args for n in ast.walk(a)
+                       if isinstance(n, ast.Name) and n.id in owner]
     order: list[ast.Closure] = []
     state: dict[int, int] = {}  # 1: on the current path, 2: done
 
@@ -226,13 +133,13 @@ def _dependency_order(nodes, owner) -> list[ast.Closure]:
     return order
 
 
-def _build_one(builder, c: ast.Closure) -> Closure:
-    options = _options(builder, c)
+def _build_one(scope: Scope, c: ast.Closure) -> Closure:
+    options = _options(scope, c)
     label = f"({', '.join(c.outputs)})"
     inputs, shapes, texts = [], [], []
     for a in c.call.args:
-        expr, shape = builder.expr(
-            a, allowed=("constant", "parameter", "variable", "function", "coordinate",
+        expr, shape = build_expression(
+            scope, a, allowed=("constant", "parameter", "variable", "function", "coordinate",
                         "closure"),
             context=f"an input of closure {label}")
         inputs.append(expr)
@@ -253,12 +160,12 @@ def _build_one(builder, c: ast.Closure) -> Closure:
                       input_text=tuple(texts), input_shape=shape,
                       depends_on=tuple(sorted(depends)), span=c.span, **options)
     for out in c.outputs:
-        builder.declare(out, "closure", c.span,
+        scope.declare(out, "closure", c.span,
                         symbol=ClosureOutput(Str(out), *inputs), shape=shape)
     return closure
 
 
-def _options(builder, c: ast.Closure) -> dict[str, Any]:
+def _options(scope: Scope, c: ast.Closure) -> dict[str, Any]:
     values = {k: v for k, (v, _) in CLOSURE_OPTIONS.items()}
     seen: set[str] = set()
     for kw in c.call.keywords:
@@ -282,11 +189,11 @@ def _options(builder, c: ast.Closure) -> dict[str, Any]:
                     + "activations: " + ", ".join(ACTIVATIONS))
             values["activation"] = v.id
         elif kw.name == "scale":
-            values["scale"] = builder.constant_number(v, "the scale of a closure")
+            values["scale"] = constant_number(scope, v, "the scale of a closure")
             if values["scale"] == 0:
                 raise SymflowError("the scale of a closure must not be zero", v.span)
         else:
-            n = builder.constant_integer(v, f"the {kw.name} of a closure")
+            n = constant_integer(scope, v, f"the {kw.name} of a closure")
             lo, hi = {"width": (1, MAX_WIDTH), "depth": (0, MAX_DEPTH),
                       "seed": (0, 2**32 - 1)}[kw.name]
             if not lo <= n <= hi:

@@ -1,49 +1,33 @@
-"""Stochastic differential equations: splitting `d(x) = a*dt + b*dW` and classifying noise.
+"""Stochastic differential equations: Brownian motions, and splitting `d(x) = a*dt + b*dW`.
 
 An equation in differential form is built with `dt` and one increment symbol
 `dW` per declared Brownian motion in scope. `split_differential` checks that
 its right side is a polynomial of degree at most one in those symbols (no
 `dt*dW`, no `dW**2`, no `sin(dW)`, no term without an increment) and returns
 the drift (the coefficient of `dt`) and one diffusion coefficient per Brownian
-motion. `classify_noise` reads the diffusion matrix of a simplified `System`
-and names its class, which decides the valid solvers (`symflow.solve`).
+motion. (`symflow.symbolic.classify_noise` later reads the diffusion matrix of a
+simplified `System` and names its class.)
 """
 
 from __future__ import annotations
 
-import dataclasses
+import difflib
 import math
-from typing import Literal
 
 import sympy as sp
 
-from ..errors import Span, SymflowError
-from ._sde_derivatives import componentwise_noise
+from ...errors import Span, SymflowError
+from ...lang import ast
+from ..system import Brownian
+from .expressions import build_expression
+from .scope import Scope
 
 
-__all__ = ["Brownian", "NoiseClass", "NOISE_CLASSES", "classify_noise", "scale_field_noise",
+__all__ = ["DT", "brownians", "check_field_noise", "differential_rhs", "scale_field_noise",
            "split_differential"]
 
 
-NoiseClass = Literal["additive", "diagonal", "commutative", "general"]
-NOISE_CLASSES: tuple[str, ...] = ("additive", "diagonal", "commutative", "general")
-
-
-@dataclasses.dataclass(frozen=True)
-class Brownian:
-    """A declared Wiener process `W`; `increment` is the symbol of `dW` in equations.
-
-    A Brownian field `W(x)` has `coordinates == ("x",)` and one independent
-    standard Brownian motion per grid point (`size` of them); its increment is
-    an array symbol of that length.
-    """
-
-    name: str
-    increment: sp.Symbol
-    span: Span
-    coordinates: tuple[str, ...] = ()
-    size: int = 1
-    spacing: float = 1.0  # the grid spacing of a Brownian field
+DT = sp.Dummy("dt", real=True)  # the `dt` of equations in differential form
 
 
 def split_differential(expr: sp.Expr, dt: sp.Symbol, increments: tuple[sp.Symbol, ...],
@@ -97,60 +81,6 @@ def _polynomial_in(expr: sp.Expr, symbol: sp.Symbol) -> bool:
     return True
 
 
-def _depends_on(expr: sp.Expr, symbols: set) -> bool:
-    return bool(expr.free_symbols & symbols)
-
-
-def classify_noise(system) -> NoiseClass:
-    """The noise class of a `System` with Brownian motions.
-
-    - `additive`: no diffusion coefficient depends on a state;
-    - `diagonal`: one Brownian motion per state (a Brownian field per field), state
-      `i` driven by motion `i` alone, and each point's coefficient depends on that
-      point of the state only (`_sde_derivatives.componentwise_noise`);
-    - also componentwise but with states that have no noise: `commutative`;
-    - `commutative`: the Lie brackets of the diffusion columns vanish,
-      `sum_l g_lj d g_ik / d x_l = sum_l g_lk d g_ij / d x_l` (always true for one
-      Brownian motion; checked symbolically for scalar states);
-    - `general`: anything else.
-    """
-    states = system.states
-    symbols = {v.symbol for v in states}
-    columns = len(system.brownians)
-    rows = [system.equation_for(v.name).diffusion or (sp.Integer(0),) * columns
-            for v in states]
-    if not any(_depends_on(g, symbols) for row in rows for g in row):
-        return "additive"
-    driven = componentwise_noise(system)
-    if driven is not None:
-        return "diagonal" if len(driven) == len(states) else "commutative"
-    if any(b.coordinates for b in system.brownians):
-        return "general"  # a Brownian field whose points are coupled
-    if columns == 1:
-        return "commutative"
-    if any(v.shape for v in states):
-        return "general"  # the bracket test below differentiates scalar states only
-    xs = [v.symbol for v in states]
-    try:
-        for j in range(columns):
-            for k in range(j + 1, columns):
-                for i in range(len(xs)):
-                    left = sum(rows[l][j] * sp.diff(rows[i][k], xs[l]) for l in range(len(xs)))
-                    right = sum(rows[l][k] * sp.diff(rows[i][j], xs[l]) for l in range(len(xs)))
-                    if sp.simplify(left - right) != 0:
-                        return "general"
-    except (TypeError, ValueError):
-        return "general"
-    return "commutative"
-
-
-# Names of SDE solvers in the language (which noise classes each accepts is
-# decided in `symflow.solve._sde_solvers`).
-SDE_SOLVERS: tuple[str, ...] = (
-    "auto", "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark",
-)
-
-
 def scale_field_noise(noise: tuple[sp.Expr, ...], brownians) -> tuple[sp.Expr, ...]:
     """The coefficients of Brownian fields divided by `sqrt(h)`, `h` the grid spacing.
 
@@ -165,9 +95,9 @@ def scale_field_noise(noise: tuple[sp.Expr, ...], brownians) -> tuple[sp.Expr, .
                  for g, b in zip(noise, brownians))
 
 
-def brownian_field(builder, node) -> Brownian:
+def brownian_field(scope: Scope, node: ast.Brownian) -> Brownian:
     """The Brownian field `W(x)` of a `brownian` declaration, on the grid of the domain."""
-    dims = {d.name: d for d in builder.dimensions}
+    dims = {d.name: d for d in scope.dimensions}
     if not dims:
         raise SymflowError(
             f"the Brownian field '{node.name}({', '.join(node.coordinates)})' needs a "
@@ -182,8 +112,76 @@ def brownian_field(builder, node) -> Brownian:
             f"the Brownian field '{node.name}' must depend on every coordinate of the "
             f"domain, in order: {node.name}({', '.join(dims)})", node.span)
     used = [dims[c] for c in node.coordinates]
-    builder.declare(node.name, "brownian", node.span)
+    scope.declare(node.name, "brownian", node.span)
     return Brownian(node.name, sp.Dummy("d" + node.name, real=True), node.span,
                     coordinates=tuple(node.coordinates),
                     size=math.prod(d.points for d in used),
                     spacing=math.prod(d.spacing for d in used))  # the cell volume
+
+
+def brownians(scope: Scope, nodes) -> list[Brownian]:
+    """The `brownian` section: Brownian motions and Brownian fields, declared."""
+    out = []
+    for b in nodes:
+        if b.coordinates is not None:
+            out.append(brownian_field(scope, b))
+            continue
+        scope.declare(b.name, "brownian", b.span)
+        out.append(Brownian(b.name, sp.Dummy("d" + b.name, real=True), b.span))
+    return out
+
+
+def differential_rhs(scope: Scope, eq: ast.Equation
+                     ) -> tuple[sp.Expr, tuple[sp.Expr, ...], tuple[int, ...]]:
+    """The drift, the diffusion coefficients and the shape of `d(x) = ...`."""
+    increments = {"d" + b.name: b for b in scope.brownians}
+    for node in ast.walk(eq.rhs):
+        if not isinstance(node, ast.Name):
+            continue
+        name = node.id
+        if (name.startswith("d") and len(name) > 1 and name != "dt"
+                and name not in increments and name not in scope.names
+                and name not in scope.declared):
+            close = difflib.get_close_matches(name, list(increments), n=1)
+            raise SymflowError(
+                f"'{name}' is the increment of '{name[1:]}', which is not a declared "
+                "Brownian motion", node.span,
+                help=(f"did you mean '{close[0]}'? " if close else "")
+                + f"declare it under `brownian` (`brownian {name[1:]}`); declared: "
+                + ", ".join(b.name for b in scope.brownians))
+    local = {"dt": (DT, ())}
+    local.update({n: (b.increment, (b.size,) if b.coordinates else ())
+                  for n, b in increments.items()})
+    for n in local:
+        if n in scope.names:
+            raise SymflowError(
+                f"'{n}' is declared as a {scope.names[n].kind}, but in d(...) equations "
+                f"it is {'the time step' if n == 'dt' else 'a Brownian increment'}",
+                scope.names[n].span, help=f"rename the {scope.names[n].kind}")
+    rhs, shape = build_expression(
+        scope, eq.rhs, allowed=("constant", "parameter", "variable", "function", "closure"),
+        context="an equation", local=local)
+    drift, noise = split_differential(
+        rhs, DT, tuple(b.increment for b in scope.brownians), eq.rhs.span)
+    return drift, scale_field_noise(noise, scope.brownians), shape
+
+
+def check_field_noise(scope: Scope, name: str, noise: tuple[sp.Expr, ...],
+                      eq: ast.Equation) -> None:
+    """A Brownian field `W(x, ...)` drives only a field on the same coordinates: its
+    increment has one value per grid point, which only a field's points match."""
+    for b, g in zip(scope.brownians, noise):
+        if not b.coordinates or g == 0:
+            continue
+        coordinates = scope.field_coordinates.get(name)
+        if coordinates == tuple(b.coordinates):
+            continue
+        what = (f"the field '{name}({', '.join(coordinates)})'" if coordinates
+                else f"'{name}', which is not a field")
+        raise SymflowError(
+            f"d{b.name} is the increment of the Brownian field "
+            f"'{b.name}({', '.join(b.coordinates)})' ({b.size} grid points) and cannot "
+            f"drive {what}", eq.rhs.span,
+            help=f"a Brownian field drives a field on the same coordinates, "
+                 f"u({', '.join(b.coordinates)}); for a scalar or an array, declare a "
+                 "Brownian motion without coordinates (`brownian B`)")

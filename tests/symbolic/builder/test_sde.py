@@ -7,7 +7,7 @@ import symflow
 from symflow import passes
 from symflow.lang import parse
 from symflow.symbolic import build
-from symflow.symbolic._sde import classify_noise
+from symflow.symbolic import classify_noise
 from models import model_text
 
 

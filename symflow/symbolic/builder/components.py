@@ -28,13 +28,13 @@ import difflib
 import os
 from typing import Any
 
-from ..errors import Span, SymflowError
-from ..lang import ast, parse
+from ...errors import Span, SymflowError
+from ...lang import ast, parse
 
 
 __all__ = ["Namespace", "flatten", "load_namespace", "LIBRARY"]
 
-LIBRARY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "library")
+LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "library")
 
 _COMPONENT_SECTIONS = ("components", "ports", "connections")
 _COPIED = ("constants", "parameters", "functions", "variables", "equations", "observed")
@@ -110,32 +110,26 @@ def _import_path(importer: str, imp: ast.Import) -> str:
 
 
 def _rename(node: Any, names: dict[str, str], functions: dict[str, str]) -> Any:
-    """`node` with every `Name` whose first segment is in `names` prefixed."""
-    if isinstance(node, ast.Name):
-        head, _, rest = node.id.partition(".")
-        if head in names:
-            return dataclasses.replace(node, id=names[head] + ("." + rest if rest else ""))
-        return node
-    if isinstance(node, tuple):
-        return tuple(_rename(x, names, functions) for x in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, Span):
+    """`node` with every `Name` whose first segment is in `names` prefixed, and the
+    functions in `functions` renamed where declared and called."""
+
+    def rename(n: Any) -> Any:
+        if isinstance(n, ast.Name):
+            head, _, rest = n.id.partition(".")
+            if head in names:
+                return dataclasses.replace(n, id=names[head] + ("." + rest if rest else ""))
+            return n
         changes = {}
-        for f in dataclasses.fields(node):
-            value = getattr(node, f.name)
-            if isinstance(value, (tuple, ast.Name)) or (
-                    dataclasses.is_dataclass(value) and not isinstance(value, Span)):
-                new = _rename(value, names, functions)
-                if new is not value:
-                    changes[f.name] = new
-        if isinstance(node, ast.Call) and node.func in functions:
-            changes["func"] = functions[node.func]
-        if isinstance(node, (ast.Declaration, ast.Variable, ast.Observed, ast.FunctionDef)):
-            if node.name in names:
-                changes["name"] = names[node.name]
-            elif node.name in functions:
-                changes["name"] = functions[node.name]
-        return dataclasses.replace(node, **changes) if changes else node
-    return node
+        if isinstance(n, ast.Call) and n.func in functions:
+            changes["func"] = functions[n.func]
+        if isinstance(n, (ast.Declaration, ast.Variable, ast.Observed, ast.FunctionDef)):
+            if n.name in names:
+                changes["name"] = names[n.name]
+            elif n.name in functions:
+                changes["name"] = functions[n.name]
+        return dataclasses.replace(n, **changes) if changes else n
+
+    return ast.transform(node, rename)
 
 
 # ---------------------------------------------------------------- flattening

@@ -1,0 +1,145 @@
+"""The `simulate` section, and the names it accepts (solvers, grids, schemes).
+
+The name lists stay here until they move to one catalogue of accepted names.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ...errors import Span, SymflowError
+from ...lang import ast
+from ..system import Settings
+from .expressions import constant_integer, constant_number
+from .scope import Scope
+
+
+__all__ = ["ODE_SOLVERS", "ORDERS", "SAMPLER_GRIDS", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
+           "build_settings", "check_solver"]
+
+
+ODE_SOLVERS = (
+    "auto", "tsit5", "dopri5", "dopri8", "bosh3", "euler", "heun", "midpoint", "ralston",
+    "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
+    "impliciteuler",
+    "expeuler", "lawson", "etdrk4",  # exponential integrators (solve/_exponential.py)
+    # diffusion samplers (solve/_samplers.py)
+    "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_3",
+    "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm",
+)
+# the diffusion samplers' step grids (solve/_diffusion.py GRIDS: a test keeps them equal)
+SAMPLER_GRIDS = ("uniform", "quadratic", "logsnr", "power", "edm")
+SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
+            "trajectories", "seed", "noise", "scheme", "order", "dealias",
+            "grid", "grid_exponent", "steps")  # grid, grid_exponent, steps: the samplers
+# Names of SDE solvers in the language (which noise classes each accepts is
+# decided in `symflow.solve._sde_solvers`).
+SDE_SOLVERS: tuple[str, ...] = (
+    "auto", "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark",
+)
+SCHEMES = ("central", "upwind", "spectral")
+ORDERS = (1, 2, 4)
+
+
+def check_solver(name: str, span: Span | None, *, sde: bool = False) -> None:
+    known = SDE_SOLVERS if sde else ODE_SOLVERS
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        raise SymflowError(
+            f"unknown {'SDE ' if sde else ''}solver '{name}'", span,
+            help=(f"did you mean '{close[0]}'? " if close else "")
+            + "known solvers: " + ", ".join(known))
+
+
+def build_settings(scope: Scope, nodes) -> Settings:
+    """The `simulate` section: each setting checked and given its value."""
+    values: dict[str, Any] = {}
+    spans: list[tuple[str, Span]] = []
+    for s in nodes:
+        if s.name not in SETTINGS:
+            close = difflib.get_close_matches(s.name, SETTINGS, n=1)
+            raise SymflowError(
+                f"unknown simulate setting '{s.name}'", s.name_span,
+                help=(f"did you mean '{close[0]}'? " if close else "")
+                + "known settings: " + ", ".join(SETTINGS))
+        if s.name in values:
+            raise SymflowError(f"'{s.name}' is set twice", s.name_span)
+        spans.append((s.name, s.value.span))
+        values[s.name] = _setting_value(scope, s)
+    if "dt" in values:
+        values["dt0"] = values.pop("dt")
+    return Settings(**values, spans=tuple(spans))
+
+def _setting_value(scope: Scope, s: ast.Setting) -> Any:
+    v = s.value
+    if s.name == "solver":
+        if not isinstance(v, ast.Name):
+            raise SymflowError("solver must be a name, such as tsit5", v.span)
+        check_solver(v.id, v.span, sde=bool(scope.brownians))
+        return v.id
+    if s.name == "noise":
+        if not isinstance(v, ast.Name) or v.id not in ("ito", "stratonovich"):
+            raise SymflowError("noise must be ito or stratonovich", v.span)
+        return v.id
+    if s.name == "grid":
+        if not isinstance(v, ast.Name) or v.id not in SAMPLER_GRIDS:
+            raise SymflowError("grid must be uniform, quadratic, logsnr, power or edm",
+                               v.span)
+        return v.id
+    if s.name == "grid_exponent":
+        x = constant_number(scope, v, "grid_exponent")
+        if not 0 < x <= 100:
+            raise SymflowError(f"grid_exponent must be positive (and at most 100), "
+                               f"not {x:g}", v.span)
+        return x
+    if s.name == "steps":
+        n = constant_integer(scope, v, "steps")
+        if n < 1:
+            raise SymflowError(f"steps (model evaluations) must be at least 1, not {n}",
+                               v.span)
+        return n
+    if s.name == "trajectories":
+        n = constant_integer(scope, v, "trajectories")
+        if n < 1:
+            raise SymflowError(f"trajectories must be at least 1, not {n}", v.span)
+        return n
+    if s.name == "seed":
+        n = constant_integer(scope, v, "seed")
+        if not 0 <= n < 2**32:
+            raise SymflowError("seed must be a whole number in [0, 2**32)", v.span)
+        return n
+    if s.name == "tspan":
+        if not isinstance(v, ast.ArrayLiteral) or len(v.items) != 2:
+            raise SymflowError("tspan must be [start, end]", v.span)
+        a, b = (constant_number(scope, x, "tspan") for x in v.items)
+        if a == b:
+            raise SymflowError("tspan is empty: start and end are equal", v.span)
+        return (a, b)
+    if s.name == "saveat":
+        if isinstance(v, ast.ArrayLiteral):
+            return tuple(constant_number(scope, x, "a save time") for x in v.items)
+        n = constant_integer(scope, v, "saveat")
+        if n < 2:
+            raise SymflowError("saveat needs at least 2 points", v.span)
+        return n
+    if s.name == "scheme":
+        if not isinstance(v, ast.Name) or v.id not in SCHEMES:
+            raise SymflowError("unknown scheme", v.span,
+                               help="schemes: " + ", ".join(SCHEMES))
+        return v.id
+    if s.name == "order":
+        n = constant_integer(scope, v, "order")
+        if n not in ORDERS:
+            raise SymflowError(f"finite differences of order {n} are not available",
+                               v.span, help="order = 2 or 4 (central), 1 or 2 (upwind)")
+        return n
+    if s.name == "max_steps":
+        n = constant_integer(scope, v, "max_steps")
+        if n < 1:
+            raise SymflowError("max_steps must be positive", v.span)
+        return n
+    x = constant_number(scope, v, s.name)
+    if x <= 0:
+        raise SymflowError(f"{s.name} must be positive", v.span)
+    return x
