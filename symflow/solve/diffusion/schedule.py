@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import diffrax
+from ... import catalog
 from .._compat import WrapTerm
 import equinox as eqx
 import jax
@@ -33,7 +34,7 @@ __all__ = ["DiffusionSchedule", "DiffusionTerm", "GRIDS", "GRID_EXPONENTS", "ste
            "unwrap_term"]
 
 
-GRIDS = ("uniform", "quadratic", "logsnr", "power", "edm")
+GRIDS = catalog.SAMPLER_GRIDS
 # The grids with an exponent and its default: `power` spaces t^(1/κ) evenly (κ = 2
 # is `quadratic`, DEIS's `ts_order`, DPM-Solver's `time_quadratic`); `edm` spaces
 # σ^(1/ρ) evenly, σ = σ_t/α_t = e^{-λ} (Karras et al. 2022, eq. 5; ρ = 7).

@@ -1,13 +1,12 @@
-"""The `simulate` section, and the names it accepts (solvers, grids, schemes).
-
-The name lists stay here until they move to one catalogue of accepted names.
-"""
+"""The `simulate` section, checked against the names of the catalogue (`symflow.catalog`:
+solvers, grids, schemes, settings)."""
 
 from __future__ import annotations
 
 import difflib
 from typing import Any
 
+from ...catalog import ODE_SOLVERS, SAMPLER_GRIDS, SCHEMES, SDE_SOLVERS, SETTINGS
 from ...errors import Span, SymflowError
 from ...lang import ast
 from ..system import Settings
@@ -19,26 +18,6 @@ __all__ = ["ODE_SOLVERS", "ORDERS", "SAMPLER_GRIDS", "SCHEMES", "SDE_SOLVERS", "
            "build_settings", "check_solver"]
 
 
-ODE_SOLVERS = (
-    "auto", "tsit5", "dopri5", "dopri8", "bosh3", "euler", "heun", "midpoint", "ralston",
-    "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5",
-    "impliciteuler",
-    "expeuler", "lawson", "etdrk4",  # exponential integrators (solve/_exponential.py)
-    # diffusion samplers (solve/_samplers.py)
-    "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_3",
-    "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm",
-)
-# the diffusion samplers' step grids (solve/_diffusion.py GRIDS: a test keeps them equal)
-SAMPLER_GRIDS = ("uniform", "quadratic", "logsnr", "power", "edm")
-SETTINGS = ("tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps",
-            "trajectories", "seed", "noise", "scheme", "order", "dealias",
-            "grid", "grid_exponent", "steps")  # grid, grid_exponent, steps: the samplers
-# Names of SDE solvers in the language (which noise classes each accepts is
-# decided in `symflow.solve._sde_solvers`).
-SDE_SOLVERS: tuple[str, ...] = (
-    "auto", "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark",
-)
-SCHEMES = ("central", "upwind", "spectral")
 ORDERS = (1, 2, 4)
 
 
@@ -84,7 +63,7 @@ def _setting_value(scope: Scope, s: ast.Setting) -> Any:
         return v.id
     if s.name == "grid":
         if not isinstance(v, ast.Name) or v.id not in SAMPLER_GRIDS:
-            raise SymflowError("grid must be uniform, quadratic, logsnr, power or edm",
+            raise SymflowError("grid must be " + ", ".join(SAMPLER_GRIDS[:-1]) + " or " + SAMPLER_GRIDS[-1],
                                v.span)
         return v.id
     if s.name == "grid_exponent":

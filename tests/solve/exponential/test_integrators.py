@@ -8,6 +8,8 @@ exercised on the same models.
 """
 
 import diffrax
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,7 +20,8 @@ import symflow
 from symflow.errors import SymflowError
 from symflow.solve.exponential.integrators import phi_functions
 
-from ..conftest import EXAMPLES
+EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
+
 
 
 def fixed_step(model, method: str, t1: float, *, max_steps: int = 20_000):
