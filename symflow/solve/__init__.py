@@ -25,7 +25,5 @@ from ._solvers import (
     make_solver as make_solver,
     stiffness as stiffness,
 )
-from ._data import Experiment as Experiment, load_data as load_data
-from ._fit import FitError as FitError, FitResult as FitResult, fit as fit
 from ._sensitivity import Sensitivities as Sensitivities, sensitivities as sensitivities
 from ._steady import SteadyState as SteadyState, steady_state as steady_state

@@ -1,4 +1,4 @@
-"""Neural closures at run time: their Equinox MLPs, their evaluation, their weights.
+"""Neural closures at run time: the evaluation of their Equinox MLPs.
 
 The weights of a closure live in the parameter pytree, `params["closures"][name]`
 (`name` is the closure's outputs joined by `_`, as in `U1_U2`). Each entry is an
@@ -14,21 +14,12 @@ stacked to an `(n, n_in)` array and each layer is one batched matrix product.
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
-from typing import Any
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
-
-from ..errors import SymflowError
 
 
-__all__ = ["ACTIVATION_FUNCTIONS", "apply_mlp", "make_mlp", "initial_weights",
-           "save_weights", "load_weights"]
+__all__ = ["ACTIVATION_FUNCTIONS", "apply_mlp"]
 
 
 ACTIVATION_FUNCTIONS = {
@@ -38,21 +29,6 @@ ACTIVATION_FUNCTIONS = {
     "softplus": jax.nn.softplus,
     "swish": jax.nn.swish,
 }
-
-_FORMAT = "symflow-closure-weights/1"
-
-
-def make_mlp(closure) -> eqx.nn.MLP:
-    """The closure's `eqx.nn.MLP` with fresh weights drawn from its seed."""
-    dtype = jnp.asarray(0.0).dtype  # float64 unless SYMFLOW_X64=0
-    return eqx.nn.MLP(closure.n_inputs, closure.n_outputs, closure.width, closure.depth,
-                      activation=ACTIVATION_FUNCTIONS[closure.activation],
-                      key=jax.random.PRNGKey(closure.seed), dtype=dtype)
-
-
-def initial_weights(closures) -> dict[str, eqx.nn.MLP]:
-    """`params["closures"]` of fresh networks: each MLP filtered to its arrays."""
-    return {c.name: eqx.filter(make_mlp(c), eqx.is_array) for c in closures}
 
 
 def apply_mlp(weights: eqx.nn.MLP, activation: str, scale: float, inputs) -> tuple:
@@ -68,122 +44,3 @@ def apply_mlp(weights: eqx.nn.MLP, activation: str, scale: float, inputs) -> tup
     if scale != 1.0:
         h = scale * h
     return tuple(h[..., i] for i in range(h.shape[-1]))
-
-
-# ---------------------------------------------------------------- weights on disk
-
-
-def _header(model, params: Mapping[str, Any]) -> dict:
-    return {
-        "format": _FORMAT,
-        "model": model.name,
-        "closures": {c.name: c.architecture() for c in model.closures},
-        "parameters": {k: float(np.asarray(v)) for k, v in params.items() if k != "closures"},
-    }
-
-
-def save_weights(model, path: str | os.PathLike, params: Mapping[str, Any]) -> None:
-    """Write a JSON header line (architecture of each closure, the values of the
-    physical parameters) followed by the closure weights as
-    `eqx.tree_serialise_leaves` writes them."""
-    weights = params.get("closures")
-    if weights is None:
-        raise SymflowError("these parameters hold no closure weights")
-    header = json.dumps(_header(model, params), sort_keys=True)
-    with open(path, "wb") as f:
-        f.write(header.encode() + b"\n")
-        eqx.tree_serialise_leaves(f, {k: weights[k] for k in sorted(weights)})
-
-
-def load_weights(model, path: str | os.PathLike) -> tuple[dict, dict[str, float]]:
-    """Read a weights file written by `save_weights` for `model`:
-    (closure weights by name, the physical parameters saved with them).
-
-    The architecture recorded in the file is compared with the model's
-    declarations first, and every difference is reported by name.
-    """
-    path = os.fspath(path)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise SymflowError(f"cannot read {path}: {e.strerror}") from None
-    with f:
-        first = f.readline()
-        try:
-            header = json.loads(first.decode())
-            assert header.get("format") == _FORMAT
-        except (ValueError, AssertionError, AttributeError, UnicodeDecodeError):
-            raise SymflowError(f"{path} is not a symflow weights file",
-                               help="write one with `Model.save_weights` or "
-                                    "`symflow fit ... --save-weights`") from None
-        declared = {c.name: c.architecture() for c in model.closures}
-        found = header.get("closures", {})
-        problems = []
-        for name in sorted(set(declared) | set(found)):
-            if name not in found:
-                problems.append(f"closure {name} is declared in {model.name} but not in the file")
-            elif name not in declared:
-                problems.append(f"the file has closure {name}, which {model.name} does not "
-                                "declare")
-            else:
-                for key in declared[name]:
-                    if declared[name][key] != found[name].get(key):
-                        problems.append(f"closure {name}: {key} is {found[name].get(key)} in "
-                                        f"the file but {declared[name][key]} in the model")
-        if problems:
-            raise SymflowError(
-                f"the weights in {path} do not match the closures of {model.name}",
-                help="; ".join(problems))
-        like = initial_weights(model.closures)
-        try:
-            weights = eqx.tree_deserialise_leaves(f, {k: like[k] for k in sorted(like)})
-        except Exception as e:  # a truncated or corrupted file
-            raise SymflowError(f"cannot read the weights in {path}: {e}") from None
-    params = {k: float(v) for k, v in header.get("parameters", {}).items()}
-    return dict(weights), params
-
-
-def complete_weights(model, weights: Mapping[str, Any] | None) -> dict:
-    """`params["closures"]` with the model's current weights for closures not given."""
-    defaults = model.params["closures"]
-    if weights is None:
-        return defaults
-    if not isinstance(weights, Mapping):
-        raise SymflowError("params['closures'] must map closure names to their weights",
-                           help="its closures: " + ", ".join(defaults))
-    unknown = [k for k in weights if k not in defaults]
-    if unknown:
-        raise SymflowError(f"{model.name} has no closure named {unknown[0]!r}",
-                           help="its closures: " + ", ".join(defaults))
-    return {**defaults, **weights}
-
-
-def closure_samples(model, params, solution) -> dict[str, tuple[jax.Array, jax.Array]]:
-    """Every closure's (inputs, outputs) along `solution`, by closure name.
-
-    `inputs` has shape `(n, n_in)` and `outputs` `(n, n_out)`: one row per saved
-    time for scalar inputs, one per saved time and grid point (time-major: row
-    `i*N + j` is time `i`, point `j`) for inputs on a field of N points. The
-    inputs are the expressions of the model (after its passes), evaluated on the
-    saved states; the outputs are the networks evaluated with `params["closures"]`.
-    """
-    g = model.generated
-    if g.closure_io is None:
-        raise SymflowError(f"{model.name} has no closures")
-    p = model.complete_params(params)
-    ts = jnp.asarray(solution.t)
-    n_t = ts.shape[0]
-    ys = jnp.concatenate([jnp.reshape(jnp.asarray(solution[s.name]), (n_t, -1))
-                          for s in g.states], axis=1)
-    io = jax.vmap(lambda t, y: g.closure_io(t, y, p))(ts, ys)
-    out = {}
-    for c in model.closures:
-        shape = (n_t, *c.input_shape)
-
-        def column(key):
-            return jnp.reshape(jnp.broadcast_to(io[key], shape), (-1,))
-
-        inputs = jnp.stack([column(f"{c.name}:in:{k}") for k in range(c.n_inputs)], axis=1)
-        outputs = jnp.stack([column(f"{c.name}:out:{k}") for k in range(c.n_outputs)], axis=1)
-        out[c.name] = (inputs, outputs)
-    return out

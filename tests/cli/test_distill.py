@@ -1,4 +1,4 @@
-"""`symflow distill` (the CLI hook in symflow/_cli_distill.py)."""
+"""`symflow distill` (the CLI command in symflow/cli/_distill.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def trained(tmp_path_factory):
     true model."""
     from symflow.solve._closures import apply_mlp
 
-    from .distill.test_distill import UDE as text, lotka_volterra
+    from ..learn.distill.test_distill import UDE as text, lotka_volterra
 
     folder = tmp_path_factory.mktemp("distill_cli")
     model_file = folder / "lv_ude.sf"

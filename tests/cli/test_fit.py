@@ -1,4 +1,4 @@
-"""`symflow fit` and `symflow run --steady` (the CLI hooks in symflow/_cli_fit.py)."""
+"""`symflow fit` and `symflow run --steady` (the CLI commands in symflow/cli/)."""
 
 from __future__ import annotations
 

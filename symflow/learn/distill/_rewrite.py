@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from ..errors import SymflowError
-from ..lang import ast, parse
+from ...errors import SymflowError
+from ...lang import ast, parse
 
 
 __all__ = ["rewrite_closures", "input_texts", "format_sum", "format_number"]
