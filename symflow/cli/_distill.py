@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 
 from ._common import EXIT_OK, UsageError, load_model, parse_experiments, parse_sets, \

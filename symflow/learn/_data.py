@@ -168,7 +168,8 @@ def as_experiments(data) -> list[Experiment]:
     return out
 
 
-def check_experiment(model: SimulatedModel, experiment: Experiment, tspan: tuple[float, float]) -> None:
+def check_experiment(model: SimulatedModel, experiment: Experiment,
+                     tspan: tuple[float, float]) -> None:
     """Every column names a state, an array element or an observed output; every time
     is inside the model's span; the overrides name parameters and states."""
     targets = set(output_names(model))

@@ -27,7 +27,6 @@ with equal variance within each scale, and the optimum is inside the bounds.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Mapping, Sequence
 
 import jax

@@ -43,7 +43,8 @@ import optax
 
 from ..errors import SymflowError
 from ..solve import save_times
-from ._common import OptaxDescent, OptaxRun, bounds_of, column, data_rows, rewrite_defaults, run_optax
+from ._common import (OptaxDescent, OptaxRun, bounds_of, column, data_rows, rewrite_defaults,
+                      run_optax)
 from ._data import Experiment, as_experiments, check_experiment
 from ._model import SimulatedModel
 from ._optimisers import SCHEDULES, learning_rate_schedule

@@ -60,7 +60,8 @@ def _header(model: SimulatedModel, params: Mapping[str, Any]) -> dict:
     }
 
 
-def save_weights(model: SimulatedModel, path: str | os.PathLike, params: Mapping[str, Any]) -> None:
+def save_weights(model: SimulatedModel, path: str | os.PathLike,
+                 params: Mapping[str, Any]) -> None:
     """Write a JSON header line (architecture of each closure, the values of the
     physical parameters) followed by the closure weights as
     `eqx.tree_serialise_leaves` writes them."""
@@ -73,7 +74,8 @@ def save_weights(model: SimulatedModel, path: str | os.PathLike, params: Mapping
         eqx.tree_serialise_leaves(f, {k: weights[k] for k in sorted(weights)})
 
 
-def load_weights(model: SimulatedModel, path: str | os.PathLike) -> tuple[dict, dict[str, float]]:
+def load_weights(model: SimulatedModel, path: str | os.PathLike
+                 ) -> tuple[dict, dict[str, float]]:
     """Read a weights file written by `save_weights` for `model`:
     (closure weights by name, the physical parameters saved with them).
 
@@ -136,7 +138,8 @@ def complete_weights(model: SimulatedModel, weights: Mapping[str, Any] | None) -
     return {**defaults, **weights}
 
 
-def closure_samples(model: SimulatedModel, params, solution) -> dict[str, tuple[jax.Array, jax.Array]]:
+def closure_samples(model: SimulatedModel, params, solution
+                    ) -> dict[str, tuple[jax.Array, jax.Array]]:
     """Every closure's (inputs, outputs) along `solution`, by closure name.
 
     `inputs` has shape `(n, n_in)` and `outputs` `(n, n_out)`: one row per saved

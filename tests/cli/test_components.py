@@ -7,7 +7,7 @@ import numpy as np
 from symflow.cli import main
 
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_show_stages_with_counts(capsys):

@@ -97,7 +97,7 @@ def test_distill_usage_errors(tmp_path, capsys):
     assert "is not a symflow weights file" in capsys.readouterr().err
 
 
-EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.slow

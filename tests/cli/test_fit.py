@@ -9,7 +9,7 @@ import pytest
 from symflow.cli import main
 
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_fit_reports_unknown_data_column(tmp_path, capsys):

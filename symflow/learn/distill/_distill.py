@@ -122,7 +122,8 @@ class Distillation:
 
 
 def distill(model: SimulatedModel, params: Mapping[str, Any] | None = None, *, data=None,
-            initial: Mapping[str, Any] | None = None, samples: int = 200, degree: int = 2, functions: bool = True,
+            initial: Mapping[str, Any] | None = None, samples: int = 200, degree: int = 2,
+            functions: bool = True,
             threshold: float | str = "cv", tolerance: float = 0.01, folds: int = 5,
             sample: str = "auto", robust: bool = True, **options) -> Distillation:
     """Distil every closure of `model` into a sparse expression of its inputs.
@@ -276,7 +277,8 @@ def distill_samples(model: SimulatedModel, samples: Mapping[Any, tuple[Any, Any]
 
 
 def data_error(model: SimulatedModel, data, params: Mapping[str, Any] | None = None, *,
-               initial: Mapping[str, Any] | None = None, tspan: tuple[float, float] | None = None, **options) -> dict[str, float]:
+               initial: Mapping[str, Any] | None = None,
+               tspan: tuple[float, float] | None = None, **options) -> dict[str, float]:
     """The RMS error of `model` against each data column, pooled over every experiment.
 
     `initial` overrides the model's initial values (an experiment's own win); `tspan`
