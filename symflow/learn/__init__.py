@@ -23,7 +23,8 @@ from ._optimisers import (
     Optimiser as Optimiser,
     optimiser_named as optimiser_named,
 )
-from ._train import TRAINING_ADJOINT as TRAINING_ADJOINT, TrainResult as TrainResult, train as train
+from ._train import TRAINING_ADJOINT as TRAINING_ADJOINT, train as train
+from ._train_result import TrainResult as TrainResult
 from ._weights import (
     closure_samples as closure_samples,
     complete_weights as complete_weights,

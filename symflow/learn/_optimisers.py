@@ -67,13 +67,13 @@ class _Optimistix(Optimiser):
     atol: float = 1e-8
 
     @abc.abstractmethod
-    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver:
+    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
         """The optimistix solver (`verbose`: its per-iteration callback, or False)."""
 
     def minimise(self, residuals: Residuals, z0: jax.Array, *, steps: int,
                  progress: bool) -> Minimum:
         solver = self.solver(_print_progress if progress else False)
-        sol = optx.least_squares(residuals, solver, z0, max_steps=steps, throw=False)
+        sol: optx.Solution = optx.least_squares(residuals, solver, z0, max_steps=steps, throw=False)
         taken = int(sol.stats.get("num_steps", -1))
         if sol.result == optx.RESULTS.successful:
             return Minimum(sol.value, taken, True, "converged")
@@ -94,7 +94,7 @@ class LevenbergMarquardt(_Optimistix):
     default_steps: ClassVar[int] = 200
     adjoint: ClassVar[str] = "forward"
 
-    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver:
+    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
         return optx.LevenbergMarquardt(rtol=self.rtol, atol=self.atol, verbose=verbose)
 
 
@@ -106,7 +106,7 @@ class BFGS(_Optimistix):
     default_steps: ClassVar[int] = 200
     adjoint: ClassVar[str] = "checkpoint"
 
-    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver:
+    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
         return optx.BFGS(rtol=self.rtol, atol=self.atol, verbose=verbose)
 
 
