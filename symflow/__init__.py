@@ -20,15 +20,17 @@ if _os.environ.get("SYMFLOW_X64", "1") != "0":
 
 if _TYPE_CHECKING:
     from .api import Model as Model, load as load, loads as loads
-    from .solve import (
-        EnsembleSolution as EnsembleSolution,
+    from .learn import (
         Experiment as Experiment,
         FitError as FitError,
         FitResult as FitResult,
+        load_data as load_data,
+    )
+    from .solve import (
+        EnsembleSolution as EnsembleSolution,
         Sensitivities as Sensitivities,
         Solution as Solution,
         SteadyState as SteadyState,
-        load_data as load_data,
     )
 
 
@@ -43,8 +45,11 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
-    if name in ("Solution", "EnsembleSolution", "Experiment", "FitError", "FitResult",
-                "Sensitivities", "SteadyState", "load_data"):
+    if name in ("Experiment", "FitError", "FitResult", "load_data"):
+        from . import learn
+
+        return getattr(learn, name)
+    if name in ("Solution", "EnsembleSolution", "Sensitivities", "SteadyState"):
         from . import solve
 
         return getattr(solve, name)

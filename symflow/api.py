@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import analysis, codegen, passes, symbolic
+from . import codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
 from .solve import Runner, Solution
@@ -80,7 +80,7 @@ class Model:
         self.params: dict[str, jax.Array] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
         if system.closures:  # the networks' weights join the pytree (docs/closures.md)
-            from .solve._closures import initial_weights
+            from .learn import initial_weights
 
             self.params["closures"] = initial_weights(system.closures)
         self.initial: dict[str, jax.Array] = self.initial_values(self.params)
@@ -131,7 +131,7 @@ class Model:
                 help=_choices("parameters", self.generated.parameter_names))
         params = self.generated.parameter_defaults(params)
         if self.system.closures:
-            from .solve._closures import complete_weights
+            from .learn import complete_weights
 
             params["closures"] = complete_weights(self, weights)
         return params
@@ -254,23 +254,23 @@ class Model:
         A model with closures is trained instead: its networks and physical
         parameters together, with optax (see `symflow.solve._train.train`)."""
         if self.system.closures:
-            from .solve._train import train
+            from .learn import train
 
             return train(self, data, params, **options)
-        from .solve._fit import fit
+        from .learn import fit
 
         return fit(self, data, params, **options)
 
     def distill(self, params=None, **options):
         """Replace the closures by sparse symbolic expressions (see `symflow.distill.distill`)."""
-        from .distill import distill
+        from .learn.distill import distill
 
         return distill(self, params, **options)
 
     def distill_samples(self, samples, **options):
         """Replace the closures by sparse expressions fitted to given samples of their
         inputs and outputs (see `symflow.distill.distill_samples`)."""
-        from .distill import distill_samples
+        from .learn.distill import distill_samples
 
         return distill_samples(self, samples, **options)
 
@@ -290,7 +290,7 @@ class Model:
         (on a field: per saved time and grid point, time-major). `params` are the
         parameters (and weights) to evaluate the networks with (`None`: defaults).
         Differentiable in `params`; see `symflow.solve._closures.closure_samples`."""
-        from .solve._closures import closure_samples
+        from .learn import closure_samples
 
         return closure_samples(self, params, solution)
 
@@ -298,7 +298,7 @@ class Model:
         """Save the closure weights of `params` (default `self.params`) to `path`
         with `eqx.tree_serialise_leaves`, after a header with each closure's
         architecture and the values of the physical parameters."""
-        from .solve._closures import save_weights
+        from .learn import save_weights
 
         save_weights(self, path, self.complete_params(params if params is not None
                                                       else self.params))
@@ -310,7 +310,7 @@ class Model:
         `m.simulate(m.load_weights(path))` reproduces the saved model exactly. The
         file's architecture must match the model's closures: every difference is
         named in the error."""
-        from .solve._closures import load_weights
+        from .learn import load_weights
 
         weights, values = load_weights(self, path)
         self.params = {**self.params, "closures": weights}
@@ -320,6 +320,11 @@ class Model:
     def rhs(self, t, y, params=None):
         """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""
         return self.generated.rhs(t, y, self.complete_params(params))
+
+    def load_text(self, text: str, *, file: str = "<string>") -> "Model":
+        """Another model text compiled as this one was (`loads`): a distilled model.
+        (A method, so that `symflow.learn` compiles text without importing this module.)"""
+        return loads(text, file=file)
 
 
 def _choices(what: str, names) -> str:

@@ -34,7 +34,5 @@ from .stochastic import (
     choose_sde_solver as choose_sde_solver,
     valid_sde_solvers as valid_sde_solvers,
 )
-from ._data import Experiment as Experiment, load_data as load_data
-from ._fit import FitError as FitError, FitResult as FitResult, fit as fit
 from .sensitivity import Sensitivities as Sensitivities, sensitivities as sensitivities
 from .steady import SteadyState as SteadyState, steady_state as steady_state

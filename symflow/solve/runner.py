@@ -46,12 +46,14 @@ DENSE_WARNING = 1000
 class CompiledModel(Protocol):
     """What the solve stage reads of a compiled model (`symflow.Model` is one)."""
 
-    name: str
     built: System
     system: System
     generated: GeneratedModel
     settings: Settings
     params: dict[str, Any]
+
+    @property
+    def name(self) -> str: ...
 
     @property
     def state_names(self) -> tuple[str, ...]: ...

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from symflow.distill import build_library, model_functions
+from symflow.learn.distill import build_library, model_functions
 from symflow.lang import parse
 
 

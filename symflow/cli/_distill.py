@@ -1,4 +1,4 @@
-"""The `symflow distill` command (kept apart from cli.py).
+"""The `symflow distill` command: trained closures replaced by sparse expressions.
 
 ```
 symflow distill model.sf --weights model.eqx [--data data.csv[:NAME=VALUE,...]]
@@ -11,14 +11,19 @@ symflow distill model.sf --weights model.eqx [--data data.csv[:NAME=VALUE,...]]
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
+from collections.abc import Callable
+
+from ._common import EXIT_OK, UsageError, load_model, parse_experiments, parse_sets, \
+    refuse_overwrite, wrote
 
 
-__all__ = ["add_distill_parser", "run_distill"]
+__all__ = ["add_parser", "distill"]
 
 
-def add_distill_parser(add) -> None:
+def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """The `distill` subcommand."""
     d = add("distill", "replace the closures (trained networks) by sparse symbolic expressions")
     d.add_argument("--weights", metavar="EQX",
                    help="the trained weights (default: the weights the model starts with)")
@@ -50,37 +55,33 @@ def add_distill_parser(add) -> None:
                    help="a parameter or initial value for the simulations")
 
 
-def run_distill(args, m, parse_sets, usage_error) -> int:
-    from .distill import distill
-    from .solve._data import load_data
+def distill(args: argparse.Namespace) -> int:
+    """Distil, report the expressions and errors, write the distilled model."""
+    from ..learn.distill import distill as distill_model
 
+    m = load_model(args)
     threshold: float | str = args.threshold
     if threshold != "cv":
         try:
             threshold = float(threshold)
         except ValueError:
-            raise usage_error(f"--threshold {args.threshold!r}: write cv or a number") from None
+            raise UsageError(f"--threshold {args.threshold!r}: write cv or a number") from None
         if not threshold >= 0:
-            raise usage_error("--threshold must be at least 0")
+            raise UsageError("--threshold must be at least 0")
     if args.degree < 0 or args.degree > 6:
-        raise usage_error(f"--degree {args.degree}: choose 0 to 6")
+        raise UsageError(f"--degree {args.degree}: choose 0 to 6")
     if args.samples < 10:
-        raise usage_error(f"--samples {args.samples}: at least 10")
+        raise UsageError(f"--samples {args.samples}: at least 10")
     if args.tolerance < 0:
-        raise usage_error("--tolerance must be at least 0")
+        raise UsageError("--tolerance must be at least 0")
     output = args.output or _default_output(args.file)
-    if os.path.abspath(output) == os.path.abspath(args.file):
-        raise usage_error("-o: refusing to overwrite the model file being distilled")
+    refuse_overwrite(output, args.file, "distilled")
 
     params = dict(_load_weights(m, args.weights) if args.weights else m.params)
     set_params, initial = parse_sets(args.set, m)
     params.update(set_params)
-    experiments = []
-    for item in args.data:
-        path, sep, sets = item.partition(":")
-        p, i = parse_sets([s for s in sets.split(",") if s.strip()], m) if sep else ({}, {})
-        experiments.append(load_data(path, params=p, initial=i))
-    result = distill(m, params, data=experiments or None, initial=initial,
+    experiments = parse_experiments(args.data, m)
+    result = distill_model(m, params, data=experiments or None, initial=initial,
                      samples=args.samples, degree=args.degree,
                      functions=not args.no_functions, threshold=threshold,
                      tolerance=args.tolerance, sample=args.sample,
@@ -102,8 +103,8 @@ def run_distill(args, m, parse_sets, usage_error) -> int:
         print("RMS difference from the network model's trajectories (no --data given):")
         for name, error in result.data_error.items():
             print(f"  {name}: {error:.4g}")
-    print(f"wrote {output}", file=sys.stderr)
-    return 0
+    wrote(output)
+    return EXIT_OK
 
 
 def _default_output(path: str) -> str:

@@ -18,8 +18,12 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import SymflowError
-from ..lang import ast, parse
+from ...errors import SymflowError
+from ...lang import ast, parse
+from ...solve import save_times
+from .._common import column, data_rows
+from .._data import as_experiments, check_experiment
+from .._model import SimulatedModel
 from ._functions import model_functions
 from ._library import Library, build_library
 from ._rewrite import format_sum, input_texts, rewrite_closures
@@ -76,6 +80,8 @@ class Distillation:
     data_error: dict[str, float] = dataclasses.field(default_factory=dict)
     network_error: dict[str, float] = dataclasses.field(default_factory=dict)
     sampled_on: str = "samples"  # "data", "trajectory", or given samples
+    # the model distilled, which compiles the distilled text (`load`)
+    origin: SimulatedModel | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> DistilledOutput:
         for o in self.outputs:
@@ -83,11 +89,12 @@ class Distillation:
                 return o
         raise KeyError(name)
 
-    def load(self):
-        """The distilled model, compiled."""
-        from ..api import loads
-
-        return loads(self.model_text, file=self.file)
+    def load(self) -> SimulatedModel:
+        """The distilled model, compiled (the way the model it came from was)."""
+        if self.origin is None:
+            raise SymflowError("this distillation does not know its model: compile "
+                               "`model_text` with `symflow.loads`")
+        return self.origin.load_text(self.model_text, file=self.file)
 
     def write(self, path: str | os.PathLike) -> str:
         with open(path, "w", encoding="utf-8") as f:
@@ -114,8 +121,9 @@ class Distillation:
 # ---------------------------------------------------------------- the steps
 
 
-def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
-            initial: Mapping[str, Any] | None = None, samples: int = 200, degree: int = 2, functions: bool = True,
+def distill(model: SimulatedModel, params: Mapping[str, Any] | None = None, *, data=None,
+            initial: Mapping[str, Any] | None = None, samples: int = 200, degree: int = 2,
+            functions: bool = True,
             threshold: float | str = "cv", tolerance: float = 0.01, folds: int = 5,
             sample: str = "auto", robust: bool = True, **options) -> Distillation:
     """Distil every closure of `model` into a sparse expression of its inputs.
@@ -144,8 +152,6 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
       robust fit (default) or least squares.
     - `options`: passed to `simulate` (`solver`, `rtol`, `atol`, ...).
     """
-    from ..solve._data import as_experiments, check_experiment
-
     params = model.params if params is None else params
     experiments = as_experiments(data) if data is not None else []
     t0, t1 = (options.pop("tspan") if "tspan" in options else model.settings.tspan)
@@ -197,7 +203,7 @@ def distill(model, params: Mapping[str, Any] | None = None, *, data=None,
                                sampled_on="data" if on_data else "trajectory")
 
 
-def distill_samples(model, samples: Mapping[Any, tuple[Any, Any]], *,
+def distill_samples(model: SimulatedModel, samples: Mapping[Any, tuple[Any, Any]], *,
                     params: Mapping[str, Any] | None = None, degree: int = 2,
                     functions: bool = True, threshold: float | str = "cv",
                     tolerance: float = 0.01, folds: int = 5, robust: bool = True
@@ -266,20 +272,18 @@ def distill_samples(model, samples: Mapping[Any, tuple[Any, Any]], *,
     changed = _changed_defaults(model, params)
     text = rewrite_closures(source, file=file, model=target.name, replacements=replacements,
                             params=changed, notes=notes)
-    return Distillation(tuple(found), text, _distilled_name(file), n_samples)
+    return Distillation(tuple(found), text, _distilled_name(file), n_samples,
+                        origin=model)
 
 
-def data_error(model, data, params: Mapping[str, Any] | None = None, *,
-               initial: Mapping[str, Any] | None = None, tspan: tuple[float, float] | None = None, **options) -> dict[str, float]:
+def data_error(model: SimulatedModel, data, params: Mapping[str, Any] | None = None, *,
+               initial: Mapping[str, Any] | None = None,
+               tspan: tuple[float, float] | None = None, **options) -> dict[str, float]:
     """The RMS error of `model` against each data column, pooled over every experiment.
 
     `initial` overrides the model's initial values (an experiment's own win); `tspan`
     is the span the data lie in (default the model's); `options` go to `simulate`.
     """
-    from ..solve._data import as_experiments
-    from ..solve._fit import _column
-    from ..solve import save_times
-
     params = model.params if params is None else params
     t0, t1 = tspan if tspan is not None else model.settings.tspan
     squares: dict[str, list] = {}
@@ -289,12 +293,11 @@ def data_error(model, data, params: Mapping[str, Any] | None = None, *,
         sol = model.simulate({**params, **e.params}, initial={**(initial or {}), **e.initial},
                              tspan=(t0, end),
                              saveat=ts, **options)
-        rows = np.searchsorted(ts, e.t) if ts[-1] >= ts[0] else \
-            len(ts) - 1 - np.searchsorted(ts[::-1], e.t)
-        for column, values in e.columns.items():
+        rows = data_rows(ts, e.t)
+        for name, values in e.columns.items():
             ok = np.isfinite(values)
-            model_values = np.asarray(_column(sol, column))[rows]
-            squares.setdefault(column, []).append((model_values[ok] - values[ok]) ** 2)
+            model_values = np.asarray(column(sol, name))[rows]
+            squares.setdefault(name, []).append((model_values[ok] - values[ok]) ** 2)
     return {c: float(np.sqrt(np.mean(np.concatenate(v)))) for c, v in squares.items()}
 
 
@@ -336,7 +339,7 @@ class _DataStates:
         return self._values[name]
 
 
-def _measures_states(model, experiment) -> bool:
+def _measures_states(model: SimulatedModel, experiment) -> bool:
     """Whether an experiment has a column for every state, all scalars."""
     shapes = {s.name: s.shape for s in model.generated.states}
     return all(shape == () and name in experiment.columns for name, shape in shapes.items())
@@ -351,7 +354,7 @@ class _ClosureView:
     declaration: str  # the declaration's text, for messages
 
 
-def _closure_views(model, declared: Sequence[ast.Closure], source: str
+def _closure_views(model: SimulatedModel, declared: Sequence[ast.Closure], source: str
                    ) -> tuple[_ClosureView, ...]:
     """The model's closures (from the closure interface of `Model`) beside their syntax."""
     infos = _model_closures(model)
@@ -375,7 +378,7 @@ def _closure_views(model, declared: Sequence[ast.Closure], source: str
     return tuple(views)
 
 
-def _model_closures(model) -> dict[Any, Any]:
+def _model_closures(model: SimulatedModel) -> dict[Any, Any]:
     """The model's closures (`symflow.symbolic.Closure`) by name, the key of their
     samples and weights."""
     closures = getattr(model, "closures", None) or ()
@@ -384,17 +387,17 @@ def _model_closures(model) -> dict[Any, Any]:
     return {c.name: c for c in closures}
 
 
-def _closure_samples(model, params, solution) -> dict[Any, tuple[Any, Any]]:
+def _closure_samples(model: SimulatedModel, params, solution) -> dict[Any, tuple[Any, Any]]:
     return model.closure_samples(params, solution)
 
 
-def _physical(model, params: Mapping[str, Any]) -> dict[str, Any]:
+def _physical(model: SimulatedModel, params: Mapping[str, Any]) -> dict[str, Any]:
     """The physical parameters among `params` (not the network weights)."""
     names = {p.name for p in model.built.free_parameters}
     return {k: v for k, v in params.items() if k in names}
 
 
-def _changed_defaults(model, params: Mapping[str, Any]) -> dict[str, float]:
+def _changed_defaults(model: SimulatedModel, params: Mapping[str, Any]) -> dict[str, float]:
     """Physical parameters whose value differs from the file's default (trained with
     the network): written into the distilled model."""
     defaults = model.complete_params({})
@@ -405,7 +408,7 @@ def _changed_defaults(model, params: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def _source(model) -> tuple[str, str]:
+def _source(model: SimulatedModel) -> tuple[str, str]:
     """The text and file name of the model's file, from the spans it was built with."""
     system = model.built
     for item in (*system.parameters, *system.variables):

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Span, SymflowError
+from ._model import SimulatedModel
 
 
 __all__ = ["Experiment", "load_data", "as_experiments"]
@@ -167,7 +168,8 @@ def as_experiments(data) -> list[Experiment]:
     return out
 
 
-def check_experiment(model, experiment: Experiment, tspan: tuple[float, float]) -> None:
+def check_experiment(model: SimulatedModel, experiment: Experiment,
+                     tspan: tuple[float, float]) -> None:
     """Every column names a state, an array element or an observed output; every time
     is inside the model's span; the overrides name parameters and states."""
     targets = set(output_names(model))
@@ -197,7 +199,7 @@ def check_experiment(model, experiment: Experiment, tspan: tuple[float, float]) 
                                f"named {key!r}")
 
 
-def output_names(model) -> list[str]:
+def output_names(model: SimulatedModel) -> list[str]:
     """Names a data column may take: scalar states and outputs, and array elements."""
     names = []
     shapes = {s.name: s.shape for s in model.generated.states}

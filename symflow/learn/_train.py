@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import diffrax
@@ -43,130 +41,21 @@ import numpy as np
 import optax
 
 from ..errors import SymflowError
+from ..solve import save_times
+from ._common import OptaxDescent, OptaxRun, bounds_of, column, data_rows, run_optax
 from ._data import Experiment, as_experiments, check_experiment
+from ._model import SimulatedModel
+from ._optimisers import SCHEDULES, learning_rate_schedule
+from ._train_result import TrainResult
 
 
 __all__ = ["TrainResult", "train", "SCHEDULES", "TRAINING_ADJOINT"]
-
-SCHEDULES = ("cosine", "constant", "exponential")
 
 # The adjoint of the training solves unless `adjoint=` says otherwise (see `train`).
 TRAINING_ADJOINT = diffrax.RecursiveCheckpointAdjoint()
 
 
-@dataclasses.dataclass
-class TrainResult:
-    """The trained values and the history of the loss.
-
-    - `params`: the complete parameter pytree after training (physical parameters
-      and `params["closures"]`), ready for `model.simulate(result.params)`.
-    - `final_loss`: the mean squared error over all data at `params` (with
-      mini-batches: the mean batch loss of the last epoch).
-    - `losses`: the mean squared error of every step's batch.
-    - `trained`, `frozen`: names of trained and frozen parameters and closures.
-    - `compile_time`: seconds of the first step (trace and XLA compile);
-      `step_time`: median seconds of one later step; `total_time`: the whole loop;
-      `epoch_time`: `step_time` times the steps per epoch.
-    """
-
-    params: dict
-    losses: np.ndarray
-    final_loss: float
-    steps: int
-    trained: tuple[str, ...]
-    frozen: tuple[str, ...]
-    n_items: int
-    batch: int
-    compile_time: float
-    step_time: float
-    total_time: float
-    model: Any = dataclasses.field(repr=False, default=None)
-    experiments: tuple[Experiment, ...] = dataclasses.field(repr=False, default=())
-    options: dict = dataclasses.field(repr=False, default_factory=dict)
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return max(1, math.ceil(self.n_items / self.batch))
-
-    @property
-    def epoch_time(self) -> float:
-        return self.step_time * self.steps_per_epoch
-
-    @property
-    def values(self) -> dict[str, float]:
-        """The physical parameters after training."""
-        return {k: float(v) for k, v in self.params.items() if k != "closures"}
-
-    def table(self) -> str:
-        lines = [f"{'name':<12}  {'value':>14}  trained"]
-        for k, v in self.values.items():
-            lines.append(f"{k:<12}  {v:>14.8g}  {'yes' if k in self.trained else 'no'}")
-        for c in self.model.closures:
-            n = sum(x.size for x in jax.tree.leaves(self.params["closures"][c.name]))
-            lines.append(f"{c.name:<12}  {n:>8d} weights  "
-                         f"{'yes' if c.name in self.trained else 'no'}")
-        lines.append(f"loss (mean squared error) = {self.final_loss:.6g} after {self.steps} "
-                     f"steps ({self.n_items} items, batches of {self.batch}); "
-                     f"{self.total_time:.1f} s, {self.epoch_time * 1e3:.1f} ms per epoch")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def simulate(self, experiment: int = 0, **options):
-        """The trained model simulated under one experiment's overrides."""
-        e = self.experiments[experiment]
-        params = {**e.params, **{k: v for k, v in self.params.items()
-                                 if k in self.trained or k not in e.params}}
-        opts = {k: v for k, v in self.options.items() if k not in ("saveat",)}
-        return self.model.simulate(params, initial=dict(e.initial), **{**opts, **options})
-
-    def save_weights(self, path: str | os.PathLike) -> None:
-        self.model.save_weights(path, self.params)
-
-    def write_model(self, path: str | os.PathLike) -> str:
-        """The model file with the trained physical parameters as new defaults."""
-        from ._fit import rewrite_defaults
-
-        text = rewrite_defaults(self.model, {k: v for k, v in self.values.items()
-                                             if k in self.trained}, {})
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        return text
-
-    def plot(self, path: str | os.PathLike | None = None):
-        """Data against the trained trajectories, and the loss per step."""
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        from ._fit import _column
-
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-        e = self.experiments[0]
-        sol = self.simulate(0, saveat=400)
-        for i, (col, data) in enumerate(e.columns.items()):
-            ax.plot(np.asarray(sol.t), np.asarray(_column(sol, col)), color=f"C{i}",
-                    label=f"{col} (trained)")
-            ok = np.isfinite(data)
-            ax.plot(e.t[ok], data[ok], "o", color=f"C{i}", ms=3, alpha=0.7,
-                    label=f"{col} (data)")
-        ax.set_xlabel("t")
-        ax.legend(fontsize="small")
-        ax.set_title(f"{self.model.name}: trained model")
-        bx.semilogy(self.losses)
-        bx.set_xlabel("step")
-        bx.set_ylabel("loss (mean squared error)")
-        bx.grid(alpha=0.3)
-        if path is not None:
-            fig.savefig(path, dpi=120)
-            plt.close(fig)
-        return fig
-
-
-def _resolve_names(model, names: Sequence[str], what: str) -> list[str]:
+def _resolve_names(model: SimulatedModel, names: Sequence[str], what: str) -> list[str]:
     """Parameter names and closure names; a closure output names its closure."""
     by_output = {o: c.name for c in model.closures for o in c.outputs}
     closures = {c.name for c in model.closures}
@@ -188,23 +77,25 @@ def _resolve_names(model, names: Sequence[str], what: str) -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class _Item:
+    """One trajectory to train on: its overrides, its data, its save times."""
+
     params: dict
     initial: dict
     data: np.ndarray  # (n_times, n_columns), NaN where missing
     ts: tuple[float, ...]
 
 
-def _items(model, experiments, tspan, columns, trained, window) -> list[_Item]:
-    from .simulate import save_times
-
+def _items(model: SimulatedModel, experiments: Sequence[Experiment],
+           tspan: tuple[float, float], columns: Sequence[str], trained: set[str],
+           window: int | None) -> list[_Item]:
+    """The items of the data: one per experiment, or its windows of `window` points."""
     items = []
     for e in experiments:
         overrides = {k: v for k, v in e.params.items() if k not in trained}
         if window is None:
             ts = save_times(tspan, e.t)
             data = np.full((len(ts), len(columns)), np.nan)
-            rows = np.searchsorted(ts, e.t) if ts[-1] >= ts[0] else \
-                len(ts) - 1 - np.searchsorted(ts[::-1], e.t)
+            rows = data_rows(ts, e.t)
             for j, col in enumerate(columns):
                 data[rows, j] = e.columns[col]
             items.append(_Item(overrides, dict(e.initial), data, tuple(ts)))
@@ -231,7 +122,7 @@ def _items(model, experiments, tspan, columns, trained, window) -> list[_Item]:
     return items
 
 
-def train(model, data, params: Sequence[str] | None = None, *,
+def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
           freeze: Sequence[str] = (),
           steps: int = 1000,
           learning_rate: float = 1e-2,
@@ -264,14 +155,60 @@ def train(model, data, params: Sequence[str] | None = None, *,
         raise SymflowError(f"unknown schedule {schedule!r}", help="choose " + ", ".join(SCHEDULES))
     if steps < 1:
         raise SymflowError("steps must be at least 1")
+    trained, frozen = trained_names(model, params, freeze)
+    sim = train_options(options)
+    tspan = tuple(sim.pop("tspan", None) or model.settings.tspan)
+    experiments, columns = _aligned_experiments(model, data, tspan)
+    if window is not None and model.system.time in set().union(
+            *(eq.rhs.free_symbols for eq in model.system.equations)):
+        raise SymflowError("window training needs an autonomous model: its equations "
+                           "use the time t", help="train without window")
+    items = _items(model, experiments, tspan, columns, set(trained), window)
+    ts, batch = _check_items(items, batch)
+    span = (float(ts[0]), float(ts[-1])) if window is not None else tspan
+
+    base = model.complete_params(start)
+    pool = _pool(model, items, base)
+    scalars = [n for n in trained if n in model.params and n != "closures"]
+    theta = {"params": {n: jnp.asarray(base[n], dtype=float) for n in scalars},
+             "closures": {n: base["closures"][n] for n in trained if n not in scalars}}
+    fixed = {k: v for k, v in base.items() if k not in scalars}
+    loss = _make_loss(model, fixed, columns, span, ts, sim, pool)
+    descent = OptaxDescent(
+        optax.apply_if_finite(optax.adam(learning_rate_schedule(schedule, learning_rate,
+                                                                steps)),
+                              max_consecutive_errors=50), steps,
+        project=_projection(model, scalars))
+    full = batch == len(items)
+    run = run_optax(descent, loss, theta, batches=_batches(len(items), batch, seed),
+                    track_best=full, progress=progress, print_every=print_every)
+    theta, final_loss = _final_point(run, len(items), batch)
+    final = {**fixed, **theta["params"]}
+    if model.closures:
+        final["closures"] = {**fixed["closures"], **theta["closures"]}
+    final = jax.tree.map(lambda a: jnp.asarray(a), final)
+    return TrainResult(
+        params=final, losses=run.losses, final_loss=final_loss, steps=steps,
+        trained=tuple(trained), frozen=frozen, n_items=len(items), batch=batch,
+        compile_time=run.compile_time, step_time=float(np.median(run.step_times))
+        if run.step_times else run.compile_time, total_time=run.total_time, model=model,
+        experiments=experiments, options={"tspan": tspan, **sim})
+
+
+def trained_names(model: SimulatedModel, params: Sequence[str] | None,
+                  freeze: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+    """What is trained (parameters and closures, by closure name) and what is frozen."""
     everything = [k for k in model.params if k != "closures"] + [c.name for c in model.closures]
     chosen = _resolve_names(model, params, "params") if params is not None else everything
     frozen = set(_resolve_names(model, freeze, "freeze"))
     trained = [n for n in chosen if n not in frozen]
     if not trained:
         raise SymflowError("nothing to train: every parameter and closure is frozen")
-    frozen_all = tuple(n for n in everything if n not in trained)
+    return trained, tuple(n for n in everything if n not in trained)
 
+
+def train_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of every training solve; the fit-only options refused."""
     sim = dict(options)
     optimizer = sim.pop("optimizer", "adam")
     if optimizer != "adam":
@@ -293,18 +230,24 @@ def train(model, data, params: Sequence[str] | None = None, *,
         # (benchmarks/closures.py): one step on 20 windows of 3, 142 ms with the
         # replay against 2.4 ms with this; on the whole series 1.6x faster.
         sim["adjoint"] = TRAINING_ADJOINT
-    tspan = tuple(sim.pop("tspan", None) or model.settings.tspan)
+    return sim
+
+
+def _aligned_experiments(model: SimulatedModel, data, tspan: tuple[float, float]
+                         ) -> tuple[tuple[Experiment, ...], list[str]]:
+    """The experiments, checked, each with every column of any of them (NaN where
+    it has none), and those columns."""
     experiments = tuple(as_experiments(data))
     for e in experiments:
         check_experiment(model, e, tspan)
     columns = list(dict.fromkeys(c for e in experiments for c in e.columns))
-    experiments = tuple(dataclasses.replace(e, columns={
-        c: e.columns.get(c, np.full(len(e.t), np.nan)) for c in columns}) for e in experiments)
-    if window is not None and model.system.time in set().union(
-            *(eq.rhs.free_symbols for eq in model.system.equations)):
-        raise SymflowError("window training needs an autonomous model: its equations "
-                           "use the time t", help="train without window")
-    items = _items(model, experiments, tspan, columns, set(trained), window)
+    return tuple(dataclasses.replace(e, columns={
+        c: e.columns.get(c, np.full(len(e.t), np.nan)) for c in columns}) for e in experiments
+    ), columns
+
+
+def _check_items(items: Sequence[_Item], batch: int | None) -> tuple[np.ndarray, int]:
+    """The items' one time grid, and the batch size (default: every item)."""
     if len({it.ts for it in items}) > 1 or any(
             np.max(np.abs(np.asarray(it.ts) - np.asarray(items[0].ts))) > 1e-9 * (
                 1 + abs(items[0].ts[-1])) for it in items):
@@ -315,16 +258,16 @@ def train(model, data, params: Sequence[str] | None = None, *,
         if len(items) > 1:
             raise SymflowError("experiments measured at different times cannot be trained "
                                "together yet", help="resample the data on one grid")
-    ts = np.asarray(items[0].ts)
-    span = (float(ts[0]), float(ts[-1])) if window is not None else tspan
     batch = len(items) if batch is None else int(batch)
     if not 1 <= batch <= len(items):
         raise SymflowError(f"batch must be between 1 and the number of items ({len(items)})")
+    return np.asarray(items[0].ts), batch
 
-    # the stacked pool of items (overrides filled in with each experiment's defaults)
+
+def _pool(model: SimulatedModel, items: Sequence[_Item], base: Mapping[str, Any]) -> dict:
+    """The stacked pool of items (overrides filled in with each experiment's defaults)."""
     param_keys = sorted({k for it in items for k in it.params})
     init_keys = sorted({k for it in items for k in it.initial})
-    base = model.complete_params(start)
     pool_params = {k: np.array([float(it.params.get(k, base[k])) for it in items])
                    for k in param_keys}
     pool_initial = {}
@@ -338,26 +281,24 @@ def train(model, data, params: Sequence[str] | None = None, *,
                 rows.append(np.asarray(model.initial_values(p)[k]))
         pool_initial[k] = np.stack(rows)
     pool_data = np.stack([it.data for it in items])
-    pool = jax.tree.map(jnp.asarray, {"params": pool_params, "initial": pool_initial,
+    return jax.tree.map(jnp.asarray, {"params": pool_params, "initial": pool_initial,
                                       "data": pool_data})
 
-    scalars = [n for n in trained if n in model.params and n != "closures"]
-    nets = [n for n in trained if n not in scalars]
-    theta = {"params": {n: jnp.asarray(base[n], dtype=float) for n in scalars},
-             "closures": {n: base["closures"][n] for n in nets}}
-    fixed = {k: v for k, v in base.items() if k not in scalars}
-    bounds = {n: b for n in scalars for b in [_bounds(model, n)] if b is not None}
 
-    from ._fit import _column
-
+def _make_loss(model: SimulatedModel, fixed: Mapping[str, Any], columns: Sequence[str],
+               span: tuple[float, float], ts: np.ndarray, sim: Mapping[str, Any],
+               pool: dict) -> Callable[[Any, jax.Array], jax.Array]:
+    """`loss(theta, indices)`: the mean squared error over the pool's items at
+    `indices` (missing data left out), solved together under `jax.vmap`."""
     def predict(theta, p_item, init_item):
         p = {**fixed, **p_item, **theta["params"]}
         if model.closures:
             p["closures"] = {**fixed["closures"], **theta["closures"]}
         sol = model.simulate(p, initial=init_item, tspan=span, saveat=ts, **sim)
-        return jnp.stack([_column(sol, c) for c in columns], axis=1)
+        return jnp.stack([column(sol, c) for c in columns], axis=1)
 
-    def loss_fn(theta, chunk):
+    def loss(theta, indices):
+        chunk = jax.tree.map(lambda a: a[indices], pool)
         n = chunk["data"].shape[0]
         if n == 1:  # one trajectory: no vmap
             pred = predict(theta, *jax.tree.map(lambda a: a[0],
@@ -369,78 +310,53 @@ def train(model, data, params: Sequence[str] | None = None, *,
         r = jnp.where(mask, pred - jnp.where(mask, chunk["data"], 0.0), 0.0)
         return jnp.sum(r * r) / jnp.maximum(jnp.sum(mask).astype(r.dtype), 1.0)
 
-    if schedule == "cosine":
-        lr = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
-    elif schedule == "exponential":
-        lr = optax.exponential_decay(learning_rate, steps, 0.01)
-    else:
-        lr = learning_rate
-    opt = optax.apply_if_finite(optax.adam(lr), max_consecutive_errors=50)
+    return loss
 
-    @jax.jit
-    def step(theta, state, indices):
-        chunk = jax.tree.map(lambda a: a[indices], pool)
-        loss, grad = jax.value_and_grad(loss_fn)(theta, chunk)
-        updates, state = opt.update(grad, state, theta)
-        theta = optax.apply_updates(theta, updates)
-        for n, (lo, hi) in bounds.items():
-            theta["params"][n] = jnp.clip(theta["params"][n], lo, hi)
-        return theta, state, loss
 
-    rng = np.random.default_rng(seed)
-    with jax.numpy_dtype_promotion("standard"):
-        state = opt.init(theta)
-    losses = np.empty(steps)
-    times = []
-    begin = time.perf_counter()
-    order = np.arange(len(items))
-    position = len(items)
-    compile_time = 0.0
-    best, best_loss = theta, math.inf  # full batches: the best point reached
-    for k in range(steps):
-        if batch == len(items):
-            indices = order
-        else:  # shuffled epochs: each item once per epoch
-            if position + batch > len(items):
-                order, position = rng.permutation(len(items)), 0
-            indices = order[position:position + batch]
-            position += batch
-        t0 = time.perf_counter()
-        with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
-            new, state, loss = step(theta, state, jnp.asarray(indices))
-        losses[k] = float(loss)
-        if batch == len(items) and losses[k] < best_loss:  # `loss` is that of `theta`
-            best, best_loss = theta, losses[k]
-        theta = new
-        (times.append if k else lambda _: None)(time.perf_counter() - t0)
-        if k == 0:
-            compile_time = time.perf_counter() - t0
-        if progress and (k % print_every == 0 or k == steps - 1):
-            print(f"step {k:5d}  loss {losses[k]:.6g}", flush=True)
-    total = time.perf_counter() - begin
-    if batch == len(items):  # the loss at the last point, by the compiled step
+def _projection(model: SimulatedModel, scalars: Sequence[str]) -> Callable[[dict], dict]:
+    """Bounded trained parameters clipped back into their bounds after each step."""
+    bounds = {n: b for n in scalars for b in [bounds_of(model, n)] if b is not None}
+
+    def project(theta):
+        for n, b in bounds.items():
+            theta["params"][n] = b.project(theta["params"][n])
+        return theta
+
+    return project
+
+
+def _batches(n_items: int, batch: int, seed: int) -> Callable[[int], tuple[jax.Array]]:
+    """Each step's item indices: every item with full batches, else shuffled epochs
+    (each item once per epoch)."""
+    return _Epochs(n_items, batch, np.random.default_rng(seed))
+
+
+class _Epochs:
+    """Shuffled epochs of `batch` items: each item once per epoch."""
+
+    def __init__(self, n_items: int, batch: int, rng: np.random.Generator):
+        self.n_items, self.batch, self.rng = n_items, batch, rng
+        self.order = np.arange(n_items)
+        self.position = n_items
+
+    def __call__(self, k: int) -> tuple[jax.Array]:
+        if self.batch == self.n_items:
+            return (jnp.asarray(self.order),)
+        if self.position + self.batch > self.n_items:
+            self.order, self.position = self.rng.permutation(self.n_items), 0
+        chosen = self.order[self.position:self.position + self.batch]
+        self.position += self.batch
+        return (jnp.asarray(chosen),)
+
+
+def _final_point(run: OptaxRun, n_items: int, batch: int) -> tuple[Any, float]:
+    """The result and its loss. Full batches: the best point reached (the last
+    point's loss evaluated by the compiled step); mini-batches: the last point and
+    the mean batch loss of the last epoch."""
+    if batch == n_items:
         with jax.numpy_dtype_promotion("standard"):
-            last = float(step(theta, state, jnp.asarray(order))[2])
-        if not last <= best_loss:
-            theta = best
-        final_loss = min(last, best_loss) if math.isfinite(last) else best_loss
-    else:  # mini-batches: the mean batch loss of the last epoch
-        per_epoch = max(1, math.ceil(len(items) / batch))
-        final_loss = float(np.mean(losses[-per_epoch:]))
-    final = {**fixed, **theta["params"]}
-    if model.closures:
-        final["closures"] = {**fixed["closures"], **theta["closures"]}
-    final = jax.tree.map(lambda a: jnp.asarray(a), final)
-    return TrainResult(
-        params=final, losses=losses, final_loss=final_loss, steps=steps,
-        trained=tuple(trained), frozen=frozen_all, n_items=len(items), batch=batch,
-        compile_time=compile_time, step_time=float(np.median(times)) if times else
-        compile_time, total_time=total, model=model, experiments=experiments,
-        options={"tspan": tspan, **sim})
-
-
-def _bounds(model, name: str):
-    for p in model.system.free_parameters:
-        if p.name == name:
-            return p.bounds
-    return None
+            last = float(run.step(run.theta, run.state, jnp.arange(n_items))[2])
+        theta = run.theta if last <= run.best_loss else run.best
+        return theta, (min(last, run.best_loss) if math.isfinite(last) else run.best_loss)
+    per_epoch = max(1, math.ceil(n_items / batch))
+    return run.theta, float(np.mean(run.losses[-per_epoch:]))

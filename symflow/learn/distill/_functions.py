@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from ..errors import SymflowError
-from ..lang import ast
+from ...errors import SymflowError
+from ...lang import ast
 from ._library import FunctionCandidate
 
 
@@ -27,7 +27,7 @@ def model_functions(program: ast.Program, model: ast.Model,
 
     `params` overrides parameter values (by name); the others keep their defaults.
     """
-    from ..symbolic import build_expression, function_scope
+    from ...symbolic import build_expression, function_scope
 
     fdefs = [f for f in model.items("functions") if isinstance(f, ast.FunctionDef)]
     if not fdefs:

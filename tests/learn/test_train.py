@@ -12,7 +12,7 @@ import pytest
 import symflow
 from symflow import SymflowError
 from symflow.cli import main
-from symflow.solve import load_data
+from symflow.learn import load_data
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -94,7 +94,7 @@ def test_training_adjoint_gives_the_replay_gradient(small):
     """Training solves take diffrax's checkpointed adjoint unless told otherwise; it
     must give the same steps as `simulate`'s own replay adjoint (both differentiate the
     same discrete solve), so the losses of a few steps agree to rounding."""
-    from symflow.solve._train import TRAINING_ADJOINT
+    from symflow.learn import TRAINING_ADJOINT
 
     m, data, _ = small
     default = m.fit(str(data), freeze=["alpha"], steps=5, learning_rate=0.02, window=3)

@@ -1,4 +1,4 @@
-"""`symflow distill` (the CLI hook in symflow/_cli_distill.py)."""
+"""`symflow distill` (the CLI command in symflow/cli/_distill.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def trained(tmp_path_factory):
     true model."""
     from symflow.runtime import apply_mlp
 
-    from .distill.test_distill import UDE as text, lotka_volterra
+    from ..learn.distill.test_distill import UDE as text, lotka_volterra
 
     folder = tmp_path_factory.mktemp("distill_cli")
     model_file = folder / "lv_ude.sf"
@@ -97,7 +97,7 @@ def test_distill_usage_errors(tmp_path, capsys):
     assert "is not a symflow weights file" in capsys.readouterr().err
 
 
-EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.slow

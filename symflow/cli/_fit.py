@@ -1,4 +1,4 @@
-"""The `symflow fit` command and `symflow run --steady` (kept apart from cli.py).
+"""The `symflow fit` command: fit parameters and initial values to measured data.
 
 ```
 symflow fit model.sf --data data.csv [--data other.csv:x=2,alpha=1.1]
@@ -9,14 +9,20 @@ symflow fit model.sf --data data.csv [--data other.csv:x=2,alpha=1.1]
 
 from __future__ import annotations
 
-import os
+import argparse
 import sys
+from collections.abc import Callable
+
+from ._common import (EXIT_OK, EXIT_SOLVER, UsageError, load_model, names, parse_experiments,
+                      parse_sets, refuse_overwrite, wrote)
+from ._train import add_train_arguments, run_train
 
 
-__all__ = ["add_fit_parser", "run_fit", "print_steady"]
+__all__ = ["add_parser", "fit"]
 
 
-def add_fit_parser(add) -> None:
+def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """The `fit` subcommand, with the options of training closures."""
     fit = add("fit", "fit parameters and initial values to measured data")
     fit.add_argument("--data", action="append", required=True, metavar="CSV[:NAME=VALUE,...]",
                      help="a CSV file with a `t` column and columns named after states or "
@@ -40,76 +46,48 @@ def add_fit_parser(add) -> None:
     fit.add_argument("-o", "--output", metavar="SF",
                      help="write the model file with the fitted values as defaults")
     fit.add_argument("--quiet", action="store_true", help="no per-iteration progress")
-    from ._cli_closures import add_train_arguments
-
     add_train_arguments(fit)
 
 
-def _names(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    return [n.strip() for n in text.split(",") if n.strip()]
+def fit(args: argparse.Namespace) -> int:
+    """Fit (or, for a model with closures, train) and report; `-o` writes the model."""
+    from ..learn import FitError
 
-
-def run_fit(args, m, parse_sets, usage_error) -> int:
-    from .solve._data import load_data
-    from .solve._fit import FitError
-
-    experiments = []
-    for item in args.data:
-        path, sep, sets = item.partition(":")
-        params, initial = parse_sets([s for s in sets.split(",") if s.strip()], m) if sep \
-            else ({}, {})
-        experiments.append(load_data(path, params=params, initial=initial))
+    m = load_model(args)
+    experiments = parse_experiments(args.data, m)
     start_params, start_initial = parse_sets(args.set, m)
-    if m.closures:  # a universal differential equation: train (_cli_closures.py)
-        from ._cli_closures import run_train
-
+    if m.closures:  # a universal differential equation: train (cli/_train.py)
         if start_initial:
-            raise usage_error("--set: initial values are not trained with closures")
-        return run_train(args, m, experiments, start_params, usage_error)
+            raise UsageError("--set: initial values are not trained with closures")
+        return run_train(args, m, experiments, start_params)
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial)
-    names = _names(args.params)
     try:
-        result = m.fit(experiments, names, optimizer=args.optimizer, steps=args.steps,
-                       log=_names(args.log) or (), scale=args.scale,
+        result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
+                       steps=args.steps, log=names(args.log) or (), scale=args.scale,
                        progress=not args.quiet)
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
         print(e.pretty(), file=sys.stderr)
-        return 3
+        return EXIT_SOLVER
     print(f"{m.name}: fitted {len(result.names)} values to {result.n_data} data points "
           f"in {len(experiments)} experiment(s)")
     print(result.table())
     if args.plot:
         result.plot(args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+        wrote(args.plot)
     if args.output:
-        if os.path.abspath(args.output) == os.path.abspath(args.file):
-            raise usage_error("-o: refusing to overwrite the model file being fitted")
+        refuse_overwrite(args.output, args.file, "fitted")
         result.write_model(args.output)
-        print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+        wrote(args.output)
+    return EXIT_OK
 
 
 def _with_defaults(m, params, initial):
     """The model with new starting values, written into its text (as `fit -o` does)."""
-    from .api import loads
-    from .solve._fit import rewrite_defaults
+    from ..api import loads
+    from ..learn import rewrite_defaults
 
     span = next(p.span for p in m.built.parameters)
     text = rewrite_defaults(m, params, initial)
     return loads(text, file=span.file, model=m.built.name)
-
-
-def print_steady(m, params, initial) -> int:
-    import numpy as np
-
-    ss = m.steady_state(params, guess=initial)
-    how = "Newton" if not bool(ss.fallback) else "time stepping, then Newton"
-    print(f"{m.name}: steady state ({how}; max|f(y)| = {float(ss.residual):.3g}; "
-          f"{'stable' if bool(ss.stable) else 'NOT stable'})")
-    for name in ss.names:
-        print(f"  {name} = {np.array2string(np.asarray(ss[name]), precision=10)}")
-    return 0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._data import check_experiment, load_data
+from symflow.learn import check_experiment, load_data
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"

@@ -8,7 +8,7 @@ from symflow.cli import main
 from models import model_text
 
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_show_stages_with_counts(capsys):

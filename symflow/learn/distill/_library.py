@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from ..codegen import JnpPrinter, cache_dir
+from ...codegen import JnpPrinter, cache_dir
 
 
 __all__ = ["Term", "Library", "FunctionCandidate", "build_library"]

@@ -1,8 +1,5 @@
-"""The `symflow` command: check, show, compile and run model files.
-
-Exit codes: 0 success, 1 an error in the model, 2 a bad command line, 3 a
-solver failure. Errors are printed as messages, never as tracebacks.
-"""
+"""`symflow run`: simulate a model (one solve, an ensemble, a sample batch, or its
+steady state) and print, save or plot the result."""
 
 from __future__ import annotations
 
@@ -11,47 +8,17 @@ import difflib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
+
+from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
+from ._train import add_weights_argument, apply_weights
 
 
-__all__ = ["main"]
-
-EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
+__all__ = ["add_parser", "run"]
 
 
-class _UsageError(Exception):
-    """A bad command line that argparse itself cannot see (a bad --set, say)."""
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="symflow",
-        description="Compile and run symflow models (.sf files) with JAX and diffrax.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("file", help="the model file (.sf)")
-        p.add_argument("--model", help="which model of the file (default: the last one)")
-        return p
-
-    add("check", "parse and check a model; report the first error")
-
-    show = add("show", "print the model's equations after simplification")
-    show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
-    show.add_argument("--stage", choices=("built", "flat", "simplified", "final",
-                                          "semilinear", "diffusion"),
-                      default="final",
-                      help="the system as built from the file (built, or flat: the same, "
-                           "components flattened), after constant folding and alias "
-                           "elimination (simplified), or after every pass (default: final); "
-                           "semilinear: the split into a linear part and a remainder; "
-                           "diffusion: the schedule and score a diffusion sampler uses")
-
-    comp = add("compile", "write the generated JAX source")
-    comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
-
+def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """The `run` subcommand and its options."""
     run = add("run", "simulate the model")
     run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="set a parameter or an initial value (repeatable); an array "
@@ -93,127 +60,27 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
-    from ._cli_closures import add_weights_argument
-
     add_weights_argument(run)
     run.add_argument("--steady", action="store_true",
                      help="print the steady state (f(y) = 0) instead of simulating")
 
-    from ._cli_fit import add_fit_parser
 
-    add_fit_parser(add)
-    from ._cli_distill import add_distill_parser
-
-    add_distill_parser(add)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _configure_jax()
-    from .errors import SolverError, SymflowError
-
-    try:
-        return _COMMANDS[args.command](args)
-    except SolverError as e:
-        print(e.pretty(), file=sys.stderr)
-        return EXIT_SOLVER
-    except SymflowError as e:
-        print(e.pretty(), file=sys.stderr)
-        return EXIT_MODEL
-    except _UsageError as e:
-        print(f"symflow {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-
-
-def _configure_jax() -> None:
-    """Let a second process reuse compiled programs from JAX's persistent cache.
-
-    Equinox's runtime checks are host callbacks, which JAX never caches, so the
-    CLI turns them into NaNs (failures are still read from diffrax's result code).
-    """
-    os.environ.setdefault("EQX_ON_ERROR", "nan")
-    import jax
-
-    from .codegen import cache_dir
-
-    if not jax.config.jax_compilation_cache_dir:
-        jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-
-
-def _load(args):
-    from .api import load
-
-    return load(args.file, model=args.model)
-
-
-def _check(args) -> int:
-    m = _load(args)
-    print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
-          f"{len(m.system.free_parameters)} parameters, {len(m.observed_names)} observed outputs"
-          + (f", {len(m.closures)} closures" if m.closures else ""))
-    return EXIT_OK
-
-
-def _show(args) -> int:
-    from .symbolic import latex_system
-
-    m = _load(args)
-    if args.stage == "semilinear":
-        from .analysis import split_semilinear
-
-        print(split_semilinear(m.system))
-        return EXIT_OK
-    if args.stage == "diffusion":
-        from .analysis import find_diffusion_form
-
-        print(find_diffusion_form(m.system))
-        return EXIT_OK
-    system = m.built if args.stage in ("built", "flat") else m.system
-    if args.stage == "simplified":
-        from .passes import PIPELINE
-
-        system = m.built
-        for name, run in PIPELINE:
-            system = run(system)
-            if name == "alias_elimination":
-                break
-    print(latex_system(system) if args.latex else system)
-    return EXIT_OK
-
-
-def _compile(args) -> int:
-    m = _load(args)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(m.source)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(m.source)
-    return EXIT_OK
-
-
-def _run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .symbolic import ODE_SOLVERS
+    from ..symbolic import ODE_SOLVERS
 
     start = time.perf_counter()
-    m = _load(args)
+    m = load_model(args)
     load_time = time.perf_counter() - start
-    params, initial = _parse_sets(args.set, m)
+    params, initial = parse_sets(args.set, m)
     if args.weights:
-        from ._cli_closures import apply_weights
-
         params = apply_weights(m, args.weights, params)
     options = {}
     if args.tspan is not None:
         options["tspan"] = tuple(args.tspan)
     if args.saveat is not None:
-        options["saveat"] = _parse_saveat(args.saveat)
+        options["saveat"] = parse_saveat(args.saveat)
     stochastic = _ensemble_options(args, m)
     if stochastic is not None:
         for name in ("solver", "rtol", "atol", "dt", "max_steps"):
@@ -222,28 +89,26 @@ def _run(args) -> int:
         return _run_ensemble(args, m, params, initial, options, stochastic)
     if args.solver is not None and args.solver not in ODE_SOLVERS:
         close = difflib.get_close_matches(args.solver, ODE_SOLVERS, n=1)
-        raise _UsageError(f"--solver {args.solver}: unknown solver"
+        raise UsageError(f"--solver {args.solver}: unknown solver"
                           + (f" (did you mean {close[0]}?)" if close else "")
                           + "; known solvers: " + ", ".join(ODE_SOLVERS))
     for name in ("solver", "rtol", "atol", "dt", "max_steps"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
-        raise _UsageError(f"-o {args.output}: write a .csv or .npz file")
+        raise UsageError(f"-o {args.output}: write a .csv or .npz file")
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     if args.steady:
-        from ._cli_fit import print_steady
-
         return print_steady(m, params, initial)
     timings: dict = {}
     sol = m.simulate(params=params, initial=initial, progress=progress, timings=timings,
                      **options)
     if args.output:
         sol.save(args.output)
-        print(f"wrote {args.output}", file=sys.stderr)
+        wrote(args.output)
     if args.plot:
         sol.plot(args.plot, title=f"{m.name} ({timings['solver']})")
-        print(f"wrote {args.plot}", file=sys.stderr)
+        wrote(args.plot)
     t = np.asarray(sol.t)
     print(f"{m.name}: solved with {timings['solver']} on [{t[0]:g}, {t[-1]:g}], "
           f"{len(t)} saved points")
@@ -270,25 +135,25 @@ def _ensemble_options(args, m) -> dict | None:
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.trajectories is not None and args.trajectories < 1:
-        raise _UsageError(f"--trajectories {args.trajectories}: at least 1")
+        raise UsageError(f"--trajectories {args.trajectories}: at least 1")
     if args.stats_only:
         options["stats_only"] = True
-    from .catalog import SAMPLERS
+    from ..catalog import SAMPLERS
 
     sampler = (args.solver or m.settings.solver) in SAMPLERS
     for name in ("steps", "grid", "grid_exponent"):
         if getattr(args, name) is not None:
             if not sampler:
-                raise _UsageError(f"--{name.replace('_', '-')} is for the diffusion samplers "
+                raise UsageError(f"--{name.replace('_', '-')} is for the diffusion samplers "
                                   "(--solver ddim, dpm_solver_pp_2m, unipc_3, ...)")
             options[name] = getattr(args, name)
     if sampler:
         for name in ("noise", "chunk_size"):
             if getattr(args, name) is not None:
-                raise _UsageError(f"--{name.replace('_', '-')} is not an option of the "
+                raise UsageError(f"--{name.replace('_', '-')} is not an option of the "
                                   "diffusion samplers")
         if args.sweep:
-            raise _UsageError("--sweep is not an option of the diffusion samplers")
+            raise UsageError("--sweep is not an option of the diffusion samplers")
         return options
     grids = []
     for item in args.sweep:
@@ -299,10 +164,10 @@ def _ensemble_options(args, m) -> dict | None:
             if len(parts) != 3 or n < 1:
                 raise ValueError
         except (ValueError, IndexError):
-            raise _UsageError(f"--sweep {item!r}: write NAME=A:B:N, for example "
+            raise UsageError(f"--sweep {item!r}: write NAME=A:B:N, for example "
                               "--sweep k=0.1:2:20") from None
         if name.strip() not in m.params:
-            raise _UsageError(f"--sweep {item!r}: {m.name} has no parameter named "
+            raise UsageError(f"--sweep {item!r}: {m.name} has no parameter named "
                               f"{name.strip()!r}; its parameters: {', '.join(m.params)}")
         grids.append((name.strip(), np.linspace(a, b, n)))
     if grids:
@@ -312,13 +177,13 @@ def _ensemble_options(args, m) -> dict | None:
             options.get("trajectories", m.settings.trajectories) != 1):
         return options
     if options:
-        raise _UsageError("--seed, --noise, --stats-only and --chunk-size are for ensembles: "
+        raise UsageError("--seed, --noise, --stats-only and --chunk-size are for ensembles: "
                           "add --trajectories N or --sweep")
     return None
 
 
 def _sampler_names():
-    from .catalog import SAMPLERS
+    from ..catalog import SAMPLERS
 
     return SAMPLERS
 
@@ -327,17 +192,17 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
     import numpy as np
 
     if args.output and os.path.splitext(args.output)[1].lower() != ".npz":
-        raise _UsageError(f"-o {args.output}: an ensemble is written to .npz")
+        raise UsageError(f"-o {args.output}: an ensemble is written to .npz")
     timings: dict = {}
     sol = m.simulate(params=params, initial=initial, timings=timings, **options,
                      **stochastic)
     if args.output:
         sol.save(args.output)
-        print(f"wrote {args.output}", file=sys.stderr)
+        wrote(args.output)
     if args.plot:
         sol.plot(args.plot, title=f"{m.name} ({timings['solver']}, "
                                   f"{sol.trajectories} trajectories)")
-        print(f"wrote {args.plot}", file=sys.stderr)
+        wrote(args.plot)
     t = np.asarray(sol.t)
     kind = "SDE ensemble" if m.system.is_sde else "ensemble"
     if timings["solver"] in _sampler_names():
@@ -357,71 +222,14 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
     return EXIT_OK
 
 
-def _parse_sets(items: list[str], m) -> tuple[dict, dict]:
-    params, initial = {}, {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise _UsageError(f"--set {item!r}: write NAME=VALUE, for example --set alpha=1.2")
-        value = _parse_value(text, item)
-        if name in m.params:
-            if isinstance(value, list):
-                raise _UsageError(f"--set {item!r}: parameter {name!r} takes one number")
-            params[name] = value
-        elif name in m.state_names:
-            initial[name] = value
-        else:
-            names = [*m.params, *m.state_names]
-            close = difflib.get_close_matches(name, names, n=1)
-            what = (" (an observed output, computed from the states)"
-                    if name in m.observed_names else "")
-            raise _UsageError(
-                f"--set {item!r}: {m.name} has no parameter or state named {name!r}{what}"
-                + (f"; did you mean {close[0]!r}?" if close else "")
-                + f"; it has: {', '.join(names)}")
-    return params, initial
+def print_steady(m, params: dict, initial: dict) -> int:
+    """`run --steady`: the steady state, how it was found, and whether it is stable."""
+    import numpy as np
 
-
-def _parse_value(text: str, item: str) -> float | list[float]:
-    text = text.strip()
-    try:
-        if text.startswith("[") and text.endswith("]"):
-            return [float(x) for x in text[1:-1].split(",") if x.strip()]
-        return float(text)
-    except ValueError:
-        raise _UsageError(f"--set {item!r}: {text!r} is not a number") from None
-
-
-def _parse_saveat(text: str) -> int | list[float]:
-    try:
-        if "," in text:
-            return [float(x) for x in text.split(",") if x.strip()]
-        number = float(text)
-    except ValueError:
-        raise _UsageError(f"--saveat {text!r}: give a number of points or a list "
-                          "of times") from None
-    if not number.is_integer() or number < 2:
-        raise _UsageError(f"--saveat {text!r}: a number of points must be a whole "
-                          "number of at least 2 (write a single time as 'T,')")
-    return int(number)
-
-
-def _fit(args) -> int:
-    from ._cli_fit import run_fit
-
-    return run_fit(args, _load(args), _parse_sets, _UsageError)
-
-
-def _distill(args) -> int:
-    from ._cli_distill import run_distill
-
-    return run_distill(args, _load(args), _parse_sets, _UsageError)
-
-
-_COMMANDS = {"check": _check, "show": _show, "compile": _compile, "run": _run, "fit": _fit,
-             "distill": _distill}
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    ss = m.steady_state(params, guess=initial)
+    how = "Newton" if not bool(ss.fallback) else "time stepping, then Newton"
+    print(f"{m.name}: steady state ({how}; max|f(y)| = {float(ss.residual):.3g}; "
+          f"{'stable' if bool(ss.stable) else 'NOT stable'})")
+    for name in ss.names:
+        print(f"  {name} = {np.array2string(np.asarray(ss[name]), precision=10)}")
+    return EXIT_OK

@@ -1,22 +1,19 @@
-"""Neural closures at run time: their Equinox MLPs, their evaluation, their weights.
+"""Neural closure weights: fresh networks, defaults filled in, files on disk, samples.
 
 The weights of a closure live in the parameter pytree, `params["closures"][name]`
 (`name` is the closure's outputs joined by `_`, as in `U1_U2`). Each entry is an
 `equinox.nn.MLP` filtered to its arrays (`eqx.filter(mlp, eqx.is_array)`: the
 activation is not stored, since a function is not a valid leaf of a jitted
 argument); its leaves are the weights and biases, so `jax.grad`, `jax.vmap`,
-optax and `eqx.tree_serialise_leaves` see exactly the trainable arrays.
-
-The generated right-hand side calls `apply_mlp` with the activation named in the
-model, on the inputs broadcast together: on a field of n points the inputs are
-stacked to an `(n, n_in)` array and each layer is one batched matrix product.
+optax and `eqx.tree_serialise_leaves` see exactly the trainable arrays. The
+networks are evaluated by the generated code (`symflow.runtime.apply_mlp`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import equinox as eqx
@@ -25,33 +22,36 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
-from ..runtime import ACTIVATION_FUNCTIONS, apply_mlp
+from ..symbolic import Closure
+from ._model import SimulatedModel
 
 
-__all__ = ["ACTIVATION_FUNCTIONS", "apply_mlp", "make_mlp", "initial_weights",
-           "save_weights", "load_weights"]
-
+__all__ = ["initial_weights", "complete_weights", "save_weights", "load_weights",
+           "closure_samples"]
 
 _FORMAT = "symflow-closure-weights/1"
 
 
-def make_mlp(closure) -> eqx.nn.MLP:
-    """The closure's `eqx.nn.MLP` with fresh weights drawn from its seed."""
+def initial_weights(closures: Sequence[Closure]) -> dict[str, eqx.nn.MLP]:
+    """`params["closures"]` of fresh networks, drawn from each closure's seed: each
+    `eqx.nn.MLP` filtered to its arrays.
+
+    The activation holds no weights (a function is not an array leaf, and is
+    filtered out), so the identity stands in for it here; the generated code
+    applies the activation the model names.
+    """
     dtype = jnp.asarray(0.0).dtype  # float64 unless SYMFLOW_X64=0
-    return eqx.nn.MLP(closure.n_inputs, closure.n_outputs, closure.width, closure.depth,
-                      activation=ACTIVATION_FUNCTIONS[closure.activation],
-                      key=jax.random.PRNGKey(closure.seed), dtype=dtype)
+    return {c.name: eqx.filter(
+        eqx.nn.MLP(c.n_inputs, c.n_outputs, c.width, c.depth, activation=_identity,
+                   key=jax.random.PRNGKey(c.seed), dtype=dtype), eqx.is_array)
+        for c in closures}
 
 
-def initial_weights(closures) -> dict[str, eqx.nn.MLP]:
-    """`params["closures"]` of fresh networks: each MLP filtered to its arrays."""
-    return {c.name: eqx.filter(make_mlp(c), eqx.is_array) for c in closures}
+def _identity(x):
+    return x
 
 
-# ---------------------------------------------------------------- weights on disk
-
-
-def _header(model, params: Mapping[str, Any]) -> dict:
+def _header(model: SimulatedModel, params: Mapping[str, Any]) -> dict:
     return {
         "format": _FORMAT,
         "model": model.name,
@@ -60,7 +60,8 @@ def _header(model, params: Mapping[str, Any]) -> dict:
     }
 
 
-def save_weights(model, path: str | os.PathLike, params: Mapping[str, Any]) -> None:
+def save_weights(model: SimulatedModel, path: str | os.PathLike,
+                 params: Mapping[str, Any]) -> None:
     """Write a JSON header line (architecture of each closure, the values of the
     physical parameters) followed by the closure weights as
     `eqx.tree_serialise_leaves` writes them."""
@@ -73,7 +74,8 @@ def save_weights(model, path: str | os.PathLike, params: Mapping[str, Any]) -> N
         eqx.tree_serialise_leaves(f, {k: weights[k] for k in sorted(weights)})
 
 
-def load_weights(model, path: str | os.PathLike) -> tuple[dict, dict[str, float]]:
+def load_weights(model: SimulatedModel, path: str | os.PathLike
+                 ) -> tuple[dict, dict[str, float]]:
     """Read a weights file written by `save_weights` for `model`:
     (closure weights by name, the physical parameters saved with them).
 
@@ -121,7 +123,7 @@ def load_weights(model, path: str | os.PathLike) -> tuple[dict, dict[str, float]
     return dict(weights), params
 
 
-def complete_weights(model, weights: Mapping[str, Any] | None) -> dict:
+def complete_weights(model: SimulatedModel, weights: Mapping[str, Any] | None) -> dict:
     """`params["closures"]` with the model's current weights for closures not given."""
     defaults = model.params["closures"]
     if weights is None:
@@ -136,7 +138,8 @@ def complete_weights(model, weights: Mapping[str, Any] | None) -> dict:
     return {**defaults, **weights}
 
 
-def closure_samples(model, params, solution) -> dict[str, tuple[jax.Array, jax.Array]]:
+def closure_samples(model: SimulatedModel, params, solution
+                    ) -> dict[str, tuple[jax.Array, jax.Array]]:
     """Every closure's (inputs, outputs) along `solution`, by closure name.
 
     `inputs` has shape `(n, n_in)` and `outputs` `(n, n_out)`: one row per saved

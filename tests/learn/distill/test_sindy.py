@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflow.distill import (THRESHOLDS, FunctionCandidate, build_library, sparse_regression,
+from symflow.learn.distill import (THRESHOLDS, FunctionCandidate, build_library, sparse_regression,
                              stlsq)
 
 

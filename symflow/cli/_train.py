@@ -1,4 +1,4 @@
-"""Command-line options for models with neural closures (kept apart from cli.py).
+"""Command-line options for models with neural closures: `--weights`, and training.
 
 ```
 symflow run model.sf --weights trained.eqx
@@ -8,14 +8,16 @@ symflow fit model.sf --data data.csv [--freeze alpha,U1] [--steps N] [--learning
 ```
 
 With closures, `symflow fit` trains the networks and the physical parameters
-together (`symflow.solve._train.train`); `-o fitted.sf` also writes the weights
+together (`symflow.learn.train`); `-o fitted.sf` also writes the weights
 next to it (`fitted.eqx`) unless `--save-weights` names the file.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
+
+from ._common import EXIT_OK, names, refuse_overwrite, wrote
 
 
 __all__ = ["add_weights_argument", "add_train_arguments", "apply_weights", "run_train"]
@@ -49,19 +51,18 @@ def apply_weights(m, path: str | None, params: dict) -> dict:
     if not path:
         return params
     if not m.closures:
-        from .errors import SymflowError
+        from ..errors import SymflowError
 
         raise SymflowError(f"--weights: {m.name} declares no closures")
     loaded = m.load_weights(path)
     return {**loaded, **params}
 
 
-def run_train(args, m, experiments, start_params, usage_error) -> int:
-    from ._cli_fit import _names
-
+def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict) -> int:
+    """`symflow fit` of a model with closures: train, report, write weights and model."""
     start = apply_weights(m, args.weights, dict(start_params))
     steps = args.steps if args.steps is not None else 1000
-    result = m.fit(experiments, _names(args.params), freeze=_names(args.freeze) or (),
+    result = m.fit(experiments, names(args.params), freeze=names(args.freeze) or (),
                    steps=steps, learning_rate=args.learning_rate, schedule=args.schedule,
                    window=args.window, batch=args.batch, seed=args.seed,
                    start=m.complete_params(start), progress=not args.quiet)
@@ -73,15 +74,14 @@ def run_train(args, m, experiments, start_params, usage_error) -> int:
           f"total {result.total_time:.1f} s")
     if args.plot:
         result.plot(args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+        wrote(args.plot)
     weights = args.save_weights
     if args.output:
-        if os.path.abspath(args.output) == os.path.abspath(args.file):
-            raise usage_error("-o: refusing to overwrite the model file being fitted")
+        refuse_overwrite(args.output, args.file, "fitted")
         result.write_model(args.output)
-        print(f"wrote {args.output}", file=sys.stderr)
+        wrote(args.output)
         weights = weights or os.path.splitext(args.output)[0] + ".eqx"
     if weights:
         result.save_weights(weights)
-        print(f"wrote {weights}", file=sys.stderr)
-    return 0
+        wrote(weights)
+    return EXIT_OK

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..errors import SymflowError
-from ..lang import ast, parse
-from ..lang.edit import Lines, apply_edits, format_number
+from ...errors import SymflowError
+from ...lang import ast, parse
+from ...lang.edit import Lines, apply_edits, format_number
 
 
 __all__ = ["rewrite_closures", "input_texts", "format_sum", "format_number"]

@@ -5,7 +5,7 @@ import pytest
 
 import symflow
 from symflow import SymflowError
-from symflow.distill import format_sum, input_texts, rewrite_closures
+from symflow.learn.distill import format_sum, input_texts, rewrite_closures
 from symflow.lang import parse
 from models import model_text
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve._fit import FitError
+from symflow.learn import FitError
 
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"

@@ -1,4 +1,4 @@
-"""`symflow fit` and `symflow run --steady` (the CLI hooks in symflow/_cli_fit.py)."""
+"""`symflow fit` and `symflow run --steady` (the CLI commands in symflow/cli/)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from symflow.cli import main
 
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_fit_reports_unknown_data_column(tmp_path, capsys):
