@@ -15,6 +15,7 @@ import argparse
 import os
 from collections.abc import Callable
 
+from .. import catalog
 from ._common import EXIT_OK, UsageError, load_model, parse_experiments, parse_sets, \
     refuse_overwrite, wrote
 
@@ -45,7 +46,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                         "term must buy to be kept (default 0.01)")
     d.add_argument("--least-squares", action="store_true",
                    help="fit by plain least squares instead of Huber's robust estimator")
-    d.add_argument("--sample", choices=("auto", "data", "trajectory"), default="auto",
+    d.add_argument("--sample", choices=catalog.DISTILL_SAMPLES, default="auto",
                    help="sample the closures at the measured states of the data, or along "
                         "simulated trajectories (auto, the default: the data if it measures "
                         "every state)")

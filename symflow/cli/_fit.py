@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from .. import catalog
 from ._common import (EXIT_OK, EXIT_SOLVER, UsageError, load_model, names, parse_experiments,
                       parse_sets, refuse_overwrite, wrote)
 from ._train import add_train_arguments, run_train
@@ -35,9 +36,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     fit.add_argument("--log", metavar="A,B,...", default="",
                      help="names to fit in log space (rate constants over decades)")
     fit.add_argument("--optimizer", default="levenberg_marquardt",
-                     choices=("levenberg_marquardt", "bfgs", "adam"))
+                     choices=catalog.OPTIMIZERS)
     fit.add_argument("--steps", type=int, help="the most iterations (adam: the number of steps)")
-    fit.add_argument("--scale", choices=("none", "column", "relative"), default="none",
+    fit.add_argument("--scale", choices=catalog.FIT_SCALES, default="none",
                      help="divide each column's residuals by its largest |value| (column), "
                           "or each residual by its data value (relative: multiplicative noise)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from .. import catalog
 from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
 from ._train import add_weights_argument, apply_weights
 
@@ -39,7 +40,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     ensemble.add_argument("--trajectories", type=int, metavar="N",
                           help="run an ensemble of N trajectories")
     ensemble.add_argument("--seed", type=int, help="the seed of the ensemble's random keys")
-    ensemble.add_argument("--noise", choices=("ito", "stratonovich"),
+    ensemble.add_argument("--noise", choices=catalog.CALCULI,
                           help="the calculus of the SDE (default: the model's, else ito)")
     ensemble.add_argument("--stats-only", action="store_true",
                           help="keep mean, std and quantiles only, not the paths")
@@ -52,7 +53,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     samplers = run.add_argument_group("diffusion samplers (docs/samplers.md)")
     samplers.add_argument("--steps", type=int, metavar="N",
                           help="model (score) evaluations of a sampler (NFE)")
-    samplers.add_argument("--grid", choices=("uniform", "quadratic", "logsnr", "power", "edm"),
+    samplers.add_argument("--grid", choices=catalog.SAMPLER_GRIDS,
                           help="the sampler's step grid")
     samplers.add_argument("--grid-exponent", type=float, metavar="X",
                           help="kappa of --grid power (t^(1/kappa) evenly spaced, default 2) "

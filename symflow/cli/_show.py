@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from .. import catalog
 from ._common import EXIT_OK, load_model, wrote
 
 
@@ -19,8 +20,7 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
     show = add("show", "print the model's equations after simplification")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
-    show.add_argument("--stage", choices=("built", "flat", "simplified", "final",
-                                          "semilinear", "diffusion"),
+    show.add_argument("--stage", choices=catalog.SHOW_STAGES,
                       default="final",
                       help="the system as built from the file (built, or flat: the same, "
                            "components flattened), after constant folding and alias "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from .. import catalog
 from ._common import EXIT_OK, names, refuse_overwrite, wrote
 
 
@@ -37,7 +38,7 @@ def add_train_arguments(fit) -> None:
                        help="parameters or closures (by name or by an output) held fixed")
     group.add_argument("--learning-rate", type=float, default=1e-2,
                        help="Adam's initial learning rate (default 0.01)")
-    group.add_argument("--schedule", choices=("cosine", "constant", "exponential"),
+    group.add_argument("--schedule", choices=catalog.SCHEDULES,
                        default="cosine", help="learning-rate schedule (default cosine, to 1%%)")
     group.add_argument("--window", type=int, metavar="K",
                        help="train on windows of K data points, each from its measured state")

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import catalog
 from ..errors import SymflowError
 from ..solve import save_times
 from ._common import Bounds, bounds_of, column, data_rows
@@ -44,7 +45,7 @@ from ._optimisers import OPTIMISERS, Optimiser, optimiser_named
 
 __all__ = ["FitResult", "FitError", "fit", "OPTIMIZERS"]
 
-OPTIMIZERS = tuple(OPTIMISERS)
+OPTIMIZERS = catalog.OPTIMIZERS  # the names; `OPTIMISERS` maps each to its object
 
 
 def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,

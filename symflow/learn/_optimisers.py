@@ -8,8 +8,8 @@ optimistix solvers, which run their own `init / step / terminate` loop compiled;
 Adam is optax's, driven by the shared loop `run_optax` through an `OptaxDescent`
 (the same `init / step / terminate` shape).
 
-The accepted names live in `OPTIMISERS` and `SCHEDULES` (to join the package's
-catalogue of names later).
+Each name of `symflow.catalog.OPTIMIZERS` and `SCHEDULES` maps here to its object
+(`OPTIMISERS`, `SCHEDULES`; tests/test_catalog.py checks that none is missing).
 """
 
 from __future__ import annotations
