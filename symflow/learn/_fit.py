@@ -40,7 +40,7 @@ from ._common import Bounds, bounds_of, column, data_rows
 from ._data import Experiment, as_experiments, check_experiment
 from ._fit_result import FitError, FitResult
 from ._model import SimulatedModel
-from ._optimisers import OPTIMISERS, Optimiser, optimiser_named
+from ._optimisers import Optimiser, optimiser_named
 
 
 __all__ = ["FitResult", "FitError", "fit", "OPTIMIZERS"]
