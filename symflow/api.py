@@ -249,10 +249,10 @@ class Model:
         return steady_state(self, params, guess=guess, **options)
 
     def fit(self, data, params=None, **options):
-        """Fit parameters and initial values to data (see `symflow.solve.fit`).
+        """Fit parameters and initial values to data (see `symflow.learn.fit`).
 
         A model with closures is trained instead: its networks and physical
-        parameters together, with optax (see `symflow.solve._train.train`)."""
+        parameters together, with optax (see `symflow.learn._train.train`)."""
         if self.system.closures:
             from .learn import train
 
@@ -262,14 +262,14 @@ class Model:
         return fit(self, data, params, **options)
 
     def distill(self, params=None, **options):
-        """Replace the closures by sparse symbolic expressions (see `symflow.distill.distill`)."""
+        """Replace the closures by sparse symbolic expressions (see `symflow.learn.distill.distill`)."""
         from .learn.distill import distill
 
         return distill(self, params, **options)
 
     def distill_samples(self, samples, **options):
         """Replace the closures by sparse expressions fitted to given samples of their
-        inputs and outputs (see `symflow.distill.distill_samples`)."""
+        inputs and outputs (see `symflow.learn.distill.distill_samples`)."""
         from .learn.distill import distill_samples
 
         return distill_samples(self, samples, **options)

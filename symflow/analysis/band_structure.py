@@ -3,7 +3,7 @@
 An implicit solver needs `I - γhJ` solved many times; for the method of lines
 on one dimension `J` is banded once the states are put in the right order, and
 the bound on the band is read here from the built (not yet discretized) system,
-so that no dense Jacobian is ever formed (solve/_banded.py uses it).
+so that no dense Jacobian is ever formed (solve/linear/banded.py uses it).
 
 **The bound.** Let every state be a field on the one dimension `x` with `n`
 points, `m` fields in all, and every right-hand side use the fields only point

@@ -105,7 +105,7 @@ def emit(system: System) -> str:
         {o.name: o.expr for o in system.observed},
         unpack_states=True, result="dict",
     )
-    if system.invariants:  # a DAE's constraints, for the projection (solve/_projection.py)
+    if system.invariants:  # a DAE's constraints, for the projection (solve/projection.py)
         out += _function(
             "invariants", "t, y, p", "The DAE's invariants, each zero on the solution.",
             system, names, shapes, {str(k): g for k, g in enumerate(system.invariants)},

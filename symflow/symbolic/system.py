@@ -270,7 +270,7 @@ class System:
     boundary: tuple[BoundaryCondition, ...] = ()
     # DAEs: invariants `0 = g(t, states, p)` of the reduced ODE (the constraints that
     # index reduction differentiated and no dummy derivative made active again); the
-    # solve projects each step onto them (see passes/dae_to_ode.py, solve/_projection.py).
+    # solve projects each step onto them (see passes/dae/dae_to_ode.py, solve/projection.py).
     invariants: tuple[sp.Expr, ...] = ()
     # Neural closures (_closures.Closure), in declaration order; their outputs
     # appear in the equations as `ClosureOutput` nodes.

@@ -1,4 +1,4 @@
-"""The log-sum-exp gradient in softmax form (`passes/log_sum_exp.py`): exact where
+"""The log-sum-exp gradient in softmax form (`analysis/log_sum_exp.py`): exact where
 the naive ratio is finite, finite and right where it is 0/0.
 
 References: the model's own right-hand side (the naive ratio SymPy's `diff`

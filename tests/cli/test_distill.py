@@ -108,7 +108,7 @@ def test_lotka_volterra_ude_train_then_distill(tmp_path, capsys):
     model, data = EXAMPLES / "lotka_volterra_ude.sf", EXAMPLES / "lotka_volterra_ude_data.csv"
     weights, out = tmp_path / "w.eqx", tmp_path / "distilled.sf"
     # training with windows promotes an int64 under the tests' strict dtype promotion
-    # (symflow/solve/_train.py, issue 6); the command itself runs with standard promotion
+    # (symflow/learn/_train.py, issue 6); the command itself runs with standard promotion
     with jax.numpy_dtype_promotion("standard"):
         assert main(["fit", str(model), "--data", str(data), "--freeze", "alpha,delta",
                      "--window", "6", "--steps", "3000", "--save-weights", str(weights),

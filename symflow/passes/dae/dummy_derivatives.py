@@ -21,7 +21,7 @@ which is not implemented. So here a row is given a dummy only where its pivot
 is a constant number and the selected block is a constant nonsingular matrix;
 the other rows keep their highest derivatives as state derivatives and their
 lower-order forms as invariants (checked at initialization, and every solver
-step is projected onto them: `solve/_projection.py`). For the pendulum
+step is projected onto them: `solve/projection.py`). For the pendulum
 this turns `der(der(x))` and `der(der(y))` into dummies, which leaves the four
 states `x, y, vx, vy`; for a damper (`f = d*der(ds)`, `ds = b.s - a.s`) it
 removes the duplicate state `ds`.

@@ -1,6 +1,6 @@
 """From a model's diffusion form to the schedule and noise prediction the samplers use.
 
-`diffusion_setup` runs the diffusion-form analysis (`passes/diffusion_form.py`)
+`diffusion_setup` runs the diffusion-form analysis (`analysis/diffusion_form.py`)
 and generates, with the ordinary code generator, `log α(t)`, `log σ(t)`,
 `t(λ)` (when the analysis found it in closed form) and the score of each state;
 `DiffusionSetup.term(params, score_fn=...)` builds the `DiffusionTerm` of a

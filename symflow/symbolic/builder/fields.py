@@ -130,7 +130,7 @@ def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | Non
 
 def check_spectral(scope: Scope, settings: Settings) -> None:
     """`scheme = spectral` needs periodic dimensions; derivatives of order 3 and 4
-    and `dealias` need `scheme = spectral` (see passes/spectral_discretization.py)."""
+    and `dealias` need `scheme = spectral` (see passes/discretization/spectral.py)."""
     spectral = settings.scheme == "spectral"
     if spectral:
         for d in scope.dimensions:

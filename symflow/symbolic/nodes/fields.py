@@ -11,7 +11,7 @@ symbol of length `points` (never one symbol per grid point). Three nodes describ
   (`jnp.roll(a, -s)`): a periodic stencil is a sum of shifts.
 
 Non-periodic stencils are sums of `Part` slices and `Concat` pieces (see
-`symflow/passes/discretization.py`), so the code printed for a grid of a
+`symflow/passes/discretization/`), so the code printed for a grid of a
 million points is as long as for ten.
 """
 

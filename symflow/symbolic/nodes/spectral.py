@@ -77,7 +77,7 @@ class SpectralDiffOfSpectrum(ArrayFunction):
     `SpectralDiff(u, P, k, keep)`, from the real-FFT coefficients `v = rfft(u)` of
     a field of `n` points. The exponential solvers work in Fourier space and
     already hold `v`: reading it saves one FFT per spectral derivative per stage
-    (`solve/_semilinear_setup.py` substitutes it into the remainder `N`)."""
+    (`solve/exponential/setup.py` substitutes it into the remainder `N`)."""
 
     nargs = 5
 

@@ -1,4 +1,4 @@
-"""The `checkpoint` adjoint replays the accepted steps (`solve/_replay.py`): its
+"""The `checkpoint` adjoint replays the accepted steps (`solve/adjoints/replay.py`): its
 gradient must equal diffrax's `RecursiveCheckpointAdjoint` on the same solve, on
 both backward paths (batched step Jacobians for small models, one VJP per step
 otherwise), with segments shorter than the solve so that checkpoints are used."""

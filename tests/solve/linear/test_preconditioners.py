@@ -1,4 +1,4 @@
-"""The DST/DCT/FFT preconditioner of `_spectral_preconditioner.py` against the dense
+"""The DST/DCT/FFT preconditioner of `linear/preconditioners.py` against the dense
 Jacobian of the discretized operator, GMRES iteration counts against ADI, an implicit
 solve against the exact semi-discrete Fourier solution, and gradients through the
 Krylov solve (periodic FFT and Dirichlet/Neumann transform preconditioners) against
