@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import SymflowError
-from ..solve import save_times
+from ..solve import save_times, split_names
 from ._common import Bounds, bounds_of, column, data_rows
 from ._data import Experiment, as_experiments, check_experiment
 from ._fit_result import FitError, FitResult
@@ -114,7 +114,7 @@ def check_fitted_names(model: SimulatedModel, params: Sequence[str] | None,
         raise SymflowError(f"{model.name} has no free parameters to fit")
     if len(set(names)) != len(names):
         raise SymflowError("a name is listed twice in params")
-    p_names, s_names = _split_names(model, names)
+    p_names, s_names = split_names(model, names, what="fit")
     for name in log:
         if name not in names:
             raise SymflowError(f"log={name!r} is not among the fitted names",
@@ -124,28 +124,6 @@ def check_fitted_names(model: SimulatedModel, params: Sequence[str] | None,
             raise SymflowError(f"fitting the initial value of array state {name!r} is not "
                                "supported yet")
     return names, p_names, s_names
-
-
-def _split_names(model: SimulatedModel, names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Split `names` into parameters and states (initial values); reject anything else."""
-    params, states = [], []
-    for name in names:
-        if name in model.params:
-            params.append(name)
-        elif name in model.state_names:
-            states.append(name)
-        else:
-            extra = ""
-            if name in model.observed_names:
-                extra = f" ({name!r} is an observed output, computed from the states)"
-            elif name in model.generated.parameter_names:
-                extra = f" ({name!r} is a constant)"
-            raise SymflowError(
-                f"cannot fit {name!r}: it is not a parameter or a state of "
-                f"{model.name}{extra}",
-                help="parameters: " + (", ".join(model.params) or "none")
-                + "; states (initial values): " + ", ".join(model.state_names))
-    return params, states
 
 
 def solve_options(model: SimulatedModel, options: Mapping) -> dict:

@@ -34,5 +34,9 @@ from .stochastic import (
     choose_sde_solver as choose_sde_solver,
     valid_sde_solvers as valid_sde_solvers,
 )
-from .sensitivity import Sensitivities as Sensitivities, sensitivities as sensitivities
+from .sensitivity import (
+    Sensitivities as Sensitivities,
+    sensitivities as sensitivities,
+    split_names as split_names,
+)
 from .steady import SteadyState as SteadyState, steady_state as steady_state
