@@ -19,11 +19,9 @@ import statistics
 import sys
 import time
 
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # this checkout
 
 import jax  # noqa: E402
-
 
 jax.config.update("jax_enable_x64", True)
 

@@ -43,7 +43,6 @@ import numpy as np  # noqa: E402
 
 import symflow  # noqa: E402
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 N, T1 = 128, 150.0
 X = 32 * np.pi * np.arange(N) / N

@@ -37,7 +37,6 @@ import subprocess
 import sys
 import time
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "lotka_volterra_data.csv"
 START = ROOT / "examples" / "lotka_volterra_start.sf"

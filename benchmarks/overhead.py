@@ -48,9 +48,9 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax._src import core  # noqa: E402
+from pde import HEAT  # noqa: E402
 
 import symflow  # noqa: E402
-from pde import HEAT  # noqa: E402
 from symflow.solve.diffusion.side import SamplerConfig  # noqa: E402
 
 

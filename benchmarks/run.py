@@ -52,7 +52,6 @@ import numpy as np  # noqa: E402
 
 import symflow  # noqa: E402
 
-
 PROBLEMS = {
     "lv": dict(
         title="Lotka-Volterra",

@@ -24,8 +24,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
+
+import symflow  # noqa: E402
 
 m = symflow.load(HERE.parent / "examples" / "vp_sampler.sf")
 for batch in (10000, 100000):

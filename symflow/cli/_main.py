@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from . import _distill, _fit, _run, _show
 from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
 
-
 __all__ = ["main", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -14,7 +14,6 @@ from .. import catalog
 from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
 from ._train import add_weights_argument, apply_weights
 
-
 __all__ = ["add_parser", "run"]
 
 

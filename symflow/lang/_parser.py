@@ -22,7 +22,6 @@ from lark.visitors import Transformer_NonRecursive
 from ..errors import Span, SymflowError
 from . import ast
 
-
 __all__ = ["parse"]
 
 

@@ -24,7 +24,6 @@ import numpy as np
 from ..errors import Span, SymflowError
 from ._model import SimulatedModel
 
-
 __all__ = ["Experiment", "load_data", "as_experiments"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-"}

@@ -25,7 +25,6 @@ from ..errors import SymflowError
 from ..symbolic import Closure
 from ._model import SimulatedModel
 
-
 __all__ = ["initial_weights", "complete_weights", "save_weights", "load_weights",
            "closure_samples"]
 

@@ -18,7 +18,6 @@ import sympy as sp
 from ..errors import Span
 from .nodes import Coordinate, shape_of
 
-
 __all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System", "Dimension",
            "BoundaryCondition", "Brownian", "Closure", "format_system", "latex_system"]
 

@@ -22,7 +22,8 @@ def trained(tmp_path_factory):
     true model."""
     from symflow.runtime import apply_mlp
 
-    from ..learn.distill.test_distill import UDE as text, lotka_volterra
+    from ..learn.distill.test_distill import UDE as text
+    from ..learn.distill.test_distill import lotka_volterra
 
     folder = tmp_path_factory.mktemp("distill_cli")
     model_file = folder / "lv_ude.sf"

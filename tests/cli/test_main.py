@@ -8,9 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, main
 from models import model_text
-
+from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, main
 
 LV = model_text("lv_with_array")
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import symflow
+from symflow.codegen import emit
 from symflow.lang import parse
 from symflow.passes import simplify
 from symflow.symbolic import build
-from symflow.codegen import emit
 
 
 def _chain(n: int) -> str:

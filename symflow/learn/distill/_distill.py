@@ -29,7 +29,6 @@ from ._library import Library, build_library
 from ._rewrite import format_sum, input_texts, rewrite_closures
 from ._sindy import SparseFit, sparse_regression
 
-
 __all__ = ["distill", "distill_samples", "Distillation", "DistilledOutput", "data_error"]
 
 

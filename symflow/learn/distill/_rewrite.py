@@ -16,7 +16,6 @@ from ...errors import SymflowError
 from ...lang import ast, parse
 from ...lang.edit import Lines, apply_edits, format_number
 
-
 __all__ = ["rewrite_closures", "input_texts", "format_sum", "format_number"]
 
 

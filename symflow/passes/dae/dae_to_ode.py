@@ -40,13 +40,11 @@ import sympy as sp
 from ...errors import SymflowError
 from ...symbolic import Equation, System, Variable
 from .consistent_initialization import initialize
-from .graph import (base_variable, der_symbol, derivative_order, incidence_graph, is_der,
-                    state_name)
+from .graph import base_variable, der_symbol, derivative_order, incidence_graph, is_der, state_name
 from .matching import maximum_matching, strong_components
 from .pantelides import CONSTRAINT
 from .structural_analysis import describe_singularity
 from .tearing import has_newton_solve, newton_nodes, solve_linear, torn_newton
-
 
 __all__ = ["dae_to_ode"]
 

@@ -32,7 +32,6 @@ from ...symbolic import System
 from .graph import IncidenceGraph, base_variable, der_symbol, hand_on, incidence_graph
 from .matching import augment
 
-
 __all__ = ["reduce_index", "time_derivative", "CONSTRAINT"]
 
 MAX_DIFFERENTIATIONS = 50

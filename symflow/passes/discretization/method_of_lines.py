@@ -36,7 +36,6 @@ from .grid import Axis, as_array, flat, on_face, with_faces
 from .spectral import discretize_spectral
 from .upwind import one_sided_difference, upwind_advection
 
-
 __all__ = ["discretize"]
 
 

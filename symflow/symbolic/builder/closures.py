@@ -33,7 +33,6 @@ from ..system import Closure
 from .expressions import build_expression, constant_integer, constant_number
 from .scope import Scope
 
-
 __all__ = ["ACTIVATIONS", "CLOSURE_OPTIONS", "build_closures"]
 
 

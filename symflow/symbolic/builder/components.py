@@ -31,7 +31,6 @@ from typing import Any
 from ...errors import Span, SymflowError
 from ...lang import ast, parse
 
-
 __all__ = ["Namespace", "flatten", "load_namespace", "LIBRARY"]
 
 LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "library")

@@ -17,7 +17,6 @@ from .expressions import build_expression, constant_integer, constant_number, nu
 from .fields import field_shape
 from .scope import MAX_LENGTH, Scope
 
-
 __all__ = ["declare_functions", "observed", "parameters", "variables"]
 
 

@@ -21,7 +21,6 @@ from .expressions import build_expression, index_range
 from .scope import RESERVED, Scope
 from .sde import check_field_noise, differential_rhs
 
-
 __all__ = ["ExplicitEquations", "equation_target"]
 
 

@@ -22,7 +22,6 @@ from ..nodes import Element, Part, Stack, broadcast_shapes
 from . import calls
 from .scope import BUILTIN_CONSTANTS, MAX_DEPTH, MAX_LENGTH, TIME, Scope
 
-
 __all__ = ["ExprBuilder", "Local", "build_expression", "constant_integer", "constant_number",
            "index_range", "is_condition", "number"]
 

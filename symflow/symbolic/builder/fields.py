@@ -19,7 +19,6 @@ from ..system import BoundaryCondition, Dimension, Settings
 from .expressions import ExprBuilder, constant_integer, constant_number
 from .scope import MAX_LENGTH, TIME, Scope
 
-
 __all__ = ["build_domain", "field_shape", "build_boundary", "check_points", "check_spectral"]
 
 

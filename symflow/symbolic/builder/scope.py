@@ -21,7 +21,6 @@ from ...errors import Span, SymflowError
 from ...lang import ast
 from ..system import Brownian, Closure, Dimension
 
-
 __all__ = ["BUILTINS", "BUILTIN_CONSTANTS", "MAX_DEPTH", "MAX_LENGTH", "RESERVED", "TIME",
            "Entry", "Scope"]
 

@@ -22,7 +22,6 @@ from ..system import Brownian
 from .expressions import build_expression
 from .scope import Scope
 
-
 __all__ = ["DT", "brownians", "check_field_noise", "differential_rhs", "scale_field_noise",
            "split_differential"]
 

@@ -13,7 +13,6 @@ from ..system import Settings
 from .expressions import constant_integer, constant_number
 from .scope import Scope
 
-
 __all__ = ["ODE_SOLVERS", "ORDERS", "SAMPLER_GRIDS", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
            "build_settings", "check_solver"]
 

@@ -21,7 +21,6 @@ import sympy as sp
 
 from .arrays import ArrayFunction, shape_of
 
-
 __all__ = ["Coordinate", "Diff", "Shift", "GridView",
            "Flatten", "AxisSlice", "AxisConcat", "AxisShift", "MeshCoordinate"]
 

@@ -8,10 +8,9 @@ import pytest
 import scipy.optimize
 
 import symflow
+from models import model_text
 from symflow.errors import SymflowError
 from symflow.symbolic import NewtonSolve
-from models import model_text
-
 
 # x is not given: the constraint fixes it at t = 0 (x + a sin x = 1), and no
 # closed form exists, so initialization solves it numerically.

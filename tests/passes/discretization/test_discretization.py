@@ -17,10 +17,9 @@ import scipy.optimize
 import sympy as sp
 
 import symflow
+from models import model_text
 from symflow.passes import difference_weights
 from symflow.symbolic import Diff
-from models import model_text
-
 
 HEAT = model_text("heat_1d_template")
 

@@ -20,7 +20,6 @@ import sympy as sp
 
 import symflow
 
-
 KAPPA, T1 = 0.5, 0.1
 ROBIN_L = scipy.optimize.brentq(lambda l: l * math.cos(l) + 2 * math.sin(l), 1.6, 3.1)
 X, Y, T = sp.symbols("x y t", real=True)

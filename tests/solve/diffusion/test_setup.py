@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.diffusion.setup import diffusion_setup
-from symflow.solve.diffusion.samplers.unipc import solve_small as _solve_small
 from models import model_text
+from symflow.solve.diffusion.samplers.unipc import solve_small as _solve_small
+from symflow.solve.diffusion.setup import diffusion_setup
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 

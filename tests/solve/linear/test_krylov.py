@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.linear import GridKrylovSolver, point_blocks
-from symflow.solve import SolveConfig, save_times
 from models import model_text
-
+from symflow.solve import SolveConfig, save_times
+from symflow.solve.linear import GridKrylovSolver, point_blocks
 
 HEAT = model_text("heat_2d_template")
 
@@ -72,7 +71,11 @@ def test_factored_line_solves_match_gtsv_and_fall_back(heat):
     """The ADI preconditioner with the lines factored once (Thomas) applies the same
     `M^-1` as fresh `gtsv` solves, and a matrix whose unpivoted factors fail the
     check (a zero leading pivot) still gets `gtsv`'s pivoted answer."""
-    from symflow.solve.linear.preconditioners import _LineFactors, _tridiagonal_lines, adi_preconditioner
+    from symflow.solve.linear.preconditioners import (
+        _LineFactors,
+        _tridiagonal_lines,
+        adi_preconditioner,
+    )
 
     p = heat.complete_params({})
     y0 = heat.runner.simulator.pack(heat.initial_values(p))

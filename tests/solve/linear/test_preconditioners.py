@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.linear import GridKrylovSolver, adi_preconditioner
-from symflow.solve.linear import spectral_preconditioner
 from models import model_text
+from symflow.solve.linear import adi_preconditioner, spectral_preconditioner
 
 KAPPA = 0.7
 C = 0.01  # the Newton matrix is I - C J

@@ -23,7 +23,6 @@ import pytest
 import symflow
 from models import model_text
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 TRAJECTORIES = 2000
 
