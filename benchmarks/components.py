@@ -8,8 +8,8 @@ ground: about 13n flat equations) and of a mass-spring chain of n masses, then
 load it and JIT-compile its right-hand side; the number of flat equations and
 of states after simplification; then (for the `--solve` sizes, default 10 and
 100) the solve time of the generated ladder against the same reduced ODE
-written by hand in JAX/diffrax (median of repeats, compile apart). Timings are wall-clock on whatever machine runs this: noisy on a
-shared machine.
+written by hand in JAX/diffrax (median of repeats, compile apart). Timings are
+wall-clock on whatever machine runs this: noisy on a shared machine.
 """
 
 from __future__ import annotations

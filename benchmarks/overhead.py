@@ -105,7 +105,8 @@ def report(label: str, simulate, program, programs: int, repeats: int) -> None:
     out = interleaved({"simulate": simulate, "program": program}, repeats)
     (s, s_min), (p, p_min) = out["simulate"], out["program"]
     print(f"| {label} | {calls:.0f} | {ops:.0f} | {programs} | {1e3 * s:.3f} ({1e3 * s_min:.3f}) "
-          f"| {1e3 * p:.3f} ({1e3 * p_min:.3f}) | {1e3 * (s - p):.3f} ({1e3 * (s_min - p_min):.3f}) |",
+          f"| {1e3 * p:.3f} ({1e3 * p_min:.3f}) "
+          f"| {1e3 * (s - p):.3f} ({1e3 * (s_min - p_min):.3f}) |",
           flush=True)
 
 

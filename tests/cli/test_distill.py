@@ -59,7 +59,8 @@ def trained(tmp_path_factory):
     m.save_weights(folder / "w.eqx", params)
     keep = np.arange(0, 100, 3)
     data = folder / "data.csv"
-    data.write_text("t,x,y\n" + "".join(f"{float(ts[i])!r},{float(z[i, 0])!r},{float(z[i, 1])!r}\n" for i in keep))
+    rows = "".join(f"{float(ts[i])!r},{float(z[i, 0])!r},{float(z[i, 1])!r}\n" for i in keep)
+    data.write_text("t,x,y\n" + rows)
     return model_file, folder / "w.eqx", data, rel
 
 

@@ -42,7 +42,8 @@ def model():
 def test_initial_value_without_closed_form_is_a_newton_solve(model):
     (x,) = (v for v in model.system.variables if v.name == "x")
     assert x.initial.has(NewtonSolve)
-    assert "newton_solve" in model.generated.source.split("def initial_values")[1].split("def rhs")[0]
+    assert "newton_solve" in (
+        model.generated.source.split("def initial_values")[1].split("def rhs")[0])
 
 
 def test_numerical_initialization_matches_the_root(model):

@@ -51,7 +51,8 @@ def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
 @pytest.mark.slow  # two compiles of 2-D solves: about 15 s on a quiet machine
 def test_implicit_solve_is_matrix_free_and_agrees_with_explicit(heat):
     n = 24 * 24 * 2
-    assert (heat.runner.grid.shape, heat.runner.grid.fields, heat.runner.grid.periodic) == ((24, 24), 2, (False, False))
+    assert ((heat.runner.grid.shape, heat.runner.grid.fields, heat.runner.grid.periodic)
+            == ((24, 24), 2, (False, False)))
     ts = save_times((0.0, 0.05), 2)
     config = SolveConfig(solver="kvaerno5", t0=0.0, t1=0.05, rtol=1e-7, atol=1e-9,
                          dt0=None, max_steps=10_000, n_save=2, linear=heat.runner.grid)
@@ -107,7 +108,8 @@ def test_fft_preconditioner_on_a_periodic_grid_solves_the_same_in_fewer_cycles()
 
     text = (pathlib.Path(__file__).resolve().parents[3] / "examples/brusselator_2d.sf").read_text()
     m = symflow.loads(text.replace("points = 32", "points = 16"))
-    assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((16, 16), 2, (True, True))
+    assert ((m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic)
+            == ((16, 16), 2, (True, True)))
     p = m.complete_params({})
     y0 = m.runner.simulator.pack(m.initial_values(p))
 
@@ -153,7 +155,8 @@ def test_fft_preconditioner_in_3d_solves_like_dense():
     der(v) = 3*u - u^2*v + 0.5*laplacian(v)
 end
 """)
-    assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((8, 8, 8), 2, (True, True, True))
+    assert ((m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic)
+            == ((8, 8, 8), 2, (True, True, True)))
     p = m.complete_params({})
     y0 = m.runner.simulator.pack(m.initial_values(p))
 
