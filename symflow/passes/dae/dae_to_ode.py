@@ -81,8 +81,6 @@ def dae_to_ode(system: System) -> System:
     loops: list[int] = []
     for block in blocks:
         syms = [unknowns[match_eq[i]] for i in block]
-        residuals = ([active[i].rhs.xreplace(solved) for i in block] if len(block) > 1
-                     else None)
         guesses = [variables[s].initial if s in variables and
                    variables[s].initial is not None else sp.Integer(0) for s in syms]
         if len(block) == 1:
@@ -93,6 +91,7 @@ def dae_to_ode(system: System) -> System:
             solved[syms[0]] = value
         else:
             loops.append(len(block))
+            residuals = [active[i].rhs.xreplace(solved) for i in block]
             values = solve_linear(residuals, syms, [active[i] for i in block])
             if values is None:
                 values = torn_newton(residuals, syms, guesses)
