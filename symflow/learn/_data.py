@@ -96,7 +96,7 @@ def _from_csv(text: str, file: str, params, initial, name: str) -> Experiment:
         if h in seen:
             raise SymflowError(f"column {h!r} appears twice", spans.get(h))
         seen.add(h)
-    values = {h: [] for h in header}
+    values: dict[str, list[float]] = {h: [] for h in header}
     row_spans = []
     for line, row in numbered[1:]:
         if len(row) != len(header):
