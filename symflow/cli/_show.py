@@ -44,12 +44,12 @@ def show(args: argparse.Namespace) -> int:
 
     m = load_model(args)
     if args.stage == "semilinear":
-        from ..passes.semilinear import split_semilinear
+        from ..analysis import split_semilinear
 
         print(split_semilinear(m.system))
         return EXIT_OK
     if args.stage == "diffusion":
-        from ..passes.diffusion_form import find_diffusion_form
+        from ..analysis import find_diffusion_form
 
         print(find_diffusion_form(m.system))
         return EXIT_OK
