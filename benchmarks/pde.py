@@ -60,7 +60,6 @@ import numpy as np  # noqa: E402
 import symflow  # noqa: E402
 from symflow.solve.linear import BandedLinearSolver, GridKrylov  # noqa: E402
 
-
 HEAT = """model Heat
   domain
     x in [0, 1], points = {n}
@@ -413,9 +412,9 @@ def bench_krylov():
     p = m.complete_params({})
     y0 = m.runner.simulator.pack(m.initial_values(p))
     b = jax.random.normal(jax.random.key(0), y0.shape)
-    print(f"\n## GMRES on the 32x32 Brusselator Newton matrix I - c J(y0) (rtol 1e-6, "
-          f"each cycle `restart` Arnoldi steps): ADI line solves factored once vs gtsv "
-          f"per application vs FFT + point blocks")
+    print("\n## GMRES on the 32x32 Brusselator Newton matrix I - c J(y0) (rtol 1e-6, "
+          "each cycle `restart` Arnoldi steps): ADI line solves factored once vs gtsv "
+          "per application vs FFT + point blocks")
     print("| c = gamma h | preconditioner | restart | GMRES cycles "
           "| matvecs (at most cycles x restart) | solve (probe + factor + GMRES) |")
     print("|---|---|---|---|---|---|")
@@ -673,8 +672,7 @@ def bench_krylov_bc(grids=(32, 128), kinds=("dirichlet", "neumann")):
     Kvaerno5 solve with each against Tsit5 at the same tolerances."""
     import lineax as lx
 
-    from symflow.solve.linear import adi_preconditioner
-    from symflow.solve.linear import spectral_preconditioner
+    from symflow.solve.linear import adi_preconditioner, spectral_preconditioner
 
     print("\n## GMRES on I - c J(y0), Brusselator on the closed unit square (rtol 1e-6, "
           "atol 1e-10, at most 300 cycles): ADI (restart 30) vs DST/DCT + point blocks "

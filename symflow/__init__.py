@@ -12,26 +12,25 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import jax as _jax
 
-from .errors import SolverError as SolverError, Span as Span, SymflowError as SymflowError
-
+from .errors import SolverError as SolverError
+from .errors import Span as Span
+from .errors import SymflowError as SymflowError
 
 if _os.environ.get("SYMFLOW_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
 if _TYPE_CHECKING:
-    from .api import Model as Model, load as load, loads as loads
-    from .learn import (
-        Experiment as Experiment,
-        FitError as FitError,
-        FitResult as FitResult,
-        load_data as load_data,
-    )
-    from .solve import (
-        EnsembleSolution as EnsembleSolution,
-        Sensitivities as Sensitivities,
-        Solution as Solution,
-        SteadyState as SteadyState,
-    )
+    from .api import Model as Model
+    from .api import load as load
+    from .api import loads as loads
+    from .learn import Experiment as Experiment
+    from .learn import FitError as FitError
+    from .learn import FitResult as FitResult
+    from .learn import load_data as load_data
+    from .solve import EnsembleSolution as EnsembleSolution
+    from .solve import Sensitivities as Sensitivities
+    from .solve import Solution as Solution
+    from .solve import SteadyState as SteadyState
 
 
 __version__ = "0.1.0"

@@ -38,7 +38,6 @@ import sympy as sp
 
 from ..symbolic import ArraySum, Concat, Diff, Dot, Element, Part, Shift, Stack, System
 
-
 __all__ = ["BandStructure", "band_structure"]
 
 

@@ -35,7 +35,6 @@ from ..symbolic import System
 from .log_sum_exp import softmax_form
 from .semilinear import SemilinearSplit, split_semilinear
 
-
 __all__ = ["DiffusionForm", "find_diffusion_form", "LAMBDA", "SIGMA"]
 
 
@@ -64,14 +63,17 @@ class DiffusionForm:
     split: SemilinearSplit
 
     def __str__(self) -> str:
+        def shown(value: sp.Expr | None, fallback: str) -> object:
+            return value if value is not None else fallback
+
         rows = [
             "diffusion form (variance preserving)",
             f"  f(t) = d log(alpha)/dt = {self.f}",
-            f"  log alpha(t) = {self.log_alpha if self.log_alpha is not None else 'by quadrature of f'}",
-            f"  log sigma(t) = {self.log_sigma if self.log_sigma is not None else '(1/2) log(1 - alpha^2)'}",
-            f"  g^2(t) = {self.g2 if self.g2 is not None else '-2 f'}",
-            f"  lambda(t) = log alpha - log sigma",
-            f"  t(lambda) = {self.t_of_lambda if self.t_of_lambda is not None else 'numeric inversion'}",
+            f"  log alpha(t) = {shown(self.log_alpha, 'by quadrature of f')}",
+            f"  log sigma(t) = {shown(self.log_sigma, '(1/2) log(1 - alpha^2)')}",
+            f"  g^2(t) = {shown(self.g2, '-2 f')}",
+            "  lambda(t) = log alpha - log sigma",
+            f"  t(lambda) = {shown(self.t_of_lambda, 'numeric inversion')}",
         ]
         rows += [f"  eps_hat[{name}] = -sigma(t)*({expr})" for name, expr in self.score]
         return "\n".join(rows)
@@ -95,14 +97,16 @@ def find_diffusion_form(system: System, *, span: Span | None = None) -> Diffusio
             help="a VP probability-flow ODE reads der(x) = f(t)*x + g(t)*score; "
                  "alpha(t) = exp(integral of f)")
     if split.kind != "scalar":
-        coefficients = "; ".join(f"der({s.target}): {s.coefficient if s.coefficient is not None else s.linear}"
-                                 for s in split.terms)
+        coefficients = "; ".join(
+            f"der({s.target}): {s.coefficient if s.coefficient is not None else s.linear}"
+            for s in split.terms)
         raise SymflowError(
             "the model is not of diffusion form: alpha could not be identified, since the "
             f"linear part is not one coefficient f(t) times every state ({coefficients})",
             span, help="every state needs the same linear coefficient f(t) = d log(alpha)/dt")
     t = system.time
     f = split.scalar_coefficient
+    assert f is not None  # the "scalar" kind has its one coefficient
     if f == 0:
         raise SymflowError("the model is not of diffusion form: alpha could not be "
                            "identified (the linear coefficient f(t) is 0)", span)

@@ -25,7 +25,6 @@ import sympy as sp
 
 from ..symbolic import Sigmoid, SoftmaxWeight
 
-
 __all__ = ["softmax_form"]
 
 

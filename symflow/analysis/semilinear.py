@@ -44,13 +44,7 @@ from typing import Literal
 import sympy as sp
 
 from ..symbolic import Concat, Element, Fill, Part, Shift, System, shape_of
-from ..symbolic.nodes import (
-    LINEAR_SPECTRAL_NODES,
-    ArrayFunction,
-    SpectralDiff,
-    SpectralFilter,
-)
-
+from ..symbolic.nodes import LINEAR_SPECTRAL_NODES, ArrayFunction, SpectralDiff, SpectralFilter
 
 __all__ = ["SemilinearTerm", "SemilinearSplit", "split_semilinear", "split_linear",
            "format_split", "fourier_multiplier", "LINEAR_NODES"]
@@ -111,7 +105,9 @@ class SemilinearSplit:
 
 # Nodes that are linear in their first (array) argument, the others being
 # integers or constants.
-LINEAR_NODES: tuple[type, ...] = (Shift, Part, Element, *LINEAR_SPECTRAL_NODES)
+LINEAR_NODES: tuple[type[sp.Basic], ...] = (Shift, Part, Element, *LINEAR_SPECTRAL_NODES)
+# The nodes that give an expression array structure (`expand` must not cross them).
+_ARRAY_NODES: tuple[type[sp.Basic], ...] = (Concat, *LINEAR_NODES)
 
 K = sp.Symbol("k", real=True)  # the wave number in Fourier multipliers
 
@@ -139,12 +135,15 @@ def split_linear(expr: sp.Expr, states: frozenset[sp.Symbol],
     if isinstance(expr, LINEAR_NODES):
         first, *others = expr.args
         linear, rest = split_linear(first, states, shapes)
-        rebuild = (lambda a: zero if a == 0 else expr.func(a, *others))
+        def rebuild(a: sp.Expr) -> sp.Expr:
+            return zero if a == 0 else expr.func(a, *others)
+
         if rest != 0 and shape_of(rest, shapes or {}) == () and not isinstance(expr, Element):
             return zero, expr  # a scalar under an array node: keep it whole
         return rebuild(linear), rebuild(rest)
     if isinstance(expr, Concat):
-        linear_args, rest_args = [], []
+        linear_args: list[sp.Expr] = []
+        rest_args: list[sp.Expr] = []
         for length, piece in expr.pieces():
             linear, rest = split_linear(piece, states, shapes)
             for out, value in ((linear_args, linear), (rest_args, rest)):
@@ -240,12 +239,12 @@ def split_semilinear(system: System) -> SemilinearSplit:
 
 def _plain(expr: sp.Expr) -> bool:
     """No array structure: safe to `expand`."""
-    return not any(isinstance(n, (Concat, *LINEAR_NODES)) for n in sp.preorder_traversal(expr))
+    return not any(isinstance(n, _ARRAY_NODES) for n in sp.preorder_traversal(expr))
 
 
 def _structured(expr: sp.Expr, x: sp.Symbol) -> bool:
     """Whether `x` appears inside an array node (a slice, shift, stencil...)."""
-    return any(isinstance(n, (Concat, *LINEAR_NODES)) and n.has(x)
+    return any(isinstance(n, _ARRAY_NODES) and n.has(x)
                for n in sp.preorder_traversal(expr))
 
 

@@ -7,7 +7,6 @@ import argparse
 import difflib
 import sys
 
-
 __all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "load_model",
            "parse_sets", "parse_experiments", "parse_saveat", "names", "wrote",
            "refuse_overwrite"]

@@ -16,9 +16,15 @@ import os
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import EXIT_OK, UsageError, load_model, parse_experiments, parse_sets, \
-    refuse_overwrite, wrote
-
+from ._common import (
+    EXIT_OK,
+    UsageError,
+    load_model,
+    parse_experiments,
+    parse_sets,
+    refuse_overwrite,
+    wrote,
+)
 
 __all__ = ["add_parser", "distill"]
 

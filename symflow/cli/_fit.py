@@ -14,10 +14,18 @@ import sys
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import (EXIT_OK, EXIT_SOLVER, UsageError, load_model, names, parse_experiments,
-                      parse_sets, refuse_overwrite, wrote)
+from ._common import (
+    EXIT_OK,
+    EXIT_SOLVER,
+    UsageError,
+    load_model,
+    names,
+    parse_experiments,
+    parse_sets,
+    refuse_overwrite,
+    wrote,
+)
 from ._train import add_train_arguments, run_train
-
 
 __all__ = ["add_parser", "fit"]
 

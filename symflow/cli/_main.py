@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from . import _distill, _fit, _run, _show
 from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
 
-
 __all__ = ["main", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -77,6 +76,8 @@ def _configure_jax() -> None:
 
     from ..codegen import cache_dir
 
-    if not jax.config.jax_compilation_cache_dir:
+    # jax sets its options as attributes at run time (its stubs do not list them),
+    # and `config.read` refuses the options that have a context manager, as this one.
+    if not jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]
         jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)

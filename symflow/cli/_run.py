@@ -9,11 +9,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .. import catalog
 from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
 from ._train import add_weights_argument, apply_weights
-
 
 __all__ = ["add_parser", "run"]
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     params, initial = parse_sets(args.set, m)
     if args.weights:
         params = apply_weights(m, args.weights, params)
-    options = {}
+    options: dict[str, Any] = {}
     if args.tspan is not None:
         options["tspan"] = tuple(args.tspan)
     if args.saveat is not None:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from .. import catalog
 from ._common import EXIT_OK, load_model, wrote
 
-
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
 

@@ -20,7 +20,6 @@ import os
 from .. import catalog
 from ._common import EXIT_OK, names, refuse_overwrite, wrote
 
-
 __all__ = ["add_weights_argument", "add_train_arguments", "apply_weights", "run_train"]
 
 
@@ -67,8 +66,9 @@ def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict
                    steps=steps, learning_rate=args.learning_rate, schedule=args.schedule,
                    window=args.window, batch=args.batch, seed=args.seed,
                    start=m.complete_params(start), progress=not args.quiet)
+    frozen = "frozen: " + ", ".join(result.frozen) if result.frozen else "nothing frozen"
     print(f"{m.name}: trained {', '.join(result.trained)} on {len(experiments)} "
-          f"experiment(s) ({'frozen: ' + ', '.join(result.frozen) if result.frozen else 'nothing frozen'})")
+          f"experiment(s) ({frozen})")
     print(result.table())
     print(f"compile {result.compile_time:.2f} s, {result.step_time * 1e3:.2f} ms per step, "
           f"{result.epoch_time * 1e3:.2f} ms per epoch ({result.steps_per_epoch} steps), "

@@ -6,5 +6,4 @@ from . import ast as ast
 from . import edit as edit
 from ._parser import parse as parse
 
-
 __all__ = ["ast", "edit", "parse"]

@@ -15,7 +15,6 @@ from typing import Any
 
 from ..errors import Span
 
-
 __all__ = ["children", "is_node", "transform", "walk"]
 
 

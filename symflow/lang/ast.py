@@ -15,8 +15,10 @@ import dataclasses
 from typing import Union
 
 from ..errors import Span
-from ._walk import children as children, is_node as is_node, transform as transform, walk as walk
-
+from ._walk import children as children
+from ._walk import is_node as is_node
+from ._walk import transform as transform
+from ._walk import walk as walk
 
 # ---------------------------------------------------------------- expressions
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 
 from ..errors import Span, SymflowError
 
-
 __all__ = ["Edit", "Lines", "apply_edits", "format_number"]
 
 

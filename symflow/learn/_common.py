@@ -28,7 +28,6 @@ from ..lang import ast, parse
 from ..lang.edit import Lines, apply_edits, format_number
 from ._model import SimulatedModel
 
-
 __all__ = ["Bounds", "bounds_of", "column", "data_rows", "OptaxDescent", "OptaxRun",
            "run_optax", "rewrite_defaults"]
 

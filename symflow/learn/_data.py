@@ -24,7 +24,6 @@ import numpy as np
 from ..errors import Span, SymflowError
 from ._model import SimulatedModel
 
-
 __all__ = ["Experiment", "load_data", "as_experiments"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-"}
@@ -97,7 +96,7 @@ def _from_csv(text: str, file: str, params, initial, name: str) -> Experiment:
         if h in seen:
             raise SymflowError(f"column {h!r} appears twice", spans.get(h))
         seen.add(h)
-    values = {h: [] for h in header}
+    values: dict[str, list[float]] = {h: [] for h in header}
     row_spans = []
     for line, row in numbered[1:]:
         if len(row) != len(header):

@@ -42,7 +42,6 @@ from ._fit_result import FitError, FitResult
 from ._model import SimulatedModel
 from ._optimisers import Optimiser, optimiser_named
 
-
 __all__ = ["FitResult", "FitError", "fit", "OPTIMIZERS"]
 
 OPTIMIZERS = catalog.OPTIMIZERS  # the names; `OPTIMISERS` maps each to its object

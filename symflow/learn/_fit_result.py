@@ -12,7 +12,6 @@ from ..errors import SymflowError
 from ._common import column, rewrite_defaults
 from ._data import Experiment
 
-
 __all__ = ["FitResult", "FitError"]
 
 

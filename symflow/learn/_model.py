@@ -16,7 +16,6 @@ import jax
 from ..solve import CompiledModel
 from ..symbolic import Closure
 
-
 __all__ = ["SimulatedModel"]
 
 

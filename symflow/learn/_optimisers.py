@@ -27,7 +27,6 @@ import optimistix as optx
 from ..errors import SymflowError
 from ._common import OptaxDescent, run_optax
 
-
 __all__ = ["Minimum", "Optimiser", "LevenbergMarquardt", "BFGS", "Adam", "OPTIMISERS",
            "optimiser_named", "SCHEDULES", "learning_rate_schedule"]
 

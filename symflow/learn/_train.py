@@ -48,7 +48,6 @@ from ._model import SimulatedModel
 from ._optimisers import SCHEDULES, learning_rate_schedule
 from ._train_result import TrainResult
 
-
 __all__ = ["TrainResult", "train", "SCHEDULES", "TRAINING_ADJOINT"]
 
 # The adjoint of the training solves unless `adjoint=` says otherwise (see `train`).

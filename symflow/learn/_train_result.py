@@ -13,7 +13,6 @@ import numpy as np
 from ._common import column, rewrite_defaults
 from ._data import Experiment
 
-
 __all__ = ["TrainResult"]
 
 

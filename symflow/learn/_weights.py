@@ -25,7 +25,6 @@ from ..errors import SymflowError
 from ..symbolic import Closure
 from ._model import SimulatedModel
 
-
 __all__ = ["initial_weights", "complete_weights", "save_weights", "load_weights",
            "closure_samples"]
 
@@ -149,14 +148,15 @@ def closure_samples(model: SimulatedModel, params, solution
     saved states; the outputs are the networks evaluated with `params["closures"]`.
     """
     g = model.generated
-    if g.closure_io is None:
+    closure_io = g.closure_io
+    if closure_io is None:
         raise SymflowError(f"{model.name} has no closures")
     p = model.complete_params(params)
     ts = jnp.asarray(solution.t)
     n_t = ts.shape[0]
     ys = jnp.concatenate([jnp.reshape(jnp.asarray(solution[s.name]), (n_t, -1))
                           for s in g.states], axis=1)
-    io = jax.vmap(lambda t, y: g.closure_io(t, y, p))(ts, ys)
+    io = jax.vmap(lambda t, y: closure_io(t, y, p))(ts, ys)
     out = {}
     for c in model.closures:
         shape = (n_t, *c.input_shape)

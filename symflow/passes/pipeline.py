@@ -16,7 +16,6 @@ from .dae import (
 from .discretization import discretize
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
 
-
 __all__ = ["PIPELINE", "simplify"]
 
 

@@ -40,9 +40,19 @@ from typing import Literal
 
 import sympy as sp
 
-from .nodes import (ArrayFunction, AxisConcat, AxisSlice, ClosureOutput, Concat, Element, Fill,
-                    Flatten, GridView, Part, shape_of)
-
+from .nodes import (
+    ArrayFunction,
+    AxisConcat,
+    AxisSlice,
+    ClosureOutput,
+    Concat,
+    Element,
+    Fill,
+    Flatten,
+    GridView,
+    Part,
+    shape_of,
+)
 
 __all__ = ["NOISE_CLASSES", "NoiseClass", "aligned_derivative", "classify_noise",
            "componentwise_noise", "milstein_correction"]
@@ -95,7 +105,6 @@ def aligned_derivative(expr: sp.Expr, u: sp.Symbol, size: int, shapes) -> sp.Exp
     if not expr.has(u):
         return sp.Integer(0)
     if isinstance(expr, Flatten):
-        grid = shape_of(expr.args[0], shapes)
         d = _grid_aligned_derivative(expr, None, u, size, shapes)
         if d is not None and _is_scalar(d, shapes):
             d = Fill(d, sp.Integer(size))
@@ -335,8 +344,8 @@ def classify_noise(system) -> NoiseClass:
         for j in range(columns):
             for k in range(j + 1, columns):
                 for i in range(len(xs)):
-                    left = sum(rows[l][j] * sp.diff(rows[i][k], xs[l]) for l in range(len(xs)))
-                    right = sum(rows[l][k] * sp.diff(rows[i][j], xs[l]) for l in range(len(xs)))
+                    left = sum(rows[m][j] * sp.diff(rows[i][k], xs[m]) for m in range(len(xs)))
+                    right = sum(rows[m][k] * sp.diff(rows[i][j], xs[m]) for m in range(len(xs)))
                     if sp.simplify(left - right) != 0:
                         return "general"
     except (TypeError, ValueError):

@@ -18,7 +18,6 @@ import sympy as sp
 from ..errors import Span
 from .nodes import Coordinate, shape_of
 
-
 __all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System", "Dimension",
            "BoundaryCondition", "Brownian", "Closure", "format_system", "latex_system"]
 
@@ -66,7 +65,8 @@ class BoundaryCondition:
     du/dx + coefficient*u = value. The derivative is along the coordinate (not
     the outward normal). `value` and `coefficient` are expressions of `t`,
     parameters and the other coordinates (scalar symbols named like them: the
-    value varies along the face; the discretization pass lays it on the face). `side` is 0 for the lower end of the dimension, 1 for the upper.
+    value varies along the face; the discretization pass lays it on the face). `side`
+    is 0 for the lower end of the dimension, 1 for the upper.
     """
 
     field: str

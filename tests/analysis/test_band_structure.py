@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 import symflow
+from models import model_text
 from symflow import analysis
 from symflow.solve.linear import interleave
-from models import model_text
-
 
 MODEL = model_text("two_fields_1d_template")
 ENDS = """  boundary

@@ -3,8 +3,8 @@
 import sympy as sp
 
 from symflow import passes, symbolic
-from symflow.lang import parse
 from symflow.analysis import split_semilinear
+from symflow.lang import parse
 
 
 def final(text: str):

@@ -4,9 +4,8 @@ import pathlib
 
 import numpy as np
 
-from symflow.cli import main
 from models import model_text
-
+from symflow.cli import main
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 

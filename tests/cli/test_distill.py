@@ -22,7 +22,8 @@ def trained(tmp_path_factory):
     true model."""
     from symflow.runtime import apply_mlp
 
-    from ..learn.distill.test_distill import UDE as text, lotka_volterra
+    from ..learn.distill.test_distill import UDE as text
+    from ..learn.distill.test_distill import lotka_volterra
 
     folder = tmp_path_factory.mktemp("distill_cli")
     model_file = folder / "lv_ude.sf"
@@ -58,7 +59,8 @@ def trained(tmp_path_factory):
     m.save_weights(folder / "w.eqx", params)
     keep = np.arange(0, 100, 3)
     data = folder / "data.csv"
-    data.write_text("t,x,y\n" + "".join(f"{float(ts[i])!r},{float(z[i, 0])!r},{float(z[i, 1])!r}\n" for i in keep))
+    rows = "".join(f"{float(ts[i])!r},{float(z[i, 0])!r},{float(z[i, 1])!r}\n" for i in keep)
+    data.write_text("t,x,y\n" + rows)
     return model_file, folder / "w.eqx", data, rel
 
 

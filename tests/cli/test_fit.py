@@ -8,7 +8,6 @@ import pytest
 
 from symflow.cli import main
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 

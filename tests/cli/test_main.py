@@ -8,9 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, main
 from models import model_text
-
+from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, main
 
 LV = model_text("lv_with_array")
 
@@ -49,7 +48,8 @@ def test_run_writes_npz_and_plot(model_file, tmp_path):
 def test_overrides_set_tspan_saveat(model_file, tmp_path):
     out = tmp_path / "out.npz"
     code = main(["run", str(model_file), "-o", str(out), "--no-progress",
-                 "--set", "gamma=0", "--set", "beta=0", "--set", "delta=0", "--set", "x=2", "--set", "c=[1,2]",
+                 "--set", "gamma=0", "--set", "beta=0", "--set", "delta=0", "--set", "x=2",
+                 "--set", "c=[1,2]",
                  "--tspan", "0", "1", "--saveat", "0.25,0.5", "--rtol", "1e-10",
                  "--atol", "1e-12"])
     assert code == EXIT_OK

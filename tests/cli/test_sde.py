@@ -4,7 +4,6 @@ import numpy as np
 
 from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_USAGE, main
 
-
 OU = """
 model OU
   parameters

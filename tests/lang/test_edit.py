@@ -8,7 +8,6 @@ import pytest
 from symflow.errors import SymflowError
 from symflow.lang import ast, edit, parse
 
-
 TEXT = "model M\r\n  parameters\r\n    k = 0.5  # rate\r\n    c = 2\r\nend\r\n"
 
 

@@ -13,7 +13,7 @@ import pytest
 from symflow import SymflowError
 from symflow.learn import OPTIMISERS, OPTIMIZERS, SCHEDULES, Bounds, optimiser_named
 from symflow.learn._common import OptaxDescent, data_rows, run_optax
-from symflow.learn._optimisers import Adam, BFGS, LevenbergMarquardt, learning_rate_schedule
+from symflow.learn._optimisers import BFGS, Adam, LevenbergMarquardt, learning_rate_schedule
 
 
 @pytest.mark.parametrize("bounds", [

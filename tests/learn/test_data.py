@@ -10,7 +10,6 @@ import pytest
 import symflow
 from symflow.learn import check_experiment, load_data
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 

@@ -17,7 +17,6 @@ import pytest
 import symflow
 from symflow.learn import FitError
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 TRUE = {"alpha": 1.5, "beta": 1.0, "gamma": 3.0, "delta": 1.0}
 

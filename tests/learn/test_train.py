@@ -14,7 +14,6 @@ from symflow import SymflowError
 from symflow.cli import main
 from symflow.learn import load_data
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lotka_volterra_ude.sf"
 DATA = ROOT / "examples" / "lotka_volterra_ude_data.csv"

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow import SymflowError
 from models import model_text
-
+from symflow import SymflowError
 
 UDE = model_text("ude")
 

@@ -19,7 +19,6 @@ import pytest
 import symflow
 from models import model_text
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 # Lotka–Volterra whose initial prey is an expression of parameters (x0 = 2*c/alpha).

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import symflow
+from models import model_text
 from symflow.solve.stochastic.solvers import make_sde_solver
 from symflow.solve.stochastic.terms import SymbolicMilstein, SymbolicStratonovichMilstein
-from models import model_text
 
 
 def _model(equations: str, brownian: str, variables: str) -> str:

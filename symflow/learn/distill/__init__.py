@@ -1,17 +1,24 @@
 """From network back to symbols: distil a trained closure into a sparse expression."""
 
-from ._library import (FunctionCandidate as FunctionCandidate, Library as Library,
-                       Term as Term, build_library as build_library)
-from ._distill import (Distillation as Distillation, DistilledOutput as DistilledOutput,
-                       data_error as data_error, distill as distill,
-                       distill_samples as distill_samples)
+from ._distill import Distillation as Distillation
+from ._distill import DistilledOutput as DistilledOutput
+from ._distill import data_error as data_error
+from ._distill import distill as distill
+from ._distill import distill_samples as distill_samples
 from ._functions import model_functions as model_functions
-from ._rewrite import (format_number as format_number, format_sum as format_sum,
-                       input_texts as input_texts, rewrite_closures as rewrite_closures)
-from ._sindy import (CrossValidation as CrossValidation, SparseFit as SparseFit,
-                     THRESHOLDS as THRESHOLDS, sparse_regression as sparse_regression,
-                     stlsq as stlsq)
-
+from ._library import FunctionCandidate as FunctionCandidate
+from ._library import Library as Library
+from ._library import Term as Term
+from ._library import build_library as build_library
+from ._rewrite import format_number as format_number
+from ._rewrite import format_sum as format_sum
+from ._rewrite import input_texts as input_texts
+from ._rewrite import rewrite_closures as rewrite_closures
+from ._sindy import THRESHOLDS as THRESHOLDS
+from ._sindy import CrossValidation as CrossValidation
+from ._sindy import SparseFit as SparseFit
+from ._sindy import sparse_regression as sparse_regression
+from ._sindy import stlsq as stlsq
 
 __all__ = ["CrossValidation", "Distillation", "DistilledOutput", "data_error", "distill",
            "distill_samples", "FunctionCandidate", "Library", "SparseFit", "THRESHOLDS",

@@ -21,6 +21,7 @@ import sympy as sp
 from ...errors import SymflowError
 from ...lang import ast, parse
 from ...solve import save_times
+from ...symbolic import Parameter, Variable
 from .._common import column, data_rows
 from .._data import as_experiments, check_experiment
 from .._model import SimulatedModel
@@ -28,7 +29,6 @@ from ._functions import model_functions
 from ._library import Library, build_library
 from ._rewrite import format_sum, input_texts, rewrite_closures
 from ._sindy import SparseFit, sparse_regression
-
 
 __all__ = ["distill", "distill_samples", "Distillation", "DistilledOutput", "data_error"]
 
@@ -155,7 +155,8 @@ def distill(model: SimulatedModel, params: Mapping[str, Any] | None = None, *, d
     params = model.params if params is None else params
     experiments = as_experiments(data) if data is not None else []
     t0, t1 = (options.pop("tspan") if "tspan" in options else model.settings.tspan)
-    runs = []  # (params, initial, tspan) of each trajectory
+    # (params, initial, tspan) of each trajectory
+    runs: list[tuple[Mapping[str, Any], dict[str, Any], tuple[float, float]]] = []
     for e in experiments:
         check_experiment(model, e, (t0, t1))
         end = float(e.t.max()) if t1 >= t0 else float(e.t.min())
@@ -411,7 +412,8 @@ def _changed_defaults(model: SimulatedModel, params: Mapping[str, Any]) -> dict[
 def _source(model: SimulatedModel) -> tuple[str, str]:
     """The text and file name of the model's file, from the spans it was built with."""
     system = model.built
-    for item in (*system.parameters, *system.variables):
+    items: tuple[Parameter | Variable, ...] = (*system.parameters, *system.variables)
+    for item in items:
         if item.span is not None and item.span.source:
             return item.span.source, item.span.file
     for e in system.equations:

@@ -17,7 +17,6 @@ from ...errors import SymflowError
 from ...lang import ast
 from ._library import FunctionCandidate
 
-
 __all__ = ["model_functions"]
 
 

@@ -5,8 +5,8 @@ The candidates `theta_k` are made here, as SymPy expressions over one symbol per
 input: every monomial up to a chosen total degree (`1, x, y, x^2, x*y, y^2, ...`) and the
 model's own `functions` applied to the inputs. They are evaluated on samples through
 generated code (printed by codegen's `JnpPrinter` from these SymPy expressions, which
-symflow built itself, and run on NumPy; no model text is evaluated), and written back into a model file as
-`.sf` text made from the inputs' own source text.
+symflow built itself, and run on NumPy; no model text is evaluated), and written back
+into a model file as `.sf` text made from the inputs' own source text.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy as np
 import sympy as sp
 
 from ...codegen import JnpPrinter, cache_dir
-
 
 __all__ = ["Term", "Library", "FunctionCandidate", "build_library"]
 

@@ -10,17 +10,16 @@ and layout included, is kept as written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ...errors import SymflowError
 from ...lang import ast, parse
 from ...lang.edit import Lines, apply_edits, format_number
 
-
 __all__ = ["rewrite_closures", "input_texts", "format_sum", "format_number"]
 
 
-def format_sum(coefficients: Sequence[float], terms: Sequence[str]) -> str:
+def format_sum(coefficients: Iterable[float], terms: Sequence[str]) -> str:
     """`c1*t1 + c2*t2 - ...` as model text, leaving out zero coefficients (`0` if none)."""
     out = ""
     for c, term in zip(coefficients, terms):

@@ -22,7 +22,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-
 __all__ = ["stlsq", "sparse_regression", "SparseFit", "CrossValidation", "THRESHOLDS"]
 
 # The thresholds cross-validation tries: 0 (plain least squares), then 1e-6 to 10

@@ -18,7 +18,6 @@ import sympy as sp
 from ...symbolic import Observed, System
 from .graph import incidence_graph
 
-
 __all__ = ["eliminate_aliases"]
 
 

@@ -28,7 +28,6 @@ from ...symbolic import Equation, System
 from .matching import maximum_matching, strong_components
 from .tearing import newton_nodes
 
-
 __all__ = ["initialize"]
 
 TOLERANCE = 1e-8

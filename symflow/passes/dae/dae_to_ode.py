@@ -40,13 +40,11 @@ import sympy as sp
 from ...errors import SymflowError
 from ...symbolic import Equation, System, Variable
 from .consistent_initialization import initialize
-from .graph import (base_variable, der_symbol, derivative_order, incidence_graph, is_der,
-                    state_name)
+from .graph import base_variable, der_symbol, derivative_order, incidence_graph, is_der, state_name
 from .matching import maximum_matching, strong_components
 from .pantelides import CONSTRAINT
 from .structural_analysis import describe_singularity
 from .tearing import has_newton_solve, newton_nodes, solve_linear, torn_newton
-
 
 __all__ = ["dae_to_ode"]
 
@@ -83,8 +81,6 @@ def dae_to_ode(system: System) -> System:
     loops: list[int] = []
     for block in blocks:
         syms = [unknowns[match_eq[i]] for i in block]
-        residuals = ([active[i].rhs.xreplace(solved) for i in block] if len(block) > 1
-                     else None)
         guesses = [variables[s].initial if s in variables and
                    variables[s].initial is not None else sp.Integer(0) for s in syms]
         if len(block) == 1:
@@ -95,6 +91,7 @@ def dae_to_ode(system: System) -> System:
             solved[syms[0]] = value
         else:
             loops.append(len(block))
+            residuals = [active[i].rhs.xreplace(solved) for i in block]
             values = solve_linear(residuals, syms, [active[i] for i in block])
             if values is None:
                 values = torn_newton(residuals, syms, guesses)

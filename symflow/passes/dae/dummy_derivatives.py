@@ -37,7 +37,6 @@ from ...symbolic import System, Variable
 from .graph import base_variable, derivative_order, incidence_graph, integral_of, state_name
 from .pantelides import CONSTRAINT, time_derivative
 
-
 __all__ = ["select_dummy_derivatives", "dummy_selection", "DummySelection"]
 
 

@@ -33,9 +33,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from ...symbolic import Equation, System
-from ...symbolic import der_symbol, integral_of, is_der
-
+from ...symbolic import Equation, System, der_symbol, integral_of, is_der
 
 __all__ = ["IncidenceGraph", "incidence_graph", "hand_on", "base_variable",
            "derivative_order", "state_name", "der_symbol", "integral_of", "is_der"]

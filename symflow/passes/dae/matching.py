@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-
 __all__ = ["augment", "maximum_matching", "strong_components"]
 
 

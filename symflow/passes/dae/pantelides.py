@@ -32,7 +32,6 @@ from ...symbolic import System
 from .graph import IncidenceGraph, base_variable, der_symbol, hand_on, incidence_graph
 from .matching import augment
 
-
 __all__ = ["reduce_index", "time_derivative", "CONSTRAINT"]
 
 MAX_DIFFERENTIATIONS = 50
@@ -116,10 +115,16 @@ def reduce_index(system: System) -> System:
                 graph.append(sorted(position[s] for s in rhs.free_symbols if s in position))
                 differentiated.append(None)
                 differentiated[i] = len(eqs) - 1
+            # Every coloured unknown got its derivative and every coloured equation
+            # (`k` among them) its differentiated copy just above.
             for j in coloured_vars:
                 if j in match_var:
-                    match_var[derivative_index(j)] = differentiated[match_var[j]]
-            k = differentiated[k]
+                    d_var, d_eq = derivative_index(j), differentiated[match_var[j]]
+                    assert d_var is not None and d_eq is not None
+                    match_var[d_var] = d_eq
+            next_k = differentiated[k]
+            assert next_k is not None
+            k = next_k
         else:
             raise SymflowError(
                 f"index reduction differentiated an equation {MAX_DIFFERENTIATIONS} times "

@@ -19,7 +19,6 @@ from ...symbolic import Equation, System
 from .graph import incidence_graph
 from .matching import maximum_matching
 
-
 __all__ = ["check_structure", "describe_singularity"]
 
 

@@ -15,10 +15,8 @@ from collections.abc import Sequence
 import sympy as sp
 
 from ...errors import SymflowError
-from ...symbolic import Equation
-from ...symbolic import NewtonSolve
+from ...symbolic import Equation, NewtonSolve
 from .graph import state_name
-
 
 __all__ = ["newton_nodes", "torn_newton", "solve_linear", "has_newton_solve"]
 

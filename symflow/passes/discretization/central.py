@@ -17,7 +17,6 @@ import sympy as sp
 from .grid import Axis
 from .weights import difference_weights
 
-
 __all__ = ["stencil"]
 
 

@@ -11,7 +11,6 @@ from ...symbolic import Coordinate, Diff, GridView, MeshCoordinate
 from .grid import Axis, flat
 from .weights import difference_weights
 
-
 __all__ = ["replace_divergences", "divergence", "divergence_4", "grid_value", "grid_atoms"]
 
 

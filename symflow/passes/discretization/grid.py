@@ -12,10 +12,22 @@ import dataclasses
 
 import sympy as sp
 
-from ...symbolic import (AxisConcat, AxisShift, AxisSlice, BoundaryCondition, Concat,
-                         Dimension, Element, Fill, Flatten, GridView, MeshCoordinate, Part,
-                         Shift, shape_of)
-
+from ...symbolic import (
+    AxisConcat,
+    AxisShift,
+    AxisSlice,
+    BoundaryCondition,
+    Concat,
+    Dimension,
+    Element,
+    Fill,
+    Flatten,
+    GridView,
+    MeshCoordinate,
+    Part,
+    Shift,
+    shape_of,
+)
 
 __all__ = ["Axis", "on_face", "flat", "with_faces", "with_ends", "as_array", "part_of"]
 

@@ -36,7 +36,6 @@ from .grid import Axis, as_array, flat, on_face, with_faces
 from .spectral import discretize_spectral
 from .upwind import one_sided_difference, upwind_advection
 
-
 __all__ = ["discretize"]
 
 
@@ -73,15 +72,16 @@ def discretize(system: System) -> System:
         grid_values[v.symbol] = grid
         conditions = [on_face(b, axes, constants) for b in system.boundary
                       if b.field == name]
-        ends = {(axes[b.dimension].axis, b.side): b.value
-                for b in conditions if b.kind == "dirichlet"}
+        ends: dict[tuple[int, int], sp.Expr] = {
+            (axes[b.dimension].axis, b.side): b.value
+            for b in conditions if b.kind == "dirichlet"}
         dirichlet[name] = ends
         from_placeholder[placeholder] = with_faces(v.symbol, shape, ends)
         for x in coords:
             ax = axes[x]
-            slopes = {b.side: b.value - b.coefficient * ax.plane(
-                          grid, 0 if b.side == 0 else ax.n - 1)
-                      for b in conditions if b.kind != "dirichlet" and b.dimension == x}
+            slopes: dict[int, sp.Expr] = {
+                b.side: b.value - b.coefficient * ax.plane(grid, 0 if b.side == 0 else ax.n - 1)
+                for b in conditions if b.kind != "dirichlet" and b.dimension == x}
             for k in (1, 2):
                 key = Diff(v.symbol, sp.Symbol(x, real=True), sp.Integer(k))
                 grid_values[key] = stencil(grid, ax, k, order, slopes)

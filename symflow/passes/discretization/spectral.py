@@ -32,13 +32,7 @@ import dataclasses
 import sympy as sp
 
 from ...symbolic import Diff, System
-from ...symbolic.nodes import (
-    SpectralAxisDiff,
-    SpectralDiff,
-    SpectralFilter,
-    SpectralGridFilter,
-)
-
+from ...symbolic.nodes import SpectralAxisDiff, SpectralDiff, SpectralFilter, SpectralGridFilter
 
 __all__ = ["discretize_spectral"]
 

@@ -10,7 +10,6 @@ from ...symbolic import Diff
 from .grid import Axis
 from .weights import difference_weights
 
-
 __all__ = ["upwind_advection", "one_sided_difference"]
 
 

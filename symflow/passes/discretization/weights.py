@@ -12,7 +12,6 @@ import functools
 
 import sympy as sp
 
-
 __all__ = ["difference_weights"]
 
 

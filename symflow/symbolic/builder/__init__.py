@@ -11,16 +11,19 @@ each take the `scope.Scope` (the model's name table) explicitly:
   boundary), `closures`, `sde` (Brownian motions, `d(x) = ...`).
 """
 
-from .closures import ACTIVATIONS as ACTIVATIONS, CLOSURE_OPTIONS as CLOSURE_OPTIONS
-from .components import LIBRARY as LIBRARY, flatten as flatten, load_namespace as load_namespace
+from .closures import ACTIVATIONS as ACTIVATIONS
+from .closures import CLOSURE_OPTIONS as CLOSURE_OPTIONS
+from .components import LIBRARY as LIBRARY
+from .components import flatten as flatten
+from .components import load_namespace as load_namespace
 from .dae import needs_dae as needs_dae
 from .expressions import build_expression as build_expression
-from .model import build as build, function_scope as function_scope
-from .scope import Entry as Entry, Scope as Scope
-from .settings import (
-    ODE_SOLVERS as ODE_SOLVERS,
-    SAMPLER_GRIDS as SAMPLER_GRIDS,
-    SDE_SOLVERS as SDE_SOLVERS,
-    SETTINGS as SETTINGS,
-    check_solver as check_solver,
-)
+from .model import build as build
+from .model import function_scope as function_scope
+from .scope import Entry as Entry
+from .scope import Scope as Scope
+from .settings import ODE_SOLVERS as ODE_SOLVERS
+from .settings import SAMPLER_GRIDS as SAMPLER_GRIDS
+from .settings import SDE_SOLVERS as SDE_SOLVERS
+from .settings import SETTINGS as SETTINGS
+from .settings import check_solver as check_solver

@@ -18,7 +18,6 @@ from ..nodes import ArraySum, Dot
 from .derivatives import build_diff
 from .scope import BUILTINS
 
-
 __all__ = ["build_call"]
 
 

@@ -22,6 +22,7 @@ inputs as written), which is also what `Model.closures` returns.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 from sympy.core.symbol import Str
@@ -32,7 +33,6 @@ from ..nodes import ClosureOutput, broadcast_shapes, closure_outputs_in
 from ..system import Closure
 from .expressions import build_expression, constant_integer, constant_number
 from .scope import Scope
-
 
 __all__ = ["ACTIVATIONS", "CLOSURE_OPTIONS", "build_closures"]
 
@@ -60,7 +60,7 @@ def _span_text(span: Span) -> str:
     return lines[span.line - 1][span.column - 1:span.end_column - 1]
 
 
-def build_closures(scope: Scope, nodes: list[ast.Closure]) -> list[Closure]:
+def build_closures(scope: Scope, nodes: Sequence[ast.Closure]) -> list[Closure]:
     """Check the `closures` section and register each output as a name of kind
     `closure` bound to its `ClosureOutput` expression. Closures are built in
     dependency order; an input that needs its own closure's output (directly or

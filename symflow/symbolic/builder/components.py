@@ -31,7 +31,6 @@ from typing import Any
 from ...errors import Span, SymflowError
 from ...lang import ast, parse
 
-
 __all__ = ["Namespace", "flatten", "load_namespace", "LIBRARY"]
 
 LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "library")
@@ -173,8 +172,9 @@ class _Flattener:
         return out + list(model.sections)
 
     def instantiate(self, model: ast.Model, prefix: str,
-                    modifiers: tuple, span: Span | None) -> None:
-        """Copy `model` into the flat sections with its names prefixed by `prefix`."""
+                    modifiers: tuple, span: Span | None) -> dict[str, _Port]:
+        """Copy `model` into the flat sections with its names prefixed by `prefix`;
+        its ports by name, as the ports of a component (`outside=False`)."""
         if model.name in self.active:
             raise SymflowError(f"component type '{model.name}' contains itself",
                                span or model.span)
@@ -295,8 +295,8 @@ class _Flattener:
             for var in connector.variables:
                 names = [ast.Name(f"{p.path}.{var.name}", s) for p, s in members]
                 if var.kind == "potential":
-                    for other in names[1:]:
-                        self._equation(names[0], other, span, "connection")
+                    for other_name in names[1:]:
+                        self._equation(names[0], other_name, span, "connection")
                 else:
                     terms = [n if not p.outside else ast.UnaryOp("-", n, s)
                              for (p, s), n in zip(members, names)]

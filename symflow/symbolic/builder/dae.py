@@ -20,7 +20,6 @@ from ..system import Equation, Variable
 from .expressions import build_expression
 from .scope import Entry, Scope
 
-
 __all__ = ["ImplicitEquations", "needs_dae"]
 
 

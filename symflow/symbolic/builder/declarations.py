@@ -17,7 +17,6 @@ from .expressions import build_expression, constant_integer, constant_number, nu
 from .fields import field_shape
 from .scope import MAX_LENGTH, Scope
 
-
 __all__ = ["declare_functions", "observed", "parameters", "variables"]
 
 
@@ -103,6 +102,7 @@ def variables(scope: Scope, nodes) -> list[Variable]:
 def _distribution(scope: Scope, v: ast.Variable):
     """`x ~ normal(mu, sd)` or `x ~ uniform(a, b)`: ((kind, (a, b)), mean)."""
     call = v.distribution
+    assert call is not None  # the caller passes random variables only
     if call.func not in ("normal", "uniform"):
         close = difflib.get_close_matches(call.func, ("normal", "uniform"), n=1)
         raise SymflowError(
@@ -131,7 +131,7 @@ def _distribution(scope: Scope, v: ast.Variable):
 def observed(scope: Scope, nodes) -> list[Observed]:
     """The `observed` section (its names are declared before the equations are built);
     each output may use the outputs above it, which are put in."""
-    out = []
+    out: list[Observed] = []
     for o in nodes:
         expr, shape = build_expression(
             scope, o.value, allowed=("constant", "parameter", "variable", "function",

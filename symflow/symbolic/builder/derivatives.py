@@ -16,7 +16,6 @@ from ...errors import SymflowError
 from ...lang import ast
 from ..nodes import Diff
 
-
 __all__ = ["build_diff"]
 
 

@@ -10,6 +10,7 @@ are assembled into one right side (a `Concat` of the pieces). An SDE equation
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import sympy as sp
 
@@ -20,7 +21,6 @@ from ..system import Equation, Variable
 from .expressions import build_expression, index_range
 from .scope import RESERVED, Scope
 from .sde import check_field_noise, differential_rhs
-
 
 __all__ = ["ExplicitEquations", "equation_target"]
 
@@ -35,12 +35,16 @@ class _Piece:
     span: Span
 
 
+# How a variable's equations are written: der(x) = ..., d(x) = ... (an SDE), or x = ...
+_Written = Literal["ode", "sde", "algebraic"]
+
+
 @dataclasses.dataclass
 class _Collected:
     """The pieces found so far, by variable."""
 
     pieces: dict[str, list[_Piece]]
-    kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # ode, sde, algebraic
+    kinds: dict[str, _Written] = dataclasses.field(default_factory=dict)
     first_span: dict[str, Span] = dataclasses.field(default_factory=dict)
     diffusions: dict[tuple[str, int], list[_Piece]] = dataclasses.field(default_factory=dict)
 
@@ -62,9 +66,10 @@ class ExplicitEquations:
 
 def _collect(scope: Scope, eq: ast.Equation, found: _Collected) -> None:
     """Build one equation into the pieces of the variable it defines."""
-    differential = isinstance(eq.lhs, ast.Call) and eq.lhs.func == "d"
     lhs = eq.lhs
-    if differential:
+    differential = False
+    if isinstance(lhs, ast.Call) and lhs.func == "d":
+        differential = True
         if len(lhs.args) != 1 or lhs.keywords:
             raise SymflowError("d takes one argument: d(x)", lhs.span)
         if not scope.brownians:
@@ -75,7 +80,7 @@ def _collect(scope: Scope, eq: ast.Equation, found: _Collected) -> None:
         lhs = ast.Call("der", lhs.args, (), lhs.span, lhs.func_span)
     kind, name, start, stop = equation_target(scope, lhs)
     var = scope.names[name]
-    written = "sde" if differential else kind
+    written: _Written = "sde" if differential else kind
     if name in found.kinds and found.kinds[name] != written:
         both = {found.kinds[name], written}
         raise SymflowError(
@@ -144,14 +149,14 @@ def _assemble(scope: Scope, v: Variable, found: _Collected) -> Equation:
         raise SymflowError(
             f"element {covered} of '{v.name}' has no equation", v.span,
             help=f"every element of {v.name}[0:{v.size}] needs exactly one equation")
-    kind = found.kinds[v.name]
-    if kind == "ode" and v.initial is None:
+    written = found.kinds[v.name]
+    if written == "ode" and v.initial is None:
         raise SymflowError(
             f"state '{v.name}' needs an initial value", v.span,
             help=f"write `{v.name} = <value>` under variables")
+    kind: Literal["ode", "algebraic"] = "ode" if written == "sde" else written
     diffusion: tuple[sp.Expr, ...] = ()
-    if kind == "sde":
-        kind = "ode"
+    if written == "sde":
         diffusion = tuple(
             _joined(sorted(found.diffusions[(v.name, k)], key=lambda p: p.start))
             for k in range(len(scope.brownians)))
@@ -164,9 +169,10 @@ def _is_element(lhs: ast.Expr) -> bool:
     return isinstance(lhs, ast.Subscript) and not isinstance(lhs.index, ast.Slice)
 
 
-def equation_target(scope: Scope, lhs: ast.Expr) -> tuple[str, str, int, int]:
+def equation_target(scope: Scope, lhs: ast.Expr
+                    ) -> tuple[Literal["ode", "algebraic"], str, int, int]:
     """What an equation's left side defines: (kind, variable, start, stop)."""
-    kind = "algebraic"
+    kind: Literal["ode", "algebraic"] = "algebraic"
     target = lhs
     if isinstance(lhs, ast.Call) and lhs.func == "der":
         if len(lhs.args) != 1 or lhs.keywords:

@@ -13,6 +13,7 @@ time. Calls (built-ins, user functions, `diff`) are built in `calls.py`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import sympy as sp
 
@@ -22,12 +23,12 @@ from ..nodes import Element, Part, Stack, broadcast_shapes
 from . import calls
 from .scope import BUILTIN_CONSTANTS, MAX_DEPTH, MAX_LENGTH, TIME, Scope
 
-
 __all__ = ["ExprBuilder", "Local", "build_expression", "constant_integer", "constant_number",
            "index_range", "is_condition", "number"]
 
 
-Local = dict[str, tuple[sp.Expr, tuple[int, ...]]]  # names bound in a function body, `dt`, ...
+# Names bound in a function body, `dt`, ...: read only, so any mapping of narrower shapes.
+Local = Mapping[str, tuple[sp.Expr, tuple[int, ...]]]
 
 
 def build_expression(scope: Scope, node: ast.Expr, *, allowed: tuple[str, ...],
@@ -291,16 +292,17 @@ class ExprBuilder:
     def _BinaryOp(self, node: ast.BinaryOp):
         # A chain `a + b - c * d ...` is a left-leaning tree as deep as it is long:
         # walk down its left side in a loop rather than recursing.
-        chain = []
-        while isinstance(node, ast.BinaryOp) and node.op in _CHAIN_OPS:
-            chain.append(node)
-            node = node.left
+        chain: list[ast.BinaryOp] = []
+        leftmost: ast.Expr = node
+        while isinstance(leftmost, ast.BinaryOp) and leftmost.op in _CHAIN_OPS:
+            chain.append(leftmost)
+            leftmost = leftmost.left
         if not chain:  # a power
             a, sa = self.value(node.left)
             b, sb = self.value(node.right)
             shape = self.broadcast((sa, sb), node.span)
             return self.checked(self._binary(node, a, b), node), shape
-        a, sa = self.value(node)
+        a, sa = self.value(leftmost)
         # Terms of a sum are collected and added at once (adding them one by one
         # costs SymPy time quadratic in their number).
         terms, last = [a], chain[-1]

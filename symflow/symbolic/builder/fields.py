@@ -9,6 +9,7 @@ are `derivatives.py`. Nothing here discretizes.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import sympy as sp
 
@@ -18,7 +19,6 @@ from ..nodes import MeshCoordinate
 from ..system import BoundaryCondition, Dimension, Settings
 from .expressions import ExprBuilder, constant_integer, constant_number
 from .scope import MAX_LENGTH, TIME, Scope
-
 
 __all__ = ["build_domain", "field_shape", "build_boundary", "check_points", "check_spectral"]
 
@@ -89,23 +89,25 @@ def build_domain(scope: Scope, nodes) -> tuple[Dimension, ...]:
 
 def field_shape(v: ast.Variable, dims: tuple[Dimension, ...]) -> tuple[int, ...]:
     """The shape of a field `u(x)`, after checking its coordinates."""
+    coordinates = v.coordinates
+    assert coordinates is not None  # the caller passes fields only
     by_name = {d.name: d for d in dims}
     if not dims:
         raise SymflowError(f"field '{v.name}' needs a domain", v.span,
                            help="declare its coordinates under `domain`: "
                                 "x in [0, 1], points = 101")
-    for c in v.coordinates:
+    for c in coordinates:
         if c not in by_name:
             raise SymflowError(
                 f"'{c}' is not a coordinate of the domain", v.span,
                 help="the domain declares: " + ", ".join(by_name))
-    if len(set(v.coordinates)) != len(v.coordinates):
+    if len(set(coordinates)) != len(coordinates):
         raise SymflowError(f"field '{v.name}' names a coordinate twice", v.span)
-    if tuple(v.coordinates) != tuple(d.name for d in dims):
+    if tuple(coordinates) != tuple(d.name for d in dims):
         raise SymflowError(
             f"field '{v.name}' must depend on every coordinate of the domain, in order: "
             f"{v.name}({', '.join(d.name for d in dims)})", v.span)
-    return (math.prod(by_name[c].points for c in v.coordinates),)  # flat, x-major
+    return (math.prod(by_name[c].points for c in coordinates),)  # flat, x-major
 
 
 def check_points(dims: tuple[Dimension, ...], order: int, order_span: Span | None,
@@ -185,8 +187,11 @@ def build_boundary(scope: Scope, nodes) -> tuple[BoundaryCondition, ...]:
     return tuple(out)
 
 
+_ConditionKind = Literal["dirichlet", "neumann", "robin"]
+
+
 def _boundary_side(scope: Scope, bc: ast.BoundaryCondition, dim: Dimension
-                   ) -> tuple[float, int]:
+                   ) -> tuple[float, Literal[0, 1]]:
     """Where a condition is (`at`) and which end of `dim` that is (0 lower, 1 upper)."""
     at = constant_number(scope, bc.at, "the place of a boundary condition")
     scale = max(1.0, abs(dim.lower), abs(dim.upper))
@@ -214,7 +219,7 @@ def _boundary_field(scope: Scope, bc: ast.BoundaryCondition) -> str:
 
 
 def _linear_condition(scope: Scope, bc: ast.BoundaryCondition, dim: Dimension, at: float,
-                      field: str) -> tuple[str, sp.Expr, sp.Expr]:
+                      field: str) -> tuple[_ConditionKind, sp.Expr, sp.Expr]:
     """`(kind, value, coefficient)` of a condition `lhs = rhs`, which must be linear in
     the field's value and its slope `diff(field, dim)` at the boundary."""
     value_symbol = sp.Symbol("_boundary_value", real=True)

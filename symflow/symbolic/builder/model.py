@@ -27,7 +27,6 @@ from .scope import TIME, Scope
 from .sde import brownians
 from .settings import build_settings
 
-
 __all__ = ["EquationStrategy", "build", "build_model", "function_scope"]
 
 

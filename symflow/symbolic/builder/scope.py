@@ -21,7 +21,6 @@ from ...errors import Span, SymflowError
 from ...lang import ast
 from ..system import Brownian, Closure, Dimension
 
-
 __all__ = ["BUILTINS", "BUILTIN_CONSTANTS", "MAX_DEPTH", "MAX_LENGTH", "RESERVED", "TIME",
            "Entry", "Scope"]
 
@@ -52,7 +51,7 @@ class Entry:
     """What a declared name stands for."""
 
     kind: str  # parameter | constant | variable | function | observed | coordinate | ...
-    span: Span | None
+    span: Span
     symbol: Any = None  # a Symbol, or the expression a name stands for (closure outputs)
     shape: tuple[int, ...] = ()
     node: Any = None  # the FunctionDef of a function
@@ -91,7 +90,7 @@ class Scope:
             for out in item.outputs:
                 self.declared.setdefault(out, ("closure", item.span))
 
-    def declare(self, name: str, kind: str, span: Span | None, **extra: Any) -> Entry:
+    def declare(self, name: str, kind: str, span: Span, **extra: Any) -> Entry:
         """Enter `name` in the table; a second declaration or a built-in name is an error."""
         if self.dotted and "." in name:
             if name in self.names:

@@ -22,7 +22,6 @@ from ..system import Brownian
 from .expressions import build_expression
 from .scope import Scope
 
-
 __all__ = ["DT", "brownians", "check_field_noise", "differential_rhs", "scale_field_noise",
            "split_differential"]
 
@@ -97,24 +96,26 @@ def scale_field_noise(noise: tuple[sp.Expr, ...], brownians) -> tuple[sp.Expr, .
 
 def brownian_field(scope: Scope, node: ast.Brownian) -> Brownian:
     """The Brownian field `W(x)` of a `brownian` declaration, on the grid of the domain."""
+    coordinates = node.coordinates
+    assert coordinates is not None  # the caller passes the declarations of fields
     dims = {d.name: d for d in scope.dimensions}
     if not dims:
         raise SymflowError(
-            f"the Brownian field '{node.name}({', '.join(node.coordinates)})' needs a "
+            f"the Brownian field '{node.name}({', '.join(coordinates)})' needs a "
             "domain", node.span, help="declare its coordinates under `domain`: "
                                       "x in [0, 1], points = 101")
-    unknown = [c for c in node.coordinates if c not in dims]
+    unknown = [c for c in coordinates if c not in dims]
     if unknown:
         raise SymflowError(f"'{unknown[0]}' is not a coordinate of the domain", node.span,
                            help="the domain declares: " + ", ".join(dims))
-    if tuple(node.coordinates) != tuple(dims):
+    if tuple(coordinates) != tuple(dims):
         raise SymflowError(
             f"the Brownian field '{node.name}' must depend on every coordinate of the "
             f"domain, in order: {node.name}({', '.join(dims)})", node.span)
-    used = [dims[c] for c in node.coordinates]
+    used = [dims[c] for c in coordinates]
     scope.declare(node.name, "brownian", node.span)
     return Brownian(node.name, sp.Dummy("d" + node.name, real=True), node.span,
-                    coordinates=tuple(node.coordinates),
+                    coordinates=tuple(coordinates),
                     size=math.prod(d.points for d in used),
                     spacing=math.prod(d.spacing for d in used))  # the cell volume
 
@@ -149,7 +150,7 @@ def differential_rhs(scope: Scope, eq: ast.Equation
                 help=(f"did you mean '{close[0]}'? " if close else "")
                 + f"declare it under `brownian` (`brownian {name[1:]}`); declared: "
                 + ", ".join(b.name for b in scope.brownians))
-    local = {"dt": (DT, ())}
+    local: dict[str, tuple[sp.Expr, tuple[int, ...]]] = {"dt": (DT, ())}
     local.update({n: (b.increment, (b.size,) if b.coordinates else ())
                   for n, b in increments.items()})
     for n in local:

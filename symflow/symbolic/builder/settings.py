@@ -13,7 +13,6 @@ from ..system import Settings
 from .expressions import constant_integer, constant_number
 from .scope import Scope
 
-
 __all__ = ["ODE_SOLVERS", "ORDERS", "SAMPLER_GRIDS", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
            "build_settings", "check_solver"]
 
@@ -63,8 +62,8 @@ def _setting_value(scope: Scope, s: ast.Setting) -> Any:
         return v.id
     if s.name == "grid":
         if not isinstance(v, ast.Name) or v.id not in SAMPLER_GRIDS:
-            raise SymflowError("grid must be " + ", ".join(SAMPLER_GRIDS[:-1]) + " or " + SAMPLER_GRIDS[-1],
-                               v.span)
+            choices = ", ".join(SAMPLER_GRIDS[:-1]) + " or " + SAMPLER_GRIDS[-1]
+            raise SymflowError("grid must be " + choices, v.span)
         return v.id
     if s.name == "grid_exponent":
         x = constant_number(scope, v, "grid_exponent")

@@ -8,42 +8,37 @@ discretization. Printing to `jnp`
 belongs to codegen's printer.
 """
 
-from .arrays import (
-    ArrayFunction as ArrayFunction,
-    ArraySum as ArraySum,
-    Concat as Concat,
-    Dot as Dot,
-    Element as Element,
-    Fill as Fill,
-    Part as Part,
-    Stack as Stack,
-    broadcast_shapes as broadcast_shapes,
-    shape_of as shape_of,
-)
-from .closures import ClosureOutput as ClosureOutput, closure_outputs_in as closure_outputs_in
-from .fields import (
-    AxisConcat as AxisConcat,
-    AxisShift as AxisShift,
-    AxisSlice as AxisSlice,
-    Coordinate as Coordinate,
-    Diff as Diff,
-    Flatten as Flatten,
-    GridView as GridView,
-    MeshCoordinate as MeshCoordinate,
-    Shift as Shift,
-)
-from .loops import NewtonSolve as NewtonSolve, loop_symbols as loop_symbols
-from .spectral import (
-    LINEAR_SPECTRAL_NODES as LINEAR_SPECTRAL_NODES,
-    SpectralAxisDiff as SpectralAxisDiff,
-    SpectralDiff as SpectralDiff,
-    SpectralDiffOfSpectrum as SpectralDiffOfSpectrum,
-    SpectralFilter as SpectralFilter,
-    SpectralGridFilter as SpectralGridFilter,
-)
-from .special import Sigmoid as Sigmoid, SoftmaxWeight as SoftmaxWeight
-from .time_derivatives import (
-    der_symbol as der_symbol,
-    integral_of as integral_of,
-    is_der as is_der,
-)
+from .arrays import ArrayFunction as ArrayFunction
+from .arrays import ArraySum as ArraySum
+from .arrays import Concat as Concat
+from .arrays import Dot as Dot
+from .arrays import Element as Element
+from .arrays import Fill as Fill
+from .arrays import Part as Part
+from .arrays import Stack as Stack
+from .arrays import broadcast_shapes as broadcast_shapes
+from .arrays import shape_of as shape_of
+from .closures import ClosureOutput as ClosureOutput
+from .closures import closure_outputs_in as closure_outputs_in
+from .fields import AxisConcat as AxisConcat
+from .fields import AxisShift as AxisShift
+from .fields import AxisSlice as AxisSlice
+from .fields import Coordinate as Coordinate
+from .fields import Diff as Diff
+from .fields import Flatten as Flatten
+from .fields import GridView as GridView
+from .fields import MeshCoordinate as MeshCoordinate
+from .fields import Shift as Shift
+from .loops import NewtonSolve as NewtonSolve
+from .loops import loop_symbols as loop_symbols
+from .special import Sigmoid as Sigmoid
+from .special import SoftmaxWeight as SoftmaxWeight
+from .spectral import LINEAR_SPECTRAL_NODES as LINEAR_SPECTRAL_NODES
+from .spectral import SpectralAxisDiff as SpectralAxisDiff
+from .spectral import SpectralDiff as SpectralDiff
+from .spectral import SpectralDiffOfSpectrum as SpectralDiffOfSpectrum
+from .spectral import SpectralFilter as SpectralFilter
+from .spectral import SpectralGridFilter as SpectralGridFilter
+from .time_derivatives import der_symbol as der_symbol
+from .time_derivatives import integral_of as integral_of
+from .time_derivatives import is_der as is_der

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-
 __all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "Dot", "Stack", "Fill", "Concat",
            "broadcast_shapes", "shape_of"]
 

@@ -11,7 +11,6 @@ import sympy as sp
 
 from .arrays import broadcast_shapes, shape_of
 
-
 __all__ = ["ClosureOutput", "closure_outputs_in"]
 
 

@@ -21,7 +21,6 @@ import sympy as sp
 
 from .arrays import ArrayFunction, shape_of
 
-
 __all__ = ["Coordinate", "Diff", "Shift", "GridView",
            "Flatten", "AxisSlice", "AxisConcat", "AxisShift", "MeshCoordinate"]
 
@@ -56,7 +55,8 @@ class Diff(ArrayFunction):
     def _latex(self, printer):
         u, x, k = self.args
         power = "" if int(k) == 1 else f"^{{{int(k)}}}"
-        return rf"\frac{{\partial{power} {printer._print(u)}}}{{\partial {printer._print(x)}{power}}}"
+        numerator = rf"\partial{power} {printer._print(u)}"
+        return rf"\frac{{{numerator}}}{{\partial {printer._print(x)}{power}}}"
 
 
 class Shift(ArrayFunction):
@@ -198,7 +198,8 @@ class AxisShift(ArrayFunction):
         return f"jnp.roll({printer._print(a)}, {-int(s)}, axis={int(axis)})"
 
     def _sympystr(self, printer):
-        return f"shift({printer._print(self.args[0])}, {int(self.args[2])} along {int(self.args[1])})"
+        a, axis, s = self.args
+        return f"shift({printer._print(a)}, {int(s)} along {int(axis)})"
 
 
 class MeshCoordinate(ArrayFunction):

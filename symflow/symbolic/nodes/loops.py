@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-
 __all__ = ["NewtonSolve", "loop_symbols"]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-
 __all__ = ["Sigmoid", "SoftmaxWeight"]
 
 

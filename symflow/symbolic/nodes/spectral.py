@@ -16,7 +16,6 @@ import math
 
 from .arrays import ArrayFunction, shape_of
 
-
 __all__ = ["SpectralDiff", "SpectralDiffOfSpectrum", "SpectralFilter", "SpectralAxisDiff",
            "SpectralGridFilter", "LINEAR_SPECTRAL_NODES"]
 

@@ -12,7 +12,6 @@ import functools
 
 import sympy as sp
 
-
 __all__ = ["der_symbol", "integral_of", "is_der"]
 
 

@@ -9,9 +9,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import symflow
-from symflow import SymflowError
 from models import model_text
-
+from symflow import SymflowError
 
 UDE = model_text("lotka_volterra_ude_width_16")
 

@@ -5,9 +5,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from symflow.learn.distill import build_library, model_functions
 from symflow.lang import parse
-
+from symflow.learn.distill import build_library, model_functions
 
 X, Y, Z = sp.symbols("x y z")
 

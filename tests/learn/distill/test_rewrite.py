@@ -4,11 +4,10 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow import SymflowError
-from symflow.learn.distill import format_sum, input_texts, rewrite_closures
-from symflow.lang import parse
 from models import model_text
-
+from symflow import SymflowError
+from symflow.lang import parse
+from symflow.learn.distill import format_sum, input_texts, rewrite_closures
 
 UDE = """# Lotka-Volterra with unknown interactions
 model LotkaVolterraUDE

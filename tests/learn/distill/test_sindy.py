@@ -4,9 +4,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflow.learn.distill import (THRESHOLDS, FunctionCandidate, build_library, sparse_regression,
-                             stlsq)
-
+from symflow.learn.distill import (
+    THRESHOLDS,
+    FunctionCandidate,
+    build_library,
+    sparse_regression,
+    stlsq,
+)
 
 X, Y = sp.symbols("x y")
 

@@ -8,10 +8,9 @@ import pytest
 import scipy.optimize
 
 import symflow
+from models import model_text
 from symflow.errors import SymflowError
 from symflow.symbolic import NewtonSolve
-from models import model_text
-
 
 # x is not given: the constraint fixes it at t = 0 (x + a sin x = 1), and no
 # closed form exists, so initialization solves it numerically.
@@ -43,7 +42,8 @@ def model():
 def test_initial_value_without_closed_form_is_a_newton_solve(model):
     (x,) = (v for v in model.system.variables if v.name == "x")
     assert x.initial.has(NewtonSolve)
-    assert "newton_solve" in model.generated.source.split("def initial_values")[1].split("def rhs")[0]
+    assert "newton_solve" in (
+        model.generated.source.split("def initial_values")[1].split("def rhs")[0])
 
 
 def test_numerical_initialization_matches_the_root(model):

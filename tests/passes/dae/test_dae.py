@@ -10,14 +10,12 @@ import scipy.integrate
 import sympy as sp
 
 import symflow
+from models import model_text
 from symflow.errors import SymflowError
 from symflow.lang import parse
-from symflow.passes import PIPELINE
 from symflow.passes import fold_constants
 from symflow.passes.dae import check_structure, dummy_selection, eliminate_aliases, reduce_index
 from symflow.symbolic import build
-from models import model_text
-
 
 EXAMPLES = pathlib.Path(__file__).parents[3] / "examples"
 

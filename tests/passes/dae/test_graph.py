@@ -21,7 +21,6 @@ from symflow.passes.dae import (
 from symflow.passes.dae import graph as graph_module
 from symflow.symbolic import build
 
-
 EXAMPLES = pathlib.Path(__file__).parents[3] / "examples"
 
 

@@ -8,7 +8,6 @@ import scipy.optimize
 import symflow
 from symflow.symbolic import NewtonSolve
 
-
 LOOP = """
 model Loop
   parameters

@@ -11,14 +11,13 @@ import sympy as sp
 
 import symflow
 
-
 X, Y, T = sp.symbols("x y t", real=True)
 A, P, B, Q = 2.0, 0.5, 1.5, 0.2       # u = exp(-(A²+B²)t) cos(A x + P) cos(B y + Q)
 T1 = 0.1
 
 
 def model(n: int, order: int) -> str:
-    decay = f"exp(-rate*t)"
+    decay = "exp(-rate*t)"
     return f"""model HeatFaces
   parameters
     rate = {A**2 + B**2}

@@ -17,17 +17,16 @@ import scipy.optimize
 import sympy as sp
 
 import symflow
+from models import model_text
 from symflow.passes import difference_weights
 from symflow.symbolic import Diff
-from models import model_text
-
 
 HEAT = model_text("heat_1d_template")
 
 KAPPA, T1 = 0.5, 0.1
 # The first eigenvalue of u'' on [0, 1] with u(0) = 0 and u'(1) + 2 u(1) = 0:
 # u = sin(l x) with l cos(l) + 2 sin(l) = 0.
-ROBIN_L = scipy.optimize.brentq(lambda l: l * math.cos(l) + 2 * math.sin(l), 1.6, 3.1)
+ROBIN_L = scipy.optimize.brentq(lambda ell: ell * math.cos(ell) + 2 * math.sin(ell), 1.6, 3.1)
 
 CASES = {
     "dirichlet": ("sin(pi*x)", "    u = 0 at x = 0\n    u = 0 at x = 1", "",

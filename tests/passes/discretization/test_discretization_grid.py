@@ -20,9 +20,8 @@ import sympy as sp
 
 import symflow
 
-
 KAPPA, T1 = 0.5, 0.1
-ROBIN_L = scipy.optimize.brentq(lambda l: l * math.cos(l) + 2 * math.sin(l), 1.6, 3.1)
+ROBIN_L = scipy.optimize.brentq(lambda ell: ell * math.cos(ell) + 2 * math.sin(ell), 1.6, 3.1)
 X, Y, T = sp.symbols("x y t", real=True)
 PI = sp.pi
 

@@ -13,7 +13,6 @@ import sympy as sp
 
 import symflow
 
-
 X, Y, T = sp.symbols("x y t", real=True)
 COORDS = {"x": X, "y": Y}
 

@@ -7,10 +7,10 @@ import pytest
 import sympy as sp
 
 import symflow
+from models import model_text
 from symflow import symbolic
 from symflow.errors import SymflowError
 from symflow.lang import parse
-from models import model_text
 
 
 def derivatives_model(points: int) -> str:

@@ -12,7 +12,6 @@ import sympy as sp
 import symflow
 from models import model_text
 
-
 X, Y, Z, T = sp.symbols("x y z t", real=True)
 D, C, AX, AY = 0.3, 0.2, 0.7, -0.4
 T1 = 0.5

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.adjoints import replay as _replay
 from models import model_text
-
+from symflow.solve.adjoints import replay as _replay
 
 LV = model_text("lv_23_saves_400_steps")
 

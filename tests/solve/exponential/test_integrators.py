@@ -7,9 +7,9 @@ Convergence runs use one jitted solve per method with the step as an argument
 exercised on the same models.
 """
 
-import diffrax
 import pathlib
 
+import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
+from models import model_text
 from symflow import SymflowError
 from symflow.lang import parse
 from symflow.symbolic import ClosureOutput, build
-from models import model_text
-
 
 LV = model_text("ude_closures_template")
 

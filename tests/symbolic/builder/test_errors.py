@@ -269,8 +269,9 @@ def test_der_used_on_a_right_hand_side():
 
 def test_an_implicit_equation_is_solved_for_its_derivative():
     # Implicit equations are the DAE path now: this one is solved for der(x).
-    import jax.numpy as jnp
     import textwrap
+
+    import jax.numpy as jnp
 
     m = symflow.loads(textwrap.dedent("""
         model M

@@ -7,7 +7,6 @@ import pytest
 import symflow
 from symflow.symbolic import Diff
 
-
 GOOD = """model Heat
   parameters
     kappa = 1.0

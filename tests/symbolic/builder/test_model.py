@@ -13,9 +13,7 @@ import sympy as sp
 
 from symflow.lang import parse
 from symflow.passes import eliminate_explicit_algebraics, fold_constants
-from symflow.symbolic import (
-    ArraySum, Concat, Element, Fill, Part, Stack, System, build,
-)
+from symflow.symbolic import ArraySum, Concat, Element, Fill, Part, Stack, System, build
 
 
 def _build(text: str) -> System:

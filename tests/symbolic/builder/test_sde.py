@@ -4,11 +4,10 @@ import pytest
 import sympy as sp
 
 import symflow
+from models import model_text
 from symflow import passes
 from symflow.lang import parse
-from symflow.symbolic import build
-from symflow.symbolic import classify_noise
-from models import model_text
+from symflow.symbolic import build, classify_noise
 
 
 def _system(text: str):
