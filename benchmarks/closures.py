@@ -38,8 +38,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import symflow  # noqa: E402
-from symflow.solve._data import load_data  # noqa: E402
-from symflow.solve._train import TRAINING_ADJOINT  # noqa: E402
+from symflow.learn import TRAINING_ADJOINT, load_data  # noqa: E402
 
 MODEL = ROOT / "examples" / "lotka_volterra_ude.sf"
 DATA = ROOT / "examples" / "lotka_volterra_ude_data.csv"

@@ -8,8 +8,8 @@ ground: about 13n flat equations) and of a mass-spring chain of n masses, then
 load it and JIT-compile its right-hand side; the number of flat equations and
 of states after simplification; then (for the `--solve` sizes, default 10 and
 100) the solve time of the generated ladder against the same reduced ODE
-written by hand in JAX/diffrax (median of repeats, compile apart). Timings are wall-clock on whatever machine runs this: noisy on a
-shared machine.
+written by hand in JAX/diffrax (median of repeats, compile apart). Timings are
+wall-clock on whatever machine runs this: noisy on a shared machine.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import statistics
 import sys
 import time
 
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # this checkout
 
 import jax  # noqa: E402
-
 
 jax.config.update("jax_enable_x64", True)
 

@@ -15,9 +15,9 @@
    2*10^5) for `checkpoint`, diffrax's `RecursiveCheckpointAdjoint`,
    `backsolve` (diffrax's O(1) `BacksolveAdjoint`, as Tsit5 is explicit) and
    `interpolating` (the continuous adjoint along the forward interpolant, the
-   path `backsolve` takes with an implicit solver), each in a fresh process: XLA's temporary-buffer estimate
-   (`memory_analysis()`) and the measured rise of peak resident memory during
-   the run.
+   path `backsolve` takes with an implicit solver), each in a fresh process: XLA's
+   temporary-buffer estimate (`memory_analysis()`) and the measured rise of peak
+   resident memory during the run.
 3. `fit`: the time to fit Lotka–Volterra's four parameters to
    `examples/lotka_volterra_data.csv` from a fresh Python process, with symflow
    (`Model.fit`, Levenberg–Marquardt), by hand with diffrax + optimistix (the
@@ -36,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import time
-
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "lotka_volterra_data.csv"
@@ -242,8 +241,8 @@ p0 = np.array([1.2, 0.8, 3.5, 1.2]); z0 = jnp.log(p0 / (10 - p0))
 sol = optx.least_squares(residuals, optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8), z0,
                          max_steps=200)
 p = np.asarray(10 * jax.nn.sigmoid(sol.value))
-import json; print(json.dumps({{"s": time.perf_counter() - t0, "values": dict(zip(["alpha","beta","gamma","delta"],
-       map(float, p)))}}))
+import json; print(json.dumps({{"s": time.perf_counter() - t0,
+       "values": dict(zip(["alpha","beta","gamma","delta"], map(float, p)))}}))
 """
 
 _SCIPY_FIT = f"""
@@ -262,8 +261,9 @@ def residuals(p):
     return np.concatenate([(sol.y[0, ok_x] - x[ok_x]) / x[ok_x], (sol.y[1] - y) / y])
 r = least_squares(residuals, [1.2, 0.8, 3.5, 1.2], bounds=(0, 10), method="trf",
                   xtol=1e-10, ftol=1e-10)
-import json; print(json.dumps({{"s": time.perf_counter() - t0, "values": dict(zip(["alpha","beta","gamma","delta"],
-       map(float, r.x))), "nfev": int(r.nfev)}}))
+import json; print(json.dumps({{"s": time.perf_counter() - t0,
+       "values": dict(zip(["alpha","beta","gamma","delta"], map(float, r.x))),
+       "nfev": int(r.nfev)}}))
 """
 
 

@@ -324,9 +324,9 @@ def time_jitted(jitted_fn, *args, repeats=7, details=False):
 def time_problem(name, repeats=7, scipy_repeats=5):
     """Timings for one problem ('lotka_volterra' or 'robertson').
 
-    Returns a dict with compile_s (= trace_lower_s + xla_compile_s), diffrax_run_s (median), scipy_run_s (median) and
-    final_rel_diff (max over components, at t1) and max_abs_diff (whole grid) between
-    the diffrax and scipy trajectories.
+    Returns a dict with compile_s (= trace_lower_s + xla_compile_s), diffrax_run_s
+    (median), scipy_run_s (median) and final_rel_diff (max over components, at t1)
+    and max_abs_diff (whole grid) between the diffrax and scipy trajectories.
     """
     prob = PROBLEMS[name]
     p = jnp.asarray(prob.params)

@@ -20,7 +20,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
 B0, B1 = 0.1, 20.0
 T0, T1 = 1.0, 1e-3
 EDM_RHO = 7.0  # Karras et al. (2022): σ^(1/ρ) evenly spaced, σ = σ_t/α_t = e^{-λ}

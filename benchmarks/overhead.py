@@ -48,9 +48,9 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax._src import core  # noqa: E402
+from pde import HEAT  # noqa: E402
 
 import symflow  # noqa: E402
-from pde import HEAT  # noqa: E402
 from symflow.solve.diffusion.side import SamplerConfig  # noqa: E402
 
 
@@ -105,7 +105,8 @@ def report(label: str, simulate, program, programs: int, repeats: int) -> None:
     out = interleaved({"simulate": simulate, "program": program}, repeats)
     (s, s_min), (p, p_min) = out["simulate"], out["program"]
     print(f"| {label} | {calls:.0f} | {ops:.0f} | {programs} | {1e3 * s:.3f} ({1e3 * s_min:.3f}) "
-          f"| {1e3 * p:.3f} ({1e3 * p_min:.3f}) | {1e3 * (s - p):.3f} ({1e3 * (s_min - p_min):.3f}) |",
+          f"| {1e3 * p:.3f} ({1e3 * p_min:.3f}) "
+          f"| {1e3 * (s - p):.3f} ({1e3 * (s_min - p_min):.3f}) |",
           flush=True)
 
 

@@ -10,9 +10,9 @@ Robertson (Kvaerno5 + Newton, rtol 1e-8, atol 1e-10, the log-spaced grid of
   `--repeats` fresh loads in this process, and the first load in a fresh Python
   process (which also builds the Lark grammar) measured in a subprocess;
 * XLA compile: trace + lower, and compile, of the jitted solve, symflow
-  (`simulate(timings=...)`: `trace` and `xla compile`, a fresh model each time) against hand-written diffrax
-  (`handwritten.fresh_jitted`: a new ODETerm around a new function each time, so
-  that no tracing cache helps either side), median of `--compile-repeats`
+  (`simulate(timings=...)`: `trace` and `xla compile`, a fresh model each time)
+  against hand-written diffrax (`handwritten.fresh_jitted`: a new ODETerm around a
+  new function each time, so that no tracing cache helps either side), median of `--compile-repeats`
   interleaved rounds after one discarded warm-up round;
 * solve: median over `--repeats` interleaved rounds (order shuffled each round)
   of the per-call time of
@@ -51,7 +51,6 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import symflow  # noqa: E402
-
 
 PROBLEMS = {
     "lv": dict(

@@ -29,8 +29,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
+
+import symflow  # noqa: E402
 from symflow.solve.diffusion.samplers import SAMPLERS  # noqa: E402
 from symflow.solve.diffusion.side import SamplerConfig  # noqa: E402
 

@@ -24,8 +24,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
+
+import symflow  # noqa: E402
 
 m = symflow.load(HERE.parent / "examples" / "vp_sampler.sf")
 for batch in (10000, 100000):
@@ -42,13 +43,17 @@ for batch in (10000, 100000):
     S = jax.jit(scan_ddim)
     E = jax.jit(lambda x, q: hw.ddim(hw.mixture_noise, x, q, 10, "logsnr"))
     assert float(jnp.max(jnp.abs(S(x0, pe) - E(x0, pe)))) < 1e-12
-    calls = {"simulate": lambda: m.simulate(solver="ddim", steps=10, saveat=2, initial={"x": x0})["x"],
+    calls = {"simulate": lambda: m.simulate(solver="ddim", steps=10, saveat=2,
+                                            initial={"x": x0})["x"],
              "twin scan": lambda: S(x0, pe), "twin unrolled": lambda: E(x0, pe)}
     res = {k: [] for k in calls}
-    for f in calls.values(): jax.block_until_ready(f())
+    for f in calls.values():
+        jax.block_until_ready(f())
     for _ in range(15):
         for k, f in calls.items():
             t = time.perf_counter()
-            for _ in range(10): jax.block_until_ready(f())
+            for _ in range(10):
+                jax.block_until_ready(f())
             res[k].append((time.perf_counter() - t) / 10)
-    print(f"{batch} samples: " + ", ".join(f"{k} {np.median(v) * 1e3:.3f} ms" for k, v in res.items()))
+    medians = ", ".join(f"{k} {np.median(v) * 1e3:.3f} ms" for k, v in res.items())
+    print(f"{batch} samples: " + medians)

@@ -38,9 +38,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
 from samplers import MIXTURE_2D, MIXTURE_3, diffrax_solve, rmse  # noqa: E402
+
+import symflow  # noqa: E402
 
 GRIDS = ("logsnr", "uniform", "quadratic", ("edm", 7.0),
          ("power", 1.1), ("power", 1.25), ("power", 1.5), ("power", 1.75))

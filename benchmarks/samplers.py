@@ -44,10 +44,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import symflow  # noqa: E402
 import handwritten_samplers as hw  # noqa: E402
-from symflow.solve.diffusion.samplers import SAMPLERS  # noqa: E402
 
+import symflow  # noqa: E402
+from symflow.solve.diffusion.samplers import SAMPLERS  # noqa: E402
 
 SCHEDULE = """
   functions
@@ -127,8 +127,9 @@ def accuracy(model, n_samples: int, grid: str = "logsnr", grid_exponent=None) ->
     for name in SAMPLERS:
         errs = []
         for nfe in (10, 20):
+            initial = {k: x0[:, i] for i, k in enumerate(names)}
             sol = model.simulate(solver=name, steps=nfe, saveat=2, grid=grid,
-                                 grid_exponent=grid_exponent, initial={k: x0[:, i] for i, k in enumerate(names)})
+                                 grid_exponent=grid_exponent, initial=initial)
             y = np.stack([np.asarray(sol[k][:, -1]) for k in names], axis=-1)
             errs.append(rmse(y, ref))
         rows[name] = errs

@@ -44,7 +44,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import symflow  # noqa: E402
 
-
 GBM = """
 model GBM
   parameters

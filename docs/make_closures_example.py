@@ -102,7 +102,7 @@ def main():
     ax.set_title("training data on [0, 5] (dots), extrapolation to 10")
     ax.legend(fontsize="small", ncol=3)
     xd, yd = data[:, 1], data[:, 2]
-    from symflow.solve._closures import apply_mlp
+    from symflow.runtime import apply_mlp
 
     u1, u2 = (np.asarray(a) for a in apply_mlp(params["closures"]["U1_U2"], "tanh", 4.0,
                                                (xd / 4, yd / 4)))

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import symflow  # noqa: E402
-from symflow.solve._samplers import SAMPLERS  # noqa: E402
+from symflow.solve.diffusion import SAMPLERS  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 NFES = (5, 10, 20, 40, 80)

@@ -12,24 +12,25 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import jax as _jax
 
-from .errors import SolverError as SolverError, Span as Span, SymflowError as SymflowError
-
+from .errors import SolverError as SolverError
+from .errors import Span as Span
+from .errors import SymflowError as SymflowError
 
 if _os.environ.get("SYMFLOW_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
 if _TYPE_CHECKING:
-    from .api import Model as Model, load as load, loads as loads
-    from .solve import (
-        EnsembleSolution as EnsembleSolution,
-        Experiment as Experiment,
-        FitError as FitError,
-        FitResult as FitResult,
-        Sensitivities as Sensitivities,
-        Solution as Solution,
-        SteadyState as SteadyState,
-        load_data as load_data,
-    )
+    from .api import Model as Model
+    from .api import load as load
+    from .api import loads as loads
+    from .learn import Experiment as Experiment
+    from .learn import FitError as FitError
+    from .learn import FitResult as FitResult
+    from .learn import load_data as load_data
+    from .solve import EnsembleSolution as EnsembleSolution
+    from .solve import Sensitivities as Sensitivities
+    from .solve import Solution as Solution
+    from .solve import SteadyState as SteadyState
 
 
 __version__ = "0.1.0"
@@ -43,8 +44,11 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
-    if name in ("Solution", "EnsembleSolution", "Experiment", "FitError", "FitResult",
-                "Sensitivities", "SteadyState", "load_data"):
+    if name in ("Experiment", "FitError", "FitResult", "load_data"):
+        from . import learn
+
+        return getattr(learn, name)
+    if name in ("Solution", "EnsembleSolution", "Sensitivities", "SteadyState"):
         from . import solve
 
         return getattr(solve, name)

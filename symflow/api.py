@@ -83,7 +83,7 @@ class Model:
         self.params: dict[str, Any] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
         if system.closures:  # the networks' weights join the pytree (docs/closures.md)
-            from .solve._closures import initial_weights
+            from .learn import initial_weights
 
             self.params["closures"] = initial_weights(system.closures)
         self.initial: dict[str, jax.Array] = self.initial_values(self.params)
@@ -134,7 +134,7 @@ class Model:
                 help=_choices("parameters", self.generated.parameter_names))
         complete: dict[str, Any] = self.generated.parameter_defaults(given)
         if self.system.closures:
-            from .solve._closures import complete_weights
+            from .learn import complete_weights
 
             complete["closures"] = complete_weights(self, weights)
         return complete
@@ -254,28 +254,29 @@ class Model:
         return steady_state(self, params, guess=guess, **options)
 
     def fit(self, data: Any, params: Sequence[str] | None = None, **options: Any) -> Any:
-        """Fit parameters and initial values to data (see `symflow.solve.fit`).
+        """Fit parameters and initial values to data (see `symflow.learn.fit`).
 
         A model with closures is trained instead: its networks and physical
-        parameters together, with optax (see `symflow.solve._train.train`)."""
+        parameters together, with optax (see `symflow.learn._train.train`)."""
         if self.system.closures:
-            from .solve._train import train
+            from .learn import train
 
             return train(self, data, params, **options)
-        from .solve._fit import fit
+        from .learn import fit
 
         return fit(self, data, params, **options)
 
     def distill(self, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
-        """Replace the closures by sparse symbolic expressions (see `symflow.distill.distill`)."""
-        from .distill import distill
+        """Replace the closures by sparse symbolic expressions (see
+        `symflow.learn.distill.distill`)."""
+        from .learn.distill import distill
 
         return distill(self, params, **options)
 
     def distill_samples(self, samples: Mapping[Any, tuple[Any, Any]], **options: Any) -> Any:
         """Replace the closures by sparse expressions fitted to given samples of their
-        inputs and outputs (see `symflow.distill.distill_samples`)."""
-        from .distill import distill_samples
+        inputs and outputs (see `symflow.learn.distill.distill_samples`)."""
+        from .learn.distill import distill_samples
 
         return distill_samples(self, samples, **options)
 
@@ -296,7 +297,7 @@ class Model:
         (on a field: per saved time and grid point, time-major). `params` are the
         parameters (and weights) to evaluate the networks with (`None`: defaults).
         Differentiable in `params`; see `symflow.solve._closures.closure_samples`."""
-        from .solve._closures import closure_samples
+        from .learn import closure_samples
 
         return closure_samples(self, params, solution)
 
@@ -305,7 +306,7 @@ class Model:
         """Save the closure weights of `params` (default `self.params`) to `path`
         with `eqx.tree_serialise_leaves`, after a header with each closure's
         architecture and the values of the physical parameters."""
-        from .solve._closures import save_weights
+        from .learn import save_weights
 
         save_weights(self, path, self.complete_params(params if params is not None
                                                       else self.params))
@@ -317,7 +318,7 @@ class Model:
         `m.simulate(m.load_weights(path))` reproduces the saved model exactly. The
         file's architecture must match the model's closures: every difference is
         named in the error."""
-        from .solve._closures import load_weights
+        from .learn import load_weights
 
         weights, values = load_weights(self, path)
         self.params = {**self.params, "closures": weights}
@@ -328,6 +329,11 @@ class Model:
             params: Mapping[str, Any] | None = None) -> jax.Array:
         """The right-hand side `dy/dt` on the flat state vector (for custom solvers)."""
         return self.generated.rhs(t, y, self.complete_params(params))
+
+    def load_text(self, text: str, *, file: str = "<string>") -> "Model":
+        """Another model text compiled as this one was (`loads`): a distilled model.
+        (A method, so that `symflow.learn` compiles text without importing this module.)"""
+        return loads(text, file=file)
 
 
 def _choices(what: str, names: Sequence[str]) -> str:

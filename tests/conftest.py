@@ -14,7 +14,6 @@ import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 

@@ -19,7 +19,6 @@ import scipy.integrate
 import symflow
 from models import model_text
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -54,3 +54,10 @@ def test_a_diffrax_adjoint_object_is_accepted_as_it_is() -> None:
 def test_the_builder_accepts_exactly_the_catalogue_settings() -> None:
     assert tuple(symflow.symbolic.SETTINGS) == catalog.SETTINGS
     assert tuple(symflow.symbolic.ODE_SOLVERS) == catalog.ODE_SOLVERS
+
+
+def test_every_optimiser_and_schedule_name_has_its_object() -> None:
+    from symflow.learn import OPTIMISERS, SCHEDULES
+
+    assert tuple(OPTIMISERS) == catalog.OPTIMIZERS
+    assert tuple(SCHEDULES) == catalog.SCHEDULES

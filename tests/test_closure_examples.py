@@ -11,7 +11,6 @@ import pytest
 
 import symflow
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 

@@ -18,7 +18,6 @@ import scipy.linalg
 
 import symflow
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 

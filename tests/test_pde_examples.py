@@ -12,7 +12,6 @@ import scipy.special
 
 import symflow
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -6,7 +6,6 @@ import numpy as np
 
 from symflow.cli import main
 
-
 MODEL = """model Diffusion2D
   domain
     x in [0, 1], points = 9

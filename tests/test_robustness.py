@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 import symflow
 from symflow import SymflowError
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.sf"))
 FILE = "fuzz.sf"

@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING
 import sympy as sp
 from sympy.core.symbol import Str
 
-from ..symbolic import System
-from ..symbolic._arrays import shape_of
-from ..symbolic._closures import ClosureOutput
+from ..symbolic import ClosureOutput, System, shape_of
 
 if TYPE_CHECKING:
     from ._printer import JnpPrinter

@@ -22,8 +22,7 @@ import re
 import sympy as sp
 from sympy.simplify.cse_main import tree_cse
 
-from ..symbolic import Fill, Sigmoid, SoftmaxWeight, System, shape_of
-from ..symbolic._loops import NewtonSolve, loop_symbols
+from ..symbolic import Fill, NewtonSolve, Sigmoid, SoftmaxWeight, System, loop_symbols, shape_of
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._emit_sde import emit_stochastic
 from ._printer import JnpPrinter
@@ -104,7 +103,7 @@ def emit(system: System) -> str:
         {o.name: o.expr for o in system.observed},
         unpack_states=True, result="dict",
     )
-    if system.invariants:  # a DAE's constraints, for the projection (solve/_projection.py)
+    if system.invariants:  # a DAE's constraints, for the projection (solve/projection.py)
         out += _function(
             "invariants", "t, y, p", "The DAE's invariants, each zero on the solution.",
             system, names, shapes, {str(k): g for k, g in enumerate(system.invariants)},

@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from ..symbolic import Fill, System, Variable, shape_of
-from ..symbolic._sde import classify_noise
-from ..symbolic._sde_derivatives import milstein_correction
+from ..symbolic import Fill, System, Variable, classify_noise, milstein_correction, shape_of
 
 if TYPE_CHECKING:
     from ._emit import Layout

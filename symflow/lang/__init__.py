@@ -1,7 +1,9 @@
-"""Parse stage: model text to an immutable AST with source spans."""
+"""Parse stage: model text to an immutable AST with source spans, walks over that tree
+(`ast.children`, `ast.walk`, `ast.transform`) and span-based rewriting of the text
+(`edit`)."""
 
-from . import _ast as ast
+from . import ast as ast
+from . import edit as edit
 from ._parser import parse as parse
 
-
-__all__ = ["ast", "parse"]
+__all__ = ["ast", "edit", "parse"]

@@ -13,15 +13,15 @@ import hashlib
 import importlib.resources
 import os
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
 from ..errors import Span, SymflowError
-from . import _ast as ast
-
+from . import ast
 
 __all__ = ["parse"]
 
@@ -172,8 +172,12 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
             + f"expected {_expected(set(e.expected))}",
         ) from None
     except lark.exceptions.UnexpectedCharacters as e:
-        span = Span(file, e.line, e.column, e.line, e.column + 1, source)
-        char = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
+        # Lark types these Optional (for its other errors); the lexer always sets them.
+        line = e.line if e.line is not None else source.count("\n")
+        column = e.column if e.column is not None else 1
+        span = Span(file, line, column, line, column + 1, source)
+        pos = e.pos_in_stream
+        char = source[pos] if pos is not None and pos < len(source) else "?"
         raise SymflowError(
             f"syntax error: unexpected character {char!r}",
             span,
@@ -192,6 +196,16 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
 
 def _unquote(token: Token | None) -> str | None:
     return None if token is None else str(token)[1:-1]
+
+
+def _section(kind: str) -> Callable[..., ast.Section]:
+    """The `_ToAst` method for a section `kind`: its items, flattened, in order."""
+    def build(self: _ToAst, meta: Any, keyword: Token, *items: Any) -> ast.Section:
+        flat: list[Any] = []
+        for item in items:
+            flat.extend(item if isinstance(item, tuple) else (item,))
+        return ast.Section(kind, tuple(flat), self._span(meta))
+    return build
 
 
 @v_args(meta=True, inline=True)
@@ -221,8 +235,13 @@ class _ToAst(Transformer_NonRecursive):
                     self.source)
 
     def _token_span(self, token: Token) -> Span:
-        return Span(self.file, token.line, token.column, token.end_line,
-                    token.end_column, self.source)
+        # A lexed token has its position (Lark's fields are Optional for tokens
+        # made by hand).
+        line, column = token.line, token.column
+        end_line, end_column = token.end_line, token.end_column
+        assert line is not None and column is not None
+        assert end_line is not None and end_column is not None
+        return Span(self.file, line, column, end_line, end_column, self.source)
 
     # ------------------------------------------------------------ expressions
 
@@ -388,14 +407,6 @@ class _ToAst(Transformer_NonRecursive):
     def connector(self, meta, name, *variables):
         return ast.Connector(str(name), tuple(variables), self._span(meta))
 
-    def _section(kind):
-        def build(self, meta, keyword, *items):
-            flat = []
-            for item in items:
-                flat.extend(item if isinstance(item, tuple) else (item,))
-            return ast.Section(kind, tuple(flat), self._span(meta))
-        return build
-
     parameters = _section("parameters")
     constants = _section("constants")
     variables = _section("variables")
@@ -410,7 +421,6 @@ class _ToAst(Transformer_NonRecursive):
     components = _section("components")
     ports = _section("ports")
     connections = _section("connections")
-    del _section
 
     def model(self, meta, name, *items):
         sections = tuple(i for i in items if isinstance(i, ast.Section))

@@ -14,7 +14,6 @@ import sympy as sp
 
 from ..symbolic import System
 
-
 __all__ = ["fold_constants"]
 
 

@@ -20,7 +20,6 @@ import sympy as sp
 from ..errors import SymflowError
 from ..symbolic import Observed, System
 
-
 __all__ = ["eliminate_explicit_algebraics"]
 
 

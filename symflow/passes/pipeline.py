@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 from ..symbolic import System
 from .constant_folding import fold_constants
+from .dae import (
+    check_structure,
+    dae_to_ode,
+    eliminate_aliases,
+    reduce_index,
+    select_dummy_derivatives,
+)
 from .discretization import discretize
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
-from .alias_elimination import eliminate_aliases
-from .dae_to_ode import dae_to_ode
-from .dummy_derivatives import select_dummy_derivatives
-from .pantelides import reduce_index
-from .structural_analysis import check_structure
-
 
 __all__ = ["PIPELINE", "simplify"]
 

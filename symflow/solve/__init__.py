@@ -7,11 +7,6 @@ diffrax solvers) and `solution.py`; the families live in folders: `adjoints/`,
 `diffusion/`. Steady states and forward sensitivities sit beside them.
 """
 
-from ._data import Experiment as Experiment
-from ._data import load_data as load_data
-from ._fit import FitError as FitError
-from ._fit import FitResult as FitResult
-from ._fit import fit as fit
 from .adjoints import AdjointStrategy as AdjointStrategy
 from .adjoints import adjoint_strategy as adjoint_strategy
 from .config import SolveConfig as SolveConfig
@@ -25,6 +20,7 @@ from .runner import Runner as Runner
 from .runner import Side as Side
 from .sensitivity import Sensitivities as Sensitivities
 from .sensitivity import sensitivities as sensitivities
+from .sensitivity import split_names as split_names
 from .simulate import Simulator as Simulator
 from .simulate import save_times as save_times
 from .solution import Solution as Solution

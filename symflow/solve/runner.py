@@ -21,7 +21,7 @@ import diffrax
 import jax
 import numpy as np
 
-from .. import catalog, passes, symbolic
+from .. import analysis, catalog, symbolic
 from ..codegen import GeneratedModel
 from ..errors import SymflowError
 from ..symbolic import Settings, System
@@ -191,7 +191,7 @@ class Runner:
         self._warned_dense = False
         # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
         # periodic or not; analysis.band_structure), narrowed on first use by probing.
-        self._band_bound = passes.band_structure(built) if built.domain else None
+        self._band_bound = analysis.band_structure(built) if built.domain else None
         self._band: LinearStrategy | None | Literal[False] = None  # False: probed, not banded
         # A PDE on a 2-D/3-D grid whose states are all fields: Newton-Krylov. The
         # boundary kinds (the DST/DCT preconditioner) are used only when every axis

@@ -1,51 +1,65 @@
-"""Build stage: AST to a `System` of SymPy expressions."""
+"""Build stage: AST to a `System` of SymPy expressions.
 
-from ._arrays import (
-    ArraySum as ArraySum,
-    Concat as Concat,
-    Dot as Dot,
-    Element as Element,
-    Fill as Fill,
-    Part as Part,
-    Stack as Stack,
-    shape_of as shape_of,
-)
-from ._build import (
-    ODE_SOLVERS as ODE_SOLVERS,
-    SETTINGS as SETTINGS,
-    build as build,
-    check_solver as check_solver,
-)
-from ._special import (
-    Sigmoid as Sigmoid,
-    SoftmaxWeight as SoftmaxWeight,
-)
-from ._closures import (
-    Closure as Closure,
-    ClosureOutput as ClosureOutput,
-)
-from ._fields import (
-    BoundaryCondition as BoundaryCondition,
-    Coordinate as Coordinate,
-    Diff as Diff,
-    Dimension as Dimension,
-    Shift as Shift,
-)
-from ._fields import (
-    AxisConcat as AxisConcat,
-    AxisShift as AxisShift,
-    AxisSlice as AxisSlice,
-    Flatten as Flatten,
-    GridView as GridView,
-    MeshCoordinate as MeshCoordinate,
-)
-from ._system import (
-    Equation as Equation,
-    Observed as Observed,
-    Parameter as Parameter,
-    Settings as Settings,
-    System as System,
-    Variable as Variable,
-    format_system as format_system,
-    latex_system as latex_system,
-)
+- `system`: the `System` and what it holds (the contract with passes and codegen);
+- `nodes`: the IR vocabulary (array, field, special, loop and closure nodes);
+- `builder`: AST to `System` (`build`, the entry);
+- `classify_noise`, `milstein_correction`: the noise of an SDE `System`.
+
+Other packages import these names from here, not from the modules.
+"""
+
+from ._noise import NOISE_CLASSES as NOISE_CLASSES
+from ._noise import NoiseClass as NoiseClass
+from ._noise import aligned_derivative as aligned_derivative
+from ._noise import classify_noise as classify_noise
+from ._noise import componentwise_noise as componentwise_noise
+from ._noise import milstein_correction as milstein_correction
+from .builder import ODE_SOLVERS as ODE_SOLVERS
+from .builder import SAMPLER_GRIDS as SAMPLER_GRIDS
+from .builder import SDE_SOLVERS as SDE_SOLVERS
+from .builder import SETTINGS as SETTINGS
+from .builder import Scope as Scope
+from .builder import build as build
+from .builder import build_expression as build_expression
+from .builder import check_solver as check_solver
+from .builder import function_scope as function_scope
+from .nodes import ArrayFunction as ArrayFunction
+from .nodes import ArraySum as ArraySum
+from .nodes import AxisConcat as AxisConcat
+from .nodes import AxisShift as AxisShift
+from .nodes import AxisSlice as AxisSlice
+from .nodes import ClosureOutput as ClosureOutput
+from .nodes import Concat as Concat
+from .nodes import Coordinate as Coordinate
+from .nodes import Diff as Diff
+from .nodes import Dot as Dot
+from .nodes import Element as Element
+from .nodes import Fill as Fill
+from .nodes import Flatten as Flatten
+from .nodes import GridView as GridView
+from .nodes import MeshCoordinate as MeshCoordinate
+from .nodes import NewtonSolve as NewtonSolve
+from .nodes import Part as Part
+from .nodes import Shift as Shift
+from .nodes import Sigmoid as Sigmoid
+from .nodes import SoftmaxWeight as SoftmaxWeight
+from .nodes import Stack as Stack
+from .nodes import broadcast_shapes as broadcast_shapes
+from .nodes import closure_outputs_in as closure_outputs_in
+from .nodes import der_symbol as der_symbol
+from .nodes import integral_of as integral_of
+from .nodes import is_der as is_der
+from .nodes import loop_symbols as loop_symbols
+from .nodes import shape_of as shape_of
+from .system import BoundaryCondition as BoundaryCondition
+from .system import Brownian as Brownian
+from .system import Closure as Closure
+from .system import Dimension as Dimension
+from .system import Equation as Equation
+from .system import Observed as Observed
+from .system import Parameter as Parameter
+from .system import Settings as Settings
+from .system import System as System
+from .system import Variable as Variable
+from .system import format_system as format_system
+from .system import latex_system as latex_system

@@ -14,7 +14,6 @@ import pytest
 from symflow import Span, SymflowError
 from symflow.lang import ast, parse
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The language specification the project starts from, and the user reference.
 SPEC_FILES = [pathlib.Path("/work/shared/LANGUAGE.md"), ROOT / "docs" / "language.md"]

@@ -4,7 +4,6 @@ from symflow.lang import parse
 from symflow.passes import fold_constants
 from symflow.symbolic import build
 
-
 MODEL = """
 model Decay
   constants

@@ -19,7 +19,6 @@ import pytest
 import symflow
 from models import model_text
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 # Lotka–Volterra whose initial prey is an expression of parameters (x0 = 2*c/alpha).
@@ -157,7 +156,7 @@ def test_robertson_gradient_other_adjoints(rob, rob_fd, adjoint):
 
 def test_robertson_gradient_backsolve(rob, rob_fd):
     # With an implicit solver, backsolve is the continuous adjoint along the forward
-    # solve's interpolant (solve/_interpolating.py): diffrax's BacksolveAdjoint,
+    # solve's interpolant (solve/adjoints/interpolating.py): diffrax's BacksolveAdjoint,
     # which integrates the state backwards, returned d/dk1 = 15.3 against -0.3257.
     # The loss reads save points at 0, 0.4, 4 and 40: every jump of the adjoint counts.
     _rob_check(rob, rob_fd, "backsolve")

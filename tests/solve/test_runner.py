@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from models import model_text
 
 import symflow
+from models import model_text
 from symflow.solve import Banded, Dense, EnsembleSolution, GridKrylov, Solution
 from symflow.solve.runner import EnsembleSide, ODESide, SamplerSide
 

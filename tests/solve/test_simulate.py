@@ -1,4 +1,4 @@
-"""`Simulator` (solve/_simulate.py): a solve saved at its two ends only asks diffrax
+"""`Simulator` (solve/simulate.py): a solve saved at its two ends only asks diffrax
 for the start and the end (no loop over save times), and must give what the
 hand-written diffrax solve that saves `t1` gives; a solve that stops early still
 leaves inf at `t1` and reports where it stopped; what `simulate` keeps between

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 import symflow
+from models import model_text
 from symflow.solve import STIFFNESS_THRESHOLD, choose_auto
 from symflow.solve.linear import dense_rates
-from models import model_text
-
 
 DECAY = model_text("decay")
 

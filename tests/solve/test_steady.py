@@ -9,7 +9,6 @@ import pytest
 
 import symflow
 
-
 # Equilibrium: x* = a/b, y* = x*^2 / c; observed r = x*y.
 # dy*/da = 2a/(b^2 c), dy*/db = -2a^2/(b^3 c), dy*/dc = -a^2/(b^2 c^2).
 MODEL = """

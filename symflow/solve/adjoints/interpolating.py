@@ -16,7 +16,7 @@ must not be integrated backwards.
 
 How. The forward pass is diffrax's solve, which also records the time of every
 accepted step and the state after every S-th one (S about sqrt(max_steps); the
-recording of `_replay.py`). The backward pass walks these segments of S steps
+recording of `adjoints/replay.py`). The backward pass walks these segments of S steps
 from the last. For each it recomputes the segment's steps from its checkpoint
 (the same arithmetic as the forward solve, so the same states) and keeps their
 dense output: the solver's interpolant over each step (for Kvaerno5, a Hermite

@@ -7,7 +7,7 @@ right-hand side is `f x - σ λ'(t) ε̂`, and its exact solution from `s` to `t
 
     x_t = (α_t/α_s) x_s - α_t ∫_{λ_s}^{λ_t} e^{-λ} ε̂ dλ,
 
-which is what DDIM, DPM-Solver, UniPC and DEIS discretise (`_samplers.py`).
+which is what DDIM, DPM-Solver, UniPC and DEIS discretise (`diffusion/samplers/`).
 
 `DiffusionSchedule` holds `log α(t)`, `log σ(t)` and, where the compiler found it
 in closed form, `t(λ)`; otherwise `t(λ)` is found numerically (bisection to
@@ -30,13 +30,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from ... import catalog
 from .._compat import WrapTerm
 
 __all__ = ["DiffusionSchedule", "DiffusionTerm", "GRIDS", "GRID_EXPONENTS", "step_grid",
            "unwrap_term"]
 
 
-GRIDS = ("uniform", "quadratic", "logsnr", "power", "edm")
+GRIDS = catalog.SAMPLER_GRIDS
 # The grids with an exponent and its default: `power` spaces t^(1/κ) evenly (κ = 2
 # is `quadratic`, DEIS's `ts_order`, DPM-Solver's `time_quadratic`); `edm` spaces
 # σ^(1/ρ) evenly, σ = σ_t/α_t = e^{-λ} (Karras et al. 2022, eq. 5; ρ = 7).
@@ -109,7 +110,7 @@ class DiffusionTerm(diffrax.AbstractTerm):
     `noise_fn(t, x, args)` is the noise prediction ε̂ of a whole batch `x`
     (samples along the first axis). The vector field is the full right-hand side
     `f x - σ λ' ε̂`, so any diffrax solver can solve it; the samplers of
-    `_samplers.py` read `schedule` and `noise_fn` directly.
+    `diffusion/samplers/` read `schedule` and `noise_fn` directly.
     """
 
     schedule: DiffusionSchedule

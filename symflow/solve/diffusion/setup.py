@@ -1,6 +1,6 @@
 """From a model's diffusion form to the schedule and noise prediction the samplers use.
 
-`diffusion_setup` runs the diffusion-form analysis (`passes/diffusion_form.py`)
+`diffusion_setup` runs the diffusion-form analysis (`analysis/diffusion_form.py`)
 and generates, with the ordinary code generator, `log α(t)`, `log σ(t)`,
 `t(λ)` (when the analysis found it in closed form) and the score of each state;
 `DiffusionSetup.term(params, score_fn=...)` builds the `DiffusionTerm` of a
@@ -25,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
+from ...analysis import LAMBDA, DiffusionForm, find_diffusion_form
 from ...errors import Span
-from ...passes.diffusion_form import LAMBDA, DiffusionForm, find_diffusion_form
 from ...symbolic import Parameter, System
 from ..exponential import generate_functions
 from .schedule import DiffusionSchedule, DiffusionTerm

@@ -4,7 +4,7 @@
 `trajectories` initial draws (`x ~ normal(0, 1)`, the same keys as the ODE and
 SDE ensembles, so trajectory `i` starts from the same noise whichever solver
 runs it) is solved as one state of shape `(trajectories, n_states)` by the
-sampler (`_samplers.py`) on a `diffrax.StepTo` grid of the chosen kind, with
+sampler (`diffusion/samplers/`) on a `diffrax.StepTo` grid of the chosen kind, with
 the score vectorized over the batch. The result is an `EnsembleSolution`.
 
 `steps` counts model (score) evaluations, warm-up included; the singlestep
@@ -329,7 +329,7 @@ class ModelSampling:
 
     def initial_batch(self, params: Mapping[str, Any], n: int, seed: int | jax.Array
                       ) -> jax.Array:
-        """`n` initial draws, packed: the keys of the ensembles (`_ensemble.py`).
+        """`n` initial draws, packed: the keys of the ensembles (`stochastic/ensemble.py`).
 
         One compiled program per `n` (`seed` and `params` are its arguments, and may
         be traced). Drawn eagerly, the `jax.vmap` over the keys took dozens of

@@ -1,6 +1,6 @@
 """Exponential integrators for `dy/dt = L y + N(y, t)`, as diffrax solvers.
 
-The linear part comes from the semilinear pass (`passes/semilinear.py`); the
+The linear part comes from the semilinear pass (`analysis/semilinear.py`); the
 solvers integrate it exactly and evaluate only `N` (the diffrax term). Three
 methods, all with a fixed step (`ConstantStepSize`):
 
@@ -12,7 +12,7 @@ methods, all with a fixed step (`ConstantStepSize`):
   (J. Comput. Phys. 176, 2002), with the φ-function coefficients of Kassam &
   Trefethen (SIAM J. Sci. Comput. 26, 2005).
 
-The operator `L` is one of (see `passes/semilinear.py` for how it is found):
+The operator `L` is one of (see `analysis/semilinear.py` for how it is found):
 
 - `DiagonalOperator`: diagonal in a basis, the identity (scalar/diagonal kinds)
   or the real FFT of each field (`fourier`). φ-functions of the diagonal are

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import sympy as sp
 
 from ... import codegen
+from ...analysis import SemilinearSplit, split_semilinear
 from ...errors import Span, SymflowError
-from ...passes.semilinear import SemilinearSplit, split_semilinear
 from ...symbolic import Fill, Parameter, System
 from . import integrators as _exponential
 
@@ -147,7 +147,7 @@ def _generate_of_spectrum(system: System, remainders: dict[str, sp.Expr]) -> Cal
     read from its real-FFT coefficients `v[i]` (`SpectralDiffOfSpectrum`), or
     `None` when there is none to replace. The spectra enter the generated code as
     extra parameters (arrays), so the ordinary code generator serves unchanged."""
-    from ...passes.spectral_discretization import SpectralDiff, SpectralDiffOfSpectrum
+    from ...symbolic.nodes import SpectralDiff, SpectralDiffOfSpectrum
 
     states = system.states
     if {_spectrum_name(v.name) for v in states} & {p.name for p in system.parameters}:

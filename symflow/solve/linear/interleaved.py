@@ -5,10 +5,10 @@ The states of a 1-D model with `m` fields are laid out field after field,
 with `v_i`, `n` places away, and looks dense to a band solver. Put the states
 in the *interleaved* order `(u_0, v_0, u_1, v_1, ...)` and it is banded, with
 half-bandwidth at most `m(s + 1) - 1` for stencils of reach `s`
-(passes/band_structure.py proves the bound). The permutation is a reshape and a
+(analysis/band_structure.py proves the bound). The permutation is a reshape and a
 transpose (`(m, n) -> (n, m)`), never an index array or an N×N matrix, so
 `InterleavedBandedSolver` solves `A x = b` as `P A Pᵀ (P x) = P b` with the
-band machinery of `_banded.py`: the band of `P A Pᵀ` is probed with coloured
+band machinery of `linear/banded.py`: the band of `P A Pᵀ` is probed with coloured
 Jacobian-vector products (each through the permutation), factored once per
 Jacobian by block-tridiagonal elimination with `w×w` blocks (`w` the
 half-bandwidth), and every chord iteration's solve is two sweeps.
@@ -23,7 +23,7 @@ entries. By the Sherman–Morrison–Woodbury identity
 so the factorization of `B` is reused: `Z` costs `2w` band solves once per
 Jacobian (`O(N w)` memory), the capacitance matrix `I + K Uᵀ Z` is `2w×2w`, and
 a solve costs one band solve and a rank-`2w` correction. Why not GMRES with the
-FFT preconditioner of `_krylov.py` here: it needs tens of Krylov steps (each a
+FFT preconditioner of `linear/krylov.py` here: it needs tens of Krylov steps (each a
 Jacobian-vector product) per Newton system, where this is direct; see
 benchmarks/README.md ("1-D several fields and periodic"). The cyclic band is
 probed with colours that also separate columns across the wrap: `2w + 1`
@@ -32,7 +32,7 @@ colours repeat over the first `q⌊M/q⌋` columns (`q = 2w+1`), and the last
 
 `B` (and `I - γhJ` with it) is diagonally dominant for diffusion, which the
 unpivoted elimination needs; the tridiagonal case keeps the pivot check and
-LAPACK fallback of `_banded.py`.
+LAPACK fallback of `linear/banded.py`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from .banded import BandedLinearSolver
 from .probing import band_of, cyclic_band_of
 
 if TYPE_CHECKING:
-    from ...passes import BandStructure
+    from ...analysis import BandStructure
 
 __all__ = ["Band", "InterleavedBandedSolver", "interleave", "deinterleave",
            "effective_band"]
@@ -114,7 +114,7 @@ class InterleavedBandedSolver(lx.AbstractLinearSolver):
     banded with half-bandwidth `bandwidth` (cyclic if `periodic`): no N×N array.
 
     Entries outside the (cyclic) band are not seen: the bandwidth must be a true
-    bound (passes/band_structure.py).
+    bound (analysis/band_structure.py).
     """
 
     bandwidth: int = eqx.field(static=True)
@@ -194,7 +194,7 @@ def _probe(rhs, t0, y, params, structure, bound: int) -> jax.Array:
 def effective_band(rhs: Callable, t0: float, n: int, params: Mapping[str, Any],
                    structure: BandStructure) -> Band | None:
     """The band actually used by `rhs` within the proven bound of `structure`
-    (`passes.BandStructure`): probed at a random state in the interleaved order,
+    (`analysis.BandStructure`): probed at a random state in the interleaved order,
     the outermost diagonal with a nonzero entry kept (at least 1); `None` when the
     grid is too small for a cyclic band (then the dense solve is as cheap)."""
     bound = min(structure.bound, n - 1)

@@ -14,7 +14,7 @@ periodic along every axis, `fft_block_preconditioner` (pointwise `F×F` blocks
 of the reaction part times the exact FFT inverse of the constant-coefficient
 diffusion part); on grids with Dirichlet, Neumann or Robin ends whose kinds the
 model gives (`boundaries`), the same with the DST/DCT of those ends
-(`_spectral_preconditioner.py`); otherwise `adi_preconditioner`
+(`linear/preconditioners.py`); otherwise `adi_preconditioner`
 (alternating-direction line solves per field, factored once per Newton
 matrix). All are built from the point blocks and nearest-neighbour entries
 of the matrix, probed with `3^d * F` Jacobian-vector products on coloured
@@ -56,7 +56,7 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     (Peaceman and Rachford 1955; as a preconditioner, e.g. Brown and Hindmarsh,
     *Matrix-free methods for stiff systems of ODEs*, SIAM J. Numer. Anal. 1986,
     use a block-diagonal one). The line systems are factored once per Newton
-    matrix (Thomas, as in `_banded.py`); applying `M^-1`, once per GMRES step, is
+    matrix (Thomas, as in `linear/banded.py`); applying `M^-1`, once per GMRES step, is
     then `d` batched pairs of sweeps: `O(N)`. It drops the couplings between
     fields, the wrap-around of periodic lines and anything beyond the nearest
     neighbours; GMRES corrects for them.
@@ -91,7 +91,7 @@ class GridKrylovSolver(lx.AbstractLinearSolver):
     @property
     def spectral(self) -> bool:
         """A fast-transform preconditioner applies: every axis periodic, or the
-        boundary kinds of every field known (`_spectral_preconditioner.py`)."""
+        boundary kinds of every field known (`linear/preconditioners.py`)."""
         return self.periodic_grid or len(self.boundaries) == self.fields
 
     def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]):

@@ -1,7 +1,7 @@
 """A fast-transform preconditioner for Newton–Krylov on grids with Dirichlet, Neumann,
 Robin and periodic boundaries, each field and axis its own kind.
 
-The discretization (passes/discretization.py) keeps every grid point of a field a
+The discretization (passes/discretization/) keeps every grid point of a field a
 state, ends included. At a Dirichlet point the right-hand side is `dg/dt`, which does
 not depend on the state: the Newton matrix `A = I - γh J` has the identity row there,
 and the order-2 Laplacian couples the interior points to those boundary values. At
@@ -24,7 +24,7 @@ and in every case the restriction of the periodic Laplacian on the extended line
 with eigenvalues `2 cos θ - 2`, `θ = 2π k / period`. A tensor product of such axes
 is diagonalised by one `jnp.fft.rfftn` of the extended array: this module builds
 the extension with flips and signs, divides by the symbol and reads the first `n`
-points of every axis back (tests/solve/test_spectral_preconditioner.py checks each
+points of every axis back (tests/solve/linear/test_preconditioners.py checks each
 kind against the dense Jacobian: eigenvalues, and the exact inverse).
 
 The preconditioner is `M = P K` as in `_krylov.fft_block_preconditioner`: `K = I + L`
@@ -339,12 +339,12 @@ def fft_block_preconditioner(operator: lx.AbstractLinearOperator, shape: tuple[i
 class _LineFactors(eqx.Module):
     """The tridiagonal systems along every line of one axis, factored once (in
     `GridKrylovSolver.init`, once per Newton matrix) with the Thomas algorithm of
-    `_banded.py`, batched over the lines; every application of the preconditioner
+    `linear/banded.py`, batched over the lines; every application of the preconditioner
     (one per GMRES step) is then two sweeps over the stored factors instead of a
     fresh LAPACK `gtsv` factorization. Row `i` of a line reads
     `lower[i] x[i-1] + diagonal[i] x[i] + upper[i] x[i+1]`; the line ends at both
     ends (no wrap-around). If any line's unpivoted factors fail the check of
-    `_banded.py` (a pivot not finite or tiny against its row), all lines fall
+    `linear/banded.py` (a pivot not finite or tiny against its row), all lines fall
     back to `gtsv`, which pivots."""
 
     band: jax.Array         # (lines, 3, n): lower, diagonal, upper of every line

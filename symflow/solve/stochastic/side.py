@@ -19,7 +19,7 @@ import numpy as np
 
 from ... import catalog
 from ...errors import SymflowError
-from ...symbolic._sde import classify_noise
+from ...symbolic import classify_noise
 from ..simulate import save_times
 from . import solvers as _sde_solvers
 from .ensemble import EnsembleConfig, EnsembleSimulator

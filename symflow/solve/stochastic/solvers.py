@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import diffrax
 
+from ... import catalog
 from ...errors import Span, SymflowError
 from .terms import SymbolicMilstein, SymbolicStratonovichMilstein
 
@@ -79,7 +80,7 @@ def choose_sde_solver(noise_class: str, calculus: str) -> str:
 
 # Solvers with an embedded error estimate, for adaptive steps (a PID controller on
 # a Brownian tree): Heun (against Euler), SPaRK, and the additive-noise SRKs.
-ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
+ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = catalog.ADAPTIVE_SDE_SOLVERS
 
 
 def choose_adaptive_sde_solver(noise_class: str, calculus: str,

@@ -1,4 +1,4 @@
-"""The `checkpoint` adjoint replays the accepted steps (`solve/_replay.py`): its
+"""The `checkpoint` adjoint replays the accepted steps (`solve/adjoints/replay.py`): its
 gradient must equal diffrax's `RecursiveCheckpointAdjoint` on the same solve, on
 both backward paths (batched step Jacobians for small models, one VJP per step
 otherwise), with segments shorter than the solve so that checkpoints are used."""
@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.adjoints import replay as _replay
 from models import model_text
-
+from symflow.solve.adjoints import replay as _replay
 
 LV = model_text("lv_23_saves_400_steps")
 

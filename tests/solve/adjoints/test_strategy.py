@@ -7,9 +7,9 @@ import diffrax
 import jax
 import numpy as np
 import pytest
-from models import model_text
 
 import symflow
+from models import model_text
 from symflow.solve.adjoints import Checkpoint, DiffraxAdjoint
 
 

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.passes.diffusion_form import find_diffusion_form
-from symflow.symbolic._closures import ClosureOutput
+from symflow.analysis import find_diffusion_form
+from symflow.symbolic import ClosureOutput
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))

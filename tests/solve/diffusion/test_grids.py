@@ -20,17 +20,21 @@ from scipy import integrate
 
 import symflow
 from symflow.errors import SymflowError
-from symflow.solve.diffusion.schedule import (GRID_EXPONENTS, GRIDS, DiffusionSchedule, DiffusionTerm,
-                                      step_grid)
 from symflow.solve.diffusion.samplers import DEIS, SAMPLERS, make_sampler
-from symflow.symbolic._build import SAMPLER_GRIDS
+from symflow.solve.diffusion.schedule import (
+    GRID_EXPONENTS,
+    GRIDS,
+    DiffusionSchedule,
+    DiffusionTerm,
+    step_grid,
+)
+from symflow.symbolic import SAMPLER_GRIDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests" / "solve" / "diffusion"))
 import handwritten_samplers as hw  # noqa: E402
 from test_samplers import reference_solve, rms  # noqa: E402
-
 
 N = 48
 

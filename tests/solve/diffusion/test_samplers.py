@@ -27,8 +27,8 @@ from symflow.solve.diffusion.samplers import SAMPLERS, plan
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import handwritten_samplers as hw  # noqa: E402
-from models import model_text  # noqa: E402
 
+from models import model_text  # noqa: E402
 
 N = 48  # samples per batch: the errors below are RMS over them
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.diffusion.setup import diffusion_setup
-from symflow.solve.diffusion.samplers.unipc import solve_small as _solve_small
 from models import model_text
+from symflow.solve.diffusion.samplers.unipc import solve_small as _solve_small
+from symflow.solve.diffusion.setup import diffusion_setup
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
@@ -43,7 +43,8 @@ def test_split_score_equals_the_whole_score(source):
     d_whole = jax.grad(loss)(p, lambda q: term.noise(0.3, x, q))
     d_split = jax.grad(loss)(p, lambda q: term.noise_from(term.noise_coefficients(0.3, q), x, q))
     for name in ("m", "s", "beta_min", "beta_max"):
-        assert abs(float(d_whole[name] - d_split[name])) <= 1e-11 * max(1.0, abs(float(d_whole[name])))
+        assert (abs(float(d_whole[name] - d_split[name]))
+                <= 1e-11 * max(1.0, abs(float(d_whole[name]))))
 
 
 def test_python_score_is_not_split():

@@ -1,4 +1,4 @@
-"""`ModelSampling.simulate` (solve/_sampling.py): the per-call work around the
+"""`ModelSampling.simulate` (solve/diffusion/side.py): the per-call work around the
 compiled sampling program. The batch drawn from a seed must be the ensembles'
 draws bit for bit (checked against the draw written out eagerly here), the
 samples the same as from that batch given as `initial`, and the quantiles

@@ -13,12 +13,17 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve import Dense, SolveConfig, save_times
-from symflow.solve.linear import (Band, InterleavedBandedSolver, cyclic_band_of,
-                                             deinterleave, interleave)
-from symflow.solve.linear import band_of
-from symflow.solve.solvers import make_solver
 from models import model_text
+from symflow.solve import Dense, SolveConfig, save_times
+from symflow.solve.linear import (
+    Band,
+    InterleavedBandedSolver,
+    band_of,
+    cyclic_band_of,
+    deinterleave,
+    interleave,
+)
+from symflow.solve.solvers import make_solver
 
 
 def interleaved_matrix(points, fields, w, periodic, seed):

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.linear import GridKrylovSolver, point_blocks
-from symflow.solve import SolveConfig, save_times
 from models import model_text
-
+from symflow.solve import SolveConfig, save_times
+from symflow.solve.linear import GridKrylovSolver, point_blocks
 
 HEAT = model_text("heat_2d_template")
 
@@ -52,7 +51,8 @@ def test_probed_blocks_and_preconditioned_gmres_match_dense(heat):
 @pytest.mark.slow  # two compiles of 2-D solves: about 15 s on a quiet machine
 def test_implicit_solve_is_matrix_free_and_agrees_with_explicit(heat):
     n = 24 * 24 * 2
-    assert (heat.runner.grid.shape, heat.runner.grid.fields, heat.runner.grid.periodic) == ((24, 24), 2, (False, False))
+    assert ((heat.runner.grid.shape, heat.runner.grid.fields, heat.runner.grid.periodic)
+            == ((24, 24), 2, (False, False)))
     ts = save_times((0.0, 0.05), 2)
     config = SolveConfig(solver="kvaerno5", t0=0.0, t1=0.05, rtol=1e-7, atol=1e-9,
                          dt0=None, max_steps=10_000, n_save=2, linear=heat.runner.grid)
@@ -72,7 +72,11 @@ def test_factored_line_solves_match_gtsv_and_fall_back(heat):
     """The ADI preconditioner with the lines factored once (Thomas) applies the same
     `M^-1` as fresh `gtsv` solves, and a matrix whose unpivoted factors fail the
     check (a zero leading pivot) still gets `gtsv`'s pivoted answer."""
-    from symflow.solve.linear.preconditioners import _LineFactors, _tridiagonal_lines, adi_preconditioner
+    from symflow.solve.linear.preconditioners import (
+        _LineFactors,
+        _tridiagonal_lines,
+        adi_preconditioner,
+    )
 
     p = heat.complete_params({})
     y0 = heat.runner.simulator.pack(heat.initial_values(p))
@@ -104,7 +108,8 @@ def test_fft_preconditioner_on_a_periodic_grid_solves_the_same_in_fewer_cycles()
 
     text = (pathlib.Path(__file__).resolve().parents[3] / "examples/brusselator_2d.sf").read_text()
     m = symflow.loads(text.replace("points = 32", "points = 16"))
-    assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((16, 16), 2, (True, True))
+    assert ((m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic)
+            == ((16, 16), 2, (True, True)))
     p = m.complete_params({})
     y0 = m.runner.simulator.pack(m.initial_values(p))
 
@@ -150,7 +155,8 @@ def test_fft_preconditioner_in_3d_solves_like_dense():
     der(v) = 3*u - u^2*v + 0.5*laplacian(v)
 end
 """)
-    assert (m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic) == ((8, 8, 8), 2, (True, True, True))
+    assert ((m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.periodic)
+            == ((8, 8, 8), 2, (True, True, True)))
     p = m.complete_params({})
     y0 = m.runner.simulator.pack(m.initial_values(p))
 

@@ -1,4 +1,4 @@
-"""The DST/DCT/FFT preconditioner of `_spectral_preconditioner.py` against the dense
+"""The DST/DCT/FFT preconditioner of `linear/preconditioners.py` against the dense
 Jacobian of the discretized operator, GMRES iteration counts against ADI, an implicit
 solve against the exact semi-discrete Fourier solution, and gradients through the
 Krylov solve (periodic FFT and Dirichlet/Neumann transform preconditioners) against
@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 import symflow
-from symflow.solve.linear import GridKrylovSolver, adi_preconditioner
-from symflow.solve.linear import spectral_preconditioner
 from models import model_text
+from symflow.solve.linear import adi_preconditioner, spectral_preconditioner
 
 KAPPA = 0.7
 C = 0.01  # the Newton matrix is I - C J
@@ -126,7 +125,8 @@ def test_3d_mixed_kinds_inverse_is_exact():
     m = heat("dn", "p", 5, 6, zk="nn", nz=5)
     op, dense = newton_matrix(m)
     b = np.random.default_rng(1).normal(size=dense.shape[0])
-    pre = spectral_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.boundaries)
+    pre = spectral_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields,
+                                  m.runner.grid.boundaries)
     np.testing.assert_allclose(np.asarray(pre.mv(jnp.asarray(b))), np.linalg.solve(dense, b),
                                atol=1e-12 * np.max(np.abs(b)))
 
@@ -140,7 +140,8 @@ def test_robin_is_preconditioned_as_neumann_and_still_helps():
     op, dense = newton_matrix(m, c=0.05)
     b = jnp.asarray(np.random.default_rng(2).normal(size=dense.shape[0]))
     exact = np.linalg.solve(dense, np.asarray(b))
-    spectral = spectral_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields, m.runner.grid.boundaries)
+    spectral = spectral_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields,
+                                       m.runner.grid.boundaries)
     gap = np.max(np.abs(np.asarray(spectral.mv(b)) - exact)) / np.max(np.abs(exact))
     assert gap > 1e-3, gap
 
@@ -153,7 +154,8 @@ def test_robin_is_preconditioned_as_neumann_and_still_helps():
                                    atol=1e-8 * np.max(np.abs(exact)))
         return int(sol.stats["num_steps"])
 
-    assert cycles(spectral) < cycles(adi_preconditioner(op, m.runner.grid.shape, m.runner.grid.fields))
+    assert cycles(spectral) < cycles(adi_preconditioner(op, m.runner.grid.shape,
+                                                        m.runner.grid.fields))
 
 
 BRUSSELATOR = model_text("brusselator_2d_template")

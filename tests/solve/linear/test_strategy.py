@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import pytest
-from models import model_text
 
 import symflow
+from models import model_text
 from symflow.solve import make_solver
-from symflow.solve.linear import (Banded, BandedLinearSolver, Dense, GridKrylov,
-                                  GridKrylovSolver, Interleaved, InterleavedBandedSolver,
-                                  band_strategy, dense_rates)
-from symflow.solve.linear import Band
+from symflow.solve.linear import (
+    Band,
+    Banded,
+    BandedLinearSolver,
+    Dense,
+    GridKrylov,
+    GridKrylovSolver,
+    Interleaved,
+    InterleavedBandedSolver,
+    band_strategy,
+    dense_rates,
+)
 
 
 def test_each_strategy_gives_its_linear_solver():

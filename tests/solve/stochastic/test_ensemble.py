@@ -1,17 +1,16 @@
 """Ensembles: chunked and sharded runs equal the plain vmapped one; ODE parameter sweeps."""
 
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
-import pathlib
 
 import numpy as np
 import pytest
 
 import symflow
 from models import model_text
-
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 

@@ -20,7 +20,6 @@ import scipy.linalg
 import symflow
 from models import model_text
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 
 GBM = model_text("gbm_template")

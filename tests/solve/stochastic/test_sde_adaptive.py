@@ -16,7 +16,6 @@ import pytest
 import symflow
 from models import model_text
 
-
 GBM = model_text("gbm_template_loose_tolerances")
 
 

@@ -22,7 +22,6 @@ import scipy.linalg
 import symflow
 from models import model_text
 
-
 TWO_MOTIONS = model_text("two_motion_gbm")
 
 POINTS = 9

@@ -23,7 +23,6 @@ import pytest
 import symflow
 from models import model_text
 
-
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 TRAJECTORIES = 2000
 
@@ -146,8 +145,9 @@ end
     ("z[13] = 1.0", "d(z) = -z*dt + dB"),  # an array of as many values, but no field
 ])
 def test_a_brownian_field_drives_only_a_field(declaration, equation):
-    model = MULTIPLICATIVE.replace("  variables\n    v(x)", f"  variables\n    {declaration}\n    v(x)"
-                                   ).replace("  boundary", f"    {equation}\n  boundary")
+    model = MULTIPLICATIVE.replace(
+        "  variables\n    v(x)", f"  variables\n    {declaration}\n    v(x)"
+    ).replace("  boundary", f"    {equation}\n  boundary")
     with pytest.raises(symflow.SymflowError, match=r"increment of the Brownian field 'B\(x\)' "
                        r"\(13 grid points\) and cannot drive '[sz]', which is not a field"):
         symflow.loads(model)

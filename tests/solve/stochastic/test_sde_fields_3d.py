@@ -12,7 +12,6 @@ import numpy as np
 
 import symflow
 
-
 POINTS = (5, 6, 5)
 
 

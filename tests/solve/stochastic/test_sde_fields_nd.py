@@ -18,9 +18,8 @@ scheme `A^N u0` (the noise and Milstein's `dW^2 - dt` have mean zero).
 import numpy as np
 import pytest
 
-import symflow
 import models
-
+import symflow
 
 TRAJECTORIES = 2000
 AXES = ("x", "y", "z")

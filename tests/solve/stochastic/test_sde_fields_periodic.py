@@ -14,9 +14,8 @@ For multiplicative Itô noise the mean is `A^N u0` (the noise and Milstein's
 import numpy as np
 import pytest
 
-import symflow
 import models
-
+import symflow
 
 NX, NY = 8, 6
 UPPER_Y = 1.5

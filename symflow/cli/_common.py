@@ -1,0 +1,111 @@
+"""What the `symflow` commands share: exit codes, usage errors, loading the model,
+`--set` and `--saveat` parsing, name lists, and the `wrote FILE` note."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+
+__all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "load_model",
+           "parse_sets", "parse_experiments", "parse_saveat", "names", "wrote",
+           "refuse_overwrite"]
+
+EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad command line that argparse itself cannot see (a bad --set, say)."""
+
+
+def load_model(args: argparse.Namespace):
+    """The model of `args.file` (`--model` picks one); its errors are `SymflowError`s,
+    printed by `main` with their place in the file."""
+    from ..api import load
+
+    return load(args.file, model=args.model)
+
+
+def parse_sets(items: list[str], m) -> tuple[dict, dict]:
+    """`NAME=VALUE` items as (parameter values, initial values) of model `m`."""
+    params, initial = {}, {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--set {item!r}: write NAME=VALUE, for example --set alpha=1.2")
+        value = _parse_value(text, item)
+        if name in m.params:
+            if isinstance(value, list):
+                raise UsageError(f"--set {item!r}: parameter {name!r} takes one number")
+            params[name] = value
+        elif name in m.state_names:
+            initial[name] = value
+        else:
+            known = [*m.params, *m.state_names]
+            close = difflib.get_close_matches(name, known, n=1)
+            what = (" (an observed output, computed from the states)"
+                    if name in m.observed_names else "")
+            raise UsageError(
+                f"--set {item!r}: {m.name} has no parameter or state named {name!r}{what}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f"; it has: {', '.join(known)}")
+    return params, initial
+
+
+def _parse_value(text: str, item: str) -> float | list[float]:
+    text = text.strip()
+    try:
+        if text.startswith("[") and text.endswith("]"):
+            return [float(x) for x in text[1:-1].split(",") if x.strip()]
+        return float(text)
+    except ValueError:
+        raise UsageError(f"--set {item!r}: {text!r} is not a number") from None
+
+
+def parse_experiments(items: list[str], m) -> list:
+    """`--data CSV[:NAME=VALUE,...]` items as experiments of model `m`."""
+    from ..learn import load_data
+
+    experiments = []
+    for item in items:
+        path, sep, sets = item.partition(":")
+        params, initial = parse_sets([s for s in sets.split(",") if s.strip()], m) if sep \
+            else ({}, {})
+        experiments.append(load_data(path, params=params, initial=initial))
+    return experiments
+
+
+def parse_saveat(text: str) -> int | list[float]:
+    """`--saveat`: a number of points, or a comma-separated list of times."""
+    try:
+        if "," in text:
+            return [float(x) for x in text.split(",") if x.strip()]
+        number = float(text)
+    except ValueError:
+        raise UsageError(f"--saveat {text!r}: give a number of points or a list "
+                         "of times") from None
+    if not number.is_integer() or number < 2:
+        raise UsageError(f"--saveat {text!r}: a number of points must be a whole "
+                         "number of at least 2 (write a single time as 'T,')")
+    return int(number)
+
+
+def names(text: str | None) -> list[str] | None:
+    """A comma-separated list of names (`None` stays `None`)."""
+    if text is None:
+        return None
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def refuse_overwrite(output: str, model_file: str, what: str) -> None:
+    """Refuse `-o` naming the model file itself."""
+    import os
+
+    if os.path.abspath(output) == os.path.abspath(model_file):
+        raise UsageError(f"-o: refusing to overwrite the model file being {what}")
+
+
+def wrote(path: str) -> None:
+    """Tell (on stderr) that a file was written."""
+    print(f"wrote {path}", file=sys.stderr)

@@ -1,0 +1,236 @@
+"""`symflow run`: simulate a model (one solve, an ensemble, a sample batch, or its
+steady state) and print, save or plot the result."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import catalog
+from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
+from ._train import add_weights_argument, apply_weights
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """The `run` subcommand and its options."""
+    run = add("run", "simulate the model")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a parameter or an initial value (repeatable); an array "
+                          "initial value is written [1,2,3]")
+    run.add_argument("--tspan", nargs=2, type=float, metavar=("T0", "T1"))
+    run.add_argument("--solver", help="solver name (tsit5, kvaerno5, ..., auto)")
+    run.add_argument("--rtol", type=float)
+    run.add_argument("--atol", type=float)
+    run.add_argument("--dt", type=float, help="initial (or, for euler, fixed) step")
+    run.add_argument("--max-steps", type=int)
+    run.add_argument("--saveat", metavar="N|T1,T2,...",
+                     help="a number of evenly spaced points, or a comma-separated list")
+    run.add_argument("-o", "--output", help="write the solution to .csv or .npz")
+    run.add_argument("--plot", metavar="PNG", help="plot the trajectories to an image file")
+    run.add_argument("--timings", action="store_true",
+                     help="print the time of each stage (parse, passes, codegen, XLA, solve)")
+    ensemble = run.add_argument_group("SDEs and ensembles (docs/sde.md)")
+    ensemble.add_argument("--trajectories", type=int, metavar="N",
+                          help="run an ensemble of N trajectories")
+    ensemble.add_argument("--seed", type=int, help="the seed of the ensemble's random keys")
+    ensemble.add_argument("--noise", choices=catalog.CALCULI,
+                          help="the calculus of the SDE (default: the model's, else ito)")
+    ensemble.add_argument("--stats-only", action="store_true",
+                          help="keep mean, std and quantiles only, not the paths")
+    ensemble.add_argument("--sweep", action="append", default=[], metavar="NAME=A:B:N",
+                          help="sweep a parameter over N values from A to B (repeatable: "
+                               "the sweeps form a grid)")
+    ensemble.add_argument("--chunk-size", type=int, metavar="N",
+                          help="run the ensemble N trajectories at a time")
+    progress = run.add_mutually_exclusive_group()
+    samplers = run.add_argument_group("diffusion samplers (docs/samplers.md)")
+    samplers.add_argument("--steps", type=int, metavar="N",
+                          help="model (score) evaluations of a sampler (NFE)")
+    samplers.add_argument("--grid", choices=catalog.SAMPLER_GRIDS,
+                          help="the sampler's step grid")
+    samplers.add_argument("--grid-exponent", type=float, metavar="X",
+                          help="kappa of --grid power (t^(1/kappa) evenly spaced, default 2) "
+                               "or rho of --grid edm (sigma^(1/rho), default 7)")
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="show a progress bar (default: when stderr is a terminal)")
+    progress.add_argument("--no-progress", dest="progress", action="store_false")
+    add_weights_argument(run)
+    run.add_argument("--steady", action="store_true",
+                     help="print the steady state (f(y) = 0) instead of simulating")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..symbolic import ODE_SOLVERS
+
+    start = time.perf_counter()
+    m = load_model(args)
+    load_time = time.perf_counter() - start
+    params, initial = parse_sets(args.set, m)
+    if args.weights:
+        params = apply_weights(m, args.weights, params)
+    options: dict[str, Any] = {}
+    if args.tspan is not None:
+        options["tspan"] = tuple(args.tspan)
+    if args.saveat is not None:
+        options["saveat"] = parse_saveat(args.saveat)
+    stochastic = _ensemble_options(args, m)
+    if stochastic is not None:
+        for name in ("solver", "rtol", "atol", "dt", "max_steps"):
+            if getattr(args, name) is not None:
+                options[name] = getattr(args, name)
+        return _run_ensemble(args, m, params, initial, options, stochastic)
+    if args.solver is not None and args.solver not in ODE_SOLVERS:
+        close = difflib.get_close_matches(args.solver, ODE_SOLVERS, n=1)
+        raise UsageError(f"--solver {args.solver}: unknown solver"
+                          + (f" (did you mean {close[0]}?)" if close else "")
+                          + "; known solvers: " + ", ".join(ODE_SOLVERS))
+    for name in ("solver", "rtol", "atol", "dt", "max_steps"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
+        raise UsageError(f"-o {args.output}: write a .csv or .npz file")
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    if args.steady:
+        return print_steady(m, params, initial)
+    timings: dict = {}
+    sol = m.simulate(params=params, initial=initial, progress=progress, timings=timings,
+                     **options)
+    if args.output:
+        sol.save(args.output)
+        wrote(args.output)
+    if args.plot:
+        sol.plot(args.plot, title=f"{m.name} ({timings['solver']})")
+        wrote(args.plot)
+    t = np.asarray(sol.t)
+    print(f"{m.name}: solved with {timings['solver']} on [{t[0]:g}, {t[-1]:g}], "
+          f"{len(t)} saved points")
+    for name in (*m.state_names, *m.observed_names):
+        value = np.asarray(sol[name])[-1]
+        print(f"  {name}({t[-1]:g}) = {np.array2string(value, precision=8)}")
+    if args.timings:
+        print("timings (seconds):")
+        for stage in ("parse", "build", "passes", "codegen"):
+            print(f"  {stage:<12} {m.timings[stage]:.4f}")
+        print(f"  {'(load total)':<12} {load_time:.4f}")
+        print(f"  {'jax trace':<12} {timings['trace']:.4f}")
+        print(f"  {'xla compile':<12} {timings['xla compile']:.4f}")
+        print(f"  {'solve':<12} {timings['solve']:.4f}")
+    return EXIT_OK
+
+
+def _ensemble_options(args, m) -> dict | None:
+    """The ensemble options of the command line, or None for a single solve."""
+    import numpy as np
+
+    options: dict = {}
+    for name in ("trajectories", "seed", "noise", "chunk_size"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.trajectories is not None and args.trajectories < 1:
+        raise UsageError(f"--trajectories {args.trajectories}: at least 1")
+    if args.stats_only:
+        options["stats_only"] = True
+    from ..catalog import SAMPLERS
+
+    sampler = (args.solver or m.settings.solver) in SAMPLERS
+    for name in ("steps", "grid", "grid_exponent"):
+        if getattr(args, name) is not None:
+            if not sampler:
+                raise UsageError(f"--{name.replace('_', '-')} is for the diffusion samplers "
+                                  "(--solver ddim, dpm_solver_pp_2m, unipc_3, ...)")
+            options[name] = getattr(args, name)
+    if sampler:
+        for name in ("noise", "chunk_size"):
+            if getattr(args, name) is not None:
+                raise UsageError(f"--{name.replace('_', '-')} is not an option of the "
+                                  "diffusion samplers")
+        if args.sweep:
+            raise UsageError("--sweep is not an option of the diffusion samplers")
+        return options
+    grids = []
+    for item in args.sweep:
+        name, sep, spec = item.partition("=")
+        parts = spec.split(":")
+        try:
+            a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3 or n < 1:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise UsageError(f"--sweep {item!r}: write NAME=A:B:N, for example "
+                              "--sweep k=0.1:2:20") from None
+        if name.strip() not in m.params:
+            raise UsageError(f"--sweep {item!r}: {m.name} has no parameter named "
+                              f"{name.strip()!r}; its parameters: {', '.join(m.params)}")
+        grids.append((name.strip(), np.linspace(a, b, n)))
+    if grids:
+        mesh = np.meshgrid(*(g for _, g in grids), indexing="ij")
+        options["sweep"] = {name: values.ravel() for (name, _), values in zip(grids, mesh)}
+    if m.system.is_sde or options.get("sweep") or (
+            options.get("trajectories", m.settings.trajectories) != 1):
+        return options
+    if options:
+        raise UsageError("--seed, --noise, --stats-only and --chunk-size are for ensembles: "
+                          "add --trajectories N or --sweep")
+    return None
+
+
+def _sampler_names():
+    from ..catalog import SAMPLERS
+
+    return SAMPLERS
+
+
+def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
+    import numpy as np
+
+    if args.output and os.path.splitext(args.output)[1].lower() != ".npz":
+        raise UsageError(f"-o {args.output}: an ensemble is written to .npz")
+    timings: dict = {}
+    sol = m.simulate(params=params, initial=initial, timings=timings, **options,
+                     **stochastic)
+    if args.output:
+        sol.save(args.output)
+        wrote(args.output)
+    if args.plot:
+        sol.plot(args.plot, title=f"{m.name} ({timings['solver']}, "
+                                  f"{sol.trajectories} trajectories)")
+        wrote(args.plot)
+    t = np.asarray(sol.t)
+    kind = "SDE ensemble" if m.system.is_sde else "ensemble"
+    if timings["solver"] in _sampler_names():
+        kind = "sample batch"
+    print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "
+          f"{timings['solver']} on [{t[0]:g}, {t[-1]:g}], {len(t)} saved points")
+    for name in sol.names:
+        mean, std = np.asarray(sol.mean[name])[-1], np.asarray(sol.std[name])[-1]
+        print(f"  {name}({t[-1]:g}): mean {np.array2string(mean, precision=6)}, "
+              f"std {np.array2string(std, precision=6)}")
+    if args.timings:
+        print("timings (seconds):")
+        for stage in ("parse", "build", "passes", "codegen"):
+            print(f"  {stage:<12} {m.timings[stage]:.4f}")
+        print(f"  {'ensemble':<12} {timings['ensemble (compile and run)']:.4f} "
+              "(compile and run)")
+    return EXIT_OK
+
+
+def print_steady(m, params: dict, initial: dict) -> int:
+    """`run --steady`: the steady state, how it was found, and whether it is stable."""
+    import numpy as np
+
+    ss = m.steady_state(params, guess=initial)
+    how = "Newton" if not bool(ss.fallback) else "time stepping, then Newton"
+    print(f"{m.name}: steady state ({how}; max|f(y)| = {float(ss.residual):.3g}; "
+          f"{'stable' if bool(ss.stable) else 'NOT stable'})")
+    for name in ss.names:
+        print(f"  {name} = {np.array2string(np.asarray(ss[name]), precision=10)}")
+    return EXIT_OK

@@ -1,0 +1,77 @@
+"""`symflow check`, `symflow show` and `symflow compile`: a model's checks, its
+equations at a stage of the pipeline, and its generated source."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from .. import catalog
+from ._common import EXIT_OK, load_model, wrote
+
+__all__ = ["add_parsers", "check", "show", "compile_source"]
+
+
+def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """The `check`, `show` and `compile` subcommands."""
+    add("check", "parse and check a model; report the first error")
+
+    show = add("show", "print the model's equations after simplification")
+    show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    show.add_argument("--stage", choices=catalog.SHOW_STAGES,
+                      default="final",
+                      help="the system as built from the file (built, or flat: the same, "
+                           "components flattened), after constant folding and alias "
+                           "elimination (simplified), or after every pass (default: final); "
+                           "semilinear: the split into a linear part and a remainder; "
+                           "diffusion: the schedule and score a diffusion sampler uses")
+
+    comp = add("compile", "write the generated JAX source")
+    comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
+
+
+def check(args: argparse.Namespace) -> int:
+    m = load_model(args)
+    print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
+          f"{len(m.system.free_parameters)} parameters, {len(m.observed_names)} observed outputs"
+          + (f", {len(m.closures)} closures" if m.closures else ""))
+    return EXIT_OK
+
+
+def show(args: argparse.Namespace) -> int:
+    from ..symbolic import latex_system
+
+    m = load_model(args)
+    if args.stage == "semilinear":
+        from ..analysis import split_semilinear
+
+        print(split_semilinear(m.system))
+        return EXIT_OK
+    if args.stage == "diffusion":
+        from ..analysis import find_diffusion_form
+
+        print(find_diffusion_form(m.system))
+        return EXIT_OK
+    system = m.built if args.stage in ("built", "flat") else m.system
+    if args.stage == "simplified":
+        from ..passes import PIPELINE
+
+        system = m.built
+        for name, run in PIPELINE:
+            system = run(system)
+            if name == "alias_elimination":
+                break
+    print(latex_system(system) if args.latex else system)
+    return EXIT_OK
+
+
+def compile_source(args: argparse.Namespace) -> int:
+    m = load_model(args)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(m.source)
+        wrote(args.output)
+    else:
+        sys.stdout.write(m.source)
+    return EXIT_OK

@@ -1,0 +1,313 @@
+"""The abstract syntax tree of a model file: immutable nodes carrying source spans.
+
+The tree says what was written, not what it means: `der(x) = ...` is an
+`Equation` whose left side is a `Call` of `der`. Meaning is given by
+`symflow.symbolic`.
+
+`children(node)`, `walk(node)` (pre-order) and `transform(node, fn)` (a rebuilding
+map, top down) go over any node generically (see `_walk.py`): write a walk with
+them rather than by hand, case by node type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Union
+
+from ..errors import Span
+from ._walk import children as children
+from ._walk import is_node as is_node
+from ._walk import transform as transform
+from ._walk import walk as walk
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclasses.dataclass(frozen=True)
+class Number:
+    value: float | int
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Name:
+    id: str
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Keyword:
+    """A `name = value` argument of a call, as in `mlp(x, width = 32)`."""
+
+    name: str
+    value: "Expr"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple["Expr", ...]
+    keywords: tuple[Keyword, ...]
+    span: Span
+    func_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class BinaryOp:
+    """`op` is one of `+ - * / ^` (`**` is written `^` here)."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class UnaryOp:
+    """`op` is `-`, `+` or `not`."""
+
+    op: str
+    operand: "Expr"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Compare:
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class BoolOp:
+    """`op` is `and` or `or`."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class IfThenElse:
+    condition: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Slice:
+    """`start:stop` inside brackets; either end may be missing."""
+
+    start: "Expr | None"
+    stop: "Expr | None"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Subscript:
+    """`target[index]`, where index is an expression or a `Slice`."""
+
+    target: "Expr"
+    index: "Expr | Slice"
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrayLiteral:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+Expr = Union[
+    Number, Name, Call, BinaryOp, UnaryOp, Compare, BoolOp, IfThenElse, Subscript,
+    ArrayLiteral,
+]
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """A parameter or constant: `name = value [in [lo, hi]] ["doc"]`."""
+
+    name: str
+    value: Expr
+    bounds: tuple[Expr, Expr] | None
+    doc: str | None
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """A variable declaration.
+
+    `size` is set for an array `x[n]`, `coordinates` for a field `u(x, y)`,
+    `distribution` for a random initial value `x ~ normal(0, 1)`; `initial` is
+    `None` when no initial value is given.
+    """
+
+    name: str
+    initial: Expr | None
+    size: Expr | None
+    coordinates: tuple[str, ...] | None
+    distribution: Call | None
+    doc: str | None
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionDef:
+    name: str
+    params: tuple[str, ...]
+    body: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    lhs: Expr
+    rhs: Expr
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    name: str
+    value: Expr
+    doc: str | None
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """A `simulate` entry: `name = value`."""
+
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    name: str
+    value: Expr | None
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Dimension:
+    """A `domain` line: `x in [a, b], points = n[, periodic]`."""
+
+    name: str
+    lower: Expr
+    upper: Expr
+    options: tuple[Option, ...]
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundaryCondition:
+    """`lhs = rhs at coordinate = value`."""
+
+    lhs: Expr
+    rhs: Expr
+    coordinate: str
+    at: Expr
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Brownian:
+    name: str
+    coordinates: tuple[str, ...] | None
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Closure:
+    outputs: tuple[str, ...]
+    call: Call
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """`name: Type(modifiers)` in `components`, or `name: Connector` in `ports`."""
+
+    name: str
+    type: str
+    modifiers: tuple[Keyword | Expr, ...]
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Import:
+    target: str
+    is_file: bool
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Extends:
+    base: str
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """A section of a model: `kind` is its keyword (`parameters`, `equations`, ...)."""
+
+    kind: str
+    items: tuple
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectorVar:
+    kind: str  # "potential" or "flow"
+    name: str
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Connector:
+    name: str
+    variables: tuple[ConnectorVar, ...]
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    name: str
+    sections: tuple[Section, ...]
+    imports: tuple[Import, ...]
+    extends: tuple[Extends, ...]
+    span: Span
+
+    def items(self, kind: str) -> tuple:
+        """All items of every section of this kind, in file order."""
+        return tuple(item for s in self.sections if s.kind == kind for item in s.items)
+
+    def section_spans(self, kind: str) -> tuple[Span, ...]:
+        return tuple(s.span for s in self.sections if s.kind == kind)
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """A whole model file."""
+
+    file: str
+    source: str
+    models: tuple[Model, ...]
+    connectors: tuple[Connector, ...]
+    imports: tuple[Import, ...]

@@ -1,0 +1,38 @@
+"""Learn stage: parameters, initial values and networks from data.
+
+`fit` (least squares with standard errors), `train` (closures and physical
+parameters with optax), the closure weights (`initial_weights`, `save_weights`,
+...), the data they learn from (`Experiment`, `load_data`), and `distill` (trained
+networks back to symbols). They take any `SimulatedModel`, never `symflow.api`.
+"""
+
+from ._common import Bounds as Bounds
+from ._common import rewrite_defaults as rewrite_defaults
+from ._data import Experiment as Experiment
+from ._data import as_experiments as as_experiments
+from ._data import check_experiment as check_experiment
+from ._data import load_data as load_data
+from ._data import output_names as output_names
+from ._fit import OPTIMIZERS as OPTIMIZERS
+from ._fit import fit as fit
+from ._fit_result import FitError as FitError
+from ._fit_result import FitResult as FitResult
+from ._model import SimulatedModel as SimulatedModel
+from ._optimisers import OPTIMISERS as OPTIMISERS
+from ._optimisers import SCHEDULES as SCHEDULES
+from ._optimisers import Optimiser as Optimiser
+from ._optimisers import optimiser_named as optimiser_named
+from ._train import TRAINING_ADJOINT as TRAINING_ADJOINT
+from ._train import train as train
+from ._train_result import TrainResult as TrainResult
+from ._weights import closure_samples as closure_samples
+from ._weights import complete_weights as complete_weights
+from ._weights import initial_weights as initial_weights
+from ._weights import load_weights as load_weights
+from ._weights import save_weights as save_weights
+
+__all__ = ["Bounds", "Experiment", "FitError", "FitResult", "OPTIMISERS", "OPTIMIZERS",
+           "Optimiser", "SCHEDULES", "SimulatedModel", "TRAINING_ADJOINT", "TrainResult",
+           "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
+           "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
+           "rewrite_defaults", "save_weights", "train"]

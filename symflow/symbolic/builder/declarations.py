@@ -1,0 +1,148 @@
+"""Declarations: constants, parameters, functions, variables and observed outputs.
+
+Each section is declared in the scope in file order, so a value may only use the
+names above it; numbers are computed as they are declared (`scope.values`).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import sympy as sp
+
+from ...errors import SymflowError
+from ...lang import ast
+from ..system import Observed, Parameter, Variable
+from .expressions import build_expression, constant_integer, constant_number, number
+from .fields import field_shape
+from .scope import MAX_LENGTH, Scope
+
+__all__ = ["declare_functions", "observed", "parameters", "variables"]
+
+
+def parameters(scope: Scope, nodes, *, constant: bool) -> list[Parameter]:
+    """The `constants` (`constant=True`) or `parameters` section, declared in order:
+    each value may use the numbers and names above it."""
+    kind = "constant" if constant else "parameter"
+    out = []
+    for d in nodes:
+        default, shape = build_expression(
+            scope, d.value, allowed=("constant",) if constant else ("constant", "parameter"),
+            context=f"the value of {kind} '{d.name}'")
+        if shape:
+            raise SymflowError(f"{kind} '{d.name}' must be a scalar", d.value.span)
+        if constant and any(scope.kind_of(s.name) == "parameter" for s in default.free_symbols):
+            raise SymflowError(
+                f"constant '{d.name}' depends on a parameter", d.value.span,
+                help="a constant may use numbers and earlier constants only")
+        value = number(default, scope.values, d.value.span)
+        bounds = None
+        if d.bounds is not None:
+            lo, hi = (constant_number(scope, b, f"a bound of '{d.name}'") for b in d.bounds)
+            if not lo <= hi:
+                raise SymflowError(f"the bounds of '{d.name}' are reversed",
+                                   d.bounds[0].span, help=f"write in [{hi:g}, {lo:g}]")
+            if not lo <= value <= hi:
+                raise SymflowError(
+                    f"the value {value:g} of '{d.name}' is outside its bounds "
+                    f"[{lo:g}, {hi:g}]", d.value.span)
+            bounds = (lo, hi)
+        symbol = sp.Symbol(d.name, real=True)
+        scope.declare(d.name, kind, d.name_span, symbol=symbol)
+        p = Parameter(d.name, symbol, default, value, bounds, d.doc, d.span, constant)
+        out.append(p)
+        scope.values[symbol] = value
+    return out
+
+
+def declare_functions(scope: Scope, nodes) -> None:
+    """The `functions` section: each function is declared (and inlined where called)."""
+    for f in nodes:
+        scope.declare(f.name, "function", f.name_span, node=f)
+        if len(set(f.params)) != len(f.params):
+            raise SymflowError(f"function '{f.name}' names an argument twice", f.span)
+
+
+def variables(scope: Scope, nodes) -> list[Variable]:
+    """The `variables` section: scalars, arrays `x[n]` and fields `u(x)`, with their
+    initial values or distributions."""
+    out = []
+    for v in nodes:
+        shape: tuple[int, ...] = ()
+        if v.size is not None:
+            n = constant_integer(scope, v.size, f"the length of '{v.name}'")
+            if n < 1:
+                raise SymflowError(f"the length of '{v.name}' must be at least 1",
+                                   v.size.span)
+            if n > MAX_LENGTH:
+                raise SymflowError(f"the length of '{v.name}' is too large",
+                                   v.size.span, help=f"at most {MAX_LENGTH:,} elements")
+            shape = (n,)
+        if v.coordinates is not None:
+            shape = field_shape(v, scope.dimensions)
+            scope.field_coordinates[v.name] = tuple(v.coordinates)
+        initial = None
+        if v.initial is not None:
+            initial, ishape = build_expression(
+                scope, v.initial, allowed=("constant", "parameter", "coordinate"),
+                context=f"the initial value of '{v.name}'")
+            if ishape and ishape != shape:
+                raise SymflowError(
+                    f"the initial value of '{v.name}' has {ishape[0]} elements, "
+                    f"but '{v.name}' has {'1 (a scalar)' if not shape else shape[0]}",
+                    v.initial.span)
+        distribution = None
+        if v.distribution is not None:
+            distribution, initial = _distribution(scope, v)
+        symbol = sp.Symbol(v.name, real=True)
+        scope.declare(v.name, "variable", v.name_span, symbol=symbol, shape=shape)
+        out.append(Variable(v.name, symbol, shape, initial, v.doc, v.span, distribution))
+    return out
+
+def _distribution(scope: Scope, v: ast.Variable):
+    """`x ~ normal(mu, sd)` or `x ~ uniform(a, b)`: ((kind, (a, b)), mean)."""
+    call = v.distribution
+    assert call is not None  # the caller passes random variables only
+    if call.func not in ("normal", "uniform"):
+        close = difflib.get_close_matches(call.func, ("normal", "uniform"), n=1)
+        raise SymflowError(
+            f"unknown distribution '{call.func}'", call.func_span,
+            help=(f"did you mean '{close[0]}'? " if close else "")
+            + "write `x ~ normal(mean, sd)` or `x ~ uniform(low, high)`")
+    if call.keywords or len(call.args) != 2:
+        raise SymflowError(f"{call.func} takes 2 arguments", call.span,
+                           help="write `x ~ normal(mean, sd)` or `x ~ uniform(low, high)`")
+    args = []
+    for a in call.args:
+        expr, shape = build_expression(scope, a, allowed=("constant", "parameter"),
+                                       context=f"the distribution of '{v.name}'")
+        if shape:
+            raise SymflowError("the arguments of a distribution must be scalars", a.span)
+        args.append(expr)
+    a, b = args
+    if call.func == "normal" and (b.is_number and float(b.xreplace(scope.values)) < 0):
+        raise SymflowError("the standard deviation must not be negative", call.args[1].span)
+    mean = a if call.func == "normal" else (a + b) / 2
+    return (call.func, (a, b)), mean
+
+# ------------------------------------------------------------ equations
+
+
+def observed(scope: Scope, nodes) -> list[Observed]:
+    """The `observed` section (its names are declared before the equations are built);
+    each output may use the outputs above it, which are put in."""
+    out: list[Observed] = []
+    for o in nodes:
+        expr, shape = build_expression(
+            scope, o.value, allowed=("constant", "parameter", "variable", "function",
+                              "observed", "coordinate", "closure"),
+            context=f"observed output '{o.name}'")
+        entry = scope.names[o.name]
+        entry.shape = shape
+        expr = expr.xreplace({x.symbol: x.expr for x in out})
+        scope.ready_observed.add(o.name)
+        out.append(Observed(o.name, entry.symbol, expr, shape, o.doc, o.span))
+    return out
+
+# ------------------------------------------------------------ settings
+

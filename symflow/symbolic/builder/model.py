@@ -1,0 +1,128 @@
+"""Building one model: AST to `System`, section by section.
+
+`build` picks the model and the equations strategy (explicit, or implicit after
+flattening components: `dae.py`), then `build_model` declares its sections in
+dependency order (constants, parameters, functions, domain, Brownian motions,
+variables, closures, observed outputs, equations, settings, boundary) in one
+`Scope` and checks what spans sections.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+import sympy as sp
+
+from ...errors import SymflowError
+from ...lang import ast
+from ..system import Equation, System, Variable
+from .closures import build_closures
+from .components import flatten
+from .dae import ImplicitEquations, needs_dae
+from .declarations import declare_functions, observed, parameters, variables
+from .equations import ExplicitEquations
+from .fields import build_boundary, build_domain, check_points, check_spectral
+from .scope import TIME, Scope
+from .sde import brownians
+from .settings import build_settings
+
+__all__ = ["EquationStrategy", "build", "build_model", "function_scope"]
+
+
+class EquationStrategy(Protocol):
+    """How a model's equations become `Equation`s: `ExplicitEquations` or
+    `ImplicitEquations`."""
+
+    def check_variables(self, variables: list[Variable]) -> None: ...
+
+    def build(self, scope: Scope, nodes, variables: list[Variable]) -> list[Equation]: ...
+
+
+def build(program: ast.Program, model: str | None = None) -> System:
+    """Build the `System` of one model of a parsed file.
+
+    **Arguments:**
+
+    - `program`: the parsed file.
+    - `model`: which model to build; by default the last one in the file (the
+      others are usually its parts).
+    """
+    chosen = _pick(program, model)
+    if needs_dae(chosen) or program.imports:
+        # Implicit equations, components, imports, `extends`: flattened first.
+        for section in chosen.sections:
+            if section.kind == "closures":
+                raise SymflowError(
+                    "closures in models with implicit equations or components are not "
+                    "supported yet", section.span,
+                    help="closures work in explicit ODE, SDE and PDE models")
+        flat, generated = flatten(program, chosen)
+        flat_program = dataclasses.replace(program, models=(flat,), imports=())
+        labels = {id(g): why for why, g in generated}
+        return build_model(Scope(flat_program, flat, dotted=True),
+                           ImplicitEquations(labels))
+    return build_model(Scope(program, chosen), ExplicitEquations())
+
+
+def _pick(program: ast.Program, model: str | None) -> ast.Model:
+    if not program.models:
+        raise SymflowError(
+            f"{program.file} defines no model",
+            help="a model starts with `model Name` and ends with `end`",
+        )
+    if model is None:
+        return program.models[-1]
+    matches = [m for m in program.models if m.name == model]
+    if not matches:
+        names = ", ".join(m.name for m in program.models)
+        raise SymflowError(f"no model named {model!r} in {program.file}",
+                           help=f"the file defines: {names}")
+    return matches[0]
+
+
+def build_model(scope: Scope, equations: EquationStrategy) -> System:
+    """The `System` of `scope.model`, its equations built by `equations`."""
+    m = scope.model
+    params = parameters(scope, m.items("constants"), constant=True)
+    params += parameters(scope, m.items("parameters"), constant=False)
+    declare_functions(scope, m.items("functions"))
+    scope.dimensions = build_domain(scope, m.items("domain"))
+    scope.brownians = brownians(scope, m.items("brownian"))
+    variable_list = variables(scope, m.items("variables"))
+    equations.check_variables(variable_list)
+    scope.closures = build_closures(scope, m.items("closures"))
+    observed_nodes = m.items("observed")
+    for o in observed_nodes:
+        scope.declare(o.name, "observed", o.name_span, symbol=sp.Symbol(o.name, real=True))
+    equation_list = equations.build(scope, m.items("equations"), variable_list)
+    observed_list = observed(scope, observed_nodes)
+    settings = build_settings(scope, m.items("simulate"))
+    boundary = build_boundary(scope, m.items("boundary"))
+    for e in equation_list:
+        if e.target in scope.field_coordinates and e.kind != "ode":
+            raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
+                               e.spans[0])
+    check_points(scope.dimensions, settings.order, settings.span_of("order"), settings.scheme)
+    check_spectral(scope, settings)
+    return System(
+        name=m.name, time=TIME, parameters=tuple(params),
+        variables=tuple(variable_list), equations=tuple(equation_list),
+        observed=tuple(observed_list), settings=settings, file=scope.program.file,
+        brownians=tuple(scope.brownians),
+        domain=scope.dimensions, fields=tuple(scope.field_coordinates.items()),
+        boundary=boundary, closures=tuple(scope.closures),
+    )
+
+
+def function_scope(program: ast.Program, model: ast.Model) -> Scope:
+    """A scope with the constants, parameters and functions of `model` declared (and
+    their numbers in `scope.values`): enough to build the body of one of its
+    functions with `expressions.build_expression` (used by `symflow distill`)."""
+    scope = Scope(program, model)
+    parameters(scope, model.items("constants"), constant=True)
+    parameters(scope, model.items("parameters"), constant=False)
+    for f in model.items("functions"):
+        if isinstance(f, ast.FunctionDef):
+            scope.declare(f.name, "function", f.name_span, node=f)
+    return scope
