@@ -209,10 +209,10 @@ class Model:
         `grid_exponent`, `trajectories`, `seed`, `score` (a Python `score(x, t, params)`),
         `stats_only`, `quantiles`, and `initial` (a batch of initial values per state).
         """
-        return self.runner.simulate(
-            params, initial=initial, tspan=tspan, saveat=saveat, solver=solver, rtol=rtol,
-            atol=atol, dt=dt, max_steps=max_steps, adjoint=adjoint, dense=dense,
-            progress=progress, timings=timings, **options)
+        return self.runner.simulate(params, solver, {
+            "initial": initial, "tspan": tspan, "saveat": saveat, "rtol": rtol, "atol": atol,
+            "dt": dt, "max_steps": max_steps, "adjoint": adjoint, "dense": dense,
+            "progress": progress, "timings": timings}, options)
 
     def check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
         """Initial-value overrides, checked by name and shape (values may be traced)."""

@@ -89,8 +89,11 @@ class Side(abc.ABC):
         """Whether a call with this solver name and these extra options is this side's."""
 
     @abc.abstractmethod
-    def simulate(self, params: Mapping[str, Any] | None, **options: Any) -> Any:
-        """Solve with the options of `Model.simulate`."""
+    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+                 options: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
+        """Solve with the options of `Model.simulate`: `options` holds the ones every
+        side takes (`initial`, `tspan`, `saveat`, `rtol`, `atol`, `dt`, `max_steps`,
+        `adjoint`, `dense`, `progress`, `timings`; all present), `extra` the rest."""
 
 
 class SamplerSide(Side):
@@ -103,23 +106,18 @@ class SamplerSide(Side):
     def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
         return solver in catalog.SAMPLERS
 
-    def simulate(self, params: Mapping[str, Any] | None, *, solver: str | None = None,
-                 initial: Mapping[str, Any] | None = None,
-                 tspan: tuple[float, float] | None = None, saveat: Any = None,
-                 adjoint: str | diffrax.AbstractAdjoint = "checkpoint",
-                 timings: dict[str, float] | None = None, rtol: float | None = None,
-                 atol: float | None = None, dt: float | None = None,
-                 max_steps: int | None = None, dense: bool = False, progress: bool = False,
-                 **options: Any) -> EnsembleSolution:
+    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+                 options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
         """Samplers take fixed step grids: the adaptive-solve options are ignored."""
-        for name in options:
+        for name in extra:
             if name not in SAMPLER_OPTIONS:
                 raise SymflowError(f"{name!r} is not an option of the diffusion samplers",
                                    help="their options: " + ", ".join(SAMPLER_OPTIONS))
         return self.sampling.simulate(
-            params, initial=initial, tspan=tspan, saveat=saveat,
+            params, initial=options["initial"], tspan=options["tspan"],
+            saveat=options["saveat"],
             solver=solver if solver is not None else self.sampling.model.settings.solver,
-            adjoint=adjoint, timings=timings, **options)
+            adjoint=options["adjoint"], timings=options["timings"], **extra)
 
 
 class EnsembleSide(Side):
@@ -135,9 +133,11 @@ class EnsembleSide(Side):
                                    help="solver = ddim, dpm_solver_pp_2m, unipc_3, deis_3, ...")
         return self.ensembles.applies(options)
 
-    def simulate(self, params: Mapping[str, Any] | None, *, dense: bool = False,
-                 progress: bool = False, **options: Any) -> EnsembleSolution:
-        return self.ensembles.simulate(params, **options)
+    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+                 options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
+        """Ensembles save no dense output and show no progress bar."""
+        kept = {k: v for k, v in options.items() if k not in ("dense", "progress")}
+        return self.ensembles.simulate(params, solver=solver, **kept, **extra)
 
 
 class ODESide(Side):
@@ -152,25 +152,20 @@ class ODESide(Side):
     def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
         return True
 
-    def simulate(self, params: Mapping[str, Any] | None, *,
-                 initial: Mapping[str, Any] | None = None,
-                 tspan: tuple[float, float] | None = None, saveat: Any = None,
-                 solver: str | None = None, rtol: float | None = None,
-                 atol: float | None = None, dt: float | None = None,
-                 max_steps: int | None = None,
-                 adjoint: str | diffrax.AbstractAdjoint = "checkpoint", dense: bool = False,
-                 progress: bool = False, timings: dict[str, float] | None = None,
-                 **options: Any) -> Solution:
-        if options:
-            raise SymflowError(f"unknown option {next(iter(options))!r} of simulate")
+    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+                 options: Mapping[str, Any], extra: Mapping[str, Any]) -> Solution:
+        if extra:
+            raise SymflowError(f"unknown option {next(iter(extra))!r} of simulate")
+        tspan, saveat, timings = options["tspan"], options["saveat"], options["timings"]
         m, runner = self.model, self.runner
         t0, t1 = tspan if tspan is not None else m.settings.tspan
         ts = runner.save_times(t0, t1, saveat if saveat is not None else m.settings.saveat)
         p = m.complete_params(params)
-        initial = m.check_initial(initial)
-        config = runner.ode_config(ts, p, initial, solver=solver, rtol=rtol, atol=atol, dt=dt,
-                                   max_steps=max_steps, adjoint=adjoint, dense=dense,
-                                   progress=progress)
+        initial = m.check_initial(options["initial"])
+        config = runner.ode_config(
+            ts, p, initial, solver=solver, rtol=options["rtol"], atol=options["atol"],
+            dt=options["dt"], max_steps=options["max_steps"], adjoint=options["adjoint"],
+            dense=options["dense"], progress=options["progress"])
         if timings is not None:
             timings["solver"] = config.solver  # type: ignore[assignment]
         return runner.simulator.run(config, p, initial, ts, timings=timings)
@@ -220,13 +215,14 @@ class Runner:
 
     # ------------------------------------------------------------ dispatch
 
-    def simulate(self, params: Mapping[str, Any] | None, *, solver: str | None = None,
-                 **options: Any) -> Any:
-        """`Model.simulate`: the first side that takes the call solves it."""
+    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+                 options: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
+        """`Model.simulate`: the first side that takes the call solves it (`Side.simulate`
+        says what `options` and `extra` hold). Dicts, not keywords: this is on every
+        call's path, and each keyword expansion costs."""
         name = solver if solver is not None else self.model.settings.solver
-        extra = {k: v for k, v in options.items() if k not in _COMMON_OPTIONS}
         side = next(s for s in self.sides if s.applies(name, extra))
-        return side.simulate(params, solver=solver, **options)
+        return side.simulate(params, solver, options, extra)
 
     # ------------------------------------------------------------ decisions
 
@@ -358,9 +354,3 @@ class Runner:
             "proven from the stencils (scalar states next to fields, indexing/sums over a "
             "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
             "model without the coupling, avoids it.", stacklevel=7)
-
-
-# The options of `Model.simulate` every side takes (the rest decide the side).
-_COMMON_OPTIONS = frozenset({
-    "initial", "tspan", "saveat", "rtol", "atol", "dt", "max_steps", "adjoint", "dense",
-    "progress", "timings"})
