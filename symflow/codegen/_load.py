@@ -19,7 +19,7 @@ from types import ModuleType
 
 from ._emit import Layout
 
-__all__ = ["GeneratedModel", "load_source", "cache_dir"]
+__all__ = ["GeneratedModel", "cache_dir", "import_source", "load_source"]
 
 
 def cache_dir() -> pathlib.Path:
@@ -63,16 +63,27 @@ class GeneratedModel:
     milstein: Callable | None = None  # the symbolic Milstein term, when derived
 
 
-def load_source(source: str) -> GeneratedModel:
+def import_source(source: str, *, kind: str) -> ModuleType:
+    """Generated `source` as a module: written (atomically) to the cache folder as
+    `<kind>_<digest>.py` and imported from there, under a name of its own."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     folder = cache_dir() / "generated"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"model_{digest}.py"
+    path = folder / f"{kind}_{digest}.py"
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)
         os.replace(tmp, path)
-    module = _import(path, f"symflow_generated_{digest}")
+    spec = importlib.util.spec_from_file_location(f"symflow_{kind}_{digest}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_source(source: str) -> GeneratedModel:
+    """A model's generated source, imported (`import_source`), as its callables."""
+    module = import_source(source, kind="model")
     return GeneratedModel(
         source=source,
         parameter_names=tuple(module.PARAMETERS),
@@ -93,11 +104,3 @@ def load_source(source: str) -> GeneratedModel:
         noise=getattr(module, "noise", None),
         milstein=getattr(module, "milstein", None),
     )
-
-
-def _import(path: pathlib.Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

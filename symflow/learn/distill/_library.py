@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import itertools
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp
 
-from ...codegen import JnpPrinter, cache_dir
+from ...codegen import JnpPrinter, import_source
 
 __all__ = ["Term", "Library", "FunctionCandidate", "build_library"]
 
@@ -194,16 +192,5 @@ def _compiled(library: Library):
     ])
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     if digest not in _MODULES:
-        folder = cache_dir() / "generated"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"library_{digest}.py"
-        if not path.exists() or path.read_text() != source:
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(source)
-            os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(f"symflow_library_{digest}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _MODULES[digest] = module
+        _MODULES[digest] = import_source(source, kind="library")
     return _MODULES[digest]

@@ -62,7 +62,7 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from .replay import record_steps, replay_segment, step_functions
+from .replay import record_steps, recorded_custom_vjp, replay_segment, step_functions
 
 __all__ = ["make_interpolating_solve"]
 
@@ -97,14 +97,6 @@ def make_interpolating_solve(rhs: Callable, terms: diffrax.AbstractTerm,
                        segment=segment, progress_meter=progress_meter)
     step, interpolate = step_functions(terms, solver, controller)
     lane = np.arange(segment, dtype=np.int32)  # NumPy: built while an outer jit traces
-
-    @jax.custom_vjp
-    def solve(params, y0, ts):
-        return run(params, y0, ts, record=False)[0]
-
-    def solve_fwd(params, y0, ts):
-        out, (ends, accepted, states) = run(params, y0, ts, record=True)
-        return out, (params, y0, ts, ends, accepted, states)
 
     def solve_bwd(residuals, cotangents):
         params, y0, ts, ends, accepted, states = residuals
@@ -178,5 +170,4 @@ def make_interpolating_solve(rhs: Callable, terms: diffrax.AbstractTerm,
         z = jnp.where(failed, jnp.nan, z)
         return unravel(z[n:]), z[:n], jnp.zeros_like(ts)
 
-    solve.defvjp(solve_fwd, solve_bwd)
-    return solve
+    return recorded_custom_vjp(run, solve_bwd)

@@ -48,7 +48,8 @@ from jax.flatten_util import ravel_pytree
 
 from .._compat import result_code, use_stepsize_tol
 
-__all__ = ["replay_segment", "make_replay_solve", "step_functions", "record_steps",
+__all__ = ["replay_segment", "make_replay_solve", "recorded_custom_vjp", "step_functions",
+           "record_steps",
            "ends_saveat", "ends_output",
            "DENSE_JACOBIAN_LIMIT"]
 
@@ -186,6 +187,24 @@ def step_functions(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
     return step, interpolate
 
 
+def recorded_custom_vjp(run: Callable, backward: Callable) -> Callable:
+    """The custom-VJP skeleton of the replay and interpolating adjoints: the primal
+    runs `run` without recording; the forward pass records the accepted steps
+    (`record_steps`) and keeps them, with the inputs, as the residuals
+    `(params, y0, ts, ends, accepted, states)` that `backward` reads."""
+
+    @jax.custom_vjp
+    def solve(params, y0, ts):
+        return run(params, y0, ts, record=False)[0]
+
+    def solve_fwd(params, y0, ts):
+        out, (ends, accepted, states) = run(params, y0, ts, record=True)
+        return out, (params, y0, ts, ends, accepted, states)
+
+    solve.defvjp(solve_fwd, backward)
+    return solve
+
+
 def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
                       controller: diffrax.AbstractStepSizeController, *, t0: float, t1: float,
                       dt0: float | None, max_steps: int,
@@ -211,14 +230,6 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
                        ends_only=ends_only)
 
     step, interpolate = step_functions(terms, solver, controller)
-
-    @jax.custom_vjp
-    def solve(params, y0, ts):
-        return run(params, y0, ts, record=False)[0]
-
-    def solve_fwd(params, y0, ts):
-        out, (ends, accepted, states) = run(params, y0, ts, record=True)
-        return out, (params, y0, ts, ends, accepted, states)
 
     def solve_bwd(residuals, cotangents):
         params, y0 = residuals[0], residuals[1]
@@ -363,5 +374,4 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
             (segments - 1, y_last_bar, jnp.asarray(ts.shape[0] - 1, jnp.int32), zero_params))
         return params_bar, y0_bar, jnp.zeros_like(ts)
 
-    solve.defvjp(solve_fwd, solve_bwd)
-    return solve
+    return recorded_custom_vjp(run, solve_bwd)
