@@ -74,7 +74,7 @@ def _configure_jax() -> None:
     os.environ.setdefault("EQX_ON_ERROR", "nan")
     import jax
 
-    from ..codegen import cache_dir
+    from ..cache import cache_dir
 
     # jax sets its options as attributes at run time (its stubs do not list them),
     # and `config.read` refuses the options that have a context manager, as this one.

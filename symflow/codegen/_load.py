@@ -10,29 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.abc
 import importlib.util
 import os
-import pathlib
-import tempfile
 from collections.abc import Callable
-from types import ModuleType
+from types import CodeType, ModuleType
 
+from ..cache import cache_dir, trusted_file
 from ._emit import Layout
 
-__all__ = ["GeneratedModel", "cache_dir", "import_source", "load_source"]
-
-
-def cache_dir() -> pathlib.Path:
-    """`$SYMFLOW_CACHE`, else `~/.cache/symflow` (a temporary folder if that is not writable)."""
-    root = os.environ.get("SYMFLOW_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symflow")
-    path = pathlib.Path(root)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        path = pathlib.Path(tempfile.gettempdir()) / "symflow"
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+__all__ = ["GeneratedModel", "import_source", "load_source"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,21 +51,42 @@ class GeneratedModel:
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
-    """Generated `source` as a module: written (atomically) to the cache folder as
-    `<kind>_<digest>.py` and imported from there, under a name of its own."""
+    """Generated `source` as a module, compiled from this string in memory.
+
+    The source is also written (atomically) to the cache folder as
+    `<kind>_<digest>.py`, for reading and for the line numbers of tracebacks, but
+    what runs is never read back from disk: no file, and no `.pyc` beside it, that
+    someone else put there can run in its place.
+    """
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     folder = cache_dir() / "generated"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{kind}_{digest}.py"
-    if not path.exists() or path.read_text() != source:
+    if not trusted_file(path) or not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)
         os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(f"symflow_{kind}_{digest}", path)
-    assert spec is not None and spec.loader is not None
+    loader = _VerifiedSource(source, str(path))
+    spec = importlib.util.spec_from_loader(f"symflow_{kind}_{digest}", loader,
+                                           origin=str(path))
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    loader.exec_module(module)
     return module
+
+
+class _VerifiedSource(importlib.abc.InspectLoader):
+    """A loader of one module from a source string held in memory."""
+
+    def __init__(self, source: str, path: str):
+        self._source = source
+        self._path = path
+
+    def get_source(self, fullname: str) -> str:
+        return self._source
+
+    def get_code(self, fullname: str) -> CodeType:
+        return compile(self._source, self._path, "exec", dont_inherit=True)
 
 
 def load_source(source: str) -> GeneratedModel:

@@ -11,7 +11,6 @@ import difflib
 import functools
 import hashlib
 import importlib.resources
-import os
 import pathlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +19,7 @@ import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
+from ..cache import cache_dir, trusted_file
 from ..errors import Span, SymflowError
 from . import ast
 
@@ -67,15 +67,12 @@ def _grammar_text() -> str:
 
 
 def _cache_file(text: str) -> str | bool:
-    """Lark's parse tables are pickled to a file keyed by the grammar's hash (Lark's own cache)."""
-    folder = os.environ.get("SYMFLOW_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symflow")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return False
+    """Lark's parse tables are pickled to a file keyed by the grammar's hash (Lark's own
+    cache), in symflow's private cache folder; a file that is not the user's own, or
+    that others can write, is not read (`False`: Lark builds the tables afresh)."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return os.path.join(folder, f"grammar-{lark.__version__}-{digest}.lark-cache")
+    path = cache_dir() / f"grammar-{lark.__version__}-{digest}.lark-cache"
+    return str(path) if trusted_file(path) else False
 
 
 @functools.cache
