@@ -229,8 +229,11 @@ def print_steady(m, params: dict, initial: dict) -> int:
 
     ss = m.steady_state(params, guess=initial)
     how = "Newton" if not bool(ss.fallback) else "time stepping, then Newton"
+    stability = {"stable": "stable", "unstable": "NOT stable",
+                 "marginal": "marginal: a centre or a zero eigenvalue, linearisation does "
+                             "not decide"}[ss.stability]
     print(f"{m.name}: steady state ({how}; max|f(y)| = {float(ss.residual):.3g}; "
-          f"{'stable' if bool(ss.stable) else 'NOT stable'})")
+          f"{stability})")
     for name in ss.names:
         print(f"  {name} = {np.array2string(np.asarray(ss[name]), precision=10)}")
     return EXIT_OK

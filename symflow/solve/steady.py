@@ -31,14 +31,35 @@ from . import solvers as _solvers
 if TYPE_CHECKING:
     from .runner import CompiledModel
 
-__all__ = ["SteadyState", "steady_state"]
+__all__ = ["STABILITY_TOLERANCE", "SteadyState", "classify_stability", "steady_state"]
+
+# A real part within this fraction of the spectral radius of zero is taken as zero:
+# rounding in the eigenvalues of a centre (Lotka-Volterra's coexistence point) is
+# about 1e-16 of the radius, a genuine decay far more.
+STABILITY_TOLERANCE = 1e-8
+
+
+def classify_stability(eigenvalues: np.ndarray) -> str:
+    """`stable` (every real part below `-tol`), `unstable` (one above `tol`) or
+    `marginal`, with `tol = STABILITY_TOLERANCE` times the spectral radius."""
+    eigenvalues = np.asarray(eigenvalues)
+    if eigenvalues.size == 0:
+        return "stable"
+    tol = STABILITY_TOLERANCE * float(np.max(np.abs(eigenvalues)))
+    real = np.real(eigenvalues)
+    if np.all(real < -tol):
+        return "stable"
+    return "unstable" if np.any(real > tol) else "marginal"
 
 
 class SteadyState(eqx.Module):
     """A steady state: `values` by name (states and observed outputs), the flat
     state `y`, the residual norm max|f(y)|, whether the solve `converged`, whether
-    the time-stepping `fallback` was used, and whether the state is `stable`
-    (every eigenvalue of df/dy has negative real part)."""
+    the time-stepping `fallback` was used, the `eigenvalues` of df/dy there, and
+    whether the state is `stable`: every eigenvalue's real part below
+    `-STABILITY_TOLERANCE` times the spectral radius. `stability` says which of
+    stable, unstable or marginal (a centre, a zero eigenvalue: linearisation does
+    not decide) the state is."""
 
     values: dict[str, jax.Array]
     y: jax.Array
@@ -46,7 +67,13 @@ class SteadyState(eqx.Module):
     converged: jax.Array
     fallback: jax.Array
     stable: jax.Array
+    eigenvalues: jax.Array
     names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    @property
+    def stability(self) -> str:
+        """`stable`, `unstable` or `marginal` (on concrete values)."""
+        return classify_stability(np.asarray(self.eigenvalues))
 
     def __getitem__(self, name: str) -> jax.Array:
         try:
@@ -141,8 +168,10 @@ def make_steady_fn(model: CompiledModel, *, rtol: float, atol: float, max_steps:
         values = simulator.unpack(y)
         values.update(g.observed_fn(t, y, params))
         eig = jnp.linalg.eigvals(jax.jacfwd(f)(jax.lax.stop_gradient(y), frozen))
+        margin = STABILITY_TOLERANCE * jnp.max(jnp.abs(eig), initial=0.0)
         return SteadyState(values=values, y=y, residual=r, converged=converged,
-                           fallback=fallback, stable=jnp.all(jnp.real(eig) < 0), names=names)
+                           fallback=fallback, stable=jnp.all(jnp.real(eig) < -margin),
+                           eigenvalues=eig, names=names)
 
     def solve(params, y_guess):
         # stop_gradient: under jax.grad, `start` runs undifferentiated (no JVP of the

@@ -3,11 +3,16 @@ implicit function theorem; checked against a closed-form equilibrium."""
 
 from __future__ import annotations
 
+import pathlib
+
 import jax
 import numpy as np
 import pytest
 
 import symflow
+from symflow.solve.steady import classify_stability
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # Equilibrium: x* = a/b, y* = x*^2 / c; observed r = x*y.
 # dy*/da = 2a/(b^2 c), dy*/db = -2a^2/(b^3 c), dy*/dc = -a^2/(b^2 c^2).
@@ -60,3 +65,29 @@ def test_steady_state_without_equilibrium_raises(model):
 def test_steady_state_guess_checked(model):
     with pytest.raises(symflow.SymflowError, match="no state named"):
         model.steady_state(guess={"r": 1.0})
+
+
+def test_a_centre_is_marginal_not_stable():
+    """Lotka-Volterra's coexistence point (x, y) = (gamma/delta, alpha/beta) is a centre:
+    eigenvalues ±i sqrt(alpha gamma) = ±2.12i, whose real parts are rounding."""
+    lv = symflow.load(ROOT / "examples" / "lotka_volterra.sf")
+    ss = lv.steady_state(guess={"x": 2.5, "y": 1.2})
+    np.testing.assert_allclose([ss["x"], ss["y"]], [3.0, 1.5], rtol=1e-10)
+    np.testing.assert_allclose(np.sort(np.imag(np.asarray(ss.eigenvalues))),
+                               [-np.sqrt(4.5), np.sqrt(4.5)], rtol=1e-10)
+    assert ss.stability == "marginal" and not bool(ss.stable)
+
+
+def test_stability_from_the_eigenvalues():
+    assert classify_stability(np.array([-1.0, -2.0 + 3.0j, -2.0 - 3.0j])) == "stable"
+    assert classify_stability(np.array([-1.0, 1e-3])) == "unstable"
+    assert classify_stability(np.array([2.12j, -2.12j, 1e-17])) == "marginal"
+    assert classify_stability(np.array([-1.0, 0.0])) == "marginal"
+
+
+def test_run_steady_says_a_centre_is_marginal(capsys):
+    from symflow.cli import main
+
+    assert main(["run", str(ROOT / "examples" / "lotka_volterra.sf"), "--steady"]) == 0
+    out = capsys.readouterr().out
+    assert "x = 3." in out and "marginal" in out and "stable" not in out
