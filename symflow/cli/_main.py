@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from .. import __version__
 from . import _distill, _fit, _run, _show
 from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
 
@@ -29,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
         prog="symflow",
         description="Compile and run symflow models (.sf files) with JAX and diffrax.",
     )
+    top.add_argument("--version", action="version", version=f"symflow {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help: str) -> argparse.ArgumentParser:

@@ -26,20 +26,36 @@ from .config import SolveConfig
 from .projection import project_onto_invariants
 from .solution import Solution
 
-__all__ = ["Simulator", "save_times"]
+__all__ = ["MAX_SAVE_POINTS", "Simulator", "save_times"]
+
+# The most evenly spaced save points a solve takes (80 MB of save times; every
+# output adds as much again per element).
+MAX_SAVE_POINTS = 10_000_000
 
 
 def save_times(tspan: tuple[float, float], saveat: int | Sequence[float] | np.ndarray
                ) -> np.ndarray:
-    """Save times for a span: `n` evenly spaced points, or the given times plus both ends."""
+    """Save times for a span: `n` evenly spaced points, or the given times plus both ends.
+    A non-finite end or save time, or more than `MAX_SAVE_POINTS` points, is refused
+    before anything is allocated."""
     t0, t1 = float(tspan[0]), float(tspan[1])
+    if not (np.isfinite(t0) and np.isfinite(t1)):
+        raise SymflowError(f"the time span [{t0:g}, {t1:g}] must have finite ends")
     if t0 == t1:
         raise SymflowError("the time span is empty: start and end are equal")
     if isinstance(saveat, (int, np.integer)):
         if saveat < 2:
             raise SymflowError("saveat needs at least 2 points")
+        if saveat > MAX_SAVE_POINTS:
+            raise SymflowError(
+                f"saveat = {int(saveat):,} points would take {8 * int(saveat) / 2**30:.3g} "
+                "GiB for the save times alone, before any solution is stored",
+                help=f"at most {MAX_SAVE_POINTS:,} points: save fewer, or list the times "
+                     "you need")
         return np.linspace(t0, t1, int(saveat))
     ts = np.asarray(saveat, dtype=float).ravel()
+    if not np.all(np.isfinite(ts)):
+        raise SymflowError(f"save time {ts[~np.isfinite(ts)][0]:g} is not a finite number")
     lo, hi = min(t0, t1), max(t0, t1)
     outside = ts[(ts < lo) | (ts > hi)]
     if outside.size:

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+import symflow
 from models import model_text
 from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, main
 
@@ -134,3 +135,24 @@ def test_console_script_end_to_end(model_file, tmp_path):
                               str(tmp_path / "nope.sf")], capture_output=True, text=True,
                              timeout=120)
     assert missing.returncode == EXIT_MODEL and "cannot read" in missing.stderr
+
+
+def test_version_and_python_dash_m(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"symflow {symflow.__version__}"
+    result = subprocess.run([sys.executable, "-m", "symflow", "--version"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == f"symflow {symflow.__version__}"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--saveat", "1e9"], "7.45 GiB"),  # refused before anything is allocated
+    (["--tspan", "0", "nan"], "must have finite ends"),
+    (["--tspan", "0", "inf"], "must have finite ends"),
+    (["--saveat", "nan,1"], "save time nan is not a finite number"),
+])
+def test_absurd_or_non_finite_times_are_refused(model_file, capsys, argv, message):
+    assert main(["run", str(model_file), "--no-progress", *argv]) == EXIT_MODEL
+    assert message in capsys.readouterr().err
