@@ -64,7 +64,8 @@ SCHEMES: tuple[str, ...] = ("central", "upwind", "spectral")
 # The settings a `simulate` section accepts.
 SETTINGS: tuple[str, ...] = (
     "tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps", "trajectories", "seed",
-    "noise", "scheme", "order", "dealias", "grid", "grid_exponent", "steps")
+    "noise", "scheme", "order", "dealias", "grid", "grid_exponent", "steps", "max_events",
+    "event_samples")
 
 # Fitting and training (docs/fitting.md, docs/closures.md).
 OPTIMIZERS: tuple[str, ...] = ("levenberg_marquardt", "bfgs", "adam")

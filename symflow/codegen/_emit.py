@@ -22,8 +22,18 @@ import re
 import sympy as sp
 from sympy.simplify.cse_main import tree_cse
 
-from ..symbolic import Fill, NewtonSolve, Sigmoid, SoftmaxWeight, System, loop_symbols, shape_of
+from ..symbolic import (
+    Fill,
+    NewtonSolve,
+    Sigmoid,
+    SoftmaxWeight,
+    System,
+    loop_symbols,
+    pre_symbol,
+    shape_of,
+)
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
+from ._emit_events import emit_events
 from ._emit_sde import emit_stochastic
 from ._printer import JnpPrinter
 
@@ -111,6 +121,8 @@ def emit(system: System) -> str:
         )
     if system.brownians or any(v.distribution for v in system.states):
         out += emit_stochastic(system, names, shapes, layout, states, _function)
+    if system.events:
+        out += emit_events(system, names, shapes, layout, _function)
     if system.closures:  # the inputs and outputs of each network (for Model.closure_samples)
         out += _function("closure_io", "t, y, p", "The inputs and outputs of every closure.",
                          system, names, shapes, closure_io_outputs(system),
@@ -178,7 +190,10 @@ def _parameter_defaults(system: System, names) -> list[str]:
 
 
 def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr], *,
-              unpack_states: bool, result: str) -> list[str]:
+              unpack_states: bool, result: str, unpack_pre: bool = False) -> list[str]:
+    """The lines of one generated function returning `outputs`: a dict by key
+    (`result="dict"`), the flat state vector (`"vector"`, keys are states) or a 1-D
+    array of scalars (`"stack"`). `unpack_pre`: also bind `pre(x)` from `y_pre`."""
     lines = [f"def {name}({args}):", f'    """{doc}"""']
     exprs = list(outputs.values())
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
@@ -192,6 +207,12 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
             if symbol in used:
                 index = f"{s.start}" if s.shape == () else f"{s.start}:{s.stop}"
                 lines.append(f"    {names[symbol]} = y[{index}]")
+    if unpack_pre:
+        for s in state_layout(system):
+            pre = pre_symbol(s.name)
+            if pre in used:
+                index = f"{s.start}" if s.shape == () else f"{s.start}:{s.stop}"
+                lines.append(f"    {names[pre]} = y_pre[{index}]")
 
     shapes = dict(shapes)
     names = dict(names)
@@ -207,7 +228,11 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
         lines.append(f"    {symbol.name} = {printer.doprint(value)}")
 
     keys = list(outputs)
-    if result == "dict":
+    if result == "stack":
+        items = [f"        jnp.asarray({printer.doprint(e)})," for e in reduced]
+        lines += (["    return jnp.stack([", *items, "    ])"] if items
+                  else ["    return jnp.zeros((0,))"])
+    elif result == "dict":
         items = [f"        {k!r}: {printer.doprint(e)}," for k, e in zip(keys, reduced)]
         lines += ["    return {", *items, "    }"] if items else ["    return {}"]
     else:

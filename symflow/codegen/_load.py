@@ -48,6 +48,13 @@ class GeneratedModel:
     brownian_sizes: tuple[int, ...] = ()  # a Brownian field: its number of points
     noise: Callable | None = None  # (diffusion columns, dw) -> the noise of a step
     milstein: Callable | None = None  # the symbolic Milstein term, when derived
+    # Events (see codegen/_emit_events.py): `(kind, direction, terminate, label)` each,
+    # and their functions; empty / None without events.
+    events: tuple[tuple[str, int, bool, str], ...] = ()
+    event_conditions: Callable | None = None
+    event_checks: Callable | None = None
+    event_schedule: Callable | None = None
+    affects: tuple[Callable, ...] = ()
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
@@ -111,4 +118,10 @@ def load_source(source: str) -> GeneratedModel:
         brownian_sizes=tuple(getattr(module, "BROWNIAN_SIZES", ())),
         noise=getattr(module, "noise", None),
         milstein=getattr(module, "milstein", None),
+        events=tuple(getattr(module, "EVENTS", ())),
+        event_conditions=getattr(module, "event_conditions", None),
+        event_checks=getattr(module, "event_checks", None),
+        event_schedule=getattr(module, "event_schedule", None),
+        affects=tuple(getattr(module, f"affect_{k}")
+                      for k in range(len(getattr(module, "EVENTS", ())))),
     )

@@ -404,6 +404,29 @@ class _ToAst(Transformer_NonRecursive):
     def connector(self, meta, name, *variables):
         return ast.Connector(str(name), tuple(variables), self._span(meta))
 
+    def affects(self, meta, *items):
+        return tuple(items)
+
+    def reset(self, meta, name, value):
+        return ast.Reset(str(name), value, self._span(meta), self._token_span(name))
+
+    def terminate(self, meta):
+        return ast.Terminate(self._span(meta))
+
+    def when_event(self, meta, condition, affects):
+        return ast.Event("when", condition, (), None, None, None, affects,
+                         self._statement_span(meta, *affects))
+
+    def at_event(self, meta, name, *rest):
+        *times, condition, affects = rest
+        return ast.Event("at", condition, tuple(times), None, None, None, affects,
+                         self._statement_span(meta, *affects),
+                         ast.Name(str(name), self._token_span(name)))
+
+    def every_event(self, meta, period, start, stop, condition, affects):
+        return ast.Event("every", condition, (), period, start, stop, affects,
+                         self._statement_span(meta, *affects))
+
     parameters = _section("parameters")
     constants = _section("constants")
     variables = _section("variables")
@@ -418,6 +441,8 @@ class _ToAst(Transformer_NonRecursive):
     components = _section("components")
     ports = _section("ports")
     connections = _section("connections")
+    discrete = _section("discrete")
+    events = _section("events")
 
     def model(self, meta, name, *items):
         sections = tuple(i for i in items if isinstance(i, ast.Section))

@@ -251,6 +251,44 @@ class Component:
 
 
 @dataclasses.dataclass(frozen=True)
+class Reset:
+    """An affect of an event: `name = value`; `pre(x)` in `value` is x just before
+    the event's instant."""
+
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Terminate:
+    """The affect `terminate`: the solve stops at the event."""
+
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """A line of an `events` section.
+
+    `kind == "when"`: `condition` is the comparison whose crossing fires it;
+    `"at"`: fires at `times`; `"every"`: at `start + k*period` up to `stop`. For the
+    last two, `condition` is the optional `if` check made at those times.
+    """
+
+    kind: str
+    condition: Expr | None
+    times: tuple[Expr, ...]
+    period: Expr | None
+    start: Expr | None
+    stop: Expr | None
+    affects: tuple[Reset | Terminate, ...]
+    span: Span
+    time_name: Name | None = None  # `at t = ...`: the name written before `=`
+
+
+@dataclasses.dataclass(frozen=True)
 class Import:
     target: str
     is_file: bool

@@ -38,6 +38,7 @@ def fold_constants(system: System) -> System:
                                             diffusion=tuple(fold(g) for g in e.diffusion))
                         for e in system.equations),
         observed=tuple(dataclasses.replace(o, expr=fold(o.expr)) for o in system.observed),
+        events=tuple(e.map_exprs(lambda x: x.xreplace(values)) for e in system.events),
     )
 
 

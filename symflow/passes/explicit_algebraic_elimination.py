@@ -67,4 +67,5 @@ def eliminate_explicit_algebraics(system: System) -> System:
                         for e in system.equations if e.kind == "ode"),
         observed=eliminated + tuple(dataclasses.replace(o, expr=o.expr.xreplace(solved))
                                     for o in system.observed),
+        events=tuple(e.map_exprs(lambda x: x.xreplace(solved)) for e in system.events),
     )

@@ -38,3 +38,5 @@ class SolveConfig:
     progress: bool = False
     linear: LinearStrategy = Dense()
     exponential: ExponentialSetup | None = None
+    max_events: int = 1000  # a model with events: the size of the event log
+    event_samples: int = 3  # a model with events: interior checks per step (events/locate.py)

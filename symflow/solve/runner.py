@@ -273,6 +273,7 @@ class Runner:
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
             linear=self.linear_strategy(name, params, float(ts[0])),
             exponential=self.exponential(name, from_file=solver is None),
+            max_events=s.max_events, event_samples=s.event_samples,
         )
         if key is not None:
             self._decisions[key] = config

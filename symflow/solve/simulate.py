@@ -10,6 +10,7 @@ reached, and are raised as `SolverError` once the result is concrete.
 from __future__ import annotations
 
 import time
+from typing import Literal
 from collections.abc import Callable, Sequence
 
 import diffrax
@@ -23,6 +24,7 @@ from . import solvers as _solvers
 from ._compat import result_code, result_message
 from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
+from .events import EVENT_RESULTS, EventLog, EventProgram, make_hybrid_solve
 from .projection import project_onto_invariants
 from .solution import Solution
 
@@ -114,6 +116,8 @@ class Simulator:
         compiles slower, when the ends of the span are traced values
         (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
+        if g.events:
+            return self._hybrid_program(config)
         trajectory = adjoint_strategy(config.adjoint).make_solve(self.problem(config))
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
@@ -131,6 +135,37 @@ class Simulator:
                 size_reached=jnp.max(jnp.abs(y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
                 dense=dense,
+                state_names=state_names, observed_names=observed_names,
+                _unpack=self.unpack, grid=self.grid, fields=self.fields,
+            )
+
+        return solve
+
+    def _hybrid_program(self, config: SolveConfig) -> Callable:
+        """The solve of a model with events (`events/hybrid.py`), unjitted."""
+        g = self.generated
+        loop = _hybrid_loop(config)
+        hybrid = make_hybrid_solve(self.problem(config), EventProgram.from_generated(g),
+                                   loop=loop, max_events=config.max_events,
+                                   samples=config.event_samples)
+        state_names = tuple(s.name for s in g.states)
+        observed_names = tuple(n for n, _ in g.observed)
+        labels = tuple(e[3] for e in g.events)
+
+        def solve(params, initial, ts):
+            values0 = dict(g.initial_values(params))
+            values0.update(initial)
+            y0 = self.pack(values0)
+            out = hybrid(params, y0, ts)
+            values = self.unpack(out.ys)
+            values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, out.ys))
+            return Solution(
+                t=ts, values=values, result=out.result, t_reached=out.t_reached,
+                size_reached=jnp.max(jnp.abs(out.y_last), initial=0.0),
+                initial_size=jnp.max(jnp.abs(y0), initial=0.0),
+                events=EventLog(out.event_t, out.event_index, out.event_pre, out.event_post,
+                                out.event_count, labels=labels, state_names=state_names,
+                                _unpack=self.unpack),
                 state_names=state_names, observed_names=observed_names,
                 _unpack=self.unpack, grid=self.grid, fields=self.fields,
             )
@@ -243,7 +278,8 @@ class Simulator:
         """Solve; raise `SolverError` on failure unless called inside a trace."""
         ts = np.asarray(ts, dtype=float)
         traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial)))
-        whole = traced or config.dense  # a Solution pytree, not one packed array
+        # a Solution pytree, not one packed array
+        whole = traced or config.dense or bool(self.generated.events)
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
         args = (params, initial, ts if whole else self._device_times(ts))
         if timings is not None and not traced:
@@ -266,6 +302,26 @@ class Simulator:
         return sol
 
 
+def _hybrid_loop(config: SolveConfig) -> Literal["lax", "checkpointed"]:
+    """How the loop of a solve with events is differentiated: checkpointed (reverse
+    mode) or plain (forward mode); adjoints that cannot see events are refused."""
+    adjoint = config.adjoint
+    name = adjoint if isinstance(adjoint, str) else type(adjoint).__name__
+    if config.dense or config.exponential is not None or config.t1 < config.t0:
+        raise SymflowError(
+            "a model with events is solved forward in time, without dense output or an "
+            "exponential solver")
+    if adjoint in ("checkpoint", "direct") or isinstance(
+            adjoint, (diffrax.RecursiveCheckpointAdjoint, diffrax.DirectAdjoint)):
+        return "checkpointed"
+    if adjoint == "forward" or isinstance(adjoint, diffrax.ForwardMode):
+        return "lax"
+    raise SymflowError(
+        f"adjoint {name!r} does not differentiate through events",
+        help="use adjoint='checkpoint' (the default, reverse mode through the event "
+             "loop) or 'forward' (forward mode)")
+
+
 def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
     if isinstance(sol.result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
@@ -273,6 +329,15 @@ def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
     if code == 0:
         return
     t = float(sol.t_reached)
+    if code in EVENT_RESULTS:
+        log = sol.events
+        last = log.names[-1] if log is not None and len(log) else "?"
+        advice = (f"the last event was `{last}`; "
+                + ("make the model leave the condition (e.g. stop bouncing below a "
+                   "speed), or end the span before this time" if code == 101 else
+                   f"raise max_events (now {config.max_events}) under simulate"))
+        raise SolverError(f"the solver failed at t = {t:.10g}: {EVENT_RESULTS[code]}", t,
+                          help=advice)
     reason = result_message(code)
     help = None
     size, scale = float(sol.size_reached), float(sol.initial_size)

@@ -40,6 +40,7 @@ class Solution(eqx.Module):
     size_reached: jax.Array | np.ndarray  # max |y| where the solver stopped, to explain failures
     initial_size: jax.Array | np.ndarray  # max |y0|
     dense: Any = None  # diffrax's solution, for interpolation
+    events: Any = None  # a model with events: the `EventLog` of this solve
     state_names: tuple[str, ...] = eqx.field(static=True, default=())
     observed_names: tuple[str, ...] = eqx.field(static=True, default=())
     _unpack: Any = eqx.field(static=True, default=None)

@@ -23,6 +23,9 @@ from .builder import build as build
 from .builder import build_expression as build_expression
 from .builder import check_solver as check_solver
 from .builder import function_scope as function_scope
+from .events import Affect as Affect
+from .events import Event as Event
+from .events import pre_symbol as pre_symbol
 from .nodes import ArrayFunction as ArrayFunction
 from .nodes import ArraySum as ArraySum
 from .nodes import AxisConcat as AxisConcat

@@ -176,6 +176,9 @@ class Variable:
     # A random initial value `x ~ normal(mu, sd)` / `x ~ uniform(a, b)`: (kind, (a, b));
     # `initial` then holds its mean, for deterministic uses.
     distribution: tuple[str, tuple[sp.Expr, sp.Expr]] | None = None
+    # A discrete state (the `discrete` section): changed only by events; its
+    # equation is der(x) = 0.
+    discrete: bool = False
 
     @property
     def size(self) -> int:
@@ -239,6 +242,8 @@ class Settings:
     grid: str = "logsnr"  # diffusion samplers: the step grid
     grid_exponent: float | None = None  # grid = power (κ) or edm (ρ); None: the default
     steps: int | None = None  # diffusion samplers: model evaluations (NFE)
+    max_events: int = 1000  # events: the most events one solve records
+    event_samples: int = 3  # events: interior points of a step where conditions are checked
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:
@@ -275,6 +280,8 @@ class System:
     # Neural closures (_closures.Closure), in declaration order; their outputs
     # appear in the equations as `ClosureOutput` nodes.
     closures: tuple = ()
+    # Events (events.Event), in file order: the order simultaneous ones run in.
+    events: tuple = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:
@@ -341,7 +348,7 @@ def format_system(system: System) -> str:
         if v.distribution is not None:
             kind, (a, b) = v.distribution
             init = f" ~ {kind}({a}, {b})"
-        lines.append(f"    {v.name}{dims}{init}")
+        lines.append(f"    {v.name}{dims}{init}" + ("  # discrete" if v.discrete else ""))
     if system.closures:
         lines.append("  closures")
         lines.extend(f"    {c.describe()}" for c in system.closures)
@@ -370,6 +377,9 @@ def format_system(system: System) -> str:
         lines.append("  observed")
         for o in system.observed:
             lines.append(f"    {o.name} = {o.expr}")
+    if system.events:
+        lines.append("  events")
+        lines += [f"    {e.label}" for e in system.events]
     lines.append("end")
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ from .interpolating import make_interpolating_solve as make_interpolating_solve
 from .replay import ends_output as ends_output
 from .replay import ends_saveat as ends_saveat
 from .replay import make_replay_solve as make_replay_solve
+from .replay import with_controller_tols as with_controller_tols
 from .strategy import AdjointStrategy as AdjointStrategy
 from .strategy import Backsolve as Backsolve
 from .strategy import Checkpoint as Checkpoint

@@ -51,7 +51,7 @@ from .._compat import result_code, use_stepsize_tol
 __all__ = ["replay_segment", "make_replay_solve", "recorded_custom_vjp", "step_functions",
            "record_steps",
            "ends_saveat", "ends_output",
-           "DENSE_JACOBIAN_LIMIT"]
+           "DENSE_JACOBIAN_LIMIT", "with_controller_tols"]
 
 
 # The backward pass forms each step's Jacobian (states x (states + parameters))
@@ -71,7 +71,7 @@ def _no_value(t, y, args):
     return jnp.zeros((0,), dtype=y.dtype)
 
 
-def _with_controller_tols(solver, controller):
+def with_controller_tols(solver, controller):
     """What `diffeqsolve` does to an implicit solver whose root finder takes the
     step-size controller's tolerances (`diffrax.with_stepsize_controller_tols`):
     needed because `solver.step` is called directly when replaying."""
@@ -170,7 +170,7 @@ def step_functions(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
     """`step(tk, tk1, yk, params) -> (y_{k+1}, dense)`, one accepted step of `solver`
     recomputed exactly as the forward solve took it, and `interpolate(tk, tk1,
     dense, t)`, the solver's interpolant over that step."""
-    step_solver = _with_controller_tols(solver, controller)
+    step_solver = with_controller_tols(solver, controller)
     tableau = getattr(solver, "tableau", None)
     if (isinstance(solver, diffrax.AbstractERK) and isinstance(terms, diffrax.ODETerm)
             and isinstance(tableau, diffrax.ButcherTableau)):

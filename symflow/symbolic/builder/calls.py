@@ -77,6 +77,9 @@ def build_call(eb: Any, node: ast.Call) -> tuple[sp.Expr, tuple[int, ...]]:
     if name == "der":
         raise SymflowError("der(...) may only stand on the left side of an equation",
                            node.span)
+    if name == "pre":
+        raise SymflowError("pre(x) may only appear in the value an event sets",
+                           node.span, help="e.g. `when h < 0 then v = -e*pre(v)`")
     if name in ("diff", "laplacian"):
         return build_diff(eb, node)
     if eb.scope.declared.get(name, ("",))[0] == "function":

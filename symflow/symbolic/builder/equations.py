@@ -79,6 +79,10 @@ def _collect(scope: Scope, eq: ast.Equation, found: _Collected) -> None:
                      "or write an ODE as der(x) = ...")
         lhs = ast.Call("der", lhs.args, (), lhs.span, lhs.func_span)
     kind, name, start, stop = equation_target(scope, lhs)
+    if name in scope.discrete:
+        raise SymflowError(
+            f"'{name}' is discrete: it changes only where an event sets it", eq.span,
+            help="set it in an affect under events, or declare it under variables")
     var = scope.names[name]
     written: _Written = "sde" if differential else kind
     if name in found.kinds and found.kinds[name] != written:

@@ -22,6 +22,7 @@ from .components import flatten
 from .dae import ImplicitEquations, needs_dae
 from .declarations import declare_functions, observed, parameters, variables
 from .equations import ExplicitEquations
+from .events import build_events, discrete_equations
 from .fields import build_boundary, build_domain, check_points, check_spectral
 from .scope import TIME, Scope
 from .sde import brownians
@@ -52,6 +53,11 @@ def build(program: ast.Program, model: str | None = None) -> System:
     if needs_dae(chosen) or program.imports:
         # Implicit equations, components, imports, `extends`: flattened first.
         for section in chosen.sections:
+            if section.kind in ("events", "discrete"):
+                raise SymflowError(
+                    f"{section.kind} in models with implicit equations or components are "
+                    "not supported yet", section.span,
+                    help="events work in explicit ODE models (der(x) = ...)")
             if section.kind == "closures":
                 raise SymflowError(
                     "closures in models with implicit equations or components are not "
@@ -90,12 +96,18 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     scope.dimensions = build_domain(scope, m.items("domain"))
     scope.brownians = brownians(scope, m.items("brownian"))
     variable_list = variables(scope, m.items("variables"))
+    discrete_list = [dataclasses.replace(v, discrete=True)
+                     for v in variables(scope, m.items("discrete"))]
+    scope.discrete = {v.name for v in discrete_list}
     equations.check_variables(variable_list)
     scope.closures = build_closures(scope, m.items("closures"))
     observed_nodes = m.items("observed")
     for o in observed_nodes:
         scope.declare(o.name, "observed", o.name_span, symbol=sp.Symbol(o.name, real=True))
     equation_list = equations.build(scope, m.items("equations"), variable_list)
+    equation_list += discrete_equations(discrete_list)
+    states = {e.target for e in equation_list if e.kind == "ode"}
+    events = build_events(scope, m.items("events"), states, scope.discrete)
     observed_list = observed(scope, observed_nodes)
     settings = build_settings(scope, m.items("simulate"))
     boundary = build_boundary(scope, m.items("boundary"))
@@ -107,11 +119,11 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     check_spectral(scope, settings)
     return System(
         name=m.name, time=TIME, parameters=tuple(params),
-        variables=tuple(variable_list), equations=tuple(equation_list),
+        variables=tuple(variable_list + discrete_list), equations=tuple(equation_list),
         observed=tuple(observed_list), settings=settings, file=scope.program.file,
         brownians=tuple(scope.brownians),
         domain=scope.dimensions, fields=tuple(scope.field_coordinates.items()),
-        boundary=boundary, closures=tuple(scope.closures),
+        boundary=boundary, closures=tuple(scope.closures), events=events,
     )
 
 

@@ -38,7 +38,7 @@ BUILTINS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
     "min": (None, sp.Min), "max": (None, sp.Max),
 }
 BUILTIN_CONSTANTS = {"pi": sp.pi, "e": sp.E}
-RESERVED = {"t", *BUILTIN_CONSTANTS, *BUILTINS, "der", "sum", "dot", "grad"}
+RESERVED = {"t", *BUILTIN_CONSTANTS, *BUILTINS, "der", "sum", "dot", "grad", "pre"}
 
 # Limits that keep absurd input from exhausting memory, the stack or Python's
 # parser of the generated source (which refuses about 200 nested brackets).
@@ -76,6 +76,7 @@ class Scope:
         self.field_coordinates: dict[str, tuple[str, ...]] = {}
         self.brownians: list[Brownian] = []
         self.closures: list[Closure] = []  # in declaration order
+        self.discrete: set[str] = set()  # discrete states (changed only by events)
         self.high_derivatives: list[Span] = []  # diff(u, x, 3 or 4): need scheme = spectral
         # Every name the model declares, in any section: (kind, span) of the first.
         self.declared: dict[str, tuple[str, Span]] = {}

@@ -112,10 +112,17 @@ def _setting_value(scope: Scope, s: ast.Setting) -> Any:
             raise SymflowError(f"finite differences of order {n} are not available",
                                v.span, help="order = 2 or 4 (central), 1 or 2 (upwind)")
         return n
-    if s.name == "max_steps":
-        n = constant_integer(scope, v, "max_steps")
+    if s.name in ("max_steps", "max_events"):
+        n = constant_integer(scope, v, s.name)
         if n < 1:
-            raise SymflowError("max_steps must be positive", v.span)
+            raise SymflowError(f"{s.name} must be positive", v.span)
+        return n
+    if s.name == "event_samples":
+        n = constant_integer(scope, v, s.name)
+        if not 0 <= n <= 1000:
+            raise SymflowError("event_samples must be between 0 and 1000", v.span,
+                               help="the interior points of each step where the events' "
+                                    "conditions are checked (default 3)")
         return n
     x = constant_number(scope, v, s.name)
     if x <= 0:

@@ -1,0 +1,282 @@
+"""The hybrid solve: one loop over the solver's steps, with events inside it.
+
+Each iteration either fires the timed (`at`/`every`) events due at the current
+time, or takes one step of the diffrax solver from t towards the next timed event
+(never past it), with diffrax's step-size controller. On an accepted step the
+`when` conditions are searched for a crossing (`locate.py`: interior samples of
+the dense output, Illinois root finding); a rejected step fires nothing. Where an
+event fires, the step is cut at the event time, the save points before it are
+filled from the step's interpolant, and the affects run:
+
+1. the events of the instant run in file order; each affect's right side sees the
+   state after the earlier events of the instant, and `pre(x)` the state before
+   the instant;
+2. a `when` condition that the jumps of step 1 carried across zero in its
+   direction fires too, once (one more round, no further cascade);
+3. the solver restarts: a fresh initial step size, its first-same-as-last stage
+   dropped.
+
+Save times are right-continuous: a save time equal to an event time holds the
+state after the event; the event log holds the states just before and after
+each event. `terminate` stops the solve at the event; save times after it are
+NaN. Events that accumulate (`ZENO_EVENTS` in a row, each within
+`ZENO_WINDOW` x the span of the one before) stop the solve with an error naming
+the event and the time, rather than creeping on.
+
+The loop is `equinox`'s checkpointed while loop (as diffrax's
+`RecursiveCheckpointAdjoint`), so `jax.grad` differentiates through it:
+discretise-then-optimise through steps, event times (their implicit-function
+derivative, `locate.py`) and affects. `loop="lax"` is the plain loop, for
+forward mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
+
+import diffrax
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from .._compat import buffer_at_set, result_code, while_loop
+from ..adjoints import Problem, with_controller_tols
+from .locate import crossing_mask, locate
+from .program import EventProgram
+
+__all__ = ["EVENT_RESULTS", "HybridOutput", "ZENO_EVENTS", "ZENO_WINDOW",
+           "make_hybrid_solve"]
+
+ZENO_EVENTS = 10
+ZENO_WINDOW = 1e-9
+# Result codes of the hybrid loop beyond diffrax's own.
+_ZENO, _OVERFLOW = 101, 102
+EVENT_RESULTS = {_ZENO: "events accumulate (Zeno behaviour)",
+                 _OVERFLOW: "more events than max_events"}
+
+
+class HybridOutput(NamedTuple):
+    """What the hybrid solve returns: the trajectory at the save times, where it
+    stopped, the result code, and the event log (`count` events recorded, padded
+    with NaN times and index -1)."""
+
+    ys: jax.Array
+    t_reached: jax.Array
+    y_last: jax.Array
+    result: jax.Array
+    event_t: jax.Array
+    event_index: jax.Array
+    event_pre: jax.Array
+    event_post: jax.Array
+    event_count: jax.Array
+
+
+class _State(NamedTuple):
+    t: jax.Array
+    y: jax.Array
+    tnext: jax.Array
+    solver_state: Any
+    controller_state: Any
+    made_jump: jax.Array
+    g: jax.Array  # the `when` conditions at t
+    counts: jax.Array  # the times of each timed event already passed
+    save_index: jax.Array
+    ys: jax.Array
+    n_events: jax.Array
+    ev_t: jax.Array
+    ev_k: jax.Array
+    ev_pre: jax.Array
+    ev_post: jax.Array
+    num_steps: jax.Array
+    result: jax.Array
+    terminated: jax.Array
+    zeno: jax.Array  # events in a row, each close to the one before
+    last_event: jax.Array
+
+
+def _buffers(s: _State):
+    return s.ys, s.ev_t, s.ev_k, s.ev_pre, s.ev_post
+
+
+def make_hybrid_solve(problem: Problem, program: EventProgram, *,
+                      loop: Literal["lax", "checkpointed"],
+                      max_events: int, samples: int) -> Callable:
+    """`(params, y0, ts) -> HybridOutput` for an ODE `problem` with events.
+
+    Long because the loop's step, its event firing and its restart share the
+    closure of one solve (the parameters and the times of the timed events).
+    """
+    assert problem.solver is not None
+    solver = with_controller_tols(problem.solver, problem.controller)
+    terms, controller = problem.terms, problem.controller
+    t0, t1 = float(problem.t0), float(problem.t1)
+    if not t1 > t0:
+        raise ValueError("the hybrid solve integrates forward in time")
+    error_order = solver.error_order(terms)
+    directions = program.directions
+    when, timed = program.when, program.timed
+    n_kinds = len(program.kinds)
+    window = ZENO_WINDOW * (t1 - t0)
+    max_steps_code = result_code(diffrax.RESULTS.max_steps_reached)  # type: ignore[arg-type]
+
+    def solve(params, y0, ts) -> HybridOutput:
+        tables = program.time_tables(params, t0)
+
+        def next_timed(counts):
+            if not timed:
+                return jnp.asarray(jnp.inf), jnp.zeros((0,))
+            times = program.next_times(tables, counts)
+            return jnp.min(times), times
+
+        def restart(t, y, t_stop):
+            tnext, cs = controller.init(terms, t, t_stop, y, problem.dt0, params,
+                                        solver.func, error_order)
+            tnext = t + lax.stop_gradient(tnext - t)
+            return tnext, solver.init(terms, t, tnext, y, params), cs
+
+        def record(s: _State, k: int, fire, t, before, after) -> _State:
+            room = s.n_events < max_events
+            pred = fire & room
+            return s._replace(
+                ev_t=buffer_at_set(s.ev_t, s.n_events, t, pred=pred),
+                ev_k=buffer_at_set(s.ev_k, s.n_events, k, pred=pred),
+                ev_pre=buffer_at_set(s.ev_pre, s.n_events, before, pred=pred),
+                ev_post=buffer_at_set(s.ev_post, s.n_events, after, pred=pred),
+                n_events=s.n_events + jnp.where(pred, 1, 0),
+                result=jnp.where(fire & ~room, _OVERFLOW, s.result),
+                terminated=s.terminated | (fire & program.terminates[k]))
+
+        def run_affects(s: _State, t, y_pre, y, mask) -> tuple[_State, jax.Array]:
+            for k in range(n_kinds):  # file order
+                after = program.affects[k](t, y, y_pre, params)
+                s = record(s, k, mask[k], t, y, jnp.where(mask[k], after, y))
+                y = jnp.where(mask[k], after, y)
+            return s, y
+
+        def fire(s: _State, t, y_pre, mask) -> _State:
+            """Run the events of `mask` at `t` from `y_pre`, then the `when` events the
+            jumps carried across, then restart the solver."""
+            s, y = run_affects(s, t, y_pre, y_pre, mask)
+            if when:
+                g_pre = program.conditions(t, y_pre, params)
+                g_post = program.conditions(t, y, params)
+                already = jnp.stack([mask[k] for k in when])
+                jumped = crossing_mask(g_pre, g_post, directions) & ~already
+                second = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(jumped)
+                s, y = run_affects(s, t, y_pre, y, second)
+            t_disc, _ = next_timed(s.counts)
+            tnext, solver_state, cs = restart(t, y, jnp.minimum(t_disc, t1))
+            close = (t - s.last_event) <= window
+            zeno = jnp.where(close, s.zeno + 1, 0)
+            return s._replace(
+                t=t, y=y, tnext=tnext, solver_state=solver_state, controller_state=cs,
+                made_jump=jnp.asarray(True), g=program.conditions(t, y, params),
+                zeno=zeno, last_event=t,
+                result=jnp.where((zeno >= ZENO_EVENTS) & (s.result == 0), _ZENO, s.result))
+
+        def fire_timed(s: _State) -> _State:
+            t_disc, times = next_timed(s.counts)
+            due = times <= s.t
+            checks = program.checks(s.t, s.y, params).astype(bool)
+            mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(timed)].set(due & checks)
+            s = s._replace(counts=s.counts + due.astype(s.counts.dtype))
+            return fire(s, s.t, s.y, mask)
+
+        def save(s: _State, interp, t_end, keep) -> _State:
+            def cond(c):
+                i, _ = c
+                index = jnp.minimum(i, ts.shape[0] - 1)
+                return keep & (i < ts.shape[0]) & (ts[index] < t_end)
+
+            def body(c):
+                i, ys = c
+                return i + 1, buffer_at_set(ys, i, interp.evaluate(ts[i]))
+
+            i, ys = while_loop(cond, body, (s.save_index, s.ys), max_steps=ts.shape[0],
+                               buffers=lambda c: c[1], kind=loop)
+            return s._replace(save_index=i, ys=ys)
+
+        def take_step(s: _State) -> _State:
+            t_disc, _ = next_timed(s.counts)
+            t_stop = jnp.minimum(t_disc, t1)
+            tnext = jnp.minimum(s.tnext, t_stop)
+            # no sliver of a step left before a stop (as diffrax clips near t1)
+            tnext = jnp.where(t_stop - tnext <= 64 * jnp.finfo(tnext.dtype).eps
+                              * jnp.maximum(jnp.abs(t_stop), 1.0), t_stop, tnext)
+            y1, y_err, dense, solver_state, solver_result = solver.step(
+                terms, s.t, tnext, s.y, params, s.solver_state, s.made_jump)
+            y_err = jnp.where(jnp.isnan(y_err), jnp.inf, y_err)
+            keep, _, tnext_new, made_jump, cs, controller_result = \
+                controller.adapt_step_size(s.t, tnext, s.y, y1, params, y_err, error_order,
+                                           s.controller_state)
+            interp = solver.interpolation_cls(t0=s.t, t1=tnext, **dense)
+            if when:
+                crossing = locate(program.conditions, directions, interp, s.t, tnext, y1,
+                                  s.g, params, samples=samples)
+                event = keep & crossing.found
+                t_end = jnp.where(event, crossing.t, tnext)
+            else:
+                event, t_end = jnp.asarray(False), tnext
+            s = save(s, interp, t_end, keep)
+            failed = jnp.where(keep, result_code(solver_result), 0)
+            failed = jnp.where(failed == 0, result_code(controller_result), failed)
+            s = s._replace(num_steps=s.num_steps + 1,
+                           result=jnp.where(s.result == 0, failed, s.result))
+            moved = s._replace(
+                t=jnp.where(keep, tnext, s.t), y=jnp.where(keep, y1, s.y),
+                tnext=jnp.asarray(tnext_new),
+                solver_state=jax.tree.map(lambda a, b: jnp.where(keep, a, b), solver_state,
+                                          s.solver_state),
+                controller_state=cs, made_jump=jnp.asarray(keep & made_jump),
+                g=jnp.where(keep, crossing.g_end, s.g) if when else s.g)
+            if not when:
+                return moved
+
+            def at_event(s: _State) -> _State:
+                y_pre = interp.evaluate(crossing.t)
+                mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire)
+                return fire(s, crossing.t, y_pre, mask)
+
+            return lax.cond(event, at_event, lambda _: moved, s)
+
+        def step(s: _State) -> _State:
+            if not timed:
+                return take_step(s)
+            t_disc, _ = next_timed(s.counts)
+            return lax.cond(t_disc <= s.t, fire_timed, take_step, s)
+
+        def running(s: _State):
+            t_disc, _ = next_timed(s.counts)
+            return (((s.t < t1) | (t_disc <= s.t)) & (s.result == 0) & ~s.terminated
+                    & (s.num_steps < problem.max_steps))
+
+        y0 = jnp.asarray(y0, dtype=float)
+        n, n_save = y0.shape[0], ts.shape[0]
+        t_start = jnp.asarray(t0, dtype=y0.dtype)
+        t_disc0 = jnp.min(program.next_times(tables, program.first_counts(tables, t0))) \
+            if timed else jnp.inf
+        tnext0, solver_state0, cs0 = restart(t_start, y0, jnp.minimum(t_disc0, t1))
+        init = _State(
+            t=t_start, y=y0, tnext=tnext0, solver_state=solver_state0, controller_state=cs0,
+            made_jump=jnp.asarray(False),
+            g=program.conditions(t_start, y0, params) if when else jnp.zeros((0,)),
+            counts=program.first_counts(tables, t0), save_index=jnp.asarray(0),
+            ys=jnp.full((n_save, n), jnp.nan), n_events=jnp.asarray(0),
+            ev_t=jnp.full((max_events,), jnp.nan), ev_k=jnp.full((max_events,), -1),
+            ev_pre=jnp.full((max_events, n), jnp.nan),
+            ev_post=jnp.full((max_events, n), jnp.nan),
+            num_steps=jnp.asarray(0), result=jnp.asarray(0, jnp.int32),
+            terminated=jnp.asarray(False), zeno=jnp.asarray(0),
+            last_event=jnp.asarray(-jnp.inf))
+        final = while_loop(running, step, init, max_steps=problem.max_steps + max_events + 1,
+                           buffers=_buffers, kind=loop)
+        result = jnp.where((final.result == 0) & ~final.terminated & (final.t < t1),
+                           max_steps_code, final.result)
+        index = jnp.arange(n_save)
+        ys = jnp.where(((index >= final.save_index) & (ts <= final.t))[:, None], final.y,
+                       final.ys)
+        return HybridOutput(ys, final.t, final.y, result, final.ev_t, final.ev_k,
+                            final.ev_pre, final.ev_post, final.n_events)
+
+    return solve
