@@ -10,8 +10,8 @@ reached, and are raised as `SolverError` once the result is concrete.
 from __future__ import annotations
 
 import time
-from typing import Literal
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import diffrax
 import jax
