@@ -91,6 +91,6 @@ class EventProgram:
                 out.append(jnp.where(n < times.shape[0],
                                      times[jnp.minimum(n, times.shape[0] - 1)], jnp.inf))
             else:
-                t = start + n * period
+                t = start + n.astype(period.dtype) * period
                 out.append(jnp.where(t <= times[0] + 1e-9 * period, t, jnp.inf))
         return jnp.stack(out) if out else jnp.zeros((0,))
