@@ -154,10 +154,12 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 y = jnp.where(mask[k], after, y)
             return s, y
 
-        def fire(s: _State, t, y_pre, mask) -> _State:
+        def fire(s: _State, t, y_pre, mask, positive=None) -> _State:
             """Run the events of `mask` at `t` from `y_pre`, then the `when` events the
-            jumps carried across, then restart the solver."""
+            jumps carried across, then restart the solver. `positive`: the side of
+            zero each crossing `when` condition went to."""
             s, y = run_affects(s, t, y_pre, y_pre, mask)
+            g = jnp.zeros((0,))
             if when:
                 g_pre = program.conditions(t, y_pre, params)
                 g_post = program.conditions(t, y, params)
@@ -165,13 +167,21 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 jumped = crossing_mask(g_pre, g_post, directions) & ~already
                 second = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(jumped)
                 s, y = run_affects(s, t, y_pre, y, second)
+                g = program.conditions(t, y, params)
+                if positive is not None:
+                    # A crossing located to the last bit can leave g at exactly 0 or a
+                    # rounding on the near side; where the affects left g as it was,
+                    # it is put on the side it crossed to, so it does not fire again.
+                    tiny = jnp.finfo(g.dtype).tiny
+                    far = jnp.where(positive, jnp.maximum(g, tiny), jnp.minimum(g, 0.0))
+                    g = jnp.where(already & (g == g_pre), far, g)
             t_disc, _ = next_timed(s.counts)
             tnext, solver_state, cs = restart(t, y, jnp.minimum(t_disc, t1))
             close = (t - s.last_event) <= window
             zeno = jnp.where(close, s.zeno + 1, 0)
             return s._replace(
                 t=t, y=y, tnext=tnext, solver_state=solver_state, controller_state=cs,
-                made_jump=jnp.asarray(True), g=program.conditions(t, y, params),
+                made_jump=jnp.asarray(True), g=g,
                 zeno=zeno, last_event=t,
                 result=jnp.where((zeno >= ZENO_EVENTS) & (s.result == 0), _ZENO, s.result))
 
@@ -236,7 +246,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             def at_event(s: _State) -> _State:
                 y_pre = interp.evaluate(crossing.t)
                 mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire)
-                return fire(s, crossing.t, y_pre, mask)
+                return fire(s, crossing.t, y_pre, mask, crossing.positive)
 
             return lax.cond(event, at_event, lambda _: moved, s)
 

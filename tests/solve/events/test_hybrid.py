@@ -1,0 +1,66 @@
+"""The hybrid loop's rules: order at one instant, right-continuous saves, no event from
+a rejected step, crossings between samples, the event log, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from models import model_text
+
+import symflow
+from symflow.errors import SolverError, SymflowError
+
+
+def test_events_of_one_instant_run_in_file_order_each_seeing_the_last():
+    sol = symflow.loads(model_text("events_same_instant")).simulate()
+    # at t = 1: x = pre(x) + 1 = 2, then x = 2*x = 4 (file order; the second sees
+    # the first's result); at y = 2 (t = 2): x + 10 = 14, then 3*x = 42 and y back to 0
+    np.testing.assert_allclose(sol.events.times, [1, 1, 2, 2])
+    assert list(sol.events.which) == [0, 1, 2, 3]
+    np.testing.assert_allclose(sol.events.before("x"), [1, 2, 4, 14])
+    np.testing.assert_allclose(sol.events.after("x"), [2, 4, 14, 42])
+    # right-continuous saves: t = 1 holds the state after its events; `y > 2` first
+    # holds just after t = 2 (at t = 2, y > 2 is false), so t = 2 holds the state before
+    np.testing.assert_allclose(sol.t, [0, 0.5, 1, 1.5, 2, 2.5, 3])
+    np.testing.assert_allclose(sol["x"], [1, 1, 4, 4, 4, 42, 42])
+    np.testing.assert_allclose(sol["y"], [0, 0.5, 1, 1.5, 2, 0.5, 1], atol=1e-12)
+    assert sol.events.times[2] > 2 and sol.events.times[2] == pytest.approx(2, abs=1e-14)
+
+
+def test_a_rejected_step_fires_nothing():
+    # dt = 0.1 makes the first trial step of der(x) = -50x overshoot to x = 10 > 2; it is
+    # rejected, and the solution itself never exceeds 1
+    sol = symflow.loads(model_text("events_overshoot")).simulate()
+    assert len(sol.events) == 0
+    assert np.all(np.asarray(sol["fired"]) == 0)
+
+
+def test_an_excursion_shorter_than_the_step_is_found_at_its_crossing():
+    # x = sin(t) is above 0.999 for 0.09 of each period, far less than the solver's steps
+    # at rtol 1e-6, and event_samples = 0 checks no interior point: the extremum
+    # between the step's ends finds each excursion
+    sol = symflow.loads(model_text("events_short_bump")).simulate()
+    exact = np.arcsin(0.999) + 2 * np.pi * np.arange(3)
+    np.testing.assert_allclose(sol.events.times, exact, atol=1e-5)
+
+
+def test_the_event_log_reads_by_name_and_label():
+    sol = symflow.loads(model_text("events_same_instant")).simulate()
+    assert sol.events.names[0] == "at t = 1 then x = pre(x) + 1"
+    assert "t = 1" in repr(sol.events)
+
+
+def test_adjoints_that_cannot_see_events_are_refused():
+    m = symflow.loads(model_text("events_same_instant"))
+    with pytest.raises(SymflowError, match="does not differentiate through events"):
+        m.simulate(adjoint="backsolve")
+    with pytest.raises(SymflowError, match="dense output"):
+        m.simulate(dense=True)
+
+
+def test_more_events_than_the_log_holds_is_an_error_that_says_which():
+    text = model_text("events_same_instant").replace("saveat = [0.5, 1, 1.5, 2, 2.5]",
+                                                     "max_events = 3")
+    with pytest.raises(SolverError, match="more events than max_events") as info:
+        symflow.loads(text).simulate()
+    assert "max_events" in (info.value.help or "")
