@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -109,6 +110,9 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
     """
     assert problem.solver is not None
     solver = with_controller_tols(problem.solver, problem.controller)
+    if loop == "lax" and getattr(solver, "scan_kind", "") is None:
+        # a Runge-Kutta method's stage loop, for forward mode (as diffrax's ForwardMode)
+        solver = eqx.tree_at(lambda s: s.scan_kind, solver, "lax", is_leaf=lambda x: x is None)
     terms, controller = problem.terms, problem.controller
     t0, t1 = float(problem.t0), float(problem.t1)
     if not t1 > t0:
