@@ -113,9 +113,21 @@ def run(args: argparse.Namespace) -> int:
     t = np.asarray(sol.t)
     print(f"{m.name}: solved with {timings['solver']} on [{t[0]:g}, {t[-1]:g}], "
           f"{len(t)} saved points")
+    end, last = t[-1], -1
+    if sol.events is not None:
+        log = sol.events
+        print(f"  {len(log)} event{'s' if len(log) != 1 else ''} fired"
+              + (f", the last at t = {log.times[-1]:.10g}" if len(log) else ""))
+        end = float(sol.t_reached)
+        if end < t[-1]:
+            print(f"  the solve stopped at t = {end:.10g} (terminate)")
+            last = int(np.searchsorted(t, end, side="right")) - 1
     for name in (*m.state_names, *m.observed_names):
-        value = np.asarray(sol[name])[-1]
-        print(f"  {name}({t[-1]:g}) = {np.array2string(value, precision=8)}")
+        if sol.events is not None and end < t[-1]:  # the state where it stopped
+            value = sol.events.after(name)[-1]
+        else:
+            value = np.asarray(sol[name])[last]
+        print(f"  {name}({end:g}) = {np.array2string(np.asarray(value), precision=8)}")
     if args.timings:
         print("timings (seconds):")
         for stage in ("parse", "build", "passes", "codegen"):

@@ -159,13 +159,20 @@ class Simulator:
             out = hybrid(params, y0, ts)
             values = self.unpack(out.ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, out.ys))
+
+            def at_events(ys):
+                named = self.unpack(ys)
+                named.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(
+                    out.event_t, ys))
+                return named
+
             return Solution(
                 t=ts, values=values, result=out.result, t_reached=out.t_reached,
                 size_reached=jnp.max(jnp.abs(out.y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
                 events=EventLog(out.event_t, out.event_index, out.event_pre, out.event_post,
-                                out.event_count, labels=labels, state_names=state_names,
-                                _unpack=self.unpack),
+                                out.event_count, at_events(out.event_pre),
+                                at_events(out.event_post), labels=labels),
                 state_names=state_names, observed_names=observed_names,
                 _unpack=self.unpack, grid=self.grid, fields=self.fields,
             )

@@ -82,7 +82,15 @@ class Solution(eqx.Module):
         return jax.vmap(lambda s: self._unpack(self.dense.evaluate(s)))(np.asarray(t))
 
     def columns(self) -> dict[str, np.ndarray]:
-        """Flat columns: `t`, then one per scalar and per array element (`x[0]`, ...)."""
+        """Flat columns: `t`, then one per scalar and per array element (`x[0]`, ...).
+        With events: the saved rows up to where the solve stopped, two rows per event
+        (just before and just after it) and a column `event` (`EventLog.merged`)."""
+        out = self._save_columns()
+        if self.events is None:
+            return out
+        return self.events.merged(out, float(self.t_reached))
+
+    def _save_columns(self) -> dict[str, np.ndarray]:
         out = {"t": np.asarray(self.t)}
         for name in self.names:
             value = np.asarray(self.values[name])
@@ -99,8 +107,9 @@ class Solution(eqx.Module):
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(columns)
+            kinds = [int if name == "event" else float for name in columns]
             for row in zip(*columns.values()):
-                writer.writerow([repr(float(x)) for x in row])
+                writer.writerow([repr(kind(x)) for kind, x in zip(kinds, row)])
 
     def to_npz(self, path: str | os.PathLike) -> None:
         """Write a NumPy `.npz` file with arrays keyed `t` and by name."""
@@ -108,6 +117,12 @@ class Solution(eqx.Module):
 
         values = {k: np.asarray(self.values[k]) for k in self.names}
         values.update(field_arrays(self) if self.fields else {})  # (t, nx, ny, ...)
+        if self.events is not None:  # the event log, beside the saved series
+            log = self.events
+            values.update({"events.t": log.times, "events.index": log.which,
+                           "events.label": np.array(log.names, dtype=str)})
+            values.update({f"events.before.{k}": log.before(k) for k in self.names})
+            values.update({f"events.after.{k}": log.after(k) for k in self.names})
         # allow_pickle is numpy's default, named so that no array can take the name
         np.savez(path, allow_pickle=True, t=np.asarray(self.t), **values,
                  **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
@@ -138,19 +153,22 @@ class Solution(eqx.Module):
             return plot_fields(self, path, names=names, title=title)
         names = list(names) if names is not None else list(self.state_names)
         fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        t = np.asarray(self.t)
-        for name in names:
-            value = np.asarray(self[name])
-            if value.ndim == 1:
-                ax.plot(t, value, label=name)
-            else:
-                for i in range(value.shape[1]):
-                    ax.plot(t, value[:, i], label=f"{name}[{i}]")
+        columns = self.columns()  # with events: the rows just before and after each
+        t = columns["t"]
+        curves = [k for name in names for k in columns
+                  if k == name or k.startswith(name + "[")]
+        for key in curves:
+            ax.plot(t, columns[key], label=key)
+        if self.events is not None and len(self.events):
+            for time in np.unique(self.events.times)[:200]:  # mark where events fired
+                ax.axvline(time, color="0.6", linewidth=0.6, linestyle=":", zorder=0)
+            ax.plot([], [], color="0.6", linewidth=0.6, linestyle=":",
+                    label=f"events ({len(self.events)})")
         ax.set_xlabel("t")
         ax.set_ylabel("value")
         if title:
             ax.set_title(title)
-        if len(ax.lines) <= 12:
+        if len(curves) <= 12:
             ax.legend(loc="best")
         ax.grid(alpha=0.3)
         if path is not None:

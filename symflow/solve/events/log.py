@@ -16,8 +16,9 @@ class EventLog(eqx.Module):
 
     The arrays have room for `max_events` entries; the first `count` are events
     (`t` NaN and `index` -1 after them). `pre` and `post` hold the state vector just
-    before and just after each event; `labels[k]` is event k as written in the
-    model. Concrete logs (outside `jax.jit`) read as lists: `times`, `names`,
+    before and just after each event, `values_before` and `values_after` every state
+    and observed output by name; `labels[k]` is event k as written in the model.
+    Concrete logs (outside `jax.jit`) read as lists: `times`, `which`, `names`,
     `before(name)`, `after(name)`.
     """
 
@@ -26,9 +27,9 @@ class EventLog(eqx.Module):
     pre: Any
     post: Any
     count: Any
+    values_before: dict[str, Any]
+    values_after: dict[str, Any]
     labels: tuple[str, ...] = eqx.field(static=True, default=())
-    state_names: tuple[str, ...] = eqx.field(static=True, default=())
-    _unpack: Any = eqx.field(static=True, default=None)
 
     def __len__(self) -> int:
         return int(self.count)
@@ -49,12 +50,41 @@ class EventLog(eqx.Module):
         return [self.labels[k] for k in self.which]
 
     def before(self, name: str) -> np.ndarray:
-        """State `name` just before each event."""
-        return np.asarray(self._unpack(np.asarray(self.pre)[:len(self)])[name])
+        """State or output `name` just before each event."""
+        return np.asarray(self.values_before[name])[:len(self)]
 
     def after(self, name: str) -> np.ndarray:
-        """State `name` just after each event."""
-        return np.asarray(self._unpack(np.asarray(self.post)[:len(self)])[name])
+        """State or output `name` just after each event."""
+        return np.asarray(self.values_after[name])[:len(self)]
+
+    def merged(self, columns: dict[str, np.ndarray], t_reached: float
+               ) -> dict[str, np.ndarray]:
+        """Flat output columns (`t` first, as `Solution.columns`) cut at `t_reached`,
+        with two rows added at each event, the values just before and just after it
+        (so a plot shows the jump), and a column `event`: the event's number on those
+        rows, -1 on the others. Rows are in time order, each event's after its before."""
+        t = columns["t"]
+        keep = t <= t_reached
+        n = len(self)
+        times = np.concatenate([t[keep], self.times, self.times])
+        # order: by time; at one time, the rows before the events, then events in their
+        # order (before, after), then the saved rows (which hold the state after)
+        rank = np.concatenate([np.full(keep.sum(), 3 * n + 1), 1 + 2 * np.arange(n),
+                               2 + 2 * np.arange(n)])
+        order = np.lexsort((rank, times))
+        out = {"t": times[order]}
+        for name, column in columns.items():
+            if name == "t":
+                continue
+            base, _, element = name.partition("[")
+            before, after = self.before(base), self.after(base)
+            if element:
+                i = int(element[:-1])
+                before, after = before[:, i], after[:, i]
+            out[name] = np.concatenate([column[keep], before, after])[order]
+        event = np.concatenate([np.full(keep.sum(), -1), self.which, self.which])
+        out["event"] = event[order]
+        return out
 
     def __repr__(self) -> str:
         if isinstance(self.count, jax.core.Tracer):

@@ -54,6 +54,7 @@ def test_bounce_time_and_height_gradients_match_finite_differences_and_closed_fo
     np.testing.assert_allclose(jac[0], [dt3_dr, dt3_dh0], rtol=1e-8)
 
 
+@pytest.mark.slow
 def test_forward_mode_through_events_agrees_with_reverse_mode(ball):
     def bounce(r):
         sol = ball.simulate(params={"r": r}, tspan=(0, 6), saveat=2, adjoint="forward")
