@@ -117,7 +117,8 @@ def _describe_terminal(name: str) -> str:
 
 
 def _expected(names: set[str]) -> str:
-    words = sorted({_describe_terminal(n) for n in names})
+    # 'end' first: where it is expected, a missing `end` is the likeliest mistake
+    words = sorted({_describe_terminal(n) for n in names}, key=lambda w: (w != "'end'", w))
     if len(words) > 8:
         words = words[:8] + ["..."]
     return ", ".join(words)

@@ -55,8 +55,8 @@ def build(program: ast.Program, model: str | None = None) -> System:
         for section in chosen.sections:
             if section.kind in ("events", "discrete"):
                 raise SymflowError(
-                    f"{section.kind} in models with implicit equations or components are "
-                    "not supported yet", section.span,
+                    f"a {section.kind} section in models with implicit equations or "
+                    "components is not supported yet", section.span,
                     help="events work in explicit ODE models (der(x) = ...)")
             if section.kind == "closures":
                 raise SymflowError(
