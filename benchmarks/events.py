@@ -167,6 +167,22 @@ def model_text(path, **settings):
 # ----------------------------------------------------------------------- twins
 
 
+def initial_step(term, solver, controller):
+    """`(t0, t1, y0, args) -> dt0`: the PID controller's initial-step heuristic (Hairer's),
+    called on the bare `ODETerm` as symflow's loop calls it at every (re)start. Passing
+    `dt0=None` to `diffeqsolve` would not run it: diffrax 0.7.2 wraps the terms in a
+    `WrapTerm` before `PIDController.init`, which then takes dt0 = 0.01 (it runs the
+    heuristic only for an `ODETerm`); the steps would differ from symflow's (the ball:
+    284 steps instead of 381). The step is not differentiated (as in symflow)."""
+    order = solver.error_order(term)
+
+    def dt0(t0, t1, y0, args):
+        tnext, _ = controller.init(term, t0, t1, y0, None, args, solver.func, order)
+        return lax.stop_gradient(tnext - t0)
+
+    return dt0
+
+
 def _ball_rhs(t, y, p):
     return jnp.stack([y[1], -p[0], jnp.zeros_like(y[2])])
 
@@ -191,6 +207,7 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
                           root_finder=optx.Newton(rtol=NEWTON_TOL, atol=NEWTON_TOL),
                           direction=False)
     zero = jnp.int64(0)
+    first_step = initial_step(term, solver, controller)
 
     def solve(p):
         y0 = jnp.stack([p[2], jnp.zeros_like(p[2]), jnp.zeros_like(p[2])])
@@ -204,9 +221,9 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
                                               diffrax.SubSaveAt(t1=True)])
             else:
                 saveat = diffrax.SaveAt(t1=True)
-            sol = diffrax.diffeqsolve(term, solver, t, t1, None, y, args=p, saveat=saveat,
-                                      stepsize_controller=controller, event=event,
-                                      max_steps=SEGMENT_MAX_STEPS, throw=False)
+            sol = diffrax.diffeqsolve(term, solver, t, t1, first_step(t, t1, y, p), y, args=p,
+                                      saveat=saveat, stepsize_controller=controller,
+                                      event=event, max_steps=SEGMENT_MAX_STEPS, throw=False)
             if save == "grid":
                 t_end, y_end = sol.ts[1][-1], sol.ys[1][-1]
                 # keep the saves before the event (a save at the event time holds the
@@ -244,7 +261,7 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
 
 
 def _pk_rhs(t, y, p):
-    return -p[0] / p[1] * y
+    return jnp.stack([-y[0] * p[0] / p[1]])  # symflow's generated expression, same rounding
 
 
 def pk_window(ts, tau, t1):
@@ -269,6 +286,7 @@ def pk_twin(ts, t1, *, save="grid", loop="lax", doses=PK_DOSES, tau=PK_P["tau"])
     solver = diffrax.Tsit5()
     controller = diffrax.PIDController(rtol=RTOL, atol=ATOL)
     zero = jnp.int64(0)
+    first_step = initial_step(term, solver, controller)
 
     def solve(p):
         def segment(c, k):
@@ -286,8 +304,9 @@ def pk_twin(ts, t1, *, save="grid", loop="lax", doses=PK_DOSES, tau=PK_P["tau"])
                                               diffrax.SubSaveAt(t1=True)])
             else:
                 saveat = diffrax.SaveAt(t1=True)
-            sol = diffrax.diffeqsolve(term, solver, t, t_next, None, after, args=p,
-                                      saveat=saveat, stepsize_controller=controller,
+            sol = diffrax.diffeqsolve(term, solver, t, t_next, first_step(t, t_next, after, p),
+                                      after, args=p, saveat=saveat,
+                                      stepsize_controller=controller,
                                       max_steps=SEGMENT_MAX_STEPS, throw=False)
             if save == "grid":
                 y_end = sol.ys[1][-1]
