@@ -1,9 +1,9 @@
 """Generate the synthetic concentration data of the multi-dose example (docs/events.md).
 
 Writes `examples/multidose_pk_data.csv`: `examples/multidose_pk.sf` simulated with
-CL = 2.0 L/h and V = 20.0 L (a 100 mg dose every 12 h up to 96 h), the
-concentration C sampled at 30 times (1, 4 and 8 h after each of the first eight
-doses, then six times after the last one, up to 130 h: `TIMES`), with 5%
+CL = 2.0 L/h and V = 20.0 L on [0, 130] h (a 100 mg dose every 12 h: eleven doses,
+at 0, 12, ..., 120 h), the concentration C sampled at 30 times (1, 4 and 8 h after
+each of the first eight doses, then six more up to 130 h: `TIMES`), with 5%
 multiplicative Gaussian noise (seed 0).
 
 Run from the repository root: `python examples/make_multidose_pk_data.py`.
