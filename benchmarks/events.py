@@ -107,6 +107,8 @@ import symflow  # noqa: E402
 from run import calibrate, fmt_s, per_call  # noqa: E402
 
 RTOL, ATOL = 1e-10, 1e-12  # both example files' own
+PARTS = ["ball", "compile", "pk", "profile"]
+DEFAULT_PARTS = ["ball", "compile", "pk"]
 SEGMENT_MAX_STEPS = 4096  # each twin segment's diffeqsolve (diffrax's default)
 NEWTON_TOL = 1e-13  # the twin's root finder on the event time (rtol and atol)
 
@@ -167,7 +169,7 @@ def model_text(path, **settings):
 # ----------------------------------------------------------------------- twins
 
 
-def initial_step(term, solver, controller):
+def initial_step(term, solver, controller, how="heuristic"):
     """`(t0, t1, y0, args) -> dt0`: the PID controller's initial-step heuristic (Hairer's),
     called on the bare `ODETerm` as symflow's loop calls it at every (re)start. Passing
     `dt0=None` to `diffeqsolve` would not run it: diffrax 0.7.2 wraps the terms in a
@@ -177,6 +179,8 @@ def initial_step(term, solver, controller):
     order = solver.error_order(term)
 
     def dt0(t0, t1, y0, args):
+        if how == "diffrax":
+            return None
         tnext, _ = controller.init(term, t0, t1, y0, None, args, solver.func, order)
         return lax.stop_gradient(tnext - t0)
 
@@ -191,11 +195,13 @@ def _ball_cond(t, y, args, **kwargs):
     return y[0]
 
 
-def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS):
+def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS,
+              dt0="heuristic"):
     """`p = [g, r, h0] -> (ys (n, 3), event times, states before, states after, count,
     final state)` of the bouncing ball, by hand (module docstring). `loop`: `lax`
     (forward) or `checkpointed` (reverse mode, at most `max_segments` segments).
-    Every call builds new functions (nothing is reused from an earlier trace)."""
+    Every call builds new functions (nothing is reused from an earlier trace).
+    `dt0="diffrax"`: pass `dt0=None` to `diffeqsolve` instead (see `initial_step`)."""
     ts_np = np.asarray(ts, dtype=float)
     n = len(ts_np)
     ts_j = jnp.asarray(ts_np)
@@ -207,7 +213,7 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
                           root_finder=optx.Newton(rtol=NEWTON_TOL, atol=NEWTON_TOL),
                           direction=False)
     zero = jnp.int64(0)
-    first_step = initial_step(term, solver, controller)
+    first_step = initial_step(term, solver, controller, dt0)
 
     def solve(p):
         y0 = jnp.stack([p[2], jnp.zeros_like(p[2]), jnp.zeros_like(p[2])])
@@ -271,7 +277,8 @@ def pk_window(ts, tau, t1):
     return int(np.bincount(k).max())
 
 
-def pk_twin(ts, t1, *, save="grid", loop="lax", doses=PK_DOSES, tau=PK_P["tau"]):
+def pk_twin(ts, t1, *, save="grid", loop="lax", doses=PK_DOSES, tau=PK_P["tau"],
+            dt0="heuristic"):
     """`p = [CL, V, D, tau] -> (ys (n, 1), dose times, before, after, count)` of the
     multi-dose model, by hand (module docstring): one segment per dosing interval.
     `loop`: `lax` (`lax.while_loop`, forward) or `scan` (`lax.scan` over the
@@ -286,7 +293,7 @@ def pk_twin(ts, t1, *, save="grid", loop="lax", doses=PK_DOSES, tau=PK_P["tau"])
     solver = diffrax.Tsit5()
     controller = diffrax.PIDController(rtol=RTOL, atol=ATOL)
     zero = jnp.int64(0)
-    first_step = initial_step(term, solver, controller)
+    first_step = initial_step(term, solver, controller, dt0)
 
     def solve(p):
         def segment(c, k):
@@ -461,22 +468,18 @@ def lower_compile(fn, *args):
 
 
 def compile_rounds(contenders, repeats):
-    """Each contender: a function returning (trace+lower s, XLA compile s). One warm-up
-    round (discarded, first-use costs of JAX/diffrax), then `repeats` rounds, the order
-    reversed every other round; medians of each part and of their sum."""
+    """Each contender: a function returning (trace+lower s, XLA compile s), all of them
+    already compiled once in this process (the checks before the timing are run.py's
+    discarded warm-up round: JAX's and diffrax's first-use costs are paid), every call
+    on freshly built functions. `repeats` rounds, the order reversed every other round;
+    medians of each part and of their sum."""
     names = list(contenders)
     pairs = {k: [] for k in names}
-    first = {}
-    for i in range(repeats + 1):
-        order = names if i % 2 == 0 else names[::-1]
-        for k in order:
-            pair = contenders[k]()
-            if i == 0:
-                first[k] = sum(pair)
-            else:
-                pairs[k].append(pair)
+    for i in range(repeats):
+        for k in (names if i % 2 == 0 else names[::-1]):
+            pairs[k].append(contenders[k]())
     return {k: {"trace_s": median([a for a, _ in v]), "xla_s": median([b for _, b in v]),
-                "total_s": median([a + b for a, b in v]), "first_round_s": first[k],
+                "total_s": median([a + b for a, b in v]),
                 "rounds": [list(p) for p in v]} for k, v in pairs.items()}
 
 
@@ -766,71 +769,76 @@ class _Counter:
         self.n = 0
 
     def add(self, k):
-        self.n += int(k)
+        self.n += int(np.sum(k))
 
 
 def _counted(fn, counter):
-    """`fn` that adds the number of its calls (one per evaluation, vmapped ones counted
-    by their batch) to `counter` through a host callback."""
+    """`fn` that counts its calls in `counter` through a host callback."""
     def wrapped(t, y, p):
-        out = fn(t, y, p)
         jax.debug.callback(counter.add, jnp.asarray(1))
-        return out
+        return fn(t, y, p)
     return wrapped
 
 
-def symflow_counts(text, kwargs):
-    """(rhs evaluations, condition evaluations, events) of one `simulate` of a fresh
-    model whose generated rhs and conditions count their calls."""
+def symflow_rhs_count(text, kwargs):
+    """Right-hand-side evaluations of one `simulate` of a fresh model whose generated
+    rhs counts its calls (six per Tsit5 step, two for the initial-step heuristic and
+    one for the first stage at every (re)start)."""
     m = symflow.loads(text)
     sim = m.runner.simulator
-    rhs_c, cond_c = _Counter(), _Counter()
-    g = sim.generated
-    changes = {"rhs": _counted(g.rhs, rhs_c)}
-    if g.event_conditions is not None:
-        changes["event_conditions"] = _counted(g.event_conditions, cond_c)
-    sim.generated = dataclasses.replace(g, **changes)
-    sol = m.simulate(**kwargs)
+    counter = _Counter()
+    sim.generated = dataclasses.replace(sim.generated, rhs=_counted(sim.generated.rhs, counter))
+    m.simulate(**kwargs)
     jax.effects_barrier()
-    return rhs_c.n, cond_c.n, len(sol.events)
+    return counter.n
 
 
-def twin_counts(kind, ts, t1):
-    """(rhs evaluations, event-condition evaluations) of one twin solve."""
-    global _ball_rhs, _ball_cond, _pk_rhs
-    rhs_c, cond_c = _Counter(), _Counter()
-    saved = _ball_rhs, _ball_cond, _pk_rhs
+def twin_rhs_count(kind, ts, t1, dt0="heuristic"):
+    """Right-hand-side evaluations of one twin solve."""
+    global _ball_rhs, _pk_rhs
+    counter = _Counter()
+    saved = _ball_rhs, _pk_rhs
     try:
         if kind == "ball":
-            _ball_rhs = _counted(saved[0], rhs_c)
-            cond = saved[1]
-            _ball_cond = lambda t, y, args, **kw: _counted(  # noqa: E731
-                lambda t, y, a: cond(t, y, a), cond_c)(t, y, args)
+            _ball_rhs = _counted(saved[0], counter)
             p = jnp.array([BALL_P["g"], BALL_P["r"], BALL_P["h0"]])
-            jax.block_until_ready(jax.jit(ball_twin(ts, t1))(p))
+            jax.block_until_ready(jax.jit(ball_twin(ts, t1, save="minimal", dt0=dt0))(p))
         else:
-            _pk_rhs = _counted(saved[2], rhs_c)
+            _pk_rhs = _counted(saved[1], counter)
             p = jnp.array([PK_P["CL"], PK_P["V"], PK_P["D"], PK_P["tau"]])
-            jax.block_until_ready(jax.jit(pk_twin(ts, t1))(p))
+            jax.block_until_ready(jax.jit(pk_twin(ts, t1, save="minimal", dt0=dt0))(p))
         jax.effects_barrier()
     finally:
-        _ball_rhs, _ball_cond, _pk_rhs = saved
-    return rhs_c.n, cond_c.n
+        _ball_rhs, _pk_rhs = saved
+    return counter.n
+
+
+def buffer_copies(bare, seen, max_events):
+    """Copy instructions in the optimized HLO of symflow's compiled solve whose operand
+    has `max_events` rows (the event log's buffers) -- load-independent."""
+    import re
+    text = bare.lower(seen["params"], seen["initial"], seen["ts"]).compile().as_text()
+    return sum(1 for line in text.splitlines()
+               if re.search(rf"= [a-z0-9]+\[{max_events}(,\d+)?\]\S* copy\(", line))
 
 
 def bench_profile(repeats, sample_s, rng, log):
-    """Where symflow's solve time goes: variants of the bare jitted solve."""
+    """Where symflow's solve time goes: its bare jitted solve under settings a user can
+    change (the model's `event_samples` and `max_events`, `adjoint="forward"` for the
+    plain loop), against the twin with symflow's initial steps and with diffrax's."""
     out = {}
-    for kind, path, t1, nsave, params in (
-            ("ball", BALL_FILE, BALL_T1[100], BALL_NSAVE, {"r": BALL_P["r"]}),
-            ("pk", PK_FILE, PK_T1, PK_NSAVE, {})):
+    for kind, path, t1, nsave, params, small in (
+            ("ball", BALL_FILE, BALL_T1[100], BALL_NSAVE, {"r": BALL_P["r"]}, 128),
+            ("pk", PK_FILE, PK_T1, PK_NSAVE, {}, 64)):
         variants = {
-            "default (event_samples 3, checkpointed loop, max_events 1000)": ({}, {}),
+            "default (event_samples 3, max_events 1000, checkpointed loop)": ({}, {}),
             "event_samples 0": ({"event_samples": 0}, {}),
-            "adjoint='forward' (plain lax.while_loop)": ({}, {"adjoint": "forward"}),
-            "max_events 128": ({"max_events": 128}, {}),
-            "event_samples 0, forward, max_events 128": (
-                {"event_samples": 0, "max_events": 128}, {"adjoint": "forward"}),
+            "adjoint='forward' (the plain lax.while_loop)": ({}, {"adjoint": "forward"}),
+            f"max_events {small}": ({"max_events": small}, {}),
+            f"max_events {small}, event_samples 0": (
+                {"max_events": small, "event_samples": 0}, {}),
+            f"max_events {small}, event_samples 0, adjoint='forward'": (
+                {"max_events": small, "event_samples": 0}, {"adjoint": "forward"}),
         }
         fns, res = {}, {}
         for name, (settings, extra) in variants.items():
@@ -844,31 +852,33 @@ def bench_profile(repeats, sample_s, rng, log):
                 bare = m.runner.simulator.solve_fn(seen["config"])
                 key = f"{name}, {save}"
                 res[key] = {"events": len(sol.events)}
+                if save == "minimal" and not extra:
+                    res[key]["event-log copies in the HLO"] = buffer_copies(
+                        bare, seen, seen["config"].max_events)
                 fns[key] = (lambda b=bare, s=seen: jax.block_until_ready(
                     b(s["params"], s["initial"], s["ts"]).values))
         p_tw = (jnp.array([BALL_P["g"], BALL_P["r"], BALL_P["h0"]]) if kind == "ball"
                 else jnp.array([PK_P["CL"], PK_P["V"], PK_P["D"], PK_P["tau"]]))
-        for save, n in (("grid", nsave), ("minimal", 2)):
-            ts = np.linspace(0.0, t1, n)
-            make = ball_twin if kind == "ball" else pk_twin
-            tw = jax.jit(make(ts, t1, save=save))
-            fns[f"twin, {save}"] = lambda f=tw: jax.block_until_ready(f(p_tw))
-            res[f"twin, {save}"] = {}
-        # no events at all: one diffeqsolve over the span (the cost of the steps alone)
+        make = ball_twin if kind == "ball" else pk_twin
+        for name, dt0 in (("twin", "heuristic"), ("twin with dt0=None (diffrax's 0.01)",
+                                                  "diffrax")):
+            for save, n in (("grid", nsave), ("minimal", 2)):
+                tw = jax.jit(make(np.linspace(0.0, t1, n), t1, save=save, dt0=dt0))
+                fns[f"{name}, {save}"] = lambda f=tw: jax.block_until_ready(f(p_tw))
+                res[f"{name}, {save}"] = {}
         times = interleaved(fns, repeats, sample_s, rng)
         for k in res:
             res[k].update(times[k])
-        counts = {}
-        for name, settings in (("symflow event_samples 3", {}),
-                               ("symflow event_samples 0", {"event_samples": 0})):
-            text = model_text(path, **settings)
-            rhs_n, cond_n, ev = symflow_counts(
-                text, dict(params=params, tspan=(0.0, t1), saveat=2, rtol=RTOL, atol=ATOL))
-            counts[name] = {"rhs": rhs_n, "conditions": cond_n, "events": ev}
-        rhs_n, cond_n = twin_counts(kind, np.array([0.0, t1]), t1)
-        counts["twin"] = {"rhs": rhs_n, "conditions": cond_n}
-        out[kind] = {"variants": res, "counts": counts}
-        log(f"  profile {kind}: evaluations {counts}")
+        minimal = dict(params=params, tspan=(0.0, t1), saveat=2, rtol=RTOL, atol=ATOL)
+        counts = {"symflow": symflow_rhs_count(model_text(path), minimal),
+                  "twin": twin_rhs_count(kind, np.array([0.0, t1]), t1),
+                  "twin with dt0=None (diffrax's 0.01)": twin_rhs_count(
+                      kind, np.array([0.0, t1]), t1, dt0="diffrax")}
+        out[kind] = {"variants": res, "rhs_evaluations": counts}
+        log(f"  profile {kind}: right-hand-side evaluations per solve {counts}; "
+            "event-log copies in the HLO " + ", ".join(
+                f"{k}: {v['event-log copies in the HLO']}" for k, v in res.items()
+                if "event-log copies in the HLO" in v))
     return out
 
 
@@ -953,19 +963,16 @@ def table(results):
         for kind, pr in results["profile"].items():
             v = pr["variants"]
             lines += [f"\nWhere symflow's time goes, {kind}: bare jitted solve (median)\n",
-                      "| variant | full grid | minimal | / twin (grid) | / twin (minimal) |",
-                      "|---|---:|---:|---:|---:|"]
-            names = sorted({k.rsplit(", ", 1)[0] for k in v}, key=lambda s: (s == "twin", 0))
+                      "| variant | full grid | minimal | / twin (grid) | / twin (minimal) | "
+                      "event-log copies in the HLO |", "|---|---:|---:|---:|---:|---:|"]
             for name in dict.fromkeys(k.rsplit(", ", 1)[0] for k in v):
                 g, mn = v[f"{name}, grid"]["median_s"], v[f"{name}, minimal"]["median_s"]
+                copies = v[f"{name}, minimal"].get("event-log copies in the HLO", "")
                 lines.append(f"| {name} | {fmt_s(g)} | {fmt_s(mn)} | "
                              f"{_ratio(g, v['twin, grid']['median_s'])} | "
-                             f"{_ratio(mn, v['twin, minimal']['median_s'])} |")
-            del names
-            lines += ["\n| evaluations per solve (minimal saves) | rhs | event conditions |",
-                      "|---|---:|---:|"]
-            for who, cnt in pr["counts"].items():
-                lines.append(f"| {who} | {cnt['rhs']} | {cnt['conditions']} |")
+                             f"{_ratio(mn, v['twin, minimal']['median_s'])} | {copies} |")
+            lines.append("\nright-hand-side evaluations per solve: " + ", ".join(
+                f"{k} {n}" for k, n in pr["rhs_evaluations"].items()))
     return "\n".join(lines)
 
 
@@ -977,9 +984,9 @@ def main(argv=None):
                     help="compile rounds after a discarded warm-up round (default 1)")
     ap.add_argument("--sample-ms", type=float, default=20.0,
                     help="length of one run-time sample in ms (default 20)")
-    ap.add_argument("--problems", nargs="+", choices=["ball", "pk"], default=["ball", "pk"])
-    ap.add_argument("--no-profile", action="store_true",
-                    help="skip the section on where symflow's time goes")
+    ap.add_argument("parts", nargs="*", metavar="part",
+                    help=f"which parts (default: {' '.join(DEFAULT_PARTS)}); `profile`: "
+                         "where symflow's time goes (about 2 more minutes)")
     ap.add_argument("--json", default=None,
                     help="where to write the JSON (default benchmarks/results/<date>-events.json)")
     ap.add_argument("--no-save", action="store_true", help="write no JSON")
@@ -987,6 +994,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.repeats < 1 or args.compile_repeats < 1:
         ap.error("repeats must be at least 1")
+    if set(args.parts) - set(PARTS):
+        ap.error(f"unknown part(s) {sorted(set(args.parts) - set(PARTS))}: choose from {PARTS}")
 
     started = time.perf_counter()
 
@@ -1001,14 +1010,16 @@ def main(argv=None):
         f"{args.compile_repeats}, sample {args.sample_ms:g} ms; load average {load0}")
     rng = random.Random(args.seed)
     results = {}
-    if "ball" in args.problems:
+    parts = args.parts or DEFAULT_PARTS
+    if "ball" in parts:
         results["ball"] = bench_ball(args.repeats, args.compile_repeats, args.sample_ms / 1e3,
                                      rng, log)
+    if "compile" in parts:
         results["compile_vs_events"] = bench_ball_compile_vs_events(args.compile_repeats, log)
-    if "pk" in args.problems:
+    if "pk" in parts:
         results["pk"] = bench_pk(args.repeats, args.compile_repeats, args.sample_ms / 1e3,
                                  rng, log)
-    if not args.no_profile:
+    if "profile" in parts:
         results["profile"] = bench_profile(args.repeats, args.sample_ms / 1e3, rng, log)
     load1 = tuple(round(x, 2) for x in os.getloadavg())
     results["meta"] = {

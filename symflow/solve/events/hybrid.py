@@ -96,6 +96,17 @@ class _State(NamedTuple):
     last_event: jax.Array
 
 
+class _Instant(NamedTuple):
+    """Events to fire now (`fires`): at `t`, from the state `y_pre`, those of `mask`
+    (by event number); `positive`: the side each `when` condition crossed to."""
+
+    fires: jax.Array
+    t: jax.Array
+    y_pre: jax.Array
+    mask: jax.Array
+    positive: jax.Array
+
+
 def _buffers(s: _State):
     return s.ys, s.ev_t, s.ev_k, s.ev_pre, s.ev_post
 
@@ -158,10 +169,11 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 y = jnp.where(mask[k], after, y)
             return s, y
 
-        def fire(s: _State, t, y_pre, mask, positive=None) -> _State:
+        def fire(s: _State, instant: _Instant) -> _State:
             """Run the events of `mask` at `t` from `y_pre`, then the `when` events the
             jumps carried across, then restart the solver. `positive`: the side of
             zero each crossing `when` condition went to."""
+            t, y_pre, mask, positive = instant.t, instant.y_pre, instant.mask, instant.positive
             s, y = run_affects(s, t, y_pre, y_pre, mask)
             g = jnp.zeros((0,))
             if when:
@@ -172,13 +184,12 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 second = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(jumped)
                 s, y = run_affects(s, t, y_pre, y, second)
                 g = program.conditions(t, y, params)
-                if positive is not None:
-                    # A crossing located to the last bit can leave g at exactly 0 or a
-                    # rounding on the near side; where the affects left g as it was,
-                    # it is put on the side it crossed to, so it does not fire again.
-                    tiny = jnp.finfo(g.dtype).tiny
-                    far = jnp.where(positive, jnp.maximum(g, tiny), jnp.minimum(g, 0.0))
-                    g = jnp.where(already & (g == g_pre), far, g)
+                # A crossing located to the last bit can leave g at exactly 0 or a
+                # rounding on the near side; where the affects left g as it was, it is
+                # put on the side it crossed to, so it does not fire again.
+                tiny = jnp.finfo(g.dtype).tiny
+                far = jnp.where(positive, jnp.maximum(g, tiny), jnp.minimum(g, 0.0))
+                g = jnp.where(already & (g == g_pre), far, g)
             t_disc, _ = next_timed(s.counts)
             tnext, solver_state, cs = restart(t, y, jnp.minimum(t_disc, t1))
             close = (t - s.last_event) <= window
@@ -189,13 +200,17 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 zeno=zeno, last_event=t,
                 result=jnp.where((zeno >= ZENO_EVENTS) & (s.result == 0), _ZENO, s.result))
 
-        def fire_timed(s: _State) -> _State:
-            t_disc, times = next_timed(s.counts)
+        no_crossing = jnp.zeros(len(when), bool)
+
+        def timed_instant(s: _State) -> tuple[_State, _Instant]:
+            """The timed events due now (their times passed, whether or not their
+            checks hold)."""
+            _, times = next_timed(s.counts)
             due = times <= s.t
             checks = program.checks(s.t, s.y, params).astype(bool)
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(timed)].set(due & checks)
             s = s._replace(counts=s.counts + due.astype(s.counts.dtype))
-            return fire(s, s.t, s.y, mask)
+            return s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing)
 
         def save(s: _State, interp, t_end, keep) -> _State:
             def cond(c):
@@ -211,7 +226,10 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                                buffers=lambda c: c[1], kind=loop)
             return s._replace(save_index=i, ys=ys)
 
-        def take_step(s: _State) -> _State:
+        def take_step(s: _State) -> tuple[_State, _Instant]:
+            """One step from s.t; where a `when` condition crosses inside it, the
+            state is moved to the step's end all the same and the instant of the
+            crossing is returned, for `fire` to put the state there."""
             t_disc, _ = next_timed(s.counts)
             t_stop = jnp.minimum(t_disc, t1)
             tnext = jnp.minimum(s.tnext, t_stop)
@@ -245,20 +263,19 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 controller_state=cs, made_jump=jnp.asarray(keep & made_jump),
                 g=jnp.where(keep, crossing.g_end, s.g) if when else s.g)
             if not when:
-                return moved
-
-            def at_event(s: _State) -> _State:
-                y_pre = interp.evaluate(crossing.t)
-                mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire)
-                return fire(s, crossing.t, y_pre, mask, crossing.positive)
-
-            return lax.cond(event, at_event, lambda _: moved, s)
+                return moved, _Instant(event, t_end, y1, jnp.zeros(n_kinds, bool),
+                                       no_crossing)
+            mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire & keep)
+            return moved, _Instant(event, crossing.t, interp.evaluate(crossing.t), mask,
+                                   crossing.positive)
 
         def step(s: _State) -> _State:
-            if not timed:
-                return take_step(s)
-            t_disc, _ = next_timed(s.counts)
-            return lax.cond(t_disc <= s.t, fire_timed, take_step, s)
+            if timed:
+                t_disc, _ = next_timed(s.counts)
+                s, instant = lax.cond(t_disc <= s.t, timed_instant, take_step, s)
+            else:
+                s, instant = take_step(s)
+            return lax.cond(instant.fires, fire, lambda s, _: s, s, instant)
 
         def running(s: _State):
             t_disc, _ = next_timed(s.counts)
