@@ -263,10 +263,10 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 controller_state=cs, made_jump=jnp.asarray(keep & made_jump),
                 g=jnp.where(keep, crossing.g_end, s.g) if when else s.g)
             if not when:
-                return moved, _Instant(event, t_end, y1, jnp.zeros(n_kinds, bool),
+                return moved, _Instant(jnp.asarray(event), t_end, y1, jnp.zeros(n_kinds, bool),
                                        no_crossing)
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire & keep)
-            return moved, _Instant(event, crossing.t, interp.evaluate(crossing.t), mask,
+            return moved, _Instant(jnp.asarray(event), crossing.t, interp.evaluate(crossing.t), mask,
                                    crossing.positive)
 
         def step(s: _State) -> _State:
