@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
 from ..symbolic import (
+    ArrayExtreme,
     ArraySum,
     Concat,
     Coordinate,
@@ -151,6 +152,9 @@ class JnpPrinter(JaxPrinter):
 
     def _print_ArraySum(self, expr: ArraySum):
         return f"jnp.sum({self._print(expr.args[0])})"
+
+    def _print_ArrayExtreme(self, expr: ArrayExtreme):
+        return f"jnp.{'max' if expr.args[1] else 'min'}({self._print(expr.args[0])})"
 
     def _print_Dot(self, expr: Dot):
         return f"jnp.dot({self._print(expr.args[0])}, {self._print(expr.args[1])})"

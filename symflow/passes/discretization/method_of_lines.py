@@ -126,5 +126,7 @@ def discretize(system: System) -> System:
                                                           shape, ends))
         new_variables.append(v)
     observed = tuple(dataclasses.replace(o, expr=transform(o.expr)) for o in system.observed)
+    events = tuple(e.map_exprs(transform) for e in system.events)
     return dataclasses.replace(system, equations=tuple(equations),
-                               variables=tuple(new_variables), observed=observed)
+                               variables=tuple(new_variables), observed=observed,
+                               events=events)

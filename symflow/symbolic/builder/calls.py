@@ -14,7 +14,7 @@ import sympy as sp
 
 from ...errors import SymflowError
 from ...lang import ast
-from ..nodes import ArraySum, Dot
+from ..nodes import ArrayExtreme, ArraySum, Dot
 from .derivatives import build_diff
 from .scope import BUILTINS
 
@@ -31,6 +31,13 @@ def build_call(eb: Any, node: ast.Call) -> tuple[sp.Expr, tuple[int, ...]]:
         raise SymflowError(f"'{name}' takes no keyword arguments", node.keywords[0].span)
     if name in eb.scope.names and eb.scope.names[name].kind == "function":
         return _inline(eb, node, eb.scope.names[name].node)
+    if name in ("min", "max") and len(node.args) == 1:
+        a, shape = eb.value(node.args[0])
+        if not shape:
+            raise SymflowError(f"{name} of one argument takes an array (its largest or "
+                               "smallest element)", node.span,
+                               help=f"{name}(a, b, ...) compares two or more values")
+        return ArrayExtreme(a, sp.Integer(int(name == "max"))), ()
     if name in BUILTINS:
         arity, ctor = BUILTINS[name]
         if arity is None and len(node.args) < 2 or arity and len(node.args) != arity:

@@ -52,9 +52,6 @@ def build_events(scope: Scope, nodes: tuple[ast.Event, ...], states: set[str],
     if nodes and scope.brownians:
         raise SymflowError("events in SDE models are not supported yet", nodes[0].span,
                            help="events work in ODE models")
-    if nodes and scope.dimensions:
-        raise SymflowError("events in PDE models are not supported yet", nodes[0].span,
-                           help="events work in ODE models")
     return tuple(_event(scope, node, states, discrete) for node in nodes)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-__all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "Dot", "Stack", "Fill", "Concat",
+__all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "ArrayExtreme", "Dot", "Stack", "Fill", "Concat",
            "broadcast_shapes", "shape_of"]
 
 
@@ -85,6 +85,19 @@ class ArraySum(ArrayFunction):
         return rf"\sum {printer._print(self.args[0])}"
 
 
+class ArrayExtreme(ArrayFunction):
+    """The largest (`max(x)`, `largest = 1`) or smallest (`min(x)`, `largest = 0`)
+    element of an array expression: a field's maximum in an event's condition."""
+
+    nargs = 2
+
+    def _sympystr(self, printer):
+        return f"{'max' if self.args[1] else 'min'}({printer._print(self.args[0])})"
+
+    def _latex(self, printer):
+        return rf"\{'max' if self.args[1] else 'min'} {printer._print(self.args[0])}"
+
+
 class Dot(ArrayFunction):
     """The dot product of two arrays of equal length."""
 
@@ -139,7 +152,7 @@ def shape_of(expr: sp.Basic, shapes: Mapping[sp.Symbol, tuple[int, ...]]) -> tup
         return shapes.get(expr, ())
     if hasattr(expr, "_symflow_shape"):  # the field nodes of fields.py, and others
         return expr._symflow_shape(shapes)
-    if isinstance(expr, (Element, ArraySum, Dot)):
+    if isinstance(expr, (Element, ArraySum, ArrayExtreme, Dot)):
         return ()
     if isinstance(expr, Part):
         return (int(expr.args[2]) - int(expr.args[1]),)

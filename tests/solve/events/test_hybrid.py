@@ -64,3 +64,17 @@ def test_more_events_than_the_log_holds_is_an_error_that_says_which():
     with pytest.raises(SolverError, match="more events than max_events") as info:
         symflow.loads(text).simulate()
     assert "max_events" in (info.value.help or "")
+
+
+def test_an_event_on_a_field_reduction_fires_where_the_grid_solution_says():
+    # u = sin(pi x) on the grid is an eigenvector of the discrete Laplacian (Dirichlet
+    # ends), eigenvalue -(4/h^2) sin^2(pi h/2): its maximum (at x = 1/2) decays as
+    # exp(-D lambda_h t) until the heater switches on where it falls to 0.5
+    sol = symflow.loads(model_text("events_heat")).simulate(rtol=1e-10, atol=1e-12)
+    h = 1 / 40
+    rate = 0.1 * (4 / h**2) * np.sin(np.pi * h / 2) ** 2
+    assert sol.events.times[0] == pytest.approx(np.log(2) / rate, rel=1e-8)
+    # then the heating brings max(u) back up to 0.8, where the solve stops
+    assert list(sol.events.which) == [0, 1]
+    assert float(sol.t_reached) == sol.events.times[1]
+    assert np.max(sol.events.before("u")[1]) == pytest.approx(0.8, abs=1e-12)
