@@ -41,6 +41,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ...errors import SymflowError
 from .._compat import buffer_at_set, result_code, while_loop
 from ..adjoints import Problem, with_controller_tols
 from .locate import crossing_mask, locate
@@ -127,7 +128,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
     terms, controller = problem.terms, problem.controller
     t0, t1 = float(problem.t0), float(problem.t1)
     if not t1 > t0:
-        raise ValueError("the hybrid solve integrates forward in time")
+        raise SymflowError("a model with events is solved forward in time",
+                           help="give a span with t1 > t0")
     error_order = solver.error_order(terms)
     directions = program.directions
     when, timed = program.when, program.timed
@@ -238,7 +240,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                               * jnp.maximum(jnp.abs(t_stop), 1.0), t_stop, tnext)
             y1, y_err, dense, solver_state, solver_result = solver.step(
                 terms, s.t, tnext, s.y, params, s.solver_state, s.made_jump)
-            y_err = jnp.where(jnp.isnan(y_err), jnp.inf, y_err)
+            if y_err is not None:  # (a fixed-step SDE solver has no error estimate)
+                y_err = jnp.where(jnp.isnan(y_err), jnp.inf, y_err)
             keep, _, tnext_new, made_jump, cs, controller_result = \
                 controller.adapt_step_size(s.t, tnext, s.y, y1, params, y_err, error_order,
                                            s.controller_state)

@@ -26,7 +26,9 @@ import numpy as np
 from ...codegen import GeneratedModel
 from ...errors import SolverError, SymflowError
 from .._compat import result_code, result_message
+from ..adjoints import Problem
 from ..config import SolveConfig
+from ..events import EVENT_RESULTS, EventProgram, make_hybrid_solve
 from ..simulate import Simulator
 from . import solvers as _sde_solvers
 from .solution import (
@@ -89,6 +91,10 @@ class EnsembleConfig:
     # Stratonovich form, drift `f - 1/2 sum_j L^j g_j` (the same solution on the
     # same Brownian path), with a Stratonovich solver that has an error estimate.
     ito_to_stratonovich: bool = False
+    # A model with events: the size of each trajectory's event log, and the interior
+    # checks per step (events/locate.py).
+    max_events: int = 1000
+    event_samples: int = 3
 
 
 class EnsembleSimulator:
@@ -181,25 +187,43 @@ class EnsembleSimulator:
             values0 = dict(g.initial_values(params))
             values0.update(self.random_initial(key_initial, params))
             y0 = sim.pack(values0)
-            if config.brownian_path == "tree":
+            # with events, a step is cut at the event and the solve restarts there:
+            # only the tree is one Brownian path across the cut
+            if config.brownian_path == "tree" or g.events:
                 path = diffrax.VirtualBrownianTree(t0, t1, tol=tol, shape=(m,), key=key_path,
                                                    levy_area=levy)
             else:
                 path = diffrax.UnsafeBrownianPath(shape=(m,), key=key_path, levy_area=levy)
             terms = diffrax.MultiTerm(drift, NoiseTerm(g.diffusion, g.noise, path))
-            sol = diffrax.diffeqsolve(
-                terms, solver, t0=t0, t1=t1, dt0=dt, y0=y0, args=params,
-                saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
-                max_steps=max_steps, throw=False, adjoint=adjoint)
-            values = sim.unpack(sol.ys)
-            values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, sol.ys))
+            if g.events:
+                ys, result = events_solve(terms, controller, params, y0, ts)
+            else:
+                sol = diffrax.diffeqsolve(
+                    terms, solver, t0=t0, t1=t1, dt0=dt, y0=y0, args=params,
+                    saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
+                    max_steps=max_steps, throw=False, adjoint=adjoint)
+                ys, result = sol.ys, result_code(sol.result)
+            values = sim.unpack(ys)
+            values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
             if config.save_noise:
                 w = jax.vmap(lambda t: path.evaluate(t0, t))(ts)
                 # a Brownian field (more than one point) is saved as a field
                 values.update({b: w[:, offsets[k]] if g.brownian_sizes[k] == 1
                                else w[:, offsets[k]:offsets[k + 1]]
                                for k, b in enumerate(g.brownian)})
-            return values, result_code(sol.result)
+            return values, result
+
+        def events_solve(terms, controller, params, y0, ts):
+            """One trajectory through the hybrid loop (`events/hybrid.py`): its own
+            event times, on the tree's Brownian path."""
+            problem = Problem(
+                rhs=drift_fn, terms=terms, solver=solver, controller=controller,
+                solver_name=config.solver, t0=t0, t1=t1, dt0=dt, max_steps=max_steps,
+                n_save=len(ts), dense=False, progress_meter=diffrax.NoProgressMeter())
+            out = make_hybrid_solve(problem, EventProgram.from_generated(g),
+                                    loop="checkpointed", max_events=config.max_events,
+                                    samples=config.event_samples)(params, y0, ts)
+            return out.ys, out.result
 
         return member
 
@@ -328,7 +352,8 @@ def _raise_on_failures(result, config: EnsembleConfig) -> None:
     failed = np.flatnonzero(codes != 0)
     if failed.size == 0:
         return
-    reason = result_message(int(codes[failed[0]]))
+    code = int(codes[failed[0]])
+    reason = EVENT_RESULTS.get(code) or result_message(code)
     raise SolverError(
         f"{failed.size} of {codes.size} trajectories failed (the first: trajectory "
         f"{failed[0]}): {reason}", float("nan"),

@@ -148,7 +148,8 @@ class ModelEnsembles:
         # the options an SDE and an ODE ensemble share, completed by each below
         common = EnsembleConfig(trajectories=n, n_save=len(ts), chunk_size=chunk_size,
                                 stats_only=bool(stats_only), quantiles=quantiles,
-                                swept=tuple(sorted(sweep)))
+                                swept=tuple(sorted(sweep)), max_events=s.max_events,
+                                event_samples=s.event_samples)
         if self.is_sde:
             config, tolerances = self._sde_config(
                 ts, common, solver=solver, rtol=rtol, atol=atol, dt=dt, max_steps=max_steps,

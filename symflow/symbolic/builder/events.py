@@ -49,9 +49,6 @@ def build_events(scope: Scope, nodes: tuple[ast.Event, ...], states: set[str],
     """The `events` section: each line checked and built (module docstring).
     `states` names the model's states (continuous and discrete), which are the
     only names an affect may set."""
-    if nodes and scope.brownians:
-        raise SymflowError("events in SDE models are not supported yet", nodes[0].span,
-                           help="events work in ODE models")
     return tuple(_event(scope, node, states, discrete) for node in nodes)
 
 

@@ -121,15 +121,6 @@ def test_the_syntax_of_an_event_is_checked_with_what_was_expected():
     assert (err.span.line, err.span.column) == (15, 16)
 
 
-@pytest.mark.parametrize("section, model_kind", [
-    ("brownian\n    W\n", "SDE"), ("domain\n    z in [0, 1], points = 5\n", "PDE")])
-def test_events_where_they_are_not_supported_yet_are_refused_at_check_time(section,
-                                                                           model_kind):
-    text = _model("when x < 0 then v = 0").replace("  discrete", "  " + section + "  discrete")
-    with pytest.raises(SymflowError, match=f"events in {model_kind} models are not supported"):
-        symflow.loads(text, file="m.sf")
-
-
 def test_events_in_a_model_with_components_are_refused():
     text = _model("when x < 0 then v = 0").replace("der(x) = v", "der(x) + 0 = v")
     with pytest.raises(SymflowError, match="in models with implicit equations or comp"):
