@@ -93,10 +93,10 @@ def test_multidose_pk_matches_the_superposition_of_doses():
 
 def test_integrate_and_fire_spike_times_match_the_closed_form():
     m = _load("integrate_and_fire")
-    tau, I, v_th, v_reset, t_ref = 10.0, 1.5, 1.0, 0.0, 2.0
+    tau, drive, v_th, v_reset, t_ref = 10.0, 1.5, 1.0, 0.0, 2.0
     sol = m.simulate()
-    first = tau * np.log(I / (I - v_th))  # from v = 0 = v_reset
-    period = t_ref + tau * np.log((I - v_reset) / (I - v_th))
+    first = tau * np.log(drive / (drive - v_th))  # from v = 0 = v_reset
+    period = t_ref + tau * np.log((drive - v_reset) / (drive - v_th))
     spikes = first + period * np.arange(0, 20)
     spikes = spikes[spikes < 100]
     fired = sol.events.times[np.array(sol.events.which) == 0]

@@ -26,8 +26,8 @@ from .builder import function_scope as function_scope
 from .events import Affect as Affect
 from .events import Event as Event
 from .events import pre_symbol as pre_symbol
-from .nodes import ArrayFunction as ArrayFunction
 from .nodes import ArrayExtreme as ArrayExtreme
+from .nodes import ArrayFunction as ArrayFunction
 from .nodes import ArraySum as ArraySum
 from .nodes import AxisConcat as AxisConcat
 from .nodes import AxisShift as AxisShift

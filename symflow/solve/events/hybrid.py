@@ -269,8 +269,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 return moved, _Instant(jnp.asarray(event), t_end, y1, jnp.zeros(n_kinds, bool),
                                        no_crossing)
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire & keep)
-            return moved, _Instant(jnp.asarray(event), crossing.t, interp.evaluate(crossing.t), mask,
-                                   crossing.positive)
+            return moved, _Instant(jnp.asarray(event), crossing.t,
+                                   interp.evaluate(crossing.t), mask, crossing.positive)
 
         def step(s: _State) -> _State:
             if timed:

@@ -8,8 +8,8 @@ discretization. Printing to `jnp`
 belongs to codegen's printer.
 """
 
-from .arrays import ArrayFunction as ArrayFunction
 from .arrays import ArrayExtreme as ArrayExtreme
+from .arrays import ArrayFunction as ArrayFunction
 from .arrays import ArraySum as ArraySum
 from .arrays import Concat as Concat
 from .arrays import Dot as Dot

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-__all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "ArrayExtreme", "Dot", "Stack", "Fill", "Concat",
-           "broadcast_shapes", "shape_of"]
+__all__ = ["ArrayFunction", "Element", "Part", "ArraySum", "ArrayExtreme", "Dot", "Stack",
+           "Fill", "Concat", "broadcast_shapes", "shape_of"]
 
 
 class ArrayFunction(sp.Function):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from models import model_text
 from scipy.stats import norm
 
 import symflow
+from models import model_text
 
 
 def test_first_passage_of_brownian_motion_per_trajectory():
