@@ -109,6 +109,9 @@ class SamplerSide(Side):
     def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
         """Samplers take fixed step grids: the adaptive-solve options are ignored."""
+        if self.sampling.model.system.events:
+            raise SymflowError("the diffusion samplers do not run events",
+                               help="solve a model with events with an ODE solver")
         for name in extra:
             if name not in SAMPLER_OPTIONS:
                 raise SymflowError(f"{name!r} is not an option of the diffusion samplers",

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import sympy as sp
 
+from ...catalog import EXPONENTIAL_SOLVERS, SAMPLERS
 from ...errors import SymflowError
 from ...lang import ast
 from ..system import Equation, System, Variable
@@ -115,6 +116,11 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
         if e.target in scope.field_coordinates and e.kind != "ode":
             raise SymflowError(f"field '{e.target}' must be defined by der({e.target})",
                                e.spans[0])
+    if events and settings.solver in (*EXPONENTIAL_SOLVERS, *SAMPLERS):
+        raise SymflowError(f"solver {settings.solver} does not run events",
+                           settings.span_of("solver"),
+                           help="events work with the adaptive and fixed-step ODE and SDE "
+                                "solvers (not the exponential integrators or samplers)")
     check_points(scope.dimensions, settings.order, settings.span_of("order"), settings.scheme)
     check_spectral(scope, settings)
     return System(

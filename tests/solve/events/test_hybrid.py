@@ -56,6 +56,8 @@ def test_adjoints_that_cannot_see_events_are_refused():
         m.simulate(adjoint="backsolve")
     with pytest.raises(SymflowError, match="dense output"):
         m.simulate(dense=True)
+    with pytest.raises(SymflowError, match="samplers do not run events"):
+        m.simulate(solver="ddim")
 
 
 def test_more_events_than_the_log_holds_is_an_error_that_says_which():

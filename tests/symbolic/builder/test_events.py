@@ -125,3 +125,10 @@ def test_events_in_a_model_with_components_are_refused():
     text = _model("when x < 0 then v = 0").replace("der(x) = v", "der(x) + 0 = v")
     with pytest.raises(SymflowError, match="in models with implicit equations or comp"):
         symflow.loads(text, file="m.sf")
+
+
+def test_a_solver_that_cannot_run_events_is_refused_at_check_time():
+    text = _model("when x < 0 then v = 0").replace("end\n", "  simulate\n    solver = ddim\nend\n")
+    with pytest.raises(SymflowError, match="solver ddim does not run events") as info:
+        symflow.loads(text, file="m.sf")
+    assert _underlined(info.value) == "ddim"
