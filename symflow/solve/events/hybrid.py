@@ -242,7 +242,9 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 terms, s.t, tnext, s.y, params, s.solver_state, s.made_jump)
             if y_err is not None:  # (a fixed-step SDE solver has no error estimate)
                 y_err = jnp.where(jnp.isnan(y_err), jnp.inf, y_err)
-            keep, _, tnext_new, made_jump, cs, controller_result = \
+            # (the controller's next start is the step's end, or a hair past it when the
+            # step stopped at a jump in the vector field: `jump_ts`, as in diffrax)
+            keep, start_new, tnext_new, made_jump, cs, controller_result = \
                 controller.adapt_step_size(s.t, tnext, s.y, y1, params, y_err, error_order,
                                            s.controller_state)
             interp = solver.interpolation_cls(t0=s.t, t1=tnext, **dense)
@@ -259,7 +261,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             s = s._replace(num_steps=s.num_steps + 1,
                            result=jnp.where(s.result == 0, failed, s.result))
             moved = s._replace(
-                t=jnp.where(keep, tnext, s.t), y=jnp.where(keep, y1, s.y),
+                t=jnp.where(keep, jnp.minimum(start_new, t_stop), s.t),
+                y=jnp.where(keep, y1, s.y),
                 tnext=jnp.asarray(tnext_new),
                 solver_state=jax.tree.map(lambda a, b: jnp.where(keep, a, b), solver_state,
                                           s.solver_state),
