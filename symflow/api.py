@@ -59,7 +59,8 @@ def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Mo
 
     start = time.perf_counter()
     source = codegen.emit(final)
-    generated = codegen.load_source(source)
+    generated = codegen.load_source(source,
+                                    event_labels=tuple(e.label for e in final.events))
     timings["codegen"] = time.perf_counter() - start
     return Model(built, final, generated, timings)
 

@@ -2,7 +2,8 @@
 
 For a model with events the module gets:
 
-- `EVENTS`: one `(kind, direction, terminate, label)` per event, in file order;
+- `EVENTS`: one `(kind, direction, terminate)` per event, in file order (the
+  event's text is not printed into the module: `load_source` takes the labels);
 - `event_conditions(t, y, p)`: the values g of the `when` events' conditions, in
   order (each fires where its g crosses zero in its direction);
 - `event_checks(t, y, p)`: for each `at`/`every` event, in order, whether its
@@ -33,7 +34,7 @@ def emit_events(system: System, names: dict[sp.Symbol, str],
                 function: Callable[..., list[str]]) -> list[str]:
     """The lines of the event functions; `function` is `_emit._function`."""
     events = system.events
-    table = tuple((e.kind, e.direction, e.terminate, e.label) for e in events)
+    table = tuple((e.kind, e.direction, e.terminate) for e in events)
     out = [f"EVENTS = {table!r}", "", ""]
     conditions = {str(k): e.condition for k, e in enumerate(events) if e.kind == "when"}
     out += function("event_conditions", "t, y, p",

@@ -96,9 +96,14 @@ class _VerifiedSource(importlib.abc.InspectLoader):
         return compile(self._source, self._path, "exec", dont_inherit=True)
 
 
-def load_source(source: str) -> GeneratedModel:
-    """A model's generated source, imported (`import_source`), as its callables."""
+def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> GeneratedModel:
+    """A model's generated source, imported (`import_source`), as its callables.
+    `event_labels`: each event as written (for messages and output; the module holds
+    no text of the model)."""
     module = import_source(source, kind="model")
+    table = tuple(getattr(module, "EVENTS", ()))
+    labels = tuple(event_labels) + tuple(f"event {k}" for k in range(len(event_labels),
+                                                                      len(table)))
     return GeneratedModel(
         source=source,
         parameter_names=tuple(module.PARAMETERS),
@@ -118,7 +123,7 @@ def load_source(source: str) -> GeneratedModel:
         brownian_sizes=tuple(getattr(module, "BROWNIAN_SIZES", ())),
         noise=getattr(module, "noise", None),
         milstein=getattr(module, "milstein", None),
-        events=tuple(getattr(module, "EVENTS", ())),
+        events=tuple((*entry, label) for entry, label in zip(table, labels)),
         event_conditions=getattr(module, "event_conditions", None),
         event_checks=getattr(module, "event_checks", None),
         event_schedule=getattr(module, "event_schedule", None),
