@@ -2,9 +2,9 @@
 
 import jax.numpy as jnp
 import numpy as np
-from models import model_text
 
 import symflow
+from models import model_text
 
 
 def test_conditions_checks_schedule_and_affects_compute_what_the_events_say():
