@@ -25,6 +25,8 @@ from sympy.simplify.cse_main import tree_cse
 from ..symbolic import Fill, NewtonSolve, Sigmoid, SoftmaxWeight, System, loop_symbols, shape_of
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._emit_sde import emit_stochastic
+from ._inputs import IMPORT_LINE as INPUTS_IMPORT_LINE
+from ._inputs import input_constants, input_defaults
 from ._printer import JnpPrinter
 
 __all__ = ["Layout", "emit", "state_layout"]
@@ -57,6 +59,8 @@ def emit(system: System) -> str:
     if any(e.kind != "ode" for e in system.equations):
         raise ValueError("codegen needs an ODE system: run the passes first")
     params = system.free_parameters
+    # the inputs' tables are array parameters (codegen/_inputs.py)
+    parameter_names = tuple(p.name for p in params) + tuple(i.name for i in system.inputs)
     layout = state_layout(system)
     states = {v.name: v for v in system.states}
     names: dict[sp.Symbol, str] = {system.time: "t"}
@@ -74,13 +78,15 @@ def emit(system: System) -> str:
         "import jax.numpy as jnp",
         *(["from symflow.runtime import newton_solve"] if _has_loops(system) else []),
         *([IMPORT_LINE] if system.closures else []),
+        *([INPUTS_IMPORT_LINE] if system.inputs else []),
         "",
         "",
         f"MODEL = {system.name!r}",
-        f"PARAMETERS = {tuple(p.name for p in params)!r}",
+        f"PARAMETERS = {parameter_names!r}",
         f"STATES = {tuple((s.name, s.start, s.stop, s.shape) for s in layout)!r}",
         f"OBSERVED = {tuple((o.name, o.shape) for o in system.observed)!r}",
         f"N_STATES = {layout[-1].stop if layout else 0}",
+        *input_constants(system),
         "",
         "",
     ]
@@ -173,6 +179,7 @@ def _parameter_defaults(system: System, names) -> list[str]:
         lines.append(f"    if {prm.name!r} not in p:")
         lines.append(f"        p[{prm.name!r}] = {printer.doprint(prm.default)}")
         printer.names[prm.symbol] = f"p[{prm.name!r}]"
+    lines += input_defaults(system)
     lines += ["    return p", "", ""]
     return lines
 

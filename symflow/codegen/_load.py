@@ -19,7 +19,26 @@ from types import CodeType, ModuleType
 from ..cache import cache_dir, trusted_file
 from ._emit import Layout
 
-__all__ = ["GeneratedModel", "import_source", "load_source"]
+__all__ = ["GeneratedModel", "InputTable", "import_source", "load_source"]
+
+
+@dataclasses.dataclass(frozen=True)
+class InputTable:
+    """An input read from a table, as the generated module describes it (`INPUTS`,
+    `INPUT_KNOTS`): what the solve needs to stop at its knots and to refuse a span
+    the table does not cover. `file` is the table's name as the model wrote it
+    (sanitized)."""
+
+    name: str
+    interpolation: str
+    extrapolation: str
+    file: str
+    knots: tuple[float, ...]
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """The times the table covers."""
+        return self.knots[0], self.knots[-1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +67,7 @@ class GeneratedModel:
     brownian_sizes: tuple[int, ...] = ()  # a Brownian field: its number of points
     noise: Callable | None = None  # (diffusion columns, dw) -> the noise of a step
     milstein: Callable | None = None  # the symbolic Milstein term, when derived
+    inputs: tuple[InputTable, ...] = ()  # inputs read from tables (codegen/_inputs.py)
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
@@ -111,4 +131,7 @@ def load_source(source: str) -> GeneratedModel:
         brownian_sizes=tuple(getattr(module, "BROWNIAN_SIZES", ())),
         noise=getattr(module, "noise", None),
         milstein=getattr(module, "milstein", None),
+        inputs=tuple(InputTable(name, kind, extrapolation, file,
+                                tuple(module.INPUT_KNOTS[name]))
+                     for name, kind, extrapolation, file in getattr(module, "INPUTS", ())),
     )

@@ -26,6 +26,7 @@ from ..symbolic import (
     Sigmoid,
     SoftmaxWeight,
     Stack,
+    TableInput,
     shape_of,
 )
 
@@ -99,6 +100,14 @@ class JnpPrinter(JaxPrinter):
         k, *b = expr.args
         items = ", ".join(f"jnp.asarray({self._print(a)}, dtype=float)" for a in b)
         return f"jax.nn.softmax(jnp.stack([{items}]), axis=0)[{int(k)}]"
+
+    def _print_TableInput(self, expr: TableInput):
+        """An input read from a table: its values are `p[name]`, its knots a module
+        constant (codegen/_inputs.py)."""
+        order = f", {expr.order}" if expr.order else ""
+        return (f"interpolate({expr.kind!r}, {expr.extrapolation!r}, "
+                f"INPUT_KNOTS[{expr.name!r}], p[{expr.name!r}], {self._print(expr.time)}"
+                f"{order})")
 
     # ------------------------------------------------------------ logic
 

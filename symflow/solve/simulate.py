@@ -23,6 +23,7 @@ from . import solvers as _solvers
 from ._compat import result_code, result_message
 from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
+from .inputs import check_input_span, stop_at_knots
 from .projection import project_onto_invariants
 from .solution import Solution
 
@@ -141,6 +142,8 @@ class Simulator:
         """The pieces of one solve (terms, solver, step-size controller, span) that an
         adjoint strategy assembles."""
         g = self.generated
+        if g.inputs:  # a span the tables do not cover is refused here, before compiling
+            check_input_span(g.inputs, config.t0, config.t1)
         exponential = config.exponential
         name = config.solver
         solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
@@ -160,6 +163,8 @@ class Simulator:
             controller: diffrax.AbstractStepSizeController = diffrax.ConstantStepSize()
         else:
             controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
+        # inputs read from tables: step onto their knots (solve/inputs.py)
+        controller = stop_at_knots(controller, g.inputs, config.t0, config.t1)
         # a fixed dt dividing the span: every exponential step has the same size
         n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
                    if exponential and config.dt0 else 0.5)

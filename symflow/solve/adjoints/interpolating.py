@@ -62,7 +62,13 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from .replay import record_steps, recorded_custom_vjp, replay_segment, step_functions
+from .replay import (
+    after_jumps,
+    record_steps,
+    recorded_custom_vjp,
+    replay_segment,
+    step_functions,
+)
 
 __all__ = ["make_interpolating_solve"]
 
@@ -132,7 +138,8 @@ def make_interpolating_solve(rhs: Callable, terms: diffrax.AbstractTerm,
             count = jnp.minimum(first + segment, accepted) - first
             index = first + lane
             valid = lane < count
-            starts = jnp.where(valid & (index > 0), ends[jnp.clip(index - 1, 0, last)], t0)
+            starts = jnp.where(valid & (index > 0),
+                               after_jumps(ends[jnp.clip(index - 1, 0, last)], controller), t0)
             stops = jnp.where(valid, ends[jnp.minimum(index, last)], jnp.inf)
             y_first = jnp.where(seg == 0, y0, states[jnp.maximum(seg - 1, 0)])
 

@@ -131,6 +131,26 @@ def ends_output(ts_saved: jax.Array, ys_saved: jax.Array, t1: float
     return jnp.stack([ys_saved[0], end]), t_reached, y_last
 
 
+def after_jumps(t: jax.Array, controller: diffrax.AbstractStepSizeController) -> jax.Array:
+    """Where the forward solve started the step after one that ended at `t` (element-
+    wise): a `ClipStepSizeController` with `jump_ts` ends a step just before a jump
+    time and starts the next just after it (diffrax's `_bump_next_t0`), so a replayed
+    step must start there too, not at the end of the step before: the vector field
+    differs on the two sides of a jump (an input held between knots, solve/inputs.py).
+    Without jump times, `t` itself."""
+    jump_ts = getattr(controller, "jump_ts", None)
+    if jump_ts is None:
+        return t
+    jumps = jnp.asarray(jump_ts, dtype=t.dtype)
+
+    def is_jump(x):
+        return jumps[jnp.clip(jnp.searchsorted(jumps, x), 0, jumps.shape[0] - 1)] == x
+
+    after = jnp.nextafter(t, jnp.inf)
+    out = jnp.where(is_jump(after), jnp.nextafter(after, jnp.inf), t)
+    return jnp.where(is_jump(t), after, out)
+
+
 def record_steps(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
                  controller: diffrax.AbstractStepSizeController, *, t0: float, t1: float,
                  dt0: float | None, max_steps: int, segment: int,
@@ -268,7 +288,8 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
             count = jnp.minimum(first + segment, accepted) - first
             valid = jnp.arange(segment, dtype=jnp.int32) < count
             index = first + jnp.arange(segment, dtype=jnp.int32)
-            tk = jnp.where(index > 0, ends[jnp.clip(index - 1, 0, last)], t0)
+            tk = jnp.where(index > 0, after_jumps(ends[jnp.clip(index - 1, 0, last)],
+                                                  controller), t0)
             tk1 = ends[jnp.minimum(index, last)]
             # rows past the end of the solve get a harmless unit step, then are masked
             tk = jnp.where(valid, tk, t0)
@@ -320,7 +341,8 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
         params, y0, ts, ends, accepted, states = residuals
         ys_bar, _, y_last_bar, _ = cotangents
         accepted = accepted.astype(jnp.int32)
-        starts = jnp.concatenate([jnp.asarray([t0], dtype=ends.dtype), ends[:-1]])
+        starts = jnp.concatenate([jnp.asarray([t0], dtype=ends.dtype),
+                                  after_jumps(ends[:-1], controller)])
         # The step each save point falls in: diffrax saves t in the step (t_k, t_{k+1}]
         # (t0 in the first step).
         step_of_save = jnp.minimum(jnp.searchsorted(ends, ts, side="left").astype(jnp.int32),

@@ -2,7 +2,7 @@
 
 `build` picks the model and the equations strategy (explicit, or implicit after
 flattening components: `dae.py`), then `build_model` declares its sections in
-dependency order (constants, parameters, functions, domain, Brownian motions,
+dependency order (constants, parameters, inputs, functions, domain, Brownian motions,
 variables, closures, observed outputs, equations, settings, boundary) in one
 `Scope` and checks what spans sections.
 """
@@ -23,6 +23,7 @@ from .dae import ImplicitEquations, needs_dae
 from .declarations import declare_functions, observed, parameters, variables
 from .equations import ExplicitEquations
 from .fields import build_boundary, build_domain, check_points, check_spectral
+from .inputs import build_inputs
 from .scope import TIME, Scope
 from .sde import brownians
 from .settings import build_settings
@@ -86,6 +87,7 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     m = scope.model
     params = parameters(scope, m.items("constants"), constant=True)
     params += parameters(scope, m.items("parameters"), constant=False)
+    inputs = build_inputs(scope, m.items("inputs"))
     declare_functions(scope, m.items("functions"))
     scope.dimensions = build_domain(scope, m.items("domain"))
     scope.brownians = brownians(scope, m.items("brownian"))
@@ -111,7 +113,7 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
         observed=tuple(observed_list), settings=settings, file=scope.program.file,
         brownians=tuple(scope.brownians),
         domain=scope.dimensions, fields=tuple(scope.field_coordinates.items()),
-        boundary=boundary, closures=tuple(scope.closures),
+        boundary=boundary, closures=tuple(scope.closures), inputs=tuple(inputs),
     )
 
 
