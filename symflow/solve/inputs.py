@@ -10,19 +10,26 @@ slope jumps (the solver then also re-evaluates the right-hand side after the
 knot, rather than reusing the last evaluation before it), `step_ts` where the
 interpolant is smooth to its first derivative at least. Fixed-step solvers step
 as they are told.
+
+A held input (`previous`) whose knot is an end of the span is read on the side
+of the knot the span lies on: the right-hand side sees times strictly inside
+the span (`inside_span`), so the last stages of a step that ends on a knot do
+not read the value that starts there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import diffrax
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..codegen import InputTable
 from ..errors import SymflowError
 
-__all__ = ["JUMPING", "check_input_span", "stop_at_knots"]
+__all__ = ["JUMPING", "check_input_span", "inside_span", "stop_at_knots"]
 
 # interpolations whose value or first derivative jumps at the knots
 JUMPING = ("previous", "linear")
@@ -43,12 +50,14 @@ def check_input_span(inputs: Sequence[InputTable], t0: float, t1: float) -> None
 
 
 def stop_at_knots(controller: diffrax.AbstractStepSizeController,
-                  inputs: Sequence[InputTable], t0: float, t1: float
+                  inputs: Sequence[InputTable], t0: float, t1: float, *,
+                  store_rejected_steps: int | None = None
                   ) -> diffrax.AbstractStepSizeController:
     """`controller`, made to step onto every knot strictly inside the span (a
-    `ClipStepSizeController`); a fixed-step controller, or a span with no knot
-    inside, as it is."""
-    if not inputs or not isinstance(controller, diffrax.AbstractAdaptiveStepSizeController):
+    `ClipStepSizeController`, which also stores `store_rejected_steps` rejected steps
+    if asked: an SDE with non-commuting noise); a fixed-step controller, or a span
+    with no knot inside and nothing to store, as it is."""
+    if not isinstance(controller, diffrax.AbstractAdaptiveStepSizeController):
         return controller
     lo, hi = min(t0, t1), max(t0, t1)
 
@@ -63,6 +72,32 @@ def stop_at_knots(controller: diffrax.AbstractStepSizeController,
     if jumps is not None and steps is not None:  # a jump time need not be a step time too
         steps = steps[~np.isin(steps, jumps)]
         steps = steps if steps.size else None
-    if jumps is None and steps is None:
+    if jumps is None and steps is None and store_rejected_steps is None:
         return controller
-    return diffrax.ClipStepSizeController(controller, step_ts=steps, jump_ts=jumps)
+    # the controller checks and stores its times as arrays: constants even when it is
+    # built inside an outer trace (a jitted loss), whose tracers must not leak into the
+    # cached solve
+    with jax.ensure_compile_time_eval():
+        return diffrax.ClipStepSizeController(controller, step_ts=steps, jump_ts=jumps,
+                                              store_rejected_steps=store_rejected_steps)
+
+
+def inside_span(rhs: Callable, inputs: Sequence[InputTable], t0: float, t1: float
+                ) -> Callable:
+    """`rhs(t, y, p)` evaluated at `t` moved strictly inside the span (by one rounding
+    step at most) where a held input (`previous`) has a knot at an end of the span;
+    `rhs` itself otherwise. A held input is continuous from the right: at a knot it
+    has the value of the row that starts there, which belongs to the time after the
+    knot. A solve that ends on that knot must read the row before it (and one that
+    runs backwards from a knot, the row before it too), as it does at every knot
+    inside the span, which the controller's `jump_ts` step around."""
+    lo, hi = min(t0, t1), max(t0, t1)
+    ends = {lo, hi}
+    if not any(t.interpolation == "previous" and ends & set(t.knots) for t in inputs):
+        return rhs
+    a, b = np.nextafter(lo, np.inf), np.nextafter(hi, -np.inf)
+
+    def moved(t, y, p):
+        return rhs(jnp.clip(t, a, b), y, p)
+
+    return moved

@@ -23,7 +23,7 @@ from . import solvers as _solvers
 from ._compat import result_code, result_message
 from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
-from .inputs import check_input_span, stop_at_knots
+from .inputs import check_input_span, inside_span, stop_at_knots
 from .projection import project_onto_invariants
 from .solution import Solution
 
@@ -147,7 +147,7 @@ class Simulator:
         exponential = config.exponential
         name = config.solver
         solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
-        rhs = g.rhs
+        rhs = inside_span(g.rhs, g.inputs, config.t0, config.t1) if g.inputs else g.rhs
         terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N
             terms = exponential.term()

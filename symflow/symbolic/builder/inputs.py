@@ -136,6 +136,8 @@ def _read(path: str, node: ast.Input, time: str, column: str, min_rows: int,
     for what, name in (("time", time), ("value", column)):
         if name not in header:
             close = difflib.get_close_matches(name, header, n=1)
+            if what == "time" and not close:
+                close = [h for h in header if h.lower() in ("t", "time", "times")][:1]
             option = "time" if what == "time" else "column"
             raise fail(f"no column named '{name}' (the {what} column of input "
                        f"'{node.name}'); its columns: " + ", ".join(header), header_line,
