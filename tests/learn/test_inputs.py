@@ -69,3 +69,28 @@ def test_train_recovers_the_forcing(tmp_path):
     true = jnp.sin(1.3 * jnp.linspace(0.0, 10.0, 11))
     result = train(m, _data(m, true), params=["F"], steps=300, learning_rate=0.1)
     np.testing.assert_allclose(result.params["F"], true, rtol=0, atol=1e-3)
+
+
+def test_saved_weights_carry_the_table_values(tmp_path):
+    """A model with a closure and an input: its weights file keeps the table's values
+    (a list in the header) with the scalar parameters, and loading gives them back."""
+    (tmp_path / "u.csv").write_text("t,u\n0,1\n1,2\n2,0.5\n")
+    (tmp_path / "m.sf").write_text('''model Learned
+  parameters
+    a = 0.5
+  inputs
+    u = table("u.csv")
+  variables
+    x = 1
+  closures
+    R = mlp(x, u, width = 4, depth = 1)
+  equations
+    der(x) = -a*x + R
+end
+''')
+    m = symflow.load(tmp_path / "m.sf")
+    params = {**m.params, "u": jnp.array([3.0, -1.0, 2.5]), "a": jnp.asarray(0.25)}
+    m.save_weights(tmp_path / "w.eqx", params)
+    loaded = m.load_weights(tmp_path / "w.eqx")
+    np.testing.assert_array_equal(loaded["u"], [3.0, -1.0, 2.5])
+    assert float(loaded["a"]) == 0.25

@@ -194,6 +194,12 @@ def test_new_values_through_params_and_their_shape_checked(tmp_path):
     with pytest.raises(SymflowError, match=r"input 'F' takes 21 values, one per row of "
                                            r"forcing_21.csv, not an array of shape \(20,\)"):
         m.simulate(params={"F": jnp.zeros(20)})
+    # several tables at once: vmap over the values (an ensemble sweep is refused)
+    batch = jax.vmap(lambda v: m.simulate(params={"F": v})["x"])(
+        jnp.stack([m.params["F"], 2 * m.params["F"]]))
+    np.testing.assert_allclose(batch[1], doubled["x"], rtol=0, atol=1e-9)
+    with pytest.raises(SymflowError, match="cannot sweep 'F': it is the table of an input"):
+        m.simulate(sweep={"F": [1.0, 2.0]})
 
 
 def _gradient_check(tmp_path, interpolation: str, adjoint: str, eps: float, atol: float):
