@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import optimistix as optx
 
 __all__ = ["ACTIVATION_FUNCTIONS", "EXTRAPOLATIONS", "INTERPOLATIONS", "apply_mlp",
-           "interpolate", "newton_solve"]
+           "interpolate", "newton_solve", "spline_curvatures"]
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -82,8 +82,8 @@ EXTRAPOLATIONS = ("error", "hold")
 END_SLACK = 1e-9
 
 
-def interpolate(kind: str, extrapolation: str, knots, values, t, derivative: int = 0
-                ) -> jax.Array:
+def interpolate(kind: str, extrapolation: str, knots, values, t, derivative: int = 0, *,
+                curvatures=None) -> jax.Array:
     """The table `(knots, values)` interpolated at `t`, or its `derivative`-th time
     derivative.
 
@@ -96,6 +96,8 @@ def interpolate(kind: str, extrapolation: str, knots, values, t, derivative: int
       end values (and a zero derivative) there.
     - `knots`: the times, strictly increasing (a tuple or an array: not differentiated);
       `values`: one number per knot (differentiable).
+    - `curvatures`: for `cubic`, `spline_curvatures(knots, values)` if already computed
+      (a solve computes them once, not at every evaluation: codegen/_inputs.py).
     """
     values = jnp.asarray(values, dtype=float)
     knots = jnp.asarray(knots, dtype=values.dtype)
@@ -109,7 +111,11 @@ def interpolate(kind: str, extrapolation: str, knots, values, t, derivative: int
         out = values[k] if derivative == 0 else jnp.zeros_like(tc)
     else:
         k = jnp.clip(jnp.searchsorted(knots, tc, side="right") - 1, 0, knots.shape[0] - 2)
-        coefficients = _COEFFICIENTS[kind](knots, values, k)
+        if kind == "cubic":
+            m = spline_curvatures(knots, values) if curvatures is None else curvatures
+            coefficients = _cubic(knots, values, k, jnp.asarray(m, dtype=values.dtype))
+        else:
+            coefficients = _COEFFICIENTS[kind](knots, values, k)
         out = _polynomial(coefficients, tc - knots[k], derivative)
     if extrapolation == "hold":
         strictly = (t >= lo) & (t <= hi)
@@ -144,23 +150,28 @@ def _hermite(y0, y1, d0, d1, h):
     return y0, d0, (3.0 * delta - 2.0 * d0 - d1) / h, (d0 + d1 - 2.0 * delta) / (h * h)
 
 
-def _cubic(knots, values, k):
-    """The natural cubic spline: its second derivatives M at the knots solve a
-    tridiagonal system (one O(n) solve, linear in `values`), M = 0 at both ends."""
-    n = knots.shape[0]
+def spline_curvatures(knots, values) -> jax.Array:
+    """The second derivatives M of the natural cubic spline at the knots: M = 0 at both
+    ends, and inside they solve a tridiagonal system (one O(n) solve, linear in
+    `values`)."""
+    values = jnp.asarray(values, dtype=float)
+    knots = jnp.asarray(knots, dtype=values.dtype)
+    if knots.shape[0] <= 2:
+        return jnp.zeros_like(values)
     h = jnp.diff(knots)
     delta = jnp.diff(values) / h
-    if n > 2:
-        lower = jnp.concatenate([jnp.zeros((1,), h.dtype), h[1:-1]])
-        upper = jnp.concatenate([h[1:-1], jnp.zeros((1,), h.dtype)])
-        rhs = 6.0 * jnp.diff(delta)
-        inner = jax.lax.linalg.tridiagonal_solve(
-            lower, 2.0 * (h[:-1] + h[1:]), upper, rhs[:, None])[:, 0]
-        m = jnp.concatenate([jnp.zeros((1,), h.dtype), inner, jnp.zeros((1,), h.dtype)])
-    else:
-        m = jnp.zeros_like(values)
-    hk = h[k]
-    b = delta[k] - hk * (2.0 * m[k] + m[k + 1]) / 6.0
+    lower = jnp.concatenate([jnp.zeros((1,), h.dtype), h[1:-1]])
+    upper = jnp.concatenate([h[1:-1], jnp.zeros((1,), h.dtype)])
+    inner = jax.lax.linalg.tridiagonal_solve(
+        lower, 2.0 * (h[:-1] + h[1:]), upper, 6.0 * jnp.diff(delta)[:, None])[:, 0]
+    zero = jnp.zeros((1,), h.dtype)
+    return jnp.concatenate([zero, inner, zero])
+
+
+def _cubic(knots, values, k, m):
+    """The natural cubic spline on segment k, from its curvatures `m`."""
+    hk = knots[k + 1] - knots[k]
+    b = (values[k + 1] - values[k]) / hk - hk * (2.0 * m[k] + m[k + 1]) / 6.0
     return values[k], b, 0.5 * m[k], (m[k + 1] - m[k]) / (6.0 * hk)
 
 
@@ -202,4 +213,4 @@ def _end_slope(h0, h1, d0, d1):
     return jnp.where(too_steep, 3.0 * d0, slope)
 
 
-_COEFFICIENTS = {"linear": _linear, "cubic": _cubic, "monotone": _monotone}
+_COEFFICIENTS = {"linear": _linear, "monotone": _monotone}

@@ -25,8 +25,7 @@ from sympy.simplify.cse_main import tree_cse
 from ..symbolic import Fill, NewtonSolve, Sigmoid, SoftmaxWeight, System, loop_symbols, shape_of
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._emit_sde import emit_stochastic
-from ._inputs import IMPORT_LINE as INPUTS_IMPORT_LINE
-from ._inputs import input_constants, input_defaults
+from ._inputs import import_line, input_constants, input_defaults, prepare_inputs
 from ._printer import JnpPrinter
 
 __all__ = ["Layout", "emit", "state_layout"]
@@ -78,7 +77,7 @@ def emit(system: System) -> str:
         "import jax.numpy as jnp",
         *(["from symflow.runtime import newton_solve"] if _has_loops(system) else []),
         *([IMPORT_LINE] if system.closures else []),
-        *([INPUTS_IMPORT_LINE] if system.inputs else []),
+        *([import_line(system)] if system.inputs else []),
         "",
         "",
         f"MODEL = {system.name!r}",
@@ -91,6 +90,7 @@ def emit(system: System) -> str:
         "",
     ]
     out += _parameter_defaults(system, names)
+    out += prepare_inputs(system)
     out += _function(
         "initial_values", "p", "The initial value of every state, by name.",
         system, names, shapes,

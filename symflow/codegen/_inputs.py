@@ -7,6 +7,12 @@ times) and `INPUT_VALUES` (each table's values, the default of `p[name]`).
 arrays that `jax.grad` differentiates and `simulate(params=...)` replaces; the
 knots are constants. Expressions call `symflow.runtime.interpolate` (printed by
 `JnpPrinter._print_TableInput`).
+
+A natural cubic spline needs its curvatures, one tridiagonal solve over the whole
+table: `prepare_inputs(p)` (emitted when an input is `cubic`) adds them to `p`
+under `"name:curvatures"` (a key no model name can be), and a solve calls it once
+before it steps, so that each evaluation of the right-hand side reads the
+segment around `t` only; `rhs` called on a `p` without them solves at each call.
 """
 
 from __future__ import annotations
@@ -15,9 +21,14 @@ import re
 
 from ..symbolic import System
 
-__all__ = ["IMPORT_LINE", "input_constants", "input_defaults"]
+__all__ = ["CURVATURES", "import_line", "input_constants", "input_defaults", "prepare_inputs"]
 
-IMPORT_LINE = "from symflow.runtime import interpolate"
+CURVATURES = "{}:curvatures"  # the key of a cubic input's curvatures in `p`
+
+
+def import_line(system: System) -> str:
+    cubic = any(i.interpolation == "cubic" for i in system.inputs)
+    return "from symflow.runtime import interpolate" + (", spline_curvatures" if cubic else "")
 
 
 def _numbers(values: tuple[float, ...]) -> str:
@@ -46,3 +57,17 @@ def input_defaults(system: System) -> list[str]:
         lines.append(f"        p[{i.name!r}] = jnp.asarray(INPUT_VALUES[{i.name!r}], "
                      "dtype=float)")
     return lines
+
+
+def prepare_inputs(system: System) -> list[str]:
+    """`prepare_inputs(p)`: `p` with the curvatures of every cubic input (none without)."""
+    cubic = [i for i in system.inputs if i.interpolation == "cubic"]
+    if not cubic:
+        return []
+    lines = ["def prepare_inputs(p):",
+             '    """`p` with the curvatures of each cubic spline, computed once a solve."""',
+             "    p = dict(p)"]
+    for i in cubic:
+        lines.append(f"    p[{CURVATURES.format(i.name)!r}] = spline_curvatures("
+                     f"INPUT_KNOTS[{i.name!r}], p[{i.name!r}])")
+    return lines + ["    return p", "", ""]

@@ -68,6 +68,9 @@ class GeneratedModel:
     noise: Callable | None = None  # (diffusion columns, dw) -> the noise of a step
     milstein: Callable | None = None  # the symbolic Milstein term, when derived
     inputs: tuple[InputTable, ...] = ()  # inputs read from tables (codegen/_inputs.py)
+    # `prepare_inputs(p)`: `p` with what a solve computes once from the tables (the
+    # curvatures of cubic splines); None when there is nothing to compute
+    prepare_inputs: Callable | None = None
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
@@ -134,4 +137,5 @@ def load_source(source: str) -> GeneratedModel:
         inputs=tuple(InputTable(name, kind, extrapolation, file,
                                 tuple(module.INPUT_KNOTS[name]))
                      for name, kind, extrapolation, file in getattr(module, "INPUTS", ())),
+        prepare_inputs=getattr(module, "prepare_inputs", None),
     )

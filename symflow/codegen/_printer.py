@@ -105,6 +105,8 @@ class JnpPrinter(JaxPrinter):
         """An input read from a table: its values are `p[name]`, its knots a module
         constant (codegen/_inputs.py)."""
         order = f", {expr.order}" if expr.order else ""
+        if expr.kind == "cubic":  # its curvatures, if a solve computed them (_inputs.py)
+            order += f", curvatures=p.get({expr.name + ':curvatures'!r})"
         return (f"interpolate({expr.kind!r}, {expr.extrapolation!r}, "
                 f"INPUT_KNOTS[{expr.name!r}], p[{expr.name!r}], {self._print(expr.time)}"
                 f"{order})")

@@ -120,6 +120,8 @@ class Simulator:
         observed_names = tuple(n for n, _ in g.observed)
 
         def solve(params, initial, ts):
+            if g.prepare_inputs is not None:  # what the tables need once, not every step
+                params = g.prepare_inputs(params)
             values0 = dict(g.initial_values(params))
             values0.update(initial)
             y0 = self.pack(values0)

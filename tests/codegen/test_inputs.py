@@ -11,7 +11,7 @@ from models import model_path, model_text
 from symflow.codegen import InputTable, emit, load_source
 from symflow.lang import parse
 from symflow.passes import simplify
-from symflow.runtime import interpolate
+from symflow.runtime import interpolate, spline_curvatures
 from symflow.symbolic import build
 
 TABLE = np.loadtxt(model_path("driven_oscillator_table_template").parent / "driven_forcing.csv",
@@ -27,10 +27,11 @@ def _source(interpolation: str = "cubic") -> str:
 
 def test_the_module_holds_the_table_and_reads_the_values_from_p():
     source = _source()
-    assert "from symflow.runtime import interpolate" in source
+    assert "from symflow.runtime import interpolate, spline_curvatures" in source
     assert "INPUTS = (('F', 'cubic', 'error', 'driven_forcing.csv'),)" in source
     assert "PARAMETERS = ('k', 'c', 'F')" in source
-    assert "interpolate('cubic', 'error', INPUT_KNOTS['F'], p['F'], t)" in source
+    assert ("interpolate('cubic', 'error', INPUT_KNOTS['F'], p['F'], t, "
+            "curvatures=p.get('F:curvatures'))") in source
     g = load_source(source)
     assert g.parameter_names == ("k", "c", "F")
     (table,) = g.inputs
@@ -43,6 +44,21 @@ def test_the_module_holds_the_table_and_reads_the_values_from_p():
     assert p["F"].dtype == jnp.float64
     new = g.parameter_defaults({"F": 2 * TABLE[:, 1]})
     np.testing.assert_array_equal(new["F"], 2 * TABLE[:, 1])
+
+
+def test_a_cubic_spline_is_solved_for_once_a_solve_and_linear_needs_nothing():
+    g = load_source(_source())
+    p = g.parameter_defaults({})
+    prepared = g.prepare_inputs(p)
+    np.testing.assert_array_equal(prepared["F:curvatures"],
+                                  spline_curvatures(TABLE[:, 0], TABLE[:, 1]))
+    y, t = jnp.array([0.3, -0.2]), 4.321
+    np.testing.assert_allclose(g.rhs(t, y, prepared), g.rhs(t, y, p), rtol=0, atol=1e-15)
+    # the rhs reads the curvatures it is given (nonsense ones give another force)
+    wrong = {**prepared, "F:curvatures": jnp.zeros(101)}
+    assert abs(float(g.rhs(t, y, wrong)[1] - g.rhs(t, y, p)[1])) > 1e-6
+    linear = load_source(_source("linear"))
+    assert linear.prepare_inputs is None and "spline_curvatures" not in linear.source
 
 
 def test_the_right_hand_side_interpolates_p_and_differentiates_through_it():
