@@ -83,6 +83,8 @@ class Model:
         # arrays by name, and the closures' networks under "closures" (one pytree)
         self.params: dict[str, Any] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
+        # an input's table values are an array parameter (docs/language.md, `inputs`)
+        self.params.update({i.name: jnp.asarray(i.values, dtype=float) for i in system.inputs})
         if system.closures:  # the networks' weights join the pytree (docs/closures.md)
             from .learn import initial_weights
 
@@ -133,6 +135,8 @@ class Model:
             raise SymflowError(
                 f"{self.name} has no parameter named {unknown[0]!r}",
                 help=_choices("parameters", self.generated.parameter_names))
+        if self.system.inputs:
+            _check_input_values(self.system.inputs, given)
         complete: dict[str, Any] = self.generated.parameter_defaults(given)
         if self.system.closures:
             from .learn import complete_weights
@@ -340,3 +344,16 @@ class Model:
 def _choices(what: str, names: Sequence[str]) -> str:
     return f"its {what}: " + (", ".join(names) if names else "none")
 
+
+
+def _check_input_values(inputs, given: Mapping[str, Any]) -> None:
+    """The values given for an input's table: one number per row of its table."""
+    for item in inputs:
+        if item.name in given:
+            shape = np.shape(given[item.name])
+            if shape != (len(item.knots),):
+                raise SymflowError(
+                    f"input {item.name!r} takes {len(item.knots)} values, one per row of "
+                    f"{item.file}, not an array of shape {shape}",
+                    help=f"its times are fixed by the table; start from "
+                         f"model.params[{item.name!r}]")

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 __all__ = [
     "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "DISTILL_SAMPLES",
-    "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "FIT_SCALES", "FIXED_STEP_SOLVERS",
-    "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
+    "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
+    "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
+    "INTERPOLATIONS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
     "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
     "SHOW_STAGES", "SOLVERS",
 ]
@@ -66,6 +67,13 @@ SETTINGS: tuple[str, ...] = (
     "tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps", "trajectories", "seed",
     "noise", "scheme", "order", "dealias", "grid", "grid_exponent", "steps", "max_events",
     "event_samples")
+
+# Inputs read from tables (`inputs` section, docs/language.md): the options of
+# `table(...)`, the interpolations (the first is the default) and what happens
+# outside the table (the first is the default); `symflow.runtime` implements them.
+INPUT_OPTIONS: tuple[str, ...] = ("column", "time", "interpolation", "extrapolation")
+INTERPOLATIONS: tuple[str, ...] = ("linear", "cubic", "monotone", "previous")
+EXTRAPOLATIONS: tuple[str, ...] = ("error", "hold")
 
 # Fitting and training (docs/fitting.md, docs/closures.md).
 OPTIMIZERS: tuple[str, ...] = ("levenberg_marquardt", "bfgs", "adam")

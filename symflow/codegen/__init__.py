@@ -4,6 +4,7 @@ from ._emit import Layout as Layout
 from ._emit import emit as emit
 from ._emit import state_layout as state_layout
 from ._load import GeneratedModel as GeneratedModel
+from ._load import InputTable as InputTable
 from ._load import import_source as import_source
 from ._load import load_source as load_source
 from ._printer import JnpPrinter as JnpPrinter

@@ -35,6 +35,7 @@ from ..symbolic import (
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._emit_events import emit_events
 from ._emit_sde import emit_stochastic
+from ._inputs import import_line, input_constants, input_defaults, prepare_inputs
 from ._printer import JnpPrinter
 
 __all__ = ["Layout", "emit", "state_layout"]
@@ -67,6 +68,8 @@ def emit(system: System) -> str:
     if any(e.kind != "ode" for e in system.equations):
         raise ValueError("codegen needs an ODE system: run the passes first")
     params = system.free_parameters
+    # the inputs' tables are array parameters (codegen/_inputs.py)
+    parameter_names = tuple(p.name for p in params) + tuple(i.name for i in system.inputs)
     layout = state_layout(system)
     states = {v.name: v for v in system.states}
     names: dict[sp.Symbol, str] = {system.time: "t"}
@@ -84,17 +87,20 @@ def emit(system: System) -> str:
         "import jax.numpy as jnp",
         *(["from symflow.runtime import newton_solve"] if _has_loops(system) else []),
         *([IMPORT_LINE] if system.closures else []),
+        *([import_line(system)] if system.inputs else []),
         "",
         "",
         f"MODEL = {system.name!r}",
-        f"PARAMETERS = {tuple(p.name for p in params)!r}",
+        f"PARAMETERS = {parameter_names!r}",
         f"STATES = {tuple((s.name, s.start, s.stop, s.shape) for s in layout)!r}",
         f"OBSERVED = {tuple((o.name, o.shape) for o in system.observed)!r}",
         f"N_STATES = {layout[-1].stop if layout else 0}",
+        *input_constants(system),
         "",
         "",
     ]
     out += _parameter_defaults(system, names)
+    out += prepare_inputs(system)
     out += _function(
         "initial_values", "p", "The initial value of every state, by name.",
         system, names, shapes,
@@ -185,6 +191,7 @@ def _parameter_defaults(system: System, names) -> list[str]:
         lines.append(f"    if {prm.name!r} not in p:")
         lines.append(f"        p[{prm.name!r}] = {printer.doprint(prm.default)}")
         printer.names[prm.symbol] = f"p[{prm.name!r}]"
+    lines += input_defaults(system)
     lines += ["    return p", "", ""]
     return lines
 

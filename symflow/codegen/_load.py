@@ -19,7 +19,26 @@ from types import CodeType, ModuleType
 from ..cache import cache_dir, trusted_file
 from ._emit import Layout
 
-__all__ = ["GeneratedModel", "import_source", "load_source"]
+__all__ = ["GeneratedModel", "InputTable", "import_source", "load_source"]
+
+
+@dataclasses.dataclass(frozen=True)
+class InputTable:
+    """An input read from a table, as the generated module describes it (`INPUTS`,
+    `INPUT_KNOTS`): what the solve needs to stop at its knots and to refuse a span
+    the table does not cover. `file` is the table's name as the model wrote it
+    (sanitized)."""
+
+    name: str
+    interpolation: str
+    extrapolation: str
+    file: str
+    knots: tuple[float, ...]
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """The times the table covers."""
+        return self.knots[0], self.knots[-1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +74,10 @@ class GeneratedModel:
     event_checks: Callable | None = None
     event_schedule: Callable | None = None
     affects: tuple[Callable, ...] = ()
+    inputs: tuple[InputTable, ...] = ()  # inputs read from tables (codegen/_inputs.py)
+    # `prepare_inputs(p)`: `p` with what a solve computes once from the tables (the
+    # curvatures of cubic splines); None when there is nothing to compute
+    prepare_inputs: Callable | None = None
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
@@ -129,4 +152,8 @@ def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> Generated
         event_schedule=getattr(module, "event_schedule", None),
         affects=tuple(getattr(module, f"affect_{k}")
                       for k in range(len(getattr(module, "EVENTS", ())))),
+        inputs=tuple(InputTable(name, kind, extrapolation, file,
+                                tuple(module.INPUT_KNOTS[name]))
+                     for name, kind, extrapolation, file in getattr(module, "INPUTS", ())),
+        prepare_inputs=getattr(module, "prepare_inputs", None),
     )

@@ -27,6 +27,7 @@ from ..symbolic import (
     Sigmoid,
     SoftmaxWeight,
     Stack,
+    TableInput,
     shape_of,
 )
 
@@ -100,6 +101,16 @@ class JnpPrinter(JaxPrinter):
         k, *b = expr.args
         items = ", ".join(f"jnp.asarray({self._print(a)}, dtype=float)" for a in b)
         return f"jax.nn.softmax(jnp.stack([{items}]), axis=0)[{int(k)}]"
+
+    def _print_TableInput(self, expr: TableInput):
+        """An input read from a table: its values are `p[name]`, its knots a module
+        constant (codegen/_inputs.py)."""
+        order = f", {expr.order}" if expr.order else ""
+        if expr.kind == "cubic":  # its curvatures, if a solve computed them (_inputs.py)
+            order += f", curvatures=p.get({expr.name + ':curvatures'!r})"
+        return (f"interpolate({expr.kind!r}, {expr.extrapolation!r}, "
+                f"INPUT_KNOTS[{expr.name!r}], p[{expr.name!r}], {self._print(expr.time)}"
+                f"{order})")
 
     # ------------------------------------------------------------ logic
 

@@ -391,6 +391,27 @@ class _ToAst(Transformer_NonRecursive):
     def port(self, meta, name, type_):
         return ast.Component(str(name), str(type_), (), self._span(meta))
 
+    def input_option(self, meta, name, value):
+        quoted = value.type == "STRING"
+        text = _unquote(value) if quoted else str(value)
+        assert text is not None
+        return ast.InputOption(str(name), text, quoted, self._span(meta))
+
+    def input_def(self, meta, name, function, file, *rest):
+        doc = rest[-1] if rest and isinstance(rest[-1], str) else None
+        options = tuple(r for r in rest if isinstance(r, ast.InputOption))
+        text = _unquote(file)
+        assert text is not None
+        last = options[-1].span if options else self._token_span(file)
+        # the span ends at the closing bracket (a token the tree does not keep)
+        line = self.source.splitlines()[last.end_line - 1]
+        close = line.find(")", last.end_column - 1)
+        end = close + 2 if close >= 0 else last.end_column
+        span = Span(self.file, meta.line, meta.column, last.end_line, end, self.source)
+        return ast.Input(str(name), str(function), text, options, doc, span,
+                         self._token_span(name), self._token_span(function),
+                         self._token_span(file))
+
     def import_stmt(self, meta, target):
         is_file = target.type == "STRING"
         name = _unquote(target) if is_file else str(target)
@@ -444,6 +465,7 @@ class _ToAst(Transformer_NonRecursive):
     connections = _section("connections")
     discrete = _section("discrete")
     events = _section("events")
+    inputs = _section("inputs")
 
     def model(self, meta, name, *items):
         sections = tuple(i for i in items if isinstance(i, ast.Section))

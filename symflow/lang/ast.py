@@ -269,6 +269,16 @@ class Terminate:
 
 
 @dataclasses.dataclass(frozen=True)
+class InputOption:
+    """An option of an `inputs` line: `name = "text"` (`quoted`) or `name = word`."""
+
+    name: str
+    value: str
+    quoted: bool
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
 class Event:
     """A line of an `events` section.
 
@@ -286,6 +296,25 @@ class Event:
     affects: tuple[Reset | Terminate, ...]
     span: Span
     time_name: Name | None = None  # `at t = ...`: the name written before `=`
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    """An `inputs` line: `name = table("file.csv", option = value, ...) ["doc"]`.
+
+    `function` is the word before the bracket (`table`); `file` the text of the
+    string, without quotes.
+    """
+
+    name: str
+    function: str
+    file: str
+    options: tuple[InputOption, ...]
+    doc: str | None
+    span: Span
+    name_span: Span
+    function_span: Span
+    file_span: Span
 
 
 @dataclasses.dataclass(frozen=True)

@@ -106,11 +106,19 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
 
 def check_fitted_names(model: SimulatedModel, params: Sequence[str] | None,
                        log: Sequence[str]) -> tuple[tuple[str, ...], list[str], list[str]]:
-    """The names to fit (default: every free parameter), split into parameters and
-    states (initial values); every mistake named."""
-    names = tuple(params) if params is not None else tuple(model.params)
+    """The names to fit (default: every free parameter, not the inputs' tables), split
+    into parameters and states (initial values); every mistake named."""
+    tables = {i.name for i in model.system.inputs}
+    names = tuple(params) if params is not None else tuple(
+        n for n in model.params if n not in tables)
     if not names:
         raise SymflowError(f"{model.name} has no free parameters to fit")
+    for name in names:
+        if name in tables:
+            raise SymflowError(
+                f"fit estimates scalar parameters: {name!r} is the table of an input",
+                help="fit a table's values with symflow.learn.train(model, data, "
+                     "params=[...]) or with jax.grad of your own loss")
     if len(set(names)) != len(names):
         raise SymflowError("a name is listed twice in params")
     p_names, s_names = split_names(model, names, what="fit")

@@ -137,7 +137,8 @@ def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
 
     - `data`: a CSV path, a dict of columns, an `Experiment`, or a list of them.
     - `params`: what to train, parameter and closure names (a closure output
-      names its closure); default: every free parameter and every closure.
+      names its closure); default: every free parameter and every closure (an
+      input's table is trained only when named: its values, one per row).
     - `freeze`: names held fixed (taken out of `params`).
     - `steps`, `learning_rate`, `schedule`: optax Adam steps; the learning rate
       decays to 1% by `cosine` or `exponential`, or stays `constant`.
@@ -198,7 +199,9 @@ def trained_names(model: SimulatedModel, params: Sequence[str] | None,
                   freeze: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
     """What is trained (parameters and closures, by closure name) and what is frozen."""
     everything = [k for k in model.params if k != "closures"] + [c.name for c in model.closures]
-    chosen = _resolve_names(model, params, "params") if params is not None else everything
+    tables = {i.name for i in model.system.inputs}  # trained only when named
+    chosen = _resolve_names(model, params, "params") if params is not None else [
+        n for n in everything if n not in tables]
     frozen = set(_resolve_names(model, freeze, "freeze"))
     trained = [n for n in chosen if n not in frozen]
     if not trained:

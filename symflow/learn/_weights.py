@@ -55,7 +55,9 @@ def _header(model: SimulatedModel, params: Mapping[str, Any]) -> dict:
         "format": _FORMAT,
         "model": model.name,
         "closures": {c.name: c.architecture() for c in model.closures},
-        "parameters": {k: float(np.asarray(v)) for k, v in params.items() if k != "closures"},
+        # a number per parameter; a list for an input's table (its values, one per row)
+        "parameters": {k: np.asarray(v, dtype=float).tolist() for k, v in params.items()
+                       if k != "closures"},
     }
 
 
@@ -74,9 +76,10 @@ def save_weights(model: SimulatedModel, path: str | os.PathLike,
 
 
 def load_weights(model: SimulatedModel, path: str | os.PathLike
-                 ) -> tuple[dict, dict[str, float]]:
+                 ) -> tuple[dict, dict[str, float | list[float]]]:
     """Read a weights file written by `save_weights` for `model`:
-    (closure weights by name, the physical parameters saved with them).
+    (closure weights by name, the physical parameters saved with them: a list of
+    values for an input's table).
 
     The architecture recorded in the file is compared with the model's
     declarations first, and every difference is reported by name.
@@ -118,7 +121,8 @@ def load_weights(model: SimulatedModel, path: str | os.PathLike
             weights = eqx.tree_deserialise_leaves(f, {k: like[k] for k in sorted(like)})
         except Exception as e:  # a truncated or corrupted file
             raise SymflowError(f"cannot read the weights in {path}: {e}") from None
-    params = {k: float(v) for k, v in header.get("parameters", {}).items()}
+    params = {k: [float(x) for x in v] if isinstance(v, list) else float(v)
+              for k, v in header.get("parameters", {}).items()}
     return dict(weights), params
 
 

@@ -110,13 +110,15 @@ def sensitivities(model: CompiledModel, params: Mapping[str, Any] | None = None,
                   **options: Any) -> Sensitivities:
     """d y(t) / d p for every state and observed output at the saved times.
 
-    `wrt` names parameters (default: all free parameters) and states (their
-    initial values). `options` go to `Model.simulate` (`tspan`, `saveat`,
+    `wrt` names parameters (default: all free parameters; an input's table only when
+    named, one column per row: `F[0]`, `F[1]`, ...) and states (their initial
+    values). `options` go to `Model.simulate` (`tspan`, `saveat`,
     `solver`, tolerances); the adjoint is always forward mode.
     """
     if "adjoint" in options:
         raise SymflowError("sensitivities always use forward mode: drop adjoint=")
-    wrt = tuple(wrt) if wrt is not None else tuple(model.params)
+    tables = {i.name for i in model.system.inputs}
+    wrt = tuple(wrt) if wrt is not None else tuple(n for n in model.params if n not in tables)
     if not wrt:
         raise SymflowError(f"{model.name} has no parameters to differentiate with respect to")
     p_names, s_names = split_names(model, wrt)
@@ -129,11 +131,11 @@ def sensitivities(model: CompiledModel, params: Mapping[str, Any] | None = None,
     init0 = model.initial_values(base, given)
     x0 = jnp.concatenate([jnp.ravel(jnp.asarray(base[n], dtype=float)) for n in p_names]
                          + [jnp.ravel(init0[n]) for n in s_names])
-    sizes = [1] * len(p_names) + [int(np.size(init0[n])) for n in s_names]
-    shapes = [()] * len(p_names) + [np.shape(init0[n]) for n in s_names]
-    labels = tuple(p_names) + tuple(
-        n if np.size(init0[n]) == 1 else f"{n}[{i}]"
-        for n in s_names for i in range(int(np.size(init0[n]))))
+    values = [base[n] for n in p_names] + [init0[n] for n in s_names]
+    sizes = [int(np.size(v)) for v in values]
+    shapes = [np.shape(v) for v in values]
+    labels = tuple(n if np.ndim(v) == 0 else f"{n}[{i}]"
+                   for n, v in zip((*p_names, *s_names), values) for i in range(np.size(v)))
     offsets = np.cumsum([0, *sizes])
     names_holder: list = []
 

@@ -25,6 +25,7 @@ from ._compat import result_code, result_message
 from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
 from .events import EVENT_RESULTS, EventLog, EventProgram, make_hybrid_solve
+from .inputs import check_input_span, inside_span, stop_at_knots
 from .projection import project_onto_invariants
 from .solution import Solution
 
@@ -123,6 +124,8 @@ class Simulator:
         observed_names = tuple(n for n, _ in g.observed)
 
         def solve(params, initial, ts):
+            if g.prepare_inputs is not None:  # what the tables need once, not every step
+                params = g.prepare_inputs(params)
             values0 = dict(g.initial_values(params))
             values0.update(initial)
             y0 = self.pack(values0)
@@ -153,6 +156,8 @@ class Simulator:
         labels = tuple(e[3] for e in g.events)
 
         def solve(params, initial, ts):
+            if g.prepare_inputs is not None:  # what the tables need once, not every step
+                params = g.prepare_inputs(params)
             values0 = dict(g.initial_values(params))
             values0.update(initial)
             y0 = self.pack(values0)
@@ -183,10 +188,12 @@ class Simulator:
         """The pieces of one solve (terms, solver, step-size controller, span) that an
         adjoint strategy assembles."""
         g = self.generated
+        if g.inputs:  # a span the tables do not cover is refused here, before compiling
+            check_input_span(g.inputs, config.t0, config.t1)
         exponential = config.exponential
         name = config.solver
         solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
-        rhs = g.rhs
+        rhs = inside_span(g.rhs, g.inputs, config.t0, config.t1) if g.inputs else g.rhs
         terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N
             terms = exponential.term()
@@ -202,6 +209,8 @@ class Simulator:
             controller: diffrax.AbstractStepSizeController = diffrax.ConstantStepSize()
         else:
             controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
+        # inputs read from tables: step onto their knots (solve/inputs.py)
+        controller = stop_at_knots(controller, g.inputs, config.t0, config.t1)
         # a fixed dt dividing the span: every exponential step has the same size
         n_steps = (abs(config.t1 - config.t0) / abs(config.dt0)
                    if exponential and config.dt0 else 0.5)

@@ -48,6 +48,7 @@ from .nodes import Shift as Shift
 from .nodes import Sigmoid as Sigmoid
 from .nodes import SoftmaxWeight as SoftmaxWeight
 from .nodes import Stack as Stack
+from .nodes import TableInput as TableInput
 from .nodes import broadcast_shapes as broadcast_shapes
 from .nodes import closure_outputs_in as closure_outputs_in
 from .nodes import der_symbol as der_symbol
@@ -55,11 +56,13 @@ from .nodes import integral_of as integral_of
 from .nodes import is_der as is_der
 from .nodes import loop_symbols as loop_symbols
 from .nodes import shape_of as shape_of
+from .nodes import table_inputs_in as table_inputs_in
 from .system import BoundaryCondition as BoundaryCondition
 from .system import Brownian as Brownian
 from .system import Closure as Closure
 from .system import Dimension as Dimension
 from .system import Equation as Equation
+from .system import Input as Input
 from .system import Observed as Observed
 from .system import Parameter as Parameter
 from .system import Settings as Settings

@@ -19,7 +19,7 @@ from ..errors import Span
 from .nodes import Coordinate, shape_of
 
 __all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System", "Dimension",
-           "BoundaryCondition", "Brownian", "Closure", "format_system", "latex_system"]
+           "BoundaryCondition", "Brownian", "Closure", "Input", "format_system", "latex_system"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +143,33 @@ class Closure:
             options += f", scale = {self.scale:g}"
         return (f"({', '.join(self.outputs)}) = mlp({', '.join(self.input_text)}, "
                 f"{options})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    """A time-varying input read from a table: `name = table("file.csv", ...)`.
+
+    `knots` is the table's time column (strictly increasing), `values` the column
+    read (the default of `params[name]`, which may replace them), `interpolation`
+    and `extrapolation` names of `catalog.INTERPOLATIONS` and
+    `catalog.EXTRAPOLATIONS`, `file` the path as written in the model, `column` the
+    column read. In expressions the input is `TableInput` (see `nodes/inputs.py`).
+    """
+
+    name: str
+    knots: tuple[float, ...]
+    values: tuple[float, ...]
+    interpolation: str
+    extrapolation: str
+    file: str
+    column: str
+    span: Span
+
+    def describe(self) -> str:
+        return (f'{self.name} = table("{self.file}", column = "{self.column}", '
+                f"interpolation = {self.interpolation}, extrapolation = "
+                f"{self.extrapolation})  # {len(self.knots)} rows, t in "
+                f"[{self.knots[0]:g}, {self.knots[-1]:g}]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,6 +309,8 @@ class System:
     closures: tuple = ()
     # Events (events.Event), in file order: the order simultaneous ones run in.
     events: tuple = ()
+    # Inputs read from tables (`Input`), in declaration order; `TableInput` nodes.
+    inputs: tuple = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:
@@ -341,6 +370,9 @@ def format_system(system: System) -> str:
         lines.append("  constants")
         for p in constants:
             lines.append(f"    {p.name} = {p.value:g}")
+    if system.inputs:
+        lines.append("  inputs")
+        lines.extend(f"    {i.describe()}" for i in system.inputs)
     lines.append("  variables")
     for v in system.variables:
         dims = f"[{v.shape[0]}]" if v.shape else ""

@@ -62,7 +62,13 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from .replay import record_steps, recorded_custom_vjp, replay_segment, step_functions
+from .replay import (
+    record_steps,
+    recorded_custom_vjp,
+    replay_segment,
+    step_ends,
+    step_functions,
+)
 
 __all__ = ["make_interpolating_solve"]
 
@@ -133,7 +139,8 @@ def make_interpolating_solve(rhs: Callable, terms: diffrax.AbstractTerm,
             index = first + lane
             valid = lane < count
             starts = jnp.where(valid & (index > 0), ends[jnp.clip(index - 1, 0, last)], t0)
-            stops = jnp.where(valid, ends[jnp.minimum(index, last)], jnp.inf)
+            stops = jnp.where(valid, step_ends(ends[jnp.minimum(index, last)], controller),
+                              jnp.inf)
             y_first = jnp.where(seg == 0, y0, states[jnp.maximum(seg - 1, 0)])
 
             def recompute(i, c):  # the segment's steps again, keeping their dense output

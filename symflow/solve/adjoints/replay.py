@@ -131,6 +131,22 @@ def ends_output(ts_saved: jax.Array, ys_saved: jax.Array, t1: float
     return jnp.stack([ys_saved[0], end]), t_reached, y_last
 
 
+def step_ends(ends: jax.Array, controller: diffrax.AbstractStepSizeController) -> jax.Array:
+    """Where the recorded steps really ended (element-wise). A `ClipStepSizeController`
+    with `jump_ts` ends a step just before a jump time and starts the next just after
+    it; diffrax records the step under the time the next one starts (`nextafter` the
+    jump: `_bump_next_t0`), so a replayed step ends `prevbefore` the jump instead: the
+    vector field differs on the two sides of a jump (an input held between knots,
+    solve/inputs.py). Without jump times, `ends` themselves."""
+    jump_ts = getattr(controller, "jump_ts", None)
+    if jump_ts is None:
+        return ends
+    jumps = jnp.asarray(jump_ts, dtype=ends.dtype)
+    before = jnp.nextafter(ends, -jnp.inf)  # the jump, where `ends` is just after one
+    i = jnp.clip(jnp.searchsorted(jumps, before), 0, jumps.shape[0] - 1)
+    return jnp.where(jumps[i] == before, jnp.nextafter(before, -jnp.inf), ends)
+
+
 def record_steps(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolver,
                  controller: diffrax.AbstractStepSizeController, *, t0: float, t1: float,
                  dt0: float | None, max_steps: int, segment: int,
@@ -269,7 +285,7 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
             valid = jnp.arange(segment, dtype=jnp.int32) < count
             index = first + jnp.arange(segment, dtype=jnp.int32)
             tk = jnp.where(index > 0, ends[jnp.clip(index - 1, 0, last)], t0)
-            tk1 = ends[jnp.minimum(index, last)]
+            tk1 = step_ends(ends[jnp.minimum(index, last)], controller)
             # rows past the end of the solve get a harmless unit step, then are masked
             tk = jnp.where(valid, tk, t0)
             tk1 = jnp.where(valid, tk1, t0 + 1.0)
@@ -321,6 +337,7 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
         ys_bar, _, y_last_bar, _ = cotangents
         accepted = accepted.astype(jnp.int32)
         starts = jnp.concatenate([jnp.asarray([t0], dtype=ends.dtype), ends[:-1]])
+        stops = step_ends(ends, controller)
         # The step each save point falls in: diffrax saves t in the step (t_k, t_{k+1}]
         # (t0 in the first step).
         step_of_save = jnp.minimum(jnp.searchsorted(ends, ts, side="left").astype(jnp.int32),
@@ -328,7 +345,7 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
         zero_params = jax.tree.map(jnp.zeros_like, params)
 
         def step_vjp(k, yk, lam, save, params_bar):
-            (_, dense), pullback = jax.vjp(lambda y, p: step(starts[k], ends[k], y, p),
+            (_, dense), pullback = jax.vjp(lambda y, p: step(starts[k], stops[k], y, p),
                                            yk, params)
 
             def has_save(carry):
@@ -337,7 +354,7 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
 
             def add_save(carry):
                 j, dense_bar = carry
-                _, pull = jax.vjp(lambda d: interpolate(starts[k], ends[k], d, ts[j]), dense)
+                _, pull = jax.vjp(lambda d: interpolate(starts[k], stops[k], d, ts[j]), dense)
                 (bar,) = pull(ys_bar[j])
                 return j - 1, jax.tree.map(jnp.add, dense_bar, bar)
 
@@ -353,7 +370,7 @@ def make_replay_solve(terms: diffrax.AbstractTerm, solver: diffrax.AbstractSolve
             y_first = jnp.where(seg == 0, y0, states[jnp.maximum(seg - 1, 0)])
 
             def recompute(i, ys):  # ys[i] = y_{first+i}
-                y1, _ = step(starts[first + i], ends[first + i], ys[i], params)
+                y1, _ = step(starts[first + i], stops[first + i], ys[i], params)
                 return ys.at[i + 1].set(y1)
 
             ys = jnp.zeros((segment, *y0.shape), y0.dtype).at[0].set(y_first)

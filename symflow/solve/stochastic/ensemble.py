@@ -29,6 +29,7 @@ from .._compat import result_code, result_message
 from ..adjoints import Problem
 from ..config import SolveConfig
 from ..events import EVENT_RESULTS, EventProgram, make_hybrid_solve
+from ..inputs import check_input_span, stop_at_knots
 from ..simulate import Simulator
 from . import solvers as _sde_solvers
 from .solution import (
@@ -145,6 +146,7 @@ class EnsembleSimulator:
         offsets = np.cumsum((0,) + g.brownian_sizes)
         levy = diffrax.SpaceTimeLevyArea if info.levy_area else diffrax.BrownianIncrement
         t0, t1, dt = config.t0, config.t1, config.dt
+        check_input_span(g.inputs, t0, t1)  # tables read by the drift or the diffusion
         adaptive = config.adaptive
         if adaptive:
             tol = config.brownian_tol if config.brownian_tol is not None \
@@ -177,12 +179,14 @@ class EnsembleSimulator:
             if adaptive:
                 params = dict(params)
                 rtol, atol = params.pop(_RTOL), params.pop(_ATOL)
-                controller = diffrax.PIDController(rtol=rtol, atol=atol)
-                if config.clip_rejected is not None:
-                    controller = diffrax.ClipStepSizeController(
-                        controller, store_rejected_steps=config.clip_rejected)
+                # adaptive steps stop on the inputs' knots (solve/inputs.py)
+                controller = stop_at_knots(diffrax.PIDController(rtol=rtol, atol=atol),
+                                           g.inputs, t0, t1,
+                                           store_rejected_steps=config.clip_rejected)
             else:
                 controller = diffrax.ConstantStepSize()
+            if g.prepare_inputs is not None:  # the tables' curvatures, once a path
+                params = g.prepare_inputs(params)
             key_path, key_initial = jax.random.split(key)
             values0 = dict(g.initial_values(params))
             values0.update(self.random_initial(key_initial, params))

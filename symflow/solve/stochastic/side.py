@@ -127,6 +127,10 @@ class ModelEnsembles:
                 raise SymflowError(f"cannot sweep {name!r}: {m.name} has no such parameter",
                                    help="its parameters: "
                                    + ", ".join(m.generated.parameter_names))
+            if any(table.name == name for table in m.generated.inputs):
+                raise SymflowError(f"cannot sweep {name!r}: it is the table of an input",
+                                   help="vmap a function of the values instead: "
+                                        f"jax.vmap(lambda v: m.simulate(params={{{name!r}: v}}))")
         sizes = {np.size(v) for v in sweep.values()}
         if len(sizes) > 1:
             raise SymflowError("every swept parameter needs the same number of values")

@@ -258,7 +258,7 @@ class ExprBuilder:
             return BUILTIN_CONSTANTS[node.id], ()
         if node.id not in self.scope.names and node.id in self.scope.declared:
             kind, where = self.scope.declared[node.id]
-            if kind not in self.allowed:
+            if not self.allows(kind):
                 raise SymflowError(
                     f"{self.context} cannot use the {kind} '{node.id}'", node.span,
                     help=self.allowed_help())
@@ -270,7 +270,7 @@ class ExprBuilder:
         if entry.kind == "function":
             raise SymflowError(f"'{node.id}' is a function: call it with arguments",
                                node.span)
-        if entry.kind not in self.allowed:
+        if not self.allows(entry.kind):
             raise SymflowError(
                 f"{self.context} cannot use the {entry.kind} '{node.id}'", node.span,
                 help=self.allowed_help())
@@ -278,6 +278,11 @@ class ExprBuilder:
             raise SymflowError(f"observed output '{node.id}' is used before it is defined",
                                node.span)
         return entry.symbol, entry.shape
+
+    def allows(self, kind: str) -> bool:
+        """Whether a name of this kind may be used here: an input (a function of
+        time) wherever variables, which depend on time, may be."""
+        return kind in self.allowed or (kind == "input" and "variable" in self.allowed)
 
     def allowed_help(self) -> str:
         kinds = ["numbers"] + [k + "s" for k in self.allowed if k != "function"]

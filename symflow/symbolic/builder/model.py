@@ -2,7 +2,7 @@
 
 `build` picks the model and the equations strategy (explicit, or implicit after
 flattening components: `dae.py`), then `build_model` declares its sections in
-dependency order (constants, parameters, functions, domain, Brownian motions,
+dependency order (constants, parameters, inputs, functions, domain, Brownian motions,
 variables, closures, observed outputs, equations, settings, boundary) in one
 `Scope` and checks what spans sections.
 """
@@ -25,6 +25,7 @@ from .declarations import declare_functions, observed, parameters, variables
 from .equations import ExplicitEquations
 from .events import build_events, discrete_equations
 from .fields import build_boundary, build_domain, check_points, check_spectral
+from .inputs import build_inputs
 from .scope import TIME, Scope
 from .sde import brownians
 from .settings import build_settings
@@ -93,6 +94,7 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     m = scope.model
     params = parameters(scope, m.items("constants"), constant=True)
     params += parameters(scope, m.items("parameters"), constant=False)
+    inputs = build_inputs(scope, m.items("inputs"))
     declare_functions(scope, m.items("functions"))
     scope.dimensions = build_domain(scope, m.items("domain"))
     scope.brownians = brownians(scope, m.items("brownian"))
@@ -130,6 +132,7 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
         brownians=tuple(scope.brownians),
         domain=scope.dimensions, fields=tuple(scope.field_coordinates.items()),
         boundary=boundary, closures=tuple(scope.closures), events=events,
+        inputs=tuple(inputs),
     )
 
 

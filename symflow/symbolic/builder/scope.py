@@ -50,7 +50,7 @@ MAX_DEPTH = 100  # nesting of an expression; a chain `a + b - c + ...` counts on
 class Entry:
     """What a declared name stands for."""
 
-    kind: str  # parameter | constant | variable | function | observed | coordinate | ...
+    kind: str  # parameter | constant | input | variable | function | observed | coordinate | ...
     span: Span
     symbol: Any = None  # a Symbol, or the expression a name stands for (closure outputs)
     shape: tuple[int, ...] = ()
@@ -81,8 +81,8 @@ class Scope:
         # Every name the model declares, in any section: (kind, span) of the first.
         self.declared: dict[str, tuple[str, Span]] = {}
         for kind, section in (("constant", "constants"), ("parameter", "parameters"),
-                              ("function", "functions"), ("variable", "variables"),
-                              ("observed", "observed")):
+                              ("input", "inputs"), ("function", "functions"),
+                              ("variable", "variables"), ("observed", "observed")):
             for item in model.items(section):
                 self.declared.setdefault(item.name, (kind, item.name_span))
         for item in model.items("brownian"):

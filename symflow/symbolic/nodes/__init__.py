@@ -2,10 +2,9 @@
 
 `ArrayFunction` is the base of every array-valued node (its subclasses give
 their shape through `_symflow_shape`, read by `shape_of`). One module per family:
-arrays, fields (space), special functions, algebraic loops, closure outputs, the
-symbols of time derivatives, and the spectral nodes of the Fourier
-discretization. Printing to `jnp`
-belongs to codegen's printer.
+arrays, fields (space), special functions, algebraic loops, closure outputs,
+inputs read from tables, the symbols of time derivatives, and the spectral nodes
+of the Fourier discretization. Printing to `jnp` belongs to codegen's printer.
 """
 
 from .arrays import ArrayExtreme as ArrayExtreme
@@ -30,6 +29,8 @@ from .fields import Flatten as Flatten
 from .fields import GridView as GridView
 from .fields import MeshCoordinate as MeshCoordinate
 from .fields import Shift as Shift
+from .inputs import TableInput as TableInput
+from .inputs import table_inputs_in as table_inputs_in
 from .loops import NewtonSolve as NewtonSolve
 from .loops import loop_symbols as loop_symbols
 from .special import Sigmoid as Sigmoid
