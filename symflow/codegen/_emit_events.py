@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from ..errors import SymflowError
 from ..symbolic import System, pre_symbol
 
 if TYPE_CHECKING:
@@ -57,6 +58,14 @@ def emit_events(system: System, names: dict[sp.Symbol, str],
     pre_names = dict(names)
     pre_names.update({pre_symbol(s.name): "q_" + s.name.replace(".", "__") for s in layout})
     symbols = {v.name: v.symbol for v in system.states}
+    for e in events:
+        for a in e.affects:
+            if a.target not in symbols:
+                raise SymflowError(
+                    f"an event sets '{a.target}', which is not a state of the reduced "
+                    "system", a.span,
+                    help="the reduced system computes it from the states (it is algebraic, "
+                         "an alias, or index reduction made it so); set the states instead")
     for k, e in enumerate(events):
         values = {s.name: symbols[s.name] for s in layout}
         values.update({a.target: a.value for a in e.affects})

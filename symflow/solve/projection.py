@@ -39,7 +39,7 @@ from jax.typing import ArrayLike
 
 from ._compat import AbstractAdaptiveSolver, use_stepsize_tol
 
-__all__ = ["ProjectedSolver", "project_onto_invariants"]
+__all__ = ["ProjectedSolver", "project_onto_invariants", "reinitialize"]
 
 
 class ProjectedSolver(AbstractAdaptiveSolver):
@@ -94,6 +94,43 @@ class ProjectedSolver(AbstractAdaptiveSolver):
         for _ in range(self.iterations):
             lam = lam - gram_inverse @ g(y + scaled.T @ lam)
         return y + scaled.T @ lam
+
+
+def reinitialize(invariants: Callable, t: ArrayLike, y_pre: jax.Array, y: jax.Array,
+                 args: Any, *, iterations: int = 8) -> jax.Array:
+    """A state consistent with `invariants(t, .) = 0` after an event set `y` from
+    `y_pre`, by minimum-norm Newton corrections (the Jacobian taken afresh at each
+    iteration: a reset is no small local error) on as few states as will do:
+
+    1. the states the event changed are kept, and so are the states of every
+       invariant the event left satisfied (a kick that changes a pendulum's velocity
+       keeps its position, which satisfies the position constraint, and moves the
+       other velocity);
+    2. failing that, only the states the event changed are kept;
+    3. failing that (the event set states that contradict each other), every state
+       may move."""
+    def g(z):
+        return invariants(t, z, args)
+
+    def newton(free: jax.Array) -> jax.Array:
+        z = y
+        for _ in range(iterations):
+            jac = jax.jacfwd(g)(z) * free  # only the free states move
+            z = z - jac.T @ (jnp.linalg.pinv(jac @ jac.T) @ g(z))
+        return z
+
+    scale = 1e-8 * (1.0 + jnp.max(jnp.abs(y)))
+    changed = y != y_pre
+    satisfied = jnp.abs(g(y)) <= scale
+    in_satisfied = jnp.any((jax.jacfwd(g)(y) != 0) & satisfied[:, None], axis=0)
+    fewest = newton(jnp.where(changed | in_satisfied, 0.0, 1.0))
+    kept = newton(jnp.where(changed, 0.0, 1.0))
+    moved = newton(jnp.ones_like(y))
+
+    def holds(z):
+        return jnp.max(jnp.abs(g(z)), initial=0.0) <= scale
+
+    return jnp.where(holds(fewest), fewest, jnp.where(holds(kept), kept, moved))
 
 
 def _root_finder_tols(solver: diffrax.AbstractSolver, rtol: float, atol: float):

@@ -64,6 +64,7 @@ def eliminate_aliases(system: System) -> System:
         equations=tuple(equations),
         observed=observed + tuple(dataclasses.replace(o, expr=o.expr.xreplace(replace))
                                   for o in system.observed),
+        events=tuple(e.map_exprs(lambda x: x.xreplace(replace)) for e in system.events),
     )
 
 

@@ -44,6 +44,7 @@ from jax import lax
 from ...errors import SymflowError
 from .._compat import buffer_at_set, result_code, while_loop
 from ..adjoints import Problem, with_controller_tols
+from ..projection import reinitialize
 from .locate import crossing_mask, locate
 from .program import EventProgram
 
@@ -122,6 +123,9 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
     """
     assert problem.solver is not None
     solver = with_controller_tols(problem.solver, problem.controller)
+    if problem.project is not None:  # a DAE: every step, and every reset, projected
+        solver = problem.project(solver)
+    invariants = getattr(solver, "invariants", None)
     if loop == "lax" and getattr(solver, "scan_kind", "") is None:
         # a Runge-Kutta method's stage loop, for forward mode (as diffrax's ForwardMode)
         solver = eqx.tree_at(lambda s: s.scan_kind, solver, "lax", is_leaf=lambda x: x is None)
@@ -185,6 +189,12 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 jumped = crossing_mask(g_pre, g_post, directions) & ~already
                 second = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(jumped)
                 s, y = run_affects(s, t, y_pre, y, second)
+            if invariants is not None:  # a DAE's state made consistent after the jumps
+                y = reinitialize(invariants, t, y_pre, y, params)
+                last = jnp.maximum(s.n_events - 1, 0)  # the log's last "after" is this
+                s = s._replace(ev_post=buffer_at_set(s.ev_post, last, y,
+                                                     pred=s.n_events > 0))
+            if when:
                 g = program.conditions(t, y, params)
                 # A crossing located to the last bit can leave g at exactly 0 or a
                 # rounding on the near side; where the affects left g as it was, it is

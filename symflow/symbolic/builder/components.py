@@ -37,6 +37,8 @@ LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__)
 
 _COMPONENT_SECTIONS = ("components", "ports", "connections")
 _COPIED = ("constants", "parameters", "functions", "variables", "equations", "observed")
+# Sections only the model being compiled may have, carried into the flat model as written.
+_TOP_ONLY = ("inputs", "discrete", "events")
 
 
 @dataclasses.dataclass
@@ -183,12 +185,12 @@ class _Flattener:
         items = {k: [i for s in sections if s.kind == k for i in s.items]
                  for k in (*_COPIED, *_COMPONENT_SECTIONS, "simulate")}
         for s in sections:
-            if s.kind == "inputs" and (prefix or s not in model.sections):
-                raise SymflowError("an inputs section may only be in the model being "
+            if s.kind in _TOP_ONLY and (prefix or s not in model.sections):
+                raise SymflowError(f"an {s.kind} section may only be in the model being "
                                    "compiled, not in a component or a base model", s.span,
-                                   help="declare the input in the model being compiled "
-                                        "and use it in its equations (`source.v = F`)")
-            if s.kind not in (*_COPIED, *_COMPONENT_SECTIONS, "simulate", "inputs"):
+                                   help=f"write it in the model being compiled, with the "
+                                        "components' dotted names (`source.v`)")
+            if s.kind not in (*_COPIED, *_COMPONENT_SECTIONS, "simulate", *_TOP_ONLY):
                 raise SymflowError(f"a {s.kind} section cannot be combined with components "
                                    "yet", s.span)
         local = [d.name for k in ("constants", "parameters", "variables", "observed")
@@ -357,6 +359,6 @@ def flatten(program: ast.Program, model: ast.Model
     flattener.instantiate(model, "", (), None)
     sections = tuple(ast.Section(k, tuple(v), model.span)
                      for k, v in flattener.sections.items() if v)
-    sections += tuple(s for s in model.sections if s.kind in ("simulate", "inputs"))
+    sections += tuple(s for s in model.sections if s.kind in ("simulate", *_TOP_ONLY))
     flat = ast.Model(model.name, sections, (), (), model.span)
     return flat, flattener.generated

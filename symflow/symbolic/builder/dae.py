@@ -61,6 +61,16 @@ class ImplicitEquations:
                     "array variables in models with implicit equations or components "
                     "are not supported yet", v.span)
 
+    def hold(self, discrete: list[Variable]) -> list[Equation]:
+        """0 = der(x) for each discrete state (scalars only, as every variable here)."""
+        self.check_variables(discrete)
+        for v in discrete:
+            if v.initial is None:
+                raise SymflowError(f"discrete variable '{v.name}' needs an initial value",
+                                   v.span, help=f"write `{v.name} = <value>` under discrete")
+        return [Equation("implicit", "discrete", der_symbol(v.symbol), (v.span,))
+                for v in discrete]
+
     def build(self, scope: Scope, nodes, variables: list[Variable]) -> list[Equation]:
         """One implicit `Equation` per equation, in file order."""
         out = []

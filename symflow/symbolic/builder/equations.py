@@ -19,6 +19,7 @@ from ...lang import ast
 from ..nodes import Concat, Fill, shape_of
 from ..system import Equation, Variable
 from .expressions import build_expression, index_range
+from .events import discrete_equations
 from .scope import RESERVED, Scope
 from .sde import check_field_noise, differential_rhs
 
@@ -55,6 +56,10 @@ class ExplicitEquations:
 
     def check_variables(self, variables: list[Variable]) -> None:
         """Every kind of variable (scalar, array, field) is allowed."""
+
+    def hold(self, discrete: list[Variable]) -> list[Equation]:
+        """der(x) = 0 for each discrete state."""
+        return discrete_equations(discrete)
 
     def build(self, scope: Scope, nodes, variables: list[Variable]) -> list[Equation]:
         """One `Equation` per variable, in the order of `variables`."""

@@ -23,7 +23,7 @@ from .components import flatten
 from .dae import ImplicitEquations, needs_dae
 from .declarations import declare_functions, observed, parameters, variables
 from .equations import ExplicitEquations
-from .events import build_events, discrete_equations
+from .events import build_events
 from .fields import build_boundary, build_domain, check_points, check_spectral
 from .inputs import build_inputs
 from .scope import TIME, Scope
@@ -41,6 +41,10 @@ class EquationStrategy(Protocol):
 
     def build(self, scope: Scope, nodes, variables: list[Variable]) -> list[Equation]: ...
 
+    def hold(self, discrete: list[Variable]) -> list[Equation]:
+        """The equations der(x) = 0 of the discrete states, in this strategy's form."""
+        ...
+
 
 def build(program: ast.Program, model: str | None = None) -> System:
     """Build the `System` of one model of a parsed file.
@@ -55,11 +59,6 @@ def build(program: ast.Program, model: str | None = None) -> System:
     if needs_dae(chosen) or program.imports:
         # Implicit equations, components, imports, `extends`: flattened first.
         for section in chosen.sections:
-            if section.kind in ("events", "discrete"):
-                raise SymflowError(
-                    f"a {section.kind} section in models with implicit equations or "
-                    "components is not supported yet", section.span,
-                    help="events work in explicit ODE models (der(x) = ...)")
             if section.kind == "closures":
                 raise SymflowError(
                     "closures in models with implicit equations or components are not "
@@ -108,8 +107,12 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     for o in observed_nodes:
         scope.declare(o.name, "observed", o.name_span, symbol=sp.Symbol(o.name, real=True))
     equation_list = equations.build(scope, m.items("equations"), variable_list)
-    equation_list += discrete_equations(discrete_list)
-    states = {e.target for e in equation_list if e.kind == "ode"}
+    equation_list += equations.hold(discrete_list)
+    # (with implicit equations, which variables stay states is known only after index
+    # reduction: codegen refuses an affect on one that did not)
+    states = ({e.target for e in equation_list if e.kind == "ode"} if
+              all(e.kind != "implicit" for e in equation_list) else
+              {v.name for v in variable_list + discrete_list})
     events = build_events(scope, m.items("events"), states, scope.discrete)
     observed_list = observed(scope, observed_nodes)
     settings = build_settings(scope, m.items("simulate"))

@@ -121,9 +121,22 @@ def test_the_syntax_of_an_event_is_checked_with_what_was_expected():
     assert (err.span.line, err.span.column) == (15, 16)
 
 
-def test_events_in_a_model_with_components_are_refused():
-    text = _model("when x < 0 then v = 0").replace("der(x) = v", "der(x) + 0 = v")
-    with pytest.raises(SymflowError, match="in models with implicit equations or comp"):
+def test_events_in_a_component_are_refused():
+    text = """model Part
+  variables
+    x = 1
+  equations
+    der(x) = -x
+  events
+    when x < 0.5 then x = 1
+end
+
+model Whole
+  components
+    p: Part
+end
+"""
+    with pytest.raises(SymflowError, match="an events section may only be in the model"):
         symflow.loads(text, file="m.sf")
 
 
