@@ -142,6 +142,10 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
     max_steps_code = result_code(diffrax.RESULTS.max_steps_reached)  # type: ignore[arg-type]
 
     def solve(params, y0, ts) -> HybridOutput:
+        """The solve (module docstring).
+
+        Long because the loop's pieces (a step, the timed instant, firing, saving)
+        are closures over this solve's parameters and timed-event tables."""
         tables = program.time_tables(params, t0)
 
         def next_timed(counts):

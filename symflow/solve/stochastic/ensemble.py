@@ -200,7 +200,11 @@ class EnsembleSimulator:
                 path = diffrax.UnsafeBrownianPath(shape=(m,), key=key_path, levy_area=levy)
             terms = diffrax.MultiTerm(drift, NoiseTerm(g.diffusion, g.noise, path))
             if g.events:
-                ys, result = events_solve(terms, controller, params, y0, ts)
+                problem = Problem(
+                    rhs=drift_fn, terms=terms, solver=solver, controller=controller,
+                    solver_name=config.solver, t0=t0, t1=t1, dt0=dt, max_steps=max_steps,
+                    n_save=len(ts), dense=False, progress_meter=diffrax.NoProgressMeter())
+                ys, result = _hybrid_trajectory(g, config, problem, params, y0, ts)
             else:
                 sol = diffrax.diffeqsolve(
                     terms, solver, t0=t0, t1=t1, dt0=dt, y0=y0, args=params,
@@ -216,18 +220,6 @@ class EnsembleSimulator:
                                else w[:, offsets[k]:offsets[k + 1]]
                                for k, b in enumerate(g.brownian)})
             return values, result
-
-        def events_solve(terms, controller, params, y0, ts):
-            """One trajectory through the hybrid loop (`events/hybrid.py`): its own
-            event times, on the tree's Brownian path."""
-            problem = Problem(
-                rhs=drift_fn, terms=terms, solver=solver, controller=controller,
-                solver_name=config.solver, t0=t0, t1=t1, dt0=dt, max_steps=max_steps,
-                n_save=len(ts), dense=False, progress_meter=diffrax.NoProgressMeter())
-            out = make_hybrid_solve(problem, EventProgram.from_generated(g),
-                                    loop="checkpointed", max_events=config.max_events,
-                                    samples=config.event_samples)(params, y0, ts)
-            return out.ys, out.result
 
         return member
 
@@ -328,6 +320,16 @@ class EnsembleSimulator:
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
             quantile_levels=tuple(config.quantiles), names=names)
+
+
+def _hybrid_trajectory(generated: GeneratedModel, config: EnsembleConfig, problem: Problem,
+                       params, y0, ts) -> tuple[jax.Array, jax.Array]:
+    """One trajectory of a model with events through the hybrid loop
+    (`events/hybrid.py`): its own event times, on the tree's Brownian path."""
+    out = make_hybrid_solve(problem, EventProgram.from_generated(generated),
+                            loop="checkpointed", max_events=config.max_events,
+                            samples=config.event_samples)(params, y0, ts)
+    return out.ys, out.result
 
 
 def _auto_mesh(mesh: jax.sharding.Mesh) -> jax.sharding.Mesh:

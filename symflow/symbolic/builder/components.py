@@ -188,7 +188,7 @@ class _Flattener:
             if s.kind in _TOP_ONLY and (prefix or s not in model.sections):
                 raise SymflowError(f"an {s.kind} section may only be in the model being "
                                    "compiled, not in a component or a base model", s.span,
-                                   help=f"write it in the model being compiled, with the "
+                                   help="write it in the model being compiled, with the "
                                         "components' dotted names (`source.v`)")
             if s.kind not in (*_COPIED, *_COMPONENT_SECTIONS, "simulate", *_TOP_ONLY):
                 raise SymflowError(f"a {s.kind} section cannot be combined with components "

@@ -18,8 +18,8 @@ from ...errors import Span, SymflowError
 from ...lang import ast
 from ..nodes import Concat, Fill, shape_of
 from ..system import Equation, Variable
-from .expressions import build_expression, index_range
 from .events import discrete_equations
+from .expressions import build_expression, index_range
 from .scope import RESERVED, Scope
 from .sde import check_field_noise, differential_rhs
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from models import model_text
 
 import symflow
+from models import model_text
 
 
 @pytest.fixture
