@@ -52,6 +52,7 @@ def test_sensitivities_to_a_table_have_one_column_per_row(tmp_path):
     np.testing.assert_allclose(s["x"][:, :6], jac, rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_train_fits_a_forcing_from_the_motion_it_drives(tmp_path):
     """Data from a sine forcing on 11 knots, a table of zeros to start from: Adam on the
     table's values lowers the misfit of x by more than 20x in 40 steps."""

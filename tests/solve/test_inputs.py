@@ -90,6 +90,7 @@ def test_the_error_falls_as_h_squared_for_linear_and_h_to_the_fourth_for_cubic(t
     np.testing.assert_allclose(cubic_order, 4.0, atol=0.3)
 
 
+@pytest.mark.slow
 def test_monotone_is_between_linear_and_cubic_and_previous_is_first_order(tmp_path, exact):
     """Refining h = 0.2 -> 0.1: PCHIP's slopes (set flat at the samples around each
     extremum of the sine) make it third order or better; a zero-order hold lags by
@@ -222,7 +223,7 @@ def _gradient_check(tmp_path, interpolation: str, adjoint: str, eps: float, atol
 
 @pytest.mark.parametrize("interpolation, adjoint", [
     ("previous", "checkpoint"),  # the replayed steps end before each jump, as the solve's
-    ("cubic", "checkpoint"),
+    # (cubic and the others: the slow matrix below)
 ])
 def test_the_gradient_with_respect_to_the_values_matches_central_differences(
         tmp_path, interpolation, adjoint):

@@ -84,6 +84,7 @@ def test_multidose_concentration_gradients_match_finite_differences():
     np.testing.assert_allclose(jac[:, 0], dC_dCL, rtol=1e-8)
 
 
+@pytest.mark.slow
 def test_landing_time_and_range_gradients_through_a_terminating_event():
     m = symflow.load(EXAMPLES / "projectile.sf")
     g = 9.81
