@@ -85,17 +85,37 @@ class _State(NamedTuple):
     g: jax.Array  # the `when` conditions at t
     counts: jax.Array  # the times of each timed event already passed
     save_index: jax.Array
-    ys: jax.Array
+    ys: Any  # a buffer of the loop; None inside the step's conds
     n_events: jax.Array
-    ev_t: jax.Array
-    ev_k: jax.Array
-    ev_pre: jax.Array
-    ev_post: jax.Array
+    ev_t: Any  # a buffer of the loop; None inside the step's conds
+    ev_k: Any  # a buffer of the loop; None inside the step's conds
+    ev_pre: Any  # a buffer of the loop; None inside the step's conds
+    ev_post: Any  # a buffer of the loop; None inside the step's conds
     num_steps: jax.Array
     result: jax.Array
     terminated: jax.Array
     zeno: jax.Array  # events in a row, each close to the one before
     last_event: jax.Array
+
+
+class _Entries(NamedTuple):
+    """The event log's entries of one instant, before they are written: for each
+    (event, round) whether it `fired`, its number, and the states around it."""
+
+    fired: jax.Array
+    event: jax.Array
+    before: jax.Array
+    after: jax.Array
+    t: jax.Array
+
+
+class _Saving(NamedTuple):
+    """What one iteration saves: the save times in [t, `t_end`) from `interp`, if
+    the step was accepted (`keep`)."""
+
+    interp: Any
+    t_end: jax.Array
+    keep: jax.Array
 
 
 class _Instant(NamedTuple):
@@ -160,31 +180,23 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             tnext = t + lax.stop_gradient(tnext - t)
             return tnext, solver.init(terms, t, tnext, y, params), cs
 
-        def record(s: _State, k: int, fire, t, before, after) -> _State:
-            room = s.n_events < max_events
-            pred = fire & room
-            return s._replace(
-                ev_t=buffer_at_set(s.ev_t, s.n_events, t, pred=pred),
-                ev_k=buffer_at_set(s.ev_k, s.n_events, k, pred=pred),
-                ev_pre=buffer_at_set(s.ev_pre, s.n_events, before, pred=pred),
-                ev_post=buffer_at_set(s.ev_post, s.n_events, after, pred=pred),
-                n_events=s.n_events + jnp.where(pred, 1, 0),
-                result=jnp.where(fire & ~room, _OVERFLOW, s.result),
-                terminated=s.terminated | (fire & program.terminates[k]))
-
-        def run_affects(s: _State, t, y_pre, y, mask) -> tuple[_State, jax.Array]:
+        def run_affects(s: _State, t, y_pre, y, mask) -> tuple[_State, jax.Array, list]:
+            """The affects of the events of `mask`, in file order; the log's entries
+            (`fired`, event, before, after) are returned, not written (`log`)."""
+            entries = []
             for k in range(n_kinds):  # file order
-                after = program.affects[k](t, y, y_pre, params)
-                s = record(s, k, mask[k], t, y, jnp.where(mask[k], after, y))
-                y = jnp.where(mask[k], after, y)
-            return s, y
+                after = jnp.where(mask[k], program.affects[k](t, y, y_pre, params), y)
+                entries.append((mask[k], k, y, after))
+                s = s._replace(terminated=s.terminated | (mask[k] & program.terminates[k]))
+                y = after
+            return s, y, entries
 
-        def fire(s: _State, instant: _Instant) -> _State:
+        def fire(s: _State, instant: _Instant) -> tuple[_State, _Entries]:
             """Run the events of `mask` at `t` from `y_pre`, then the `when` events the
             jumps carried across, then restart the solver. `positive`: the side of
-            zero each crossing `when` condition went to."""
+            zero each crossing `when` condition went to. Returns the log's entries."""
             t, y_pre, mask, positive = instant.t, instant.y_pre, instant.mask, instant.positive
-            s, y = run_affects(s, t, y_pre, y_pre, mask)
+            s, y, entries = run_affects(s, t, y_pre, y_pre, mask)
             g = jnp.zeros((0,))
             if when:
                 g_pre = program.conditions(t, y_pre, params)
@@ -192,12 +204,17 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 already = jnp.stack([mask[k] for k in when])
                 jumped = crossing_mask(g_pre, g_post, directions) & ~already
                 second = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(jumped)
-                s, y = run_affects(s, t, y_pre, y, second)
+                s, y, more = run_affects(s, t, y_pre, y, second)
+                entries += more
+            fired = jnp.stack([e[0] for e in entries])
+            after = jnp.stack([e[3] for e in entries])
             if invariants is not None:  # a DAE's state made consistent after the jumps
                 y = reinitialize(invariants, t, y_pre, y, params)
-                last = jnp.maximum(s.n_events - 1, 0)  # the log's last "after" is this
-                s = s._replace(ev_post=buffer_at_set(s.ev_post, last, y,
-                                                     pred=s.n_events > 0))
+                # the last entry's "after" is the consistent state
+                last = fired.shape[0] - 1 - jnp.argmax(fired[::-1])
+                after = after.at[last].set(y)
+            log = _Entries(fired, jnp.asarray([e[1] for e in entries], dtype=jnp.int32),
+                           jnp.stack([e[2] for e in entries]), after, t)
             if when:
                 g = program.conditions(t, y, params)
                 # A crossing located to the last bit can leave g at exactly 0 or a
@@ -214,38 +231,60 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 t=t, y=y, tnext=tnext, solver_state=solver_state, controller_state=cs,
                 made_jump=jnp.asarray(True), g=g,
                 zeno=zeno, last_event=t,
-                result=jnp.where((zeno >= ZENO_EVENTS) & (s.result == 0), _ZENO, s.result))
+                result=jnp.where((zeno >= ZENO_EVENTS) & (s.result == 0), _ZENO, s.result)
+            ), log
+
+        def write_log(s: _State, log: _Entries) -> _State:
+            """The entries of one instant into the event log (outside any `lax.cond`:
+            a buffer passed through one is copied whole)."""
+            for i in range(log.fired.shape[0]):
+                room = s.n_events < max_events
+                pred = log.fired[i] & room
+                s = s._replace(
+                    ev_t=buffer_at_set(s.ev_t, s.n_events, log.t, pred=pred),
+                    ev_k=buffer_at_set(s.ev_k, s.n_events, log.event[i], pred=pred),
+                    ev_pre=buffer_at_set(s.ev_pre, s.n_events, log.before[i], pred=pred),
+                    ev_post=buffer_at_set(s.ev_post, s.n_events, log.after[i], pred=pred),
+                    n_events=s.n_events + jnp.where(pred, 1, 0),
+                    result=jnp.where(log.fired[i] & ~room & (s.result == 0), _OVERFLOW,
+                                     s.result))
+            return s
 
         no_crossing = jnp.zeros(len(when), bool)
 
-        def timed_instant(s: _State) -> tuple[_State, _Instant]:
+        def timed_instant(s: _State) -> tuple[_State, _Instant, _Saving]:
             """The timed events due now (their times passed, whether or not their
-            checks hold)."""
+            checks hold); nothing to save."""
             _, times = next_timed(s.counts)
             due = times <= s.t
             checks = program.checks(s.t, s.y, params).astype(bool)
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(timed)].set(due & checks)
             s = s._replace(counts=s.counts + due.astype(s.counts.dtype))
-            return s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing)
+            idle = solver.interpolation_cls(t0=s.t, t1=s.t, **jax.tree.map(
+                lambda x: jnp.zeros(x.shape, x.dtype), dense_shape))
+            return (s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing),
+                    _Saving(idle, s.t, jnp.asarray(False)))
 
-        def save(s: _State, interp, t_end, keep) -> _State:
+        def save(s: _State, saving: _Saving) -> _State:
+            """The save times in [t, t_end) of an accepted step, from its interpolant."""
             def cond(c):
                 i, _ = c
                 index = jnp.minimum(i, ts.shape[0] - 1)
-                return keep & (i < ts.shape[0]) & (ts[index] < t_end)
+                return saving.keep & (i < ts.shape[0]) & (ts[index] < saving.t_end)
 
             def body(c):
                 i, ys = c
-                return i + 1, buffer_at_set(ys, i, interp.evaluate(ts[i]))
+                return i + 1, buffer_at_set(ys, i, saving.interp.evaluate(ts[i]))
 
             i, ys = while_loop(cond, body, (s.save_index, s.ys), max_steps=ts.shape[0],
                                buffers=lambda c: c[1], kind=loop)
             return s._replace(save_index=i, ys=ys)
 
-        def take_step(s: _State) -> tuple[_State, _Instant]:
+        def take_step(s: _State) -> tuple[_State, _Instant, _Saving]:
             """One step from s.t; where a `when` condition crosses inside it, the
             state is moved to the step's end all the same and the instant of the
-            crossing is returned, for `fire` to put the state there."""
+            crossing is returned, for `fire` to put the state there; the save times
+            up to the crossing (or the step's end) are returned to be saved."""
             t_disc, _ = next_timed(s.counts)
             t_stop = jnp.minimum(t_disc, t1)
             tnext = jnp.minimum(s.tnext, t_stop)
@@ -269,7 +308,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 t_end = jnp.where(event, crossing.t, tnext)
             else:
                 event, t_end = jnp.asarray(False), tnext
-            s = save(s, interp, t_end, keep)
+            saving = _Saving(interp, t_end, jnp.asarray(keep))
             failed = jnp.where(keep, result_code(solver_result), 0)
             failed = jnp.where(failed == 0, result_code(controller_result), failed)
             s = s._replace(num_steps=s.num_steps + 1,
@@ -284,18 +323,34 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 g=jnp.where(keep, crossing.g_end, s.g) if when else s.g)
             if not when:
                 return moved, _Instant(jnp.asarray(event), t_end, y1, jnp.zeros(n_kinds, bool),
-                                       no_crossing)
+                                       no_crossing), saving
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire & keep)
             return moved, _Instant(jnp.asarray(event), crossing.t,
-                                   interp.evaluate(crossing.t), mask, crossing.positive)
+                                   interp.evaluate(crossing.t), mask, crossing.positive), saving
+
+        entries = n_kinds * (2 if when else 1)  # (first round, jump round) x events
+
+        def no_fire(s: _State, instant: _Instant) -> tuple[_State, _Entries]:
+            n = instant.y_pre.shape[0]
+            return s, _Entries(jnp.zeros(entries, bool), jnp.zeros(entries, jnp.int32),
+                               jnp.zeros((entries, n), instant.y_pre.dtype),
+                               jnp.zeros((entries, n), instant.y_pre.dtype), instant.t)
 
         def step(s: _State) -> _State:
+            # The buffers (saves, event log) stay out of both `lax.cond`s: a buffer
+            # passed through one is copied whole, on every step.
+            buffers = _buffers(s)
+            core = s._replace(ys=None, ev_t=None, ev_k=None, ev_pre=None, ev_post=None)
             if timed:
-                t_disc, _ = next_timed(s.counts)
-                s, instant = lax.cond(t_disc <= s.t, timed_instant, take_step, s)
+                t_disc, _ = next_timed(core.counts)
+                core, instant, saving = lax.cond(t_disc <= core.t, timed_instant, take_step,
+                                                 core)
             else:
-                s, instant = take_step(s)
-            return lax.cond(instant.fires, fire, lambda s, _: s, s, instant)
+                core, instant, saving = take_step(core)
+            core, log = lax.cond(instant.fires, fire, no_fire, core, instant)
+            s = core._replace(**dict(zip(("ys", "ev_t", "ev_k", "ev_pre", "ev_post"),
+                                         buffers)))
+            return write_log(save(s, saving), log)
 
         def running(s: _State):
             t_disc, _ = next_timed(s.counts)
@@ -308,13 +363,16 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
         t_disc0 = jnp.min(program.next_times(tables, program.first_counts(tables, t0))) \
             if timed else jnp.inf
         tnext0, solver_state0, cs0 = restart(t_start, y0, jnp.minimum(t_disc0, t1))
+        dense_shape = eqx.filter_eval_shape(solver.step, terms, t_start, tnext0, y0, params,
+                                            solver_state0, False)[2]
         init = _State(
             t=t_start, y=y0, tnext=tnext0, solver_state=solver_state0, controller_state=cs0,
             made_jump=jnp.asarray(False),
             g=program.conditions(t_start, y0, params) if when else jnp.zeros((0,)),
             counts=program.first_counts(tables, t0), save_index=jnp.asarray(0),
             ys=jnp.full((n_save, n), jnp.nan), n_events=jnp.asarray(0),
-            ev_t=jnp.full((max_events,), jnp.nan), ev_k=jnp.full((max_events,), -1),
+            ev_t=jnp.full((max_events,), jnp.nan),
+            ev_k=jnp.full((max_events,), -1, dtype=jnp.int32),
             ev_pre=jnp.full((max_events, n), jnp.nan),
             ev_post=jnp.full((max_events, n), jnp.nan),
             num_steps=jnp.asarray(0), result=jnp.asarray(0, jnp.int32),
