@@ -87,10 +87,9 @@ class _State(NamedTuple):
     save_index: jax.Array
     ys: Any  # a buffer of the loop; None inside the step's conds
     n_events: jax.Array
-    ev_t: Any  # a buffer of the loop; None inside the step's conds
-    ev_k: Any  # a buffer of the loop; None inside the step's conds
-    ev_pre: Any  # a buffer of the loop; None inside the step's conds
-    ev_post: Any  # a buffer of the loop; None inside the step's conds
+    # the event log, one row per event: [t, event number, state before, state after]
+    # (one buffer: each write into a loop's buffer costs, on every step)
+    log: Any  # a buffer of the loop; None inside the step's conds
     num_steps: jax.Array
     result: jax.Array
     terminated: jax.Array
@@ -130,7 +129,7 @@ class _Instant(NamedTuple):
 
 
 def _buffers(s: _State):
-    return s.ys, s.ev_t, s.ev_k, s.ev_pre, s.ev_post
+    return s.ys, s.log
 
 
 def make_hybrid_solve(problem: Problem, program: EventProgram, *,
@@ -236,15 +235,18 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
 
         def write_log(s: _State, log: _Entries) -> _State:
             """The entries of one instant into the event log (outside any `lax.cond`:
-            a buffer passed through one is copied whole)."""
+            a buffer passed through one is copied whole). An entry that did not fire
+            is written to the log's spare last row: an unconditional write is done in
+            place, where a conditional one (read, select, write) made XLA copy the
+            whole log on every step."""
             for i in range(log.fired.shape[0]):
                 room = s.n_events < max_events
                 pred = log.fired[i] & room
+                row = jnp.where(pred, s.n_events, max_events)
+                entry = jnp.concatenate([jnp.stack([log.t, log.event[i].astype(log.t.dtype)]),
+                                         log.before[i], log.after[i]])
                 s = s._replace(
-                    ev_t=buffer_at_set(s.ev_t, s.n_events, log.t, pred=pred),
-                    ev_k=buffer_at_set(s.ev_k, s.n_events, log.event[i], pred=pred),
-                    ev_pre=buffer_at_set(s.ev_pre, s.n_events, log.before[i], pred=pred),
-                    ev_post=buffer_at_set(s.ev_post, s.n_events, log.after[i], pred=pred),
+                    log=buffer_at_set(s.log, row, entry),
                     n_events=s.n_events + jnp.where(pred, 1, 0),
                     result=jnp.where(log.fired[i] & ~room & (s.result == 0), _OVERFLOW,
                                      s.result))
@@ -260,10 +262,14 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             checks = program.checks(s.t, s.y, params).astype(bool)
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(timed)].set(due & checks)
             s = s._replace(counts=s.counts + due.astype(s.counts.dtype))
-            idle = solver.interpolation_cls(t0=s.t, t1=s.t, **jax.tree.map(
-                lambda x: jnp.zeros(x.shape, x.dtype), dense_shape))
             return (s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing),
-                    _Saving(idle, s.t, jnp.asarray(False)))
+                    idle_saving(s.t))
+
+        def idle_saving(t) -> _Saving:
+            """Nothing to save (an interpolant of the right structure, never read)."""
+            idle = solver.interpolation_cls(t0=t, t1=t, **jax.tree.map(
+                lambda x: jnp.zeros(x.shape, x.dtype), dense_shape))
+            return _Saving(idle, t, jnp.asarray(False))
 
         def save(s: _State, saving: _Saving) -> _State:
             """The save times in [t, t_end) of an accepted step, from its interpolant."""
@@ -336,20 +342,38 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                                jnp.zeros((entries, n), instant.y_pre.dtype),
                                jnp.zeros((entries, n), instant.y_pre.dtype), instant.t)
 
-        def step(s: _State) -> _State:
-            # The buffers (saves, event log) stay out of both `lax.cond`s: a buffer
-            # passed through one is copied whole, on every step.
-            buffers = _buffers(s)
-            core = s._replace(ys=None, ev_t=None, ev_k=None, ev_pre=None, ev_post=None)
+        def advance(core: _State) -> tuple[_State, _Instant, _Saving]:
+            """One iteration of the inner loop: the timed instant due now, or a step."""
             if timed:
                 t_disc, _ = next_timed(core.counts)
-                core, instant, saving = lax.cond(t_disc <= core.t, timed_instant, take_step,
-                                                 core)
-            else:
-                core, instant, saving = take_step(core)
+                return lax.cond(t_disc <= core.t, timed_instant, take_step, core)
+            return take_step(core)
+
+        def pending(core: _State, instant: _Instant, saving: _Saving):
+            """Whether the last iteration has events to fire or save times to fill."""
+            index = jnp.minimum(core.save_index, ts.shape[0] - 1)
+            return instant.fires | (saving.keep & (core.save_index < ts.shape[0])
+                                    & (ts[index] < saving.t_end))
+
+        def step(s: _State) -> _State:
+            """The outer loop's iteration: steps (the inner loop, over the small state
+            only) until one has events to fire or save times to fill; then those.
+
+            Two loops because XLA on CPU runs a loop's body inline only when every
+            buffer it touches is small (512 bytes); a body that touches the save
+            buffer or the event log on every step is handed to a thread pool on
+            every step, which cost several times the step itself
+            (benchmarks/README.md, "Events"). The buffers also stay out of the
+            `lax.cond`s: a buffer passed through one is copied whole."""
+            buffers = _buffers(s)
+            core = s._replace(ys=None, log=None)
+            quiet = (_Instant(jnp.asarray(False), core.t, core.y, jnp.zeros(n_kinds, bool),
+                              no_crossing), idle_saving(core.t))
+            core, instant, saving = while_loop(
+                lambda c: running(c[0]) & ~pending(*c), lambda c: advance(c[0]),
+                (core, *quiet), max_steps=problem.max_steps, kind=loop)
             core, log = lax.cond(instant.fires, fire, no_fire, core, instant)
-            s = core._replace(**dict(zip(("ys", "ev_t", "ev_k", "ev_pre", "ev_post"),
-                                         buffers)))
+            s = core._replace(ys=buffers[0], log=buffers[1])
             return write_log(save(s, saving), log)
 
         def running(s: _State):
@@ -371,10 +395,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             g=program.conditions(t_start, y0, params) if when else jnp.zeros((0,)),
             counts=program.first_counts(tables, t0), save_index=jnp.asarray(0),
             ys=jnp.full((n_save, n), jnp.nan), n_events=jnp.asarray(0),
-            ev_t=jnp.full((max_events,), jnp.nan),
-            ev_k=jnp.full((max_events,), -1, dtype=jnp.int32),
-            ev_pre=jnp.full((max_events, n), jnp.nan),
-            ev_post=jnp.full((max_events, n), jnp.nan),
+            # (+ the spare row, `write_log`); the event number -1 where there is none
+            log=jnp.full((max_events + 1, 2 + 2 * n), jnp.nan).at[:, 1].set(-1.0),
             num_steps=jnp.asarray(0), result=jnp.asarray(0, jnp.int32),
             terminated=jnp.asarray(False), zeno=jnp.asarray(0),
             last_event=jnp.asarray(-jnp.inf))
@@ -385,7 +407,9 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
         index = jnp.arange(n_save)
         ys = jnp.where(((index >= final.save_index) & (ts <= final.t))[:, None], final.y,
                        final.ys)
-        return HybridOutput(ys, final.t, final.y, result, final.ev_t, final.ev_k,
-                            final.ev_pre, final.ev_post, final.n_events)
+        rows = final.log[:max_events]  # (without the spare row)
+        return HybridOutput(ys, final.t, final.y, result, rows[:, 0],
+                            rows[:, 1].astype(jnp.int32), rows[:, 2:2 + n], rows[:, 2 + n:],
+                            final.n_events)
 
     return solve
