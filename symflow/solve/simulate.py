@@ -118,7 +118,7 @@ class Simulator:
         (benchmarks/README.md); a new span recompiles once."""
         g = self.generated
         if g.events:
-            return self._hybrid_program(config)
+            return self._hybrid_program(config, nested=False)
         trajectory = adjoint_strategy(config.adjoint).make_solve(self.problem(config))
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
@@ -144,12 +144,14 @@ class Simulator:
 
         return solve
 
-    def _hybrid_program(self, config: SolveConfig) -> Callable:
-        """The solve of a model with events (`events/hybrid.py`), unjitted."""
+    def _hybrid_program(self, config: SolveConfig, *, nested: bool) -> Callable:
+        """The solve of a model with events (`events/hybrid.py`), unjitted; `nested`
+        for calls that are not differentiated (faster to run, slower to
+        differentiate)."""
         g = self.generated
         loop = _hybrid_loop(config)
         hybrid = make_hybrid_solve(self.problem(config), EventProgram.from_generated(g),
-                                   loop=loop, max_events=config.max_events,
+                                   loop=loop, nested=nested, max_events=config.max_events,
                                    samples=config.event_samples)
         state_names = tuple(s.name for s in g.states)
         observed_names = tuple(n for n, _ in g.observed)
@@ -297,6 +299,11 @@ class Simulator:
         # a Solution pytree, not one packed array
         whole = traced or config.dense or bool(self.generated.events)
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
+        if self.generated.events and not traced:  # nothing here can differentiate it
+            key = ("hybrid, not differentiated", config)
+            if key not in self._cache:
+                self._cache[key] = jax.jit(self._hybrid_program(config, nested=True))
+            fn = self._cache[key]
         args = (params, initial, ts if whole else self._device_times(ts))
         if timings is not None and not traced:
             start = time.perf_counter()
