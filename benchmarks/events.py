@@ -1,81 +1,90 @@
 """Events: symflow's hybrid solve against a hand-written diffrax twin and scipy.
 
-    python benchmarks/events.py [--repeats N] [--compile-repeats K] [--problems ball pk]
-                                [--no-profile] [--json PATH | --no-save]
-    python -m benchmarks.events          (the same, from the repository root)
+    python benchmarks/events.py [part ...] [--repeats N] [--compile-repeats K]
+                                [--sample-ms MS] [--json PATH | --no-save]
+    python -m benchmarks.events ...      (the same, from the repository root)
 
-Two problems, both with the settings of their example files (Tsit5, rtol 1e-10,
-atol 1e-12):
+Parts: `ball`, `compile`, `pk` (the default: all three, about 2.5 minutes) and
+`profile` (where symflow's time goes, about 3 more minutes).
 
-* **ball**: `examples/bouncing_ball.sf` with r = 0.95 on [0, 55.356]: exactly 100
-  bounces (the 100th at t = 55.348, the 101st would be at 55.365). The last flight
-  lasts 0.017, 3e5 times symflow's Zeno window (1e-9 x span), so no Zeno stop.
-  Saved on the file's grid of 2001 points, and minimally (`saveat = 2`: t0 and t1
-  only, plus the event log that every solve keeps).
+Problems, with their example files' settings (Tsit5, rtol 1e-10, atol 1e-12):
+
+* **ball**: `examples/bouncing_ball.sf`, r = 0.95 on [0, 55.356]: exactly 100
+  bounces (the 100th at t = 55.348, a 101st would be at 55.365). The last flight
+  lasts 0.017, 3e5 times symflow's Zeno window (1e-9 x span): no Zeno stop.
+  Saved on the file's grid of 2001 points, or minimally (`saveat = 2`: t0 and t1,
+  plus the event log every solve keeps).
 * **pk**: `examples/multidose_pk.sf` (tau = 12, D = 100, CL = 2, V = 20) on
-  [0, 594]: 50 doses, at 0, 12, ..., 588. Saved hourly (595 points), and minimally.
+  [0, 594]: 50 doses at 0, 12, ..., 588. Saved hourly (595 points), or minimally.
 
-For each, the contenders, all solving the same problem (same solver, tolerances,
-parameters, initial state vector -- the ball's includes the discrete state
-`bounces`, as symflow's does, so that the error norm and thus every step are the
-same -- and the same save times, right-continuous at events):
+Contenders, all solving the same problem: same solver, tolerances, parameters and
+state vector (the ball's includes the discrete state `bounces`, as symflow's does,
+so that the error norms agree), the same initial step at every (re)start, hence
+the same steps (asserted: equal right-hand-side evaluation counts), the same save
+times, right-continuous at events:
 
-* **symflow** `m.simulate(params=..., tspan=..., saveat=..., rtol=..., atol=...)`
-  per call (Python included), and its bare jitted solve (`solve_fn(config)`, the
-  arguments `simulate` passes it, as in run.py);
-* **hand-written twin** (JAX/diffrax, `jax.jit`, parameters as an array argument):
-  - ball: a `jax.lax.while_loop` over `diffrax.diffeqsolve` segments, each from
-    the last bounce to t1 with `diffrax.Event(h, direction=False,
-    root_finder=optimistix.Newton(1e-13, 1e-13))`; at the event: v = -r v,
-    bounces + 1, restart (a fresh initial step, as symflow). Saving: the full
-    grid with `SaveAt(ts=)` of the save times from the segment start on (a
-    dynamic slice of the grid padded with t1, so no save time before the segment
-    is interpolated again), a mask keeping those before the event time; or, for
-    the minimal variant, `SaveAt(t1=True)` only (the state at the event or at t1).
-    Both keep the event times and the states before and after each event, as
-    symflow's event log.
+* **symflow**: `m.simulate(params=..., tspan=..., saveat=..., rtol=..., atol=...)`
+  per call (Python included), and its bare jitted solve (`primal_fn(config)`: the
+  program of a call nothing differentiates, with the arguments `simulate` passes,
+  as in run.py).
+* **hand-written twin** (`jax.jit`, parameters as an array argument):
+  - ball: a `jax.lax.while_loop` over `diffrax.diffeqsolve` segments, each from the
+    last bounce towards t1 with `diffrax.Event(h, direction=False,
+    root_finder=optimistix.Newton(1e-13, 1e-13))`; at the event v = -r v,
+    bounces + 1, and the next segment starts. Full grid: `SaveAt(ts=)` of a window
+    of the grid from the segment's start (`ball_window`: 101 slots, the most save
+    times a flight can span, from the physics; padded with t1), masked to the
+    times before the event. Minimal: `SaveAt(t1=True)` only (the state at the
+    event, or at t1).
   - pk: a `jax.lax.while_loop` over the dosing intervals: A += D at t_k = k tau,
-    `diffeqsolve` from t_k to min(t_{k+1}, t1). Saving: `SaveAt(ts=)` of a
-    window of the grid (the most save times any interval holds, computed from
-    the grid; padded with the interval's end), masked to [t_k, t_{k+1}); or
-    `SaveAt(t1=True)` only.
-  - gradient twins: the same segments, the outer loop bounded for reverse mode:
-    ball `equinox.internal.while_loop(kind="checkpointed", max_steps=128)`
-    (128 segments), pk `jax.lax.scan` over its 50 intervals; each segment's
-    `diffeqsolve` with diffrax's default `RecursiveCheckpointAdjoint`; the
-    event time's derivative comes from optimistix's implicit root-find adjoint.
-* **scipy** `solve_ivp` (RK45, the same order as Tsit5, and DOP853), same rtol and
-  atol: ball a restart loop with a terminal event (direction -1) on h, reset,
-  restart; pk one `solve_ivp` per dosing interval. Saves with `t_eval` (or none).
+    `diffeqsolve` from t_k to min(t_{k+1}, t1); full grid `SaveAt(ts=)` of a
+    13-slot window masked to [t_k, t_{k+1}); minimal `SaveAt(t1=True)`.
+  - both keep the event times and the states before and after each event (symflow's
+    event log), and take the initial step of every segment from the PID
+    controller's heuristic, as symflow does (`initial_step`: `diffeqsolve` with
+    dt0=None would take 0.01 in diffrax 0.7.2).
+  - gradients: the same segments in a loop bounded for reverse mode: ball
+    `equinox.internal.while_loop(kind="checkpointed", max_steps=128)` (at most 128
+    segments), pk `jax.lax.scan` over its 50 intervals; each `diffeqsolve` with
+    diffrax's default `RecursiveCheckpointAdjoint`; the bounce time's derivative
+    from optimistix's implicit-function adjoint of the root find.
+* **scipy** `solve_ivp`, RK45 (the order of Tsit5) and DOP853, same rtol/atol: ball
+  a loop of terminal events (direction -1, on h): reset, restart; pk one
+  `solve_ivp` per dosing interval; `t_eval` for the grid. Its gradient column is
+  central differences (2 solves per parameter), for scale only.
 
-Checks (asserted before timing): the same number of events everywhere, symflow's
-event times and saved states within 1e-8 of the twin's (the ball's bounce times,
-the pk concentration relative), gradients within 1e-6 relative; scipy's within
-1e-5 (its own error). How times are taken (run.py's conventions): compile apart
-from run -- trace+lower and XLA compile timed separately on a freshly loaded
-model (symflow, `simulate(timings=...)`) and on freshly built functions (twin),
-one discarded warm-up round, then `--compile-repeats` alternating rounds;
-run time the median over `--repeats` rounds, contenders shuffled each round,
-one sample being the mean of back-to-back calls lasting about `--sample-ms`.
-Gradients: `jax.jit(jax.grad(loss))` of loss = the sum of the saved trajectory
-(ball: sum of h over the 2001 points, w.r.t. r; pk: sum of C over the 595
-points, w.r.t. CL and V).
+Checks, asserted before timing: the same number of events everywhere; symflow's
+event times and saved states within 1e-8 of the twin's (ball: absolute; pk: the
+concentration, relative) and of scipy's within 1e-5; the gradients within 1e-6
+(relative) of the twin's and, for the ball, of the exact derivative.
 
-Compile against the number of events: the ball compiled for 10 bounces
-(tspan [0, 22.3]) and for 100 (only the span changes), alternating rounds.
+Loss for the gradients: the sum of the saved trajectory on the full grid (ball: h,
+w.r.t. r; pk: C, w.r.t. CL and V), `jax.jit(jax.grad(loss))`.
 
-`--no-profile` skips the section on where symflow's time goes: event_samples 0
-vs 3, the plain loop (`adjoint="forward"`, `lax.while_loop`) vs the checkpointed
-one, a smaller event log (max_events 128), and the right-hand-side / condition
-evaluations each solve makes (counted by a host callback).
+Timing, as run.py: compile apart from run. Compile: trace+lower and XLA compile,
+timed apart, of a freshly loaded model (`simulate(timings=...)`) and of freshly
+built twin functions (`jax.jit(...).lower(...)`, `.compile()`), in
+`--compile-repeats` alternating rounds after the checks (which compiled everything
+once: the warm-up). Run: the median over `--repeats` rounds, the contenders shuffled
+each round, one sample the mean of back-to-back calls lasting about `--sample-ms`.
+`compile`: the ball compiled for 10 bounces (tspan [0, 22.3]) and for 100; only the
+span changes.
 
-Results: Markdown tables on stdout, all numbers as JSON in
-`benchmarks/results/<date>-events.json` (`--json PATH`, `--no-save`).
+`profile`: the bare solve under settings a user can change (`event_samples`,
+`max_events`, `adjoint="forward"`, which runs the plain `lax.while_loop`), two
+ablations that skip the event log's writes (symflow's `buffer_at_set` patched in
+memory while tracing; not a usable solve), the twin with diffrax's own initial
+step, the copies of event-log-sized buffers in the optimized HLO, and the
+right-hand-side evaluations per solve.
+
+Output: Markdown tables on stdout; every number as JSON in
+`benchmarks/results/<UTC date>-events.json` (or `--json PATH`; `--no-save`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -101,10 +110,10 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optimistix as optx  # noqa: E402
 from jax import lax  # noqa: E402
+from run import calibrate, fmt_s, per_call  # noqa: E402
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import symflow  # noqa: E402
-from run import calibrate, fmt_s, per_call  # noqa: E402
 
 RTOL, ATOL = 1e-10, 1e-12  # both example files' own
 PARTS = ["ball", "compile", "pk", "profile"]
@@ -195,17 +204,30 @@ def _ball_cond(t, y, args, **kwargs):
     return y[0]
 
 
+def ball_window(ts, p=BALL_P):
+    """The most save times one segment of the ball can hold, from the physics: no
+    flight lasts longer than the longer of the fall from h0 and the first flight
+    after a bounce (2 r v0 / g), plus two."""
+    g, r, h0 = p["g"], p["r"], p["h0"]
+    longest = max(np.sqrt(2 * h0 / g), 2 * r * np.sqrt(2 * g * h0) / g)
+    return int(np.ceil(longest / np.min(np.diff(ts)))) + 2
+
+
 def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS,
-              dt0="heuristic"):
+              dt0="heuristic", window=None):
     """`p = [g, r, h0] -> (ys (n, 3), event times, states before, states after, count,
     final state)` of the bouncing ball, by hand (module docstring). `loop`: `lax`
     (forward) or `checkpointed` (reverse mode, at most `max_segments` segments).
     Every call builds new functions (nothing is reused from an earlier trace).
-    `dt0="diffrax"`: pass `dt0=None` to `diffeqsolve` instead (see `initial_step`)."""
+    `dt0="diffrax"`: pass `dt0=None` to `diffeqsolve` instead (see `initial_step`).
+    `window`: the save times one segment's `SaveAt(ts=)` holds (`ball_window`; the
+    whole grid, `len(ts)`, is correct without knowing the physics, and slower: each
+    segment then carries, and the last interpolates, 2001 save slots)."""
     ts_np = np.asarray(ts, dtype=float)
     n = len(ts_np)
+    w = ball_window(ts_np) if window is None else window
     ts_j = jnp.asarray(ts_np)
-    ts_pad = jnp.concatenate([ts_j, jnp.full((n,), t1)])
+    ts_pad = jnp.concatenate([ts_j, jnp.full((w,), t1)])
     term = diffrax.ODETerm(lambda t, y, p: _ball_rhs(t, y, p))
     solver = diffrax.Tsit5()
     controller = diffrax.PIDController(rtol=RTOL, atol=ATOL)
@@ -222,7 +244,7 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
             t, y, ysbuf, k, ev_t, ev_pre, ev_post, done = c
             if save == "grid":
                 start = jnp.searchsorted(ts_j, t, side="left").astype(jnp.int64)
-                ts_seg = lax.dynamic_slice(ts_pad, (start,), (n,))
+                ts_seg = lax.dynamic_slice(ts_pad, (start,), (w,))
                 saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts_seg),
                                               diffrax.SubSaveAt(t1=True)])
             else:
@@ -235,8 +257,8 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
                 # keep the saves before the event (a save at the event time holds the
                 # state after it: the next segment's first)
                 limit = jnp.where(sol.event_mask, t_end, jnp.inf)
-                keep = (ts_seg < limit) & (start + jnp.arange(n) < n)
-                old = lax.dynamic_slice(ysbuf, (start, zero), (n, 3))
+                keep = (ts_seg < limit) & (start + jnp.arange(w) < n)
+                old = lax.dynamic_slice(ysbuf, (start, zero), (w, 3))
                 ysbuf = lax.dynamic_update_slice(
                     ysbuf, jnp.where(keep[:, None], sol.ys[0], old), (start, zero))
             else:
@@ -250,7 +272,7 @@ def ball_twin(ts, t1, *, save="grid", loop="lax", max_segments=BALL_MAX_SEGMENTS
             return (t_end, y_next, ysbuf, k + jnp.where(hit, 1, 0), ev_t, ev_pre, ev_post,
                     ~hit)
 
-        nbuf = 2 * n if save == "grid" else 1
+        nbuf = n + w if save == "grid" else 1
         init = (jnp.asarray(float(ts_np[0])), y0, jnp.full((nbuf, 3), jnp.nan), jnp.asarray(0),
                 jnp.full((max_segments,), jnp.nan), jnp.full((max_segments, 3), jnp.nan),
                 jnp.full((max_segments, 3), jnp.nan), jnp.asarray(False))
@@ -544,7 +566,7 @@ def bench_ball(repeats, compile_repeats, sample_s, rng, log):
         ts = np.asarray(sol.t)
         seen = capture_call(m, kwargs)
         assert np.array_equal(np.asarray(seen["ts"]), ts)
-        bare = m.runner.simulator.solve_fn(seen["config"])
+        bare = m.runner.simulator.primal_fn(seen["config"])
         twin = jax.jit(ball_twin(ts, t1, save=save))
         out = jax.block_until_ready(twin(p))
         n_tw = int(out[4])
@@ -584,6 +606,8 @@ def bench_ball(repeats, compile_repeats, sample_s, rng, log):
         for method in ("RK45", "DOP853"):
             fns[f"scipy {method}, {save}"] = (
                 lambda ts=ts, s=save, mt=method: ball_scipy(ts, t1, save=s, method=mt))
+    steps = steps_check("ball", text, ball_kwargs(t1, 2), t1, log)
+    checks["rhs evaluations"] = steps
     r["checks"] = checks
 
     # gradients (loss = sum of h over the 2001-point grid, w.r.t. r)
@@ -680,7 +704,7 @@ def bench_pk(repeats, compile_repeats, sample_s, rng, log):
         sol = m.simulate(**kwargs)
         ts = np.asarray(sol.t)
         seen = capture_call(m, kwargs)
-        bare = m.runner.simulator.solve_fn(seen["config"])
+        bare = m.runner.simulator.primal_fn(seen["config"])
         twin = jax.jit(pk_twin(ts, PK_T1, save=save))
         out = jax.block_until_ready(twin(p))
         sym_c = np.asarray(sol["C"])
@@ -717,6 +741,7 @@ def bench_pk(repeats, compile_repeats, sample_s, rng, log):
         for method in ("RK45", "DOP853"):
             fns[f"scipy {method}, {save}"] = (
                 lambda ts=ts, s=save, mt=method: pk_scipy(ts, PK_T1, save=s, method=mt))
+    checks["rhs evaluations"] = steps_check("pk", text, pk_kwargs(2), PK_T1, log)
     r["checks"] = checks
 
     ts = np.asarray(m.simulate(**pk_kwargs(PK_NSAVE)).t)
@@ -813,13 +838,70 @@ def twin_rhs_count(kind, ts, t1, dt0="heuristic"):
     return counter.n
 
 
-def buffer_copies(bare, seen, max_events):
-    """Copy instructions in the optimized HLO of symflow's compiled solve whose operand
-    has `max_events` rows (the event log's buffers) -- load-independent."""
-    import re
-    text = bare.lower(seen["params"], seen["initial"], seen["ts"]).compile().as_text()
-    return sum(1 for line in text.splitlines()
-               if re.search(rf"= [a-z0-9]+\[{max_events}(,\d+)?\]\S* copy\(", line))
+def steps_check(kind, text, kwargs, t1, log):
+    """Assert that symflow and the twin take the same steps: the same number of
+    right-hand-side evaluations in one solve (minimal saves), within the two of
+    symflow's start before a dose at t0. (The step sequences were compared one by
+    one when this benchmark was written: equal to the last digit.)"""
+    sym = symflow_rhs_count(text, kwargs)
+    twin = twin_rhs_count(kind, np.array([0.0, t1]), t1)
+    log(f"  {kind}: right-hand-side evaluations per solve: symflow {sym}, twin {twin}")
+    assert abs(sym - twin) <= 2, (sym, twin)
+    return {"symflow": sym, "twin": twin}
+
+
+def concurrent_runs(fn):
+    """How many times one call of `fn` runs a thunk sequence through XLA:CPU's concurrent
+    `ThunkExecutor` (the "ThunkExecutor::Execute" events of a `jax.profiler` trace;
+    load-independent). XLA runs a sequence (a loop body, a branch) in the caller's
+    thread, one thunk after the other, only if every buffer its thunks use is at most
+    512 bytes (`execute_sequential_buffer_threshold`) or it has at most 8 thunks;
+    otherwise each run goes through its task runner, which costs microseconds.
+    None if tracing is not available."""
+    import glob
+    import gzip
+    import tempfile
+    try:
+        fn()
+        with tempfile.TemporaryDirectory() as folder:
+            with jax.profiler.trace(folder):
+                fn()
+            trace = glob.glob(os.path.join(folder, "**", "*.trace.json.gz"), recursive=True)
+            with gzip.open(trace[0]) as f:
+                events = json.load(f)["traceEvents"]
+    except Exception:  # noqa: BLE001 - a missing profiler plugin, an unreadable trace
+        return None
+    return sum(1 for e in events
+               if e.get("ph") == "X" and e.get("name") == "ThunkExecutor::Execute")
+
+
+try:  # for the ablation below only; absent if symflow's loop moves
+    from symflow.solve.events import hybrid as _hybrid
+    _hybrid.buffer_at_set  # noqa: B018
+except (ImportError, AttributeError):
+    _hybrid = None
+
+
+@contextlib.contextmanager
+def without_event_log(m):
+    """An ablation, not a usable solve: while tracing `m`'s solve, the loop's writes into
+    the event log (buffers with `max_events` rows) are skipped (symflow's module-level
+    `buffer_at_set` patched in memory; nothing on disk changes), the rest unchanged:
+    what the log costs. The saved trajectory stays right; the log holds NaN. A
+    log buffer is one of `max_events` rows, or one more (a spare row)."""
+    original = _hybrid.buffer_at_set
+    rows = m.runner.model.settings.max_events
+
+    def patched(buffer, index, value, **kwargs):
+        if getattr(buffer, "shape", (None,))[0] in (rows, rows + 1):
+            return buffer
+        return original(buffer, index, value, **kwargs)
+
+    _hybrid.buffer_at_set = patched
+    try:
+        yield
+    finally:
+        _hybrid.buffer_at_set = original
 
 
 def bench_profile(repeats, sample_s, rng, log):
@@ -829,34 +911,43 @@ def bench_profile(repeats, sample_s, rng, log):
     out = {}
     for kind, path, t1, nsave, params, small in (
             ("ball", BALL_FILE, BALL_T1[100], BALL_NSAVE, {"r": BALL_P["r"]}, 128),
+            # pk: 64 rows of one state are 512 bytes, XLA's threshold (`concurrent_runs`)
             ("pk", PK_FILE, PK_T1, PK_NSAVE, {}, 64)):
         variants = {
             "default (event_samples 3, max_events 1000, checkpointed loop)": ({}, {}),
             "event_samples 0": ({"event_samples": 0}, {}),
             "adjoint='forward' (the plain lax.while_loop)": ({}, {"adjoint": "forward"}),
             f"max_events {small}": ({"max_events": small}, {}),
+            **({f"max_events {small + 1}": ({"max_events": small + 1}, {})} if kind == "pk"
+               else {}),
             f"max_events {small}, event_samples 0": (
                 {"max_events": small, "event_samples": 0}, {}),
             f"max_events {small}, event_samples 0, adjoint='forward'": (
                 {"max_events": small, "event_samples": 0}, {"adjoint": "forward"}),
         }
+        if _hybrid is not None:
+            variants["ablation: event log not written"] = ({}, {}, "no log")
+            variants["ablation: event log not written, event_samples 0"] = (
+                {"event_samples": 0}, {}, "no log")
         fns, res = {}, {}
-        for name, (settings, extra) in variants.items():
+        for name, (settings, extra, *ablation) in variants.items():
             text = model_text(path, **settings)
             for save, n in (("grid", nsave), ("minimal", 2)):
                 kwargs = dict(params=params, tspan=(0.0, t1), saveat=n, rtol=RTOL, atol=ATOL,
                               **extra)
                 m = symflow.loads(text)
-                sol = m.simulate(**kwargs)
-                seen = capture_call(m, kwargs)
-                bare = m.runner.simulator.solve_fn(seen["config"])
+                with (without_event_log(m) if ablation else contextlib.nullcontext()):
+                    sol = m.simulate(**kwargs)
+                    seen = capture_call(m, kwargs)
+                    bare = m.runner.simulator.primal_fn(seen["config"])
+                    # trace and compile now, while the patch is on
+                    bare.lower(seen["params"], seen["initial"], seen["ts"])
+                    jax.block_until_ready(bare(seen["params"], seen["initial"], seen["ts"]))
                 key = f"{name}, {save}"
                 res[key] = {"events": len(sol.events)}
-                if save == "minimal" and not extra:
-                    res[key]["event-log copies in the HLO"] = buffer_copies(
-                        bare, seen, seen["config"].max_events)
                 fns[key] = (lambda b=bare, s=seen: jax.block_until_ready(
                     b(s["params"], s["initial"], s["ts"]).values))
+                res[key]["concurrent executor runs"] = concurrent_runs(fns[key])
         p_tw = (jnp.array([BALL_P["g"], BALL_P["r"], BALL_P["h0"]]) if kind == "ball"
                 else jnp.array([PK_P["CL"], PK_P["V"], PK_P["D"], PK_P["tau"]]))
         make = ball_twin if kind == "ball" else pk_twin
@@ -865,7 +956,8 @@ def bench_profile(repeats, sample_s, rng, log):
             for save, n in (("grid", nsave), ("minimal", 2)):
                 tw = jax.jit(make(np.linspace(0.0, t1, n), t1, save=save, dt0=dt0))
                 fns[f"{name}, {save}"] = lambda f=tw: jax.block_until_ready(f(p_tw))
-                res[f"{name}, {save}"] = {}
+                res[f"{name}, {save}"] = {"concurrent executor runs": concurrent_runs(
+                    fns[f"{name}, {save}"])}
         times = interleaved(fns, repeats, sample_s, rng)
         for k in res:
             res[k].update(times[k])
@@ -876,9 +968,8 @@ def bench_profile(repeats, sample_s, rng, log):
                       kind, np.array([0.0, t1]), t1, dt0="diffrax")}
         out[kind] = {"variants": res, "rhs_evaluations": counts}
         log(f"  profile {kind}: right-hand-side evaluations per solve {counts}; "
-            "event-log copies in the HLO " + ", ".join(
-                f"{k}: {v['event-log copies in the HLO']}" for k, v in res.items()
-                if "event-log copies in the HLO" in v))
+            "concurrent ThunkExecutor runs per solve " + ", ".join(
+                f"{k}: {v['concurrent executor runs']}" for k, v in res.items()))
     return out
 
 
@@ -964,16 +1055,31 @@ def table(results):
             v = pr["variants"]
             lines += [f"\nWhere symflow's time goes, {kind}: bare jitted solve (median)\n",
                       "| variant | full grid | minimal | / twin (grid) | / twin (minimal) | "
-                      "event-log copies in the HLO |", "|---|---:|---:|---:|---:|---:|"]
+                      "concurrent executor runs (grid / minimal) |",
+                      "|---|---:|---:|---:|---:|---:|"]
             for name in dict.fromkeys(k.rsplit(", ", 1)[0] for k in v):
                 g, mn = v[f"{name}, grid"]["median_s"], v[f"{name}, minimal"]["median_s"]
-                copies = v[f"{name}, minimal"].get("event-log copies in the HLO", "")
+                runs = (f"{v[f'{name}, grid']['concurrent executor runs']} / "
+                        f"{v[f'{name}, minimal']['concurrent executor runs']}")
                 lines.append(f"| {name} | {fmt_s(g)} | {fmt_s(mn)} | "
                              f"{_ratio(g, v['twin, grid']['median_s'])} | "
-                             f"{_ratio(mn, v['twin, minimal']['median_s'])} | {copies} |")
+                             f"{_ratio(mn, v['twin, minimal']['median_s'])} | {runs} |")
             lines.append("\nright-hand-side evaluations per solve: " + ", ".join(
                 f"{k} {n}" for k, n in pr["rhs_evaluations"].items()))
     return "\n".join(lines)
+
+
+def git_state():
+    """The commit of the symflow checkout measured, and whether symflow/ has local changes."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "symflow"], cwd=ROOT,
+                               text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (symflow/ modified)" if dirty else "")
 
 
 def main(argv=None):
@@ -981,14 +1087,15 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=15,
                     help="interleaved rounds for the run-time medians (default 15)")
     ap.add_argument("--compile-repeats", type=int, default=1,
-                    help="compile rounds after a discarded warm-up round (default 1)")
+                    help="compile rounds, after the checks compiled everything once (default 1)")
     ap.add_argument("--sample-ms", type=float, default=20.0,
                     help="length of one run-time sample in ms (default 20)")
     ap.add_argument("parts", nargs="*", metavar="part",
                     help=f"which parts (default: {' '.join(DEFAULT_PARTS)}); `profile`: "
-                         "where symflow's time goes (about 2 more minutes)")
+                         "where symflow's time goes (about 3 more minutes)")
     ap.add_argument("--json", default=None,
-                    help="where to write the JSON (default benchmarks/results/<date>-events.json)")
+                    help="where to write the JSON (default benchmarks/results/"
+                         "<date>-events.json, <date>-events-<parts>.json for other parts)")
     ap.add_argument("--no-save", action="store_true", help="write no JSON")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -1007,7 +1114,8 @@ def main(argv=None):
     log(f"python {platform.python_version()}, jax {jax.__version__}, diffrax "
         f"{diffrax.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, JAX device "
         f"{jax.devices()[0]}; repeats {args.repeats}, compile repeats "
-        f"{args.compile_repeats}, sample {args.sample_ms:g} ms; load average {load0}")
+        f"{args.compile_repeats}, sample {args.sample_ms:g} ms; symflow at {git_state()}; "
+        f"load average {load0}")
     rng = random.Random(args.seed)
     results = {}
     parts = args.parts or DEFAULT_PARTS
@@ -1022,7 +1130,7 @@ def main(argv=None):
     if "profile" in parts:
         results["profile"] = bench_profile(args.repeats, args.sample_ms / 1e3, rng, log)
     load1 = tuple(round(x, 2) for x in os.getloadavg())
-    results["meta"] = {
+    results["meta"] = {"symflow_commit": git_state(),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "python benchmarks/events.py " + " ".join(sys.argv[1:] if argv is None
                                                              else argv),
@@ -1034,8 +1142,10 @@ def main(argv=None):
         f"wall {results['meta']['wall_s']:.0f} s")
     print(table(results))
     if not args.no_save:
+        suffix = "" if parts == DEFAULT_PARTS else "-" + "-".join(parts)
         path = args.json or os.path.join(
-            HERE, "results", f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}-events.json")
+            HERE, "results",
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}-events{suffix}.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1, default=lambda o: o.tolist()
                       if hasattr(o, "tolist") else str(o))

@@ -111,6 +111,17 @@ class Simulator:
             self._cache[config] = jax.jit(self.solve_program(config))
         return self._cache[config]
 
+    def primal_fn(self, config: SolveConfig) -> jax.stages.Wrapped:
+        """The jitted `(params, initial, ts) -> Solution` of a call that nothing
+        differentiates: for a model with events, the nested loop (several times
+        faster to run, `events/hybrid.py`); otherwise `solve_fn`."""
+        if not self.generated.events:
+            return self.solve_fn(config)
+        key = ("primal", config)
+        if key not in self._cache:
+            self._cache[key] = jax.jit(self._hybrid_program(config, nested=True))
+        return self._cache[key]
+
     def solve_program(self, config: SolveConfig) -> Callable:
         """The solve, unjitted: `(params, initial, ts) -> Solution`. The span is part of
         the configuration: diffrax's step loop is about 1.3x slower per step, and
@@ -300,10 +311,7 @@ class Simulator:
         whole = traced or config.dense or bool(self.generated.events)
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
         if self.generated.events and not traced:  # nothing here can differentiate it
-            key = ("hybrid, not differentiated", config)
-            if key not in self._cache:
-                self._cache[key] = jax.jit(self._hybrid_program(config, nested=True))
-            fn = self._cache[key]
+            fn = self.primal_fn(config)
         args = (params, initial, ts if whole else self._device_times(ts))
         if timings is not None and not traced:
             start = time.perf_counter()
