@@ -135,11 +135,7 @@ class Simulator:
         observed_names = tuple(n for n, _ in g.observed)
 
         def solve(params, initial, ts):
-            if g.prepare_inputs is not None:  # what the tables need once, not every step
-                params = g.prepare_inputs(params)
-            values0 = dict(g.initial_values(params))
-            values0.update(initial)
-            y0 = self.pack(values0)
+            params, y0 = self._start(params, initial)
             ys, t_reached, y_last, result, dense = trajectory(params, y0, ts)
             values = self.unpack(ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
@@ -155,6 +151,17 @@ class Simulator:
 
         return solve
 
+    def _start(self, params, initial) -> tuple[dict, jax.Array]:
+        """The parameters a solve runs with (what the input tables need computed once,
+        not every step) and the packed initial state (`initial` overriding the
+        model's initial values)."""
+        g = self.generated
+        if g.prepare_inputs is not None:
+            params = g.prepare_inputs(params)
+        values0 = dict(g.initial_values(params))
+        values0.update(initial)
+        return params, self.pack(values0)
+
     def _hybrid_program(self, config: SolveConfig, *, nested: bool) -> Callable:
         """The solve of a model with events (`events/hybrid.py`), unjitted; `nested`
         for calls that are not differentiated (faster to run, slower to
@@ -169,11 +176,7 @@ class Simulator:
         labels = tuple(e[3] for e in g.events)
 
         def solve(params, initial, ts):
-            if g.prepare_inputs is not None:  # what the tables need once, not every step
-                params = g.prepare_inputs(params)
-            values0 = dict(g.initial_values(params))
-            values0.update(initial)
-            y0 = self.pack(values0)
+            params, y0 = self._start(params, initial)
             out = hybrid(params, y0, ts)
             values = self.unpack(out.ys)
             values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, out.ys))
