@@ -84,6 +84,7 @@ class _State(NamedTuple):
     made_jump: jax.Array
     g: jax.Array  # the `when` conditions at t
     counts: jax.Array  # the times of each timed event already passed
+    next_time: jax.Array  # the next time of any timed event (inf: none), from `counts`
     save_index: jax.Array
     ys: Any  # a buffer of the loop; None inside the step's conds
     n_events: jax.Array
@@ -226,7 +227,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 tiny = jnp.finfo(g.dtype).tiny
                 far = jnp.where(positive, jnp.maximum(g, tiny), jnp.minimum(g, 0.0))
                 g = jnp.where(already & (g == g_pre), far, g)
-            t_disc, _ = next_timed(s.counts)
+            t_disc = s.next_time
             tnext, solver_state, cs = restart(t, y, jnp.minimum(t_disc, t1))
             close = (t - s.last_event) <= window
             zeno = jnp.where(close, s.zeno + 1, 0)
@@ -265,7 +266,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             due = times <= s.t
             checks = program.checks(s.t, s.y, params).astype(bool)
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(timed)].set(due & checks)
-            s = s._replace(counts=s.counts + due.astype(s.counts.dtype))
+            counts = s.counts + due.astype(s.counts.dtype)
+            s = s._replace(counts=counts, next_time=next_timed(counts)[0])
             return (s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing),
                     idle_saving(s.t))
 
@@ -295,7 +297,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             state is moved to the step's end all the same and the instant of the
             crossing is returned, for `fire` to put the state there; the save times
             up to the crossing (or the step's end) are returned to be saved."""
-            t_disc, _ = next_timed(s.counts)
+            t_disc = s.next_time
             t_stop = jnp.minimum(t_disc, t1)
             tnext = jnp.minimum(s.tnext, t_stop)
             # no sliver of a step left before a stop (as diffrax clips near t1)
@@ -349,7 +351,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
         def advance(core: _State) -> tuple[_State, _Instant, _Saving]:
             """One iteration of the inner loop: the timed instant due now, or a step."""
             if timed:
-                t_disc, _ = next_timed(core.counts)
+                t_disc = core.next_time
                 return lax.cond(t_disc <= core.t, timed_instant, take_step, core)
             return take_step(core)
 
@@ -385,7 +387,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             return write_log(save(s, saving), log)
 
         def running(s: _State):
-            t_disc, _ = next_timed(s.counts)
+            t_disc = s.next_time
             return (((s.t < t1) | (t_disc <= s.t)) & (s.result == 0) & ~s.terminated
                     & (s.num_steps < problem.max_steps))
 
@@ -402,6 +404,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             made_jump=jnp.asarray(False),
             g=program.conditions(t_start, y0, params) if when else jnp.zeros((0,)),
             counts=program.first_counts(tables, t0), save_index=jnp.asarray(0),
+            next_time=jnp.asarray(t_disc0, dtype=y0.dtype),
             ys=jnp.full((n_save, n), jnp.nan), n_events=jnp.asarray(0),
             # (+ the spare row, `write_log`); the event number -1 where there is none
             log=jnp.full((max_events + 1, 2 + 2 * n), jnp.nan).at[:, 1].set(-1.0),
