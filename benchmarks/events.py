@@ -566,7 +566,6 @@ def bench_ball(repeats, compile_repeats, sample_s, rng, log):
         ts = np.asarray(sol.t)
         seen = capture_call(m, kwargs)
         assert np.array_equal(np.asarray(seen["ts"]), ts)
-        bare = m.runner.simulator.primal_fn(seen["config"])
         twin = jax.jit(ball_twin(ts, t1, save=save))
         out = jax.block_until_ready(twin(p))
         n_tw = int(out[4])
@@ -595,17 +594,10 @@ def bench_ball(repeats, compile_repeats, sample_s, rng, log):
         assert c["saved states max |symflow - twin|"] < 1e-8, c
         assert c["bounce times max |scipy - symflow|"] < 1e-5, c
         checks[save] = c
-        log(f"  ball, {save} saves ({nsave} points): " + "; ".join(
-            f"{k} {v if isinstance(v, tuple) else format(v, '.2e')}" for k, v in c.items()))
-        fns[f"symflow simulate, {save}"] = (
-            lambda kw=kwargs: jax.block_until_ready(m.simulate(**kw).values))
-        fns[f"symflow bare solve, {save}"] = (
-            lambda b=bare, s=seen: jax.block_until_ready(
-                b(s["params"], s["initial"], s["ts"]).values))
-        fns[f"twin, {save}"] = lambda f=twin: jax.block_until_ready(f(p))
-        for method in ("RK45", "DOP853"):
-            fns[f"scipy {method}, {save}"] = (
-                lambda ts=ts, s=save, mt=method: ball_scipy(ts, t1, save=s, method=mt))
+        log(f"  ball, {save} saves ({nsave} points): " + _describe(c))
+        fns.update(_contenders(save, m, kwargs, seen, twin, p,
+                               lambda ts=ts, s=save, mt="RK45": ball_scipy(
+                                   ts, t1, save=s, method=mt)))
     steps = steps_check("ball", text, ball_kwargs(t1, 2), t1, log)
     checks["rhs evaluations"] = steps
     r["checks"] = checks
@@ -704,7 +696,6 @@ def bench_pk(repeats, compile_repeats, sample_s, rng, log):
         sol = m.simulate(**kwargs)
         ts = np.asarray(sol.t)
         seen = capture_call(m, kwargs)
-        bare = m.runner.simulator.primal_fn(seen["config"])
         twin = jax.jit(pk_twin(ts, PK_T1, save=save))
         out = jax.block_until_ready(twin(p))
         sym_c = np.asarray(sol["C"])
@@ -730,17 +721,10 @@ def bench_pk(repeats, compile_repeats, sample_s, rng, log):
         assert c["C max rel |symflow - twin|"] < 1e-8, c
         assert c["C max rel |scipy - symflow|"] < 1e-5, c
         checks[save] = c
-        log(f"  pk, {save} saves ({nsave} points): " + "; ".join(
-            f"{k} {v if isinstance(v, tuple) else format(v, '.2e')}" for k, v in c.items()))
-        fns[f"symflow simulate, {save}"] = (
-            lambda kw=kwargs: jax.block_until_ready(m.simulate(**kw).values))
-        fns[f"symflow bare solve, {save}"] = (
-            lambda b=bare, s=seen: jax.block_until_ready(
-                b(s["params"], s["initial"], s["ts"]).values))
-        fns[f"twin, {save}"] = lambda f=twin: jax.block_until_ready(f(p))
-        for method in ("RK45", "DOP853"):
-            fns[f"scipy {method}, {save}"] = (
-                lambda ts=ts, s=save, mt=method: pk_scipy(ts, PK_T1, save=s, method=mt))
+        log(f"  pk, {save} saves ({nsave} points): " + _describe(c))
+        fns.update(_contenders(save, m, kwargs, seen, twin, p,
+                               lambda ts=ts, s=save, mt="RK45": pk_scipy(
+                                   ts, PK_T1, save=s, method=mt)))
     checks["rhs evaluations"] = steps_check("pk", text, pk_kwargs(2), PK_T1, log)
     r["checks"] = checks
 
@@ -1080,6 +1064,29 @@ def git_state():
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" (symflow/ modified)" if dirty else "")
+
+
+def _describe(checks: dict) -> str:
+    """The checks of one variant, on one log line."""
+    return "; ".join(f"{k} {v if isinstance(v, tuple) else format(v, '.2e')}"
+                     for k, v in checks.items())
+
+
+def _contenders(save: str, m, kwargs: dict, seen: dict, twin, p, scipy_call) -> dict:
+    """The timed calls of one save variant: symflow's `simulate` and its bare solve
+    (`primal_fn`), the twin, and scipy with RK45 and DOP853 (`scipy_call(mt=...)`)."""
+    bare = m.runner.simulator.primal_fn(seen["config"])
+    fns = {
+        f"symflow simulate, {save}": (
+            lambda kw=kwargs: jax.block_until_ready(m.simulate(**kw).values)),
+        f"symflow bare solve, {save}": (
+            lambda: jax.block_until_ready(
+                bare(seen["params"], seen["initial"], seen["ts"]).values)),
+        f"twin, {save}": lambda: jax.block_until_ready(twin(p)),
+    }
+    for method in ("RK45", "DOP853"):
+        fns[f"scipy {method}, {save}"] = lambda mt=method: scipy_call(mt=mt)
+    return fns
 
 
 def main(argv=None):
