@@ -32,8 +32,13 @@ if TYPE_CHECKING:
 __all__ = ["Model", "load", "loads"]
 
 def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
-    """Compile a model file. `model` picks one model of a file that holds several."""
+    """Compile a model file. `model` picks one model of a file that holds several.
+    An SBML file (`.xml`, `.sbml`) is imported first (docs/sbml.md)."""
     path = os.fspath(path)
+    if path.lower().endswith((".xml", ".sbml")):
+        from .sbml import read_sbml
+
+        return loads(read_sbml(path).text, file=path, model=model)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("codegen",),
     ("solve",),
     ("learn",),
+    ("sbml",),
     ("api",),
     ("cli", "__init__", "__main__"),
 )

@@ -1,0 +1,57 @@
+"""`symflow import`: an SBML model as symflow model text (docs/sbml.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import Any
+
+from ._common import EXIT_OK, refuse_overwrite, wrote
+
+__all__ = ["add_parser", "import_sbml"]
+
+
+def add_parser(sub: Any) -> None:
+    """The `import` subcommand (its own arguments: it reads SBML, not a model file)."""
+    help = "translate an SBML model (Level 2 or 3 core) into symflow model text"
+    p = sub.add_parser("import", help=help, description=help)
+    p.add_argument("file", help="the SBML file (.xml, .sbml)")
+    p.add_argument("-o", "--output", help="the .sf file to write (default: stdout)")
+    p.add_argument("--check", action="store_true",
+                   help="also compile the translated model, as `symflow check` does")
+
+
+def import_sbml(args: argparse.Namespace) -> int:
+    from ..sbml import read_sbml
+
+    imported = read_sbml(args.file)
+    if args.check:
+        from ..api import loads
+
+        m = loads(imported.text, file=args.output or "<imported>")
+        print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
+              f"{len(m.system.free_parameters)} parameters", file=sys.stderr)
+    if not args.output:
+        sys.stdout.write(imported.text)
+        return EXIT_OK
+    refuse_overwrite(args.output, args.file, "imported")
+    write_atomically(args.output, imported.text)
+    wrote(args.output)
+    return EXIT_OK
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and a rename,
+    so that an interrupted write never leaves half a file where the user's was."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".symflow-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

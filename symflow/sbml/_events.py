@@ -1,0 +1,105 @@
+"""SBML events to the lines of an `events` section.
+
+What matches symflow's events (docs/events.md) is translated; the rest is refused by
+name:
+
+- the trigger must be one comparison (`<`, `<=`, `>`, `>=`, `==`, or `not` of one):
+  symflow fires where it becomes true, as SBML does;
+- `initialValue = true` matches symflow (a trigger true at the start does not fire);
+  `initialValue = false` is accepted when the trigger is false at the start, and
+  refused (EventT0Firing) when it is true there or cannot be computed;
+- `persistent` only matters with a delay, and delays are refused when reading;
+- `useValuesFromTriggerTime = true` reads the values before the instant (`pre(x)`) where
+  several events may share an instant; `false` reads them after the earlier events of
+  the instant, which is what a bare name means in symflow;
+- priorities that are numbers at the start order the events (highest first: symflow
+  runs events of one instant in file order); others are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import SymflowError
+from ._expr import Cmp, Expr, Logic, Pre, Sym, substitute, symbols, to_text
+from ._initial import resolve_numbers
+from ._model import Event, SbmlModel
+
+__all__ = ["event_lines"]
+
+_FLIP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _refuse(event: Event, what: str, tag: str) -> SymflowError:
+    return SymflowError(f"event {event.id}: {what} ({tag}): symflow's SBML import does not "
+                        "support this")
+
+
+def _trigger(event: Event) -> Cmp:
+    t = event.trigger
+    if isinstance(t, Logic) and t.op == "not" and isinstance(t.args[0], Cmp):
+        inner = t.args[0]
+        t = Cmp(_FLIP[inner.op], inner.left, inner.right)
+    if not isinstance(t, Cmp):
+        raise _refuse(event, "the trigger is not one comparison (and/or, a boolean function)",
+                      "a symflow `when` takes one comparison")
+    if t.op == "!=":
+        raise _refuse(event, "the trigger is an inequality `!=`", "a symflow `when` takes "
+                      "<, <=, >, >= or ==")
+    return t
+
+
+def _order(events: tuple[Event, ...], values: dict[str, float], model: SbmlModel
+           ) -> list[Event]:
+    """Events by decreasing priority (events without one last), else in file order."""
+    keyed = []
+    for i, e in enumerate(events):
+        if e.priority is None:
+            keyed.append((float("inf"), i, e))
+            continue
+        value = resolve_numbers(e.priority, values, model)
+        if value is None:
+            raise _refuse(e, "its priority is not a number known at the start", "EventPriority")
+        keyed.append((-value, i, e))
+    return [e for _, _, e in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+
+def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
+                varying: set[str], name: Callable[[str], str]) -> list[str]:
+    """One `when` line per event with assignments, in the order they must run.
+
+    `values`: numbers at the start (for `initialValue = false` and priorities);
+    `states`: the ids that are states (what `pre(...)` may read); `varying`: ids that
+    change in time (a priority reading one is refused).
+    """
+    lines = []
+    several = len(model.events) > 1
+    for e in _order(model.events, values, model):
+        if e.priority is not None and symbols(e.priority) & varying:
+            raise _refuse(e, "its priority changes in time", "EventPriority")
+        trigger = _trigger(e)
+        if not e.initial_value:
+            at_start = resolve_numbers(trigger, values, model)
+            if at_start is None or at_start:
+                raise _refuse(e, "it may fire at the start (initialValue = false with a "
+                                 "trigger that holds, or may hold, at t = 0)", "EventT0Firing")
+        if not e.assignments:
+            lines.append(f"# event {e.id} sets nothing")
+            continue
+
+        def before(n: Expr) -> Expr | None:
+            if isinstance(n, Sym) and n.name in states:
+                return Pre(n.name)
+            return None
+
+        affects = []
+        for target, value in e.assignments:
+            if target not in states:
+                raise _refuse(e, f"it sets {target}, which is not a state of the model",
+                              "an event sets species, varying compartments and parameters")
+            if e.from_trigger_time and several:
+                value = substitute(value, before)
+            affects.append(f"{name(target)} = {to_text(value, name)}")
+        doc = f"  # {e.name}" if e.name and e.name != e.id else ""
+        lines.append(f"when {to_text(trigger, name)} then {', '.join(affects)}{doc}")
+    return lines
