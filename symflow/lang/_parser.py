@@ -1,6 +1,7 @@
-"""Model text to AST: the Lark LALR parser, its post-lexer and Transformer.
+"""Model text to AST: parsing with the grammar's parser (`_grammar.py`), and the
+Transformer that builds the AST nodes.
 
-The parser is built once per process. Lark's exceptions never escape: each is
+Lark's exceptions never escape: each is
 turned into a `SymflowError` that names the file, line and column and says what
 was expected there.
 """
@@ -8,85 +9,18 @@ was expected there.
 from __future__ import annotations
 
 import difflib
-import functools
-import hashlib
-import importlib.resources
-import pathlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
-from ..cache import cache_dir, trusted_file
 from ..errors import Span, SymflowError
 from . import ast
+from ._grammar import grammar_parser
 
 __all__ = ["parse"]
-
-
-# A newline right after one of these does not end the statement.
-_CONTINUES_AFTER = frozenset(
-    ["+", "-", "*", "/", "^", "**", "=", "==", "!=", "<", "<=", ">", ">=", ",",
-     "and", "or", "not", "if", "then", "else", "in", "~"]
-)
-_OPENING = frozenset("([")
-_CLOSING = frozenset(")]")
-
-
-class _Continuations:
-    """Drops newlines inside brackets and after a trailing operator."""
-
-    always_accept = ("_NL",)
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        depth = 0
-        previous: Token | None = None
-        for token in stream:
-            if token.type == "_NL":
-                if depth > 0 or (previous is not None and previous.type != "STRING"
-                                 and str(previous) in _CONTINUES_AFTER):
-                    continue
-            elif token.type != "STRING":
-                if token in _OPENING:
-                    depth += 1
-                elif token in _CLOSING:
-                    depth = max(0, depth - 1)
-            previous = token
-            yield token
-
-
-def _grammar_text() -> str:
-    # In a source checkout the grammar lives in the top-level grammar/ folder;
-    # an installed wheel carries it as the package `symflow.grammar`.
-    in_tree = pathlib.Path(__file__).resolve().parents[2] / "grammar" / "symflow.lark"
-    if in_tree.is_file():
-        return in_tree.read_text()
-    return importlib.resources.files("symflow.grammar").joinpath("symflow.lark").read_text()
-
-
-def _cache_file(text: str) -> str | bool:
-    """Lark's parse tables are pickled to a file keyed by the grammar's hash (Lark's own
-    cache), in symflow's private cache folder; a file that is not the user's own, or
-    that others can write, is not read (`False`: Lark builds the tables afresh)."""
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    path = cache_dir() / f"grammar-{lark.__version__}-{digest}.lark-cache"
-    return str(path) if trusted_file(path) else False
-
-
-@functools.cache
-def _lark() -> lark.Lark:
-    text = _grammar_text()
-    return lark.Lark(
-        text,
-        cache=_cache_file(text),
-        parser="lalr",
-        lexer="contextual",
-        postlex=_Continuations(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
 
 
 # How expected terminals are named in error messages.
@@ -100,6 +34,7 @@ _TERMINAL_WORDS = {
     "MUL_OP": "'*' or '/'",
     "POW_OP": "'^'",
     "CONNECTOR_KIND": "'potential' or 'flow'",
+    "REACTION_ARROW": "a reaction arrow (->, <->, =>, <=>)",
     "$END": "the end of the file",
 }
 
@@ -108,7 +43,7 @@ def _describe_terminal(name: str) -> str:
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name]
     try:
-        pattern = _lark().get_terminal(name).pattern
+        pattern = grammar_parser().get_terminal(name).pattern
     except KeyError:
         return name
     if isinstance(pattern, lark.lexer.PatternStr):
@@ -139,7 +74,7 @@ def _close_keyword(token: Token, expected) -> str | None:
     keywords = []
     for name in expected:
         try:
-            pattern = _lark().get_terminal(name).pattern
+            pattern = grammar_parser().get_terminal(name).pattern
         except KeyError:
             continue
         if isinstance(pattern, lark.lexer.PatternStr) and pattern.value.isalpha():
@@ -155,7 +90,7 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
     if not source.endswith("\n"):
         source += "\n"
     try:
-        tree = _lark().parse(source)
+        tree = grammar_parser().parse(source)
     except lark.exceptions.UnexpectedToken as e:
         token = e.token
         line = token.line if token.line is not None else source.count("\n")
@@ -189,7 +124,12 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
             span,
             help=f"expected {_expected(set(e.expected))}",
         ) from None
-    return _ToAst(file, source).transform(tree)
+    try:
+        return _ToAst(file, source).transform(tree)
+    except lark.exceptions.VisitError as e:  # a check made while building a node
+        if isinstance(e.orig_exc, SymflowError):
+            raise e.orig_exc from None
+        raise
 
 
 def _unquote(token: Token | None) -> str | None:
@@ -449,6 +389,58 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Event("every", condition, (), period, start, stop, affects,
                          self._statement_span(meta, *affects))
 
+    def species_def(self, meta, name, initial, compartment, *rest):
+        doc = rest[-1] if rest and isinstance(rest[-1], str) else None
+        options = tuple((str(o), self._token_span(o)) for o in rest if isinstance(o, Token))
+        last = options[-1][1] if options else (
+            self._token_span(compartment) if compartment is not None else initial.span)
+        span = Span(self.file, meta.line, meta.column, last.end_line, last.end_column,
+                    self.source)
+        return ast.Species(str(name), initial, None if compartment is None else str(compartment),
+                           options, doc, span, self._token_span(name),
+                           None if compartment is None else self._token_span(compartment))
+
+    def participant(self, meta, coefficient, name):
+        value: float | int = 1
+        if coefficient is not None:
+            text = str(coefficient)
+            value = int(text) if text.isdigit() else float(text)
+        return ast.Participant(str(name), value, self._span(meta))
+
+    def empty_side(self, meta, number):
+        if float(str(number)) != 0:
+            raise SymflowError(
+                f"a reaction side cannot be the number {number}", self._token_span(number),
+                help="write species (`2 A + B`), or 0 for no species (`0 -> A`)")
+        return None
+
+    def reaction_side(self, meta, *items):
+        participants = []
+        for item in items:
+            if isinstance(item, Token):  # the operator between two participants
+                if str(item) != "+":
+                    raise SymflowError(
+                        f"species on a side of a reaction are joined by '+', not '{item}'",
+                        self._token_span(item), help="write `A + B -> C, k`")
+                continue
+            participants.append(item)
+        if None in participants and len(participants) > 1:
+            raise SymflowError("0 (no species) cannot be added to species", self._span(meta),
+                               help="write `0 -> A` for a source, `A -> 0` for a sink")
+        return tuple(p for p in participants if p is not None)
+
+    def reaction(self, meta, name, reactants, arrow, products, rate, reverse, compartment,
+                 doc=None):
+        end = (self._token_span(compartment) if compartment is not None
+               else (reverse if reverse is not None else rate).span)
+        span = Span(self.file, meta.line, meta.column, end.end_line, end.end_column,
+                    self.source)
+        return ast.Reaction(
+            None if name is None else str(name), reactants, products, str(arrow), rate,
+            reverse, None if compartment is None else str(compartment), doc, span,
+            self._token_span(arrow), None if name is None else self._token_span(name),
+            None if compartment is None else self._token_span(compartment))
+
     parameters = _section("parameters")
     constants = _section("constants")
     variables = _section("variables")
@@ -466,6 +458,9 @@ class _ToAst(Transformer_NonRecursive):
     discrete = _section("discrete")
     events = _section("events")
     inputs = _section("inputs")
+    compartments = _section("compartments")
+    species = _section("species")
+    reactions = _section("reactions")
 
     def model(self, meta, name, *items):
         sections = tuple(i for i in items if isinstance(i, ast.Section))

@@ -318,6 +318,56 @@ class Input:
 
 
 @dataclasses.dataclass(frozen=True)
+class Species:
+    """A `species` line: `name = initial [in compartment][, option ...] ["doc"]`.
+
+    `options` are the words after the commas (`amount`, `boundary`, `constant`),
+    each with its span.
+    """
+
+    name: str
+    initial: Expr
+    compartment: str | None
+    options: tuple[tuple[str, Span], ...]
+    doc: str | None
+    span: Span
+    name_span: Span
+    compartment_span: Span | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Participant:
+    """One term of a reaction side: `coefficient` times `species` (`2 A`)."""
+
+    species: str
+    coefficient: float | int
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Reaction:
+    """A `reactions` line: `[name:] left ARROW right, rate [, reverse] [in c] ["doc"]`.
+
+    `arrow` is `->` (mass action), `<->` (reversible mass action), `=>` (the rate
+    as written) or `<=>` (reversible, both rates as written). An empty side
+    (`0`) is an empty tuple; `name` is `None` when no label is written.
+    """
+
+    name: str | None
+    reactants: tuple[Participant, ...]
+    products: tuple[Participant, ...]
+    arrow: str
+    rate: Expr
+    reverse: Expr | None
+    compartment: str | None
+    doc: str | None
+    span: Span
+    arrow_span: Span
+    name_span: Span | None = None
+    compartment_span: Span | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Import:
     target: str
     is_file: bool

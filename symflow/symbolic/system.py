@@ -311,6 +311,10 @@ class System:
     events: tuple = ()
     # Inputs read from tables (`Input`), in declaration order; `TableInput` nodes.
     inputs: tuple = ()
+    # A reaction network (`reactions.ReactionNetwork`) whose reaction-rate equations are
+    # among `equations`; kept for the conservation analysis and the stochastic
+    # interpretations. `None` for a model without one.
+    reactions: Any = None
 
     @property
     def states(self) -> tuple[Variable, ...]:

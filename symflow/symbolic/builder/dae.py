@@ -50,6 +50,8 @@ class ImplicitEquations:
     equations, unconnected flows), shown as the equation's target.
     """
 
+    implicit = True
+
     def __init__(self, labels: dict[int, str] | None = None):
         self.labels = labels or {}
 

@@ -54,6 +54,8 @@ class ExplicitEquations:
     """The equations strategy of ODE, SDE and PDE models: each equation's left side is
     `der(x)`, `d(x)` or `x` (or a part of an array `x`)."""
 
+    implicit = False
+
     def check_variables(self, variables: list[Variable]) -> None:
         """Every kind of variable (scalar, array, field) is allowed."""
 

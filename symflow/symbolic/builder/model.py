@@ -26,6 +26,13 @@ from .equations import ExplicitEquations
 from .events import build_events
 from .fields import build_boundary, build_domain, check_points, check_spectral
 from .inputs import build_inputs
+from .reactions import (
+    build_network,
+    check_species_equations,
+    diluted_resets,
+    network_equations,
+    plan_network,
+)
 from .scope import TIME, Scope
 from .sde import brownians
 from .settings import build_settings
@@ -36,6 +43,9 @@ __all__ = ["EquationStrategy", "build", "build_model", "function_scope"]
 class EquationStrategy(Protocol):
     """How a model's equations become `Equation`s: `ExplicitEquations` or
     `ImplicitEquations`."""
+
+    # whether equations are residuals `0 = ...` with `der(x)` a symbol
+    implicit: bool
 
     def check_variables(self, variables: list[Variable]) -> None: ...
 
@@ -91,29 +101,40 @@ def _pick(program: ast.Program, model: str | None) -> ast.Model:
 def build_model(scope: Scope, equations: EquationStrategy) -> System:
     """The `System` of `scope.model`, its equations built by `equations`."""
     m = scope.model
+    network_plan = plan_network(m)
     params = parameters(scope, m.items("constants"), constant=True)
     params += parameters(scope, m.items("parameters"), constant=False)
+    params += parameters(scope, network_plan.compartment_parameters
+                         + network_plan.species_parameters, constant=False)
     inputs = build_inputs(scope, m.items("inputs"))
     declare_functions(scope, m.items("functions"))
     scope.dimensions = build_domain(scope, m.items("domain"))
     scope.brownians = brownians(scope, m.items("brownian"))
-    variable_list = variables(scope, m.items("variables"))
+    variable_list = variables(scope, m.items("variables") + network_plan.compartment_variables
+                              + network_plan.species_variables)
+    network_variables = variables(scope, network_plan.moved + network_plan.diluted)
     discrete_list = [dataclasses.replace(v, discrete=True)
-                     for v in variables(scope, m.items("discrete"))]
+                     for v in variables(scope, m.items("discrete") + network_plan.held)]
     scope.discrete = {v.name for v in discrete_list}
-    equations.check_variables(variable_list)
+    equations.check_variables(variable_list + network_variables)
     scope.closures = build_closures(scope, m.items("closures"))
     observed_nodes = m.items("observed")
     for o in observed_nodes:
         scope.declare(o.name, "observed", o.name_span, symbol=sp.Symbol(o.name, real=True))
     equation_list = equations.build(scope, m.items("equations"), variable_list)
     equation_list += equations.hold(discrete_list)
+    network = None
+    if not network_plan.empty:
+        network = build_network(scope, network_plan)
+        check_species_equations(network, network_plan)
+        equation_list += network_equations(network, implicit=equations.implicit)
     # (with implicit equations, which variables stay states is known only after index
     # reduction: codegen refuses an affect on one that did not)
     states = ({e.target for e in equation_list if e.kind == "ode"} if
               all(e.kind != "implicit" for e in equation_list) else
               {v.name for v in variable_list + discrete_list})
-    events = build_events(scope, m.items("events"), states, scope.discrete)
+    events = build_events(scope, diluted_resets(network_plan, m.items("events")), states,
+                          scope.discrete)
     observed_list = observed(scope, observed_nodes)
     settings = build_settings(scope, m.items("simulate"))
     boundary = build_boundary(scope, m.items("boundary"))
@@ -130,12 +151,13 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     check_spectral(scope, settings)
     return System(
         name=m.name, time=TIME, parameters=tuple(params),
-        variables=tuple(variable_list + discrete_list), equations=tuple(equation_list),
+        variables=tuple(variable_list + network_variables + discrete_list),
+        equations=tuple(equation_list),
         observed=tuple(observed_list), settings=settings, file=scope.program.file,
         brownians=tuple(scope.brownians),
         domain=scope.dimensions, fields=tuple(scope.field_coordinates.items()),
         boundary=boundary, closures=tuple(scope.closures), events=events,
-        inputs=tuple(inputs),
+        inputs=tuple(inputs), reactions=network,
     )
 
 

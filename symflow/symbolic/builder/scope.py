@@ -85,6 +85,10 @@ class Scope:
                               ("variable", "variables"), ("observed", "observed")):
             for item in model.items(section):
                 self.declared.setdefault(item.name, (kind, item.name_span))
+        for item in model.items("compartments"):
+            self.declared.setdefault(item.name, ("compartment", item.name_span))
+        for item in model.items("species"):
+            self.declared.setdefault(item.name, ("species", item.name_span))
         for item in model.items("brownian"):
             self.declared.setdefault(item.name, ("brownian", item.span))
         for item in model.items("closures"):
