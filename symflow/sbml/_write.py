@@ -83,11 +83,17 @@ class _Writer:
                  for q in computed if q.kind == "compartment"]
         if lines:
             out += ["compartments", *lines]
-        species = [self._species(q) for q in m.quantities.values() if q.kind == "species"]
+        species = [self._species(q) for q in m.quantities.values()
+                   if q.kind == "species" and not self._as_variable(q.id)]
         if species:
             out += ["species", *species]
         variables = []
         for q in computed:
+            if q.kind == "species" and self._as_variable(q.id):
+                text = (f" = {self.value(q.id)}" if q.id in self.initial else "")
+                variables.append(f"  {self.names(q.id)}{text}{_doc(q.name, q.id)}"
+                                 f"  # a species an algebraic rule determines")
+                continue
             r = self.roles[q.id]
             if r == "rate" or (r == "algebraic" and q.id in self.initial):
                 variables.append(f"  {self.names(q.id)} = {self.value(q.id)}{_doc(q.name, q.id)}")
@@ -110,11 +116,25 @@ class _Writer:
         args = ", ".join(local[p] for p in params)
         return f"{self.names(fid)}({args}) = {text}"
 
+    def _as_variable(self, sid: str) -> bool:
+        """A species an algebraic rule determines is written as a variable: the
+        species section would make it a state with no reactions (der = 0)."""
+        if sid not in self.unknowns:
+            return False
+        if sid in self.model.in_reactions():
+            raise SymflowError(f"species {sid} is determined by an algebraic rule and takes "
+                               "part in a reaction: symflow's SBML import does not support "
+                               "this")
+        return True
+
     def _species(self, q: Quantity) -> str:
         options = [f"in {self.names(q.compartment)}"]
         if q.amount:
             options.append("amount")
-        if q.boundary:
+        ruled = q.id in self.model.rates or q.id in self.model.assigned
+        if q.boundary or (ruled and not q.constant):
+            # A rule defines it; `boundary` says no reaction changes it, as SBML
+            # requires of a species with a rule.
             options.append("boundary")
         if q.constant:
             options.append("constant")
@@ -150,9 +170,9 @@ class _Writer:
             lines.append(f"  {self.names(sid)} = {self.text(expr)}")
         for expr in m.algebraic:
             lines.append(f"  0 = {self.text(expr)}")
-        held = sorted(event_targets(m) - set(m.rates) - m.changed_by_reactions())
+        held = sorted(event_targets(m) - set(m.rates))
         for sid in held:
-            if self.roles[sid] in ("compartment", "species"):
+            if self.roles[sid] == "compartment":
                 lines.append(f"  der({self.names(sid)}) = 0  # changed only by events")
         return ["equations", *lines] if lines else []
 
