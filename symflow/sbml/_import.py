@@ -16,7 +16,8 @@ __all__ = ["SbmlImport", "SpeciesInfo", "read_sbml", "read_sbml_string"]
 @dataclasses.dataclass(frozen=True)
 class SpeciesInfo:
     """How a species is written: `amount` when its name means the amount (SBML
-    hasOnlySubstanceUnits), else the concentration in `compartment` (a model name)."""
+    hasOnlySubstanceUnits), else the concentration in `compartment` (a model name;
+    empty for a species in no compartment, whose amount and concentration agree)."""
 
     compartment: str
     amount: bool
@@ -41,7 +42,7 @@ class SbmlImport:
 def _finish(model: SbmlModel) -> SbmlImport:
     written = write_model(model)
     name = written.names
-    species = {name[q.id]: SpeciesInfo(name[q.compartment], q.amount)
+    species = {name[q.id]: SpeciesInfo(name.get(q.compartment, ""), q.amount)
                for q in model.quantities.values() if q.kind == "species"}
     return SbmlImport(written.text, name, species, model.id)
 

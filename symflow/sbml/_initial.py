@@ -39,7 +39,7 @@ def _raw(model: SbmlModel, sid: str) -> Expr | None:
     q = model.quantities[sid]
     if q.value is None or q.kind != "species":
         return q.value
-    if q.value == Num(0.0):
+    if q.value == Num(0.0) or not q.compartment:
         return q.value
     if q.initial_amount and not q.amount:
         return Op("/", (q.value, Sym(q.compartment)))

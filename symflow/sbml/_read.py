@@ -1,8 +1,9 @@
 """libsbml's `Model` to the importer's plain data (`SbmlModel`).
 
 Constructs with no counterpart in symflow are refused here, by name: fast reactions,
-conversion factors, non-constant or assigned stoichiometry, event delays,
-0-dimensional compartments, values SBML leaves undefined. Reaction ids and species
+conversion factors, non-constant or assigned stoichiometry, event delays, values SBML
+leaves undefined. A 0-dimensional compartment has no size: it is left out, and its
+species are amounts in no compartment. Reaction ids and species
 reference ids used in math are replaced by what they stand for (the kinetic law,
 the stoichiometry), and local parameters become model parameters named
 `reaction_parameter`.
@@ -31,11 +32,18 @@ def read_model(doc: Any, label: str) -> SbmlModel:
     if m.isSetConversionFactor():
         raise _refuse("the model has a conversionFactor (ConversionFactors)")
     quantities: dict[str, Quantity] = {}
+    points = set()  # 0-dimensional compartments: no size, their species are amounts
     for i in range(m.getNumCompartments()):
-        q = _compartment(m.getCompartment(i))
+        c = m.getCompartment(i)
+        if c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0:
+            points.add(c.getId())
+            continue
+        q = _compartment(c)
         quantities[q.id] = q
     for i in range(m.getNumSpecies()):
         q = _species(m.getSpecies(i))
+        if q.compartment in points:
+            q = dataclasses.replace(q, compartment="", amount=True)
         quantities[q.id] = q
     for i in range(m.getNumParameters()):
         p = m.getParameter(i)
@@ -74,8 +82,6 @@ def read_model(doc: Any, label: str) -> SbmlModel:
 
 
 def _compartment(c: Any) -> Quantity:
-    if c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0:
-        raise _refuse(f"compartment {c.getId()} has 0 spatial dimensions (0D-Compartment)")
     value = Num(c.getSize()) if c.isSetSize() else None
     return Quantity(c.getId(), "compartment", c.getName(), value, c.getConstant())
 

@@ -128,8 +128,8 @@ class _Writer:
         return True
 
     def _species(self, q: Quantity) -> str:
-        options = [f"in {self.names(q.compartment)}"]
-        if q.amount:
+        options = [f"in {self.names(q.compartment)}" if q.compartment else ""]
+        if q.amount and q.compartment:
             options.append("amount")
         ruled = q.id in self.model.rates or q.id in self.model.assigned
         if q.boundary or (ruled and not q.constant):
@@ -138,7 +138,8 @@ class _Writer:
             options.append("boundary")
         if q.constant:
             options.append("constant")
-        return (f"  {self.names(q.id)} = {self.value(q.id)} {options[0]}"
+        return (f"  {self.names(q.id)} = {self.value(q.id)}"
+                + (f" {options[0]}" if options[0] else "")
                 + "".join(f", {o}" for o in options[1:]) + _doc(q.name, q.id))
 
     def reactions(self) -> list[str]:
@@ -155,11 +156,12 @@ class _Writer:
         species = [s for s, _ in (*r.reactants, *r.products)]
         if not species:
             return f"  # reaction {r.id} has no reactants or products: it changes nothing"
-        compartment = self.model.quantities[species[0]].compartment
-        rate = _per_volume(r.rate, compartment)
-        doc = _doc(r.name, r.id)
+        compartment = next((self.model.quantities[s].compartment for s in species
+                            if self.model.quantities[s].compartment), "")
+        rate = _per_volume(r.rate, compartment) if compartment else r.rate
+        where = f" in {self.names(compartment)}" if compartment else ""
         return (f"  {self.names(r.id)}: {side(r.reactants)} => {side(r.products)}, "
-                f"{self.text(rate)} in {self.names(compartment)}{doc}")
+                f"{self.text(rate)}{where}{_doc(r.name, r.id)}")
 
     def equations(self) -> list[str]:
         m = self.model

@@ -153,7 +153,7 @@ def _simulate(folder: pathlib.Path, settings: Settings) -> tuple[str, str]:
         except KeyError:
             return "rejected", f"no output for {sid}"
         info = imported.species.get(name)
-        if info is not None:
+        if info is not None and info.compartment:
             volume = _series(info.compartment, sol, m, len(times))
             if sid in settings.amount and not info.amount:
                 values = values * volume

@@ -20,6 +20,11 @@ os.environ.setdefault("SYMFLOW_X64", "1")
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+# Many cases share a model's structure (only numbers change, and parameters are
+# arguments of the compiled program): JAX's persistent cache skips their XLA compile.
+jax.config.update("jax_compilation_cache_dir", os.environ.get(
+    "SBML_SUITE_JAX_CACHE", os.path.expanduser("~/.cache/symflow/jax")))
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 
 from sbml_suite import CaseResult, run_case, table  # noqa: E402
 
