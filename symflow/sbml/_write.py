@@ -191,15 +191,32 @@ class _Writer:
 
 
 def _per_volume(rate: Expr, compartment: str) -> Expr:
-    """An extensive rate (amount per time) per unit volume of `compartment`: the factor
-    dropped where the kinetic law is a product holding it, else divided out."""
-    if isinstance(rate, Op) and rate.op == "*" and Sym(compartment) in rate.args:
-        rest = list(rate.args)
-        rest.remove(Sym(compartment))
-        return rest[0] if len(rest) == 1 else Op("*", tuple(rest))
-    if rate == Sym(compartment):
+    """An extensive rate (amount per time) per unit volume of `compartment`: the
+    volume factor dropped where the kinetic law multiplies by it (`c*k*S`,
+    `c*V*S/(K + S)`, exactly), else divided out."""
+    dropped = _drop_factor(rate, Sym(compartment))
+    return dropped if dropped is not None else Op("/", (rate, Sym(compartment)))
+
+
+def _drop_factor(e: Expr, factor: Sym) -> Expr | None:
+    """`e/factor` where `factor` multiplies all of `e` (found in products, numerators
+    and negations), else None."""
+    if e == factor:
         return Num(1.0)
-    return Op("/", (rate, Sym(compartment)))
+    if isinstance(e, Op) and e.op == "*":
+        args = list(e.args)
+        for i, a in enumerate(args):
+            inner = _drop_factor(a, factor)
+            if inner is not None:
+                rest = args[:i] + ([] if inner == Num(1.0) else [inner]) + args[i + 1:]
+                return rest[0] if len(rest) == 1 else Op("*", tuple(rest))
+        return None
+    if isinstance(e, Op) and e.op in ("/", "neg"):
+        inner = _drop_factor(e.args[0], factor)
+        if inner is None:
+            return None
+        return Op(e.op, (inner, *e.args[1:]))
+    return None
 
 
 def write_model(model: SbmlModel) -> Written:
