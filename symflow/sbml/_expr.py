@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from ..errors import SymflowError
 
 __all__ = ["Expr", "Num", "Sym", "Time", "Call", "Op", "Cmp", "Logic", "If", "Pre",
-           "symbols", "substitute", "evaluate", "to_text"]
+           "symbols", "substitute", "negate", "evaluate", "to_text"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +145,26 @@ def substitute(e: Expr, f: Callable[[Expr], Expr | None]) -> Expr:
 def rename(e: Expr, table: Mapping[str, Expr]) -> Expr:
     """`e` with each `Sym` named in `table` replaced by its expression."""
     return substitute(e, lambda n: table.get(n.name) if isinstance(n, Sym) else None)
+
+
+def negate(e: Expr) -> Expr:
+    """`-e`, written simply: `-(-x)` is `x`, `-(a + b)` is `-a - b`, `-(2*x)` is `-2*x`."""
+    if isinstance(e, Num):
+        return Num(-e.value)
+    if isinstance(e, Op):
+        if e.op == "neg":
+            return e.args[0]
+        if e.op == "+":
+            return Op("+", tuple(negate(a) for a in e.args))
+        if e.op == "-":
+            return Op("-", (e.args[1], e.args[0]))
+        if e.op == "*" and isinstance(e.args[0], Num):
+            factor = -e.args[0].value
+            rest = e.args[1:]
+            if factor == 1.0:
+                return rest[0] if len(rest) == 1 else Op("*", rest)
+            return Op("*", (Num(factor), *rest))
+    return Op("neg", (e,))
 
 
 # ------------------------------------------------------------------ evaluation

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 
 from ..errors import SymflowError
-from ._expr import Expr, Num, Op, Sym, Time, evaluate, substitute
+from ._expr import Call, Expr, Num, Op, Sym, Time, evaluate, rename, substitute
 from ._model import SbmlModel
 
 __all__ = ["leaves", "initial_expressions", "initial_numbers", "function_table"]
@@ -48,9 +48,11 @@ def _raw(model: SbmlModel, sid: str) -> Expr | None:
     return q.value
 
 
-def initial_expressions(model: SbmlModel, keep: set[str]) -> dict[str, Expr]:
+def initial_expressions(model: SbmlModel, keep: set[str], unknowns: frozenset[str] = frozenset()
+                        ) -> dict[str, Expr]:
     """Each quantity's initial value in terms of the names in `keep` (which stand for
-    themselves) and numbers; quantities without one are left out."""
+    themselves) and numbers; quantities without one are left out. `unknowns` (what
+    algebraic rules determine) only sharpen the error for a value that needs one."""
     done: dict[str, Expr] = {}
     busy: list[str] = []
 
@@ -61,6 +63,11 @@ def initial_expressions(model: SbmlModel, keep: set[str]) -> dict[str, Expr]:
             circle = " -> ".join([*busy[busy.index(sid):], sid])
             raise SymflowError(f"the initial values of the SBML model form a circle: {circle}")
         raw = _raw(model, sid)
+        if raw is None and sid in unknowns:
+            raise SymflowError(
+                f"the start value of {sid} comes only from an algebraic rule, and "
+                f"{busy[0] if busy else sid}'s initial value needs it: symflow's SBML import "
+                "does not solve algebraic rules for initial values (AlgebraicRule)")
         if raw is None:
             raise SymflowError(f"{sid} has no initial value",
                                help="SBML leaves it undefined; give it a value or an "
@@ -74,7 +81,7 @@ def initial_expressions(model: SbmlModel, keep: set[str]) -> dict[str, Expr]:
                 return resolve(n.name)
             return None
 
-        out = substitute(raw, step)
+        out = inline_calls(substitute(raw, step), model)
         busy.pop()
         done[sid] = out
         return out
@@ -89,6 +96,21 @@ def initial_expressions(model: SbmlModel, keep: set[str]) -> dict[str, Expr]:
             if _raw(model, sid) is not None:
                 raise
     return result
+
+
+def inline_calls(e: Expr, model: SbmlModel) -> Expr:
+    """`e` with each call of a model function replaced by the function's body (with
+    the arguments in place): symflow's declared values may not call functions."""
+    table = function_table(model)
+
+    def expand(n: Expr) -> Expr | None:
+        if isinstance(n, Call) and n.user and n.func in table:
+            params, body = table[n.func]
+            args = [inline_calls(a, model) for a in n.args]
+            return inline_calls(rename(body, dict(zip(params, args))), model)
+        return None
+
+    return substitute(e, expand)
 
 
 def function_table(model: SbmlModel) -> dict[str, tuple[tuple[str, ...], Expr]]:

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ..errors import SymflowError
-from ._expr import Call, Cmp, Expr, If, Logic, Num, Op, Sym, Time
+from ._expr import Call, Cmp, Expr, If, Logic, Num, Op, Sym, Time, negate
 from ._libsbml import libsbml
 
 __all__ = ["translate", "AVOGADRO"]
@@ -105,10 +105,12 @@ def _node(n: Any, where: str) -> Expr:
             flat.extend(a.args if isinstance(a, Op) and a.op == op else (a,))
         if not flat:
             return Num(0.0 if op == "+" else 1.0)
+        if op == "*" and flat[0] == Num(-1.0) and len(flat) > 1:  # -1*x is -x
+            return negate(Op("*", tuple(flat[1:])) if len(flat) > 2 else flat[1])
         return Op(op, tuple(flat)) if len(flat) > 1 else flat[0]
     if kind == "MINUS":
         if len(args) == 1:
-            return Op("neg", (args[0],))
+            return negate(args[0])
         return Op("-", (args[0], args[1]))
     if kind == "DIVIDE":
         return Op("/", (args[0], args[1]))
@@ -156,11 +158,13 @@ def _node(n: Any, where: str) -> Expr:
     if kind == "NOT":
         return Logic("not", (args[0],))
     if kind == "XOR":
-        if len(args) != 2:
-            raise _refuse(f"xor of {len(args)} arguments", where)
-        a, b = args
-        return Logic("or", (Logic("and", (a, Logic("not", (b,)))),
-                            Logic("and", (Logic("not", (a,)), b))))
+        if not args:
+            raise _refuse("xor of no arguments", where)
+        out = args[0]
+        for b in args[1:]:  # true where an odd number of the arguments are
+            out = Logic("or", (Logic("and", (out, Logic("not", (b,)))),
+                               Logic("and", (Logic("not", (out,)), b))))
+        return out
     if kind == "IMPLIES":
         return Logic("or", (Logic("not", (args[0],)), args[1]))
     if kind == "PIECEWISE":

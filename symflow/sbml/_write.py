@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..errors import SymflowError
+from ._algebraic import make_explicit
 from ._events import event_lines
 from ._expr import Expr, Num, Op, Sym, number_text, rename, to_text
 from ._initial import initial_expressions, initial_numbers, leaves
@@ -44,7 +45,7 @@ class _Writer:
         self.names = NameTable(ids)
         self.unknowns = algebraic_unknowns(model)
         self.keep = leaves(model, self.unknowns)
-        self.initial = initial_expressions(model, self.keep)
+        self.initial = initial_expressions(model, self.keep, frozenset(self.unknowns))
         self.roles = {sid: role(model, sid, self.unknowns) for sid in model.quantities}
 
     def text(self, e: Expr) -> str:
@@ -221,6 +222,7 @@ def _drop_factor(e: Expr, factor: Sym) -> Expr | None:
 
 def write_model(model: SbmlModel) -> Written:
     """The model text and the names it gives the SBML ids."""
+    model = make_explicit(model)
     w = _Writer(model)
     body = [*w.declarations(), *w.reactions(), *w.equations(), *w.events()]
     header = [f"# Imported from {model.source} by symflow."]

@@ -10,7 +10,9 @@ times of the case's results with tight tolerances, read each requested variable 
 an amount or a concentration as the settings say, and compare every point with the
 suite's rule |sim - ref| <= absolute + relative*|ref|.
 
-Outcomes: `pass`; `fail` (numbers outside the tolerance, or a solver failure);
+Outcomes: `pass`; `fail` (numbers outside the tolerance); `solver` (the solve stopped
+with a `SolverError`, e.g. events accumulating: a refusal at run time, not a wrong
+number);
 `refused` (the import refused the model with a `SymflowError` naming what it does not
 support); `rejected` (the translated text was refused by symflow's compiler, a
 `SymflowError` too: a gap in the language or a bug of the import, never silent);
@@ -55,7 +57,7 @@ class CaseResult:
     """The outcome of one case."""
 
     case: str
-    status: str  # pass | fail | refused | rejected | skipped | crash
+    status: str  # pass | fail | solver | refused | rejected | skipped | crash
     message: str = ""
     component_tags: tuple[str, ...] = ()
     test_tags: tuple[str, ...] = ()
@@ -141,7 +143,7 @@ def _simulate(folder: pathlib.Path, settings: Settings) -> tuple[str, str]:
                          saveat=[float(x) for x in times], rtol=RTOL, atol=ATOL,
                          max_steps=1_000_000)
     except SolverError as e:
-        return "fail", f"solver: {e.message}"
+        return "solver", e.message
     except SymflowError as e:
         return "rejected", e.message
     worst = ""
@@ -196,8 +198,8 @@ def tally(results: Sequence[CaseResult]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for r in results:
         for tag in (*r.component_tags, "(all)"):
-            row = out.setdefault(tag, {"cases": 0, "pass": 0, "fail": 0, "refused": 0,
-                                       "rejected": 0, "skipped": 0, "crash": 0})
+            row = out.setdefault(tag, {"cases": 0, "pass": 0, "fail": 0, "solver": 0,
+                                       "refused": 0, "rejected": 0, "skipped": 0, "crash": 0})
             row["cases"] += 1
             row[r.status] += 1
     return out
@@ -206,10 +208,12 @@ def tally(results: Sequence[CaseResult]) -> dict[str, dict[str, int]]:
 def table(results: Sequence[CaseResult]) -> str:
     """The counts as a Markdown table, tags by number of cases."""
     counts = tally(results)
-    lines = ["| component tag | cases | passed | failed | refused | rejected | crashed "
-             "| skipped |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| component tag | cases | passed | failed | solver error | refused | rejected "
+             "| crashed | skipped |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for tag, row in sorted(counts.items(), key=lambda kv: (kv[0] != "(all)", -kv[1]["cases"])):
         lines.append(f"| {tag} | {row['cases']} | {row['pass']} | {row['fail']} | "
+                     f"{row['solver']} | "
                      f"{row['refused']} | {row['rejected']} | {row['crash']} | "
                      f"{row['skipped']} |")
     return "\n".join(lines)

@@ -45,8 +45,11 @@ def main() -> None:
     if args.log and os.path.exists(args.log):
         with open(args.log) as f:
             for line in f:
+                fields = json.loads(line)
+                if fields["status"] == "fail" and fields["message"].startswith("solver: "):
+                    fields.update(status="solver", message=fields["message"][8:])  # old logs
                 r = CaseResult(**{k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in json.loads(line).items()})
+                                  for k, v in fields.items()})
                 results.append(r)
                 done.add(r.case)
     for folder in folders:
