@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sympy as sp
-from models import model_text
 
 import symflow
+from models import model_text
 from symflow.analysis import conservation_laws
 
 

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from models import model_text
 
 import symflow
+from models import model_text
 
 
 def _expanded_rhs(m: symflow.Model, t: float, y: np.ndarray, params: dict) -> np.ndarray:

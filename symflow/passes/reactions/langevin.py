@@ -57,9 +57,11 @@ def to_langevin(system: System) -> System:
     settings = system.settings
     if settings.solver not in SDE_SOLVERS:
         settings = dataclasses.replace(settings, solver="auto")
-    written = dict(settings.spans)
-    if settings.dt0 is None and "rtol" not in written and "atol" not in written:
-        # a fixed step of a thousandth of the span unless one is asked for
+    # The noise is general (not commutative): no adaptive SDE solver converges to its
+    # Itô solution, so the SDE takes fixed steps; the ODE's tolerances do not apply.
+    spans = tuple((k, v) for k, v in settings.spans if k not in ("rtol", "atol"))
+    settings = dataclasses.replace(settings, spans=spans)
+    if settings.dt0 is None:  # a thousandth of the span unless a step is asked for
         t0, t1 = settings.tspan
         settings = dataclasses.replace(settings, dt0=abs(t1 - t0) / 1000)
     return dataclasses.replace(system, brownians=tuple(brownians), equations=tuple(equations),

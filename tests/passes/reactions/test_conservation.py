@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from models import model_text
 
 import symflow
+from models import model_text
 
 
 def _eliminating(text: str) -> str:

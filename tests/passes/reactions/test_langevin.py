@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from models import model_text
 
 import symflow
+from models import model_text
 from symflow.passes import to_langevin
 
 
