@@ -10,6 +10,7 @@ jax.grad(loss)(m.params)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import codegen, passes, symbolic
+from . import catalog, codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
 from .solve import Runner, Solution
@@ -57,7 +58,26 @@ def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Mo
     start = time.perf_counter()
     built = symbolic.build(program, model)
     timings["build"] = time.perf_counter() - start
+    interpretation = built.settings.interpretation
+    if interpretation != "ode":  # a network read as an SDE or a jump process
+        return _compile(_interpreted(built, interpretation), timings, interpretation, built)
+    return _compile(built, timings, "ode", built)
 
+
+def _interpreted(network: System, interpretation: str) -> System:
+    """The built ODE system of a network, read as `interpretation` (its settings say so)."""
+    settings = dataclasses.replace(network.settings, interpretation=interpretation)
+    system = dataclasses.replace(network, settings=settings)
+    if interpretation == "langevin":
+        return passes.to_langevin(system)
+    if interpretation == "jump":
+        return passes.to_jump_rates(system)
+    return system
+
+
+def _compile(built: System, timings: dict[str, float], interpretation: str,
+             network: System) -> Model:
+    """A built system through the passes and codegen."""
     start = time.perf_counter()
     final = passes.simplify(built)
     timings["passes"] = time.perf_counter() - start
@@ -67,7 +87,8 @@ def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Mo
     generated = codegen.load_source(source,
                                     event_labels=tuple(e.label for e in final.events))
     timings["codegen"] = time.perf_counter() - start
-    return Model(built, final, generated, timings)
+    return Model(built, final, generated, timings, interpretation=interpretation,
+                 network=network)
 
 
 class Model:
@@ -79,8 +100,14 @@ class Model:
     """
 
     def __init__(self, built: System, system: System, generated: codegen.GeneratedModel,
-                 timings: dict[str, float]):
+                 timings: dict[str, float], *, interpretation: str = "ode",
+                 network: System | None = None):
         self.built = built
+        # How this program reads a reaction network (`ode`, `langevin`, `jump`), and the
+        # built ODE system the other readings are compiled from (`interpreted`).
+        self.interpretation = interpretation
+        self.network = network if network is not None else built
+        self._interpretations: dict[str, Model] = {interpretation: self}
         self.system = system
         self.generated = generated
         self.timings = dict(timings)
@@ -219,10 +246,33 @@ class Model:
         `grid_exponent`, `trajectories`, `seed`, `score` (a Python `score(x, t, params)`),
         `stats_only`, `quantiles`, and `initial` (a batch of initial values per state).
         """
+        interpretation = options.pop("interpretation", None)
+        if interpretation is not None and interpretation != self.interpretation:
+            return self.interpreted(interpretation).simulate(
+                params, initial=initial, tspan=tspan, saveat=saveat, solver=solver,
+                rtol=rtol, atol=atol, dt=dt, max_steps=max_steps, adjoint=adjoint,
+                dense=dense, progress=progress, timings=timings, **options)
         return self.runner.simulate(params, solver, {
             "initial": initial, "tspan": tspan, "saveat": saveat, "rtol": rtol, "atol": atol,
             "dt": dt, "max_steps": max_steps, "adjoint": adjoint, "dense": dense,
             "progress": progress, "timings": timings}, options)
+
+    def interpreted(self, interpretation: str) -> "Model":
+        """This model's reaction network read as `interpretation` (`ode`, `langevin`,
+        `jump`; docs/reactions.md), compiled once and kept."""
+        if interpretation not in catalog.INTERPRETATIONS:
+            raise SymflowError(f"unknown interpretation {interpretation!r}",
+                               help="interpretations: " + ", ".join(catalog.INTERPRETATIONS))
+        if interpretation not in self._interpretations:
+            if self.network.reactions is None:
+                raise SymflowError(f"{self.name} has no reactions to read as "
+                                   f"{interpretation!r}", help="interpretation is an "
+                                   "option of models with a reactions section")
+            model = _compile(_interpreted(self.network, interpretation), {}, interpretation,
+                             self.network)
+            model._interpretations = self._interpretations
+            self._interpretations[interpretation] = model
+        return self._interpretations[interpretation]
 
     def check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
         """Initial-value overrides, checked by name and shape (values may be traced)."""

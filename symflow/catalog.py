@@ -13,10 +13,10 @@ Adding a solver: its name here, in the family it belongs to, then its class
 from __future__ import annotations
 
 __all__ = [
-    "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "DISTILL_SAMPLES",
+    "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "CONSERVED", "DISTILL_SAMPLES",
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
-    "INTERPOLATIONS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
+    "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
     "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
     "SHOW_STAGES", "SOLVERS",
 ]
@@ -51,6 +51,15 @@ SDE_SOLVERS: tuple[str, ...] = (
 ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
 # How an SDE is read: `noise = ito` or `noise = stratonovich`.
 CALCULI: tuple[str, ...] = ("ito", "stratonovich")
+# How a reaction network is solved (`interpretation =`, docs/reactions.md): its
+# reaction-rate ODEs, the chemical Langevin SDE, or exact stochastic simulation.
+INTERPRETATIONS: tuple[str, ...] = ("ode", "langevin", "jump")
+# Exact stochastic simulation of a network (`interpretation = jump`): Gillespie's
+# direct method, and tau-leaping.
+JUMP_SOLVERS: tuple[str, ...] = ("direct", "tau_leaping")
+# What the reaction-rate ODEs do with conserved moieties: `conserved = keep` or
+# `eliminate` (one species of each conservation law becomes an output).
+CONSERVED: tuple[str, ...] = ("keep", "eliminate")
 # Every solver name, of either kind.
 SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS)))
 
@@ -66,7 +75,7 @@ SCHEMES: tuple[str, ...] = ("central", "upwind", "spectral")
 SETTINGS: tuple[str, ...] = (
     "tspan", "solver", "rtol", "atol", "saveat", "dt", "max_steps", "trajectories", "seed",
     "noise", "scheme", "order", "dealias", "grid", "grid_exponent", "steps", "max_events",
-    "event_samples")
+    "event_samples", "interpretation", "conserved")
 
 # Inputs read from tables (`inputs` section, docs/language.md): the options of
 # `table(...)`, the interpolations (the first is the default) and what happens

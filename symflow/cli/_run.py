@@ -34,6 +34,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                      help="a number of evenly spaced points, or a comma-separated list")
     run.add_argument("-o", "--output", help="write the solution to .csv or .npz")
     run.add_argument("--plot", metavar="PNG", help="plot the trajectories to an image file")
+    run.add_argument("--interpretation", choices=catalog.INTERPRETATIONS,
+                     help="how a reaction network is solved: its rate ODEs, the chemical "
+                          "Langevin SDE, or exact stochastic simulation (docs/reactions.md)")
     run.add_argument("--timings", action="store_true",
                      help="print the time of each stage (parse, passes, codegen, XLA, solve)")
     ensemble = run.add_argument_group("SDEs and ensembles (docs/sde.md)")
@@ -73,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     m = load_model(args)
+    if args.interpretation is not None:
+        m = m.interpreted(args.interpretation)
     load_time = time.perf_counter() - start
     params, initial = parse_sets(args.set, m)
     if args.weights:

@@ -34,6 +34,7 @@ from ..symbolic import (
 )
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._emit_events import emit_events
+from ._emit_reactions import emit_network_rhs, network_states
 from ._emit_sde import emit_stochastic
 from ._inputs import import_line, input_constants, input_defaults, prepare_inputs
 from ._printer import JnpPrinter
@@ -107,12 +108,18 @@ def emit(system: System) -> str:
         {s.name: _as_shape(states[s.name].initial, s.shape) for s in layout},
         unpack_states=False, result="dict",
     )
-    out += _function(
-        "rhs", "t, y, p", "The time derivative dy/dt of the flat state vector y.",
-        system, names, shapes,
-        _rhs_by_state(system, layout),
-        unpack_states=True, result="vector",
-    )
+    moved = network_states(system, layout)
+    if moved:  # a reaction network: stoichiometry times rates (_emit_reactions.py)
+        rest = {k: sp.Integer(0) if k in moved else e
+                for k, e in _rhs_by_state(system, layout).items()}
+        out += emit_network_rhs(system, layout, moved, names, shapes, _function, rest)
+    else:
+        out += _function(
+            "rhs", "t, y, p", "The time derivative dy/dt of the flat state vector y.",
+            system, names, shapes,
+            _rhs_by_state(system, layout),
+            unpack_states=True, result="vector",
+        )
     out += _function(
         "observed", "t, y, p", "The observed outputs at one time, by name.",
         system, names, shapes,

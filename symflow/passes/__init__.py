@@ -24,3 +24,6 @@ from .explicit_algebraic_elimination import (
 )
 from .pipeline import PIPELINE as PIPELINE
 from .pipeline import simplify as simplify
+from .reactions import eliminate_conserved as eliminate_conserved
+from .reactions import to_jump_rates as to_jump_rates
+from .reactions import to_langevin as to_langevin

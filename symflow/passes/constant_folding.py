@@ -39,6 +39,8 @@ def fold_constants(system: System) -> System:
                         for e in system.equations),
         observed=tuple(dataclasses.replace(o, expr=fold(o.expr)) for o in system.observed),
         events=tuple(e.map_exprs(lambda x: x.xreplace(values)) for e in system.events),
+        reactions=None if system.reactions is None else system.reactions.map_exprs(
+            lambda x: x.xreplace(values)),
     )
 
 

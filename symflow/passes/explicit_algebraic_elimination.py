@@ -68,4 +68,6 @@ def eliminate_explicit_algebraics(system: System) -> System:
         observed=eliminated + tuple(dataclasses.replace(o, expr=o.expr.xreplace(solved))
                                     for o in system.observed),
         events=tuple(e.map_exprs(lambda x: x.xreplace(solved)) for e in system.events),
+        reactions=None if system.reactions is None else system.reactions.map_exprs(
+            lambda x: x.xreplace(solved)),
     )

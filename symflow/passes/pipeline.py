@@ -15,12 +15,15 @@ from .dae import (
 )
 from .discretization import discretize
 from .explicit_algebraic_elimination import eliminate_explicit_algebraics
+from .reactions import eliminate_conserved
 
 __all__ = ["PIPELINE", "simplify"]
 
 
 PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
     ("constant_folding", fold_constants),
+    # Reaction networks with `conserved = eliminate`: a no-op otherwise.
+    ("conservation_laws", eliminate_conserved),
     # Implicit equations (DAEs, components); each is a no-op on an ODE system.
     ("alias_elimination", eliminate_aliases),
     ("structural_analysis", check_structure),

@@ -57,6 +57,9 @@ from .nodes import is_der as is_der
 from .nodes import loop_symbols as loop_symbols
 from .nodes import shape_of as shape_of
 from .nodes import table_inputs_in as table_inputs_in
+from .reactions import NetworkReaction as NetworkReaction
+from .reactions import NetworkSpecies as NetworkSpecies
+from .reactions import ReactionNetwork as ReactionNetwork
 from .system import BoundaryCondition as BoundaryCondition
 from .system import Brownian as Brownian
 from .system import Closure as Closure

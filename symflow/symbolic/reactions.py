@@ -17,7 +17,9 @@ see each direction fire on its own.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections.abc import Callable
 
 import sympy as sp
 
@@ -98,24 +100,56 @@ class ReactionNetwork:
     species: tuple[NetworkSpecies, ...]
     reactions: tuple[NetworkReaction, ...]
 
+    def map_exprs(self, fn: Callable[[sp.Basic], sp.Basic]) -> ReactionNetwork:
+        """This network with `fn` applied to its rates, constants and volumes (for the
+        passes that substitute into every expression: a species' own symbol stays)."""
+        def opt(e):
+            return None if e is None else fn(e)
+        return ReactionNetwork(
+            tuple(dataclasses.replace(s, volume=fn(s.volume)) for s in self.species),
+            tuple(dataclasses.replace(r, rate=fn(r.rate), volume=fn(r.volume),
+                                      constant=opt(r.constant)) for r in self.reactions))
+
     def species_named(self, name: str) -> NetworkSpecies:
         return next(s for s in self.species if s.name == name)
 
+    @functools.cached_property
+    def entries(self) -> tuple[tuple[int, int, sp.Expr], ...]:
+        """The nonzeros of the net stoichiometric matrix, `(species, reaction, net)`
+        by index, species by species (found from the reactions' sides: no pass over
+        every species-reaction pair)."""
+        index = {s.name: k for k, s in enumerate(self.species)}
+        found: dict[tuple[int, int], sp.Expr] = {}
+        for j, r in enumerate(self.reactions):
+            for name in dict.fromkeys([s for s, _ in r.reactants + r.products]):
+                net = r.net(name)
+                if net != 0:
+                    found[(index[name], j)] = net
+        return tuple((i, j, net) for (i, j), net in sorted(found.items()))
+
     def stoichiometry(self) -> sp.Matrix:
         """The net stoichiometric matrix: species (rows, in order) by reactions."""
-        return sp.Matrix([[r.net(s.name) for r in self.reactions] for s in self.species])
-
-    def rates(self, per_volume: dict[str, sp.Expr]) -> dict[str, sp.Expr]:
-        """d(amount)/dt / `per_volume[name]` of every species changed by reactions, by
-        name: the sum over reactions of net stoichiometry times `volume/per_volume`
-        times rate (the volumes cancel where they are the same symbol)."""
-        out: dict[str, sp.Expr] = {
-            s.name: sp.Integer(0) for s in self.species if s.changed_by_reactions}
-        for r in self.reactions:
-            for name in dict.fromkeys([s for s, _ in r.reactants + r.products]):
-                if name in out:
-                    out[name] += r.net(name) * (r.volume / per_volume[name]) * r.rate
+        out = sp.zeros(len(self.species), len(self.reactions))
+        for i, j, net in self.entries:
+            out[i, j] = net
         return out
+
+    def per_volume(self, species: NetworkSpecies) -> sp.Expr:
+        """What a species' state is per: its volume for a concentration state, else 1
+        (an amount, or the amount state of a species in a varying compartment)."""
+        concentration = species.state == species.symbol and not species.amount
+        return species.volume if concentration else sp.Integer(1)
+
+    def state_rates(self) -> dict[str, sp.Expr]:
+        """The time derivative of each state the reactions move, by the state's name:
+        the sum over its reactions of `coefficient * rate` (the volumes cancel where
+        they are the same symbol)."""
+        terms: dict[int, list[sp.Expr]] = {}
+        for i, j, net in self.entries:
+            s, r = self.species[i], self.reactions[j]
+            terms.setdefault(i, []).append(net * (r.volume / self.per_volume(s)) * r.rate)
+        return {s.state.name: sp.Add(*terms.get(i, ())) for i, s in enumerate(self.species)
+                if s.changed_by_reactions}
 
 
 def mass_action_rate(constant: sp.Expr, reactants: tuple[tuple[sp.Expr, sp.Expr], ...]

@@ -271,6 +271,8 @@ class Settings:
     steps: int | None = None  # diffusion samplers: model evaluations (NFE)
     max_events: int = 1000  # events: the most events one solve records
     event_samples: int = 3  # events: interior points of a step where conditions are checked
+    interpretation: str = "ode"  # reaction networks: ode | langevin | jump
+    conserved: str = "keep"  # reaction networks: keep | eliminate conserved moieties
     spans: tuple[tuple[str, Span], ...] = ()
 
     def span_of(self, name: str) -> Span | None:

@@ -240,16 +240,17 @@ def _volume(scope: Scope, r: ast.Reaction, side: tuple[tuple[str, sp.Expr], ...]
 def network_equations(network: ReactionNetwork, *, implicit: bool) -> list[Equation]:
     """The reaction-rate equations of the moved states, and `S = S_amount/V` of the
     diluted species, in the form of the model's equations strategy."""
-    # per volume of its compartment for a concentration state, else per volume 1
-    rates = network.rates({s.name: s.volume if s.state == s.symbol and not s.amount
-                           else sp.Integer(1) for s in network.species})
+    rates = network.state_rates()
+    spans: dict[int, list[Span]] = {}
+    for i, j, _ in network.entries:
+        spans.setdefault(i, []).append(network.reactions[j].span)
     out = []
-    for s in network.species:
-        if s.name not in rates:
+    for i, s in enumerate(network.species):
+        if s.state.name not in rates:
             continue
-        reactions = tuple(r.span for r in network.reactions if r.net(s.name) != 0)
-        where = reactions or (s.span,)
-        out.append(_equation("ode", s.state, rates[s.name], where, implicit))
+        reactions = tuple(spans.get(i, ()))
+        out.append(_equation("ode", s.state, rates[s.state.name], reactions or (s.span,),
+                             implicit))
         if s.state != s.symbol:  # the amount is the state; the concentration follows
             out.append(_equation("algebraic", s.symbol, s.state / s.volume, (s.span,),
                                  implicit))

@@ -6,7 +6,16 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from ...catalog import ODE_SOLVERS, SAMPLER_GRIDS, SCHEMES, SDE_SOLVERS, SETTINGS
+from ...catalog import (
+    CONSERVED,
+    INTERPRETATIONS,
+    JUMP_SOLVERS,
+    ODE_SOLVERS,
+    SAMPLER_GRIDS,
+    SCHEMES,
+    SDE_SOLVERS,
+    SETTINGS,
+)
 from ...errors import Span, SymflowError
 from ...lang import ast
 from ..system import Settings
@@ -20,12 +29,15 @@ __all__ = ["ODE_SOLVERS", "ORDERS", "SAMPLER_GRIDS", "SCHEMES", "SDE_SOLVERS", "
 ORDERS = (1, 2, 4)
 
 
-def check_solver(name: str, span: Span | None, *, sde: bool = False) -> None:
-    known = SDE_SOLVERS if sde else ODE_SOLVERS
+def check_solver(name: str, span: Span | None, *, sde: bool = False,
+                 jump: bool = False) -> None:
+    """A solver name of the model's kind: an ODE, an SDE (`sde`) or a jump process."""
+    known = JUMP_SOLVERS if jump else SDE_SOLVERS if sde else ODE_SOLVERS
     if name not in known:
         close = difflib.get_close_matches(name, known, n=1)
+        kind = "jump " if jump else "SDE " if sde else ""
         raise SymflowError(
-            f"unknown {'SDE ' if sde else ''}solver '{name}'", span,
+            f"unknown {kind}solver '{name}'", span,
             help=(f"did you mean '{close[0]}'? " if close else "")
             + "known solvers: " + ", ".join(known))
 
@@ -45,6 +57,11 @@ def build_settings(scope: Scope, nodes) -> Settings:
             raise SymflowError(f"'{s.name}' is set twice", s.name_span)
         spans.append((s.name, s.value.span))
         values[s.name] = _setting_value(scope, s)
+    if "solver" in values:
+        interpretation = values.get("interpretation", "ode")
+        check_solver(values["solver"], dict(spans)["solver"],
+                     sde=bool(scope.brownians) or interpretation == "langevin",
+                     jump=interpretation == "jump")
     if "dt" in values:
         values["dt0"] = values.pop("dt")
     return Settings(**values, spans=tuple(spans))
@@ -54,12 +71,16 @@ def _setting_value(scope: Scope, s: ast.Setting) -> Any:
     if s.name == "solver":
         if not isinstance(v, ast.Name):
             raise SymflowError("solver must be a name, such as tsit5", v.span)
-        check_solver(v.id, v.span, sde=bool(scope.brownians))
-        return v.id
+        return v.id  # checked once the interpretation is known
     if s.name == "noise":
         if not isinstance(v, ast.Name) or v.id not in ("ito", "stratonovich"):
             raise SymflowError("noise must be ito or stratonovich", v.span)
         return v.id
+    for name, words in (("interpretation", INTERPRETATIONS), ("conserved", CONSERVED)):
+        if s.name == name:
+            if not isinstance(v, ast.Name) or v.id not in words:
+                raise SymflowError(f"{name} must be " + " or ".join(words), v.span)
+            return v.id
     if s.name == "grid":
         if not isinstance(v, ast.Name) or v.id not in SAMPLER_GRIDS:
             choices = ", ".join(SAMPLER_GRIDS[:-1]) + " or " + SAMPLER_GRIDS[-1]

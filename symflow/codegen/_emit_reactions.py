@@ -1,0 +1,164 @@
+"""A reaction network's right-hand side as stoichiometry times a rate vector.
+
+The System holds each species' reaction-rate equation written out (a sum over
+its reactions), which every pass reads. Generated code keeps the network's
+structure instead, so that its size grows with the number of reactions, not
+with the number of species-reaction pairs, and a large network traces and
+compiles quickly:
+
+- mass-action rates `k * x_a * x_b / s!` are computed together: the states are
+  gathered by an index table (`MASS_ACTION_INDEX`, a reactant of coefficient 2
+  listed twice, short rows padded with a slot that holds 1) and multiplied
+  along the rows;
+- every other rate is one expression (`_other_rates`, shared subexpressions
+  found as usual);
+- `dy` gains `coefficient * rate` at each nonzero of the stoichiometric matrix
+  (`NETWORK_ROWS`, `NETWORK_COLUMNS`; the coefficient is the net stoichiometry
+  times the reaction's volume over the state's: numbers, or expressions of
+  the volumes in `_network_coefficients`).
+
+A species' equation is taken in this form only where it is still exactly the
+network's sum after the passes (structural equality); any other equation, and
+the rest of the model, is generated as usual (`_rhs_rest`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from ..symbolic import NetworkReaction, ReactionNetwork, System
+
+if TYPE_CHECKING:
+    from ._emit import Layout
+
+__all__ = ["emit_network_rhs", "network_states"]
+
+# The most reactant molecules (coefficients added) a reaction's rate may take to be
+# computed with the mass-action table; others are written out.
+MAX_MOLECULES = 4
+
+
+def network_states(system: System, layout: tuple[Layout, ...]) -> set[str]:
+    """The states whose equation is exactly the network's sum (see module docstring)."""
+    network: ReactionNetwork | None = system.reactions
+    if network is None or not network.reactions or system.brownians:
+        return set()
+    expected = network.state_rates()
+    rhs = {e.target: e.rhs for e in system.equations if e.kind == "ode"}
+    return {s.name for s in layout if s.shape == () and s.name in expected
+            and rhs.get(s.name) == expected[s.name] and expected[s.name] != 0}
+
+
+def _table_row(r: NetworkReaction, network: ReactionNetwork, position: dict[sp.Symbol, int],
+               parameters: set[sp.Symbol]) -> list[int] | None:
+    """The state indices a mass-action rate multiplies (each repeated by its
+    coefficient), or None where the rate must be written out: a rate constant that
+    is not a function of the parameters, an `amount` reactant or one that is not a
+    state, a coefficient that is not a whole number, too many molecules."""
+    if r.constant is None or not r.constant.free_symbols <= parameters:
+        return None
+    row: list[int] = []
+    for name, s in r.reactants:
+        species = network.species_named(name)
+        if species.amount or species.symbol not in position or not (
+                sp.Integer(s) == s and s > 0):
+            return None
+        row += [position[species.symbol]] * int(s)
+    return row if len(row) <= MAX_MOLECULES else None
+
+
+def emit_network_rhs(system: System, layout: tuple[Layout, ...], moved: set[str],
+                     names: dict, shapes: dict, function: Callable[..., list[str]],
+                     rest: dict[str, sp.Expr]) -> list[str]:
+    """The lines of `rhs` (and its helpers) in the network form; `rest` is every
+    state's right side, to which the network adds its flux (zero for `moved`)."""
+    network: ReactionNetwork = system.reactions
+    position = {v.symbol: s.start for v, s in zip(system.states, layout)}
+    parameters = {p.symbol for p in system.free_parameters}
+    table: list[tuple[int, list[int], float]] = []  # (reaction, state indices, 1/prod s!)
+    others: list[int] = []
+    for j, r in enumerate(network.reactions):
+        row = _table_row(r, network, position, parameters)
+        if row is None:
+            others.append(j)
+            continue
+        scale = 1.0
+        for _, s in r.reactants:
+            scale /= math.factorial(int(s))
+        table.append((j, row, scale))
+    start = {s.name: s.start for s in layout}
+
+    rows, columns, coefficients = [], [], []
+    for i, j, net in network.entries:
+        s, r = network.species[i], network.reactions[j]
+        if s.state.name in moved:
+            rows.append(start[s.state.name])
+            columns.append(j)
+            coefficients.append(net * (r.volume / network.per_volume(s)))
+    n_states = layout[-1].stop if layout else 0
+    pad = n_states  # the slot holding 1
+    width = max((len(ix) for _, ix, _ in table), default=0)
+    out = [
+        f"N_REACTIONS = {len(network.reactions)}",
+        f"NETWORK_ROWS = jnp.asarray({tuple(rows)!r}, dtype=int)",
+        f"NETWORK_COLUMNS = jnp.asarray({tuple(columns)!r}, dtype=int)",
+        f"MASS_ACTION_REACTIONS = jnp.asarray({tuple(j for j, _, _ in table)!r}, dtype=int)",
+        "MASS_ACTION_INDEX = jnp.asarray("
+        f"{tuple(tuple(ix + [pad] * (width - len(ix))) for _, ix, _ in table)!r}, "
+        f"dtype=int).reshape({len(table)}, {width})",
+        f"MASS_ACTION_SCALE = jnp.asarray({tuple(float(c) for _, _, c in table)!r})",
+        f"OTHER_REACTIONS = jnp.asarray({tuple(others)!r}, dtype=int)",
+        "",
+        "",
+    ]
+    reactions = network.reactions
+    out += function("_rate_constants", "p", "The rate constants of the mass-action table.",
+                    system, names, shapes,
+                    {str(j): reactions[j].constant for j, _, _ in table} or {},
+                    unpack_states=False, result="stack")
+    out += function("_other_rates", "t, y, p", "The rates not in the mass-action table.",
+                    system, names, shapes, {str(j): reactions[j].rate for j in others},
+                    unpack_states=True, result="stack")
+    numbers = [float(c) if c.is_number else 0.0 for c in coefficients]
+    symbolic = {str(k): c for k, c in enumerate(coefficients) if not c.is_number}
+    out += [f"NETWORK_COEFFICIENTS = jnp.asarray({tuple(numbers)!r})",
+            f"SYMBOLIC_COEFFICIENTS = jnp.asarray({tuple(int(k) for k in symbolic)!r}, "
+            "dtype=int)", "", ""]
+    out += function("_symbolic_coefficients", "t, y, p", "The coefficients that are not "
+                    "numbers (volumes).", system, names, shapes, symbolic,
+                    unpack_states=True, result="stack")
+    out += [
+        "def _network_coefficients(t, y, p):",
+        '    """Net stoichiometry times the reaction\'s volume over the state\'s, at each '
+        'nonzero."""',
+        "    return NETWORK_COEFFICIENTS.at[SYMBOLIC_COEFFICIENTS].set("
+        "_symbolic_coefficients(t, y, p))"
+        if symbolic else "    return NETWORK_COEFFICIENTS",
+        "",
+        "",
+    ]
+    out += function("_rhs_rest", "t, y, p", "dy/dt of everything but the network's flux.",
+                    system, names, shapes, rest, unpack_states=True, result="vector")
+    product = " * ".join(f"x[MASS_ACTION_INDEX[:, {k}]]" for k in range(width)) or "1.0"
+    out += [
+        "def reaction_rates(t, y, p):",
+        '    """Every reaction\'s rate (per volume of its compartment), in order."""',
+        "    x = jnp.concatenate([y, jnp.ones((1,), dtype=y.dtype)])",
+        "    w = jnp.zeros((N_REACTIONS,), dtype=y.dtype)",
+        f"    w = w.at[MASS_ACTION_REACTIONS].set(_rate_constants(p) * {product} "
+        "* MASS_ACTION_SCALE)",
+        "    return w.at[OTHER_REACTIONS].set(_other_rates(t, y, p))",
+        "",
+        "",
+        "def rhs(t, y, p):",
+        '    """The time derivative dy/dt of the flat state vector y."""',
+        "    flux = _network_coefficients(t, y, p) * reaction_rates(t, y, p)[NETWORK_COLUMNS]",
+        "    return _rhs_rest(t, y, p).at[NETWORK_ROWS].add(flux)",
+        "",
+        "",
+    ]
+    return out
