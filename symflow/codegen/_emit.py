@@ -253,7 +253,8 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
         layout = {s.name: s for s in state_layout(system)}
         if all(layout[k].shape == () for k in keys):
             items = [f"        {printer.doprint(e)}," for e in reduced]
-            lines += ["    return jnp.stack([", *items, "    ])"]
+            lines += (["    return jnp.stack([", *items, "    ])"] if items
+                      else ["    return jnp.zeros((0,))"])  # a model with no states
         else:
             items = []
             for k, e in zip(keys, reduced):

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import SymflowError
-from ._expr import Cmp, Expr, Logic, Pre, Sym, substitute, symbols, to_text
+from ._expr import Cmp, Expr, Logic, Op, Pre, Sym, substitute, symbols, to_text
 from ._initial import resolve_numbers
 from ._model import Event, SbmlModel
 
@@ -78,6 +78,12 @@ def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
         if e.priority is not None and symbols(e.priority) & varying:
             raise _refuse(e, "its priority changes in time", "EventPriority")
         trigger = _trigger(e)
+        gap = resolve_numbers(Op("-", (trigger.left, trigger.right)), values, model)
+        if e.initial_value and trigger.op in ("<=", ">=", "==") and gap == 0:
+            # true at the start, so SBML waits for it to turn false and true again;
+            # symflow fires a condition that starts exactly on zero
+            raise _refuse(e, "its trigger holds at t = 0 with both sides equal",
+                          "a trigger on its threshold at the start")
         if not e.initial_value:
             at_start = resolve_numbers(trigger, values, model)
             if at_start is None or at_start:
