@@ -8,7 +8,9 @@ name:
 - `initialValue = true` matches symflow (a trigger true at the start does not fire);
   `initialValue = false` is accepted when the trigger is false at the start, and
   refused (EventT0Firing) when it is true there or cannot be computed;
-- `persistent` only matters with a delay, and delays are refused when reading;
+- `persistent = false` matters without a delay only where an event of the same instant
+  makes the trigger false before the event runs (SBML then drops it, symflow does
+  not): refused where another event sets something the trigger reads;
 - `useValuesFromTriggerTime = true` reads the values before the instant (`pre(x)`) where
   several events may share an instant; `false` reads them after the earlier events of
   the instant, which is what a bare name means in symflow;
@@ -64,6 +66,33 @@ def _order(events: tuple[Event, ...], values: dict[str, float], model: SbmlModel
     return [e for _, _, e in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
+def _reads(e: Expr, model: SbmlModel) -> set[str]:
+    """The ids `e` depends on, through assignment rules too."""
+    seen: set[str] = set()
+    todo = list(symbols(e))
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        if sid in model.assigned:
+            todo += symbols(model.assigned[sid])
+    return seen
+
+
+def _check_persistence(e: Event, model: SbmlModel) -> None:
+    """symflow runs every event that fired at an instant; SBML drops a non-persistent
+    one whose trigger an earlier event of the instant made false. Refused where that can
+    happen: another event sets something its trigger reads."""
+    if e.persistent:
+        return
+    others = {v for o in model.events if o is not e for v, _ in o.assignments}
+    touched = sorted(_reads(e.trigger, model) & others)
+    if touched:
+        raise _refuse(e, f"it is not persistent and another event sets {touched[0]}, which "
+                         "its trigger reads", "EventIsNotPersistent")
+
+
 def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
                 varying: set[str], name: Callable[[str], str]) -> list[str]:
     """One `when` line per event with assignments, in the order they must run.
@@ -78,6 +107,7 @@ def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
         if e.priority is not None and symbols(e.priority) & varying:
             raise _refuse(e, "its priority changes in time", "EventPriority")
         trigger = _trigger(e)
+        _check_persistence(e, model)
         gap = resolve_numbers(Op("-", (trigger.left, trigger.right)), values, model)
         if e.initial_value and trigger.op in ("<=", ">=", "==") and gap == 0:
             # true at the start, so SBML waits for it to turn false and true again;

@@ -58,15 +58,38 @@ def _type_names() -> dict[int, str]:
 _TYPES: dict[int, str] = {}
 
 
-def translate(node: Any, where: str) -> Expr:
+def translate(node: Any, where: str, *, condition: bool = False) -> Expr:
     """The expression of `node` (a `libsbml.ASTNode`); `where` names its place in the
-    model for error messages ("the kinetic law of reaction r1")."""
+    model for error messages ("the kinetic law of reaction r1"). A value is a number
+    (a condition in its place is 1 where true, else 0), a `condition` a truth value (a
+    number in its place is true where nonzero), as SBML Level 3 Version 2 reads them."""
     if node is None:
         raise SymflowError(f"{where} has no math", help="SBML without MathML (NoMathML) "
                            "leaves the value undefined; symflow needs every value")
     if not _TYPES:
         _TYPES.update(_type_names())
-    return _node(node, where)
+    e = _node(node, where)
+    return as_condition(e) if condition else as_value(e)
+
+
+def _is_condition(e: Expr) -> bool:
+    if isinstance(e, If):
+        return _is_condition(e.then) and _is_condition(e.other)
+    return isinstance(e, (Cmp, Logic))
+
+
+def as_value(e: Expr) -> Expr:
+    """`e` as a number: a condition becomes `if e then 1 else 0`."""
+    if isinstance(e, If) and not _is_condition(e):
+        return If(e.cond, as_value(e.then), as_value(e.other))
+    return If(e, Num(1.0), Num(0.0)) if _is_condition(e) else e
+
+
+def as_condition(e: Expr) -> Expr:
+    """`e` as a truth value: a number becomes `e != 0`."""
+    if isinstance(e, If) and _is_condition(e):
+        return e
+    return e if _is_condition(e) else Cmp("!=", e, Num(0.0))
 
 
 def _refuse(what: str, where: str) -> SymflowError:
@@ -77,6 +100,16 @@ def _node(n: Any, where: str) -> Expr:
     """Long because it is the one dispatch over libsbml's node types."""
     kind = _TYPES.get(n.getType(), "UNKNOWN")
     args = [_node(n.getChild(i), where) for i in range(n.getNumChildren())]
+    if kind in ("AND", "OR", "NOT", "XOR", "IMPLIES"):
+        args = [as_condition(a) for a in args]
+    elif kind == "PIECEWISE":  # piece, condition, piece, condition, ..., [otherwise]
+        pieces = [i for i in range(len(args)) if i % 2 == 0 or i == len(args) - 1
+                  and len(args) % 2]
+        values_are_conditions = all(_is_condition(args[i]) for i in pieces)
+        args = [(a if values_are_conditions else as_value(a)) if i in pieces
+                else as_condition(a) for i, a in enumerate(args)]
+    elif kind != "USER_FUNCTION":
+        args = [as_value(a) for a in args]
     if kind in ("INTEGER", "REAL", "REAL_E", "RATIONAL"):
         value = float(n.getValue()) if kind != "INTEGER" else float(n.getInteger())
         if not math.isfinite(value):

@@ -2,8 +2,9 @@
 
 Constructs with no counterpart in symflow are refused here, by name: fast reactions,
 conversion factors, non-constant or assigned stoichiometry, event delays, values SBML
-leaves undefined. A 0-dimensional compartment has no size: it is left out, and its
-species are amounts in no compartment. Reaction ids and species
+leaves undefined. A 0-dimensional compartment without a size is left out, and its
+species are amounts in no compartment (one with a size is a compartment like any
+other: Level 3 gives spatialDimensions no meaning for the mathematics). Reaction ids and species
 reference ids used in math are replaced by what they stand for (the kinetic law,
 the stoichiometry), and local parameters become model parameters named
 `reaction_parameter`.
@@ -35,7 +36,10 @@ def read_model(doc: Any, label: str) -> SbmlModel:
     points = set()  # 0-dimensional compartments: no size, their species are amounts
     for i in range(m.getNumCompartments()):
         c = m.getCompartment(i)
-        if c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0:
+        sized = (c.isSetSize() or m.getInitialAssignmentBySymbol(c.getId()) is not None
+                 or m.getRuleByVariable(c.getId()) is not None)
+        if c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0 \
+                and not sized:
             points.add(c.getId())
             continue
         q = _compartment(c)
@@ -194,7 +198,7 @@ def _event(e: Any, index: int) -> Event:
         if a.isSetMath())
     priority = (translate(e.getPriority().getMath(), f"the priority of event {eid}")
                 if e.isSetPriority() and e.getPriority().isSetMath() else None)
-    return Event(eid, translate(trigger.getMath(), where), assignments,
+    return Event(eid, translate(trigger.getMath(), where, condition=True), assignments,
                  initial_value=trigger.getInitialValue(), persistent=trigger.getPersistent(),
                  from_trigger_time=e.getUseValuesFromTriggerTime(), priority=priority,
                  name=e.getName())

@@ -19,6 +19,7 @@ from ._initial import initial_expressions, initial_numbers, leaves
 from ._model import Quantity, Reaction, SbmlModel
 from ._names import NameTable
 from ._roles import algebraic_unknowns, event_targets, role
+from ._volumes import keep_amounts
 
 __all__ = ["Written", "write_model"]
 
@@ -222,7 +223,7 @@ def _drop_factor(e: Expr, factor: Sym) -> Expr | None:
 
 def write_model(model: SbmlModel) -> Written:
     """The model text and the names it gives the SBML ids."""
-    model = make_explicit(model)
+    model = keep_amounts(make_explicit(model))
     w = _Writer(model)
     body = [*w.declarations(), *w.reactions(), *w.equations(), *w.events()]
     header = [f"# Imported from {model.source} by symflow."]
