@@ -1,8 +1,10 @@
 """Algebraic rules that are explicit in disguise: `0 = T + X0 + X1 - S1` is `S1 = T +
 X0 + X1`. Written that way, the value is an explicit algebraic variable, not an
 implicit equation the DAE passes must assign to one of its variables (which may pick a
-state that an event sets). Only a rule linear in one unknown with a number for its
-coefficient, whose other terms read no unknown, is rewritten; the rest stay `0 = ...`.
+state that an event sets). Only a rule linear in one unknown (a sum with one term
+`c*u` or `c*u/d`, c and d free of the unknowns), whose other terms read no unknown, is
+rewritten; the rest stay `0 = ...`. A coefficient that is zero where the model runs
+would leave the rule without its unknown, which SBML does not allow.
 """
 
 from __future__ import annotations
@@ -25,19 +27,27 @@ def _terms(e: Expr) -> list[Expr]:
     return [e]
 
 
-def _coefficient(term: Expr, unknown: str) -> float | None:
-    """c where `term` is c*unknown (c a number), else None."""
+def _coefficient(term: Expr, unknown: str) -> Expr | None:
+    """c where `term` is c*unknown with c free of it (a product or quotient), else None."""
     if term == Sym(unknown):
-        return 1.0
+        return Num(1.0)
     if isinstance(term, Op) and term.op == "neg":
         inner = _coefficient(term.args[0], unknown)
-        return None if inner is None else -inner
-    if isinstance(term, Op) and term.op == "*" and len(term.args) == 2:
-        a, b = term.args
-        if isinstance(a, Num) and b == Sym(unknown):
-            return a.value
-        if isinstance(b, Num) and a == Sym(unknown):
-            return b.value
+        return None if inner is None else negate(inner)
+    if isinstance(term, Op) and term.op == "*":
+        holding = [i for i, a in enumerate(term.args) if unknown in symbols(a)]
+        if len(holding) != 1:
+            return None
+        inner = _coefficient(term.args[holding[0]], unknown)
+        if inner is None:
+            return None
+        rest = [a for i, a in enumerate(term.args) if i != holding[0]]
+        if inner != Num(1.0):
+            rest.append(inner)
+        return rest[0] if len(rest) == 1 else Op("*", tuple(rest))
+    if isinstance(term, Op) and term.op == "/" and unknown not in symbols(term.args[1]):
+        inner = _coefficient(term.args[0], unknown)
+        return None if inner is None else Op("/", (inner, term.args[1]))
     return None
 
 
@@ -50,15 +60,16 @@ def solve_explicit(rule: Expr, unknowns: set[str]) -> tuple[str, Expr] | None:
             continue
         c = _coefficient(holding[0], u)
         rest = [t for t in terms if t is not holding[0]]
-        if not c or any(symbols(t) & unknowns for t in rest):
+        if c is None or c == Num(0.0) or symbols(c) & unknowns \
+                or any(symbols(t) & unknowns for t in rest):
             continue
         total: Expr = Op("+", tuple(rest)) if len(rest) > 1 else (rest[0] if rest else Num(0.0))
         # c*u + rest = 0  =>  u = -rest/c
-        if c == -1.0:
+        if c == Num(-1.0):
             return u, total
-        if c == 1.0:
+        if c == Num(1.0):
             return u, negate(total)
-        return u, Op("/", (negate(total), Num(c)))
+        return u, Op("/", (negate(total), c))
     return None
 
 

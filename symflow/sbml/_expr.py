@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from ..errors import SymflowError
 
 __all__ = ["Expr", "Num", "Sym", "Time", "Call", "Op", "Cmp", "Logic", "If", "Pre",
-           "symbols", "substitute", "negate", "evaluate", "to_text"]
+           "symbols", "substitute", "negate", "fold", "evaluate", "to_text"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +165,26 @@ def negate(e: Expr) -> Expr:
                 return rest[0] if len(rest) == 1 else Op("*", rest)
             return Op("*", (Num(factor), *rest))
     return Op("neg", (e,))
+
+
+def fold(e: Expr) -> Expr:
+    """`e` with arithmetic on numbers alone done (`2*0.5` is `1`): declared values read
+    better, and the language would compute the same number."""
+    if isinstance(e, Op):
+        args = tuple(fold(a) for a in e.args)
+        if e.op in ("*", "/") and args[0] == Num(0.0):
+            return Num(0.0)  # 0*x and 0/x, x finite wherever the model is defined
+        if all(isinstance(a, Num) for a in args):
+            try:
+                value = evaluate(Op(e.op, args), {})
+            except (ArithmeticError, ValueError):
+                return Op(e.op, args)
+            if math.isfinite(value):
+                return Num(value)
+        return Op(e.op, args)
+    if isinstance(e, (Call, Logic, Cmp, If)):
+        return substitute(e, lambda n: fold(n) if n is not e and isinstance(n, Op) else None)
+    return e
 
 
 # ------------------------------------------------------------------ evaluation

@@ -42,8 +42,8 @@ class SbmlImport:
 def _finish(model: SbmlModel) -> SbmlImport:
     written = write_model(model)
     name = written.names
-    species = {name[q.id]: SpeciesInfo(name.get(q.compartment, ""), q.amount)
-               for q in model.quantities.values() if q.kind == "species"}
+    species = {name[sid]: SpeciesInfo(name.get(compartment, ""), amount)
+               for sid, (compartment, amount) in written.species.items()}
     return SbmlImport(written.text, name, species, model.id)
 
 

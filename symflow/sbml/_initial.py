@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 
 from ..errors import SymflowError
-from ._expr import Call, Expr, Num, Op, Sym, Time, evaluate, rename, substitute
+from ._expr import Call, Expr, Num, Op, Sym, Time, evaluate, fold, rename, substitute
 from ._model import SbmlModel
 
 __all__ = ["leaves", "initial_expressions", "initial_numbers", "function_table"]
@@ -81,7 +81,7 @@ def initial_expressions(model: SbmlModel, keep: set[str], unknowns: frozenset[st
                 return resolve(n.name)
             return None
 
-        out = inline_calls(substitute(raw, step), model)
+        out = fold(inline_calls(substitute(raw, step), model))
         busy.pop()
         done[sid] = out
         return out

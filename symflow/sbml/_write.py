@@ -26,10 +26,13 @@ __all__ = ["Written", "write_model"]
 
 @dataclasses.dataclass(frozen=True)
 class Written:
-    """The text, and the model's name for each SBML id."""
+    """The text, the model's name for each SBML id, and each species as written (by
+    SBML id: its compartment's id, empty for none, and whether its name means the
+    amount)."""
 
     text: str
     names: dict[str, str]
+    species: dict[str, tuple[str, bool]]
 
 
 def _doc(q_name: str, sid: str) -> str:
@@ -238,4 +241,6 @@ def write_model(model: SbmlModel) -> Written:
     lines += ["  " + line for line in body]
     lines.append("end")
     names = {k: v for k, v in w.names.names.items() if not k.startswith(" ")}
-    return Written("\n".join(lines) + "\n", names)
+    species = {q.id: (q.compartment, q.amount) for q in model.quantities.values()
+               if q.kind == "species"}
+    return Written("\n".join(lines) + "\n", names, species)

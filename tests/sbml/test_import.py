@@ -146,3 +146,10 @@ def test_events_ordered_by_priority_and_read_values_at_the_trigger() -> None:
 def test_not_sbml() -> None:
     with pytest.raises(SymflowError, match="not valid SBML"):
         read_sbml_string("<sbml>nothing</sbml>")
+
+
+def test_a_model_without_states_solves() -> None:
+    """Only an assignment rule: no state at all (the generated derivative is empty)."""
+    text = _text(parameters=[("y", None, False)], assignments=[("y", "2*time + 1")])
+    sol = symflow.loads(text).simulate(tspan=(0.0, 1.0), saveat=[0.0, 0.5, 1.0])
+    assert np.asarray(sol["y"]).tolist() == [1.0, 2.0, 3.0]
