@@ -6,8 +6,9 @@ name:
 - the trigger must be one comparison (`<`, `<=`, `>`, `>=`, `==`, or `not` of one):
   symflow fires where it becomes true, as SBML does;
 - `initialValue = true` matches symflow (a trigger true at the start does not fire);
-  `initialValue = false` is accepted when the trigger is false at the start, and
-  refused (EventT0Firing) when it is true there or cannot be computed;
+  `initialValue = false` with a trigger true at the start fires there: the event is
+  written twice, `at t = 0 then ...` and `when ...` (refused when the trigger cannot be
+  computed at the start);
 - `persistent = false` matters without a delay only where an event of the same instant
   makes the trigger false before the event runs (SBML then drops it, symflow does
   not): refused where another event sets something the trigger reads;
@@ -109,16 +110,18 @@ def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
         trigger = _trigger(e)
         _check_persistence(e, model)
         gap = resolve_numbers(Op("-", (trigger.left, trigger.right)), values, model)
-        if e.initial_value and trigger.op in ("<=", ">=", "==") and gap == 0:
+        if trigger.op in ("<=", ">=", "==") and gap == 0:
             # true at the start, so SBML waits for it to turn false and true again;
             # symflow fires a condition that starts exactly on zero
             raise _refuse(e, "its trigger holds at t = 0 with both sides equal",
                           "a trigger on its threshold at the start")
+        fires_at_start = False
         if not e.initial_value:
             at_start = resolve_numbers(trigger, values, model)
-            if at_start is None or at_start:
-                raise _refuse(e, "it may fire at the start (initialValue = false with a "
-                                 "trigger that holds, or may hold, at t = 0)", "EventT0Firing")
+            if at_start is None:
+                raise _refuse(e, "its trigger may hold at t = 0 (initialValue = false) and "
+                                 "cannot be computed there", "EventT0Firing")
+            fires_at_start = bool(at_start)
         if not e.assignments:
             lines.append(f"# event {e.id} sets nothing")
             continue
@@ -137,5 +140,7 @@ def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
                 value = substitute(value, before)
             affects.append(f"{name(target)} = {to_text(value, name)}")
         doc = f"  # {e.name}" if e.name and e.name != e.id else ""
+        if fires_at_start:  # SBML fires it at the start: its trigger holds there
+            lines.append(f"at t = 0 then {', '.join(affects)}  # event {e.id} at the start")
         lines.append(f"when {to_text(trigger, name)} then {', '.join(affects)}{doc}")
     return lines

@@ -13,10 +13,12 @@ the stoichiometry), and local parameters become model parameters named
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from ..errors import SymflowError
 from ._expr import Expr, Num, Sym, rename, symbols
+from ._initial import initial_numbers, resolve_numbers
 from ._mathml import translate
 from ._model import Event, Function, Quantity, Reaction, SbmlModel
 
@@ -62,7 +64,7 @@ def read_model(doc: Any, label: str) -> SbmlModel:
         initial[a.getSymbol()] = translate(a.getMath(), f"the initial assignment to "
                                                         f"{a.getSymbol()}")
     assigned, rates, algebraic = _rules(m)
-    stoich_ids: dict[str, float] = {}
+    stoich_ids = _assigned_stoichiometry(m, quantities, functions, initial, assigned)
     reactions = []
     for i in range(m.getNumReactions()):
         reaction, local = _reaction(m.getReaction(i), quantities, stoich_ids)
@@ -70,8 +72,9 @@ def read_model(doc: Any, label: str) -> SbmlModel:
         for q in local:
             quantities[q.id] = q
     events = tuple(_event(m.getEvent(i), i) for i in range(m.getNumEvents()))
-    assigned_stoich = (set(stoich_ids) & (set(initial) | set(assigned) | set(rates)
+    assigned_stoich = (set(stoich_ids) & (set(assigned) | set(rates)
                                           | {v for e in events for v, _ in e.assignments}))
+    initial = {k: v for k, v in initial.items() if k not in stoich_ids}
     if assigned_stoich:
         raise _refuse(f"the stoichiometry {sorted(assigned_stoich)[0]} is set by a rule, "
                       "an initial assignment or an event (AssignedConstantStoichiometry)")
@@ -131,6 +134,35 @@ def _rules(m: Any) -> tuple[dict[str, Expr], dict[str, Expr], tuple[Expr, ...]]:
     return assigned, rates, tuple(algebraic)
 
 
+def _assigned_stoichiometry(m: Any, quantities: dict[str, Quantity],
+                            functions: tuple[Function, ...], initial: dict[str, Expr],
+                            assigned: dict[str, Expr]) -> dict[str, float]:
+    """The numbers initial assignments give constant stoichiometries (by species
+    reference id): computed from the start values, since a constant species reference
+    keeps its value (AssignedConstantStoichiometry)."""
+    refs = {}
+    for i in range(m.getNumReactions()):
+        r = m.getReaction(i)
+        for ref in [*(r.getReactant(j) for j in range(r.getNumReactants())),
+                    *(r.getProduct(j) for j in range(r.getNumProducts()))]:
+            if ref.isSetId() and ref.getId() in initial:
+                refs[ref.getId()] = ref
+    if not refs:
+        return {}
+    start = SbmlModel(id="", quantities=quantities, functions=functions,
+                      initial={k: v for k, v in initial.items() if k not in refs},
+                      assigned=assigned)
+    values = initial_numbers(start, set())
+    out = {}
+    for sid, ref in refs.items():
+        value = resolve_numbers(initial[sid], values, start)
+        if value is None or not math.isfinite(value):
+            raise _refuse(f"the initial assignment to the stoichiometry {sid} has no value "
+                          "at the start")
+        out[sid] = float(value)
+    return out
+
+
 def _side(refs: Any, n: int, reaction: str, stoich_ids: dict[str, float]
           ) -> tuple[tuple[str, float], ...]:
     """One side of a reaction, a species listed twice merged into one term."""
@@ -142,10 +174,13 @@ def _side(refs: Any, n: int, reaction: str, stoich_ids: dict[str, float]
         if not ref.getConstant():
             raise _refuse(f"reaction {reaction}: the stoichiometry of {ref.getSpecies()} is "
                           "not constant (AssignedVariableStoichiometry)")
-        if not ref.isSetStoichiometry():
+        if ref.isSetId() and ref.getId() in stoich_ids:
+            value = stoich_ids[ref.getId()]  # from an initial assignment
+        elif ref.isSetStoichiometry():
+            value = float(ref.getStoichiometry())
+        else:
             raise _refuse(f"reaction {reaction}: the stoichiometry of {ref.getSpecies()} is "
                           "not given")
-        value = float(ref.getStoichiometry())
         if value < 0:
             raise _refuse(f"reaction {reaction}: the stoichiometry of {ref.getSpecies()} is "
                           "negative")

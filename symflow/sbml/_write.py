@@ -188,7 +188,8 @@ class _Writer:
         if not m.events:
             return []
         states = ({q.id for q in m.quantities.values() if not q.constant
-                   and self.roles[q.id] in ("species", "compartment", "rate", "discrete")})
+                   and self.roles[q.id] in ("species", "compartment", "rate", "discrete")
+                   and q.id not in m.assigned and q.id not in self.unknowns})
         varying = states | set(m.assigned) | self.unknowns
         values = initial_numbers(m, self.unknowns)
         return ["events", *("  " + line for line in
