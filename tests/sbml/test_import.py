@@ -153,3 +153,41 @@ def test_a_model_without_states_solves() -> None:
     text = _text(parameters=[("y", None, False)], assignments=[("y", "2*time + 1")])
     sol = symflow.loads(text).simulate(tspan=(0.0, 1.0), saveat=[0.0, 0.5, 1.0])
     assert np.asarray(sol["y"]).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_algebraic_rule_linear_in_its_unknown_becomes_an_assignment() -> None:
+    text = _text(parameters=[("k", 2.0, True), ("x", 1.0, False), ("y", None, False),
+                             ("z", 1.0, False)],
+                 rates=[("x", "-x")], algebraic=["k*y - x", "z^3 + z - x"])
+    body = _body(text)
+    assert "y = x/k" in body  # 0 = k*y - x
+    assert "0 = z^3 + z - x" in body  # not linear: stays implicit
+
+
+def test_boundary_species_in_a_growing_compartment_keeps_its_amount() -> None:
+    text = _text(compartments=[("c", 2.0, False)],
+                 species=[{"Id": "B", "Compartment": "c", "InitialConcentration": 3.0,
+                           "BoundaryCondition": True},
+                          {"Id": "A", "Compartment": "c", "InitialConcentration": 1.0}],
+                 rates=[("c", "1")],
+                 reactions=[{"id": "r", "reactants": [("A", 1.0)], "law": "c*B*A"}],
+                 events=[{"trigger": "time > 1", "assign": [("B", "5")]}])
+    body = _body(text)
+    assert "B = 6 in c, amount, boundary" in body  # 3 per volume 2
+    assert "r: A => 0, B/c*A in c" in body  # B reads its concentration
+    assert "when t > 1 then B = 5*c" in body  # set as a concentration
+
+
+def test_event_that_fires_at_the_start() -> None:
+    text = _text(parameters=[("x", 1.0, False), ("n", 0.0, False)], rates=[("x", "1")],
+                 events=[{"trigger": "x > 0.5", "assign": [("n", "n + 1")],
+                          "initial_value": False}])
+    body = _body(text)
+    assert body[body.index("events") + 1:body.index("events") + 3] == [
+        "at t = 0 then n = n + 1  # event e1 at the start", "when x > 0.5 then n = n + 1"]
+
+
+def test_conditions_as_numbers_and_numbers_as_conditions() -> None:
+    text = _text(parameters=[("p", 2.0, True), ("q", None, False)],
+                 assignments=[("q", "(p > 1) + piecewise(1, p, 0)")])
+    assert "q = (if p > 1 then 1 else 0) + (if p != 0 then 1 else 0)" in _body(text)
