@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import SymflowError
-from ._expr import Cmp, Expr, Logic, Op, Pre, Sym, substitute, symbols, to_text
+from ._expr import Cmp, Expr, Logic, Op, Pre, Sym, Time, substitute, symbols, to_text
 from ._initial import resolve_numbers
 from ._model import Event, SbmlModel
 
@@ -79,6 +79,13 @@ def _reads(e: Expr, model: SbmlModel) -> set[str]:
         if sid in model.assigned:
             todo += symbols(model.assigned[sid])
     return seen
+
+
+def _changes(e: Expr, varying: set[str]) -> bool:
+    """Whether `e` reads time or something that changes in time."""
+    found = []
+    substitute(e, lambda n: found.append(n) if isinstance(n, Time) else None)
+    return bool(found) or bool(symbols(e) & varying)
 
 
 def _check_persistence(e: Event, model: SbmlModel) -> None:
@@ -142,5 +149,8 @@ def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
         doc = f"  # {e.name}" if e.name and e.name != e.id else ""
         if fires_at_start:  # SBML fires it at the start: its trigger holds there
             lines.append(f"at t = 0 then {', '.join(affects)}  # event {e.id} at the start")
+        if not _changes(trigger, varying | states):
+            lines.append(f"# event {e.id}: its trigger never changes after the start")
+            continue
         lines.append(f"when {to_text(trigger, name)} then {', '.join(affects)}{doc}")
     return lines

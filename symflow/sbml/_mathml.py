@@ -108,7 +108,7 @@ def _node(n: Any, where: str) -> Expr:
         values_are_conditions = all(_is_condition(args[i]) for i in pieces)
         args = [(a if values_are_conditions else as_value(a)) if i in pieces
                 else as_condition(a) for i, a in enumerate(args)]
-    elif kind != "USER_FUNCTION":
+    else:  # a model function's arguments too: its body reads them as numbers
         args = [as_value(a) for a in args]
     if kind in ("INTEGER", "REAL", "REAL_E", "RATIONAL"):
         value = float(n.getValue()) if kind != "INTEGER" else float(n.getInteger())

@@ -85,7 +85,7 @@ SUPPORTED_COMPONENTS = {
     "CSymbolTime", "CSymbolAvogadro", "EventPriority"}
 UNSUPPORTED_TESTS = {
     "FastReaction", "ConversionFactors", "AssignedVariableStoichiometry",
-    "RandomEventExecution", "EventT0Firing", "EventIsNotPersistent"}
+    "RandomEventExecution", "EventIsNotPersistent"}
 
 
 @pytest.mark.slow
