@@ -16,7 +16,7 @@ __all__ = [
     "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "DISTILL_SAMPLES",
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
-    "INTERPOLATIONS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
+    "INTERPOLATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
     "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
     "SHOW_STAGES", "SOLVERS",
 ]
@@ -47,6 +47,9 @@ ODE_SOLVERS: tuple[str, ...] = (
 SAMPLER_GRIDS: tuple[str, ...] = ("uniform", "quadratic", "logsnr", "power", "edm")
 SDE_SOLVERS: tuple[str, ...] = (
     AUTO, "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark")
+# Exact and approximate stochastic simulation of reaction networks (docs/jumps.md):
+# Gillespie's direct method, and tau-leaping with a fixed leap.
+JUMP_SOLVERS: tuple[str, ...] = ("direct", "tau_leaping")
 # SDE solvers with an error estimate (adaptive steps with rtol/atol).
 ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
 # How an SDE is read: `noise = ito` or `noise = stratonovich`.
