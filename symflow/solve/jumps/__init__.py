@@ -18,4 +18,5 @@ from .solvers import Proposal as Proposal
 from .solvers import TauLeaping as TauLeaping
 from .solvers import make_jump_solver as make_jump_solver
 from .trajectory import Trajectory as Trajectory
+from .trajectory import trajectories as trajectories
 from .trajectory import trajectory as trajectory

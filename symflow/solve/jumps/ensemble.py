@@ -37,7 +37,7 @@ from ..stochastic import (
 )
 from .program import JumpProgram, check_initial_counts, depends_on_time
 from .solvers import JUMP_RESULTS, MAX_STEPS, AbstractJumpSolver, make_jump_solver
-from .trajectory import trajectory
+from .trajectory import trajectories
 
 __all__ = ["simulate_jumps"]
 
@@ -150,19 +150,15 @@ def _compiled(key: _Key) -> Callable:
         return fn
     program, solver = key.program, key.solver
 
-    def one(k, n0, params, ts, t0):
-        out = trajectory(solver, program, k, n0, params, ts, t0=t0, max_steps=key.max_steps)
+    def run(keys, n0, params, ts, t0):
+        out = trajectories(solver, program, keys, n0, params, ts, t0=t0,
+                           max_steps=key.max_steps)
         return out.counts, out.result, out.t
 
     def ensemble(keys, n0, params, ts, t0):
         if keys.ndim == 0:  # a seed: split inside the program (no eager dispatch)
             keys = jax.random.split(jax.random.PRNGKey(keys), key.trajectories)
-        if key.chunk_size is not None and key.chunk_size < keys.shape[0]:
-            counts, result, reached = jax.lax.map(lambda k: one(k, n0, params, ts, t0), keys,
-                                                  batch_size=key.chunk_size)
-        else:
-            counts, result, reached = jax.vmap(one, in_axes=(0, None, None, None, None))(
-                keys, n0, params, ts, t0)
+        counts, result, reached = _chunked(run, keys, key.chunk_size, n0, params, ts, t0)
         paths = {name: counts[:, :, s] for s, name in enumerate(program.names)}
         mean, std = moments(paths)
         return paths, mean, std, result, reached
@@ -172,6 +168,21 @@ def _compiled(key: _Key) -> Callable:
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return fn
+
+
+def _chunked(run: Callable, keys: jax.Array, chunk_size: int | None, *args):
+    """`run(keys, *args)`, or `run` over chunks of `chunk_size` keys one after the
+    other (`jax.lax.map`) and the rest in one more call, joined."""
+    n = keys.shape[0]
+    if chunk_size is None or chunk_size >= n:
+        return run(keys, *args)
+    full = n // chunk_size * chunk_size
+    chunks = keys[:full].reshape((n // chunk_size, chunk_size) + keys.shape[1:])
+    parts = [jax.tree.map(lambda x: x.reshape((full,) + x.shape[2:]),
+                          jax.lax.map(lambda k: run(k, *args), chunks))]
+    if full < n:
+        parts.append(run(keys[full:], *args))
+    return jax.tree.map(lambda *xs: jnp.concatenate(xs), *parts)
 
 
 def _sharded_keys(seed: int, n: int, mesh: jax.sharding.Mesh) -> jax.Array:

@@ -129,7 +129,7 @@ def _integer_matrix(changes: Any, species: int) -> tuple[tuple[int, ...], ...]:
             r, s = map(int, np.argwhere(bad)[0])
             raise SymflowError(
                 f"changes must hold integers: reaction {r} changes species {s} by "
-                f"{matrix[r, s]!r}",
+                f"{float(matrix[r, s]):g}",
                 help="an exact stochastic simulation counts molecules: stoichiometries "
                      "must be whole numbers")
     return tuple(tuple(int(v) for v in row) for row in matrix)
@@ -158,8 +158,8 @@ def check_initial_counts(n0: Any, names: tuple[str, ...]) -> np.ndarray:
     bad = ~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts))
     if bad.any():
         s = int(np.flatnonzero(bad)[0])
-        raise SymflowError(f"the initial count of {names[s]} is {counts[s]!r}: counts are "
-                           "whole numbers, not negative")
+        raise SymflowError(f"the initial count of {names[s]} is {float(counts[s]):g}: "
+                           "counts are whole numbers, not negative")
     return counts
 
 

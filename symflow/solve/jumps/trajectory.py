@@ -24,12 +24,13 @@ import jax.numpy as jnp
 from .program import JumpProgram
 from .solvers import MAX_STEPS, NEGATIVE_COUNT, AbstractJumpSolver
 
-__all__ = ["Trajectory", "trajectory"]
+__all__ = ["Trajectory", "trajectories", "trajectory"]
 
 
 class Trajectory(NamedTuple):
-    """What one trajectory returns: the counts at the save times `(n_save, S)`,
-    its result code (0: done), the time it reached and the moves it took."""
+    """What one trajectory (or a batch: a leading axis on each) returns: the counts at
+    the save times `(n_save, S)`, its result code (0: done), the time it reached
+    and the moves it took."""
 
     counts: jax.Array
     result: jax.Array
@@ -38,12 +39,13 @@ class Trajectory(NamedTuple):
 
 
 class _Loop(NamedTuple):
+    """The state of one trajectory in the loop."""
+
     t: jax.Array
     n: jax.Array
     i: jax.Array  # the next save time to fill
     saved: jax.Array
     steps: jax.Array  # moves taken
-    passes: jax.Array  # passes of the loop: the draw counter
     code: jax.Array
 
 
@@ -53,36 +55,67 @@ def trajectory(solver: AbstractJumpSolver, program: JumpProgram, key: jax.Array,
     """Simulate one trajectory from counts `n0` at time `t0 <= ts[0]`, saving the
     counts at the (non-decreasing) times `ts`; at most `max_steps` moves.
 
-    Traceable and vmappable (the ensembles vmap it over keys)."""
+    Traceable and vmappable; to run many, `trajectories` is faster than a
+    `jax.vmap` of this function (see there)."""
+    out = trajectories(solver, program, key[None], n0, params, ts, t0=t0,
+                       max_steps=max_steps)
+    return Trajectory(*(x[0] for x in out))
+
+
+def trajectories(solver: AbstractJumpSolver, program: JumpProgram, keys: jax.Array,
+                 n0: jax.Array, params: dict, ts: jax.Array, *, t0: jax.Array,
+                 max_steps: int) -> Trajectory:
+    """`trajectory` for each of `keys` (shape `(n, 2)`), in one loop over all of them.
+
+    The loop is one `while_loop` whose body is the vmapped move of every
+    trajectory, running while any is unfinished; a finished trajectory's move
+    changes nothing (its save writes are dropped). A `jax.vmap` of a
+    `while_loop` would instead select between the new and the old state of
+    every trajectory after every pass, save buffer included.
+    """
     n_save = ts.shape[0]
     dtype = n0.dtype
 
-    def cond(s: _Loop) -> jax.Array:
-        return (s.i < n_save) & (s.code == 0)
-
-    def body(s: _Loop) -> _Loop:
-        t_stop = ts[s.i]
-        move = solver.propose(program, jax.random.fold_in(key, s.passes), s.t, s.n, t_stop,
+    def advance(key: jax.Array, s: _Loop, draw: jax.Array) -> _Loop:
+        active = (s.i < n_save) & (s.code == 0)
+        t_stop = ts[jnp.minimum(s.i, n_save - 1)]
+        move = solver.propose(program, jax.random.fold_in(key, draw), s.t, s.n, t_stop,
                               params)
-        save = (s.t >= t_stop) | (move.t > t_stop)
-        code = jnp.where(move.code != 0, move.code,
-                         jnp.where(jnp.any(move.n < 0), NEGATIVE_COUNT,
-                                   jnp.where(s.steps >= max_steps, MAX_STEPS, 0)))
-        code = jnp.where(save, 0, code).astype(jnp.int32)
-        take = ~save & (code == 0)
-        # Slot i always holds the current state: its last write, at the save, stays.
-        saved = s.saved.at[s.i].set(s.n)
+        # bad propensities fail the trajectory, even where it would save first
+        bad = active & (move.code != 0)
+        save = active & ~bad & ((s.t >= t_stop) | (move.t > t_stop))
+        jump = active & ~bad & ~save
+        code = jnp.where(jnp.any(move.n < 0), NEGATIVE_COUNT,
+                         jnp.where(s.steps >= max_steps, MAX_STEPS, 0))
+        code = jnp.where(bad, move.code, jnp.where(jump, code, s.code)).astype(jnp.int32)
+        take = jump & (code == 0)
+        # Slot i holds the current state until the save moves on: its last write
+        # stays. A finished trajectory writes out of bounds: dropped.
+        slot = jnp.where(active, s.i, n_save)
         return _Loop(t=jnp.where(save, t_stop, jnp.where(take, move.t, s.t)),
                      n=jnp.where(take, move.n, s.n),
-                     i=s.i + save.astype(s.i.dtype), saved=saved,
-                     steps=s.steps + take.astype(s.steps.dtype), passes=s.passes + 1,
-                     code=code)
+                     i=s.i + save.astype(s.i.dtype),
+                     saved=s.saved.at[slot].set(s.n, mode="drop"),
+                     steps=s.steps + take.astype(s.steps.dtype), code=code)
 
-    start = _Loop(t=jnp.asarray(t0, dtype=dtype), n=n0, i=jnp.asarray(0),
-                  saved=jnp.zeros((n_save, n0.shape[0]), dtype=dtype),
-                  steps=jnp.asarray(0), passes=jnp.asarray(0),
-                  code=jnp.asarray(0, dtype=jnp.int32))
-    end = jax.lax.while_loop(cond, body, start)
-    filled = (jnp.arange(n_save) < end.i)[:, None]
+    batch = keys.shape[0]
+    start = _Loop(t=jnp.full((batch,), t0, dtype=dtype),
+                  n=jnp.broadcast_to(n0, (batch,) + n0.shape),
+                  i=jnp.zeros((batch,), dtype=int),
+                  saved=jnp.zeros((batch, n_save, n0.shape[0]), dtype=dtype),
+                  steps=jnp.zeros((batch,), dtype=int),
+                  code=jnp.zeros((batch,), dtype=jnp.int32))
+    moves = jax.vmap(advance, in_axes=(0, 0, None))
+
+    def cond(carry: tuple[_Loop, jax.Array]) -> jax.Array:
+        s, _ = carry
+        return jnp.any((s.i < n_save) & (s.code == 0))
+
+    def body(carry: tuple[_Loop, jax.Array]) -> tuple[_Loop, jax.Array]:
+        s, draw = carry
+        return moves(keys, s, draw), draw + 1
+
+    end, _ = jax.lax.while_loop(cond, body, (start, jnp.asarray(0)))
+    filled = (jnp.arange(n_save) < end.i[:, None])[:, :, None]
     counts = jnp.where(filled, end.saved, jnp.nan)
     return Trajectory(counts=counts, result=end.code, t=end.t, steps=end.steps)
