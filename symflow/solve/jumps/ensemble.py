@@ -5,8 +5,9 @@ is the same whether the ensemble runs at once (`jax.vmap`), in chunks
 (`chunk_size`: `jax.lax.map` over chunks of vmapped trajectories) or sharded
 over the devices of a `mesh`, as the SDE ensembles of `symflow.solve.stochastic`
 do (their mesh helpers and statistics are reused). One compiled program per
-program, solver and option set is kept (the initial counts, parameters, seed,
-save times and `t0` are its arguments: changing them does not recompile).
+program, solver, number of trajectories and chunk size is kept (the initial
+counts, parameters, seed, save times, `t0` and `max_steps` are its arguments:
+changing them does not recompile).
 
 A vmapped `while_loop` runs until its slowest trajectory is done: the cost of
 an ensemble is its longest trajectory times the number of trajectories, and a
@@ -20,6 +21,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,9 +49,8 @@ class _Key:
     """What fixes one compiled ensemble program."""
 
     program: JumpProgram
-    solver: AbstractJumpSolver
+    solver: AbstractJumpSolver  # its static part (`eqx.partition`): arrays are None
     trajectories: int
-    max_steps: int
     chunk_size: int | None
 
 
@@ -122,15 +123,17 @@ def simulate_jumps(program: JumpProgram, n0: Any, params: Mapping[str, Any],
     program.check_propensities(counts, p, start)
     jump_solver.check(program, time_dependent=depends_on_time(program, counts, p, start))
 
-    fn = _compiled(_Key(program, jump_solver, n, steps, chunk))
-    args = (counts, p, jnp.asarray(save), jnp.asarray(start))
+    # the solver's arrays (tau) are arguments of the program, the rest keys it
+    dynamic, static = eqx.partition(jump_solver, eqx.is_array)
+    fn = _compiled(_Key(program, static, n, chunk))
+    args = (counts, p, jnp.asarray(save), jnp.asarray(start), jnp.asarray(steps))
     if mesh is None:
-        out = fn(jnp.asarray(seed), *args)
+        out = fn(dynamic, jnp.asarray(seed), *args)
     else:
         mesh = auto_mesh(mesh)
         keys = _sharded_keys(seed, n, mesh)
         with mesh_context(mesh):
-            out = fn(keys, *args)
+            out = fn(dynamic, keys, *args)
     return _finish(out, n, program.names, save, stats_only=bool(stats_only), levels=levels,
                    max_steps=steps)
 
@@ -142,23 +145,26 @@ def _positive(name: str, value: Any) -> int:
 
 
 def _compiled(key: _Key) -> Callable:
-    """The jitted `(seed or keys, n0, params, ts, t0) -> (paths, mean, std, result,
-    t reached)` of one configuration, from the cache or compiled."""
+    """The jitted `(solver arrays, seed or keys, n0, params, ts, t0, max_steps) ->
+    (paths, mean, std, result, t reached)` of one configuration, from the cache or
+    compiled."""
     fn = _CACHE.get(key)
     if fn is not None:
         _CACHE.move_to_end(key)
         return fn
-    program, solver = key.program, key.solver
+    program = key.program
 
-    def run(keys, n0, params, ts, t0):
+    def run(keys, solver, n0, params, ts, t0, max_steps):
         out = trajectories(solver, program, keys, n0, params, ts, t0=t0,
-                           max_steps=key.max_steps)
+                           max_steps=max_steps)
         return out.counts, out.result, out.t
 
-    def ensemble(keys, n0, params, ts, t0):
+    def ensemble(dynamic, keys, n0, params, ts, t0, max_steps):
+        solver = eqx.combine(dynamic, key.solver)
         if keys.ndim == 0:  # a seed: split inside the program (no eager dispatch)
             keys = jax.random.split(jax.random.PRNGKey(keys), key.trajectories)
-        counts, result, reached = _chunked(run, keys, key.chunk_size, n0, params, ts, t0)
+        counts, result, reached = _chunked(run, keys, key.chunk_size, solver, n0, params,
+                                           ts, t0, max_steps)
         paths = {name: counts[:, :, s] for s, name in enumerate(program.names)}
         mean, std = moments(paths)
         return paths, mean, std, result, reached

@@ -106,12 +106,14 @@ class TauLeaping(AbstractJumpSolver):
     method is cheaper.
     """
 
-    tau: float = eqx.field(static=True)
+    tau: jax.Array  # a leaf, not static: a new tau does not recompile
 
-    def __check_init__(self) -> None:
-        if not (isinstance(self.tau, (int, float)) and self.tau > 0
-                and self.tau < float("inf")):
-            raise SymflowError(f"tau_leaping needs a positive leap tau, not {self.tau!r}")
+    def __init__(self, tau: float | jax.Array):
+        if not isinstance(tau, jax.core.Tracer):
+            value = float(tau)
+            if not 0 < value < float("inf"):
+                raise SymflowError(f"tau_leaping needs a positive leap tau, not {value!r}")
+        self.tau = jnp.asarray(tau, dtype=float)
 
     def propose(self, program, key, t, n, t_stop, params) -> Proposal:
         a = program.propensities(t, n, params)

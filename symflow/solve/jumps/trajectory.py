@@ -50,8 +50,8 @@ class _Loop(NamedTuple):
 
 
 def trajectory(solver: AbstractJumpSolver, program: JumpProgram, key: jax.Array,
-               n0: jax.Array, params: dict, ts: jax.Array, *, t0: jax.Array,
-               max_steps: int) -> Trajectory:
+               n0: jax.Array, params: dict, ts: jax.Array, *, t0: jax.Array | float,
+               max_steps: jax.Array | int) -> Trajectory:
     """Simulate one trajectory from counts `n0` at time `t0 <= ts[0]`, saving the
     counts at the (non-decreasing) times `ts`; at most `max_steps` moves.
 
@@ -63,8 +63,8 @@ def trajectory(solver: AbstractJumpSolver, program: JumpProgram, key: jax.Array,
 
 
 def trajectories(solver: AbstractJumpSolver, program: JumpProgram, keys: jax.Array,
-                 n0: jax.Array, params: dict, ts: jax.Array, *, t0: jax.Array,
-                 max_steps: int) -> Trajectory:
+                 n0: jax.Array, params: dict, ts: jax.Array, *, t0: jax.Array | float,
+                 max_steps: jax.Array | int) -> Trajectory:
     """`trajectory` for each of `keys` (shape `(n, 2)`), in one loop over all of them.
 
     The loop is one `while_loop` whose body is the vmapped move of every

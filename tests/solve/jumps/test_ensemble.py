@@ -12,6 +12,7 @@ late fails it.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -19,15 +20,26 @@ import scipy.integrate
 import scipy.stats
 
 from symflow.errors import SolverError, SymflowError
-from symflow.solve.jumps import Direct, JumpProgram, TauLeaping, simulate_jumps
+from symflow.solve.jumps import Direct, JumpProgram, TauLeaping, simulate_jumps, trajectory
 
 BIRTH_DEATH = JumpProgram(lambda t, n, p: jnp.stack([p["k"], p["g"] * n[0]]),
                           np.array([[1], [-1]]), ("X",))
 BD_PARAMS = {"k": 8.0, "g": 1.0}
 
 CHAIN_CHANGES = np.array([[1, 0], [-1, 1], [0, -1]])
-CHAIN = JumpProgram(lambda t, n, p: jnp.stack([p["k1"], p["k2"] * n[0], p["k3"] * n[1]]),
-                    CHAIN_CHANGES, ("A", "B"))
+
+
+def chain_propensities(t, n, p):
+    return jnp.stack([p["k1"], p["k2"] * n[0], p["k3"] * n[1]])
+
+
+def chain_propensities_in_time(t, n, p):
+    """The chain with births at k1 (1 + w sin t) (`w = 0`: the chain)."""
+    return jnp.stack([p["k1"] * (1 + p["w"] * jnp.sin(t)), p["k2"] * n[0], p["k3"] * n[1]])
+
+
+CHAIN = JumpProgram(chain_propensities, CHAIN_CHANGES, ("A", "B"))
+CHAIN_IN_TIME = JumpProgram(chain_propensities_in_time, CHAIN_CHANGES, ("A", "B"))
 CHAIN_PARAMS = {"k1": 10.0, "k2": 1.0, "k3": 0.5}
 CHAIN_N0 = np.array([5.0, 2.0])
 CHAIN_TS = np.array([0.0, 0.5, 1.0, 2.0, 4.0])
@@ -110,8 +122,9 @@ def test_the_direct_method_has_the_moments_of_the_linear_chain():
 
 
 def test_tau_leaping_matches_the_moments_within_its_bias():
-    sol = simulate_jumps(CHAIN, CHAIN_N0, CHAIN_PARAMS, CHAIN_TS, solver="tau_leaping",
-                         tau=0.02, trajectories=TRAJECTORIES, seed=3)
+    # (the same compiled program as the next two tests: only tau and the values differ)
+    sol = simulate_jumps(CHAIN_IN_TIME, CHAIN_N0, {**CHAIN_PARAMS, "w": 0.0}, CHAIN_TS,
+                         solver="tau_leaping", tau=0.02, trajectories=TRAJECTORIES, seed=3)
     A, B = np.asarray(sol["A"]), np.asarray(sol["B"])
     assert np.all(A == np.round(A)) and np.all(B == np.round(B))
     # the bias of explicit tau-leaping is O(tau): at tau = 0.02, k2 tau = 2%
@@ -119,37 +132,43 @@ def test_tau_leaping_matches_the_moments_within_its_bias():
 
 
 def test_tau_leaping_never_goes_negative():
-    """Decay with k tau = 3, leaps cut at the save times: from small counts many
-    leaps would overshoot below zero; they are replaced by exact steps."""
-    decay = JumpProgram(lambda t, n, p: p["k"] * n, np.array([[-1]]), ("X",))
-    ts = np.array([0.0, 0.1, 0.2, 0.4])
-    sol = simulate_jumps(decay, [20], {"k": 3.0}, ts, solver=TauLeaping(tau=1.0),
+    """A decays (A -> B at k2 A, no births) with k2 tau = 3, the leaps cut at the save
+    times: from small counts many leaps would overshoot below zero; they are
+    replaced by exact steps."""
+    ts = np.array([0.0, 0.1, 0.2, 0.4, 0.4])
+    params = {"k1": 0.0, "k2": 3.0, "k3": 0.5, "w": 0.0}
+    sol = simulate_jumps(CHAIN_IN_TIME, [20, 0], params, ts, solver=TauLeaping(tau=1.0),
                          trajectories=TRAJECTORIES, seed=4)
-    x = np.asarray(sol["X"])
-    assert x.min() >= 0 and np.all(x == np.round(x))
-    mean = x.mean(axis=0)
+    A, B = np.asarray(sol["A"]), np.asarray(sol["B"])
+    assert min(A.min(), B.min()) >= 0 and np.all(A == np.round(A))
+    mean = A.mean(axis=0)
     # Leaps of h = 0.1, 0.1, 0.2: while counts are large none is rejected, and the
-    # mean follows explicit Euler, 20 (1 - k h) per leap (exact: 20 e^{-kt})
+    # mean follows explicit Euler, 20 (1 - k2 h) per leap (exact: 20 e^{-k2 t})
     leaps = 20 * np.cumprod([1.0, 0.7, 0.7, 0.4])
     assert np.all(np.abs(mean[:3] - leaps[:3]) < 4 * np.sqrt(leaps[:3] * 0.3 / TRAJECTORIES))
-    # the last leap (k h = 0.6) often would go negative: the exact steps that replace
-    # it lift the mean above Euler's, towards the exact mean
+    # the last leap (k2 h = 0.6) often would go negative: the exact steps that
+    # replace it lift the mean above Euler's, towards the exact mean
     assert leaps[3] + 0.1 < mean[3] < 20 * np.exp(-3.0 * 0.4)
 
 
 def test_tau_leaping_reads_time_dependent_rates_at_each_leap():
-    """Births at rate k (1 + sin t): X(t) is Poisson with mean k (t + 1 - cos t)."""
-    births = JumpProgram(lambda t, n, p: jnp.stack([p["k"] * (1 + jnp.sin(t))]),
-                         np.array([[1]]), ("X",))
+    """Births at k1 (1 + sin t), nothing else: A(t) is Poisson with mean
+    k1 (t + 1 - cos t); with leaps, Poisson with the left Riemann sum of the rate."""
+    params = {"k1": 5.0, "k2": 0.0, "k3": 0.0, "w": 1.0}
     with pytest.raises(SymflowError, match="depend on time"):
-        simulate_jumps(births, [0], {"k": 5.0}, [0.0, 3.0])
-    sol = simulate_jumps(births, [0], {"k": 5.0}, [0.0, 3.0], solver="tau_leaping",
-                         tau=0.05, trajectories=TRAJECTORIES, seed=5)
-    want = 5.0 * (3.0 + 1 - np.cos(3.0))
-    assert abs(float(sol.mean["X"][-1]) - want) < 4 * np.sqrt(want / TRAJECTORIES) + 0.01 * want
-    frozen = simulate_jumps(births, [0], {"k": 5.0}, [0.0, 3.0],
-                            solver=Direct(frozen_rates=True), trajectories=100, seed=5)
-    assert frozen["X"].shape == (100, 2)
+        simulate_jumps(CHAIN_IN_TIME, [0, 0], params, [0.0, 3.0])
+    ts = np.array([0.0, 0.5, 1.0, 1.5])
+    sol = simulate_jumps(CHAIN_IN_TIME, [0, 0], params, ts, solver="tau_leaping",
+                         tau=0.5, trajectories=TRAJECTORIES, seed=5)
+    # one leap per save interval, rate read at its start: Poisson, exactly
+    riemann = np.concatenate([[0.0], np.cumsum(5.0 * (1 + np.sin(ts[:-1])) * 0.5)])
+    exact = 5.0 * (ts + 1 - np.cos(ts))
+    got = np.asarray(sol.mean["A"])
+    se = np.sqrt(np.maximum(riemann, 1e-12) / TRAJECTORIES)
+    assert np.all(np.abs(got - riemann) < 4 * se)
+    assert np.all(np.abs(np.asarray(sol.std["A"][1:])**2 - riemann[1:])
+                  < 4 * np.sqrt((2 * riemann[1:]**2 + riemann[1:]) / TRAJECTORIES))
+    assert abs(got[-1] - exact[-1]) > 4 * se[-1]  # at tau = 0.5 the O(tau) bias shows
 
 
 def test_chunks_seeds_and_statistics_only():
@@ -173,13 +192,23 @@ def test_chunks_seeds_and_statistics_only():
 
 
 def test_save_times_may_repeat_and_a_network_may_stop():
-    """No reaction can fire from X = 0 in a pure decay: every save is the last state,
-    without a step (max_steps = 1 suffices after the one decay)."""
-    decay = JumpProgram(lambda t, n, p: p["k"] * n, np.array([[-1]]), ("X",))
-    sol = simulate_jumps(decay, [1], {"k": 50.0}, [0.0, 0.0, 5.0, 5.0, 9.0],
-                         trajectories=20, max_steps=1)
-    np.testing.assert_array_equal(np.asarray(sol["X"]), [[1, 1, 0, 0, 0]] * 20)
+    """No reaction can fire from X = 0 in a pure decay (birth–death without births):
+    every save is the last state, without a step (max_steps = 1 suffices)."""
+    ts = np.array([0.0, 0.0, 5.0, 5.0, 9.0])
+    sol = simulate_jumps(BIRTH_DEATH, [1], {"k": 0.0, "g": 50.0}, ts, trajectories=50,
+                         max_steps=1)
+    np.testing.assert_array_equal(np.asarray(sol["X"]), [[1, 1, 0, 0, 0]] * 50)
     assert np.all(np.asarray(sol.result) == 0)
+
+
+def test_one_trajectory_is_the_ensembles_member_with_its_key():
+    sol = simulate_jumps(BIRTH_DEATH, [3], BD_PARAMS, [0.0, 1.0, 2.0], trajectories=50,
+                         seed=7)
+    key = jax.random.split(jax.random.PRNGKey(7), 50)[13]
+    one = trajectory(Direct(), BIRTH_DEATH, key, jnp.array([3.0]), BD_PARAMS,
+                     jnp.array([0.0, 1.0, 2.0]), t0=0.0, max_steps=1000)
+    np.testing.assert_array_equal(np.asarray(one.counts[:, 0]), np.asarray(sol["X"][13]))
+    assert int(one.result) == 0 and float(one.t) == 2.0 and int(one.steps) > 0
 
 
 def test_too_few_steps_raise_a_solver_error_naming_the_time_reached():

@@ -48,7 +48,7 @@ def test_bad_solver_options_are_refused(call, match):
 def test_the_reaction_is_chosen_in_proportion_to_its_propensity():
     a = jnp.array([0.0, 1.0, 0.0, 3.0, 0.0])
     u = jax.random.uniform(jax.random.PRNGKey(0), (20_000,), dtype=jnp.float64)
-    r = np.asarray(jax.vmap(lambda x: choose_reaction(a, x * jnp.sum(a)))(u))
+    r = np.asarray(jax.jit(jax.vmap(lambda x: choose_reaction(a, x * jnp.sum(a))))(u))
     counts = np.bincount(r, minlength=5)
     assert counts[[0, 2, 4]].sum() == 0  # never a reaction that cannot fire
     assert abs(counts[1] / r.size - 0.25) < 4 * np.sqrt(0.25 * 0.75 / r.size)
