@@ -167,12 +167,27 @@ def depends_on_time(program: JumpProgram, n0: jax.Array, params: Mapping[str, An
                     t0: float) -> bool:
     """Whether the propensities read their time argument, found from their jaxpr.
 
-    Conservative: a time passed into a nested call counts as read, even if that
-    call ignores it.
+    Calls of jitted functions (`pjit`) and other calls with one inner jaxpr are
+    followed into; any other use of the time (a loop or a branch taking it)
+    counts as reading it, as does a value computed from it and then unused.
     """
     jaxpr = jax.make_jaxpr(lambda t: program.propensities(t, n0, params))(
         jnp.asarray(t0, dtype=n0.dtype)).jaxpr
-    t = jaxpr.invars[0]
-    if any(v is t for v in jaxpr.outvars):
+    return _reads(jaxpr, jaxpr.invars[0])
+
+
+def _reads(jaxpr: Any, var: Any) -> bool:
+    """Whether `jaxpr` uses its input `var` (following calls into their jaxprs)."""
+    if any(v is var for v in jaxpr.outvars):
         return True
-    return any(v is t for eqn in jaxpr.eqns for v in eqn.invars)
+    for eqn in jaxpr.eqns:
+        positions = [k for k, v in enumerate(eqn.invars) if v is var]
+        if not positions:
+            continue
+        inner = eqn.params.get("jaxpr", eqn.params.get("call_jaxpr"))
+        inner = getattr(inner, "jaxpr", inner)  # a ClosedJaxpr's Jaxpr
+        if inner is None or len(getattr(inner, "invars", ())) != len(eqn.invars):
+            return True
+        if any(_reads(inner, inner.invars[k]) for k in positions):
+            return True
+    return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -73,3 +74,8 @@ def test_time_dependence_is_read_from_the_propensities():
                           [[1], [-1]], ("X",))
     assert not depends_on_time(constant, n, p, 0.0)
     assert depends_on_time(varying, n, p, 0.0)
+    # generated code may be jitted: the call is followed into
+    jitted = JumpProgram(jax.jit(birth_death), [[1], [-1]], ("X",))
+    assert not depends_on_time(jitted, n, p, 0.0)
+    jitted_varying = JumpProgram(jax.jit(varying.propensities), [[1], [-1]], ("X",))
+    assert depends_on_time(jitted_varying, n, p, 0.0)
