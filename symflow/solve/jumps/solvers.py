@@ -28,6 +28,7 @@ import jax.numpy as jnp
 from ... import catalog
 from ...errors import SymflowError
 from .program import JumpProgram
+from .random import fold_in, uniforms
 
 __all__ = ["AbstractJumpSolver", "Direct", "JUMP_RESULTS", "JUMP_SOLVERS", "Proposal",
            "TauLeaping", "make_jump_solver"]
@@ -117,7 +118,7 @@ class TauLeaping(AbstractJumpSolver):
 
     def propose(self, program, key, t, n, t_stop, params) -> Proposal:
         a = program.propensities(t, n, params)
-        key_leap, key_step = jax.random.split(key)
+        key_leap, key_step = fold_in(key, 0), fold_in(key, 1)
         h = jnp.clip(t_stop - t, 0.0, self.tau)
         lam = jnp.where(a > 0, a, 0.0) * h
         fired = jax.random.poisson(key_leap, lam).astype(n.dtype)
@@ -133,7 +134,7 @@ def direct_step(program: JumpProgram, key: jax.Array, t: jax.Array, n: jax.Array
     valid = jnp.all(a >= 0) & jnp.all(jnp.isfinite(a))
     code = jnp.where(valid, 0, BAD_PROPENSITY).astype(jnp.int32)
     a0 = jnp.sum(a)
-    u = jax.random.uniform(key, (2,), dtype=n.dtype)
+    u = uniforms(key, 2, n.dtype)
     # 1 - u lies in (0, 1]: its log is finite, the waiting time not negative
     wait = jnp.where(a0 > 0, -jnp.log1p(-u[0]) / jnp.where(a0 > 0, a0, 1.0), jnp.inf)
     r = choose_reaction(a, u[1] * a0)

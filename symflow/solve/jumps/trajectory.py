@@ -1,7 +1,8 @@
 """One trajectory of a reaction network: a compiled `jax.lax.while_loop` of moves.
 
 Each pass of the loop asks the solver for the next move from `(t, n)`, drawn
-with the key `fold_in(key, pass)`. If the move would end past the next save
+with the key `fold_in(key, pass)` (`jax.random.fold_in`'s key, computed by
+`random.py`: fused into the pass). If the move would end past the next save
 time `ts[i]` (or `t` is already there), the loop takes no move: it saves `n` as
 the state at `ts[i]`, sets `t = ts[i]` and goes on from there with a fresh draw.
 For the direct method that is exact, because the waiting time is exponential
@@ -22,6 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from .program import JumpProgram
+from .random import fold_in
 from .solvers import MAX_STEPS, NEGATIVE_COUNT, AbstractJumpSolver
 
 __all__ = ["Trajectory", "trajectories", "trajectory"]
@@ -75,12 +77,13 @@ def trajectories(solver: AbstractJumpSolver, program: JumpProgram, keys: jax.Arr
     """
     n_save = ts.shape[0]
     dtype = n0.dtype
+    if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):  # typed keys: their raw words
+        keys = jax.random.key_data(keys)
 
     def advance(key: jax.Array, s: _Loop, draw: jax.Array) -> _Loop:
         active = (s.i < n_save) & (s.code == 0)
         t_stop = ts[jnp.minimum(s.i, n_save - 1)]
-        move = solver.propose(program, jax.random.fold_in(key, draw), s.t, s.n, t_stop,
-                              params)
+        move = solver.propose(program, fold_in(key, draw), s.t, s.n, t_stop, params)
         # bad propensities fail the trajectory, even where it would save first
         bad = active & (move.code != 0)
         save = active & ~bad & ((s.t >= t_stop) | (move.t > t_stop))
