@@ -44,7 +44,7 @@ def threefry2x32(key: jax.Array, x0: jax.Array, x1: jax.Array) -> tuple[jax.Arra
     return x0, x1
 
 
-def fold_in(key: jax.Array, data: jax.Array) -> jax.Array:
+def fold_in(key: jax.Array, data: jax.Array | int) -> jax.Array:
     """A new key from `key` and a non-negative integer below 2^32 (`jax.random.fold_in`)."""
     y0, y1 = threefry2x32(key, jnp.zeros((), dtype=jnp.uint32), jnp.asarray(data).astype(
         jnp.uint32))
