@@ -10,6 +10,8 @@ from .ensemble import simulate_jumps as simulate_jumps
 from .program import JumpProgram as JumpProgram
 from .program import check_initial_counts as check_initial_counts
 from .program import depends_on_time as depends_on_time
+from .side import JUMP_OPTIONS as JUMP_OPTIONS
+from .side import ModelJumps as ModelJumps
 from .solvers import JUMP_RESULTS as JUMP_RESULTS
 from .solvers import JUMP_SOLVERS as JUMP_SOLVERS
 from .solvers import AbstractJumpSolver as AbstractJumpSolver
