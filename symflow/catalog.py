@@ -92,4 +92,4 @@ DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")
 
 # The stages `symflow show --stage` prints.
 SHOW_STAGES: tuple[str, ...] = (
-    "built", "flat", "simplified", "final", "semilinear", "diffusion")
+    "built", "flat", "simplified", "final", "semilinear", "diffusion", "conservation")

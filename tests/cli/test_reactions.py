@@ -39,3 +39,16 @@ def test_an_unknown_interpretation_is_a_usage_error(capsys):
         code = int(e.code or 0)
     assert code == EXIT_USAGE
     assert "invalid choice: 'gillespie'" in capsys.readouterr().err
+
+
+def test_show_lists_the_conservation_laws_and_what_elimination_removes(tmp_path, capsys):
+    text = model_path("enzyme").read_text()
+    assert main(["show", str(model_path("enzyme")), "--stage", "conservation"]) == EXIT_OK
+    kept = capsys.readouterr().out
+    assert "2 conservation laws" in kept and "E + C = constant" in kept
+    eliminated = tmp_path / "enzyme.sf"
+    eliminated.write_text(text.replace("  simulate\n", "  simulate\n    conserved = eliminate\n"))
+    assert main(["show", str(eliminated), "--stage", "conservation"]) == EXIT_OK
+    assert "E computed from the others (total_E)" in capsys.readouterr().out
+    assert main(["show", str(eliminated), "--stage", "simplified"]) == EXIT_OK
+    assert "E = -C + total_E" in capsys.readouterr().out
