@@ -80,7 +80,8 @@ def _print_conservation(m) -> int:
     laws = conservation_laws(network)
     eliminate = m.settings.conserved == "eliminate"
     print(f"model {m.name}: {len(laws)} conservation law{'s' if len(laws) != 1 else ''}"
-          + ("" if eliminate or not laws else " (kept; `conserved = eliminate` computes one species of each from the others)"))
+          + ("" if eliminate or not laws else " (kept; `conserved = eliminate` computes "
+                                               "one species of each from the others)"))
     for law in laws:
         gone = eliminate and law.pivot not in m.state_names
         print(f"  {law.describe()}" + (f"  -> {law.pivot} computed from the others "
