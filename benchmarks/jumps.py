@@ -34,6 +34,13 @@ on the 2-core VM); `--trajectories 100000` is the 10^5 ensemble of the issue
 and after, compile times (first call minus the median run) and the median
 of interleaved runs (symflow and the hand-written version in turn), with the
 ratio of the minima and of the process CPU times beside the ratio of medians.
+
+On a shared machine, run it single-threaded as well:
+`XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"`.
+XLA:CPU splits the larger kernels of each loop pass over its threads; when
+another process holds a core, the waiting threads spin, and a loop of about a
+thousand passes with some forty kernels each slowed down 10-20x (both JAX
+contenders alike, at 10^5 trajectories under a load of 3).
 """
 
 from __future__ import annotations
@@ -205,7 +212,8 @@ def main() -> None:
     (sc, sr, smin, scpu), (hc, hr, hmin, hcpu) = times["symflow"], times["hand"]
     print(f"load average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}; "
           f"{n} trajectories, {args.repeats} repeats, NumPy timed on "
-          f"{args.numpy_trajectories} and extrapolated")
+          f"{args.numpy_trajectories} and extrapolated; "
+          f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
     print("| contender | compile (s) | run, median (s) | run, min (s) | CPU, median (s) |")
     print("| --- | ---: | ---: | ---: | ---: |")
     print(f"| symflow `simulate_jumps` | {sc:.2f} | {sr:.3f} | {smin:.3f} | {scpu:.3f} |")
