@@ -60,8 +60,8 @@ INTERPRETATIONS: tuple[str, ...] = ("ode", "langevin", "jump")
 # What the reaction-rate ODEs do with conserved moieties: `conserved = keep` or
 # `eliminate` (one species of each conservation law becomes an output).
 CONSERVED: tuple[str, ...] = ("keep", "eliminate")
-# Every solver name, of either kind.
-SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS)))
+# Every solver name, of any kind.
+SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS, *JUMP_SOLVERS)))
 
 # How gradients through a solve are computed (`simulate(adjoint=...)`).
 ADJOINTS: tuple[str, ...] = ("checkpoint", "backsolve", "forward", "direct", "interpolating")
