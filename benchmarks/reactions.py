@@ -13,9 +13,11 @@ laws `cell*k*A*B`), so that each tool reads its own format of the same model.
 
 Contenders:
 
-* **symflow**: `symflow.loads(text)` (text to callable: parse, build, passes,
-  codegen), then `simulate(solver=...)`: the first call's trace and XLA compile
-  apart from the run (median of `repeats` later calls, Python included).
+* **symflow**: `symflow.load("generated.xml")` (text to callable: SBML import,
+  parse, build, passes, codegen; and, for comparison, `symflow.loads` of the
+  network written as symflow text), then `simulate(solver=...)`: the first
+  call's trace and XLA compile apart from the run (median of `repeats` later
+  calls, Python included).
 * **hand-written** diffrax: the rates as a vector from an index table of the
   reactants, `dy = N @ rates` with `N` a dense stoichiometric matrix, one
   `jax.jit`-ed `diffeqsolve` with the same solver, tolerances, controller and
@@ -37,6 +39,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -186,15 +189,25 @@ def main() -> int:
     rr_run = _median_time(rr_solve, args.repeats)
     print(f"libroadrunner: load {rr_load:.3f} s, solve {rr_run * 1e3:.2f} ms (CVODE)")
 
+    folder = tempfile.mkdtemp(prefix="symflow-reactions-")
+    xml = os.path.join(folder, "generated.xml")
+    with open(xml, "w") as f:
+        f.write(sbml)
     for solver in args.solvers.split(","):
+        # text to callable: the SBML file through symflow.load (import, parse, build,
+        # passes, codegen), and the same network written as symflow text
         start = time.perf_counter()
-        m = symflow.loads(symflow_text(reactions, x0, solver=solver))
+        m = symflow.load(xml)
         load = time.perf_counter() - start
+        start = time.perf_counter()
+        symflow.loads(symflow_text(reactions, x0, solver=solver))
+        load_text = time.perf_counter() - start
         timings: dict = {}
-        sol = m.simulate(timings=timings)
+        options = dict(solver=solver, tspan=(0.0, 10.0), saveat=11, rtol=1e-6, atol=1e-9)
+        sol = m.simulate(timings=timings, **options)
         names = [f"S{i}" for i in range(args.species)]
         final = np.array([float(np.asarray(sol[n])[-1]) for n in names])
-        run = _median_time(lambda: m.simulate(), args.repeats)
+        run = _median_time(lambda: m.simulate(**options), args.repeats)
         ys, first, twin, (stoich, index, k) = handwritten(reactions, x0, solver)
         twin_run = _median_time(twin, args.repeats)
 
@@ -211,7 +224,8 @@ def main() -> int:
                              ("scipy", ref.y[:, -1])):
             err = np.max(np.abs(final - other)) / scale
             assert err < 1e-4, f"{label} disagrees with symflow: {err:.2e}"
-        print(f"{solver}: symflow load {load:.2f} s (parse {m.timings['parse']:.2f}, build "
+        print(f"{solver}: symflow.load(xml) {load:.2f} s (from .sf text {load_text:.2f} s; "
+              f"parse {m.timings['parse']:.2f}, build "
               f"{m.timings['build']:.2f}, codegen {m.timings['codegen']:.2f}), trace "
               f"{timings['trace']:.2f} s, XLA compile {timings['xla compile']:.2f} s, "
               f"solve {run * 1e3:.2f} ms")

@@ -47,6 +47,9 @@ ODE_SOLVERS: tuple[str, ...] = (
 SAMPLER_GRIDS: tuple[str, ...] = ("uniform", "quadratic", "logsnr", "power", "edm")
 SDE_SOLVERS: tuple[str, ...] = (
     AUTO, "euler", "milstein", "heun", "eulerheun", "sra1", "shark", "spark")
+# Exact and approximate stochastic simulation of reaction networks (docs/jumps.md):
+# Gillespie's direct method, and tau-leaping with a fixed leap.
+JUMP_SOLVERS: tuple[str, ...] = ("direct", "tau_leaping")
 # SDE solvers with an error estimate (adaptive steps with rtol/atol).
 ADAPTIVE_SDE_SOLVERS: tuple[str, ...] = ("heun", "spark", "shark", "sra1")
 # How an SDE is read: `noise = ito` or `noise = stratonovich`.
@@ -54,14 +57,11 @@ CALCULI: tuple[str, ...] = ("ito", "stratonovich")
 # How a reaction network is solved (`interpretation =`, docs/reactions.md): its
 # reaction-rate ODEs, the chemical Langevin SDE, or exact stochastic simulation.
 INTERPRETATIONS: tuple[str, ...] = ("ode", "langevin", "jump")
-# Exact stochastic simulation of a network (`interpretation = jump`): Gillespie's
-# direct method, and tau-leaping.
-JUMP_SOLVERS: tuple[str, ...] = ("direct", "tau_leaping")
 # What the reaction-rate ODEs do with conserved moieties: `conserved = keep` or
 # `eliminate` (one species of each conservation law becomes an output).
 CONSERVED: tuple[str, ...] = ("keep", "eliminate")
-# Every solver name, of either kind.
-SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS)))
+# Every solver name, of any kind.
+SOLVERS: tuple[str, ...] = tuple(dict.fromkeys((*ODE_SOLVERS, *SDE_SOLVERS, *JUMP_SOLVERS)))
 
 # How gradients through a solve are computed (`simulate(adjoint=...)`).
 ADJOINTS: tuple[str, ...] = ("checkpoint", "backsolve", "forward", "direct", "interpolating")
@@ -92,4 +92,4 @@ DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")
 
 # The stages `symflow show --stage` prints.
 SHOW_STAGES: tuple[str, ...] = (
-    "built", "flat", "simplified", "final", "semilinear", "diffusion")
+    "built", "flat", "simplified", "final", "semilinear", "diffusion", "conservation")

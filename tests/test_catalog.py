@@ -61,3 +61,12 @@ def test_every_optimiser_and_schedule_name_has_its_object() -> None:
 
     assert tuple(OPTIMISERS) == catalog.OPTIMIZERS
     assert tuple(SCHEDULES) == catalog.SCHEDULES
+
+
+def test_every_jump_solver_name_has_its_solver() -> None:
+    from symflow.solve.jumps import JUMP_SOLVERS, AbstractJumpSolver, make_jump_solver
+
+    assert tuple(JUMP_SOLVERS) == catalog.JUMP_SOLVERS
+    for name in catalog.JUMP_SOLVERS:
+        solver = make_jump_solver(name, tau=0.1 if name == "tau_leaping" else None)
+        assert isinstance(solver, AbstractJumpSolver)

@@ -223,6 +223,8 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
         wrote(args.plot)
     t = np.asarray(sol.t)
     kind = "SDE ensemble" if m.system.is_sde else "ensemble"
+    if m.interpretation == "jump":
+        kind = "jump-process ensemble"
     if timings["solver"] in _sampler_names():
         kind = "sample batch"
     print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "

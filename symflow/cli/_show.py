@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import EXIT_OK, load_model, wrote
+from ._common import EXIT_OK, UsageError, load_model, wrote
 
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
@@ -25,7 +25,8 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                            "components flattened), after constant folding and alias "
                            "elimination (simplified), or after every pass (default: final); "
                            "semilinear: the split into a linear part and a remainder; "
-                           "diffusion: the schedule and score a diffusion sampler uses")
+                           "diffusion: the schedule and score a diffusion sampler uses; "
+                           "conservation: the conserved moieties of a reaction network")
 
     comp = add("compile", "write the generated JAX source")
     comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
@@ -48,6 +49,8 @@ def show(args: argparse.Namespace) -> int:
 
         print(split_semilinear(m.system))
         return EXIT_OK
+    if args.stage == "conservation":
+        return _print_conservation(m)
     if args.stage == "diffusion":
         from ..analysis import find_diffusion_form
 
@@ -63,6 +66,26 @@ def show(args: argparse.Namespace) -> int:
             if name == "alias_elimination":
                 break
     print(latex_system(system) if args.latex else system)
+    return EXIT_OK
+
+
+def _print_conservation(m) -> int:
+    """`show --stage conservation`: the network's conservation laws, and which species
+    `conserved = eliminate` computes from the others."""
+    from ..analysis import conservation_laws
+
+    network = m.network.reactions
+    if network is None:
+        raise UsageError("--stage conservation: the model has no reactions section")
+    laws = conservation_laws(network)
+    eliminate = m.settings.conserved == "eliminate"
+    print(f"model {m.name}: {len(laws)} conservation law{'s' if len(laws) != 1 else ''}"
+          + ("" if eliminate or not laws else " (kept; `conserved = eliminate` computes "
+                                               "one species of each from the others)"))
+    for law in laws:
+        gone = eliminate and law.pivot not in m.state_names
+        print(f"  {law.describe()}" + (f"  -> {law.pivot} computed from the others "
+                                       f"(total_{law.pivot})" if gone else ""))
     return EXIT_OK
 
 

@@ -4,12 +4,18 @@
 is `simulate.py` (one compiled program per `SolveConfig`), `solvers.py` (names to
 diffrax solvers) and `solution.py`; the families live in folders: `adjoints/`,
 `linear/` (structured implicit solves), `exponential/`, `stochastic/`,
-`diffusion/`. Steady states and forward sensitivities sit beside them.
+`diffusion/`, `jumps/` (exact stochastic simulation of reaction networks). Steady
+states and forward sensitivities sit beside them.
 """
 
 from .adjoints import AdjointStrategy as AdjointStrategy
 from .adjoints import adjoint_strategy as adjoint_strategy
 from .config import SolveConfig as SolveConfig
+from .jumps import AbstractJumpSolver as AbstractJumpSolver
+from .jumps import Direct as Direct
+from .jumps import JumpProgram as JumpProgram
+from .jumps import TauLeaping as TauLeaping
+from .jumps import simulate_jumps as simulate_jumps
 from .linear import Banded as Banded
 from .linear import Dense as Dense
 from .linear import GridKrylov as GridKrylov

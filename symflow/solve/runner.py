@@ -30,6 +30,7 @@ from .adjoints import adjoint_strategy
 from .config import SolveConfig
 from .diffusion import SAMPLER_OPTIONS, ModelSampling
 from .exponential import ExponentialSetup, exponential_setup
+from .jumps import ModelJumps
 from .linear import (
     Dense,
     GridKrylov,
@@ -43,7 +44,7 @@ from .solution import Solution
 from .steady import make_steady_fn
 from .stochastic import EnsembleSimulator, EnsembleSolution, ModelEnsembles
 
-__all__ = ["CompiledModel", "DENSE_WARNING", "ODESide", "Runner", "Side"]
+__all__ = ["CompiledModel", "DENSE_WARNING", "JumpSide", "ODESide", "Runner", "Side"]
 
 # An implicit solve of a PDE with more states than this and no proven band (or
 # grid) warns that it forms a dense N×N Jacobian.
@@ -58,6 +59,7 @@ class CompiledModel(Protocol):
     generated: GeneratedModel
     settings: Settings
     params: dict[str, Any]
+    interpretation: str  # how a reaction network is read: ode, langevin, jump
 
     @property
     def name(self) -> str: ...
@@ -143,6 +145,24 @@ class EnsembleSide(Side):
         return self.ensembles.simulate(params, solver=solver, **kept, **extra)
 
 
+class JumpSide(Side):
+    """A reaction network read as a jump process (`interpretation = jump`):
+    `jumps.ModelJumps`, built when first used."""
+
+    def __init__(self, model: CompiledModel):
+        self.model = model
+        self._jumps: ModelJumps | None = None
+
+    def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
+        return self.model.interpretation == "jump"
+
+    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+                 options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
+        if self._jumps is None:
+            self._jumps = ModelJumps(self.model)
+        return self._jumps.simulate(params, solver, options, extra)
+
+
 class ODESide(Side):
     """One ODE solve: the options defaulted from the model's `simulate` section,
     checked, `auto` resolved, the linear strategy chosen, one compiled program per
@@ -205,7 +225,8 @@ class Runner:
         ensemble = EnsembleSide(model, ensembles)
         self.sampling: ModelSampling = sampler.sampling
         self.ensembles: ModelEnsembles = ensemble.ensembles
-        self.sides: tuple[Side, ...] = (sampler, ensemble, ODESide(model, self))
+        self.sides: tuple[Side, ...] = (JumpSide(model), sampler, ensemble,
+                                         ODESide(model, self))
 
     @staticmethod
     def _grid_strategy(built: System) -> GridKrylov | None:

@@ -3,6 +3,8 @@ and sharded ensembles, and the ensemble side of `Model.simulate`."""
 
 from .ensemble import EnsembleConfig as EnsembleConfig
 from .ensemble import EnsembleSimulator as EnsembleSimulator
+from .ensemble import auto_mesh as auto_mesh
+from .ensemble import mesh_context as mesh_context
 from .side import ENSEMBLE_OPTIONS as ENSEMBLE_OPTIONS
 from .side import ModelEnsembles as ModelEnsembles
 from .solution import DEFAULT_QUANTILES as DEFAULT_QUANTILES
@@ -10,6 +12,8 @@ from .solution import EnsembleSolution as EnsembleSolution
 from .solution import batch_mean as batch_mean
 from .solution import batch_std as batch_std
 from .solution import ensemble_solution as ensemble_solution
+from .solution import moments as moments
+from .solution import moments_jit as moments_jit
 from .solution import quantiles_of as quantiles_of
 from .solvers import ADAPTIVE_SDE_SOLVERS as ADAPTIVE_SDE_SOLVERS
 from .solvers import SDE_SOLVER_INFO as SDE_SOLVER_INFO

@@ -42,7 +42,7 @@ from .solution import (
 )
 from .terms import NoiseTerm
 
-__all__ = ["EnsembleConfig", "EnsembleSimulator"]
+__all__ = ["EnsembleConfig", "EnsembleSimulator", "auto_mesh", "mesh_context"]
 
 
 # The tolerances of adaptive SDE steps travel with the parameters, under names no
@@ -282,7 +282,7 @@ class EnsembleSimulator:
         total = n
         if mesh is not None:
             keys = jax.random.split(jax.random.PRNGKey(seed), n)
-            mesh = _auto_mesh(mesh)
+            mesh = auto_mesh(mesh)
             size = mesh.devices.size
             total = -(-n // size) * size
             if total > n:  # pad with copies of the first member, dropped below
@@ -295,7 +295,7 @@ class EnsembleSimulator:
             swept = {k: jax.device_put(v, sharding) for k, v in swept.items()}
         fn = self.ensemble_fn(config)
         if mesh is not None:
-            with _mesh_context(mesh):
+            with mesh_context(mesh):
                 return self._finish(fn, config, keys, params, swept, ts, n, total)
         return self._finish(fn, config, keys, params, swept, ts, n, total)
 
@@ -332,7 +332,7 @@ def _hybrid_trajectory(generated: GeneratedModel, config: EnsembleConfig, proble
     return out.ys, out.result
 
 
-def _auto_mesh(mesh: jax.sharding.Mesh) -> jax.sharding.Mesh:
+def auto_mesh(mesh: jax.sharding.Mesh) -> jax.sharding.Mesh:
     """`mesh` with automatic (compiler-chosen) sharding on every axis: the members are
     vmapped through diffrax's while loops, whose batching does not carry explicit
     sharding types."""
@@ -343,7 +343,7 @@ def _auto_mesh(mesh: jax.sharding.Mesh) -> jax.sharding.Mesh:
                              axis_types=(axis_type.Auto,) * len(mesh.axis_names))
 
 
-def _mesh_context(mesh):
+def mesh_context(mesh):
     """Make `mesh` the current mesh while the ensemble traces and runs (JAX needs it to
     resolve the named axis inside diffrax's loops)."""
     if hasattr(jax, "set_mesh"):
