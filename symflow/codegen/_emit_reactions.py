@@ -47,6 +47,16 @@ def network_states(system: System, layout: tuple[Layout, ...]) -> set[str]:
     network: ReactionNetwork | None = system.reactions
     if network is None or not network.reactions or system.brownians:
         return set()
+    # The rates must be in terms of what the program knows: a pass that substituted
+    # into the equations but not into the network (the DAE passes) leaves names behind.
+    known = {system.time, *(v.symbol for v in system.states),
+             *(p.symbol for p in system.free_parameters)}
+    for r in network.reactions:
+        used = r.rate.free_symbols | r.volume.free_symbols
+        if r.constant is not None:
+            used |= r.constant.free_symbols
+        if not used <= known:
+            return set()
     expected = network.state_rates()
     rhs = {e.target: e.rhs for e in system.equations if e.kind == "ode"}
     return {s.name for s in layout if s.shape == () and s.name in expected

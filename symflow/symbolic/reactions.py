@@ -37,7 +37,8 @@ class NetworkSpecies:
     - `volume`: the volume of its compartment (an expression; 1 without one).
     - `state`: the symbol of the state that holds it: the species' own symbol, or
       the amount `S_amount` of a species in a compartment whose volume varies.
-    - `boundary`: reactions read it but do not change it; `constant`: nothing does.
+    - `boundary`: reactions read it but do not change it; `constant`: nothing does;
+      `defined_by_equation`: an equation of the model does (and no reaction).
     """
 
     name: str
@@ -49,10 +50,12 @@ class NetworkSpecies:
     constant: bool
     state: sp.Symbol
     span: Span
+    # an equation of the model defines it (reactions do not move it)
+    defined_by_equation: bool = False
 
     @property
     def changed_by_reactions(self) -> bool:
-        return not (self.boundary or self.constant)
+        return not (self.boundary or self.constant or self.defined_by_equation)
 
     @property
     def concentration(self) -> sp.Expr:

@@ -67,3 +67,35 @@ end
     a = y[names.index("A")]
     assert got["A"] == pytest.approx(-0.5 * a)
     assert got["B"] == pytest.approx(0.4 * a)
+
+
+def test_rates_that_name_what_the_program_does_not_know_are_written_out():
+    """With an algebraic rule (the DAE path), the network's rates still name `k2`, which
+    the passes solved away: the equations are generated as written instead."""
+    m = symflow.loads("""
+model M
+  parameters
+    k1 = 10
+    k3 = 0.7
+  species
+    S1 = 0.2
+    S2 = 0.2
+    S3 = 0
+    S4 = 0
+  variables
+    k2
+  reactions
+    S1 + S2 => S3, k1*S1*S2
+    S3 => S1 + S2, k2*S3
+    S3 => S1 + S4, k3*S3
+  equations
+    0 = k2 - 0.9
+end
+""")
+    assert "def reaction_rates(" not in m.source
+    y = np.array([0.2, 0.1, 0.05, 0.0])
+    names = [v.name for v in m.system.states]
+    got = dict(zip(names, np.asarray(m.rhs(0.0, jnp.asarray(y[[["S1", "S2", "S3", "S4"].index(n)
+                                                                for n in names]]), m.params))))
+    assert got["S4"] == pytest.approx(0.7 * 0.05)
+    assert got["S3"] == pytest.approx(10 * 0.2 * 0.1 - 0.9 * 0.05 - 0.7 * 0.05)

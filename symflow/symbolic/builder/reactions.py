@@ -90,7 +90,11 @@ def plan_network(model: ast.Model) -> NetworkPlan:
     defined = _defined_by_equations(model)
     volumes = {c.name: c for c in compartments}
     varying = {c.name for c in compartments if c.name in defined}
-    held, moved, own, diluted, fixed = [], [], [], [], []
+    held: list[ast.Variable] = []
+    moved: list[ast.Variable] = []
+    own: list[ast.Variable] = []
+    diluted: list[ast.Variable] = []
+    fixed: list[ast.Declaration] = []
     for s in species:
         options = _options(s)
         if s.compartment is not None and s.compartment not in volumes:
@@ -107,14 +111,16 @@ def plan_network(model: ast.Model) -> NetworkPlan:
         variable = ast.Variable(s.name, s.initial, None, None, None, s.doc, s.span, s.name_span)
         if s.name in defined:
             own.append(variable)
-        elif "boundary" in options:
-            held.append(variable)
         elif s.compartment in varying and "amount" not in options:
+            # the amount is the state (held, or moved by reactions); growth dilutes it
             volume = volumes[s.compartment]
             start = ast.BinaryOp("*", s.initial, volume.value, s.initial.span)
-            moved.append(ast.Variable(amount_name(s.name), start, None, None, None,
-                                      f"the amount of {s.name}", s.span, s.name_span))
+            amount = ast.Variable(amount_name(s.name), start, None, None, None,
+                                  f"the amount of {s.name}", s.span, s.name_span)
+            (held if "boundary" in options else moved).append(amount)
             diluted.append(dataclasses.replace(variable, initial=None))
+        elif "boundary" in options:
+            held.append(variable)
         else:
             moved.append(variable)
     return NetworkPlan(
@@ -139,7 +145,8 @@ def _options(s: ast.Species) -> set[str]:
 
 def build_network(scope: Scope, plan: NetworkPlan) -> ReactionNetwork:
     """The network, with every rate built (after all names are declared)."""
-    species = tuple(_network_species(scope, s) for s in plan.species)
+    own = {v.name for v in plan.species_variables}
+    species = tuple(_network_species(scope, s, s.name in own) for s in plan.species)
     by_name = {s.name: s for s in species}
     reactions: list[NetworkReaction] = []
     names: dict[str, Span] = {}
@@ -153,7 +160,8 @@ def build_network(scope: Scope, plan: NetworkPlan) -> ReactionNetwork:
     return ReactionNetwork(species, tuple(reactions))
 
 
-def _network_species(scope: Scope, s: ast.Species) -> NetworkSpecies:
+def _network_species(scope: Scope, s: ast.Species, own: bool) -> NetworkSpecies:
+    """The species as the network sees it; `own`: an equation of the model defines it."""
     options = _options(s)
     volume = (sp.Integer(1) if s.compartment is None
               else scope.names[s.compartment].symbol)
@@ -163,7 +171,7 @@ def _network_species(scope: Scope, s: ast.Species) -> NetworkSpecies:
                and scope.kind_of(s.compartment) == "variable" and "amount" not in options)
     state = amount_state.symbol if varying and amount_state is not None else symbol
     return NetworkSpecies(s.name, symbol, s.compartment, volume, "amount" in options,
-                          "boundary" in options, "constant" in options, state, s.span)
+                          "boundary" in options, "constant" in options, state, s.span, own)
 
 
 def _side(side: tuple[ast.Participant, ...], species: dict[str, NetworkSpecies]
@@ -246,11 +254,9 @@ def network_equations(network: ReactionNetwork, *, implicit: bool) -> list[Equat
         spans.setdefault(i, []).append(network.reactions[j].span)
     out = []
     for i, s in enumerate(network.species):
-        if s.state.name not in rates:
-            continue
-        reactions = tuple(spans.get(i, ()))
-        out.append(_equation("ode", s.state, rates[s.state.name], reactions or (s.span,),
-                             implicit))
+        if s.state.name in rates:
+            out.append(_equation("ode", s.state, rates[s.state.name],
+                                 tuple(spans.get(i, ())) or (s.span,), implicit))
         if s.state != s.symbol:  # the amount is the state; the concentration follows
             out.append(_equation("algebraic", s.symbol, s.state / s.volume, (s.span,),
                                  implicit))

@@ -22,6 +22,7 @@ def final_x(model, adjoint):
     return lambda p: model.simulate(params=p, adjoint=adjoint)["x"][-1]
 
 
+@pytest.mark.slow  # (default-suite time: tests/solve/test_gradients.py checks each adjoint)
 def test_strategies_agree_with_finite_differences(lv):
     p = lv.params
     replayed = jax.grad(final_x(lv, Checkpoint()))(p)["alpha"]

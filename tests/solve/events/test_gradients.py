@@ -66,6 +66,7 @@ def test_forward_mode_through_events_agrees_with_reverse_mode(ball):
     assert forward == pytest.approx(reverse, rel=1e-10)
 
 
+@pytest.mark.slow  # (default-suite time: the bounce test covers event gradients)
 def test_multidose_concentration_gradients_match_finite_differences():
     m = symflow.load(EXAMPLES / "multidose_pk.sf")
     times = [6.0, 30.0, 95.0]

@@ -34,6 +34,7 @@ def test_doses_on_a_tabled_infusion_match_the_closed_form(infusion):
     np.testing.assert_allclose(sol.events.times, [0, 4, 8, 12])
 
 
+@pytest.mark.slow  # (default-suite time: tests/learn/test_fit_events.py fits with events)
 def test_fit_recovers_the_rate_and_the_dose_with_events_and_an_input(infusion, tmp_path):
     times = np.linspace(0.5, 11.5, 23)
     data = tmp_path / "data.csv"

@@ -157,3 +157,35 @@ def test_malformed_reaction_lines_are_syntax_errors(line, message):
     with pytest.raises(SymflowError, match=re.escape(message)) as info:
         symflow.loads(text, file="bad.sf")
     assert "bad.sf:5:" in str(info.value)
+
+
+def test_a_species_its_own_equation_defines_is_not_held_by_the_network():
+    m = symflow.loads("""
+model M
+  compartments
+    c = 1
+  species
+    S = 0 in c
+  equations
+    der(S) = 7
+end
+""")
+    np.testing.assert_allclose(np.asarray(m.simulate(saveat=2)["S"]), [0.0, 7.0])
+
+
+def test_a_boundary_species_in_a_growing_compartment_keeps_its_amount():
+    """SBML's semantics: nothing changes its amount, so growth dilutes it: 2/(1 + t)."""
+    m = symflow.loads("""
+model M
+  compartments
+    V = 1
+  species
+    B = 2 in V, boundary
+  equations
+    der(V) = 1
+  simulate
+    tspan = [0, 2]
+end
+""")
+    sol = m.simulate(saveat=3)
+    np.testing.assert_allclose(np.asarray(sol["B"]), 2 / (1 + np.asarray(sol.t)), rtol=1e-6)
