@@ -6,10 +6,11 @@ structure instead, so that its size grows with the number of reactions, not
 with the number of species-reaction pairs, and a large network traces and
 compiles quickly:
 
-- mass-action rates `k * x_a * x_b / s!` are computed together: the states are
-  gathered by an index table (`MASS_ACTION_INDEX`, a reactant of coefficient 2
-  listed twice, short rows padded with a slot that holds 1) and multiplied
-  along the rows;
+- rates of the form `factor * x_a * x_b` (mass action, `k/s!` times the
+  reactants; or a rate written so, as SBML's mass-action kinetic laws are) are
+  computed together: the states are gathered by an index table
+  (`MASS_ACTION_INDEX`, a state squared listed twice, short rows padded with a
+  slot that holds 1) and multiplied along the rows, times the factors;
 - every other rate is one expression (`_other_rates`, shared subexpressions
   found as usual);
 - `dy` gains `coefficient * rate` at each nonzero of the stoichiometric matrix
@@ -64,21 +65,36 @@ def network_states(system: System, layout: tuple[Layout, ...]) -> set[str]:
 
 
 def _table_row(r: NetworkReaction, network: ReactionNetwork, position: dict[sp.Symbol, int],
-               parameters: set[sp.Symbol]) -> list[int] | None:
-    """The state indices a mass-action rate multiplies (each repeated by its
-    coefficient), or None where the rate must be written out: a rate constant that
-    is not a function of the parameters, an `amount` reactant or one that is not a
-    state, a coefficient that is not a whole number, too many molecules."""
-    if r.constant is None or not r.constant.free_symbols <= parameters:
-        return None
+               parameters: set[sp.Symbol]) -> tuple[list[int], sp.Expr] | None:
+    """A rate of the form `factor * x_a * x_b ...` (the factor an expression of the
+    parameters, the x's states): the state indices it multiplies (repeated by their
+    powers) and the factor; None where the rate must be written out. Mass action is
+    read from the reaction (`k / prod(s!)` times its reactants' concentrations); a
+    rate written in full is taken apart into its factors (SBML's mass-action
+    kinetic laws, `k*A*B`)."""
     row: list[int] = []
-    for name, s in r.reactants:
-        species = network.species_named(name)
-        if species.amount or species.symbol not in position or not (
-                sp.Integer(s) == s and s > 0):
-            return None
-        row += [position[species.symbol]] * int(s)
-    return row if len(row) <= MAX_MOLECULES else None
+    if r.constant is not None:
+        factor = r.constant
+        for name, s in r.reactants:
+            species = network.species_named(name)
+            if species.amount or species.symbol not in position or not (
+                    sp.Integer(s) == s and s > 0):
+                return None
+            row += [position[species.symbol]] * int(s)
+            factor = factor / math.factorial(int(s))
+    else:
+        factor = sp.Integer(1)
+        for part in sp.Mul.make_args(r.rate):
+            base, power = part.as_base_exp()
+            if base in position and power.is_Integer and power > 0:
+                row += [position[base]] * int(power)
+            elif part.free_symbols <= parameters:
+                factor = factor * part
+            else:
+                return None
+    if not factor.free_symbols <= parameters or len(row) > MAX_MOLECULES:
+        return None
+    return row, factor
 
 
 def emit_network_rhs(system: System, layout: tuple[Layout, ...], moved: set[str],
@@ -89,17 +105,14 @@ def emit_network_rhs(system: System, layout: tuple[Layout, ...], moved: set[str]
     network: ReactionNetwork = system.reactions
     position = {v.symbol: s.start for v, s in zip(system.states, layout)}
     parameters = {p.symbol for p in system.free_parameters}
-    table: list[tuple[int, list[int], float]] = []  # (reaction, state indices, 1/prod s!)
+    table: list[tuple[int, list[int], sp.Expr]] = []  # (reaction, state indices, factor)
     others: list[int] = []
     for j, r in enumerate(network.reactions):
-        row = _table_row(r, network, position, parameters)
-        if row is None:
+        found = _table_row(r, network, position, parameters)
+        if found is None:
             others.append(j)
-            continue
-        scale = 1.0
-        for _, s in r.reactants:
-            scale /= math.factorial(int(s))
-        table.append((j, row, scale))
+        else:
+            table.append((j, *found))
     start = {s.name: s.start for s in layout}
 
     rows, columns, coefficients = [], [], []
@@ -120,15 +133,13 @@ def emit_network_rhs(system: System, layout: tuple[Layout, ...], moved: set[str]
         "MASS_ACTION_INDEX = jnp.asarray("
         f"{tuple(tuple(ix + [pad] * (width - len(ix))) for _, ix, _ in table)!r}, "
         f"dtype=int).reshape({len(table)}, {width})",
-        f"MASS_ACTION_SCALE = jnp.asarray({tuple(float(c) for _, _, c in table)!r})",
         f"OTHER_REACTIONS = jnp.asarray({tuple(others)!r}, dtype=int)",
         "",
         "",
     ]
     reactions = network.reactions
-    out += function("_rate_constants", "p", "The rate constants of the mass-action table.",
-                    system, names, shapes,
-                    {str(j): reactions[j].constant for j, _, _ in table} or {},
+    out += function("_rate_factors", "p", "The parameter factors of the rates in the table.",
+                    system, names, shapes, {str(j): f for j, _, f in table},
                     unpack_states=False, result="stack")
     out += function("_other_rates", "t, y, p", "The rates not in the mass-action table.",
                     system, names, shapes, {str(j): reactions[j].rate for j in others},
@@ -159,8 +170,7 @@ def emit_network_rhs(system: System, layout: tuple[Layout, ...], moved: set[str]
         '    """Every reaction\'s rate (per volume of its compartment), in order."""',
         "    x = jnp.concatenate([y, jnp.ones((1,), dtype=y.dtype)])",
         "    w = jnp.zeros((N_REACTIONS,), dtype=y.dtype)",
-        f"    w = w.at[MASS_ACTION_REACTIONS].set(_rate_constants(p) * {product} "
-        "* MASS_ACTION_SCALE)",
+        f"    w = w.at[MASS_ACTION_REACTIONS].set(_rate_factors(p) * {product})",
         "    return w.at[OTHER_REACTIONS].set(_other_rates(t, y, p))",
         "",
         "",
