@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import statistics
 import sys
 import time
 
@@ -62,6 +61,10 @@ import numpy as np  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from symflow.solve.jumps import JumpProgram, simulate_jumps  # noqa: E402
+
+if str(ROOT / "benchmarks") not in sys.path:  # `python -m benchmarks....` too
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+from run import interleaved  # noqa: E402
 
 NAMES = ("Goff", "Gon", "M", "P", "P2")
 CHANGES = np.array([
@@ -148,24 +151,6 @@ def numpy_ssa(n: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def _interleaved(fns: dict, first: dict[str, float], repeats: int
-                 ) -> dict[str, tuple[float, float, float, float]]:
-    """`(compile, median run, min run, median CPU time)` of each function (`first`:
-    the time of its first call), the runs taken in turn so that the load falls on
-    all alike."""
-    runs: dict[str, list[float]] = {name: [] for name in fns}
-    cpu: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
-            jax.block_until_ready(fn())
-            runs[name].append(time.perf_counter() - start)
-            cpu[name].append(time.process_time() - start_cpu)
-    return {name: (first[name] - statistics.median(runs[name]),
-                   statistics.median(runs[name]), min(runs[name]),
-                   statistics.median(cpu[name])) for name in fns}
-
-
 def _check(symflow_paths: np.ndarray, hand: np.ndarray, numpy_paths: np.ndarray) -> str:
     """The means at the last save time agree within 5 standard errors."""
     lines = []
@@ -207,8 +192,8 @@ def main() -> None:
     numpy_paths = numpy_ssa(args.numpy_trajectories)
     numpy_time = (time.perf_counter() - start) / args.numpy_trajectories * n
     print(_check(mine, np.asarray(hand), numpy_paths))
-    times = _interleaved({"symflow": lambda: run_symflow().mean["P"],
-                          "hand": lambda: fn(keys, p)}, first, args.repeats)
+    times = interleaved({"symflow": lambda: run_symflow().mean["P"],
+                         "hand": lambda: fn(keys, p)}, args.repeats, first=first)
     (sc, sr, smin, scpu), (hc, hr, hmin, hcpu) = times["symflow"], times["hand"]
     print(f"load average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}; "
           f"{n} trajectories, {args.repeats} repeats, NumPy timed on "

@@ -100,6 +100,33 @@ def per_call(fn, number):
     return (time.perf_counter() - start) / number
 
 
+def interleaved(fns: dict, repeats: int, *, first: dict | None = None
+                ) -> dict[str, tuple[float, float, float, float]]:
+    """`(compile, median run, min run, median CPU time of a run)` of each function,
+    the runs taken in turn (one of each per round), so that the load of a shared
+    machine falls on all of them alike. `compile` is the first call's time less the
+    median run; `first` gives first-call times measured by the caller (else each
+    function's first call here is timed). The process CPU time (all threads) is the
+    least load-sensitive of the three on a shared machine."""
+    first = dict(first or {})
+    for name, fn in fns.items():
+        if name not in first:
+            start = time.perf_counter()
+            jax.block_until_ready(fn())
+            first[name] = time.perf_counter() - start
+    runs: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            jax.block_until_ready(fn())
+            runs[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: (first[name] - statistics.median(runs[name]),
+                   statistics.median(runs[name]), min(runs[name]),
+                   statistics.median(cpu[name])) for name in fns}
+
+
 def rel_diff(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))

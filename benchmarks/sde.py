@@ -44,6 +44,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import symflow  # noqa: E402
 
+if str(ROOT / "benchmarks") not in sys.path:  # `python -m benchmarks....` too
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+from run import interleaved  # noqa: E402
+
 GBM = """
 model GBM
   parameters
@@ -62,30 +66,6 @@ model GBM
     saveat = 11
 end
 """
-
-
-def _time_interleaved(fns: dict, repeats: int
-                      ) -> dict[str, tuple[float, float, float, float]]:
-    """`(compile, median run, min run, median CPU time of a run)` of each function,
-    the runs taken in turn (one of each per round), so that the load of a shared
-    machine falls on all of them alike. The process CPU time (all threads) is the
-    least load-sensitive of the three on a shared machine."""
-    compile_ = {}
-    for name, fn in fns.items():
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        compile_[name] = time.perf_counter() - start
-    runs: dict[str, list[float]] = {name: [] for name in fns}
-    cpu: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
-            jax.block_until_ready(fn())
-            runs[name].append(time.perf_counter() - start)
-            cpu[name].append(time.process_time() - start_cpu)
-    return {name: (compile_[name] - statistics.median(runs[name]),
-                   statistics.median(runs[name]), min(runs[name]),
-                   statistics.median(cpu[name])) for name in fns}
 
 
 def _time(fn, repeats: int) -> tuple[float, float]:
@@ -143,7 +123,7 @@ def bench_gbm(repeats: int, tree: bool) -> dict:
     fn, keys = _handwritten(lambda t, y, p: p[0] * y, lambda t, y, p: (p[1] * y)[:, None],
                             jnp.ones(1), t1, dt, ts, n, 1, tree=tree)
     p = jnp.array([mu, sigma])
-    times = _time_interleaved(
+    times = interleaved(
         {"symflow": lambda: m.simulate(trajectories=n, brownian_path=path).mean["S"],
          "diffrax": lambda: fn(keys, p),
          "symflow+q": lambda: m.simulate(trajectories=n, brownian_path=path).quantiles},
@@ -169,7 +149,7 @@ def bench_langevin(repeats: int, tree: bool) -> dict:
     fn, keys = _handwritten(drift, diffusion, jnp.array([1.0, 0.0]), t1, dt, ts, n, 1,
                             tree=tree)
     p = jnp.array([gamma, omega, sigma])
-    times = _time_interleaved(
+    times = interleaved(
         {"symflow": lambda: m.simulate(trajectories=n, solver="euler",
                                        brownian_path=path).mean["x"],
          "diffrax": lambda: fn(keys, p),
