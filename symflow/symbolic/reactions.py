@@ -113,8 +113,12 @@ class ReactionNetwork:
             tuple(dataclasses.replace(r, rate=fn(r.rate), volume=fn(r.volume),
                                       constant=opt(r.constant)) for r in self.reactions))
 
+    @functools.cached_property
+    def _by_name(self) -> dict[str, NetworkSpecies]:
+        return {s.name: s for s in self.species}
+
     def species_named(self, name: str) -> NetworkSpecies:
-        return next(s for s in self.species if s.name == name)
+        return self._by_name[name]
 
     @functools.cached_property
     def entries(self) -> tuple[tuple[int, int, sp.Expr], ...]:
