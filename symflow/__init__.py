@@ -3,21 +3,25 @@
 Importing symflow turns on JAX's float64 (models are scientific). To compute in
 float32 instead, set the environment variable `SYMFLOW_X64=0` before importing.
 
-The API is imported on first use, so that the `symflow` command can configure
-JAX and Equinox before they load.
+Importing symflow imports neither JAX nor the API: the API is imported on first
+use, so that `symflow check` never loads JAX (docs/performance.md) and the
+`symflow` command can configure JAX and Equinox before they load. Float64 is
+turned on through JAX's own environment variable when JAX is not loaded yet.
 """
 
 import os as _os
+import sys as _sys
 from typing import TYPE_CHECKING as _TYPE_CHECKING
-
-import jax as _jax
 
 from .errors import SolverError as SolverError
 from .errors import Span as Span
 from .errors import SymflowError as SymflowError
 
 if _os.environ.get("SYMFLOW_X64", "1") != "0":
-    _jax.config.update("jax_enable_x64", True)
+    if "jax" in _sys.modules:
+        _sys.modules["jax"].config.update("jax_enable_x64", True)
+    else:  # read by JAX when it is imported
+        _os.environ["JAX_ENABLE_X64"] = "1"
 
 if _TYPE_CHECKING:
     from .api import Model as Model

@@ -10,7 +10,6 @@ jax.grad(loss)(m.params)
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -21,9 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import catalog, codegen, passes, symbolic
+from . import catalog, codegen, frontend, symbolic
 from .errors import SymflowError
-from .lang import parse
 from .solve import Runner, Solution
 from .symbolic import System
 
@@ -35,60 +33,23 @@ __all__ = ["Model", "load", "loads"]
 def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
     """Compile a model file. `model` picks one model of a file that holds several.
     An SBML file (`.xml`, `.sbml`) is imported first (docs/sbml.md)."""
-    path = os.fspath(path)
-    if path.lower().endswith((".xml", ".sbml")):
-        from .sbml import read_sbml
-
-        return loads(read_sbml(path).text, file=path, model=model)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise SymflowError(f"cannot read {path}: {e.strerror}") from None
-    return loads(text, file=path, model=model)
+    return _model(frontend.compile_file(path, model=model))
 
 
 def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Model":
     """Compile model text."""
-    timings: dict[str, float] = {}
+    return _model(frontend.compile_text(text, file=file, model=model))
+
+
+def _model(compiled: frontend.Compiled) -> Model:
+    """The `Model` of a compiled system: its generated source loaded as callables."""
     start = time.perf_counter()
-    program = parse(text, file)
-    timings["parse"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    built = symbolic.build(program, model)
-    timings["build"] = time.perf_counter() - start
-    interpretation = built.settings.interpretation
-    if interpretation != "ode":  # a network read as an SDE or a jump process
-        return _compile(_interpreted(built, interpretation), timings, interpretation, built)
-    return _compile(built, timings, "ode", built)
-
-
-def _interpreted(network: System, interpretation: str) -> System:
-    """The built ODE system of a network, read as `interpretation` (its settings say so)."""
-    settings = dataclasses.replace(network.settings, interpretation=interpretation)
-    system = dataclasses.replace(network, settings=settings)
-    if interpretation == "langevin":
-        return passes.to_langevin(system)
-    if interpretation == "jump":
-        return passes.to_jump_rates(system)
-    return system
-
-
-def _compile(built: System, timings: dict[str, float], interpretation: str,
-             network: System) -> Model:
-    """A built system through the passes and codegen."""
-    start = time.perf_counter()
-    final = passes.simplify(built)
-    timings["passes"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    source = codegen.emit(final)
-    generated = codegen.load_source(source,
-                                    event_labels=tuple(e.label for e in final.events))
-    timings["codegen"] = time.perf_counter() - start
-    return Model(built, final, generated, timings, interpretation=interpretation,
-                 network=network)
+    generated = codegen.load_source(
+        compiled.source, event_labels=tuple(e.label for e in compiled.system.events))
+    timings = dict(compiled.timings)
+    timings["codegen"] += time.perf_counter() - start
+    return Model(compiled.built, compiled.system, generated, timings,
+                 interpretation=compiled.interpretation, network=compiled.network)
 
 
 class Model:
@@ -268,8 +229,9 @@ class Model:
                 raise SymflowError(f"{self.name} has no reactions to read as "
                                    f"{interpretation!r}", help="interpretation is an "
                                    "option of models with a reactions section")
-            model = _compile(_interpreted(self.network, interpretation), {}, interpretation,
-                             self.network)
+            model = _model(frontend.compile_system(
+                frontend.interpreted(self.network, interpretation),
+                interpretation=interpretation, network=self.network))
             model._interpretations = self._interpretations
             self._interpretations[interpretation] = model
         return self._interpretations[interpretation]

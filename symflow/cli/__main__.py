@@ -1,7 +1,5 @@
 """`python -m symflow.cli ...`: the `symflow` command."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+entry()

@@ -7,7 +7,8 @@ import argparse
 import difflib
 import sys
 
-__all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "load_model",
+__all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "compile_model",
+           "load_model",
            "parse_sets", "parse_experiments", "parse_saveat", "names", "wrote",
            "refuse_overwrite"]
 
@@ -16,6 +17,14 @@ EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 
 class UsageError(Exception):
     """A bad command line that argparse itself cannot see (a bad --set, say)."""
+
+
+def compile_model(args: argparse.Namespace):
+    """The model of `args.file` through the passes and codegen's emission, without
+    JAX (`frontend.Compiled`): what `check`, `show` and `compile` need."""
+    from ..frontend import compile_file
+
+    return compile_file(args.file, model=args.model)
 
 
 def load_model(args: argparse.Namespace):

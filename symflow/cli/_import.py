@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from typing import Any
 
+from ..files import write_atomically
 from ._common import EXIT_OK, refuse_overwrite, wrote
 
 __all__ = ["add_parser", "import_sbml"]
@@ -40,18 +39,3 @@ def import_sbml(args: argparse.Namespace) -> int:
     write_atomically(args.output, imported.text)
     wrote(args.output)
     return EXIT_OK
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename,
-    so that an interrupted write never leaves half a file where the user's was."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".symflow-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import EXIT_OK, UsageError, load_model, wrote
+from ._common import EXIT_OK, UsageError, compile_model, refuse_overwrite, wrote
 
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
@@ -33,17 +33,18 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    m = load_model(args)
-    print(f"{args.file}: model {m.name} is well formed: {len(m.state_names)} states, "
-          f"{len(m.system.free_parameters)} parameters, {len(m.observed_names)} observed outputs"
-          + (f", {len(m.closures)} closures" if m.closures else ""))
+    system = compile_model(args).system
+    closures = system.closures
+    print(f"{args.file}: model {system.name} is well formed: {len(system.states)} states, "
+          f"{len(system.free_parameters)} parameters, {len(system.observed)} observed outputs"
+          + (f", {len(closures)} closures" if closures else ""))
     return EXIT_OK
 
 
 def show(args: argparse.Namespace) -> int:
     from ..symbolic import latex_system
 
-    m = load_model(args)
+    m = compile_model(args)
     if args.stage == "semilinear":
         from ..analysis import split_semilinear
 
@@ -78,22 +79,24 @@ def _print_conservation(m) -> int:
     if network is None:
         raise UsageError("--stage conservation: the model has no reactions section")
     laws = conservation_laws(network)
-    eliminate = m.settings.conserved == "eliminate"
-    print(f"model {m.name}: {len(laws)} conservation law{'s' if len(laws) != 1 else ''}"
+    eliminate = m.system.settings.conserved == "eliminate"
+    print(f"model {m.system.name}: {len(laws)} conservation law{'s' if len(laws) != 1 else ''}"
           + ("" if eliminate or not laws else " (kept; `conserved = eliminate` computes "
                                                "one species of each from the others)"))
     for law in laws:
-        gone = eliminate and law.pivot not in m.state_names
+        gone = eliminate and law.pivot not in {v.name for v in m.system.states}
         print(f"  {law.describe()}" + (f"  -> {law.pivot} computed from the others "
                                        f"(total_{law.pivot})" if gone else ""))
     return EXIT_OK
 
 
 def compile_source(args: argparse.Namespace) -> int:
-    m = load_model(args)
+    from ..files import write_atomically
+
+    m = compile_model(args)
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(m.source)
+        refuse_overwrite(args.output, args.file, "compiled")
+        write_atomically(args.output, m.source)
         wrote(args.output)
     else:
         sys.stdout.write(m.source)

@@ -1,0 +1,105 @@
+"""Model text to equations and generated source, without JAX.
+
+The stages before any array exists: parse (Lark), build (SymPy), the passes, and
+codegen's emission of Python source. `symflow check`, `show` and `compile` need
+nothing more, so they run through here and never import JAX or diffrax (about a
+second of every command's start: docs/performance.md). `api.loads` continues
+from a `Compiled` by loading its source into callables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+from . import codegen, passes, symbolic
+from .errors import SymflowError
+from .lang import parse
+from .symbolic import System
+
+__all__ = ["Compiled", "compile_file", "compile_system", "compile_text", "interpreted",
+           "read_model_text"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Compiled:
+    """One model through the passes and codegen's emission.
+
+    `built` is the system as built from the file, `system` after every pass,
+    `source` the generated module, `network` the built system whose reaction
+    network other interpretations are compiled from, `timings` the seconds each
+    stage took (`parse`, `build`, `passes`, `codegen`).
+    """
+
+    built: System
+    system: System
+    source: str
+    network: System
+    interpretation: str
+    timings: dict[str, float]
+
+
+def read_model_text(path: str | os.PathLike) -> str:
+    """The text of a model file; an SBML file (`.xml`, `.sbml`) is imported first
+    (docs/sbml.md)."""
+    path = os.fspath(path)
+    if path.lower().endswith((".xml", ".sbml")):
+        from .sbml import read_sbml
+
+        return read_sbml(path).text
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise SymflowError(f"cannot read {path}: {e.strerror}") from None
+
+
+def compile_file(path: str | os.PathLike, *, model: str | None = None) -> Compiled:
+    """`compile_text` of a file's model."""
+    return compile_text(read_model_text(path), file=os.fspath(path), model=model)
+
+
+def compile_text(text: str, *, file: str = "<string>", model: str | None = None
+                 ) -> Compiled:
+    """Parse, build, simplify and emit one model of `text` (`model` picks one of
+    several; by default the last)."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    program = parse(text, file)
+    timings["parse"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    built = symbolic.build(program, model)
+    timings["build"] = time.perf_counter() - start
+    interpretation = built.settings.interpretation
+    system = built if interpretation == "ode" else interpreted(built, interpretation)
+    return compile_system(system, timings=timings, interpretation=interpretation,
+                          network=built)
+
+
+def interpreted(network: System, interpretation: str) -> System:
+    """The built ODE system of a reaction network, read as `interpretation`
+    (`langevin`: the chemical Langevin SDE; `jump`: jump rates; `ode`: itself)."""
+    settings = dataclasses.replace(network.settings, interpretation=interpretation)
+    system = dataclasses.replace(network, settings=settings)
+    if interpretation == "langevin":
+        return passes.to_langevin(system)
+    if interpretation == "jump":
+        return passes.to_jump_rates(system)
+    return system
+
+
+def compile_system(built: System, *, timings: dict[str, float] | None = None,
+                   interpretation: str = "ode", network: System | None = None) -> Compiled:
+    """A built system through the passes and codegen's emission."""
+    timings = dict(timings or {})
+    start = time.perf_counter()
+    final = passes.simplify(built)
+    timings["passes"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    source = codegen.emit(final)
+    timings["codegen"] = time.perf_counter() - start
+    return Compiled(built, final, source, network if network is not None else built,
+                    interpretation, timings)
