@@ -22,6 +22,7 @@ import numpy as np
 
 from . import catalog, codegen, frontend, symbolic
 from .errors import SymflowError
+from .progress import stage
 from .solve import Runner, Solution
 from .symbolic import System
 
@@ -44,8 +45,9 @@ def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Mo
 def _model(compiled: frontend.Compiled) -> Model:
     """The `Model` of a compiled system: its generated source loaded as callables."""
     start = time.perf_counter()
-    generated = codegen.load_source(
-        compiled.source, event_labels=tuple(e.label for e in compiled.system.events))
+    with stage("loading the generated code"):
+        generated = codegen.load_source(
+            compiled.source, event_labels=tuple(e.label for e in compiled.system.events))
     timings = dict(compiled.timings)
     timings["codegen"] += time.perf_counter() - start
     return Model(compiled.built, compiled.system, generated, timings,

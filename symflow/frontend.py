@@ -16,6 +16,7 @@ import time
 from . import codegen, passes, symbolic
 from .errors import SymflowError
 from .lang import parse
+from .progress import stage
 from .symbolic import System
 
 __all__ = ["Compiled", "compile_file", "compile_system", "compile_text", "interpreted",
@@ -66,11 +67,13 @@ def compile_text(text: str, *, file: str = "<string>", model: str | None = None
     several; by default the last)."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    program = parse(text, file)
+    with stage("parsing"):
+        program = parse(text, file)
     timings["parse"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    built = symbolic.build(program, model)
+    with stage("building the equations"):
+        built = symbolic.build(program, model)
     timings["build"] = time.perf_counter() - start
     interpretation = built.settings.interpretation
     system = built if interpretation == "ode" else interpreted(built, interpretation)
@@ -95,11 +98,13 @@ def compile_system(built: System, *, timings: dict[str, float] | None = None,
     """A built system through the passes and codegen's emission."""
     timings = dict(timings or {})
     start = time.perf_counter()
-    final = passes.simplify(built)
+    with stage(f"simplifying {len(built.equations):,} equations"):
+        final = passes.simplify(built)
     timings["passes"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    source = codegen.emit(final)
+    with stage("generating code"):
+        source = codegen.emit(final)
     timings["codegen"] = time.perf_counter() - start
     return Compiled(built, final, source, network if network is not None else built,
                     interpretation, timings)

@@ -23,7 +23,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "symflow"
 
 # The stages, lowest first: a module may import its own stage and those before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "catalog", "runtime", "cache", "files"),
+    ("errors", "catalog", "runtime", "cache", "files", "progress"),
     ("lang",),
     ("symbolic",),
     ("analysis",),
@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("solve",),
     ("learn",),
     ("sbml",),
+    ("programs",),
     ("frontend",),
     ("api",),
     ("cli", "__init__", "__main__"),

@@ -54,7 +54,6 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     fit.add_argument("--plot", metavar="PNG", help="plot data against the fitted trajectories")
     fit.add_argument("-o", "--output", metavar="SF",
                      help="write the model file with the fitted values as defaults")
-    fit.add_argument("--quiet", action="store_true", help="no per-iteration progress")
     add_train_arguments(fit)
 
 

@@ -8,8 +8,10 @@ solver failure. Errors are printed as messages, never as tracebacks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from .. import __version__
@@ -38,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("file", help="the model file (.sf)")
         p.add_argument("--model", help="which model of the file (default: the last one)")
+        p.add_argument("--quiet", action="store_true",
+                       help="no status line while parsing, compiling and solving (and, for fit, no "
+                            "per-iteration progress)")
         return p
 
     _show.add_parsers(add)
@@ -55,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..errors import SolverError, SymflowError
 
     try:
-        return COMMANDS[args.command](args)
+        return _announced(args)
     except SolverError as e:
         print(e.pretty(), file=sys.stderr)
         return EXIT_SOLVER
@@ -67,6 +72,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _announced(args: argparse.Namespace) -> int:
+    """Run the command with its stages shown on a terminal (a status line on stderr,
+    unless `--quiet`) and, with `--timings`, their durations printed at the end."""
+    from ..progress import listening
+    from ._status import START, StageTimes, StatusLine
+
+    with contextlib.ExitStack() as stack:
+        times = StageTimes()
+        if getattr(args, "timings", False):
+            stack.enter_context(listening(times))
+        if sys.stderr.isatty() and not getattr(args, "quiet", False):
+            # a solve with a progress bar shows the bar, not the status line
+            bar = getattr(args, "progress", False) is not False
+            status = StatusLine(ignore=("solving",) if bar else ())
+            stack.callback(status.close)
+            stack.enter_context(listening(status))
+        code = COMMANDS[args.command](args)
+    if getattr(args, "timings", False):
+        print(times.table(total=time.perf_counter() - START))
+    return code
 
 
 def _configure_jax() -> None:

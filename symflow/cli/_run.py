@@ -7,11 +7,13 @@ import argparse
 import difflib
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .. import catalog
+from . import _kept
 from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
 from ._train import add_weights_argument, apply_weights
 
@@ -70,15 +72,25 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
+    """Simulate: from a kept program if this run's was kept by an earlier process
+    (`_kept.py`), else load the model, solve it (keeping its program where it can),
+    and print, save or plot the result."""
+    from ..progress import stage
 
-    from ..symbolic import ODE_SOLVERS
-
-    start = time.perf_counter()
+    kept = _kept.kept_run(args)
+    if kept is not None and not args.output:  # printing needs no model: only its program
+        hit = _kept.run_kept(kept)
+        if hit is not None:
+            meta, flat = hit
+            values = _kept.unpack(meta, flat)
+            _kept.print_final(meta["model"], meta["solver"], np.asarray(meta["ts"]), values,
+                              meta["names"])
+            return EXIT_OK
+    with stage("importing JAX and diffrax"):
+        from .. import api  # noqa: F401  (timed as its own stage)
     m = load_model(args)
     if args.interpretation is not None:
         m = m.interpreted(args.interpretation)
-    load_time = time.perf_counter() - start
     params, initial = parse_sets(args.set, m)
     if args.weights:
         params = apply_weights(m, args.weights, params)
@@ -88,60 +100,67 @@ def run(args: argparse.Namespace) -> int:
     if args.saveat is not None:
         options["saveat"] = parse_saveat(args.saveat)
     stochastic = _ensemble_options(args, m)
-    if stochastic is not None:
-        for name in ("solver", "rtol", "atol", "dt", "max_steps"):
-            if getattr(args, name) is not None:
-                options[name] = getattr(args, name)
-        return _run_ensemble(args, m, params, initial, options, stochastic)
-    if args.solver is not None and args.solver not in ODE_SOLVERS:
-        close = difflib.get_close_matches(args.solver, ODE_SOLVERS, n=1)
-        raise UsageError(f"--solver {args.solver}: unknown solver"
-                          + (f" (did you mean {close[0]}?)" if close else "")
-                          + "; known solvers: " + ", ".join(ODE_SOLVERS))
     for name in ("solver", "rtol", "atol", "dt", "max_steps"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
+    if stochastic is not None:
+        return _run_ensemble(args, m, params, initial, options, stochastic)
+    _check_solver(args.solver)
     if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
         raise UsageError(f"-o {args.output}: write a .csv or .npz file")
-    progress = args.progress if args.progress is not None else sys.stderr.isatty()
     if args.steady:
         return print_steady(m, params, initial)
-    timings: dict = {}
-    sol = m.simulate(params=params, initial=initial, progress=progress, timings=timings,
-                     **options)
+    done = (_kept.solve_and_keep(kept, m, params, initial, options)
+            if kept is not None else None)
+    if done is not None:
+        sol, solver = done
+    else:
+        progress = args.progress if args.progress is not None else sys.stderr.isatty()
+        timings: dict = {}  # (the solve announces its stages: tracing, compiling, solving)
+        sol = m.simulate(params=params, initial=initial, progress=progress,
+                         timings=timings, **options)
+        solver = timings["solver"]
+    _report(args, m, sol, solver)
+    return EXIT_OK
+
+
+def _check_solver(solver: str | None) -> None:
+    from ..symbolic import ODE_SOLVERS
+
+    if solver is not None and solver not in ODE_SOLVERS:
+        close = difflib.get_close_matches(solver, ODE_SOLVERS, n=1)
+        raise UsageError(f"--solver {solver}: unknown solver"
+                         + (f" (did you mean {close[0]}?)" if close else "")
+                         + "; known solvers: " + ", ".join(ODE_SOLVERS))
+
+
+def _report(args: argparse.Namespace, m, sol, solver: str) -> None:
+    """Save, plot and print one solve."""
     if args.output:
         sol.save(args.output)
         wrote(args.output)
     if args.plot:
-        sol.plot(args.plot, title=f"{m.name} ({timings['solver']})")
+        sol.plot(args.plot, title=f"{m.name} ({solver})")
         wrote(args.plot)
     t = np.asarray(sol.t)
-    print(f"{m.name}: solved with {timings['solver']} on [{t[0]:g}, {t[-1]:g}], "
-          f"{len(t)} saved points")
-    end, last = t[-1], -1
-    if sol.events is not None:
-        log = sol.events
-        print(f"  {len(log)} event{'s' if len(log) != 1 else ''} fired"
-              + (f", the last at t = {log.times[-1]:.10g}" if len(log) else ""))
-        end = float(sol.t_reached)
-        if end < t[-1]:
-            print(f"  the solve stopped at t = {end:.10g} (terminate)")
-            last = int(np.searchsorted(t, end, side="right")) - 1
-    for name in (*m.state_names, *m.observed_names):
-        if sol.events is not None and end < t[-1]:  # the state where it stopped
-            value = sol.events.after(name)[-1]
-        else:
-            value = np.asarray(sol[name])[last]
-        print(f"  {name}({end:g}) = {np.array2string(np.asarray(value), precision=8)}")
-    if args.timings:
-        print("timings (seconds):")
-        for stage in ("parse", "build", "passes", "codegen"):
-            print(f"  {stage:<12} {m.timings[stage]:.4f}")
-        print(f"  {'(load total)':<12} {load_time:.4f}")
-        print(f"  {'jax trace':<12} {timings['trace']:.4f}")
-        print(f"  {'xla compile':<12} {timings['xla compile']:.4f}")
-        print(f"  {'solve':<12} {timings['solve']:.4f}")
-    return EXIT_OK
+    names = (*m.state_names, *m.observed_names)
+    if sol.events is None:
+        _kept.print_final(m.name, solver, t, sol.values, names)
+        return
+    end = float(sol.t_reached)
+    values = sol.values
+    if end < t[-1]:  # the state where it stopped
+        values = {name: np.asarray(sol.events.after(name)) for name in names}
+    _kept.print_final(m.name, solver, t, values, names, end=end,
+                      between=_event_lines(sol.events, end, float(t[-1])))
+
+
+def _event_lines(log, end: float, t1: float) -> list[str]:
+    lines = [f"  {len(log)} event{'s' if len(log) != 1 else ''} fired"
+             + (f", the last at t = {log.times[-1]:.10g}" if len(log) else "")]
+    if end < t1:
+        lines.append(f"  the solve stopped at t = {end:.10g} (terminate)")
+    return lines
 
 
 def _ensemble_options(args, m) -> dict | None:
@@ -211,9 +230,12 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
 
     if args.output and os.path.splitext(args.output)[1].lower() != ".npz":
         raise UsageError(f"-o {args.output}: an ensemble is written to .npz")
+    from ..progress import stage
+
     timings: dict = {}
-    sol = m.simulate(params=params, initial=initial, timings=timings, **options,
-                     **stochastic)
+    with stage("compiling and solving the ensemble"):
+        sol = m.simulate(params=params, initial=initial, timings=timings, **options,
+                         **stochastic)
     if args.output:
         sol.save(args.output)
         wrote(args.output)
@@ -233,12 +255,6 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
         mean, std = np.asarray(sol.mean[name])[-1], np.asarray(sol.std[name])[-1]
         print(f"  {name}({t[-1]:g}): mean {np.array2string(mean, precision=6)}, "
               f"std {np.array2string(std, precision=6)}")
-    if args.timings:
-        print("timings (seconds):")
-        for stage in ("parse", "build", "passes", "codegen"):
-            print(f"  {stage:<12} {m.timings[stage]:.4f}")
-        print(f"  {'ensemble':<12} {timings['ensemble (compile and run)']:.4f} "
-              "(compile and run)")
     return EXIT_OK
 
 

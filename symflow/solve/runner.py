@@ -179,7 +179,17 @@ class ODESide(Side):
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> Solution:
         if extra:
             raise SymflowError(f"unknown option {next(iter(extra))!r} of simulate")
-        tspan, saveat, timings = options["tspan"], options["saveat"], options["timings"]
+        config, ts, p, initial = self.plan(params, solver, options)
+        timings = options["timings"]
+        if timings is not None:
+            timings["solver"] = config.solver  # type: ignore[assignment]
+        return self.runner.simulator.run(config, p, initial, ts, timings=timings)
+
+    def plan(self, params: Mapping[str, Any] | None, solver: str | None,
+             options: Mapping[str, Any]) -> tuple[SolveConfig, np.ndarray, dict, dict]:
+        """The configuration, save times, complete parameters and checked initial
+        values of a solve with the options of `simulate` (`timings` not needed)."""
+        tspan, saveat = options["tspan"], options["saveat"]
         m, runner = self.model, self.runner
         t0, t1 = tspan if tspan is not None else m.settings.tspan
         ts = runner.save_times(t0, t1, saveat if saveat is not None else m.settings.saveat)
@@ -189,9 +199,7 @@ class ODESide(Side):
             ts, p, initial, solver=solver, rtol=options["rtol"], atol=options["atol"],
             dt=options["dt"], max_steps=options["max_steps"], adjoint=options["adjoint"],
             dense=options["dense"], progress=options["progress"])
-        if timings is not None:
-            timings["solver"] = config.solver  # type: ignore[assignment]
-        return runner.simulator.run(config, p, initial, ts, timings=timings)
+        return config, ts, p, initial
 
 
 class Runner:
@@ -225,8 +233,8 @@ class Runner:
         ensemble = EnsembleSide(model, ensembles)
         self.sampling: ModelSampling = sampler.sampling
         self.ensembles: ModelEnsembles = ensemble.ensembles
-        self.sides: tuple[Side, ...] = (JumpSide(model), sampler, ensemble,
-                                         ODESide(model, self))
+        self.ode = ODESide(model, self)
+        self.sides: tuple[Side, ...] = (JumpSide(model), sampler, ensemble, self.ode)
 
     @staticmethod
     def _grid_strategy(built: System) -> GridKrylov | None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..codegen import GeneratedModel
 from ..errors import SolverError, SymflowError
+from ..progress import stage
 from . import solvers as _solvers
 from ._compat import result_code, result_message
 from .adjoints import Problem, adjoint_strategy
@@ -253,17 +254,41 @@ class Simulator:
         """
         key = ("packed", config)
         if key not in self._cache:
-            solve = self.solve_program(config)
-
-            def packed(params, initial, ts):
-                sol = solve(params, initial, ts)
-                scalars = jnp.stack([sol.result.astype(sol.t_reached.dtype), sol.t_reached,
-                                     sol.size_reached, sol.initial_size])
-                return jnp.concatenate([*(jnp.ravel(sol.values[n]) for n in sol.names),
-                                        scalars])
-
-            self._cache[key] = jax.jit(packed)
+            self._cache[key] = jax.jit(self._packed_program(config))
         return self._cache[key]
+
+    def given_program(self, config: SolveConfig) -> Callable:
+        """`(given, initial, ts) -> one flat array`, unjitted: the packed solve with only
+        the parameters `given` by name, the others taking their defaults inside the
+        program (a default written as an expression follows the given values). The
+        program a run keeps across processes (`symflow.programs`)."""
+        packed = self._packed_program(config)
+        defaults = self.generated.parameter_defaults
+        return lambda given, initial, ts: packed(defaults(given), initial, ts)
+
+    def _packed_program(self, config: SolveConfig) -> Callable:
+        solve = self.solve_program(config)
+
+        def packed(params, initial, ts):
+            sol = solve(params, initial, ts)
+            scalars = jnp.stack([sol.result.astype(sol.t_reached.dtype), sol.t_reached,
+                                 sol.size_reached, sol.initial_size])
+            return jnp.concatenate([*(jnp.ravel(sol.values[n]) for n in sol.names), scalars])
+
+        return packed
+
+    @property
+    def outputs(self) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+        """`(name, shape, elements per time)` of every output, in packed order."""
+        return self._outputs
+
+    def solution_of(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig
+                    ) -> Solution:
+        """The `Solution` of a packed output computed elsewhere (a kept program);
+        raises `SolverError` if it records a failure."""
+        sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), config)
+        _raise_on_failure(sol, config)
+        return sol
 
     def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray,
                      config: SolveConfig) -> Solution:
@@ -316,15 +341,18 @@ class Simulator:
         if self.generated.events and not traced:  # nothing here can differentiate it
             fn = self.primal_fn(config)
         args = (params, initial, ts if whole else self._device_times(ts))
-        if timings is not None and not traced:
+        if timings is not None and not traced:  # each stage timed (and announced)
             start = time.perf_counter()
-            lowered = fn.lower(*args)
+            with stage("tracing"):
+                lowered = fn.lower(*args)
             timings["trace"] = time.perf_counter() - start
             start = time.perf_counter()
-            compiled = lowered.compile()
+            with stage("compiling (XLA)"):
+                compiled = lowered.compile()
             timings["xla compile"] = time.perf_counter() - start
             start = time.perf_counter()
-            out = jax.block_until_ready(compiled(*args))
+            with stage("solving"):
+                out = jax.block_until_ready(compiled(*args))
             timings["solve"] = time.perf_counter() - start
         else:
             out = fn(*args)

@@ -164,6 +164,8 @@ class Input:
     file: str
     column: str
     span: Span
+    # the table's path as read (absolute, or relative to the working folder)
+    path: str = ""
 
     def describe(self) -> str:
         return (f'{self.name} = table("{self.file}", column = "{self.column}", '
@@ -317,6 +319,10 @@ class System:
     # among `equations`; kept for the conservation analysis and the stochastic
     # interpretations. `None` for a model without one.
     reactions: Any = None
+    # Every file read to build the model besides its own: imported model files and
+    # input tables (absolute paths, sorted). A compiled program kept across processes
+    # is valid only while they are unchanged (symflow/programs).
+    sources: tuple[str, ...] = ()
 
     @property
     def states(self) -> tuple[Variable, ...]:

@@ -126,8 +126,13 @@ def test_console_script_end_to_end(model_file, tmp_path):
                              "--timings", "--no-progress"], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    for stage in ("parse", "build", "passes", "codegen", "xla compile", "solve"):
-        assert stage in result.stdout
+    table = result.stdout.split("timings (seconds):\n")[1].splitlines()
+    seconds = {line.rsplit(" ", 1)[0].strip(): float(line.rsplit(" ", 1)[1]) for line in table}
+    for stage in ("importing JAX and diffrax", "parsing", "building the equations",
+                  "generating code", "tracing", "compiling (XLA)", "solving"):
+        assert stage in seconds
+    total = seconds.pop("total")
+    assert sum(seconds.values()) == pytest.approx(total, abs=1e-3)  # the lines add up
     bad = subprocess.run([sys.executable, "-m", "symflow.cli", "run"], capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == EXIT_USAGE

@@ -47,6 +47,8 @@ class Namespace:
 
     models: dict[str, ast.Model]
     connectors: dict[str, ast.Connector]
+    # the files imported (absolute paths): read once each, and a model's sources
+    files: set[str] = dataclasses.field(default_factory=set)
 
 
 def load_namespace(program: ast.Program, extra_imports: tuple[ast.Import, ...] = ()
@@ -68,7 +70,7 @@ def _load_into(ns: Namespace, program: ast.Program, stack: list[str],
             cycle = " -> ".join(os.path.basename(p) for p in stack[stack.index(key):] + [key])
             raise SymflowError(f"import cycle: {cycle}", imp.span,
                                help="a file cannot import itself, directly or through others")
-        if key in _loaded(ns):
+        if key in ns.files:
             continue
         try:
             with open(path, encoding="utf-8") as f:
@@ -79,18 +81,12 @@ def _load_into(ns: Namespace, program: ast.Program, stack: list[str],
                      "known libraries: " + ", ".join(_libraries()))
             raise SymflowError(f"cannot import {what}: {e.strerror}", imp.span,
                                help=help_) from None
-        _loaded(ns).add(key)
+        ns.files.add(key)
         _load_into(ns, parse(text, path), stack + [key], ())
     for c in program.connectors:
         ns.connectors.setdefault(c.name, c)
     for m in program.models:
         ns.models[m.name] = m
-
-
-def _loaded(ns: Namespace) -> set:
-    if not hasattr(ns, "_files"):
-        ns._files = set()  # type: ignore[attr-defined]
-    return ns._files  # type: ignore[attr-defined]
 
 
 def _libraries() -> list[str]:
@@ -351,9 +347,9 @@ def _balanced_sum(terms: list, span: Span):
 
 
 def flatten(program: ast.Program, model: ast.Model
-            ) -> tuple[ast.Model, list[tuple[str, ast.Equation]]]:
-    """The flat model of `model` (components expanded, names dotted) and the
-    equations that connections generated."""
+            ) -> tuple[ast.Model, list[tuple[str, ast.Equation]], tuple[str, ...]]:
+    """The flat model of `model` (components expanded, names dotted), the
+    equations that connections generated, and the files imported."""
     ns = load_namespace(program)
     flattener = _Flattener(ns)
     flattener.instantiate(model, "", (), None)
@@ -361,4 +357,4 @@ def flatten(program: ast.Program, model: ast.Model
                      for k, v in flattener.sections.items() if v)
     sections += tuple(s for s in model.sections if s.kind in ("simulate", *_TOP_ONLY))
     flat = ast.Model(model.name, sections, (), (), model.span)
-    return flat, flattener.generated
+    return flat, flattener.generated, tuple(sorted(ns.files))

@@ -73,7 +73,7 @@ def _build(scope: Scope, node: ast.Input) -> Input:
     path = _path(scope.program.file, node.file)
     knots, values = _read(path, node, time, column, _MIN_ROWS[interpolation], interpolation)
     return Input(node.name, knots, values, interpolation, extrapolation, node.file, column,
-                 node.span)
+                 node.span, path=path)
 
 
 def _options(node: ast.Input) -> dict[str, str]:

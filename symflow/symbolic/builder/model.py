@@ -10,6 +10,7 @@ variables, closures, observed outputs, equations, settings, boundary) in one
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Protocol
 
 import sympy as sp
@@ -74,12 +75,17 @@ def build(program: ast.Program, model: str | None = None) -> System:
                     "closures in models with implicit equations or components are not "
                     "supported yet", section.span,
                     help="closures work in explicit ODE, SDE and PDE models")
-        flat, generated = flatten(program, chosen)
+        flat, generated, imported = flatten(program, chosen)
         flat_program = dataclasses.replace(program, models=(flat,), imports=())
         labels = {id(g): why for why, g in generated}
-        return build_model(Scope(flat_program, flat, dotted=True),
-                           ImplicitEquations(labels))
-    return build_model(Scope(program, chosen), ExplicitEquations())
+        system = build_model(Scope(flat_program, flat, dotted=True),
+                             ImplicitEquations(labels))
+    else:
+        system, imported = build_model(Scope(program, chosen), ExplicitEquations()), ()
+    tables = (os.path.abspath(i.path) for i in system.inputs if i.path)
+    own = os.path.abspath(program.file)
+    sources = tuple(sorted({*imported, *tables} - {own}))
+    return dataclasses.replace(system, sources=sources) if sources else system
 
 
 def _pick(program: ast.Program, model: str | None) -> ast.Model:

@@ -1,0 +1,100 @@
+"""`symflow run` with kept programs: a second run answers from the program kept by
+the first, `--set` values are its inputs, and damaged entries are rebuilt."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from models import model_path
+from symflow.cli import EXIT_OK, main
+
+ROBERTSON = str(model_path("robertson"))
+HIT = "loading the compiled program (XLA cache)"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A fresh cache folder, and Equinox's runtime checks as the command line sets them
+    before Equinox loads (NaNs, not host callbacks, which no program can keep); in
+    this process Equinox loaded earlier and reads its module setting."""
+    import jax
+
+    monkeypatch.setenv("SYMFLOW_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("equinox._errors.EQX_ON_ERROR", "nan")
+    jax.clear_caches()  # no program traced with the other setting is reused
+    yield tmp_path / "cache"
+    jax.clear_caches()
+
+
+def _run(capsys, *argv: str) -> tuple[str, dict[str, float]]:
+    assert main(["run", ROBERTSON, "--no-progress", "--timings", *argv]) == EXIT_OK
+    out = capsys.readouterr().out
+    values = {line.split("(")[0].strip(): float(line.split("=")[1])
+              for line in out.splitlines() if "(100000) =" in line}
+    return out, values
+
+
+def test_the_second_run_answers_from_the_kept_program(cache, capsys):
+    first, values = _run(capsys)
+    assert HIT not in first and "tracing" in first
+    assert len(list((cache / "programs").glob("*.program"))) == 1
+    second, kept = _run(capsys)
+    assert HIT in second and "tracing" not in second and "parsing" not in second
+    assert kept == values
+
+
+def test_set_values_are_inputs_of_the_kept_program(cache, capsys):
+    _run(capsys, "--set", "k1=0.04")
+    out, kept = _run(capsys, "--set", "k1=0.08", "--set", "y1=2")
+    assert HIT not in out  # another set of names given: another program
+    out, kept = _run(capsys, "--set", "k1=0.02", "--set", "y1=3")
+    assert HIT in out
+    import symflow
+
+    sol = symflow.load(ROBERTSON).simulate(params={"k1": 0.02}, initial={"y1": 3.0})
+    for name in ("y1", "y2", "y3"):
+        np.testing.assert_allclose(kept[name], float(sol[name][-1]), rtol=1e-7)
+    assert kept["mass"] == pytest.approx(3.0)
+
+
+def test_a_truncated_program_is_rebuilt(cache, capsys):
+    _, values = _run(capsys)
+    (path,) = (cache / "programs").glob("*.program")
+    path.write_bytes(path.read_bytes()[:100])
+    out, again = _run(capsys)
+    assert HIT not in out and again == values
+    assert len(path.read_bytes()) > 100
+    assert HIT in _run(capsys)[0]
+
+
+def test_an_edited_model_is_compiled_anew(cache, capsys, tmp_path):
+    model = tmp_path / "robertson.sf"
+    model.write_text(model_path("robertson").read_text())
+    assert main(["run", str(model), "--no-progress"]) == EXIT_OK
+    model.write_text(model.read_text().replace("0.04", "0.08"))
+    assert main(["run", str(model), "--no-progress", "--timings"]) == EXIT_OK
+    assert HIT not in capsys.readouterr().out
+
+
+def test_writing_a_file_uses_the_kept_program(cache, capsys, tmp_path):
+    _run(capsys)
+    out = tmp_path / "out.csv"
+    text, _ = _run(capsys, "-o", str(out))
+    assert "tracing" not in text and out.exists()
+
+
+@pytest.mark.slow
+def test_processes_compiling_one_model_at_once_all_succeed(cache):
+    env = {**__import__("os").environ, "SYMFLOW_CACHE": str(cache)}
+    command = [sys.executable, "-m", "symflow", "run", ROBERTSON, "--no-progress"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    outputs = [p.communicate(timeout=300)[0] for p in runs]
+    assert all(p.returncode == 0 for p in runs)
+    assert len(set(outputs)) == 1
+    again = subprocess.run([*command, "--timings"], env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert HIT in again.stdout
+    assert again.stdout.split("timings")[0] == outputs[0]
