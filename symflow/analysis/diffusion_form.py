@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 from sympy.codegen.numpy_nodes import logaddexp
@@ -148,6 +147,8 @@ def _is_number(value) -> bool:
 
 def _check_decreasing(f, t, defaults, tspan, span) -> None:
     """VP needs α < 1 after 0, i.e. f < 0 on the span (checked at the defaults)."""
+    import numpy as np  # (lazily: `symflow check` loads no NumPy)
+
     lo, hi = sorted(float(x) for x in tspan)
     fn = sp.lambdify(t, f.xreplace(defaults), modules="math")
     for x in np.linspace(max(lo, 0.0), hi, 7):
@@ -171,6 +172,8 @@ def _invert(log_alpha, t, defaults, tspan) -> sp.Expr | None:
         roots = sp.solve(sp.Eq(log_alpha, -ell / 2), t)
     except Exception:  # noqa: BLE001 - SymPy raises many kinds; numeric inversion then
         return None
+    import numpy as np
+
     lo, hi = sorted(float(x) for x in tspan)
     lo = max(lo, 1e-6)
     samples = np.geomspace(lo, hi, 9)

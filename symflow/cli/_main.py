@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 from .. import __version__
@@ -78,7 +77,7 @@ def _announced(args: argparse.Namespace) -> int:
     """Run the command with its stages shown on a terminal (a status line on stderr,
     unless `--quiet`) and, with `--timings`, their durations printed at the end."""
     from ..progress import listening
-    from ._status import START, StageTimes, StatusLine
+    from ._status import StageTimes, StatusLine, process_age
 
     with contextlib.ExitStack() as stack:
         times = StageTimes()
@@ -92,7 +91,7 @@ def _announced(args: argparse.Namespace) -> int:
             stack.enter_context(listening(status))
         code = COMMANDS[args.command](args)
     if getattr(args, "timings", False):
-        print(times.table(total=time.perf_counter() - START))
+        print(times.table(total=process_age()))
     return code
 
 

@@ -10,10 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from .. import catalog
-from . import _kept
 from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
 from ._train import add_weights_argument, apply_weights
 
@@ -75,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
     """Simulate: from a kept program if this run's was kept by an earlier process
     (`_kept.py`), else load the model, solve it (keeping its program where it can),
     and print, save or plot the result."""
+    import numpy as np
+
     from ..progress import stage
+    from . import _kept
 
     kept = _kept.kept_run(args)
     if kept is not None and not args.output:  # printing needs no model: only its program
@@ -136,6 +136,10 @@ def _check_solver(solver: str | None) -> None:
 
 def _report(args: argparse.Namespace, m, sol, solver: str) -> None:
     """Save, plot and print one solve."""
+    import numpy as np
+
+    from . import _kept
+
     if args.output:
         sol.save(args.output)
         wrote(args.output)

@@ -6,21 +6,37 @@ a second it writes `tracing… 1.3 s` on stderr, rewritten in place every tenth 
 second, and clears it when the stage ends, so a long compile never looks like a
 hang and a quick command prints nothing extra. `StageTimes` keeps every stage's
 duration for `--timings`, whose total is the wall time since the command started
-(what no stage covers is shown as its own line, so the lines add up).
+(what no stage covers, the interpreter's start-up included, is shown as its own
+line, so the lines add up).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from typing import TextIO
 
-__all__ = ["START", "StageTimes", "StatusLine"]
+__all__ = ["StageTimes", "StatusLine", "process_age"]
 
-# When the command line's code started running (the interpreter's own start-up and
-# `import symflow` come before: about 0.1 s).
-START = time.perf_counter()
+
+
+def process_age() -> float:
+    """Seconds since this process started (the interpreter's own start-up included),
+    from /proc on Linux; elsewhere, since this module was imported."""
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+        return max(uptime - started, time.perf_counter() - _IMPORTED)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
 
 
 class StatusLine:
@@ -90,6 +106,6 @@ class StageTimes:
         width = max([len(n) for n in self.seconds] + [28])
         lines = ["timings (seconds):"]
         lines += [f"  {name:<{width}} {s:.4f}" for name, s in self.seconds.items()]
-        lines.append(f"  {'(start-up, imports, output)':<{width}} {rest:.4f}")
+        lines.append(f"  {'(start-up, imports, output)':<{width}} {max(rest, 0.0):.4f}")
         lines.append(f"  {'total':<{width}} {total:.4f}")
         return "\n".join(lines)
