@@ -7,10 +7,9 @@ import argparse
 import difflib
 import sys
 
-__all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "compile_model",
-           "load_model",
-           "parse_sets", "parse_experiments", "parse_saveat", "names", "wrote",
-           "refuse_overwrite"]
+__all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "check_outputs",
+           "compile_model", "load_model", "parse_sets", "parse_experiments", "parse_saveat",
+           "names", "wrote"]
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 
@@ -107,12 +106,17 @@ def names(text: str | None) -> list[str] | None:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
-def refuse_overwrite(output: str, model_file: str, what: str) -> None:
-    """Refuse `-o` naming the model file itself."""
-    import os
+def check_outputs(args: argparse.Namespace, *outputs: tuple[str, str | None],
+                  inputs: tuple[str, ...] = ()) -> None:
+    """Refuse, before any work, the output files of a command that would replace
+    its model file or another input, land in a missing or read-only folder, or
+    replace an existing file without `--force` (`files.check_output`). `outputs`
+    are `(option, path)` pairs; a `None` path is not asked for."""
+    from ..files import check_output
 
-    if os.path.abspath(output) == os.path.abspath(model_file):
-        raise UsageError(f"-o: refusing to overwrite the model file being {what}")
+    for option, path in outputs:
+        if path:
+            check_output(path, inputs=(args.file, *inputs), force=args.force, option=option)
 
 
 def wrote(path: str) -> None:

@@ -19,10 +19,10 @@ from .. import catalog
 from ._common import (
     EXIT_OK,
     UsageError,
+    check_outputs,
     load_model,
     parse_experiments,
     parse_sets,
-    refuse_overwrite,
     wrote,
 )
 
@@ -66,6 +66,8 @@ def distill(args: argparse.Namespace) -> int:
     """Distil, report the expressions and errors, write the distilled model."""
     from ..learn.distill import distill as distill_model
 
+    output = args.output or _default_output(args.file)
+    check_outputs(args, ("-o", output), inputs=tuple(d.partition(":")[0] for d in args.data))
     m = load_model(args)
     threshold: float | str = args.threshold
     if threshold != "cv":
@@ -81,8 +83,6 @@ def distill(args: argparse.Namespace) -> int:
         raise UsageError(f"--samples {args.samples}: at least 10")
     if args.tolerance < 0:
         raise UsageError("--tolerance must be at least 0")
-    output = args.output or _default_output(args.file)
-    refuse_overwrite(output, args.file, "distilled")
 
     params = dict(_load_weights(m, args.weights) if args.weights else m.params)
     set_params, initial = parse_sets(args.set, m)

@@ -18,11 +18,11 @@ from ._common import (
     EXIT_OK,
     EXIT_SOLVER,
     UsageError,
+    check_outputs,
     load_model,
     names,
     parse_experiments,
     parse_sets,
-    refuse_overwrite,
     wrote,
 )
 from ._train import add_train_arguments, run_train
@@ -61,6 +61,10 @@ def fit(args: argparse.Namespace) -> int:
     """Fit (or, for a model with closures, train) and report; `-o` writes the model."""
     from ..learn import FitError
 
+    check_outputs(args, ("-o", args.output), ("--plot", args.plot),
+                  ("--save-weights", args.save_weights),
+                  inputs=tuple(d.partition(":")[0] for d in args.data)
+                  + ((args.weights,) if args.weights else ()))
     m = load_model(args)
     experiments = parse_experiments(args.data, m)
     start_params, start_initial = parse_sets(args.set, m)
@@ -85,7 +89,6 @@ def fit(args: argparse.Namespace) -> int:
         result.plot(args.plot)
         wrote(args.plot)
     if args.output:
-        refuse_overwrite(args.output, args.file, "fitted")
         result.write_model(args.output)
         wrote(args.output)
     return EXIT_OK

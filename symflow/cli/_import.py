@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..files import write_atomically
-from ._common import EXIT_OK, refuse_overwrite, wrote
+from ._common import EXIT_OK, check_outputs, wrote
 
 __all__ = ["add_parser", "import_sbml"]
 
@@ -18,6 +18,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("import", help=help, description=help)
     p.add_argument("file", help="the SBML file (.xml, .sbml)")
     p.add_argument("-o", "--output", help="the .sf file to write (default: stdout)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the output file if it exists already")
     p.add_argument("--check", action="store_true",
                    help="also compile the translated model, as `symflow check` does")
 
@@ -25,6 +27,7 @@ def add_parser(sub: Any) -> None:
 def import_sbml(args: argparse.Namespace) -> int:
     from ..sbml import read_sbml
 
+    check_outputs(args, ("-o", args.output))
     imported = read_sbml(args.file)
     if args.check:
         from ..api import loads
@@ -35,7 +38,6 @@ def import_sbml(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(imported.text)
         return EXIT_OK
-    refuse_overwrite(args.output, args.file, "imported")
     write_atomically(args.output, imported.text)
     wrote(args.output)
     return EXIT_OK

@@ -39,6 +39,8 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("file", help="the model file (.sf)")
         p.add_argument("--model", help="which model of the file (default: the last one)")
+        p.add_argument("--force", action="store_true",
+                       help="replace output files that exist already")
         p.add_argument("--quiet", action="store_true",
                        help="no status line while parsing, compiling and solving (and, for fit, no "
                             "per-iteration progress)")
@@ -57,9 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _configure_jax()
     from ..errors import SolverError, SymflowError
+    from ..files import OutputError
 
     try:
         return _announced(args)
+    except OutputError as e:  # a command-line problem, found before any work
+        print(e.pretty(), file=sys.stderr)
+        return EXIT_USAGE
     except SolverError as e:
         print(e.pretty(), file=sys.stderr)
         return EXIT_SOLVER

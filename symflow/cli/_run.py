@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import catalog
-from ._common import EXIT_OK, UsageError, load_model, parse_saveat, parse_sets, wrote
+from ._common import EXIT_OK, UsageError, check_outputs, load_model, parse_saveat, parse_sets, wrote
 from ._train import add_weights_argument, apply_weights
 
 __all__ = ["add_parser", "run"]
@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     from ..progress import stage
     from . import _kept
 
+    check_outputs(args, ("-o", args.output), ("--plot", args.plot),
+                  inputs=(args.weights,) if args.weights else ())
     kept = _kept.kept_run(args)
     if kept is not None and not args.output:  # printing needs no model: only its program
         hit = _kept.run_kept(kept)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import EXIT_OK, UsageError, compile_model, refuse_overwrite, wrote
+from ._common import EXIT_OK, UsageError, check_outputs, compile_model, wrote
 
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
@@ -93,9 +93,9 @@ def _print_conservation(m) -> int:
 def compile_source(args: argparse.Namespace) -> int:
     from ..files import write_atomically
 
+    check_outputs(args, ("-o", args.output))
     m = compile_model(args)
     if args.output:
-        refuse_overwrite(args.output, args.file, "compiled")
         write_atomically(args.output, m.source)
         wrote(args.output)
     else:

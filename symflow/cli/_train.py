@@ -18,7 +18,7 @@ import argparse
 import os
 
 from .. import catalog
-from ._common import EXIT_OK, names, refuse_overwrite, wrote
+from ._common import EXIT_OK, check_outputs, names, wrote
 
 __all__ = ["add_weights_argument", "add_train_arguments", "apply_weights", "run_train"]
 
@@ -60,6 +60,10 @@ def apply_weights(m, path: str | None, params: dict) -> dict:
 
 def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict) -> int:
     """`symflow fit` of a model with closures: train, report, write weights and model."""
+    if args.output and not args.save_weights:  # the weights beside the model: checked now
+        check_outputs(args, ("-o (its weights)", os.path.splitext(args.output)[0] + ".eqx"),
+                      inputs=tuple(d.partition(":")[0] for d in args.data)
+                      + ((args.weights,) if args.weights else ()))
     start = apply_weights(m, args.weights, dict(start_params))
     steps = args.steps if args.steps is not None else 1000
     result = m.fit(experiments, names(args.params), freeze=names(args.freeze) or (),
@@ -78,7 +82,6 @@ def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict
         wrote(args.plot)
     weights = args.save_weights
     if args.output:
-        refuse_overwrite(args.output, args.file, "fitted")
         result.write_model(args.output)
         wrote(args.output)
         weights = weights or os.path.splitext(args.output)[0] + ".eqx"

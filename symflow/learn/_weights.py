@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
+from ..files import replacing
 from ..symbolic import Closure
 from ._model import SimulatedModel
 
@@ -70,7 +71,7 @@ def save_weights(model: SimulatedModel, path: str | os.PathLike,
     if weights is None:
         raise SymflowError("these parameters hold no closure weights")
     header = json.dumps(_header(model, params), sort_keys=True)
-    with open(path, "wb") as f:
+    with replacing(path) as tmp, open(tmp, "wb") as f:
         f.write(header.encode() + b"\n")
         eqx.tree_serialise_leaves(f, {k: weights[k] for k in sorted(weights)})
 

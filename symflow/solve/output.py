@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..files import replacing
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -77,6 +79,7 @@ def plot_fields(sol: Solution, path: str | os.PathLike | None = None, *,
         ax.set_xlabel("t")
         ax.legend(loc="best")
     if path is not None:
-        fig.savefig(path, dpi=120)
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=120)
         plt.close(fig)
     return fig

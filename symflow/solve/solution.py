@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from ..errors import SymflowError
+from ..files import replacing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -104,7 +105,7 @@ class Solution(eqx.Module):
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write a CSV file: column `t`, then every variable and output."""
         columns = self.columns()
-        with open(path, "w", newline="") as f:
+        with replacing(path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(columns)
             kinds = [int if name == "event" else float for name in columns]
@@ -124,8 +125,9 @@ class Solution(eqx.Module):
             values.update({f"events.before.{k}": log.before(k) for k in self.names})
             values.update({f"events.after.{k}": log.after(k) for k in self.names})
         # allow_pickle is numpy's default, named so that no array can take the name
-        np.savez(path, allow_pickle=True, t=np.asarray(self.t), **values,
-                 **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
+        with replacing(path) as tmp:
+            np.savez(tmp, allow_pickle=True, t=np.asarray(self.t), **values,
+                     **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `.csv` or `.npz`, chosen by the file's extension."""
@@ -172,6 +174,7 @@ class Solution(eqx.Module):
             ax.legend(loc="best")
         ax.grid(alpha=0.3)
         if path is not None:
-            fig.savefig(path, dpi=120)
+            with replacing(path) as tmp:
+                fig.savefig(tmp, dpi=120)
             plt.close(fig)
         return fig

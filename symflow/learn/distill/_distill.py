@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ...errors import SymflowError
+from ...files import write_atomically
 from ...lang import ast, parse
 from ...solve import save_times
 from ...symbolic import Parameter, Variable
@@ -97,8 +98,8 @@ class Distillation:
         return self.origin.load_text(self.model_text, file=self.file)
 
     def write(self, path: str | os.PathLike) -> str:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.model_text)
+        """Write the distilled model text to `path` (atomically); return the text."""
+        write_atomically(path, self.model_text)
         return self.model_text
 
     def table(self) -> str:

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import SymflowError
+from ...files import replacing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -128,7 +129,8 @@ class EnsembleSolution(eqx.Module):
             if self.paths is not None:
                 arrays[name] = np.asarray(self.paths[name])
         arrays.update({f"sweep_{k}": np.asarray(v) for k, v in self.sweep.items()})
-        np.savez(path, allow_pickle=True, **arrays)  # numpy's default, named: no array takes it
+        with replacing(path) as tmp:  # allow_pickle: numpy's default, named: no array takes it
+            np.savez(tmp, allow_pickle=True, **arrays)
 
     def plot(self, path: str | os.PathLike | None = None, *,
              names: Sequence[str] | None = None, title: str | None = None,
@@ -167,7 +169,8 @@ class EnsembleSolution(eqx.Module):
         if title:
             axes[0, 0].set_title(title)
         if path is not None:
-            fig.savefig(path, dpi=120)
+            with replacing(path) as tmp:
+                fig.savefig(tmp, dpi=120)
             plt.close(fig)
         return fig
 
