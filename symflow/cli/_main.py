@@ -11,7 +11,9 @@ import argparse
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .. import __version__
 from . import _distill, _fit, _import, _run, _show
@@ -125,13 +127,37 @@ def _configure_jax() -> None:
 
 
 def entry() -> None:
-    """The `symflow` console script: `main`, then a fast exit.
+    """The `symflow` console script: `main` in a worker thread, then a fast exit.
 
-    A process that loaded JAX spends about 0.4 s tearing down its modules and XLA's
-    client at exit, for nothing: every file is closed (and written atomically) by
-    then, so the streams are flushed and the process ends at once.
+    Ctrl-C is answered at once, even inside a long XLA compile or solve (native
+    code, where Python's own handling of SIGINT waits until it returns): the main
+    thread only waits, so it takes the interrupt, says so and exits with 130.
+    Nothing is lost by leaving the worker: every output is written to a temporary
+    file and renamed into place. And a process that loaded JAX spends about 0.4 s
+    tearing down its modules and XLA's client at exit, for nothing: the streams
+    are flushed and the process ends at once.
     """
-    code = main()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["code"] = main()
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            outcome["error"] = e
+
+    threading.stack_size(256 * 2**20)  # SymPy recurses deeply on long expressions
+    worker = threading.Thread(target=work, name="symflow", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        sys.stderr.write("\nsymflow: interrupted\n")
+        sys.stderr.flush()
+        os._exit(130)
+    if "error" in outcome:
+        raise outcome["error"]
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(outcome["code"])
