@@ -117,6 +117,22 @@ def check_outputs(args: argparse.Namespace, *outputs: tuple[str, str | None],
     for option, path in outputs:
         if path:
             check_output(path, inputs=(args.file, *inputs), force=args.force, option=option)
+            if option == "--plot":
+                _check_plot_format(path)
+
+
+def _check_plot_format(path: str) -> None:
+    """An image format Matplotlib can write, told by the file's extension."""
+    import os
+
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    if suffix not in formats:
+        what = "." + suffix if suffix else "a file with no extension"
+        raise UsageError(f"--plot {path}: cannot write {what}; image formats: "
+                         + ", ".join(sorted(formats)))
 
 
 def wrote(path: str) -> None:

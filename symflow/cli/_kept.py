@@ -178,7 +178,8 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
         compiled = program.callable().lower(given, start, ts).compile()
     with stage("solving"):
         flat = np.asarray(compiled(given, start, ts))
-    return simulator.solution_of(flat, ts, config), config.solver
+    return (simulator.solution_of(flat, ts, config, params=given, initial=start),
+            config.solver)
 
 
 def _as_json(value: Any) -> Any:

@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import TYPE_CHECKING
 
 import diffrax
+import numpy as np
 
+from ..errors import SymflowError
 from .linear import Dense, LinearStrategy
 
 if TYPE_CHECKING:
     from .exponential import ExponentialSetup
 
-__all__ = ["SolveConfig"]
+__all__ = ["SolveConfig", "check_options"]
+
+
+def check_options(*, rtol: float | None = None, atol: float | None = None,
+                  dt: float | None = None, max_steps: int | None = None) -> None:
+    """Refuse solver options given to `simulate` (or on the command line) that no
+    solve can use, before anything compiles: tolerances and steps must be positive
+    finite numbers, `max_steps` a positive whole number. (A model file's settings
+    are checked where they are read, with the same rules.)"""
+    for name, value in (("rtol", rtol), ("atol", atol), ("dt", dt)):
+        if value is None:
+            continue
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise SymflowError(f"{name} must be a number, not {value!r}") from None
+        if not (math.isfinite(x) and x > 0):
+            raise SymflowError(f"{name} must be a positive finite number, not {x:g}",
+                               help="rtol and atol are the step-size controller's relative "
+                                    "and absolute tolerances; dt the (initial) step")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(
+            max_steps, (int, np.integer)) or max_steps < 1):
+        raise SymflowError(f"max_steps must be a positive whole number, not {max_steps!r}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,7 +27,7 @@ from ..errors import SymflowError
 from ..symbolic import Settings, System
 from . import solvers
 from .adjoints import adjoint_strategy
-from .config import SolveConfig
+from .config import SolveConfig, check_options
 from .diffusion import SAMPLER_OPTIONS, ModelSampling
 from .exponential import ExponentialSetup, exponential_setup
 from .jumps import ModelJumps
@@ -290,6 +290,7 @@ class Runner:
             key, config = None, None
         if config is not None:
             return config
+        check_options(rtol=rtol, atol=atol, dt=dt, max_steps=max_steps)
         if name == catalog.AUTO:
             name = self.choose_auto(params, initial, float(ts[0]), float(ts[-1]))
         else:

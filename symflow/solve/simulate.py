@@ -282,12 +282,13 @@ class Simulator:
         """`(name, shape, elements per time)` of every output, in packed order."""
         return self._outputs
 
-    def solution_of(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig
-                    ) -> Solution:
-        """The `Solution` of a packed output computed elsewhere (a kept program);
-        raises `SolverError` if it records a failure."""
+    def solution_of(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig, *,
+                    params: dict | None = None, initial: dict | None = None) -> Solution:
+        """The `Solution` of a packed output computed elsewhere (a kept program, run
+        with these parameters and initial values); raises `SolverError` if it records
+        a failure."""
         sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), config)
-        _raise_on_failure(sol, config)
+        _raise_on_failure(sol, config, params=params, initial=initial)
         return sol
 
     def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray,
@@ -360,7 +361,7 @@ class Simulator:
             out = self._from_packed(out if isinstance(out, jax.core.Tracer) else np.asarray(out),
                                     ts, config)
         sol = out
-        _raise_on_failure(sol, config)
+        _raise_on_failure(sol, config, params=params, initial=initial)
         return sol
 
 
@@ -384,7 +385,11 @@ def _hybrid_loop(config: SolveConfig) -> Literal["lax", "checkpointed"]:
              "loop) or 'forward' (forward mode)")
 
 
-def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
+def _raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None = None,
+                      initial: dict | None = None) -> None:
+    """Raise `SolverError` for a failed solve: the time reached, and the likeliest cause
+    (a parameter or initial value that is not a number, a solution that became NaN or
+    grew without bound, too few steps)."""
     if isinstance(sol.result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
     code = int(sol.result)
@@ -406,7 +411,10 @@ def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
     # equinox types an Enumeration's members as their message strings: hence the ignores
     nonfinite = int(result_code(diffrax.RESULTS.nonfinite))  # type: ignore[arg-type]
     max_steps = int(result_code(diffrax.RESULTS.max_steps_reached))  # type: ignore[arg-type]
-    if not np.isfinite(size) or code == nonfinite:
+    bad = _non_finite(params, initial)
+    if bad:
+        help = f"{bad} is not a finite number: every parameter and initial value must be"
+    elif not np.isfinite(size) or code == nonfinite:
         help = "the solution became NaN or infinite: check the model and its parameters"
     elif size > 1e8 * max(1.0, scale):
         help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
@@ -417,3 +425,13 @@ def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
                    else ", or use an implicit solver (kvaerno5) if the model is stiff"))
     raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
 
+
+def _non_finite(params: dict | None, initial: dict | None) -> str | None:
+    """The first parameter or initial value that holds a NaN or an infinity (named as
+    the message says it), or None. Read only after a failure: never on a solve's path."""
+    for kind, values in (("parameter", params or {}), ("initial value of", initial or {})):
+        for name, value in values.items():
+            leaves = jax.tree.leaves(value)
+            if any(not np.all(np.isfinite(np.asarray(leaf))) for leaf in leaves):
+                return f"{kind} {name!r}"
+    return None

@@ -20,6 +20,7 @@ import numpy as np
 from ... import catalog
 from ...errors import SymflowError
 from ...symbolic import classify_noise
+from ..config import check_options
 from ..simulate import save_times
 from . import solvers as _sde_solvers
 from .ensemble import EnsembleConfig, EnsembleSimulator
@@ -193,6 +194,7 @@ class ModelEnsembles:
             name = self.adaptive_solver_for(solver, calculus)
         else:
             name = self.solver_for(solver, calculus)
+        check_options(rtol=rtol, atol=atol, dt=dt, max_steps=max_steps)
         step = dt if dt is not None else s.dt0
         if step is None and not adaptive:
             raise SymflowError(

@@ -1,0 +1,46 @@
+"""Bad solver options and values: each refused with its cause before anything compiles,
+or (a NaN parameter) named in the failure, never a traceback or a misleading hint."""
+
+import pytest
+
+import symflow
+from models import model_path, model_text
+from symflow.cli import EXIT_MODEL, EXIT_SOLVER, EXIT_USAGE, main
+
+LV = model_text("lv")
+
+
+@pytest.fixture(scope="module")
+def lv():
+    return symflow.loads(LV)
+
+
+@pytest.mark.parametrize("option, message", [
+    ({"rtol": -1.0}, "rtol must be a positive finite number"),
+    ({"atol": 0.0}, "atol must be a positive finite number"),
+    ({"rtol": float("nan")}, "rtol must be a positive finite number"),
+    ({"dt": 0.0}, "dt must be a positive finite number"),
+    ({"max_steps": 0}, "max_steps must be a positive whole number"),
+    ({"max_steps": -5}, "max_steps must be a positive whole number"),
+    ({"max_steps": 2.5}, "max_steps must be a positive whole number"),
+])
+def test_bad_options_are_refused_before_compiling(lv, option, message):
+    with pytest.raises(symflow.SymflowError, match=message):
+        lv.simulate(**option)
+
+
+def test_a_nan_parameter_is_named_in_the_failure(lv):
+    with pytest.raises(symflow.SolverError) as failure:
+        lv.simulate(params={"alpha": float("nan")})
+    assert "parameter 'alpha' is not a finite number" in failure.value.pretty()
+
+
+def test_the_command_line_says_the_same(capsys, tmp_path):
+    path = str(model_path("lv"))
+    assert main(["run", path, "--max-steps", "0", "--no-progress"]) == EXIT_MODEL
+    assert main(["run", path, "--set", "alpha=nan", "--no-progress"]) == EXIT_SOLVER
+    assert main(["run", path, "--plot", str(tmp_path / "x.foo"), "--no-progress"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "max_steps must be a positive whole number" in err
+    assert "parameter 'alpha' is not a finite number" in err
+    assert "cannot write .foo" in err and "Traceback" not in err
