@@ -18,7 +18,7 @@ __all__ = [
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
     "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
     "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
-    "SHOW_STAGES", "SOLVERS",
+    "SHOW_STAGES", "SOLVERS", "SOLVER_ALIASES",
 ]
 
 # `solver = auto`: decided from the model (stiffness at the initial point).
@@ -93,3 +93,19 @@ DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")
 # The stages `symflow show --stage` prints.
 SHOW_STAGES: tuple[str, ...] = (
     "built", "flat", "simplified", "final", "semilinear", "diffusion", "conservation")
+
+# Solver names of other tools (scipy, MATLAB, SUNDIALS, DifferentialEquations.jl),
+# lower-cased, and the solvers here that do the same job: the suggestions of an
+# "unknown solver" message (never accepted in their place).
+SOLVER_ALIASES: dict[str, tuple[str, ...]] = {
+    "rk45": ("tsit5", "dopri5"), "ode45": ("tsit5", "dopri5"), "dopri": ("dopri5",),
+    "rk23": ("bosh3",), "ode23": ("bosh3",), "dop853": ("dopri8",), "vern7": ("dopri8",),
+    "vern9": ("dopri8",), "rk4": ("tsit5",), "rk": ("tsit5",),
+    "bdf": ("kvaerno5",), "radau": ("kvaerno5",), "radau5": ("kvaerno5",),
+    "cvode": ("kvaerno5",), "cvode_bdf": ("kvaerno5",), "ode15s": ("kvaerno5",),
+    "ode23s": ("kvaerno3",), "rodas5": ("kvaerno5",), "rodas5p": ("kvaerno5",),
+    "trbdf2": ("kvaerno3",), "lsoda": ("auto",), "autotsit5": ("auto",),
+    "implicit_euler": ("impliciteuler",), "backward_euler": ("impliciteuler",),
+    "euler_maruyama": ("euler",), "em": ("euler",), "sriw1": ("sra1",),
+    "gillespie": ("direct",), "ssa": ("direct",), "tau": ("tau_leaping",),
+}

@@ -4,7 +4,6 @@ steady state) and print, save or plot the result."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections.abc import Callable
@@ -77,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     from ..progress import stage
     from . import _kept
 
+    if args.solver is not None:
+        args.solver = args.solver.lower()  # solver names are not case-sensitive
     check_outputs(args, ("-o", args.output), ("--plot", args.plot),
                   inputs=(args.weights,) if args.weights else ())
     kept = _kept.kept_run(args)
@@ -127,12 +128,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_solver(solver: str | None) -> None:
-    from ..symbolic import ODE_SOLVERS
+    from ..symbolic import ODE_SOLVERS, suggest_solvers
 
-    if solver is not None and solver not in ODE_SOLVERS:
-        close = difflib.get_close_matches(solver, ODE_SOLVERS, n=1)
+    if solver is not None and solver.lower() not in ODE_SOLVERS:
+        close = suggest_solvers(solver, ODE_SOLVERS)
         raise UsageError(f"--solver {solver}: unknown solver"
-                         + (f" (did you mean {close[0]}?)" if close else "")
+                         + (" (did you mean " + " or ".join(close) + "?)" if close else "")
                          + "; known solvers: " + ", ".join(ODE_SOLVERS))
 
 

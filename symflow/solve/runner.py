@@ -252,6 +252,8 @@ class Runner:
         """`Model.simulate`: the first side that takes the call solves it (`Side.simulate`
         says what `options` and `extra` hold). Dicts, not keywords: this is on every
         call's path, and each keyword expansion costs."""
+        if isinstance(solver, str):
+            solver = solver.lower()  # solver names are not case-sensitive
         name = solver if solver is not None else self.model.settings.solver
         side = next(s for s in self.sides if s.applies(name, extra))
         return side.simulate(params, solver, options, extra)

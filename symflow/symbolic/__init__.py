@@ -23,6 +23,7 @@ from .builder import build as build
 from .builder import build_expression as build_expression
 from .builder import check_solver as check_solver
 from .builder import function_scope as function_scope
+from .builder import suggest_solvers as suggest_solvers
 from .events import Affect as Affect
 from .events import Event as Event
 from .events import pre_symbol as pre_symbol

@@ -44,3 +44,20 @@ def test_the_command_line_says_the_same(capsys, tmp_path):
     assert "max_steps must be a positive whole number" in err
     assert "parameter 'alpha' is not a finite number" in err
     assert "cannot write .foo" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name, suggested", [
+    ("rk45", "'tsit5' or 'dopri5'"), ("BDF", "'kvaerno5'"), ("tsti5", "'tsit5'")])
+def test_a_foreign_or_mistyped_solver_name_suggests_the_same_job(name, suggested):
+    text = LV.replace("solver = tsit5", f"solver = {name}")
+    with pytest.raises(symflow.SymflowError) as error:
+        symflow.loads(text)
+    assert f"did you mean {suggested}?" in error.value.pretty()
+
+
+def test_solver_names_are_not_case_sensitive(lv, capsys):
+    assert lv.simulate(solver="Tsit5").t.shape == lv.simulate(solver="tsit5").t.shape
+    assert symflow.loads(LV.replace("solver = tsit5", "solver = DOPRI5")).settings.solver \
+        == "dopri5"
+    assert main(["run", str(model_path("lv")), "--solver", "Dopri5", "--no-progress"]) == 0
+    assert "solved with dopri5" in capsys.readouterr().out

@@ -27,3 +27,4 @@ from .settings import SAMPLER_GRIDS as SAMPLER_GRIDS
 from .settings import SDE_SOLVERS as SDE_SOLVERS
 from .settings import SETTINGS as SETTINGS
 from .settings import check_solver as check_solver
+from .settings import suggest_solvers as suggest_solvers

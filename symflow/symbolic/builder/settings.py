@@ -15,6 +15,7 @@ from ...catalog import (
     SCHEMES,
     SDE_SOLVERS,
     SETTINGS,
+    SOLVER_ALIASES,
 )
 from ...errors import Span, SymflowError
 from ...lang import ast
@@ -23,7 +24,7 @@ from .expressions import constant_integer, constant_number
 from .scope import Scope
 
 __all__ = ["ODE_SOLVERS", "ORDERS", "SAMPLER_GRIDS", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
-           "build_settings", "check_solver"]
+           "build_settings", "check_solver", "suggest_solvers"]
 
 
 ORDERS = (1, 2, 4)
@@ -34,12 +35,22 @@ def check_solver(name: str, span: Span | None, *, sde: bool = False,
     """A solver name of the model's kind: an ODE, an SDE (`sde`) or a jump process."""
     known = JUMP_SOLVERS if jump else SDE_SOLVERS if sde else ODE_SOLVERS
     if name not in known:
-        close = difflib.get_close_matches(name, known, n=1)
         kind = "jump " if jump else "SDE " if sde else ""
+        close = suggest_solvers(name, known)
         raise SymflowError(
             f"unknown {kind}solver '{name}'", span,
-            help=(f"did you mean '{close[0]}'? " if close else "")
-            + "known solvers: " + ", ".join(known))
+            help=("did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close
+                  else "") + "known solvers: " + ", ".join(known))
+
+
+def suggest_solvers(name: str, known: tuple[str, ...]) -> list[str]:
+    """The solvers of `known` a mistyped or foreign solver name most likely means: the
+    same job under another tool's name (`catalog.SOLVER_ALIASES`: `rk45` -> tsit5,
+    dopri5), else the closest spelling."""
+    key = name.lower()
+    if key in SOLVER_ALIASES:
+        return [s for s in SOLVER_ALIASES[key] if s in known]
+    return difflib.get_close_matches(key, known, n=1)
 
 
 def build_settings(scope: Scope, nodes) -> Settings:
@@ -71,7 +82,7 @@ def _setting_value(scope: Scope, s: ast.Setting) -> Any:
     if s.name == "solver":
         if not isinstance(v, ast.Name):
             raise SymflowError("solver must be a name, such as tsit5", v.span)
-        return v.id  # checked once the interpretation is known
+        return v.id.lower()  # any case; checked once the interpretation is known
     if s.name == "noise":
         if not isinstance(v, ast.Name) or v.id not in ("ito", "stratonovich"):
             raise SymflowError("noise must be ito or stratonovich", v.span)
