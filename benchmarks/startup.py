@@ -70,10 +70,12 @@ def commands(root: str, folder: str) -> dict[str, list[str]]:
     }
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one process (it must succeed)."""
+def timed(argv: list[str], env: dict[str, str], folder: str) -> float:
+    """Wall seconds of one process run in `folder` (it must succeed). Not in the
+    repository: `python -m symflow` would import the checkout there before the one
+    on `PYTHONPATH`."""
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=folder)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
@@ -93,7 +95,7 @@ def one_round(sides: dict[str, tuple[str, str | None]], folder: str,
     for side, (root, extra_path) in order:
         if side == "reference":
             for name, argv in refs:
-                samples.setdefault(name, []).append(timed(argv, dict(os.environ)))
+                samples.setdefault(name, []).append(timed(argv, dict(os.environ), folder))
             continue
         cache = tempfile.mkdtemp(prefix="startup-cache-", dir=folder)
         env = {**os.environ, "SYMFLOW_CACHE": cache,
@@ -101,10 +103,10 @@ def one_round(sides: dict[str, tuple[str, str | None]], folder: str,
         for name, args in commands(root, folder).items():
             argv = [python, "-m", "symflow", *args]
             if name in ("--help", "check robertson"):
-                samples.setdefault(f"{side}: {name}", []).append(timed(argv, env))
+                samples.setdefault(f"{side}: {name}", []).append(timed(argv, env, folder))
                 continue
-            samples.setdefault(f"{side}: {name} (first)", []).append(timed(argv, env))
-            samples.setdefault(f"{side}: {name} (second)", []).append(timed(argv, env))
+            samples.setdefault(f"{side}: {name} (first)", []).append(timed(argv, env, folder))
+            samples.setdefault(f"{side}: {name} (second)", []).append(timed(argv, env, folder))
         shutil.rmtree(cache, ignore_errors=True)
 
 

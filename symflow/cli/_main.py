@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..files import OutputError
 
     try:
+        path = getattr(args, "file", None)
+        if path is not None and not os.path.exists(path):  # a command-line slip: exit 2
+            raise UsageError(f"{path}: no such file")
         return _announced(args)
     except OutputError as e:  # a command-line problem, found before any work
         print(e.pretty(), file=sys.stderr)

@@ -139,7 +139,7 @@ def test_console_script_end_to_end(model_file, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "symflow.cli", "check",
                               str(tmp_path / "nope.sf")], capture_output=True, text=True,
                              timeout=120)
-    assert missing.returncode == EXIT_MODEL and "cannot read" in missing.stderr
+    assert missing.returncode == EXIT_USAGE and "no such file" in missing.stderr
 
 
 def test_version_and_python_dash_m(capsys):
