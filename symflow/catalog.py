@@ -17,8 +17,8 @@ __all__ = [
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
     "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
-    "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
-    "SHOW_STAGES", "SOLVERS", "SOLVER_ALIASES",
+    "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SECTIONS",
+    "SETTINGS", "SHOW_STAGES", "SOLVERS", "SOLVER_ALIASES",
 ]
 
 # `solver = auto`: decided from the model (stiffness at the initial point).
@@ -109,3 +109,10 @@ SOLVER_ALIASES: dict[str, tuple[str, ...]] = {
     "euler_maruyama": ("euler",), "em": ("euler",), "sriw1": ("sra1",),
     "gillespie": ("direct",), "ssa": ("direct",), "tau": ("tau_leaping",),
 }
+
+# The section keywords of a model (the grammar's; `symflow/lang`), for the hint when a
+# misspelt one (`equation`) is read as a declaration.
+SECTIONS: tuple[str, ...] = (
+    "parameters", "constants", "variables", "functions", "equations", "observed", "simulate",
+    "domain", "boundary", "brownian", "closures", "components", "ports", "connections",
+    "discrete", "events", "inputs", "compartments", "species", "reactions")

@@ -9,6 +9,7 @@ was expected there.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +84,32 @@ def _close_keyword(token: Token, expected) -> str | None:
     return close[0] if close else None
 
 
+def _slip(source: str, token: Token, expected: str) -> str | None:
+    """The hint for a common slip at an unexpected token, if it is one: a unit after a
+    number (`m = 2.0 kg`), or a model whose `end` is missing."""
+    if token.type == "$END" and "'end'" in expected:
+        opened = [(n, line.split()[1]) for n, line in enumerate(source.splitlines(), 1)
+                  if line.strip().startswith("model ") and len(line.split()) > 1]
+        if opened:
+            line, name = opened[-1]
+            return f"model {name} (line {line}) has no `end`: add `end` after its last line"
+    if token.type == "NAME" and token.line is not None and token.column is not None:
+        text = source.splitlines()[token.line - 1][:token.column - 1]
+        if re.search(r"\d(\.\d*)?([eE][-+]?\d+)?\s+$", text):
+            return ("units are not part of the language yet: write the number alone, and "
+                    f'the unit in the doc string (... = {text.split("=")[-1].strip()} '
+                    f'"{token}")')
+    return None
+
+
+def _hint(slip: str | None, close: str | None, expected: str) -> str:
+    """A syntax error's help: the slip it looks like or the keyword meant, then what
+    the grammar expected there."""
+    if slip:
+        return f"{slip}; {expected}"
+    return (f"did you mean '{close}'? " if close else "") + expected
+
+
 def parse(source: str, file: str = "<string>") -> ast.Program:
     """Parse model text into an `ast.Program`, or raise a `SymflowError`."""
     if source.startswith("\ufeff"):  # a byte-order mark, as some Windows editors write
@@ -98,11 +125,11 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
         width = max(1, len(str(token))) if token.type not in ("_NL", "$END") else 1
         span = Span(file, line, column, line, column + width, source)
         close = _close_keyword(token, e.expected)
+        expected = f"expected {_expected(set(e.expected))}"
         raise SymflowError(
             f"syntax error: unexpected {_token_text(token)}",
             span,
-            help=(f"did you mean '{close}'? " if close else "")
-            + f"expected {_expected(set(e.expected))}",
+            help=_hint(_slip(source, token, expected), close, expected),
         ) from None
     except lark.exceptions.UnexpectedCharacters as e:
         # Lark types these Optional (for its other errors); the lexer always sets them.
@@ -111,11 +138,13 @@ def parse(source: str, file: str = "<string>") -> ast.Program:
         span = Span(file, line, column, line, column + 1, source)
         pos = e.pos_in_stream
         char = source[pos] if pos is not None and pos < len(source) else "?"
-        raise SymflowError(
-            f"syntax error: unexpected character {char!r}",
-            span,
-            help=f"expected {_expected(set(e.allowed))}" if e.allowed else None,
-        ) from None
+        help = f"expected {_expected(set(e.allowed))}" if e.allowed else None
+        before = source[:pos] if pos is not None else ""
+        if char == "'" and before[-1:].isalnum():  # x' for a derivative
+            name = before.split()[-1] if before.split() else "x"
+            help = f"the time derivative of {name} is written der({name})"
+        raise SymflowError(f"syntax error: unexpected character {char!r}", span,
+                           help=help) from None
     except lark.exceptions.UnexpectedEOF as e:
         line = source.count("\n")
         span = Span(file, line, 1, line, 2, source)

@@ -10,6 +10,7 @@ import difflib
 
 import sympy as sp
 
+from ...catalog import SECTIONS
 from ...errors import SymflowError
 from ...lang import ast
 from ..system import Observed, Parameter, Variable
@@ -68,6 +69,7 @@ def variables(scope: Scope, nodes) -> list[Variable]:
     initial values or distributions."""
     out = []
     for v in nodes:
+        _check_slips(v)
         shape: tuple[int, ...] = ()
         if v.size is not None:
             n = constant_integer(scope, v.size, f"the length of '{v.name}'")
@@ -146,3 +148,18 @@ def observed(scope: Scope, nodes) -> list[Observed]:
 
 # ------------------------------------------------------------ settings
 
+
+def _check_slips(v) -> None:
+    """Two slips that read as declarations: a misspelt section keyword alone on its line
+    (`equation`), and an equation `der(x) = ...` left in the section above `equations`."""
+    bare = v.initial is None and v.size is None and v.coordinates is None \
+        and v.distribution is None
+    close = difflib.get_close_matches(v.name, SECTIONS, n=1, cutoff=0.8) if bare else []
+    if close:
+        raise SymflowError(f"'{v.name}' is not a section", v.name_span,
+                           help=f"did you mean '{close[0]}'? (sections: "
+                                + ", ".join(SECTIONS) + ")")
+    if v.name == "der" and v.coordinates is not None:
+        raise SymflowError("an equation among the declarations", v.span,
+                           help="`der(x) = ...` belongs under `equations` (is that section's "
+                                "name missing or misspelt above it?)")

@@ -128,6 +128,12 @@ class Scope:
             raise SymflowError(
                 f"'{node.id}' may only appear on the right side of a d(...) equation",
                 node.span, help="write the SDE as `d(x) = drift*dt + diffusion*dW`")
+        if entry is None and node.id.startswith("d") and node.id[1:] in self.names \
+                and self.names[node.id[1:]].kind == "variable":
+            x = node.id[1:]
+            raise SymflowError(f"undeclared name '{node.id}'", node.span,
+                               help=f"the time derivative of {x} is written der({x}): "
+                                    f"der({x}) = ...")
         if entry is None:
             candidates = [n for n in self.names] + ["t", "pi", "e"]
             close = difflib.get_close_matches(node.id, candidates, n=1)
