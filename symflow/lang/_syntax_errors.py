@@ -88,7 +88,9 @@ def _slip(source: str, token: Token, expected: str) -> str | None:
             return f"model {name} (line {line}) has no `end`: add `end` after its last line"
     if token.type == "NAME" and token.line is not None and token.column is not None:
         text = source.splitlines()[token.line - 1][:token.column - 1]
-        if re.search(r"\d(\.\d*)?([eE][-+]?\d+)?\s+$", text):
+        # `name = number unit`: a declaration whose value is a number and a word
+        if re.fullmatch(r"\s*[A-Za-z_][\w.]*\s*=\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s+",
+                        text):
             return ("units are not part of the language yet: write the number alone, and "
                     f'the unit in the doc string (... = {text.split("=")[-1].strip()} '
                     f'"{token}")')
