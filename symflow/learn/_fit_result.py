@@ -1,4 +1,5 @@
-"""The result of `fit`: fitted values with standard errors, and what they were fitted to."""
+"""The result of `fit`: fitted values with standard errors, what they were fitted to,
+and (multistart) the final objective of every start."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..errors import SymflowError
 from ._common import column, rewrite_defaults
 from ._data import Experiment
 
-__all__ = ["FitResult", "FitError"]
+__all__ = ["FitResult", "FitError", "Multistart"]
 
 
 class FitError(SymflowError):
@@ -23,12 +24,67 @@ class FitError(SymflowError):
         self.best = best
 
 
+@dataclasses.dataclass(frozen=True)
+class Multistart:
+    """A multistart fit's starts, sorted by their final objective (best first).
+
+    `values[i]` is start `i`'s final objective (`inf` where the model failed to
+    solve), `starts[i]` its starting values (columns in `names` order), `status[i]`
+    its optimiser status (0: converged), and `fraction` the share of starts that
+    reached the best value (within 1e-4 of it, relative).
+    """
+
+    values: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    starts: np.ndarray
+    names: tuple[str, ...]
+    fraction: float
+    sampler: str
+    seed: int
+
+    def table(self) -> str:
+        """One line of summary and the sorted final objectives."""
+        n = len(self.values)
+        finite = self.values[np.isfinite(self.values)]
+        shown = ", ".join(f"{v:.6g}" for v in self.values[:10]) + (", ..." if n > 10 else "")
+        return (f"multistart: {n} starts ({self.sampler}, seed {self.seed}); "
+                f"{self.fraction:.0%} reached the best value {self.values[0]:.6g}; "
+                f"{int(np.sum(self.status == 0))} converged, {n - finite.size} failed to "
+                f"solve\nsorted final objectives: {shown}")
+
+    def plot(self, path: str | os.PathLike | None = None):
+        """The waterfall plot: final objectives, sorted, against the start's rank."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+        v = self.values
+        shift = v - v[0] + 1.0 if np.isfinite(v[0]) else v
+        ax.plot(np.arange(1, len(v) + 1), shift, "o-", ms=4)
+        ax.set_yscale("log")
+        ax.set_xlabel("start (sorted by final objective)")
+        ax.set_ylabel("objective − best + 1")
+        ax.set_title(f"multistart waterfall: {self.fraction:.0%} of {len(v)} starts reach "
+                     "the best")
+        ax.grid(alpha=0.3)
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+
 @dataclasses.dataclass
 class FitResult:
     """Fitted values with standard errors, the final loss, and what was fitted to what.
 
-    `loss` is the sum of squared residuals; `values` and `stderr` are keyed by
-    name (parameters, and states for their initial values).
+    `loss` is the objective at the optimum: the sum of squared residuals, or with
+    noise models (`likelihood`) the negative log-likelihood; `values` and `stderr`
+    are keyed by name (parameters, and states for their initial values); a
+    multistart fit keeps every start's final objective in `multistart`.
     """
 
     names: tuple[str, ...]
@@ -45,6 +101,9 @@ class FitResult:
     model: Any = dataclasses.field(repr=False, default=None)  # a SimulatedModel
     experiments: tuple[Experiment, ...] = dataclasses.field(repr=False, default=())
     options: dict = dataclasses.field(repr=False, default_factory=dict)
+    likelihood: bool = False
+    noise: dict[str, str] = dataclasses.field(default_factory=dict)
+    multistart: Multistart | None = dataclasses.field(repr=False, default=None)
 
     @property
     def params(self) -> dict[str, float]:
@@ -68,8 +127,13 @@ class FitResult:
             what = "" if n in self.model.params else "  (initial value)"
             lines.append(f"{n:<{width}}  {self.initial_guess[n]:>12.6g}  {v:>14.8g}  "
                          f"{s:>12.4g}  {rel}{what}")
-        lines.append(f"loss (sum of squared residuals) = {self.loss:.6g} over {self.n_data} "
+        what = "negative log-likelihood" if self.likelihood else "loss (sum of squared residuals)"
+        lines.append(f"{what} = {self.loss:.6g} over {self.n_data} "
                      f"data points, {self.steps} steps ({self.optimizer})")
+        for col, model in self.noise.items():
+            lines.append(f"noise: {col} ~ {model}")
+        if self.multistart is not None:
+            lines.append(self.multistart.table())
         return "\n".join(lines)
 
     def __str__(self) -> str:
