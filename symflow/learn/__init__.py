@@ -29,6 +29,9 @@ from ._optimisers import OPTIMISERS as OPTIMISERS
 from ._optimisers import SCHEDULES as SCHEDULES
 from ._optimisers import Optimiser as Optimiser
 from ._optimisers import optimiser_named as optimiser_named
+from ._profile import Profile as Profile
+from ._profile import ProfileResult as ProfileResult
+from ._profile import profile as profile
 from ._starts import START_SAMPLERS as START_SAMPLERS
 from ._starts import StartSampler as StartSampler
 from ._train import TRAINING_ADJOINT as TRAINING_ADJOINT
@@ -42,8 +45,8 @@ from ._weights import save_weights as save_weights
 
 __all__ = ["Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
            "Multistart", "NOISE_MODELS", "NoiseModel", "Normal", "OPTIMISERS", "OPTIMIZERS",
-           "Optimiser", "SCHEDULES", "START_SAMPLERS", "SimulatedModel", "StartSampler",
+           "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS", "SimulatedModel", "StartSampler",
            "TRAINING_ADJOINT", "TrainResult",
            "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
            "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
-           "rewrite_defaults", "save_weights", "train"]
+           "profile", "rewrite_defaults", "save_weights", "train"]

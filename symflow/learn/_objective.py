@@ -156,6 +156,8 @@ class Objective:
 
     def natural(self, z: jax.Array) -> jax.Array:
         """The fitted values at the unconstrained coordinates `z` (traceable)."""
+        if not self.transforms:
+            return jnp.zeros((0,))
         return jnp.stack([t.to_natural(z[i]) for i, t in enumerate(self.transforms)])
 
     def _columns(self, x: jax.Array, data: tuple, adjoint: Any):
