@@ -19,12 +19,12 @@ from ._fit import fit as fit
 from ._fit_result import FitError as FitError
 from ._fit_result import FitResult as FitResult
 from ._fit_result import Multistart as Multistart
+from ._model import SimulatedModel as SimulatedModel
 from ._noise import NOISE_MODELS as NOISE_MODELS
 from ._noise import Laplace as Laplace
 from ._noise import LogNormal as LogNormal
 from ._noise import NoiseModel as NoiseModel
 from ._noise import Normal as Normal
-from ._model import SimulatedModel as SimulatedModel
 from ._optimisers import OPTIMISERS as OPTIMISERS
 from ._optimisers import SCHEDULES as SCHEDULES
 from ._optimisers import Optimiser as Optimiser
@@ -45,8 +45,8 @@ from ._weights import save_weights as save_weights
 
 __all__ = ["Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
            "Multistart", "NOISE_MODELS", "NoiseModel", "Normal", "OPTIMISERS", "OPTIMIZERS",
-           "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS", "SimulatedModel", "StartSampler",
-           "TRAINING_ADJOINT", "TrainResult",
+           "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
+           "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",
            "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
            "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
            "profile", "rewrite_defaults", "save_weights", "train"]

@@ -111,8 +111,9 @@ class LevenbergMarquardt(_Optimistix):
             # objective's units (optimistix's is half the sum of squares)
             report(2 * entries["loss_this_step"][1])
 
-        sol = optx.least_squares(residuals, self.solver(verbose if report else False), z0,
-                                 args=args, max_steps=steps, throw=False)
+        sol: optx.Solution = optx.least_squares(
+            residuals, self.solver(verbose if report else False), z0, args=args,
+            max_steps=steps, throw=False)
         return sol.value, jnp.asarray(sol.stats["num_steps"]), _status(sol.result, steps)
 
 
@@ -124,7 +125,7 @@ class BFGS(_Optimistix):
     default_steps: ClassVar[int] = 200
     adjoint: ClassVar[str] = "checkpoint"
 
-    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
+    def solver(self, verbose) -> optx.AbstractMinimiser:
         return optx.BFGS(rtol=self.rtol, atol=self.atol, verbose=verbose)
 
     def solve(self, residuals: Residuals, loss: Loss, z0: jax.Array, args: Any, *,
@@ -132,8 +133,9 @@ class BFGS(_Optimistix):
         def verbose(**entries):
             report(entries["loss_this_step"][1])
 
-        sol = optx.minimise(loss, self.solver(verbose if report else False), z0, args=args,
-                            max_steps=steps, throw=False)
+        sol: optx.Solution = optx.minimise(
+            loss, self.solver(verbose if report else False), z0, args=args, max_steps=steps,
+            throw=False)
         return sol.value, jnp.asarray(sol.stats["num_steps"]), _status(sol.result, steps)
 
 

@@ -169,7 +169,9 @@ class _Walker:
         model = full.model
         kind = "params" if name in model.params else "initial"
         others = tuple(n for n in full.names if n != name)
-        experiments = [dataclasses.replace(e, **{kind: {**getattr(e, kind), name: 0.0}})
+        experiments = [dataclasses.replace(e, params={**e.params, name: 0.0})
+                       if kind == "params" else
+                       dataclasses.replace(e, initial={**e.initial, name: 0.0})
                        for e in self.setup.experiments]
         layouts = experiment_layouts(experiments, full.sim["tspan"], "none")
         # keep the full fit's scales (the layouts above only give the structure)

@@ -7,7 +7,6 @@ import pathlib
 import pytest
 
 from models import model_text
-
 from symflow.cli import main
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"

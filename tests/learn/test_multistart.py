@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from models import model_path, model_text
 
 import symflow
+from models import model_path, model_text
 from symflow.errors import SymflowError
-from symflow.learn import FitError
+from symflow.learn import Bounds, FitError
 from symflow.learn._starts import sampler_named, start_values
-from symflow.learn import Bounds
 
 
 def test_latin_hypercube_puts_one_start_in_each_slice_and_is_seeded():

@@ -8,10 +8,10 @@ import math
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from models import model_text
 from scipy import stats
 
 import symflow
+from models import model_text
 from symflow.errors import SymflowError
 from symflow.learn import Laplace, LogNormal, Normal
 

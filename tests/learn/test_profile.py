@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from models import model_text
 from scipy.stats import chi2
 
 import symflow
+from models import model_text
 
 
 def test_linear_model_interval_matches_the_analytic_one():

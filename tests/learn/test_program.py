@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from models import model_text
 
 import symflow
+from models import model_text
 
 
 def _data(k: float, seed: int, ts=np.linspace(0.1, 1.0, 8)) -> dict:
