@@ -31,6 +31,7 @@ def test_each_noise_model_is_its_distributions_negative_log_density():
     assert not Normal(b=0.1).is_least_squares(set())  # log sigma follows the model
 
 
+@pytest.mark.slow
 def test_fitted_sigma_recovers_the_noise_level_within_its_interval():
     m = symflow.loads(model_text("decay_estimated_noise"))
     ts = np.linspace(0.05, 2.0, 60)
