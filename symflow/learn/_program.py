@@ -1,5 +1,7 @@
 """The compiled programs of a fit, made once per model and option set and kept.
 
+(`kept` is the cache itself: `train` keeps its compiled step there too.)
+
 A `FitProgram` holds three jitted functions of an `Objective` and an optimiser:
 `optimise(z0, data)` (one local optimisation, reporting each iteration's
 objective value to the current progress callback), `optimise_many(z0s, data)`
@@ -23,7 +25,7 @@ import jax.numpy as jnp
 from ._objective import Objective
 from ._optimisers import Optimiser
 
-__all__ = ["FitProgram", "program_for"]
+__all__ = ["FitProgram", "program_for", "kept"]
 
 _ATTRIBUTE = "_symflow_fit_programs"  # where a model keeps its compiled fits
 
@@ -81,13 +83,24 @@ def program_for(objective: Objective, optimiser: Optimiser, steps: int) -> FitPr
     """The compiled program of this objective, optimiser and budget: kept on the model
     and reused when the key matches (a new one, not kept, when the key is unhashable)."""
     key = objective.key()
+    return kept(objective.model, None if key is None else ("fit", key, optimiser, steps),
+                lambda: FitProgram(objective, optimiser, steps))
+
+
+def kept(model: Any, key: tuple | None, make: Callable[[], Any]) -> Any:
+    """What `make()` builds, kept on `model` under `key` (`fit`'s programs, `train`'s
+    step); `key=None` or an unhashable key: made anew, not kept."""
+    if key is not None:
+        try:
+            hash(key)
+        except TypeError:
+            key = None
     if key is None:
-        return FitProgram(objective, optimiser, steps)
-    full = (key, optimiser, steps)
-    programs = getattr(objective.model, _ATTRIBUTE, None)
+        return make()
+    programs = getattr(model, _ATTRIBUTE, None)
     if programs is None:
         programs = {}
-        setattr(objective.model, _ATTRIBUTE, programs)
-    if full not in programs:
-        programs[full] = FitProgram(objective, optimiser, steps)
-    return programs[full]
+        setattr(model, _ATTRIBUTE, programs)
+    if key not in programs:
+        programs[key] = make()
+    return programs[key]
