@@ -7,6 +7,10 @@ the noise models. Its `data` (measured values, residual scales, the overrides'
 values) is a pytree passed to the program, so a second fit with new data of the
 same layout reuses the program (`key` says what "the same" means).
 
+An experiment with `preequilibration` starts at the model's steady state under
+those parameter overrides (`Model.steady_state`, differentiated by the implicit
+function theorem), then runs under its own parameters.
+
 Without noise models the objective is the sum of squared residuals, model minus
 data divided by a scale (`none`, `column`, `relative` or a dict); with noise
 models it is the negative log-likelihood of every measured point.
@@ -23,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
-from ..solve import save_times
+from ..solve import save_times, steady_state
 from ._common import Bounds, column, data_rows
 from ._data import Experiment
 from ._model import SimulatedModel
@@ -132,7 +136,9 @@ class Objective:
         then nothing is kept)."""
         structure = tuple(
             (layout.ts.tobytes(), tuple((c.name, c.rows.tobytes()) for c in layout.columns),
-             tuple(sorted(layout.experiment.params)), tuple(sorted(layout.experiment.initial)))
+             tuple(sorted(layout.experiment.params)), tuple(sorted(layout.experiment.initial)),
+             None if layout.experiment.preequilibration is None
+             else tuple(sorted(layout.experiment.preequilibration)))
             for layout in self.layouts)
         key = (self.names, self.transforms, structure, tuple(sorted(self.sim.items())),
                tuple(sorted(self.noise.items())))
@@ -151,7 +157,9 @@ class Objective:
              "params": {k: jnp.asarray(v, dtype=float)
                         for k, v in layout.experiment.params.items()},
              "initial": {k: jnp.asarray(v, dtype=float)
-                         for k, v in layout.experiment.initial.items()}}
+                         for k, v in layout.experiment.initial.items()},
+             "pre": {k: jnp.asarray(v, dtype=float)
+                     for k, v in (layout.experiment.preequilibration or {}).items()}}
             for layout in self.layouts)
 
     def natural(self, z: jax.Array) -> jax.Array:
@@ -170,9 +178,18 @@ class Objective:
                 (p if n in model.params else init)[n] = x[i]
             theta = {**self._fixed, **{n: v for n, v in p.items() if n in self._fixed},
                      **{n: x[i] for i, n in enumerate(self.names)}}
+            if layout.experiment.preequilibration is not None:
+                init = {**self._steady(p, d["pre"]), **init}
             sol = model.simulate(p, initial=init, saveat=layout.ts, adjoint=adjoint, **self.sim)
             for c, values, scale in zip(layout.columns, d["values"], d["scale"]):
                 yield self.noise.get(c.name), column(sol, c.name)[c.rows], values, scale, theta
+
+    def _steady(self, p: dict, pre: dict) -> dict:
+        """The steady state under `p` with the pre-equilibration overrides (NaN where
+        none is found, so that the objective says so), differentiated by the implicit
+        function theorem."""
+        ss = steady_state(self.model, {**p, **pre})
+        return {n: jnp.where(ss.converged, ss[n], jnp.nan) for n in self.model.state_names}
 
     def residuals(self, x: jax.Array, data: tuple, adjoint: Any) -> jax.Array:
         """Residuals whose sum of squares is the objective (up to a constant; only when
