@@ -64,6 +64,10 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                           "(log-uniform for --log names), run as one batch; report the best")
     fit.add_argument("--sampler", choices=catalog.START_SAMPLERS, default="lhs",
                      help="how the starts are drawn (Latin hypercube or Sobol)")
+    fit.add_argument("--vmap", action=argparse.BooleanOptionalAction, default=None,
+                     help="run the starts as one vmapped batch (default: yes on a GPU, "
+                          "one after another on CPU, where the batch waits for its "
+                          "slowest start)")
 
     fit.add_argument("--plot", metavar="PNG", help="plot data against the fitted trajectories")
     fit.add_argument("-o", "--output", metavar="SF",
@@ -89,7 +93,8 @@ def fit(args: argparse.Namespace) -> int:
         result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
                        steps=args.steps, log=names(args.log) or (), scale=args.scale,
                        noise=parse_noise(args.noise), starts=args.starts,
-                       sampler=args.sampler, seed=args.seed, progress=not args.quiet)
+                       sampler=args.sampler, seed=args.seed, batched=args.vmap,
+                       progress=not args.quiet)
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
         print(e.pretty(), file=sys.stderr)

@@ -62,6 +62,12 @@ __all__ = ["FitResult", "FitError", "FitSetup", "fit", "prepare", "OPTIMIZERS",
 OPTIMIZERS = catalog.OPTIMIZERS  # the names; `OPTIMISERS` maps each to its object
 # a multistart start reaches the best value when within this fraction of it
 REACH_RTOL = 1e-4
+# Multistart runs its starts as one vmapped program except on CPU. Under `vmap` the
+# optimiser's loop (and each solve's) runs until its slowest lane is done, so every
+# start pays for the slowest one's iterations; a GPU runs the lanes side by side,
+# 2 CPU cores do not. Measured (benchmarks/fit.py, FitzHugh–Nagumo, 50 starts, 2
+# shared cores): vmapped 28 s of CPU per run, one after another 22.5 s.
+MULTISTART_BATCHED = "batched unless jax.default_backend() == 'cpu'"
 
 
 def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
@@ -70,7 +76,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         log: Sequence[str] = (),
         scale: str | Mapping[str, float] = "none",
         noise: Mapping[str, NoiseModel | str] | None = None,
-        starts: int = 1, sampler: str = "lhs", seed: int = 0,
+        starts: int = 1, sampler: str = "lhs", seed: int = 0, batched: bool | None = None,
         rtol: float = 1e-8, atol: float = 1e-8,
         learning_rate: float = 0.02,
         progress: bool | Callable[[int, float], None] = False,
@@ -92,9 +98,12 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
       log-likelihood.
     - `starts`: how many local optimisations (multistart: drawn inside the
       bounds by `sampler`, `lhs` or `sobol`, seeded by `seed`, run as one
-      vmapped program); the result is the best, with `result.multistart`.
+      vmapped program when `batched`, else one after another; default: batched
+      except on CPU, see `MULTISTART_BATCHED`); the result is the best, with
+      `result.multistart`.
     - `rtol`, `atol`: the optimiser's convergence tolerances.
-    - `progress`: print each iteration's objective, or call `progress(step, value)`.
+    - `progress`: print each iteration's objective, or call `progress(step, value)`
+      (multistart one after another: each start's final objective, by start).
     - `options`: passed to `simulate` (`solver`, `rtol`... of the solve are
       given as `solver=`, `tspan=`, and `solve_rtol=`/`solve_atol=`).
     """
@@ -111,7 +120,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         z, taken, status = local_fit(program, z0, setup.data, progress)
         return fit_result(setup, program, z, taken, status)
     return multistart(setup, program, starts, sampler_name=sampler, seed=seed,
-                      progress=progress)
+                      batched=batched, progress=progress)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,20 +213,35 @@ def local_fit(program: FitProgram, z0: jax.Array, data: tuple,
 
 
 def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_name: str,
-               seed: int, progress: bool | Callable[[int, float], None]) -> FitResult:
+               seed: int, batched: bool | None,
+               progress: bool | Callable[[int, float], None]) -> FitResult:
     """`starts` local optimisations from starts drawn inside the bounds, as one vmapped
-    program; the result at the best, with the sorted final objectives."""
+    program (`batched`) or one after another with the single-start program; the
+    result at the best, with the sorted final objectives."""
     objective = setup.objective
     sampler = sampler_named(sampler_name)
     natural = start_values(objective.names, objective.transforms,
                            sampler.unit(starts, len(objective.names), seed))
-    z0s = np.asarray([[t.to_free(float(v)) for t, v in zip(objective.transforms, row)]
-                      for row in natural])
+    z0s = jnp.asarray([[t.to_free(float(v)) for t, v in zip(objective.transforms, row)]
+                       for row in natural])
+    if batched is None:  # see MULTISTART_BATCHED
+        batched = jax.default_backend() != "cpu"
+    how = "as one vmapped batch" if batched else "one after another"
     if progress is True:
-        print(f"multistart: {starts} starts ({sampler.name}, seed {seed}) as one batch",
-              flush=True)
-    z, taken, status, values = (np.asarray(a) for a in
-                                program.optimise_many(jnp.asarray(z0s), setup.data))
+        print(f"multistart: {starts} starts ({sampler.name}, seed {seed}) {how}", flush=True)
+    if batched:
+        z, taken, status, values = (np.asarray(a) for a in
+                                    program.optimise_many(z0s, setup.data))
+    else:
+        runs = []
+        for i in range(starts):
+            out = program.optimise(z0s[i], setup.data)
+            runs.append([np.asarray(a) for a in out])
+            if callable(progress):
+                progress(i, float(runs[-1][3]))
+            elif progress:
+                print(f"start {i:4d}  objective {float(runs[-1][3]):.6g}", flush=True)
+        z, taken, status, values = (np.stack(column) for column in zip(*runs))
     ranked = np.where(np.isfinite(values), values, np.inf)
     order = np.argsort(ranked, kind="stable")
     best = float(ranked[order[0]])
@@ -225,10 +249,9 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
         np.zeros(starts, dtype=bool)
     summary = Multistart(values=ranked[order], status=status[order], steps=taken[order],
                          starts=natural[order], names=objective.names,
-                         fraction=float(np.mean(reached)), sampler=sampler.name, seed=seed)
-    if callable(progress):
-        progress(int(np.max(taken)), best)
-    elif progress:
+                         fraction=float(np.mean(reached)), sampler=sampler.name, seed=seed,
+                         batched=batched)
+    if progress is True:
         print(f"multistart: best {best:.6g}, reached by {summary.fraction:.0%} of starts",
               flush=True)
     k = int(order[0])

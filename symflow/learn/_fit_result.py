@@ -42,13 +42,15 @@ class Multistart:
     fraction: float
     sampler: str
     seed: int
+    batched: bool = True  # run as one vmapped program, or one after another
 
     def table(self) -> str:
         """One line of summary and the sorted final objectives."""
         n = len(self.values)
         finite = self.values[np.isfinite(self.values)]
         shown = ", ".join(f"{v:.6g}" for v in self.values[:10]) + (", ..." if n > 10 else "")
-        return (f"multistart: {n} starts ({self.sampler}, seed {self.seed}); "
+        how = "vmapped" if self.batched else "sequential"
+        return (f"multistart: {n} starts ({self.sampler}, seed {self.seed}, {how}); "
                 f"{self.fraction:.0%} reached the best value {self.values[0]:.6g}; "
                 f"{int(np.sum(self.status == 0))} converged, {n - finite.size} failed to "
                 f"solve\nsorted final objectives: {shown}")

@@ -82,7 +82,7 @@ def test_fit_multistart_and_profile_from_the_command_line(tmp_path, capsys):
     assert main(["fit", str(model), "--data", str(data), "--starts", "4",
                  "--plot", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "multistart: best" in out and "4 starts (lhs, seed 0); 100% reached" in out
+    assert "multistart: best" in out and "4 starts (lhs, seed 0, sequential); 100% reached" in out
     assert (tmp_path / "fit_waterfall.png").stat().st_size > 5_000
     assert main(["profile", str(model), "--data", str(data), "--params", "b", "--quiet",
                  "--plot", str(tmp_path / "profile.png")]) == 0

@@ -1,5 +1,6 @@
 """Multistart fits: starts drawn inside the bounds (Latin hypercube or Sobol,
-log-uniform in log space), run as one vmapped program, reported sorted.
+log-uniform in log space), run as one vmapped program or one after another,
+reported sorted.
 
 The slow check is the issue's: FitzHugh–Nagumo on a long record (80 noisy
 points of V over [0, 40], made at a = b = 0.2, c = 3) has several minima; from
@@ -48,13 +49,19 @@ def _decay_data(k: float, noise: float, seed: int) -> dict:
 
 def test_every_start_of_a_one_minimum_problem_reaches_the_best():
     m = symflow.loads(model_text("decay").replace("k = 2.0", "k = 2.0 in [0.1, 10]"))
-    r = m.fit(_decay_data(3.0, 0.0, 0), log=["k"], starts=6, seed=1)
+    data = _decay_data(3.0, 0.0, 0)
+    r = m.fit(data, log=["k"], starts=6, seed=1, batched=True)
     ms = r.multistart
     assert ms.values.shape == (6,) and np.all(np.diff(ms.values) >= 0)  # sorted
     assert ms.fraction == 1.0 and r.loss == pytest.approx(ms.values[0], abs=1e-14)
     np.testing.assert_allclose(r.values["k"], 3.0, rtol=1e-6)
     assert np.all((ms.starts >= 0.1) & (ms.starts <= 10)) and len(set(ms.starts[:, 0])) == 6
-    assert "6 starts (lhs, seed 1); 100% reached" in r.table()
+    assert "6 starts (lhs, seed 1, vmapped); 100% reached" in r.table()
+    # one after another (the CPU default): the same starts, the same ends
+    one_by_one = m.fit(data, log=["k"], starts=6, seed=1, batched=False).multistart
+    assert not one_by_one.batched
+    np.testing.assert_array_equal(one_by_one.starts, ms.starts)
+    np.testing.assert_allclose(one_by_one.values, ms.values, rtol=1e-8, atol=1e-20)
 
 
 def _fhn_data() -> dict:
@@ -70,7 +77,7 @@ def _fhn_data() -> dict:
 def test_fitzhugh_nagumo_multistart_finds_the_global_optimum_a_single_start_misses(tmp_path):
     m = symflow.load(model_path("fitzhugh_nagumo"))
     data = _fhn_data()
-    r = m.fit(data, starts=50, steps=300, seed=0)
+    r = m.fit(data, starts=50, steps=300, seed=0, batched=True)
     ms = r.multistart
     assert ms.fraction >= 0.2
     # the best is the generating point, up to the noise
