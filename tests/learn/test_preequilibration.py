@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from models import model_text
 
 import symflow
+from models import model_text
 from symflow.learn import load_data
 from symflow.learn._fit import prepare
 

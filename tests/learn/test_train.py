@@ -109,7 +109,6 @@ def test_a_second_training_on_new_data_of_the_same_layout_does_not_trace():
     """The compiled step is kept on the model (counted by the calls of `simulate`,
     which only a trace makes)."""
     from models import model_text
-
     from symflow.learn import train
 
     m = symflow.loads(model_text("decay"))
