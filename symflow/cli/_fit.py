@@ -70,6 +70,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                           "slowest start)")
 
     fit.add_argument("--plot", metavar="PNG", help="plot data against the fitted trajectories")
+    fit.add_argument("--summary", metavar="JSON|CSV",
+                     help="write the fit as JSON (values, errors, correlation matrix, "
+                          "multistart objectives) or the parameter table as CSV")
     fit.add_argument("-o", "--output", metavar="SF",
                      help="write the model file with the fitted values as defaults")
     fit.add_argument("--quiet", action="store_true", help="no per-iteration progress")
@@ -109,6 +112,9 @@ def fit(args: argparse.Namespace) -> int:
             stem, ext = os.path.splitext(args.plot)
             result.multistart.plot(f"{stem}_waterfall{ext or '.png'}")
             wrote(f"{stem}_waterfall{ext or '.png'}")
+    if args.summary:
+        result.write_summary(args.summary)
+        wrote(args.summary)
     if args.output:
         refuse_overwrite(args.output, args.file, "fitted")
         result.write_model(args.output)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -29,7 +31,7 @@ from ..lang.edit import Lines, apply_edits, format_number
 from ._model import SimulatedModel
 
 __all__ = ["Bounds", "bounds_of", "column", "data_rows", "OptaxDescent", "OptaxRun",
-           "optax_step", "run_optax", "rewrite_defaults"]
+           "optax_step", "run_optax", "rewrite_defaults", "write_text_atomically"]
 
 
 # ---------------------------------------------------------------- bounds
@@ -223,6 +225,24 @@ def run_optax(descent: OptaxDescent, loss: Callable[..., jax.Array], theta, *,
     return OptaxRun(theta=theta, state=state, best=best, best_loss=best_loss, losses=losses,
                     step=step, compile_time=compile_time, step_times=times,
                     total_time=time.perf_counter() - begin)
+
+
+# ---------------------------------------------------------------- files
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and a rename,
+    so that an interrupted write never leaves half a file where the user's was."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".symflow-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 # ---------------------------------------------------------------- the model file

@@ -57,17 +57,24 @@ from ._program import FitProgram, program_for
 from ._starts import sampler_named, start_values
 
 __all__ = ["FitResult", "FitError", "FitSetup", "fit", "prepare", "OPTIMIZERS",
-           "choose_optimiser", "Progress"]
+           "choose_optimiser", "Progress", "batched_by_default"]
 
 OPTIMIZERS = catalog.OPTIMIZERS  # the names; `OPTIMISERS` maps each to its object
 # a multistart start reaches the best value when within this fraction of it
 REACH_RTOL = 1e-4
-# Multistart runs its starts as one vmapped program except on CPU. Under `vmap` the
-# optimiser's loop (and each solve's) runs until its slowest lane is done, so every
-# start pays for the slowest one's iterations; a GPU runs the lanes side by side,
-# 2 CPU cores do not. Measured (benchmarks/fit.py, FitzHugh–Nagumo, 50 starts, 2
-# shared cores): vmapped 28 s of CPU per run, one after another 22.5 s.
-MULTISTART_BATCHED = "batched unless jax.default_backend() == 'cpu'"
+
+
+def batched_by_default() -> bool:
+    """Whether multistart runs its starts as one vmapped program by default: yes,
+    except on CPU.
+
+    Under `vmap` the optimiser's loop (and each solve's) runs until its slowest
+    lane is done, so every start pays for the slowest one's iterations; a GPU runs
+    the lanes side by side, 2 CPU cores do not. Measured (benchmarks/fit.py,
+    FitzHugh–Nagumo, 50 starts, 2 shared cores): vmapped 28 s of CPU per run, one
+    after another 22.5 s.
+    """
+    return jax.default_backend() != "cpu"
 
 
 def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
@@ -99,7 +106,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     - `starts`: how many local optimisations (multistart: drawn inside the
       bounds by `sampler`, `lhs` or `sobol`, seeded by `seed`, run as one
       vmapped program when `batched`, else one after another; default: batched
-      except on CPU, see `MULTISTART_BATCHED`); the result is the best, with
+      except on CPU, see `batched_by_default`); the result is the best, with
       `result.multistart`.
     - `rtol`, `atol`: the optimiser's convergence tolerances.
     - `progress`: print each iteration's objective, or call `progress(step, value)`
@@ -224,8 +231,8 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
                            sampler.unit(starts, len(objective.names), seed))
     z0s = jnp.asarray([[t.to_free(float(v)) for t, v in zip(objective.transforms, row)]
                        for row in natural])
-    if batched is None:  # see MULTISTART_BATCHED
-        batched = jax.default_backend() != "cpu"
+    if batched is None:
+        batched = batched_by_default()
     how = "as one vmapped batch" if batched else "one after another"
     if progress is True:
         print(f"multistart: {starts} starts ({sampler.name}, seed {seed}) {how}", flush=True)

@@ -4,13 +4,14 @@ and (multistart) the final objective of every start."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from typing import Any
 
 import numpy as np
 
 from ..errors import SymflowError
-from ._common import column, rewrite_defaults
+from ._common import column, rewrite_defaults, write_text_atomically
 from ._data import Experiment
 
 __all__ = ["FitResult", "FitError", "Multistart"]
@@ -149,9 +150,53 @@ class FitResult:
         Returns the new text.
         """
         text = rewrite_defaults(self.model, {**self.params}, {**self.initial})
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_text_atomically(path, text)
         return text
+
+    @property
+    def correlation(self) -> np.ndarray:
+        """The correlation matrix of the estimates (from `covariance`, in `names` order);
+        entries near ±1 mark values the data cannot tell apart."""
+        se = np.sqrt(np.clip(np.diag(self.covariance), 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.covariance / np.outer(se, se)
+
+    def summary(self) -> dict[str, Any]:
+        """The fit as plain data: values, standard errors, 95% Wald intervals, the
+        objective, the correlation matrix and (multistart) the sorted objectives."""
+        out: dict[str, Any] = {
+            "model": self.model.name, "objective": "negative log-likelihood"
+            if self.likelihood else "sum of squared residuals", "value": self.loss,
+            "n_data": self.n_data, "steps": self.steps, "converged": self.converged,
+            "optimizer": self.optimizer, "noise": dict(self.noise),
+            "parameters": [{"name": n, "start": self.initial_guess[n],
+                            "fitted": self.values[n], "stderr": self.stderr[n],
+                            "lower95": self.values[n] - 1.959964 * self.stderr[n],
+                            "upper95": self.values[n] + 1.959964 * self.stderr[n]}
+                           for n in self.names],
+            "correlation": np.nan_to_num(self.correlation).tolist()}
+        if self.multistart is not None:
+            out["multistart"] = {"values": self.multistart.values.tolist(),
+                                 "fraction": self.multistart.fraction,
+                                 "sampler": self.multistart.sampler,
+                                 "seed": self.multistart.seed}
+        return out
+
+    def write_summary(self, path: str | os.PathLike) -> None:
+        """Write `summary()` as JSON (`.json`) or the parameter table as CSV (`.csv`),
+        atomically."""
+        data = self.summary()
+        if str(path).lower().endswith(".csv"):
+            rows = ["name,start,fitted,stderr,lower95,upper95"] + [
+                ",".join([p["name"], *(repr(float(p[k])) for k in
+                                       ("start", "fitted", "stderr", "lower95", "upper95"))])
+                for p in data["parameters"]]
+            write_text_atomically(path, "\n".join(rows) + "\n")
+        elif str(path).lower().endswith(".json"):
+            write_text_atomically(path, json.dumps(data, indent=2) + "\n")
+        else:
+            raise SymflowError(f"cannot tell the summary format of {path}",
+                               help="name it .json or .csv")
 
     def simulate(self, experiment: int = 0, **options):
         """The fitted model simulated under one experiment's overrides."""

@@ -187,7 +187,7 @@ def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     key = ("train", tuple(trained), tuple(columns), span, ts.tobytes(),
            tuple(sorted(sim.items(), key=lambda kv: kv[0])), learning_rate, schedule, steps,
            jax.tree.structure((theta, inputs)),
-           tuple((np.shape(a), np.result_type(a).str) for a in jax.tree.leaves((theta, inputs))))
+           tuple((jnp.shape(a), str(jnp.result_type(a))) for a in jax.tree.leaves((theta, inputs))))
     step = kept(model, key, lambda: optax_step(descent, loss))
     epochs = _batches(len(items), batch, seed)
     run = run_optax(descent, loss, theta, batches=lambda k: (*epochs(k), *inputs),
