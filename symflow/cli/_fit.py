@@ -3,8 +3,9 @@
 ```
 symflow fit model.sf --data data.csv [--data other.csv:x=2,alpha=1.1]
             [--params a,b] [--log k1,k2] [--optimizer levenberg_marquardt|bfgs|adam]
-            [--steps N] [--noise 'x~normal(sigma=s_x)'] [--starts N [--sampler lhs|sobol]
-            [--seed S]] [--plot fit.png] [-o fitted.sf]
+            [--steps N] [--noise 'x~normal(sigma=s_x)'] [--preequilibrate u=0]
+            [--starts N [--sampler lhs|sobol] [--seed S] [--vmap]]
+            [--plot fit.png] [--summary fit.json] [-o fitted.sf]
 ```
 
 With `--starts N` the fit is a multistart (the best of N local fits from starts
@@ -33,7 +34,8 @@ from ._common import (
 )
 from ._train import add_train_arguments, run_train
 
-__all__ = ["add_parser", "fit", "add_likelihood_arguments", "parse_noise"]
+__all__ = ["add_parser", "fit", "add_likelihood_arguments", "parse_noise",
+           "with_preequilibration"]
 
 
 def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -84,7 +86,8 @@ def fit(args: argparse.Namespace) -> int:
     from ..learn import FitError
 
     m = load_model(args)
-    experiments = parse_experiments(args.data, m)
+    experiments = with_preequilibration(parse_experiments(args.data, m),
+                                        args.preequilibrate, m)
     start_params, start_initial = parse_sets(args.set, m)
     if m.closures:  # a universal differential equation: train (cli/_train.py)
         if start_initial:
@@ -123,11 +126,29 @@ def fit(args: argparse.Namespace) -> int:
 
 
 def add_likelihood_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--noise`: an observable's noise model, overriding the model's fit section."""
+    """`--noise` (an observable's noise model, overriding the model's fit section) and
+    `--preequilibrate` (every experiment starts at a steady state)."""
     parser.add_argument("--noise", action="append", default=[], metavar="NAME~MODEL",
                         help="the noise model of an observable, e.g. 'x~normal(sigma=s_x)', "
                              "'y~laplace(scale=0.1)', 'z~lognormal(sigma=0.2)': the fit "
                              "maximises the likelihood (repeat for several observables)")
+    parser.add_argument("--preequilibrate", nargs="?", const="", metavar="NAME=VALUE,...",
+                        help="start every experiment at the model's steady state under "
+                             "these parameter values (none given: under the experiment's "
+                             "own), then run it under its own")
+
+
+def with_preequilibration(experiments: list, text: str | None, m) -> list:
+    """The experiments started at a steady state (`--preequilibrate`), or as they are."""
+    import dataclasses
+
+    if text is None:
+        return experiments
+    params, initial = parse_sets([s for s in text.split(",") if s.strip()], m)
+    if initial:
+        raise UsageError("--preequilibrate sets parameters; the steady state sets the "
+                         f"states ({next(iter(initial))!r} is a state)")
+    return [dataclasses.replace(e, preequilibration=dict(params)) for e in experiments]
 
 
 def parse_noise(items: list[str]) -> dict[str, str] | None:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 
 from ._common import EXIT_OK, EXIT_SOLVER, load_model, names, parse_experiments, wrote
-from ._fit import add_likelihood_arguments, parse_noise
+from ._fit import add_likelihood_arguments, parse_noise, with_preequilibration
 
 __all__ = ["add_parser", "profile"]
 
@@ -45,7 +45,8 @@ def profile(args: argparse.Namespace) -> int:
     from ..learn import FitError
 
     m = load_model(args)
-    experiments = parse_experiments(args.data, m)
+    experiments = with_preequilibration(parse_experiments(args.data, m),
+                                        args.preequilibrate, m)
     try:
         result = m.profile(experiments, names(args.params), params=names(args.fit),
                            log=names(args.log) or (), noise=parse_noise(args.noise),

@@ -89,3 +89,31 @@ def test_fit_multistart_and_profile_from_the_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "identifiable" in out and "95% profile-likelihood intervals" in out
     assert (tmp_path / "profile.png").stat().st_size > 5_000
+
+
+def test_preequilibrate_refuses_states(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("t,x\n1,1\n2,1\n3,1\n4,1\n5,1\n")
+    code = main(["fit", str(EXAMPLES / "lotka_volterra.sf"), "--data", str(data),
+                 "--preequilibrate", "x=1"])
+    assert code == 2 and "'x' is a state" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_fit_with_preequilibration_from_the_command_line(tmp_path, capsys):
+    import numpy as np
+
+    ts = np.linspace(0.25, 5.0, 12)
+    x = 6.0 / 0.8 + (1.0 / 0.8 - 6.0 / 0.8) * np.exp(-0.8 * ts)  # k_in 2, u 0.5 -> 3
+    data = tmp_path / "stimulus.csv"
+    data.write_text("t,x\n" + "".join(f"{float(t)!r},{float(v)!r}\n" for t, v in zip(ts, x)))
+    model = tmp_path / "m.sf"
+    model.write_text(model_text("baseline_stimulus"))
+    assert main(["fit", str(model), "--data", f"{data}:u=3", "--params", "k_in,k_out",
+                 "--preequilibrate", "u=0.5", "--quiet",
+                 "--summary", str(tmp_path / "fit.json")]) == 0
+    import json
+
+    fitted = {p["name"]: p["fitted"] for p in
+              json.loads((tmp_path / "fit.json").read_text())["parameters"]}
+    np.testing.assert_allclose([fitted["k_in"], fitted["k_out"]], [2.0, 0.8], rtol=1e-6)
