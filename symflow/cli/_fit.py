@@ -51,6 +51,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                           "(default: every parameter)")
     fit.add_argument("--log", metavar="A,B,...", default="",
                      help="names to fit in log space (rate constants over decades)")
+    fit.add_argument("--per-experiment", metavar="A,B,...", default="",
+                     help="fitted names that take one value per --data experiment "
+                          "(reported as NAME@0, NAME@1, ...); the others are shared")
     fit.add_argument("--optimizer", choices=catalog.OPTIMIZERS,
                      help="default: levenberg_marquardt for a sum of squares, bfgs for a "
                           "likelihood with fitted noise parameters")
@@ -99,6 +102,7 @@ def fit(args: argparse.Namespace) -> int:
         result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
                        steps=args.steps, log=names(args.log) or (), scale=args.scale,
                        noise=parse_noise(args.noise), starts=args.starts,
+                       per_experiment=names(args.per_experiment) or (),
                        sampler=args.sampler, seed=args.seed, batched=args.vmap,
                        progress=not args.quiet)
     except FitError as e:

@@ -51,7 +51,7 @@ from ._data import Experiment, as_experiments, check_experiment
 from ._fit_result import FitError, FitResult, Multistart
 from ._model import SimulatedModel
 from ._noise import NoiseModel, noise_models
-from ._objective import Objective, experiment_layouts
+from ._objective import Objective, experiment_layouts, target_of
 from ._optimisers import Optimiser, optimiser_named, status_message
 from ._program import FitProgram, program_for
 from ._starts import sampler_named, start_values
@@ -83,6 +83,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         log: Sequence[str] = (),
         scale: str | Mapping[str, float] = "none",
         noise: Mapping[str, NoiseModel | str] | None = None,
+        per_experiment: Sequence[str] = (),
         starts: int = 1, sampler: str = "lhs", seed: int = 0, batched: bool | None = None,
         rtol: float = 1e-8, atol: float = 1e-8,
         learning_rate: float = 0.02,
@@ -97,6 +98,8 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
       a sum of squares, `bfgs` for a likelihood with fitted noise parameters);
       `steps` the most iterations (default 200; adam's number of steps, 2000).
     - `log`: names fitted in log space.
+    - `per_experiment`: fitted names that take one value per experiment (reported
+      as `name@0`, `name@1`, ... in experiment order); the others are shared.
     - `scale`: `none` (raw residuals), `column` (each column divided by the
       largest |value| of its data), `relative` (each residual divided by its
       data value: for multiplicative noise), or a dict of divisors by column.
@@ -114,7 +117,8 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     - `options`: passed to `simulate` (`solver`, `rtol`... of the solve are
       given as `solver=`, `tspan=`, and `solve_rtol=`/`solve_atol=`).
     """
-    setup = prepare(model, data, params, log=log, scale=scale, noise=noise, options=options)
+    setup = prepare(model, data, params, log=log, scale=scale, noise=noise, options=options,
+                    per_experiment=per_experiment)
     chosen = choose_optimiser(optimizer, setup.objective, rtol=rtol, atol=atol,
                               learning_rate=learning_rate)
     program = program_for(setup.objective, chosen,
@@ -145,13 +149,26 @@ class FitSetup:
 
 def prepare(model: SimulatedModel, data, params: Sequence[str] | None, *,
             log: Sequence[str], scale: str | Mapping[str, float],
-            noise: Mapping[str, NoiseModel | str] | None, options: Mapping) -> FitSetup:
-    """Check the names, data and options of a fit and build its objective."""
+            noise: Mapping[str, NoiseModel | str] | None, options: Mapping,
+            per_experiment: Sequence[str] = ()) -> FitSetup:
+    """Check the names, data and options of a fit and build its objective; a name in
+    `per_experiment` is fitted once per experiment (`name@0`, `name@1`, ...)."""
     names, p_names, s_names = check_fitted_names(model, params, log)
     sim = solve_options(model, options)
     experiments = tuple(as_experiments(data))
     for e in experiments:
         check_experiment(model, e, sim["tspan"])
+    start = default_values(model, p_names, s_names)
+    for name in per_experiment:
+        if name not in names:
+            raise SymflowError(f"per_experiment={name!r} is not among the fitted names",
+                               help="fitted: " + ", ".join(names))
+    if per_experiment:
+        start = {f"{n}@{j}" if n in per_experiment else n:
+                 float(np.asarray({**e.params, **e.initial}.get(n, start[n])))
+                 for n in names for j, e in (enumerate(experiments) if n in per_experiment
+                                              else [(0, experiments[0])])}
+        names = tuple(start)
     noises = noise_models(model, noise)
     if noises and scale != "none":
         raise SymflowError("scale= divides residuals; with noise models the likelihood "
@@ -165,10 +182,10 @@ def prepare(model: SimulatedModel, data, params: Sequence[str] | None, *,
         e = experiments[0]
         sim["solver"] = model.runner.choose_auto(model.complete_params(e.params),
                                                  model.check_initial(e.initial), *sim["tspan"])
-    transforms = tuple(bounds_of(model, n, log=n in log) or Bounds() for n in names)
+    transforms = tuple(bounds_of(model, b, log=b in log) or Bounds()
+                       for b, _ in map(target_of, names))
     objective = Objective(model, names, transforms, layouts, sim, noises)
-    return FitSetup(objective, objective.data(), default_values(model, p_names, s_names),
-                    n_data, experiments, sim)
+    return FitSetup(objective, objective.data(), start, n_data, experiments, sim)
 
 
 def choose_optimiser(name: str | None, objective: Objective, *, rtol: float, atol: float,

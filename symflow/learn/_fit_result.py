@@ -110,13 +110,24 @@ class FitResult:
 
     @property
     def params(self) -> dict[str, float]:
-        """The fitted parameters (not initial values)."""
+        """The fitted parameters shared by every experiment (not initial values)."""
         return {k: v for k, v in self.values.items() if k in self.model.params}
 
     @property
     def initial(self) -> dict[str, float]:
-        """The fitted initial values."""
+        """The fitted initial values shared by every experiment."""
         return {k: v for k, v in self.values.items() if k in self.model.state_names}
+
+    def experiment_values(self, experiment: int) -> tuple[dict[str, float], dict[str, float]]:
+        """The parameters and initial values of one experiment: its overrides, the
+        shared fitted values and its own (`name@experiment`)."""
+        e = self.experiments[experiment]
+        params, initial = {**e.params, **self.params}, {**e.initial, **self.initial}
+        for name, value in self.values.items():
+            base, sep, index = name.partition("@")
+            if sep and int(index) == experiment:
+                (params if base in self.model.params else initial)[base] = value
+        return params, initial
 
     def table(self) -> str:
         """The fitted values as a text table."""
@@ -127,7 +138,7 @@ class FitResult:
         for n in self.names:
             v, s = self.values[n], self.stderr[n]
             rel = f"{abs(s / v) * 100:6.2f}%" if v != 0 and np.isfinite(s) else "      -"
-            what = "" if n in self.model.params else "  (initial value)"
+            what = "" if n.partition("@")[0] in self.model.params else "  (initial value)"
             lines.append(f"{n:<{width}}  {self.initial_guess[n]:>12.6g}  {v:>14.8g}  "
                          f"{s:>12.4g}  {rel}{what}")
         what = "negative log-likelihood" if self.likelihood else "loss (sum of squared residuals)"
@@ -146,8 +157,8 @@ class FitResult:
         """Write the model file with the fitted values as new defaults.
 
         The original text is kept: only the value of each fitted parameter
-        declaration (and of each fitted initial value) is replaced, at its span.
-        Returns the new text.
+        declaration (and of each fitted initial value) is replaced, at its span;
+        values fitted per experiment are not written. Returns the new text.
         """
         text = rewrite_defaults(self.model, {**self.params}, {**self.initial})
         write_text_atomically(path, text)
@@ -200,9 +211,7 @@ class FitResult:
 
     def simulate(self, experiment: int = 0, **options):
         """The fitted model simulated under one experiment's overrides."""
-        e = self.experiments[experiment]
-        params = {**e.params, **self.params}
-        initial = {**e.initial, **self.initial}
+        params, initial = self.experiment_values(experiment)
         return self.model.simulate(params, initial=initial, **{**self.options, **options})
 
     def plot(self, path: str | os.PathLike | None = None):

@@ -33,7 +33,14 @@ from ._data import Experiment
 from ._model import SimulatedModel
 from ._noise import NoiseModel
 
-__all__ = ["ColumnLayout", "ExperimentLayout", "Objective", "experiment_layouts"]
+__all__ = ["ColumnLayout", "ExperimentLayout", "Objective", "experiment_layouts", "target_of"]
+
+
+def target_of(name: str) -> tuple[str, int | None]:
+    """A fitted name's model name and experiment: `k` is shared by every experiment,
+    `k@2` is experiment 2's own value of `k` (fitted per experiment)."""
+    base, sep, index = name.partition("@")
+    return (base, int(index)) if sep else (name, None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +124,9 @@ class Objective:
         # the values a noise model reads that are not fitted: the model's defaults
         wanted = {n for m in self.noise.values() for n in m.parameter_names()}
         defaults = model.complete_params(None) if wanted else {}
-        self._fixed = {n: jnp.asarray(defaults[n]) for n in wanted if n not in names}
+        self.targets = tuple(target_of(n) for n in names)
+        fitted_bases = {b for b, _ in self.targets}
+        self._fixed = {n: jnp.asarray(defaults[n]) for n in wanted if n not in fitted_bases}
 
     @property
     def likelihood(self) -> bool:
@@ -128,7 +137,7 @@ class Objective:
     def least_squares(self) -> bool:
         """Whether the objective is a sum of squared residuals (a least-squares method
         applies)."""
-        fitted = set(self.names)
+        fitted = {b for b, _ in self.targets}
         return all(m.is_least_squares(fitted) for m in self.noise.values())
 
     def key(self) -> tuple | None:
@@ -171,13 +180,14 @@ class Objective:
     def _columns(self, x: jax.Array, data: tuple, adjoint: Any):
         """Per measured column: (noise model or None, model values, data, scale, theta)."""
         model = self.model
-        for layout, d in zip(self.layouts, data):
+        for j, (layout, d) in enumerate(zip(self.layouts, data)):
             p = dict(d["params"])
             init = dict(d["initial"])
-            for i, n in enumerate(self.names):
-                (p if n in model.params else init)[n] = x[i]
+            mine = {b: x[i] for i, (b, k) in enumerate(self.targets) if k is None or k == j}
+            for n, v in mine.items():
+                (p if n in model.params else init)[n] = v
             theta = {**self._fixed, **{n: v for n, v in p.items() if n in self._fixed},
-                     **{n: x[i] for i, n in enumerate(self.names)}}
+                     **mine}
             if layout.experiment.preequilibration is not None:
                 init = {**self._steady(p, d["pre"]), **init}
             sol = model.simulate(p, initial=init, saveat=layout.ts, adjoint=adjoint, **self.sim)

@@ -116,7 +116,8 @@ class ProfileResult:
 
 
 def profile(model: SimulatedModel, data, names: Sequence[str] | None = None, *,
-            params: Sequence[str] | None = None, level: float = 0.95, points: int = 30,
+            params: Sequence[str] | None = None, per_experiment: Sequence[str] = (),
+            level: float = 0.95, points: int = 30,
             best: FitResult | None = None, log: Sequence[str] = (),
             scale: str | Mapping[str, float] = "none",
             noise: Mapping[str, NoiseModel | str] | None = None,
@@ -132,13 +133,18 @@ def profile(model: SimulatedModel, data, names: Sequence[str] | None = None, *,
     """
     if not 0 < level < 1:
         raise SymflowError(f"level must be between 0 and 1 (got {level:g})")
-    setup = prepare(model, data, params, log=log, scale=scale, noise=noise, options=options)
+    setup = prepare(model, data, params, log=log, scale=scale, noise=noise, options=options,
+                    per_experiment=per_experiment)
     fitted = setup.objective.names
     if best is None:
         best = fit(model, data, params, optimizer=optimizer, steps=steps, log=log, scale=scale,
-                   noise=noise, rtol=rtol, atol=atol, **options)
-    asked = tuple(names) if names is not None else fitted
+                   noise=noise, rtol=rtol, atol=atol, per_experiment=per_experiment,
+                   **options)
+    asked = tuple(names) if names is not None else tuple(n for n in fitted if "@" not in n)
     for n in asked:
+        if "@" in n:
+            raise SymflowError(f"cannot profile {n!r}: values fitted per experiment are not "
+                               "profiled yet")
         if n not in fitted:
             raise SymflowError(f"cannot profile {n!r}: it is not among the fitted names",
                                help="fitted: " + ", ".join(fitted))
