@@ -163,12 +163,16 @@ def prepare(model: SimulatedModel, data, params: Sequence[str] | None, *,
         if name not in names:
             raise SymflowError(f"per_experiment={name!r} is not among the fitted names",
                                help="fitted: " + ", ".join(names))
-    if per_experiment:
-        start = {f"{n}@{j}" if n in per_experiment else n:
-                 float(np.asarray({**e.params, **e.initial}.get(n, start[n])))
-                 for n in names for j, e in (enumerate(experiments) if n in per_experiment
-                                              else [(0, experiments[0])])}
-        names = tuple(start)
+    if per_experiment:  # one value per experiment, from its own override if it has one
+        expanded: dict[str, float] = {}
+        for n in names:
+            if n not in per_experiment:
+                expanded[n] = start[n]
+                continue
+            for j, e in enumerate(experiments):
+                expanded[f"{n}@{j}"] = float(np.asarray({**e.params, **e.initial}.get(
+                    n, start[n])))
+        start, names = expanded, tuple(expanded)
     noises = noise_models(model, noise)
     if noises and scale != "none":
         raise SymflowError("scale= divides residuals; with noise models the likelihood "
