@@ -10,11 +10,24 @@ import pytest
 
 import symflow
 from models import model_text
+from symflow.learn._fit import prepare
 
 
 def _data(k: float, seed: int, ts=np.linspace(0.1, 1.0, 8)) -> dict:
     rng = np.random.default_rng(seed)
     return {"t": ts, "x": np.exp(-k * ts) * (1 + 0.01 * rng.standard_normal(ts.size))}
+
+
+def test_the_key_holds_the_layout_and_options_not_the_values():
+    m = symflow.loads(model_text("decay"))
+
+    def key(data, **options):
+        return prepare(m, data, None, log=(), scale="none", noise=None,
+                       options=options).objective.key()
+
+    assert key(_data(1.5, 0)) == key(_data(2.5, 1))  # new values: the same program
+    assert key(_data(1.5, 0)) != key(_data(1.5, 0, ts=np.linspace(0.2, 1.0, 8)))  # new times
+    assert key(_data(1.5, 0)) != key(_data(1.5, 0), solve_rtol=1e-6)  # a solve option
 
 
 def test_second_fit_with_new_data_of_the_same_layout_does_not_trace():
@@ -36,8 +49,6 @@ def test_second_fit_with_new_data_of_the_same_layout_does_not_trace():
     # ... and the kept program fitted the new data, not the old
     assert first.values["k"] == pytest.approx(1.5, rel=0.02)
     assert second.values["k"] == pytest.approx(2.5, rel=0.02)
-    m.fit(_data(2.5, 1, ts=np.linspace(0.2, 1.0, 8)))  # new times: a new program
-    assert len(calls) > traced
 
     # progress: one call per iteration, and step 0 reports the objective at the
     # start (k = 2), not 0.0; the best reported is the result's
