@@ -290,6 +290,13 @@ class Model:
 
         return fit(self, data, params, **options)
 
+    def profile(self, data: Any, names: Sequence[str] | None = None, **options: Any) -> Any:
+        """Profile likelihoods and their confidence intervals (see
+        `symflow.learn.profile`): which fitted values the data determine."""
+        from .learn import profile
+
+        return profile(self, data, names, **options)
+
     def distill(self, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
         """Replace the closures by sparse symbolic expressions (see
         `symflow.learn.distill.distill`)."""

@@ -16,9 +16,10 @@ __all__ = [
     "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "CONSERVED", "DISTILL_SAMPLES",
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
-    "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
-    "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SECTIONS",
-    "SETTINGS", "SHOW_STAGES", "SOLVERS", "SOLVER_ALIASES",
+    "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "NOISE_MODELS", "ODE_SOLVERS",
+    "OPTIMIZERS", "SAMPLERS", "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES",
+    "SDE_SOLVERS", "SECTIONS", "SETTINGS", "SHOW_STAGES", "SOLVERS", "SOLVER_ALIASES",
+    "START_SAMPLERS",
 ]
 
 # `solver = auto`: decided from the model (stiffness at the initial point).
@@ -87,6 +88,10 @@ EXTRAPOLATIONS: tuple[str, ...] = ("error", "hold")
 # Fitting and training (docs/fitting.md, docs/closures.md).
 OPTIMIZERS: tuple[str, ...] = ("levenberg_marquardt", "bfgs", "adam")
 FIT_SCALES: tuple[str, ...] = ("none", "column", "relative")
+# The noise models of a `fit` section (`x ~ normal(sigma = s)`), and how the starts of
+# a multistart fit are drawn inside the bounds (Latin hypercube, scrambled Sobol).
+NOISE_MODELS: tuple[str, ...] = ("normal", "laplace", "lognormal")
+START_SAMPLERS: tuple[str, ...] = ("lhs", "sobol")
 SCHEDULES: tuple[str, ...] = ("cosine", "constant", "exponential")
 DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")
 
@@ -115,4 +120,4 @@ SOLVER_ALIASES: dict[str, tuple[str, ...]] = {
 SECTIONS: tuple[str, ...] = (
     "parameters", "constants", "variables", "functions", "equations", "observed", "simulate",
     "domain", "boundary", "brownian", "closures", "components", "ports", "connections",
-    "discrete", "events", "inputs", "compartments", "species", "reactions")
+    "discrete", "events", "inputs", "compartments", "species", "reactions", "fit")

@@ -63,6 +63,15 @@ def test_every_optimiser_and_schedule_name_has_its_object() -> None:
     assert tuple(SCHEDULES) == catalog.SCHEDULES
 
 
+def test_every_noise_model_and_start_sampler_name_has_its_object() -> None:
+    from symflow.learn import NOISE_MODELS, START_SAMPLERS, NoiseModel, StartSampler
+
+    assert tuple(NOISE_MODELS) == catalog.NOISE_MODELS
+    assert tuple(START_SAMPLERS) == catalog.START_SAMPLERS
+    assert all(issubclass(c, NoiseModel) for c in NOISE_MODELS.values())
+    assert all(issubclass(c, StartSampler) for c in START_SAMPLERS.values())
+
+
 def test_every_jump_solver_name_has_its_solver() -> None:
     from symflow.solve.jumps import JUMP_SOLVERS, AbstractJumpSolver, make_jump_solver
 

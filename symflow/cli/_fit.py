@@ -3,13 +3,20 @@
 ```
 symflow fit model.sf --data data.csv [--data other.csv:x=2,alpha=1.1]
             [--params a,b] [--log k1,k2] [--optimizer levenberg_marquardt|bfgs|adam]
-            [--steps N] [--plot fit.png] [-o fitted.sf]
+            [--steps N] [--noise 'x~normal(sigma=s_x)'] [--preequilibrate u=0]
+            [--starts N [--sampler lhs|sobol] [--seed S] [--vmap]]
+            [--plot fit.png] [--summary fit.json] [-o fitted.sf]
 ```
+
+With `--starts N` the fit is a multistart (the best of N local fits from starts
+drawn inside the bounds) and `--plot fit.png` also writes the waterfall plot
+`fit_waterfall.png`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -27,7 +34,8 @@ from ._common import (
 )
 from ._train import add_train_arguments, run_train
 
-__all__ = ["add_parser", "fit"]
+__all__ = ["add_parser", "fit", "add_likelihood_arguments", "parse_noise",
+           "with_preequilibration"]
 
 
 def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -43,15 +51,33 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                           "(default: every parameter)")
     fit.add_argument("--log", metavar="A,B,...", default="",
                      help="names to fit in log space (rate constants over decades)")
-    fit.add_argument("--optimizer", default="levenberg_marquardt",
-                     choices=catalog.OPTIMIZERS)
+    fit.add_argument("--per-experiment", metavar="A,B,...", default="",
+                     help="fitted names that take one value per --data experiment "
+                          "(reported as NAME@0, NAME@1, ...); the others are shared")
+    fit.add_argument("--optimizer", choices=catalog.OPTIMIZERS,
+                     help="default: levenberg_marquardt for a sum of squares, bfgs for a "
+                          "likelihood with fitted noise parameters")
     fit.add_argument("--steps", type=int, help="the most iterations (adam: the number of steps)")
     fit.add_argument("--scale", choices=catalog.FIT_SCALES, default="none",
                      help="divide each column's residuals by its largest |value| (column), "
                           "or each residual by its data value (relative: multiplicative noise)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="start from this value (a parameter or an initial value)")
+    add_likelihood_arguments(fit)
+    fit.add_argument("--starts", type=int, default=1, metavar="N",
+                     help="multistart: N local fits from starts drawn inside the bounds "
+                          "(log-uniform for --log names), run as one batch; report the best")
+    fit.add_argument("--sampler", choices=catalog.START_SAMPLERS, default="lhs",
+                     help="how the starts are drawn (Latin hypercube or Sobol)")
+    fit.add_argument("--vmap", action=argparse.BooleanOptionalAction, default=None,
+                     help="run the starts as one vmapped batch (default: yes on a GPU, "
+                          "one after another on CPU, where the batch waits for its "
+                          "slowest start)")
+
     fit.add_argument("--plot", metavar="PNG", help="plot data against the fitted trajectories")
+    fit.add_argument("--summary", metavar="JSON|CSV",
+                     help="write the fit as JSON (values, errors, correlation matrix, "
+                          "multistart objectives) or the parameter table as CSV")
     fit.add_argument("-o", "--output", metavar="SF",
                      help="write the model file with the fitted values as defaults")
     add_train_arguments(fit)
@@ -62,11 +88,12 @@ def fit(args: argparse.Namespace) -> int:
     from ..learn import FitError
 
     check_outputs(args, ("-o", args.output), ("--plot", args.plot),
-                  ("--save-weights", args.save_weights),
+                  ("--save-weights", args.save_weights), ("--summary", args.summary),
                   inputs=tuple(d.partition(":")[0] for d in args.data)
                   + ((args.weights,) if args.weights else ()))
     m = load_model(args)
-    experiments = parse_experiments(args.data, m)
+    experiments = with_preequilibration(parse_experiments(args.data, m),
+                                        args.preequilibrate, m)
     start_params, start_initial = parse_sets(args.set, m)
     if m.closures:  # a universal differential equation: train (cli/_train.py)
         if start_initial:
@@ -77,6 +104,9 @@ def fit(args: argparse.Namespace) -> int:
     try:
         result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
                        steps=args.steps, log=names(args.log) or (), scale=args.scale,
+                       noise=parse_noise(args.noise), starts=args.starts,
+                       per_experiment=names(args.per_experiment) or (),
+                       sampler=args.sampler, seed=args.seed, batched=args.vmap,
                        progress=not args.quiet)
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
@@ -88,10 +118,54 @@ def fit(args: argparse.Namespace) -> int:
     if args.plot:
         result.plot(args.plot)
         wrote(args.plot)
+        if result.multistart is not None:
+            stem, ext = os.path.splitext(args.plot)
+            result.multistart.plot(f"{stem}_waterfall{ext or '.png'}")
+            wrote(f"{stem}_waterfall{ext or '.png'}")
+    if args.summary:
+        result.write_summary(args.summary)
+        wrote(args.summary)
     if args.output:
         result.write_model(args.output)
         wrote(args.output)
     return EXIT_OK
+
+
+def add_likelihood_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--noise` (an observable's noise model, overriding the model's fit section) and
+    `--preequilibrate` (every experiment starts at a steady state)."""
+    parser.add_argument("--noise", action="append", default=[], metavar="NAME~MODEL",
+                        help="the noise model of an observable, e.g. 'x~normal(sigma=s_x)', "
+                             "'y~laplace(scale=0.1)', 'z~lognormal(sigma=0.2)': the fit "
+                             "maximises the likelihood (repeat for several observables)")
+    parser.add_argument("--preequilibrate", nargs="?", const="", metavar="NAME=VALUE,...",
+                        help="start every experiment at the model's steady state under "
+                             "these parameter values (none given: under the experiment's "
+                             "own), then run it under its own")
+
+
+def with_preequilibration(experiments: list, text: str | None, m) -> list:
+    """The experiments started at a steady state (`--preequilibrate`), or as they are."""
+    import dataclasses
+
+    if text is None:
+        return experiments
+    params, initial = parse_sets([s for s in text.split(",") if s.strip()], m)
+    if initial:
+        raise UsageError("--preequilibrate sets parameters; the steady state sets the "
+                         f"states ({next(iter(initial))!r} is a state)")
+    return [dataclasses.replace(e, preequilibration=dict(params)) for e in experiments]
+
+
+def parse_noise(items: list[str]) -> dict[str, str] | None:
+    """`--noise NAME~MODEL` items as a dict of noise-model texts."""
+    out = {}
+    for item in items:
+        name, sep, model = item.partition("~")
+        if not sep or not name.strip() or not model.strip():
+            raise UsageError(f"--noise {item!r}: write NAME~MODEL, e.g. x~normal(sigma=0.1)")
+        out[name.strip()] = model.strip()
+    return out or None
 
 
 def _with_defaults(m, params, initial):

@@ -16,14 +16,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
-from . import _distill, _fit, _import, _run, _show
+from . import _distill, _fit, _import, _profile, _run, _show
 from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
 
 __all__ = ["entry", "main", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _show.check, "show": _show.show, "compile": _show.compile_source,
-    "run": _run.run, "fit": _fit.fit, "distill": _distill.distill,
+    "run": _run.run, "fit": _fit.fit, "profile": _profile.profile, "distill": _distill.distill,
     "import": _import.import_sbml}
 
 
@@ -51,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
     _show.add_parsers(add)
     _run.add_parser(add)
     _fit.add_parser(add)
+    _profile.add_parser(add)
     _distill.add_parser(add)
     _import.add_parser(sub)
     return top

@@ -43,7 +43,9 @@ def add_train_arguments(fit) -> None:
                        help="train on windows of K data points, each from its measured state")
     group.add_argument("--batch", type=int, metavar="B",
                        help="items (windows or experiments) per step (default: all)")
-    group.add_argument("--seed", type=int, default=0, help="seed of the mini-batch order")
+    group.add_argument("--seed", type=int, default=0,
+                       help="random seed: of the mini-batch order (training), of the "
+                            "starts (--starts)")
 
 
 def apply_weights(m, path: str | None, params: dict) -> dict:

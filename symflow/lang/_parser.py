@@ -186,6 +186,12 @@ class _ToAst(Transformer_NonRecursive):
         call = ast.Call(str(dist), args, keywords, self._span(meta), self._token_span(dist))
         return self._variable(meta, name, None, distribution=call, doc=doc)
 
+    def noise_def(self, meta, name, dist, arguments, doc=None):
+        args = tuple(a for a in (arguments or ()) if not isinstance(a, ast.Keyword))
+        keywords = tuple(a for a in (arguments or ()) if isinstance(a, ast.Keyword))
+        call = ast.Call(str(dist), args, keywords, self._span(meta), self._token_span(dist))
+        return ast.NoiseDef(str(name), call, doc, self._span(meta), self._token_span(name))
+
     def bare_variable(self, meta, name, doc=None):
         return self._variable(meta, name, None, doc=doc)
 
@@ -370,6 +376,7 @@ class _ToAst(Transformer_NonRecursive):
     compartments = _section("compartments")
     species = _section("species")
     reactions = _section("reactions")
+    fit = _section("fit")
 
     def model(self, meta, name, *items):
         sections = tuple(i for i in items if isinstance(i, ast.Section))

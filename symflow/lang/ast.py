@@ -188,6 +188,17 @@ class Observed:
 
 
 @dataclasses.dataclass(frozen=True)
+class NoiseDef:
+    """A `fit` entry: the noise model of an observable, `x ~ normal(sigma = s_x)`."""
+
+    name: str
+    distribution: Call
+    doc: str | None
+    span: Span
+    name_span: Span
+
+
+@dataclasses.dataclass(frozen=True)
 class Setting:
     """A `simulate` entry: `name = value`."""
 

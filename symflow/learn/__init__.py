@@ -1,6 +1,7 @@
 """Learn stage: parameters, initial values and networks from data.
 
-`fit` (least squares with standard errors), `train` (closures and physical
+`fit` (least squares or likelihood with standard errors, multistart, noise
+models), `profile` (profile likelihood), `train` (closures and physical
 parameters with optax), the closure weights (`initial_weights`, `save_weights`,
 ...), the data they learn from (`Experiment`, `load_data`), and `distill` (trained
 networks back to symbols). They take any `SimulatedModel`, never `symflow.api`.
@@ -17,11 +18,22 @@ from ._fit import OPTIMIZERS as OPTIMIZERS
 from ._fit import fit as fit
 from ._fit_result import FitError as FitError
 from ._fit_result import FitResult as FitResult
+from ._fit_result import Multistart as Multistart
 from ._model import SimulatedModel as SimulatedModel
+from ._noise import NOISE_MODELS as NOISE_MODELS
+from ._noise import Laplace as Laplace
+from ._noise import LogNormal as LogNormal
+from ._noise import NoiseModel as NoiseModel
+from ._noise import Normal as Normal
 from ._optimisers import OPTIMISERS as OPTIMISERS
 from ._optimisers import SCHEDULES as SCHEDULES
 from ._optimisers import Optimiser as Optimiser
 from ._optimisers import optimiser_named as optimiser_named
+from ._profile import Profile as Profile
+from ._profile import ProfileResult as ProfileResult
+from ._profile import profile as profile
+from ._starts import START_SAMPLERS as START_SAMPLERS
+from ._starts import StartSampler as StartSampler
 from ._train import TRAINING_ADJOINT as TRAINING_ADJOINT
 from ._train import train as train
 from ._train_result import TrainResult as TrainResult
@@ -31,8 +43,10 @@ from ._weights import initial_weights as initial_weights
 from ._weights import load_weights as load_weights
 from ._weights import save_weights as save_weights
 
-__all__ = ["Bounds", "Experiment", "FitError", "FitResult", "OPTIMISERS", "OPTIMIZERS",
-           "Optimiser", "SCHEDULES", "SimulatedModel", "TRAINING_ADJOINT", "TrainResult",
+__all__ = ["Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
+           "Multistart", "NOISE_MODELS", "NoiseModel", "Normal", "OPTIMISERS", "OPTIMIZERS",
+           "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
+           "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",
            "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
            "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
-           "rewrite_defaults", "save_weights", "train"]
+           "profile", "rewrite_defaults", "save_weights", "train"]

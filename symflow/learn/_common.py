@@ -29,7 +29,7 @@ from ..lang.edit import Lines, apply_edits, format_number
 from ._model import SimulatedModel
 
 __all__ = ["Bounds", "bounds_of", "column", "data_rows", "OptaxDescent", "OptaxRun",
-           "run_optax", "rewrite_defaults"]
+           "optax_step", "run_optax", "rewrite_defaults"]
 
 
 # ---------------------------------------------------------------- bounds
@@ -176,18 +176,26 @@ class OptaxRun:
     total_time: float
 
 
+def optax_step(descent: OptaxDescent, loss: Callable[..., jax.Array]) -> Callable[..., tuple]:
+    """The compiled step of `run_optax`: `(theta, state, *args) -> (theta, state, loss)`
+    (make it once and pass it as `step=` to reuse it across runs)."""
+    return jax.jit(lambda theta, state, *args: descent.step(loss, theta, state, *args))
+
+
 def run_optax(descent: OptaxDescent, loss: Callable[..., jax.Array], theta, *,
               batches: Callable[[int], tuple] = lambda k: (),
               track_best: bool = True, progress: bool = False,
-              print_every: int = 100) -> OptaxRun:
+              print_every: int = 100, step: Callable[..., tuple] | None = None) -> OptaxRun:
     """Minimise `loss(theta, *batches(k))` with `descent`, one compiled step per call.
 
     `batches(k)` gives step `k`'s extra arguments (mini-batch indices, say). The
     loss returned by a step is that of the point before its update, so the best
     point reached comes for free (`track_best`). Optax mixes integer counts and
-    floats, so the loop runs under standard dtype promotion.
+    floats, so the loop runs under standard dtype promotion. `step` is a kept
+    `optax_step(descent, loss)` (default: a new one).
     """
-    step = jax.jit(lambda theta, state, *args: descent.step(loss, theta, state, *args))
+    if step is None:
+        step = optax_step(descent, loss)
     with jax.numpy_dtype_promotion("standard"):
         state = descent.init(theta)
     losses = np.empty(descent.steps)

@@ -32,7 +32,13 @@ _MISSING = {"", "nan", "na", "n/a", "null", "none", "-"}
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """One data set: times `t`, measured `columns` (NaN where missing), and the
-    parameter and initial-value overrides under which it was measured."""
+    parameter and initial-value overrides under which it was measured.
+
+    `preequilibration`, when not `None`, starts the experiment at the model's
+    steady state under these parameter overrides (on top of the experiment's own
+    and the fitted values; `{}`: under the experiment's own parameters), as a
+    system at rest before a stimulus; `initial` still overrides single states.
+    """
 
     t: np.ndarray
     columns: dict[str, np.ndarray]
@@ -42,6 +48,7 @@ class Experiment:
     # where each column's header is, for errors (absent for data given as arrays)
     header_spans: dict[str, Span] = dataclasses.field(default_factory=dict, repr=False)
     row_spans: tuple[Span, ...] = dataclasses.field(default=(), repr=False)
+    preequilibration: dict[str, float] | None = None
 
     @property
     def n_points(self) -> int:
@@ -52,8 +59,17 @@ class Experiment:
 def load_data(source: str | os.PathLike | Mapping[str, Any], *,
               params: Mapping[str, float] | None = None,
               initial: Mapping[str, Any] | None = None,
-              name: str | None = None) -> Experiment:
-    """Read one experiment from a CSV file, or from a dict of columns (with `t`)."""
+              name: str | None = None,
+              preequilibration: Mapping[str, float] | None = None) -> Experiment:
+    """Read one experiment from a CSV file, or from a dict of columns (with `t`);
+    `preequilibration` starts it at a steady state (see `Experiment`)."""
+    experiment = _load(source, params, initial, name)
+    if preequilibration is None:
+        return experiment
+    return dataclasses.replace(experiment, preequilibration=dict(preequilibration))
+
+
+def _load(source, params, initial, name) -> Experiment:
     if isinstance(source, Mapping):
         return _from_columns(dict(source), params, initial, name or "data")
     path = os.fspath(source)
@@ -196,6 +212,10 @@ def check_experiment(model: SimulatedModel, experiment: Experiment,
         if key not in model.state_names:
             raise SymflowError(f"experiment {experiment.name}: {model.name} has no state "
                                f"named {key!r}")
+    for key in experiment.preequilibration or {}:
+        if key not in model.params:
+            raise SymflowError(f"experiment {experiment.name}: pre-equilibration sets "
+                               f"{key!r}, which is not a parameter of {model.name}")
 
 
 def output_names(model: SimulatedModel) -> list[str]:

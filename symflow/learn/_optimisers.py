@@ -2,11 +2,15 @@
 
 Each optimiser is a small typed object chosen once from its name
 (`optimiser_named`), as optimistix passes solvers around as objects: it says how
-the residuals' derivatives are taken (`adjoint`) and minimises the sum of
-squares from a starting point (`minimise`). Levenberg–Marquardt and BFGS are
-optimistix solvers, which run their own `init / step / terminate` loop compiled;
-Adam is optax's, driven by the shared loop `run_optax` through an `OptaxDescent`
-(the same `init / step / terminate` shape).
+the solves inside the objective are differentiated (`adjoint`), whether it needs
+the objective as residuals (`least_squares`), and minimises from a starting
+point (`solve`). `solve` is traceable: `fit` compiles it once per model and
+option set and `jax.vmap`s it over the starts of a multistart fit.
+Levenberg–Marquardt and BFGS are optimistix solvers; Adam is optax's, run as a
+`lax.scan` that keeps the best point.
+
+`solve` returns a status code (`STATUS`): 0 converged, 1 out of steps, then one
+code per optimistix failure; `status_message` turns it into words.
 
 Each name of `symflow.catalog.OPTIMIZERS` and `SCHEDULES` maps here to its object
 (`OPTIMISERS`, `SCHEDULES`; tests/test_catalog.py checks that none is missing).
@@ -25,42 +29,59 @@ import optax
 import optimistix as optx
 
 from ..errors import SymflowError
-from ._common import OptaxDescent, run_optax
 
-__all__ = ["Minimum", "Optimiser", "LevenbergMarquardt", "BFGS", "Adam", "OPTIMISERS",
-           "optimiser_named", "SCHEDULES", "learning_rate_schedule"]
+__all__ = ["Optimiser", "LevenbergMarquardt", "BFGS", "Adam", "OPTIMISERS",
+           "optimiser_named", "SCHEDULES", "learning_rate_schedule", "STATUS",
+           "status_message", "Report"]
 
 Residuals = Callable[[jax.Array, Any], jax.Array]
+Loss = Callable[[jax.Array, Any], jax.Array]
+# called inside the compiled loop with each iteration's objective value (traced)
+Report = Callable[[jax.Array], None]
 
-
-@dataclasses.dataclass(frozen=True)
-class Minimum:
-    """Where an optimiser stopped: the point `z`, the steps taken, and whether (and
-    why not) it converged."""
-
-    z: jax.Array
-    steps: int
-    converged: bool
-    message: str
+# the status codes `solve` returns: converged, out of steps, then optimistix's failures
+STATUS: tuple[str, ...] = (
+    "converged", "max_steps", "singular", "breakdown", "stagnation", "nonfinite",
+    "nonlinear_divergence", "nonfinite_input", "conlim")
 
 
 class Optimiser(abc.ABC):
-    """Minimises `sum(residuals(z, None) ** 2)` over the unconstrained values `z`."""
+    """Minimises an objective over the unconstrained values `z` (traceable)."""
 
     name: ClassVar[str]
     default_steps: ClassVar[int]
-    # how the solves inside the residuals are differentiated (a `simulate` adjoint)
+    # how the solves inside the objective are differentiated (a `simulate` adjoint)
     adjoint: ClassVar[str]
+    # whether `solve` needs the residuals (a sum of squares) rather than a scalar loss
+    least_squares: ClassVar[bool] = False
 
     @abc.abstractmethod
-    def minimise(self, residuals: Residuals, z0: jax.Array, *, steps: int,
-                 progress: bool) -> Minimum:
-        """Run from `z0` for at most `steps` iterations."""
+    def solve(self, residuals: Residuals, loss: Loss, z0: jax.Array, args: Any, *,
+              steps: int, report: Report | None) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """Run from `z0` for at most `steps` iterations: `(z, steps taken, status)`.
+
+        `loss(z, args)` is the objective; `residuals(z, args)`, where the objective is
+        their sum of squares, is what a least-squares method uses."""
+
+
+def _status(result, steps: int) -> jax.Array:
+    """An optimistix result as a `STATUS` code (traceable)."""
+    code = jnp.asarray(2 + len(STATUS), dtype=jnp.int32)  # an unnamed failure
+    for i, name in reversed(list(enumerate(STATUS))):
+        item = {"converged": optx.RESULTS.successful}.get(
+            name, getattr(optx.RESULTS, name if name != "max_steps" else "max_steps_reached",
+                          None))
+        if item is not None:
+            code = jnp.where(result == item, i, code)
+    item = getattr(optx.RESULTS, "nonlinear_max_steps_reached", None)
+    if item is not None:
+        code = jnp.where(result == item, 1, code)
+    return code
 
 
 @dataclasses.dataclass(frozen=True)
 class _Optimistix(Optimiser):
-    """An optimistix least-squares solver, with convergence tolerances."""
+    """An optimistix solver, with convergence tolerances."""
 
     rtol: float = 1e-8
     atol: float = 1e-8
@@ -68,20 +89,6 @@ class _Optimistix(Optimiser):
     @abc.abstractmethod
     def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
         """The optimistix solver (`verbose`: its per-iteration callback, or False)."""
-
-    def minimise(self, residuals: Residuals, z0: jax.Array, *, steps: int,
-                 progress: bool) -> Minimum:
-        solver = self.solver(_print_progress if progress else False)
-        sol: optx.Solution = optx.least_squares(residuals, solver, z0, max_steps=steps, throw=False)
-        taken = int(sol.stats.get("num_steps", -1))
-        if sol.result == optx.RESULTS.successful:
-            return Minimum(sol.value, taken, True, "converged")
-        if bool(sol.result == optx.RESULTS.max_steps_reached) or bool(
-                sol.result == optx.RESULTS.nonlinear_max_steps_reached):
-            message = f"reached the most steps ({steps}) before converging"
-        else:
-            message = _result_message(sol.result)
-        return Minimum(sol.value, taken, False, message)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,21 +99,44 @@ class LevenbergMarquardt(_Optimistix):
     name: ClassVar[str] = "levenberg_marquardt"
     default_steps: ClassVar[int] = 200
     adjoint: ClassVar[str] = "forward"
+    least_squares: ClassVar[bool] = True
 
     def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
         return optx.LevenbergMarquardt(rtol=self.rtol, atol=self.atol, verbose=verbose)
 
+    def solve(self, residuals: Residuals, loss: Loss, z0: jax.Array, args: Any, *,
+              steps: int, report: Report | None) -> tuple[jax.Array, jax.Array, jax.Array]:
+        def verbose(**entries):
+            # the loss at the point tried in this step (at step 0: the start), in the
+            # objective's units (optimistix's is half the sum of squares)
+            report(2 * entries["loss_this_step"][1])
+
+        sol: optx.Solution = optx.least_squares(
+            residuals, self.solver(verbose if report else False), z0, args=args,
+            max_steps=steps, throw=False)
+        return sol.value, jnp.asarray(sol.stats["num_steps"]), _status(sol.result, steps)
+
 
 @dataclasses.dataclass(frozen=True)
 class BFGS(_Optimistix):
-    """BFGS on the sum of squares, with reverse-mode gradients (`checkpoint`)."""
+    """BFGS on the objective, with reverse-mode gradients (`checkpoint`)."""
 
     name: ClassVar[str] = "bfgs"
     default_steps: ClassVar[int] = 200
     adjoint: ClassVar[str] = "checkpoint"
 
-    def solver(self, verbose) -> optx.AbstractLeastSquaresSolver | optx.AbstractMinimiser:
+    def solver(self, verbose) -> optx.AbstractMinimiser:
         return optx.BFGS(rtol=self.rtol, atol=self.atol, verbose=verbose)
+
+    def solve(self, residuals: Residuals, loss: Loss, z0: jax.Array, args: Any, *,
+              steps: int, report: Report | None) -> tuple[jax.Array, jax.Array, jax.Array]:
+        def verbose(**entries):
+            report(entries["loss_this_step"][1])
+
+        sol: optx.Solution = optx.minimise(
+            loss, self.solver(verbose if report else False), z0, args=args, max_steps=steps,
+            throw=False)
+        return sol.value, jnp.asarray(sol.stats["num_steps"]), _status(sol.result, steps)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,16 +149,25 @@ class Adam(Optimiser):
     adjoint: ClassVar[str] = "checkpoint"
     learning_rate: float = 0.02
 
-    def minimise(self, residuals: Residuals, z0: jax.Array, *, steps: int,
-                 progress: bool) -> Minimum:
-        def loss(z):
-            r = residuals(z, None)
-            return jnp.sum(r * r)
+    def solve(self, residuals: Residuals, loss: Loss, z0: jax.Array, args: Any, *,
+              steps: int, report: Report | None) -> tuple[jax.Array, jax.Array, jax.Array]:
+        transform = optax.adam(self.learning_rate)
 
-        run = run_optax(OptaxDescent(optax.adam(self.learning_rate), steps), loss, z0,
-                        progress=progress)
-        return Minimum(run.best, steps, True,
-                       f"took {steps} adam steps (first-order: no convergence test)")
+        def step(carry, _):
+            z, state, best, best_loss = carry
+            value, grad = jax.value_and_grad(loss)(z, args)
+            if report is not None:
+                report(value)
+            better = jnp.isfinite(value) & (value < best_loss)
+            best = jnp.where(better, z, best)
+            best_loss = jnp.where(better, value, best_loss)
+            updates, state = transform.update(grad, state, z)
+            return (optax.apply_updates(z, updates), state, best, best_loss), None
+
+        with jax.numpy_dtype_promotion("standard"):
+            carry = (z0, transform.init(z0), z0, jnp.asarray(jnp.inf, dtype=z0.dtype))
+            (_, _, best, _), _ = jax.lax.scan(step, carry, None, length=steps)
+        return best, jnp.asarray(steps), jnp.asarray(0, dtype=jnp.int32)
 
 
 OPTIMISERS: dict[str, type[Optimiser]] = {
@@ -146,27 +185,18 @@ def optimiser_named(name: str, *, rtol: float = 1e-8, atol: float = 1e-8,
     return OPTIMISERS[name](rtol=rtol, atol=atol)  # type: ignore[call-arg]
 
 
-def _result_message(result) -> str:
-    """optimistix's message for a result code, first line only."""
-    for name in ("singular", "breakdown", "stagnation", "nonfinite", "nonlinear_divergence",
-                 "nonlinear_max_steps_reached", "nonfinite_input", "conlim"):
-        item = getattr(optx.RESULTS, name, None)
-        if item is not None and bool(result == item):
-            return {"singular": "the Jacobian is singular (a parameter may not affect "
-                                "the data)",
-                    "nonfinite": "the loss became NaN or infinite (the model failed to "
-                                 "solve)"}.get(name, name.replace("_", " "))
-    return "the optimiser failed"
-
-
-def _print_progress(**entries) -> None:
-    """One line per optimiser iteration (optimistix calls this inside its loop)."""
-    step = entries.get("num_steps", ("Step", 0))[1]
-    loss = entries.get("loss_last_accepted_step", (None, None))[1]
-    if loss is None:
-        jax.debug.print("step {step}", step=step)
-    else:  # optimistix's loss is half the sum of squares
-        jax.debug.print("step {step}  loss {loss}", step=step, loss=2 * loss)
+def status_message(optimiser: Optimiser, status: int, steps: int) -> tuple[bool, str]:
+    """Whether a `solve` status means converged, and what it says in words."""
+    if isinstance(optimiser, Adam):
+        return True, f"took {steps} adam steps (first-order: no convergence test)"
+    name = STATUS[status] if status < len(STATUS) else "failed"
+    if name == "converged":
+        return True, "converged"
+    return False, {
+        "max_steps": f"reached the most steps ({steps}) before converging",
+        "singular": "the Jacobian is singular (a parameter may not affect the data)",
+        "nonfinite": "the loss became NaN or infinite (the model failed to solve)",
+        "failed": "the optimiser failed"}.get(name, name.replace("_", " "))
 
 
 # ---------------------------------------------------------------- schedules (train)

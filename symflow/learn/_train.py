@@ -42,10 +42,11 @@ import optax
 
 from ..errors import SymflowError
 from ..solve import save_times
-from ._common import OptaxDescent, OptaxRun, bounds_of, column, data_rows, run_optax
+from ._common import OptaxDescent, OptaxRun, bounds_of, column, data_rows, optax_step, run_optax
 from ._data import Experiment, as_experiments, check_experiment
 from ._model import SimulatedModel
 from ._optimisers import SCHEDULES, learning_rate_schedule
+from ._program import kept
 from ._train_result import TrainResult
 
 __all__ = ["TrainResult", "train", "SCHEDULES", "TRAINING_ADJOINT"]
@@ -173,16 +174,25 @@ def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     theta = {"params": {n: jnp.asarray(base[n], dtype=float) for n in scalars},
              "closures": {n: base["closures"][n] for n in trained if n not in scalars}}
     fixed = {k: v for k, v in base.items() if k not in scalars}
-    loss = _make_loss(model, fixed, columns, span, ts, sim, pool)
+    loss = _make_loss(model, columns, span, ts, sim)
     descent = OptaxDescent(
         optax.apply_if_finite(optax.adam(learning_rate_schedule(schedule, learning_rate,
                                                                 steps)),
                               max_consecutive_errors=50), steps,
         project=_projection(model, scalars))
     full = batch == len(items)
-    run = run_optax(descent, loss, theta, batches=_batches(len(items), batch, seed),
-                    track_best=full, progress=progress, print_every=print_every)
-    theta, final_loss = _final_point(run, len(items), batch)
+    # the data and the frozen values are inputs of the compiled step, which is kept on
+    # the model: a second `train` with new data of the same layout does not retrace
+    inputs = (pool, fixed)
+    key = ("train", tuple(trained), tuple(columns), span, ts.tobytes(),
+           tuple(sorted(sim.items(), key=lambda kv: kv[0])), learning_rate, schedule, steps,
+           jax.tree.structure((theta, inputs)),
+           tuple((jnp.shape(a), str(jnp.result_type(a))) for a in jax.tree.leaves((theta, inputs))))
+    step = kept(model, key, lambda: optax_step(descent, loss))
+    epochs = _batches(len(items), batch, seed)
+    run = run_optax(descent, loss, theta, batches=lambda k: (*epochs(k), *inputs),
+                    track_best=full, progress=progress, print_every=print_every, step=step)
+    theta, final_loss = _final_point(run, len(items), batch, inputs)
     final = {**fixed, **theta["params"]}
     if model.closures:
         final["closures"] = {**fixed["closures"], **theta["closures"]}
@@ -287,27 +297,28 @@ def _pool(model: SimulatedModel, items: Sequence[_Item], base: Mapping[str, Any]
                                       "data": pool_data})
 
 
-def _make_loss(model: SimulatedModel, fixed: Mapping[str, Any], columns: Sequence[str],
-               span: tuple[float, float], ts: np.ndarray, sim: Mapping[str, Any],
-               pool: dict) -> Callable[[Any, jax.Array], jax.Array]:
-    """`loss(theta, indices)`: the mean squared error over the pool's items at
-    `indices` (missing data left out), solved together under `jax.vmap`."""
-    def predict(theta, p_item, init_item):
+def _make_loss(model: SimulatedModel, columns: Sequence[str], span: tuple[float, float],
+               ts: np.ndarray, sim: Mapping[str, Any]
+               ) -> Callable[[Any, jax.Array, dict, dict], jax.Array]:
+    """`loss(theta, indices, pool, fixed)`: the mean squared error over the pool's items
+    at `indices` (missing data left out), solved together under `jax.vmap`, with the
+    values not trained (`fixed`)."""
+    def predict(theta, fixed, p_item, init_item):
         p = {**fixed, **p_item, **theta["params"]}
         if model.closures:
             p["closures"] = {**fixed["closures"], **theta["closures"]}
         sol = model.simulate(p, initial=init_item, tspan=span, saveat=ts, **sim)
         return jnp.stack([column(sol, c) for c in columns], axis=1)
 
-    def loss(theta, indices):
+    def loss(theta, indices, pool, fixed):
         chunk = jax.tree.map(lambda a: a[indices], pool)
         n = chunk["data"].shape[0]
         if n == 1:  # one trajectory: no vmap
-            pred = predict(theta, *jax.tree.map(lambda a: a[0],
-                                                (chunk["params"], chunk["initial"])))[None]
+            pred = predict(theta, fixed, *jax.tree.map(
+                lambda a: a[0], (chunk["params"], chunk["initial"])))[None]
         else:
-            pred = jax.vmap(predict, in_axes=(None, 0, 0), axis_size=n)(
-                theta, chunk["params"], chunk["initial"])
+            pred = jax.vmap(predict, in_axes=(None, None, 0, 0), axis_size=n)(
+                theta, fixed, chunk["params"], chunk["initial"])
         mask = jnp.isfinite(chunk["data"])
         r = jnp.where(mask, pred - jnp.where(mask, chunk["data"], 0.0), 0.0)
         return jnp.sum(r * r) / jnp.maximum(jnp.sum(mask).astype(r.dtype), 1.0)
@@ -351,13 +362,14 @@ class _Epochs:
         return (jnp.asarray(chosen),)
 
 
-def _final_point(run: OptaxRun, n_items: int, batch: int) -> tuple[Any, float]:
+def _final_point(run: OptaxRun, n_items: int, batch: int, inputs: tuple
+                 ) -> tuple[Any, float]:
     """The result and its loss. Full batches: the best point reached (the last
     point's loss evaluated by the compiled step); mini-batches: the last point and
     the mean batch loss of the last epoch."""
     if batch == n_items:
         with jax.numpy_dtype_promotion("standard"):
-            last = float(run.step(run.theta, run.state, jnp.arange(n_items))[2])
+            last = float(run.step(run.theta, run.state, jnp.arange(n_items), *inputs)[2])
         theta = run.theta if last <= run.best_loss else run.best
         return theta, (min(last, run.best_loss) if math.isfinite(last) else run.best_loss)
     per_epoch = max(1, math.ceil(n_items / batch))

@@ -10,6 +10,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from ..files import replacing, write_atomically
 from ._common import column, rewrite_defaults
 from ._data import Experiment
 
@@ -90,8 +91,7 @@ class TrainResult:
         """The model file with the trained physical parameters as new defaults."""
         text = rewrite_defaults(self.model, {k: v for k, v in self.values.items()
                                              if k in self.trained}, {})
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_atomically(path, text)
         return text
 
     def plot(self, path: str | os.PathLike | None = None):
@@ -119,6 +119,7 @@ class TrainResult:
         bx.set_ylabel("loss (mean squared error)")
         bx.grid(alpha=0.3)
         if path is not None:
-            fig.savefig(path, dpi=120)
+            with replacing(path) as tmp:
+                fig.savefig(tmp, dpi=120)
             plt.close(fig)
         return fig

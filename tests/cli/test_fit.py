@@ -6,6 +6,7 @@ import pathlib
 
 import pytest
 
+from models import model_text
 from symflow.cli import main
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
@@ -51,3 +52,68 @@ def test_run_steady(tmp_path, capsys):
     assert main(["run", str(model), "--steady", "--set", "a=3"]) == 0
     out = capsys.readouterr().out
     assert "steady state" in out and "x = 6." in out and "stable" in out
+
+
+def test_fit_noise_and_profile_mistakes_are_usage_or_model_errors(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("t,x\n1,1\n2,1\n3,1\n4,1\n5,1\n")
+    model = str(EXAMPLES / "lotka_volterra.sf")
+    assert main(["fit", model, "--data", str(data), "--noise", "x=normal(sigma=1)"]) == 2
+    assert "write NAME~MODEL" in capsys.readouterr().err
+    assert main(["fit", model, "--data", str(data), "--noise", "x~gauss(sigma=1)"]) == 1
+    assert "unknown noise model 'gauss'" in capsys.readouterr().err
+    assert main(["profile", model, "--data", str(data), "--params", "total"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot profile 'total'" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_fit_multistart_and_profile_from_the_command_line(tmp_path, capsys):
+    import numpy as np
+
+    ts = np.linspace(0.05, 1.0, 12)
+    y = 0.7 + 1.3 * ts + 0.1 * np.random.default_rng(3).standard_normal(ts.size)
+    data = tmp_path / "line.csv"
+    data.write_text("t,y\n" + "".join(f"{t},{v}\n" for t, v in zip(ts, y)))
+    model = tmp_path / "line.sf"
+    model.write_text(model_text("line_known_noise").replace("a = 1.0", "a = 1.0 in [-5, 5]")
+                     .replace("b = 0.5", "b = 0.5 in [-5, 5]"))
+    png = tmp_path / "fit.png"
+    assert main(["fit", str(model), "--data", str(data), "--starts", "4",
+                 "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "multistart: best" in out and "4 starts (lhs, seed 0, sequential); 100% reached" in out
+    assert (tmp_path / "fit_waterfall.png").stat().st_size > 5_000
+    assert main(["profile", str(model), "--data", str(data), "--params", "b", "--quiet",
+                 "--plot", str(tmp_path / "profile.png")]) == 0
+    out = capsys.readouterr().out
+    assert "identifiable" in out and "95% profile-likelihood intervals" in out
+    assert (tmp_path / "profile.png").stat().st_size > 5_000
+
+
+def test_preequilibrate_refuses_states(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("t,x\n1,1\n2,1\n3,1\n4,1\n5,1\n")
+    code = main(["fit", str(EXAMPLES / "lotka_volterra.sf"), "--data", str(data),
+                 "--preequilibrate", "x=1"])
+    assert code == 2 and "'x' is a state" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_fit_with_preequilibration_from_the_command_line(tmp_path, capsys):
+    import numpy as np
+
+    ts = np.linspace(0.25, 5.0, 12)
+    x = 6.0 / 0.8 + (1.0 / 0.8 - 6.0 / 0.8) * np.exp(-0.8 * ts)  # k_in 2, u 0.5 -> 3
+    data = tmp_path / "stimulus.csv"
+    data.write_text("t,x\n" + "".join(f"{float(t)!r},{float(v)!r}\n" for t, v in zip(ts, x)))
+    model = tmp_path / "m.sf"
+    model.write_text(model_text("baseline_stimulus"))
+    assert main(["fit", str(model), "--data", f"{data}:u=3", "--params", "k_in,k_out",
+                 "--preequilibrate", "u=0.5", "--quiet",
+                 "--summary", str(tmp_path / "fit.json")]) == 0
+    import json
+
+    fitted = {p["name"]: p["fitted"] for p in
+              json.loads((tmp_path / "fit.json").read_text())["parameters"]}
+    np.testing.assert_allclose([fitted["k_in"], fitted["k_out"]], [2.0, 0.8], rtol=1e-6)

@@ -413,3 +413,19 @@ def test_an_empty_file_parses_to_no_models():
     program = parse("", "empty.sf")
     assert program.models == () and program.connectors == ()
     assert parse("# only a comment\n\n", "c.sf").models == ()
+
+
+def test_a_fit_section_holds_noise_models_with_named_parameters():
+    text = ("model M\n  parameters\n    s = 0.1\n  fit\n    x ~ normal(sigma = s)  \"doc\"\n"
+            "    z[0] ~ laplace(scale = 0.2)\nend\n")
+    with pytest.raises(SymflowError, match="syntax error"):
+        parse(text)  # an array element is a data column name, not a fit entry's
+    entries = parse(text.replace("z[0]", "z")).models[0].items("fit")
+    assert [type(e) for e in entries] == [ast.NoiseDef, ast.NoiseDef]
+    first = entries[0]
+    assert (first.name, first.distribution.func, first.doc) == ("x", "normal", "doc")
+    (keyword,) = first.distribution.keywords
+    assert keyword.name == "sigma" and keyword.value.id == "s"
+    assert (first.name_span.line, first.name_span.column) == (5, 5)
+    assert (first.distribution.func_span.column, first.distribution.func_span.end_column) == \
+        (9, 15)

@@ -116,3 +116,43 @@ def test_robertson_rate_constants_in_log_space():
                   solver="kvaerno5")
     for name, true in {"k1": 0.04, "k2": 3e7, "k3": 1e4}.items():
         np.testing.assert_allclose(r.values[name], true, rtol=1e-3)
+
+
+def test_summary_holds_values_intervals_and_correlations(result, tmp_path):
+    import json
+
+    corr = result.correlation
+    np.testing.assert_allclose(np.diag(corr), 1.0)
+    np.testing.assert_allclose(corr, corr.T)
+    assert np.all(np.abs(corr) <= 1 + 1e-12)
+    result.write_summary(tmp_path / "fit.json")
+    data = json.loads((tmp_path / "fit.json").read_text())
+    alpha = next(p for p in data["parameters"] if p["name"] == "alpha")
+    assert alpha["fitted"] == result.values["alpha"]
+    assert alpha["lower95"] < TRUE["alpha"] < alpha["upper95"]
+    assert data["objective"] == "sum of squared residuals" and len(data["correlation"]) == 4
+    result.write_summary(tmp_path / "fit.csv")
+    lines = (tmp_path / "fit.csv").read_text().splitlines()
+    assert lines[0] == "name,start,fitted,stderr,lower95,upper95" and len(lines) == 5
+    with pytest.raises(symflow.SymflowError, match="name it .json or .csv"):
+        result.write_summary(tmp_path / "fit.txt")
+
+
+def test_initial_values_fitted_per_experiment_with_a_shared_rate():
+    """Two decays with unknown starting amounts (one per experiment) and one rate."""
+    from models import model_text
+
+    m = symflow.loads(model_text("decay"))
+    ts = np.linspace(0.1, 1.0, 6)
+    experiments = [symflow.Experiment(t=ts, columns={"x": x0 * np.exp(-1.6 * ts)},
+                                      initial={"x": 1.0}) for x0 in (1.3, 2.5)]
+    r = m.fit(experiments, ["k", "x"], per_experiment=["x"])
+    assert r.names == ("k", "x@0", "x@1")
+    np.testing.assert_allclose([r.values["k"], r.values["x@0"], r.values["x@1"]],
+                               [1.6, 1.3, 2.5], rtol=1e-6)
+    assert r.params == {"k": r.values["k"]} and r.initial == {}
+    assert "x@1" in r.table() and "(initial value)" in r.table()
+    # each experiment simulates with its own starting amount
+    np.testing.assert_allclose(float(r.simulate(1)["x"][0]), 2.5, rtol=1e-6)
+    with pytest.raises(symflow.SymflowError, match="per_experiment='y'"):
+        m.fit(experiments, ["k"], per_experiment=["y"])

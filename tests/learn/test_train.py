@@ -103,3 +103,23 @@ def test_training_adjoint_gives_the_replay_gradient(small):
     assert replay.options["adjoint"] == "checkpoint"
     assert default.losses[-1] < default.losses[0]
     np.testing.assert_allclose(default.losses, replay.losses, rtol=1e-9)
+
+
+def test_a_second_training_on_new_data_of_the_same_layout_does_not_trace():
+    """The compiled step is kept on the model (counted by the calls of `simulate`,
+    which only a trace makes)."""
+    from models import model_text
+    from symflow.learn import train
+
+    m = symflow.loads(model_text("decay"))
+    calls = []
+    simulate = m.simulate
+    m.simulate = lambda *a, **k: calls.append(1) or simulate(*a, **k)  # type: ignore
+    ts = np.linspace(0.1, 1.0, 6)
+    first = train(m, {"t": ts, "x": np.exp(-1.5 * ts)}, steps=40, learning_rate=0.1)
+    traced = len(calls)
+    assert traced > 0
+    second = train(m, {"t": ts, "x": np.exp(-3.0 * ts)}, steps=40, learning_rate=0.1)
+    assert len(calls) == traced
+    # each run fitted its own data, from the default k = 2
+    assert float(first.params["k"]) < 2.0 < float(second.params["k"])

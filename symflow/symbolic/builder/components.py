@@ -38,7 +38,7 @@ LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__)
 _COMPONENT_SECTIONS = ("components", "ports", "connections")
 _COPIED = ("constants", "parameters", "functions", "variables", "equations", "observed")
 # Sections only the model being compiled may have, carried into the flat model as written.
-_TOP_ONLY = ("inputs", "discrete", "events", "compartments", "species", "reactions")
+_TOP_ONLY = ("inputs", "discrete", "events", "compartments", "species", "reactions", "fit")
 
 
 @dataclasses.dataclass
