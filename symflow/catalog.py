@@ -16,7 +16,8 @@ __all__ = [
     "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "CONSERVED", "DISTILL_SAMPLES",
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
-    "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS", "SAMPLERS",
+    "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "ODE_SOLVERS", "OPTIMIZERS",
+    "ROSENBROCK_SOLVERS", "SAMPLERS",
     "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SETTINGS",
     "SHOW_STAGES", "SOLVERS",
 ]
@@ -30,6 +31,9 @@ EXPLICIT_SOLVERS: tuple[str, ...] = (
 # Implicit (SDIRK / ESDIRK) methods, with a Newton or chord root finder.
 IMPLICIT_SOLVERS: tuple[str, ...] = (
     "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5", "impliciteuler")
+# Rosenbrock methods: one Jacobian and one LU factorization per step, no Newton
+# iteration (docs/stiff.md). Rodas5P is `auto`'s choice for stiff small/medium systems.
+ROSENBROCK_SOLVERS: tuple[str, ...] = ("rodas5p", "rodas4", "ros3p")
 # The implicit methods that take a (non-stiff, stiff) pair of terms.
 IMEX_SOLVERS: tuple[str, ...] = ("kencarp3", "kencarp4", "kencarp5")
 # Methods with no embedded error estimate: they need a fixed step `dt`.
@@ -42,7 +46,8 @@ SAMPLERS: tuple[str, ...] = (
     "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm")
 # Every `solver =` of a model without Brownian motion.
 ODE_SOLVERS: tuple[str, ...] = (
-    AUTO, *EXPLICIT_SOLVERS, *IMPLICIT_SOLVERS, *EXPONENTIAL_SOLVERS, *SAMPLERS)
+    AUTO, *EXPLICIT_SOLVERS, *IMPLICIT_SOLVERS, *ROSENBROCK_SOLVERS, *EXPONENTIAL_SOLVERS,
+    *SAMPLERS)
 # The diffusion samplers' step grids, and the SDE solvers.
 SAMPLER_GRIDS: tuple[str, ...] = ("uniform", "quadratic", "logsnr", "power", "edm")
 SDE_SOLVERS: tuple[str, ...] = (

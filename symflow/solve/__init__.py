@@ -32,6 +32,7 @@ from .simulate import save_times as save_times
 from .solution import Solution as Solution
 from .solvers import EXPLICIT as EXPLICIT
 from .solvers import IMPLICIT as IMPLICIT
+from .solvers import ROSENBROCK as ROSENBROCK
 from .solvers import STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD
 from .solvers import choose_auto as choose_auto
 from .solvers import make_solver as make_solver

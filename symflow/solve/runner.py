@@ -306,6 +306,9 @@ class Runner:
     def linear_strategy(self, solver: str, params: dict, t0: float) -> LinearStrategy:
         """How an implicit `solver` solves its linear systems: a probed band (1-D PDE),
         Newton-Krylov (a grid of fields), or dense (warned for large PDEs)."""
+        if solvers.is_rosenbrock(solver):  # a dense Jacobian and LU every step
+            self._warn_dense(solver)
+            return Dense()
         if not solvers.is_implicit(solver):
             return Dense()
         band = self.band(params, t0)
@@ -344,8 +347,11 @@ class Runner:
                 large = y0.shape[0] > 500
                 linear = (self.band(params, t0) if large else None) or (
                     self._solve_grid if large else None) or Dense()
+                # a band or grid the implicit solve would use: kept for kvaerno5
+                structured = (self._solve_grid is not None
+                              or self.band(params, t0) is not None)
                 self._decisions[key] = solvers.choose_auto(m.generated.rhs, t0, t1, y0, params,
-                                                           linear=linear)
+                                                           linear=linear, structured=structured)
         return self._decisions[key]
 
     def exponential(self, solver: str, *, from_file: bool) -> ExponentialSetup | None:

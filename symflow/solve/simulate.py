@@ -237,7 +237,7 @@ class Simulator:
             n_save=config.n_save, dense=config.dense,
             progress_meter=(diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                             else diffrax.NoProgressMeter()),
-            implicit=_solvers.is_implicit(name), imex=_solvers.is_imex(name),
+            implicit=_solvers.is_stiff_solver(name), imex=_solvers.is_imex(name),
             backward_solver=lambda: _solvers.make_solver(name),  # a dense Newton solve
             exponential=exponential,
             equal_steps=abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0),
@@ -385,7 +385,7 @@ def _raise_on_failure(sol: Solution, config: SolveConfig) -> None:
                 "the model may blow up in finite time here")
     elif code == max_steps:
         help = (f"raise max_steps (now {config.max_steps})"
-                + ("" if _solvers.is_implicit(config.solver)
-                   else ", or use an implicit solver (kvaerno5) if the model is stiff"))
+                + ("" if _solvers.is_stiff_solver(config.solver)
+                   else ", or use a stiff solver (rodas5p, kvaerno5) if the model is stiff"))
     raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
 
