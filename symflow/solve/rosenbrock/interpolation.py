@@ -22,8 +22,9 @@ class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
     """The interpolant of one step: ends `t0`, `t1`, values `y0`, `y1`, and the
     correction vectors `k` (`r × n`, module docstring)."""
 
-    t0: ArrayLike
-    t1: ArrayLike
+    # diffrax declares the ends as `AbstractVar`s; mypy reads those as class variables
+    t0: float | jax.Array  # type: ignore[misc]
+    t1: float | jax.Array  # type: ignore[misc]
     y0: jax.Array
     y1: jax.Array
     k: jax.Array

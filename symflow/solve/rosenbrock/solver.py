@@ -72,13 +72,21 @@ class AbstractRosenbrock(AbstractAdaptiveSolver):
 
     def step(self, terms: Any, t0: Any, t1: Any, y0: jax.Array, args: Any,
              solver_state: None, made_jump: Any
-             ) -> tuple[jax.Array, jax.Array, dict[str, jax.Array], None, diffrax.RESULTS]:
+             ) -> tuple[jax.Array, jax.Array, dict[str, jax.Array], None, Any]:
         """One step from `t0` to `t1` (`tableau.py` has the formulas)."""
         tab = self.tableau
         dtype = jnp.result_type(y0)
-        h = jnp.asarray(terms.contr(t0, t1), dtype=dtype)
         t0 = jnp.asarray(t0, dtype=dtype)
-        f0, f_t, jac = autodiff_derivatives(terms.vf, t0, y0, args)
+        h = jnp.asarray(t1, dtype=dtype) - t0
+        # dy/dt = vf * (control per unit time): +1, or -1 when diffrax integrates
+        # backwards in time (its `WrapTerm` negates times and the control, not `vf`)
+        nonzero = jnp.where(h == 0, 1.0, h)
+        sign = jnp.where(h == 0, 1.0, jnp.asarray(terms.contr(t0, t1), dtype=dtype) / nonzero)
+
+        def vf(t: Any, y: jax.Array, args: Any) -> jax.Array:
+            return sign * terms.vf(t, y, args)
+
+        f0, f_t, jac = autodiff_derivatives(vf, t0, y0, args)
         mass = jnp.eye(y0.shape[0], dtype=dtype) if self.mass is None else self.mass
         factors = jsl.lu_factor(mass / (h * tab.gamma) - jac)
         stages: list[jax.Array] = []
@@ -87,7 +95,7 @@ class AbstractRosenbrock(AbstractAdaptiveSolver):
                 f_i = f0
             else:
                 y_i = y0 + _combine(tab.a[i, :i], stages, y0)
-                f_i = terms.vf(t0 + float(tab.c[i]) * h, y_i, args)
+                f_i = vf(t0 + float(tab.c[i]) * h, y_i, args)
             if i > 0 and bool((tab.C[i, :i] != 0.0).any()):
                 f_i = f_i + self._times_mass(_combine(tab.C[i, :i], stages, y0)) / h
             if tab.d[i] != 0.0:
@@ -99,7 +107,7 @@ class AbstractRosenbrock(AbstractAdaptiveSolver):
             k = jnp.stack([_combine(row, stages, y0) for row in tab.dense])
         else:  # cubic Hermite, with the derivative at the step's end
             change = y1 - y0
-            f1 = terms.vf(t0 + h, y1, args)
+            f1 = vf(t0 + h, y1, args)
             k = jnp.stack([h * f0 - change, 2 * change - h * (f0 + f1)])
         dense = dict(y0=y0, y1=y1, k=k)
         return y1, error, dense, None, diffrax.RESULTS.successful

@@ -159,3 +159,10 @@ def test_dense_output_order(name):
         errors.append(abs(float(value[0]) - exact(1.0 + 0.4 * h)))
     dense_order = {"rodas5p": 4, "rodas4": 3, "ros3p": 3}[name]
     assert np.log2(errors[-2] / errors[-1]) > dense_order + 0.5, errors
+
+
+def test_backwards_in_time():
+    # diffrax integrates t1 < t0 through a term that negates time and the control
+    m = symflow.loads(model_text("decay"))
+    sol = m.simulate(solver="rodas5p", tspan=(1.0, 0.0), initial={"x": float(np.exp(-2.0))})
+    np.testing.assert_allclose(sol["x"], np.exp(-2.0 * np.asarray(sol.t)), rtol=1e-8)
