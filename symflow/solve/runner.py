@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from .. import analysis, catalog, symbolic
-from ..codegen import GeneratedModel
+from ..codegen import GeneratedModel, load_derivatives
 from ..errors import SymflowError
 from ..symbolic import Settings, System
 from . import solvers
@@ -203,7 +203,7 @@ class Runner:
         self.simulator = Simulator(
             model.generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
                                         for d in system.domain),
-            fields=tuple(name for name, _ in system.fields))
+            fields=tuple(name for name, _ in system.fields), derivatives=self.derivatives)
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
@@ -352,6 +352,15 @@ class Runner:
                               or self.band(params, t0) is not None)
                 self._decisions[key] = solvers.choose_auto(m.generated.rhs, t0, t1, y0, params,
                                                            linear=linear, structured=structured)
+        return self._decisions[key]
+
+    def derivatives(self) -> Callable | None:
+        """The model's symbolic `(t, y, p) -> (f, df/dt, df/dy)` for the Rosenbrock
+        solvers, generated on first use (`codegen.load_derivatives`); `None` where the
+        model has none (they differentiate `rhs` by autodiff then)."""
+        key = ("derivatives",)
+        if key not in self._decisions:
+            self._decisions[key] = load_derivatives(self.model.system)
         return self._decisions[key]
 
     def exponential(self, solver: str, *, from_file: bool) -> ExponentialSetup | None:

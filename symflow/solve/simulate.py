@@ -71,8 +71,12 @@ class Simulator:
     """Runs a `GeneratedModel` with diffrax; one compiled program per `SolveConfig`."""
 
     def __init__(self, generated: GeneratedModel, *, grid: tuple = (),
-                 fields: tuple[str, ...] = ()):
+                 fields: tuple[str, ...] = (),
+                 derivatives: Callable[[], Callable | None] | None = None):
         self.generated = generated
+        # `derivatives()`: the model's symbolic `(f, df/dt, df/dy)` for the Rosenbrock
+        # solvers, generated when first asked for (codegen.load_derivatives), or None
+        self.derivatives = derivatives
         # a PDE's grid and fields, carried by every `Solution` (static: part of the
         # cached pytree structure, so a concrete call builds no new `Solution`)
         self.grid = grid
@@ -208,7 +212,11 @@ class Simulator:
             check_input_span(g.inputs, config.t0, config.t1)
         exponential = config.exponential
         name = config.solver
-        solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
+        # the symbolic derivatives (of `g.rhs`; a model with input tables has none)
+        derivatives = (self.derivatives() if self.derivatives is not None
+                       and _solvers.is_rosenbrock(name) else None)
+        solver = None if exponential else _solvers.make_solver(
+            name, linear=config.linear, derivatives=derivatives)
         rhs = inside_span(g.rhs, g.inputs, config.t0, config.t1) if g.inputs else g.rhs
         terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N

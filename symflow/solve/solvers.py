@@ -71,15 +71,18 @@ def is_fixed_step(name: str) -> bool:
     return name in catalog.FIXED_STEP_SOLVERS
 
 
-def make_solver(name: str, *, linear: LinearStrategy = Dense()) -> diffrax.AbstractSolver:
+def make_solver(name: str, *, linear: LinearStrategy = Dense(),
+                derivatives: Callable | None = None) -> diffrax.AbstractSolver:
     """The diffrax solver for a name of the language (not `auto`); an implicit one
-    solves its stages with the root finder of `linear`."""
+    solves its stages with the root finder of `linear`; a Rosenbrock one takes
+    `derivatives(t, y, p) -> (f, df/dt, df/dy)` of the model's right-hand side if
+    given (symbolic, from codegen), else differentiates it by autodiff."""
     if name in EXPLICIT:
         return EXPLICIT[name]()
     if name in IMPLICIT:
         return IMPLICIT[name](root_finder=linear.root_finder())
     if name in ROSENBROCK:
-        return ROSENBROCK[name]()
+        return ROSENBROCK[name](derivatives=derivatives)
     raise SymflowError(f"unknown solver '{name}'",
                        help="known solvers: auto, " + ", ".join([*EXPLICIT, *IMPLICIT,
                                                                  *ROSENBROCK]))

@@ -23,9 +23,11 @@ passes reduce DAEs to ODEs, so model solves use `mass=None` (the identity).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
@@ -50,10 +52,15 @@ def _combine(coefficients: Any, vectors: list[jax.Array], like: jax.Array) -> ja
 class AbstractRosenbrock(AbstractAdaptiveSolver):
     """A Rosenbrock method given by its `tableau` (a class variable of each final
     subclass). `mass` is the constant mass matrix `M` of `M y' = f`, or `None` for
-    the identity. States are one flat array (symflow's generated models)."""
+    the identity. `derivatives(t, y, args) -> (f, ∂f/∂t, ∂f/∂y)` of the term's vector
+    field, when known (the model's symbolic ones, `GeneratedModel.derivatives`), is
+    used on a plain `ODETerm`; otherwise, and for diffrax's wrapped terms (solves
+    backwards in time), they come from autodiff (`jacobian.py`). States are one flat
+    array (symflow's generated models)."""
 
     tableau: ClassVar[RosenbrockTableau]
     mass: jax.Array | None = None
+    derivatives: Callable | None = eqx.field(static=True, default=None)
 
     term_structure: ClassVar = diffrax.AbstractTerm
     interpolation_cls: ClassVar = RosenbrockInterpolation
@@ -86,7 +93,10 @@ class AbstractRosenbrock(AbstractAdaptiveSolver):
         def vf(t: Any, y: jax.Array, args: Any) -> jax.Array:
             return sign * terms.vf(t, y, args)
 
-        f0, f_t, jac = autodiff_derivatives(vf, t0, y0, args)
+        if self.derivatives is not None and isinstance(terms, diffrax.ODETerm):
+            f0, f_t, jac = self.derivatives(t0, y0, args)
+        else:
+            f0, f_t, jac = autodiff_derivatives(vf, t0, y0, args)
         mass = jnp.eye(y0.shape[0], dtype=dtype) if self.mass is None else self.mass
         factors = jsl.lu_factor(mass / (h * tab.gamma) - jac)
         stages: list[jax.Array] = []
