@@ -172,7 +172,7 @@ def contenders(name: str, rtol: float) -> dict[str, Callable[[], np.ndarray]]:
     picked = model.runner.choose_auto(model.complete_params(None), {}, 0.0, t1)
     for solver in ("auto", "rodas5p", "rodas4", "ros3p", "kvaerno5"):
         def run(solver: str = solver) -> np.ndarray:
-            sol = model.simulate(solver=solver, rtol=rtol, atol=atol, saveat=[0.0, t1],
+            sol = model.simulate(solver=solver, rtol=rtol, atol=atol, tspan=(0.0, t1), saveat=2,
                                  max_steps=MAX_STEPS)
             return np.array([sol[s][-1] for s in model.state_names])
         out[f"symflow {solver}" + (f" (= {picked})" if solver == "auto" else "")] = run
