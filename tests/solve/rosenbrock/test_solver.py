@@ -166,3 +166,23 @@ def test_backwards_in_time():
     m = symflow.loads(model_text("decay"))
     sol = m.simulate(solver="rodas5p", tspan=(1.0, 0.0), initial={"x": float(np.exp(-2.0))})
     np.testing.assert_allclose(sol["x"], np.exp(-2.0 * np.asarray(sol.t)), rtol=1e-8)
+
+
+def test_a_dae_reduced_by_the_passes_solves_with_rodas5p():
+    # the pendulum: index reduction to an ODE, projected onto x^2 + y^2 = L^2 after
+    # every step; Rodas5P takes that form as the ESDIRK methods do
+    m = symflow.loads(model_text("pendulum"))
+    rodas = m.simulate(solver="rodas5p", tspan=(0.0, 2.0), rtol=1e-9, atol=1e-11)
+    kvaerno = m.simulate(solver="kvaerno5", tspan=(0.0, 2.0), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(np.asarray(rodas["x"]) ** 2 + np.asarray(rodas["y"]) ** 2, 1.0,
+                               atol=1e-9)
+    np.testing.assert_allclose(rodas["x"], kvaerno["x"], atol=1e-6)
+
+
+def test_events_with_rodas5p():
+    # the capacitor charges as 1 - exp(-t/2) and is reset at 0.5: a flash every 2 ln 2
+    m = symflow.loads(model_text("events_rc_relaxation"))
+    sol = m.simulate(solver="rodas5p")
+    times = np.asarray(sol.events.t)[: len(sol.events)]
+    np.testing.assert_allclose(times, 2 * np.log(2) * np.arange(1, len(times) + 1), rtol=1e-7)
+    assert len(times) == 7
