@@ -14,9 +14,10 @@ a `c` with `c^T N = 0` makes `c · f` vanish identically, so `c · y` is constan
 (Robertson's `y1 + y2 + y3`). The pivot of each law is its first state in
 declaration order (reduced row-echelon form): the state `conserved = eliminate`
 computes from the others, so declare first the state that is large throughout
-(computing a small one by subtraction loses its digits). This finds the laws whose cancellation is visible
-term by term, which is how kinetics, charge and mass balances are written; it is
-exact (rational arithmetic on the coefficients as written, floats included).
+(computing a small one by subtraction loses its digits). This finds the laws
+whose cancellation is visible term by term, which is how kinetics, charge and mass
+balances are written; it is exact (rational arithmetic on the coefficients as
+written, floats included).
 """
 
 from __future__ import annotations

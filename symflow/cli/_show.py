@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import EXIT_OK, UsageError, load_model, wrote
+from ._common import EXIT_OK, load_model, wrote
 
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
