@@ -212,6 +212,8 @@ def measure(name: str, rtols: list[float], repeats: int) -> list[tuple]:
     ref = reference(equations, y0, t1, scale)
     print(f"\n### {name.upper()} (t1 = {t1:g}, atol = rtol x {scale:g}); reference "
           f"(scipy Radau, rtol 1e-13): {np.array2string(ref, precision=10)}\n", flush=True)
+    print("| problem | rtol | contender | digits | median ms per solve | compile s |")
+    print("|---|---|---|---|---|---|")
     rows = []
     for rtol in rtols:
         fns = contenders(name, rtol)
@@ -252,8 +254,6 @@ def main() -> None:
     parser.add_argument("--rtols", nargs="+", type=float, default=[1e-4, 1e-6, 1e-8, 1e-10])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
-    print("\n| problem | rtol | contender | digits | median ms per solve | compile s |")
-    print("|---|---|---|---|---|---|")
     for name in args.problems:
         measure(name, args.rtols, args.repeats)
     print(f"\nload average after: {os.getloadavg()}")
