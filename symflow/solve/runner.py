@@ -44,11 +44,20 @@ from .solution import Solution
 from .steady import make_steady_fn
 from .stochastic import EnsembleSimulator, EnsembleSolution, ModelEnsembles
 
-__all__ = ["CompiledModel", "DENSE_WARNING", "JumpSide", "ODESide", "Runner", "Side"]
+__all__ = ["CompiledModel", "DENSE_WARNING", "JumpSide", "ODESide", "Runner",
+           "SYMBOLIC_DERIVATIVES", "Side"]
 
 # An implicit solve of a PDE with more states than this and no proven band (or
 # grid) warns that it forms a dense N×N Jacobian.
 DENSE_WARNING = 1000
+
+# Whether the Rosenbrock solvers take the model's symbolic Jacobian (generated on
+# first use, `codegen.load_derivatives`) instead of autodiff of `rhs`. Off: measured
+# (benchmarks/README.md, "Stiff solvers"), the generated one was no faster on ROBER
+# and VDPOL and 1.18x slower on HIRES (8 states: 80 scalar expressions stacked,
+# against one vectorized JVP per column). `simulator.derivatives = runner.derivatives`
+# turns it on for one model.
+SYMBOLIC_DERIVATIVES = False
 
 
 class CompiledModel(Protocol):
@@ -203,7 +212,8 @@ class Runner:
         self.simulator = Simulator(
             model.generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
                                         for d in system.domain),
-            fields=tuple(name for name, _ in system.fields), derivatives=self.derivatives)
+            fields=tuple(name for name, _ in system.fields),
+            derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None)
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
