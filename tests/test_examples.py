@@ -157,7 +157,8 @@ def test_van_der_pol_stiff():
     assert float(m.params["mu"]) == 1000.0
     timings: dict = {}
     sol = m.simulate(timings=timings)
-    assert timings["solver"] in symflow.solve.IMPLICIT
+    # stiff, two states: Rodas5P (docs/stiff.md)
+    assert timings["solver"] == "rodas5p"
 
     mu = 1000.0
 

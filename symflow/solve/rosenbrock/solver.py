@@ -53,7 +53,7 @@ class AbstractRosenbrock(AbstractAdaptiveSolver):
     """A Rosenbrock method given by its `tableau` (a class variable of each final
     subclass). `mass` is the constant mass matrix `M` of `M y' = f`, or `None` for
     the identity. `derivatives(t, y, args) -> (f, ∂f/∂t, ∂f/∂y)` of the term's vector
-    field, when known (the model's symbolic ones, `GeneratedModel.derivatives`), is
+    field, when known (the model's symbolic ones, `codegen.load_derivatives`), is
     used on a plain `ODETerm`; otherwise, and for diffrax's wrapped terms (solves
     backwards in time), they come from autodiff (`jacobian.py`). States are one flat
     array (symflow's generated models)."""
