@@ -50,6 +50,7 @@ end
 """
 
 
+@pytest.mark.slow
 def test_rodas5p_gives_the_same_solution_with_either_jacobian():
     # autodiff is the default (measured faster or equal: solve/runner.py); the symbolic
     # derivatives are switched on for this model

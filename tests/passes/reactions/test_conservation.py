@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import symflow
 from models import model_text
@@ -64,6 +65,7 @@ def test_robertsons_invariant_eliminated_over_thirteen_decades():
         assert abs(float(np.asarray(sol[name])[-1]) / value - 1) < 1e-9, name
 
 
+@pytest.mark.slow
 def test_the_reduced_robertson_matches_the_full_one():
     full = symflow.loads(model_text("robertson")).simulate(solver="rodas5p")
     reduced = symflow.loads(_eliminating(model_text("robertson"))).simulate(solver="rodas5p")

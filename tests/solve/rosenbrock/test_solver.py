@@ -168,6 +168,7 @@ def test_backwards_in_time():
     np.testing.assert_allclose(sol["x"], np.exp(-2.0 * np.asarray(sol.t)), rtol=1e-8)
 
 
+@pytest.mark.slow
 def test_a_dae_reduced_by_the_passes_solves_with_rodas5p():
     # the pendulum: index reduction to an ODE, projected onto x^2 + y^2 = L^2 after
     # every step; Rodas5P takes that form as the ESDIRK methods do
@@ -179,6 +180,7 @@ def test_a_dae_reduced_by_the_passes_solves_with_rodas5p():
     np.testing.assert_allclose(rodas["x"], kvaerno["x"], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_events_with_rodas5p():
     # the capacitor charges as 1 - exp(-t/2) and is reset at 0.5: a flash every 2 ln 2
     m = symflow.loads(model_text("events_rc_relaxation"))
