@@ -17,9 +17,9 @@ __all__ = [
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
     "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
     "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "NOISE_MODELS", "ODE_SOLVERS",
-    "OPTIMIZERS", "SAMPLERS", "SAMPLER_ADJOINTS", "SAMPLER_GRIDS", "SCHEDULES", "SCHEMES",
-    "SDE_SOLVERS", "SECTIONS", "SETTINGS", "SHOW_STAGES", "SOLVERS", "SOLVER_ALIASES",
-    "START_SAMPLERS",
+    "OPTIMIZERS", "ROSENBROCK_SOLVERS", "SAMPLERS", "SAMPLER_ADJOINTS", "SAMPLER_GRIDS",
+    "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SECTIONS", "SETTINGS", "SHOW_STAGES", "SOLVERS",
+    "SOLVER_ALIASES", "START_SAMPLERS",
 ]
 
 # `solver = auto`: decided from the model (stiffness at the initial point).
@@ -31,6 +31,9 @@ EXPLICIT_SOLVERS: tuple[str, ...] = (
 # Implicit (SDIRK / ESDIRK) methods, with a Newton or chord root finder.
 IMPLICIT_SOLVERS: tuple[str, ...] = (
     "kvaerno3", "kvaerno4", "kvaerno5", "kencarp3", "kencarp4", "kencarp5", "impliciteuler")
+# Rosenbrock methods: one Jacobian and one LU factorization per step, no Newton
+# iteration (docs/stiff.md). Rodas5P is `auto`'s choice for stiff small/medium systems.
+ROSENBROCK_SOLVERS: tuple[str, ...] = ("rodas5p", "rodas4", "ros3p")
 # The implicit methods that take a (non-stiff, stiff) pair of terms.
 IMEX_SOLVERS: tuple[str, ...] = ("kencarp3", "kencarp4", "kencarp5")
 # Methods with no embedded error estimate: they need a fixed step `dt`.
@@ -43,7 +46,8 @@ SAMPLERS: tuple[str, ...] = (
     "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm")
 # Every `solver =` of a model without Brownian motion.
 ODE_SOLVERS: tuple[str, ...] = (
-    AUTO, *EXPLICIT_SOLVERS, *IMPLICIT_SOLVERS, *EXPONENTIAL_SOLVERS, *SAMPLERS)
+    AUTO, *EXPLICIT_SOLVERS, *IMPLICIT_SOLVERS, *ROSENBROCK_SOLVERS, *EXPONENTIAL_SOLVERS,
+    *SAMPLERS)
 # The diffusion samplers' step grids, and the SDE solvers.
 SAMPLER_GRIDS: tuple[str, ...] = ("uniform", "quadratic", "logsnr", "power", "edm")
 SDE_SOLVERS: tuple[str, ...] = (
@@ -106,9 +110,10 @@ SOLVER_ALIASES: dict[str, tuple[str, ...]] = {
     "rk45": ("tsit5", "dopri5"), "ode45": ("tsit5", "dopri5"), "dopri": ("dopri5",),
     "rk23": ("bosh3",), "ode23": ("bosh3",), "dop853": ("dopri8",), "vern7": ("dopri8",),
     "vern9": ("dopri8",), "rk4": ("tsit5",), "rk": ("tsit5",),
-    "bdf": ("kvaerno5",), "radau": ("kvaerno5",), "radau5": ("kvaerno5",),
-    "cvode": ("kvaerno5",), "cvode_bdf": ("kvaerno5",), "ode15s": ("kvaerno5",),
-    "ode23s": ("kvaerno3",), "rodas5": ("kvaerno5",), "rodas5p": ("kvaerno5",),
+    "bdf": ("rodas5p", "kvaerno5"), "radau": ("rodas5p", "kvaerno5"),
+    "radau5": ("rodas5p", "kvaerno5"), "cvode": ("rodas5p", "kvaerno5"),
+    "cvode_bdf": ("rodas5p", "kvaerno5"), "ode15s": ("rodas5p", "kvaerno5"),
+    "ode23s": ("ros3p",), "rodas5": ("rodas5p",), "rosenbrock23": ("ros3p",),
     "trbdf2": ("kvaerno3",), "lsoda": ("auto",), "autotsit5": ("auto",),
     "implicit_euler": ("impliciteuler",), "backward_euler": ("impliciteuler",),
     "euler_maruyama": ("euler",), "em": ("euler",), "sriw1": ("sra1",),

@@ -11,15 +11,17 @@ from symflow.solve import adjoint_strategy
 from symflow.solve.adjoints import AdjointStrategy
 from symflow.solve.diffusion import GRIDS, SAMPLERS
 from symflow.solve.exponential import EXPONENTIAL
-from symflow.solve.solvers import EXPLICIT, IMPLICIT, make_solver
+from symflow.solve.solvers import EXPLICIT, IMPLICIT, ROSENBROCK, make_solver
 from symflow.solve.stochastic import ADAPTIVE_SDE_SOLVERS, SDE_SOLVER_INFO
 
 
 def test_every_ode_solver_name_has_a_solver() -> None:
     assert set(EXPLICIT) == set(catalog.EXPLICIT_SOLVERS)
     assert set(IMPLICIT) == set(catalog.IMPLICIT_SOLVERS)
+    assert set(ROSENBROCK) == set(catalog.ROSENBROCK_SOLVERS)
     assert set(EXPONENTIAL) == set(catalog.EXPONENTIAL_SOLVERS)
-    for name in (*catalog.EXPLICIT_SOLVERS, *catalog.IMPLICIT_SOLVERS):
+    for name in (*catalog.EXPLICIT_SOLVERS, *catalog.IMPLICIT_SOLVERS,
+                 *catalog.ROSENBROCK_SOLVERS):
         assert isinstance(make_solver(name), diffrax.AbstractSolver)
     assert set(catalog.IMEX_SOLVERS) <= set(catalog.IMPLICIT_SOLVERS)
     assert set(catalog.FIXED_STEP_SOLVERS) <= set(catalog.EXPLICIT_SOLVERS)

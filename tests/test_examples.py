@@ -91,8 +91,8 @@ def test_robertson_final_values_and_auto():
     assert m.settings.rtol == 1e-8
     timings: dict = {}
     sol = m.simulate(timings=timings)
-    # stiff: `solver = auto` must choose an implicit method
-    assert timings["solver"] in symflow.solve.IMPLICIT
+    # stiff and small: `solver = auto` chooses the Rosenbrock method Rodas5P (docs/stiff.md)
+    assert timings["solver"] == "rodas5p" and timings["solver"] in symflow.solve.ROSENBROCK
 
     k1, k2, k3 = 0.04, 3e7, 1e4
 
@@ -157,7 +157,8 @@ def test_van_der_pol_stiff():
     assert float(m.params["mu"]) == 1000.0
     timings: dict = {}
     sol = m.simulate(timings=timings)
-    assert timings["solver"] in symflow.solve.IMPLICIT
+    # stiff, two states: Rodas5P (docs/stiff.md)
+    assert timings["solver"] == "rodas5p"
 
     mu = 1000.0
 

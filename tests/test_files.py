@@ -55,7 +55,7 @@ def test_an_existing_file_needs_force(tmp_path):
 
 
 def test_commands_refuse_before_any_work(tmp_path, capsys):
-    robertson = str(model_path("robertson"))
+    robertson = str(model_path("robertson_example"))
     existing = tmp_path / "out.csv"
     existing.write_text("keep me")
     assert main(["run", robertson, "-o", str(existing), "--no-progress"]) == EXIT_USAGE

@@ -10,6 +10,7 @@ from .band_structure import BandStructure as BandStructure
 from .band_structure import band_structure as band_structure
 from .conservation import ConservationLaw as ConservationLaw
 from .conservation import conservation_laws as conservation_laws
+from .conservation import linear_invariants as linear_invariants
 from .diffusion_form import LAMBDA as LAMBDA
 from .diffusion_form import SIGMA as SIGMA
 from .diffusion_form import DiffusionForm as DiffusionForm

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from .. import catalog
-from ._common import EXIT_OK, UsageError, check_outputs, compile_model, wrote
+from ._common import EXIT_OK, check_outputs, compile_model, wrote
 
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
@@ -26,7 +26,8 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                            "elimination (simplified), or after every pass (default: final); "
                            "semilinear: the split into a linear part and a remainder; "
                            "diffusion: the schedule and score a diffusion sampler uses; "
-                           "conservation: the conserved moieties of a reaction network")
+                           "conservation: the linear conservation laws (a reaction "
+                           "network's moieties, or of plain equations)")
 
     comp = add("compile", "write the generated JAX source")
     comp.add_argument("-o", "--output", help="the Python file to write (default: stdout)")
@@ -71,18 +72,19 @@ def show(args: argparse.Namespace) -> int:
 
 
 def _print_conservation(m) -> int:
-    """`show --stage conservation`: the network's conservation laws, and which species
+    """`show --stage conservation`: the conservation laws (a network's moieties, or
+    the linear invariants of plain equations), and which species or state
     `conserved = eliminate` computes from the others."""
-    from ..analysis import conservation_laws
+    from ..analysis import conservation_laws, linear_invariants
 
     network = m.network.reactions
-    if network is None:
-        raise UsageError("--stage conservation: the model has no reactions section")
-    laws = conservation_laws(network)
+    # a model of plain equations: the laws its right-hand sides show term by term
+    laws = conservation_laws(network) if network is not None else linear_invariants(m.built)
     eliminate = m.system.settings.conserved == "eliminate"
+    what = "species" if network is not None else "state"
     print(f"model {m.system.name}: {len(laws)} conservation law{'s' if len(laws) != 1 else ''}"
           + ("" if eliminate or not laws else " (kept; `conserved = eliminate` computes "
-                                               "one species of each from the others)"))
+                                               f"one {what} of each from the others)"))
     for law in laws:
         gone = eliminate and law.pivot not in {v.name for v in m.system.states}
         print(f"  {law.describe()}" + (f"  -> {law.pivot} computed from the others "

@@ -3,7 +3,7 @@
 `Runner` holds the solve policy of one compiled model (`runner.py`); the ODE core
 is `simulate.py` (one compiled program per `SolveConfig`), `solvers.py` (names to
 diffrax solvers) and `solution.py`; the families live in folders: `adjoints/`,
-`linear/` (structured implicit solves), `exponential/`, `stochastic/`,
+`linear/` (structured implicit solves), `rosenbrock/`, `exponential/`, `stochastic/`,
 `diffusion/`, `jumps/` (exact stochastic simulation of reaction networks). Steady
 states and forward sensitivities sit beside them.
 """
@@ -32,6 +32,8 @@ from .simulate import save_times as save_times
 from .solution import Solution as Solution
 from .solvers import EXPLICIT as EXPLICIT
 from .solvers import IMPLICIT as IMPLICIT
+from .solvers import ROSENBROCK as ROSENBROCK
+from .solvers import ROSENBROCK_MAX_STATES as ROSENBROCK_MAX_STATES
 from .solvers import STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD
 from .solvers import choose_auto as choose_auto
 from .solvers import make_solver as make_solver

@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from .. import analysis, catalog, symbolic
-from ..codegen import GeneratedModel
+from ..codegen import GeneratedModel, load_derivatives
 from ..errors import SymflowError
 from ..symbolic import Settings, System
 from . import solvers
@@ -44,11 +44,20 @@ from .solution import Solution
 from .steady import make_steady_fn
 from .stochastic import EnsembleSimulator, EnsembleSolution, ModelEnsembles
 
-__all__ = ["CompiledModel", "DENSE_WARNING", "JumpSide", "ODESide", "Runner", "Side"]
+__all__ = ["CompiledModel", "DENSE_WARNING", "JumpSide", "ODESide", "Runner",
+           "SYMBOLIC_DERIVATIVES", "Side"]
 
 # An implicit solve of a PDE with more states than this and no proven band (or
 # grid) warns that it forms a dense N×N Jacobian.
 DENSE_WARNING = 1000
+
+# Whether the Rosenbrock solvers take the model's symbolic Jacobian (generated on
+# first use, `codegen.load_derivatives`) instead of autodiff of `rhs`. Off: measured
+# (benchmarks/README.md, "Stiff solvers"), the generated one was no faster on ROBER
+# and VDPOL and 1.18x slower on HIRES (8 states: 80 scalar expressions stacked,
+# against one vectorized JVP per column). `simulator.derivatives = runner.derivatives`
+# turns it on for one model.
+SYMBOLIC_DERIVATIVES = False
 
 
 class CompiledModel(Protocol):
@@ -211,7 +220,8 @@ class Runner:
         self.simulator = Simulator(
             model.generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
                                         for d in system.domain),
-            fields=tuple(name for name, _ in system.fields))
+            fields=tuple(name for name, _ in system.fields),
+            derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None)
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
@@ -317,6 +327,9 @@ class Runner:
     def linear_strategy(self, solver: str, params: dict, t0: float) -> LinearStrategy:
         """How an implicit `solver` solves its linear systems: a probed band (1-D PDE),
         Newton-Krylov (a grid of fields), or dense (warned for large PDEs)."""
+        if solvers.is_rosenbrock(solver):  # a dense Jacobian and LU every step
+            self._warn_dense(solver)
+            return Dense()
         if not solvers.is_implicit(solver):
             return Dense()
         band = self.band(params, t0)
@@ -355,8 +368,20 @@ class Runner:
                 large = y0.shape[0] > 500
                 linear = (self.band(params, t0) if large else None) or (
                     self._solve_grid if large else None) or Dense()
+                # a band or grid the implicit solve would use: kept for kvaerno5
+                structured = (self._solve_grid is not None
+                              or self.band(params, t0) is not None)
                 self._decisions[key] = solvers.choose_auto(m.generated.rhs, t0, t1, y0, params,
-                                                           linear=linear)
+                                                           linear=linear, structured=structured)
+        return self._decisions[key]
+
+    def derivatives(self) -> Callable | None:
+        """The model's symbolic `(t, y, p) -> (f, df/dt, df/dy)` for the Rosenbrock
+        solvers, generated on first use (`codegen.load_derivatives`); `None` where the
+        model has none (they differentiate `rhs` by autodiff then)."""
+        key = ("derivatives",)
+        if key not in self._decisions:
+            self._decisions[key] = load_derivatives(self.model.system)
         return self._decisions[key]
 
     def exponential(self, solver: str, *, from_file: bool) -> ExponentialSetup | None:

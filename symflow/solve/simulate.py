@@ -72,8 +72,12 @@ class Simulator:
     """Runs a `GeneratedModel` with diffrax; one compiled program per `SolveConfig`."""
 
     def __init__(self, generated: GeneratedModel, *, grid: tuple = (),
-                 fields: tuple[str, ...] = ()):
+                 fields: tuple[str, ...] = (),
+                 derivatives: Callable[[], Callable | None] | None = None):
         self.generated = generated
+        # `derivatives()`: the model's symbolic `(f, df/dt, df/dy)` for the Rosenbrock
+        # solvers, generated when first asked for (codegen.load_derivatives), or None
+        self.derivatives = derivatives
         # a PDE's grid and fields, carried by every `Solution` (static: part of the
         # cached pytree structure, so a concrete call builds no new `Solution`)
         self.grid = grid
@@ -209,7 +213,11 @@ class Simulator:
             check_input_span(g.inputs, config.t0, config.t1)
         exponential = config.exponential
         name = config.solver
-        solver = None if exponential else _solvers.make_solver(name, linear=config.linear)
+        # the symbolic derivatives (of `g.rhs`; a model with input tables has none)
+        derivatives = (self.derivatives() if self.derivatives is not None
+                       and _solvers.is_rosenbrock(name) else None)
+        solver = None if exponential else _solvers.make_solver(
+            name, linear=config.linear, derivatives=derivatives)
         rhs = inside_span(g.rhs, g.inputs, config.t0, config.t1) if g.inputs else g.rhs
         terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N
@@ -238,7 +246,7 @@ class Simulator:
             n_save=config.n_save, dense=config.dense,
             progress_meter=(diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                             else diffrax.NoProgressMeter()),
-            implicit=_solvers.is_implicit(name), imex=_solvers.is_imex(name),
+            implicit=_solvers.is_stiff_solver(name), imex=_solvers.is_imex(name),
             backward_solver=lambda: _solvers.make_solver(name),  # a dense Newton solve
             exponential=exponential,
             equal_steps=abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0),
@@ -421,8 +429,8 @@ def _raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None
                 "the model may blow up in finite time here")
     elif code == max_steps:
         help = (f"raise max_steps (now {config.max_steps})"
-                + ("" if _solvers.is_implicit(config.solver)
-                   else ", or use an implicit solver (kvaerno5) if the model is stiff"))
+                + ("" if _solvers.is_stiff_solver(config.solver)
+                   else ", or use a stiff solver (rodas5p, kvaerno5) if the model is stiff"))
     raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
 
 

@@ -4,7 +4,8 @@ The names are the catalogue's (`symflow.catalog`); each maps here to its diffrax
 class, and a test checks that every catalogue name has one. Implicit solvers get
 their root finder (and with it the linear solve) from a `LinearStrategy`: Newton
 on a dense Jacobian by default, a chord iteration on a probed band for 1-D PDEs,
-Newton-Krylov on 2-D/3-D grids.
+Newton-Krylov on 2-D/3-D grids. Rosenbrock methods (`rosenbrock/`) need no root
+finder: one dense LU factorization per step.
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ import jax
 from .. import catalog
 from ..errors import SymflowError
 from .linear import STIFFNESS_THRESHOLD, Dense, LinearStrategy
+from .rosenbrock import ROSENBROCK
 
-__all__ = ["EXPLICIT", "IMPLICIT", "STIFFNESS_THRESHOLD", "choose_auto", "is_fixed_step",
-           "is_imex", "is_implicit", "make_solver"]
+__all__ = ["EXPLICIT", "IMPLICIT", "ROSENBROCK", "ROSENBROCK_MAX_STATES", "STIFFNESS_THRESHOLD",
+           "choose_auto", "is_fixed_step", "is_imex", "is_implicit", "is_rosenbrock",
+           "is_stiff_solver", "make_solver"]
+
+# `auto` picks Rodas5P for a stiff model with at most this many states and no
+# structured (banded, grid) linear solve; above it, Kvaerno5 with the model's
+# linear strategy. A Rosenbrock step forms the dense Jacobian (n + 1 JVPs) and one
+# dense LU (n³/3 flops) every step; at a few hundred states that is still below
+# an ESDIRK step's Newton iterations on the same dense matrix (docs/stiff.md).
+ROSENBROCK_MAX_STATES = 200
 
 
 EXPLICIT: dict[str, type[diffrax.AbstractSolver]] = {
@@ -36,7 +46,19 @@ IMPLICIT: dict[str, type[diffrax.AbstractSolver]] = {
 
 
 def is_implicit(name: str) -> bool:
+    """Methods that solve their stages with a root finder (and so a `LinearStrategy`)."""
     return name in IMPLICIT
+
+
+def is_rosenbrock(name: str) -> bool:
+    """Rosenbrock methods: a dense Jacobian and LU factorization per step."""
+    return name in ROSENBROCK
+
+
+def is_stiff_solver(name: str) -> bool:
+    """Methods meant for stiff problems (implicit or Rosenbrock): what the adjoints
+    must not integrate backwards with an explicit method."""
+    return is_implicit(name) or is_rosenbrock(name)
 
 
 def is_imex(name: str) -> bool:
@@ -49,24 +71,39 @@ def is_fixed_step(name: str) -> bool:
     return name in catalog.FIXED_STEP_SOLVERS
 
 
-def make_solver(name: str, *, linear: LinearStrategy = Dense()) -> diffrax.AbstractSolver:
+def make_solver(name: str, *, linear: LinearStrategy = Dense(),
+                derivatives: Callable | None = None) -> diffrax.AbstractSolver:
     """The diffrax solver for a name of the language (not `auto`); an implicit one
-    solves its stages with the root finder of `linear`."""
+    solves its stages with the root finder of `linear`; a Rosenbrock one takes
+    `derivatives(t, y, p) -> (f, df/dt, df/dy)` of the model's right-hand side if
+    given (symbolic, from codegen), else differentiates it by autodiff."""
     if name in EXPLICIT:
         return EXPLICIT[name]()
     if name in IMPLICIT:
         return IMPLICIT[name](root_finder=linear.root_finder())
+    if name in ROSENBROCK:
+        return ROSENBROCK[name](derivatives=derivatives)
     raise SymflowError(f"unknown solver '{name}'",
-                       help="known solvers: auto, " + ", ".join([*EXPLICIT, *IMPLICIT]))
+                       help="known solvers: auto, " + ", ".join([*EXPLICIT, *IMPLICIT,
+                                                                 *ROSENBROCK]))
 
 
 def choose_auto(rhs: Callable, t0: float, t1: float, y0: jax.Array,
                 params: Mapping[str, Any], *,
-                linear: LinearStrategy = Dense()) -> str:
-    """`kvaerno5` if the problem looks stiff at its initial point, else `tsit5`.
+                linear: LinearStrategy = Dense(), structured: bool = False) -> str:
+    """`tsit5` if the problem does not look stiff at its initial point; if it does,
+    `rodas5p` for at most `ROSENBROCK_MAX_STATES` states without a `structured`
+    linear solve (a proven band, a grid of fields), else `kvaerno5` (which solves
+    with that structure).
 
     Stiff means: an explicit solver would need many more steps for stability
     than the solution needs for accuracy (`LinearStrategy.is_stiff`, estimated as
-    the Jacobian's structure allows).
+    the Jacobian's structure allows). Why Rodas5P for the small and medium stiff
+    systems: one linearization per step and no Newton iteration, so no Newton
+    convergence test to fail (docs/stiff.md has the measurements).
     """
-    return "kvaerno5" if linear.is_stiff(rhs, t0, t1, y0, params) else "tsit5"
+    if not linear.is_stiff(rhs, t0, t1, y0, params):
+        return "tsit5"
+    if not structured and y0.shape[0] <= ROSENBROCK_MAX_STATES:
+        return "rodas5p"
+    return "kvaerno5"

@@ -10,7 +10,7 @@ from models import model_path
 
 
 def test_an_interrupt_during_a_long_run_exits_130_at_once(tmp_path):
-    command = [sys.executable, "-m", "symflow", "run", str(model_path("robertson")),
+    command = [sys.executable, "-m", "symflow", "run", str(model_path("robertson_example")),
                "--tspan", "0", "1e12", "--solver", "tsit5", "--max-steps", "1000000000",
                "--no-progress"]
     process = subprocess.Popen(

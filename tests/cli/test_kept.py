@@ -10,7 +10,7 @@ import pytest
 from models import model_path
 from symflow.cli import EXIT_OK, main
 
-ROBERTSON = str(model_path("robertson"))
+ROBERTSON = str(model_path("robertson_example"))
 HIT = "loading the compiled program (XLA cache)"
 
 
@@ -71,7 +71,7 @@ def test_a_truncated_program_is_rebuilt(cache, capsys):
 
 def test_an_edited_model_is_compiled_anew(cache, capsys, tmp_path):
     model = tmp_path / "robertson.sf"
-    model.write_text(model_path("robertson").read_text())
+    model.write_text(model_path("robertson_example").read_text())
     assert main(["run", str(model), "--no-progress"]) == EXIT_OK
     model.write_text(model.read_text().replace("0.04", "0.08"))
     assert main(["run", str(model), "--no-progress", "--timings"]) == EXIT_OK

@@ -28,7 +28,7 @@ def _loaded(*argv: str) -> tuple[int, list[str], str]:
 @pytest.mark.parametrize("argv", [
     ("check",), ("show",), ("show", "--stage", "built"), ("compile",)])
 def test_commands_without_arrays_never_import_jax(argv):
-    code, loaded, out = _loaded(*argv, str(model_path("robertson")))
+    code, loaded, out = _loaded(*argv, str(model_path("robertson_example")))
     assert code == 0, out
     assert loaded == []
 
@@ -43,6 +43,6 @@ def test_a_model_error_is_reported_without_importing_jax(tmp_path):
 
 def test_run_does_import_jax():
     """The probe can see JAX when it is loaded (so the checks above can fail)."""
-    code, loaded, out = _loaded("run", str(model_path("robertson")), "--no-progress")
+    code, loaded, out = _loaded("run", str(model_path("robertson_example")), "--no-progress")
     assert code == 0, out
     assert "jax" in loaded

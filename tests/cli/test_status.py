@@ -10,7 +10,7 @@ import pytest
 from models import model_path
 from symflow.cli._status import StageTimes, StatusLine
 
-ROBERTSON = str(model_path("robertson"))
+ROBERTSON = str(model_path("robertson_example"))
 
 
 def _run_on_a_terminal(tmp_path, *extra: str) -> tuple[int, str, str]:

@@ -47,7 +47,7 @@ def test_the_command_line_says_the_same(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("name, suggested", [
-    ("rk45", "'tsit5' or 'dopri5'"), ("BDF", "'kvaerno5'"), ("tsti5", "'tsit5'")])
+    ("rk45", "'tsit5' or 'dopri5'"), ("BDF", "'rodas5p' or 'kvaerno5'"), ("tsti5", "'tsit5'")])
 def test_a_foreign_or_mistyped_solver_name_suggests_the_same_job(name, suggested):
     text = LV.replace("solver = tsit5", f"solver = {name}")
     with pytest.raises(symflow.SymflowError) as error:

@@ -114,9 +114,9 @@ def rob():
     return symflow.load(EXAMPLES / "robertson.sf")
 
 
-def _rob_loss(m, adjoint):
+def _rob_loss(m, adjoint, solver="kvaerno5"):
     def loss(p):
-        sol = m.simulate(p, adjoint=adjoint, **ROBERTSON_SPAN)
+        sol = m.simulate(p, adjoint=adjoint, **{**ROBERTSON_SPAN, "solver": solver})
         return jnp.sum(sol["y1"]) + 1e4 * jnp.sum(sol["y2"])
 
     return loss
@@ -135,8 +135,8 @@ def rob_fd(rob):
     return _fd(loss, dict(rob.params))
 
 
-def _rob_check(rob, rob_fd, adjoint):
-    loss = _rob_loss(rob, adjoint)
+def _rob_check(rob, rob_fd, adjoint, solver="kvaerno5"):
+    loss = _rob_loss(rob, adjoint, solver)
     if adjoint == "forward":
         grad = jax.jit(jax.jacfwd(loss))(rob.params)
     else:
@@ -160,6 +160,19 @@ def test_robertson_gradient_backsolve(rob, rob_fd):
     # which integrates the state backwards, returned d/dk1 = 15.3 against -0.3257.
     # The loss reads save points at 0, 0.4, 4 and 40: every jump of the adjoint counts.
     _rob_check(rob, rob_fd, "backsolve")
+
+
+def test_robertson_gradient_rodas5p_checkpoint(rob, rob_fd):
+    # The Rosenbrock step differentiates through its own Jacobian (jacfwd inside the
+    # replayed steps): the discrete solution's exact derivative.
+    _rob_check(rob, rob_fd, "checkpoint", solver="rodas5p")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("adjoint", ["backsolve", "direct", "forward"])
+def test_robertson_gradient_rodas5p_other_adjoints(rob, rob_fd, adjoint):
+    # backsolve: the continuous adjoint integrated backwards by Rodas5P itself
+    _rob_check(rob, rob_fd, adjoint, solver="rodas5p")
 
 
 def test_interpolating_adjoint_is_refused_where_it_does_not_apply(rob):

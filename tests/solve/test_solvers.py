@@ -1,11 +1,12 @@
 """Solver choice and options, checked on problems with exact solutions."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import symflow
 from models import model_text
-from symflow.solve import STIFFNESS_THRESHOLD, choose_auto
+from symflow.solve import ROSENBROCK_MAX_STATES, STIFFNESS_THRESHOLD, choose_auto
 from symflow.solve.linear import dense_rates
 
 DECAY = model_text("decay")
@@ -46,7 +47,8 @@ def _choice(text, tspan):
 def test_stiffness_rates_of_a_decay():
     (decay, active), choice = _choice(DECAY.replace("k = 2.0", "k = 1e5"), (0.0, 1.0))
     assert decay == pytest.approx(1e5) and active == 0.0
-    assert decay * 1.0 > STIFFNESS_THRESHOLD and choice == "kvaerno5"
+    # stiff and small: Rodas5P (docs/stiff.md)
+    assert decay * 1.0 > STIFFNESS_THRESHOLD and choice == "rodas5p"
     (decay, active), choice = _choice(DECAY, (0.0, 1.0))
     assert decay == pytest.approx(2.0) and choice == "tsit5"
 
@@ -73,7 +75,20 @@ def test_long_lightly_damped_oscillation_is_not_stiff():
     assert choice == "tsit5"
     # strongly overdamped: one fast decaying mode, one slow: stiff
     (decay, active), choice = _choice(OSCILLATOR.replace("c = 0.01", "c = 1e4"), (0.0, 10.0))
-    assert decay == pytest.approx(1e4, rel=1e-6) and choice == "kvaerno5"
+    assert decay == pytest.approx(1e4, rel=1e-6) and choice == "rodas5p"
+
+
+def test_auto_keeps_kvaerno5_for_large_or_structured_stiff_systems():
+    # Rodas5P factors a dense Jacobian every step: a proven band or grid (used by
+    # kvaerno5's linear solve) or more than ROSENBROCK_MAX_STATES states keep kvaerno5
+    m = symflow.loads(DECAY.replace("k = 2.0", "k = 1e5"))
+    p = m.complete_params(None)
+    y0 = m.runner.simulator.pack(m.initial)
+    assert choose_auto(m.generated.rhs, 0.0, 1.0, y0, p, structured=True) == "kvaerno5"
+    big = jnp.full((ROSENBROCK_MAX_STATES + 1,), 1.0)
+    rhs = lambda t, y, args: -1e5 * y  # noqa: E731
+    assert choose_auto(rhs, 0.0, 1.0, big, p) == "kvaerno5"
+    assert choose_auto(rhs, 0.0, 1.0, big[:ROSENBROCK_MAX_STATES], p) == "rodas5p"
 
 
 def test_backwards_in_time():

@@ -9,6 +9,11 @@ output: the ODE loses one state a law and its Jacobian is no longer singular
 the initial value of a species of the law does NOT change it (set the total).
 A law is kept, not used, when an event resets one of its species (the total
 jumps) or a species' compartment varies.
+
+A model of plain equations (no reactions section) gets the same treatment from
+`analysis.linear_invariants`: the laws `c · y = constant` whose right-hand sides
+cancel term by term (Robertson's `y1 + y2 + y3`), the pivot state computed from
+the others (`eliminate_invariants`).
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ import dataclasses
 
 import sympy as sp
 
-from ...analysis import conservation_laws
+from ...analysis import ConservationLaw, conservation_laws, linear_invariants
 from ...symbolic import Equation, NetworkSpecies, Parameter, System
 
-__all__ = ["eliminate_conserved"]
+__all__ = ["eliminate_conserved", "eliminate_invariants"]
 
 
 def _amount(s: NetworkSpecies) -> sp.Expr:
@@ -32,9 +37,11 @@ def eliminate_conserved(system: System) -> System:
     """One species of each conservation law made algebraic (a no-op unless the model
     says `conserved = eliminate`)."""
     network = system.reactions
-    if (network is None or system.settings.conserved != "eliminate"
+    if (system.settings.conserved != "eliminate"
             or any(e.kind == "implicit" for e in system.equations)):
         return system
+    if network is None:
+        return eliminate_invariants(system)
     reset = {a.target for e in system.events for a in e.affects}
     variables = {v.name: v for v in system.variables}
     values = {p.symbol: p.value for p in system.parameters}
@@ -65,5 +72,38 @@ def eliminate_conserved(system: System) -> System:
         return system
     equations = tuple(replaced.get(e.target, e) if e.kind == "ode" else e
                       for e in system.equations)
+    return dataclasses.replace(system, parameters=system.parameters + tuple(totals),
+                               equations=equations)
+
+
+def eliminate_invariants(system: System) -> System:
+    """One state of each linear invariant of plain equations (`linear_invariants`) made
+    algebraic, `x_p = (total_<p> - sum_{i != p} c_i x_i) / c_p`, with `total_<p>` a new
+    parameter defaulting to the law's value at the initial state. Laws that an event
+    resets a state of are kept."""
+    reset = {a.target for e in system.events for a in e.affects}
+    variables = {v.name: v for v in system.variables}
+    values = {p.symbol: p.value for p in system.parameters}
+    replaced: dict[str, Equation] = {}
+    totals: list[Parameter] = []
+    law: ConservationLaw
+    for law in linear_invariants(system):
+        if any(name in reset for name, _ in law.coefficients):
+            continue
+        symbols = {name: variables[name].symbol for name, _ in law.coefficients}
+        amount = sum((c * symbols[name] for name, c in law.coefficients), sp.Integer(0))
+        default = amount.xreplace({symbols[n]: variables[n].initial for n in symbols})
+        name = f"total_{law.pivot}"
+        symbol = sp.Symbol(name, real=True)
+        pivot = variables[law.pivot]
+        totals.append(Parameter(name, symbol, default, float(default.xreplace(values)), None,
+                                f"the conserved total of {law.describe()}", pivot.span))
+        coefficient = dict(law.coefficients)[law.pivot]
+        rest = amount - coefficient * symbols[law.pivot]
+        replaced[law.pivot] = Equation("algebraic", law.pivot, (symbol - rest) / coefficient,
+                                       (pivot.span,))
+    if not replaced:
+        return system
+    equations = tuple(replaced.get(e.target, e) for e in system.equations)
     return dataclasses.replace(system, parameters=system.parameters + tuple(totals),
                                equations=equations)
