@@ -8,7 +8,7 @@ pytest.importorskip("libsbml")
 
 import symflow  # noqa: E402
 from sbml_suite.documents import document  # noqa: E402
-from symflow.cli import EXIT_MODEL, EXIT_OK, main  # noqa: E402
+from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_USAGE, main  # noqa: E402
 
 DECAY = document(parameters=[("k", 0.5, True), ("x", 2.0, False)], rates=[("x", "-k*x")],
                  model_id="decay")
@@ -24,7 +24,9 @@ def sbml_file(tmp_path):
 def test_import_writes_the_model_and_it_checks(sbml_file, tmp_path, capsys):
     out = tmp_path / "decay.sf"
     out.write_text("the user's old file\n")
-    assert main(["import", str(sbml_file), "-o", str(out)]) == EXIT_OK
+    assert main(["import", str(sbml_file), "-o", str(out)]) == EXIT_USAGE  # not unasked
+    assert out.read_text() == "the user's old file\n"
+    assert main(["import", str(sbml_file), "-o", str(out), "--force"]) == EXIT_OK
     text = out.read_text()
     assert "model decay" in text and "der(x) = -k*x" in text
     assert [p.name for p in tmp_path.iterdir()] != [] and not any(
