@@ -41,6 +41,7 @@ def test_a_model_error_is_reported_without_importing_jax(tmp_path):
     assert loaded == []
 
 
+@pytest.mark.slow
 def test_run_does_import_jax():
     """The probe can see JAX when it is loaded (so the checks above can fail)."""
     code, loaded, out = _loaded("run", str(model_path("robertson_example")), "--no-progress")

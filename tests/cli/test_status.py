@@ -47,6 +47,7 @@ def test_a_terminal_sees_the_long_stages_and_then_a_clean_line(tmp_path):
     assert terminal.endswith("\r\x1b[K")  # the status line is cleared at the end
 
 
+@pytest.mark.slow
 def test_quiet_shows_nothing(tmp_path):
     code, _, terminal = _run_on_a_terminal(tmp_path, "--quiet")
     assert code == 0 and "…" not in terminal

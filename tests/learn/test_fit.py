@@ -138,6 +138,7 @@ def test_summary_holds_values_intervals_and_correlations(result, tmp_path):
         result.write_summary(tmp_path / "fit.txt")
 
 
+@pytest.mark.slow
 def test_initial_values_fitted_per_experiment_with_a_shared_rate():
     """Two decays with unknown starting amounts (one per experiment) and one rate."""
     from models import model_text

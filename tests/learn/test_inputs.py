@@ -32,6 +32,7 @@ def _data(m: symflow.Model, forcing) -> dict:
     return {"t": np.asarray(sol.t), "x": np.asarray(sol["x"])}
 
 
+@pytest.mark.slow
 def test_fit_and_the_default_names_leave_the_table_alone(tmp_path):
     m = _model(tmp_path, np.sin(1.3 * np.linspace(0, 10, 11)))
     data = _data(m, m.params["F"])

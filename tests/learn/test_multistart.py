@@ -47,6 +47,7 @@ def _decay_data(k: float, noise: float, seed: int) -> dict:
     return {"t": ts, "x": np.exp(-k * ts) * (1 + noise * rng.standard_normal(ts.size))}
 
 
+@pytest.mark.slow
 def test_every_start_of_a_one_minimum_problem_reaches_the_best():
     m = symflow.loads(model_text("decay").replace("k = 2.0", "k = 2.0 in [0.1, 10]"))
     data = _decay_data(3.0, 0.0, 0)

@@ -105,6 +105,7 @@ def test_training_adjoint_gives_the_replay_gradient(small):
     np.testing.assert_allclose(default.losses, replay.losses, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_a_second_training_on_new_data_of_the_same_layout_does_not_trace():
     """The compiled step is kept on the model (counted by the calls of `simulate`,
     which only a trace makes)."""

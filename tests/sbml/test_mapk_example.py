@@ -46,6 +46,7 @@ def test_import_gives_the_committed_text() -> None:
     assert "J0_V1 = 2.5" in imported.text  # local parameters, renamed per reaction
 
 
+@pytest.mark.slow
 def test_oscillation_matches_the_hand_written_equations() -> None:
     m = symflow.load(EXAMPLES / "mapk_cascade.xml")
     times = np.linspace(0.0, 4000.0, 41)

@@ -154,6 +154,7 @@ def test_robertson_gradient_other_adjoints(rob, rob_fd, adjoint):
     _rob_check(rob, rob_fd, adjoint)
 
 
+@pytest.mark.slow
 def test_robertson_gradient_backsolve(rob, rob_fd):
     # With an implicit solver, backsolve is the continuous adjoint along the forward
     # solve's interpolant (solve/adjoints/interpolating.py): diffrax's BacksolveAdjoint,

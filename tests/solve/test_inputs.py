@@ -72,6 +72,7 @@ def test_a_linear_table_follows_the_closed_form_within_the_interpolation_bound(e
                                rtol=0, atol=1e-14)
 
 
+@pytest.mark.slow
 def test_the_error_falls_as_h_squared_for_linear_and_h_to_the_fourth_for_cubic(tmp_path, exact):
     """Halving h divides the error by about 4 (linear) and 16 (the natural spline: its
     end effect, O(h²) over a width h, is of higher order in x); each stays under its

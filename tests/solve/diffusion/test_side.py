@@ -119,6 +119,7 @@ def test_two_end_statistics_wait_until_read_and_equal_numpy(model):
     np.testing.assert_allclose(np.asarray(only.std["x"]), x.std(axis=0, ddof=1), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_kept_coefficients_follow_the_schedule_parameters(model):
     """The two-end program's coefficients are kept per parameter values: changing
     beta_max changes the samples (to those of diffrax's loop, which computes

@@ -118,6 +118,7 @@ def test_band_recovery_matches_jacfwd(periodic):
     np.testing.assert_allclose(np.median(got[4][got[4] != 0]), 0.02 / h**2, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_brusselator_against_scipy_bdf():
     """Kvaerno5 through the interleaved band against scipy's BDF (its own Newton
     solves on a finite-difference sparse Jacobian) on the same discretization."""

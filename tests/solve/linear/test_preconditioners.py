@@ -131,6 +131,7 @@ def test_3d_mixed_kinds_inverse_is_exact():
                                atol=1e-12 * np.max(np.abs(b)))
 
 
+@pytest.mark.slow
 def test_robin_is_preconditioned_as_neumann_and_still_helps():
     """A Robin end is not diagonalised exactly (its diagonal term goes into the
     point blocks, so `M = P K` is off by that term times `L` in the Robin rows):

@@ -85,6 +85,7 @@ SHARDED = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_sharded_equals_unsharded():
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
     result = subprocess.run([sys.executable, "-c", SHARDED], input=GBM, env=env,

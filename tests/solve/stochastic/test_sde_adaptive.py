@@ -47,6 +47,7 @@ def test_adaptive_steps_need_a_solver_with_an_error_estimate(gbm):
         gbm.simulate(solver="eulerheun")
 
 
+@pytest.mark.slow
 def test_ito_multiplicative_noise_is_solved_in_stratonovich_form():
     """The Itô model `d(S) = mu*S*dt + sigma*S*dW` with rtol/atol: the compiler adds the
     drift correction -1/2 sigma^2 S (its Milstein term at dW = 0, h = 1) and solves
