@@ -233,7 +233,7 @@ def local_fit(program: FitProgram, z0: jax.Array, data: tuple,
     """One local optimisation from `z0` with the compiled program, reporting progress."""
     program.report = Progress(progress) if progress else None
     try:
-        z, taken, status, _ = program.optimise(z0, data)
+        z, taken, status, _ = program.run(z0, data)
         jax.effects_barrier()  # every iteration reported before returning
     finally:
         program.report = None
@@ -263,7 +263,7 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
     else:
         runs = []
         for i in range(starts):
-            out = program.optimise(z0s[i], setup.data)
+            out = program.run(z0s[i], setup.data)
             runs.append([np.asarray(a) for a in out])
             if callable(progress):
                 progress(i, float(runs[-1][3]))

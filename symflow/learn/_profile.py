@@ -202,7 +202,7 @@ class _Walker:
         def q_at(v: float, z0):
             data = _override(base, kind, name, v)
             if others:
-                z, _, _, value = program.optimise(z0, data)
+                z, _, _, value = program.run(z0, data)
             else:
                 z, value = z0, program.evaluate(z0, data)[1]
             q = (float(value) - self.best.loss) / self.unit

@@ -4,7 +4,8 @@
 
 A `FitProgram` holds three jitted functions of an `Objective` and an optimiser:
 `optimise(z0, data)` (one local optimisation, reporting each iteration's
-objective value to the current progress callback), `optimise_many(z0s, data)`
+objective value to the current progress callback; `optimise_quietly` the same
+without it; `run` picks one), `optimise_many(z0s, data)`
 (the same `jax.vmap`ped over a batch of starts: a multistart fit in one
 program), and `evaluate(z, data)` (the fitted values, the objective and its
 curvature at the optimum: the residuals' Jacobian, or the Hessian of a
@@ -40,9 +41,18 @@ class FitProgram:
         # the current call's per-iteration callback (the compiled loop calls `_dispatch`)
         self.report: Callable[[float], None] | None = None
         self.optimise = jax.jit(lambda z0, data: self._optimise(z0, data, True))
+        # the same without the per-iteration callback: a program with a host callback is
+        # never kept in JAX's persistent cache, so a fit without progress (`--quiet`)
+        # would compile anew in every process
+        self.optimise_quietly = jax.jit(lambda z0, data: self._optimise(z0, data, False))
         self.optimise_many = jax.jit(jax.vmap(lambda z0, data: self._optimise(z0, data, False),
                                               in_axes=(0, None)))
         self.evaluate = jax.jit(self._evaluate)
+
+    def run(self, z0: jax.Array, data: Any):
+        """One local optimisation: reporting each iteration to `report` if one is set,
+        else the program without callbacks."""
+        return (self.optimise if self.report is not None else self.optimise_quietly)(z0, data)
 
     def _dispatch(self, value) -> None:
         if self.report is not None:

@@ -44,11 +44,21 @@ def test_second_fit_with_new_data_of_the_same_layout_does_not_trace():
     first = m.fit(_data(1.5, 0), progress=lambda step, value: seen.append((step, value)))
     traced = len(calls)
     assert traced > 0
-    second = m.fit(_data(2.5, 1))  # new values at the same times: no new trace
+    # new values at the same times: no new trace
+    second = m.fit(_data(2.5, 1), progress=lambda step, value: None)
     assert len(calls) == traced
     # ... and the kept program fitted the new data, not the old
     assert first.values["k"] == pytest.approx(1.5, rel=0.02)
     assert second.values["k"] == pytest.approx(2.5, rel=0.02)
+    # without progress: the program without the per-iteration callback (which JAX's
+    # persistent cache can keep), traced once, then kept too
+    quiet = m.fit(_data(1.5, 0))
+    traced_quiet = len(calls)
+    assert traced_quiet > traced
+    again = m.fit(_data(2.5, 1))
+    assert len(calls) == traced_quiet
+    assert quiet.values["k"] == pytest.approx(first.values["k"], rel=1e-9)
+    assert again.values["k"] == pytest.approx(second.values["k"], rel=1e-9)
 
     # progress: one call per iteration, and step 0 reports the objective at the
     # start (k = 2), not 0.0; the best reported is the result's
