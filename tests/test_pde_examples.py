@@ -51,6 +51,7 @@ def test_burgers_observed_order():
     assert abs(rates[-1] - 2) < 0.2, (rates, errors)
 
 
+@pytest.mark.slow
 def test_fisher_kpp_front_speed():
     m = symflow.load(EXAMPLES / "fisher_kpp.sf")
     sol = m.simulate()

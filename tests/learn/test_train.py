@@ -38,6 +38,7 @@ def small(tmp_path_factory):
     return symflow.load(model), path, model
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_keeps_frozen_values(small):
     m, data, _ = small
     r = m.fit(str(data), freeze=["alpha"], steps=40, learning_rate=0.02)

@@ -68,6 +68,7 @@ def test_closure_samples_match_the_network_along_the_solution(ude):
                                    rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_gradient_wrt_weights_and_parameters_matches_finite_differences(ude):
     def loss(p):
         sol = ude.simulate(p)

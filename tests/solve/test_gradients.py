@@ -144,6 +144,7 @@ def _rob_check(rob, rob_fd, adjoint, solver="kvaerno5"):
     _check(grad, rob_fd)
 
 
+@pytest.mark.slow
 def test_robertson_gradient_checkpoint(rob, rob_fd):
     _rob_check(rob, rob_fd, "checkpoint")
 

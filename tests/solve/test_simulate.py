@@ -80,6 +80,7 @@ def test_a_solve_stopped_early_leaves_inf_at_t1(lv, adjoint):
         lv.simulate(max_steps=5, adjoint=adjoint)
 
 
+@pytest.mark.slow
 def test_two_end_gradient_matches_diffrax_checkpointing(lv):
     def loss(params, adjoint):
         sol = lv.simulate(params, adjoint=adjoint)

@@ -153,6 +153,7 @@ def closure_gradient_error(network, solver: str, steps: int, rtol: float = 1e-11
     return max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(g, g_ref)) / scale
 
 
+@pytest.mark.slow
 def test_gradient_with_respect_to_the_closure_weights(network):
     # DPM-Solver++(2M), 20 steps: measured 0.075 (UniPC-3: 0.045, 0.0063, 0.00085
     # at 20, 40, 80 steps; the slow test below asserts its order); a wrong

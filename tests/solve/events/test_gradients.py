@@ -36,6 +36,7 @@ def ball():
     return symflow.load(EXAMPLES / "bouncing_ball.sf")
 
 
+@pytest.mark.slow
 def test_bounce_time_and_height_gradients_match_finite_differences_and_closed_form(ball):
     g = 9.81
 

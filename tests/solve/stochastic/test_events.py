@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.stats import norm
 
 import symflow
 from models import model_text
 
 
+@pytest.mark.slow
 def test_first_passage_of_brownian_motion_per_trajectory():
     # x = W stops where it first exceeds 1. P(T <= 1) = 2 (1 - Phi(1)) for the continuous
     # path; checking the crossing on the steps' linear interpolant misses excursions

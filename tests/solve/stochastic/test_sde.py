@@ -57,6 +57,7 @@ DTS = 2.0 ** -np.array([3, 7])  # a refinement by 16 (2 compiles); the slow test
 DTS_SLOW = 2.0 ** -np.arange(3, 9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver, lo, hi", [("euler", 0.35, 0.7), ("milstein", 0.8, 1.2)])
 def test_gbm_strong_order(gbm, solver, lo, hi):
     errors = strong_errors(gbm, solver, DTS)

@@ -28,6 +28,7 @@ def test_auto_picks_spark_for_adaptive_stratonovich(gbm):
     assert gbm.runner.ensembles.adaptive_solver_for(None, "stratonovich") == "spark"
 
 
+@pytest.mark.slow
 def test_adaptive_solution_converges_to_the_exact_one_as_tolerances_tighten(gbm):
     mu, sigma = float(gbm.params["mu"]), float(gbm.params["sigma"])
     errors = []

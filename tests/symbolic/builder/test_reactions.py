@@ -14,6 +14,7 @@ from models import model_text
 from symflow.errors import SymflowError
 
 
+@pytest.mark.slow
 def test_michaelis_menten_matches_scipy_and_the_quasi_steady_state_limit():
     """Elementary mass action against the same ODEs solved by scipy, and the product
     curve against the Michaelis–Menten (quasi-steady-state) law when E0 << S0."""
