@@ -23,6 +23,7 @@ import sympy as sp
 from sympy.simplify.cse_main import tree_cse
 
 from ..symbolic import (
+    Element,
     Fill,
     NewtonSolve,
     Sigmoid,
@@ -38,6 +39,7 @@ from ._emit_reactions import emit_network_rhs, network_states
 from ._emit_sde import emit_stochastic
 from ._inputs import import_line, input_constants, input_defaults, prepare_inputs
 from ._printer import JnpPrinter
+from ._reroll import Block, Single, reroll
 
 __all__ = ["Layout", "emit", "function_lines", "name_table", "rhs_by_state", "state_layout"]
 
@@ -111,12 +113,7 @@ def emit(system: System) -> str:
                 for k, e in rhs_by_state(system, layout).items()}
         out += emit_network_rhs(system, layout, moved, names, shapes, _function, rest)
     else:
-        out += _function(
-            "rhs", "t, y, p", "The time derivative dy/dt of the flat state vector y.",
-            system, names, shapes,
-            rhs_by_state(system, layout),
-            unpack_states=True, result="vector",
-        )
+        out += _rhs(system, layout, names, shapes)
     out += _function(
         "observed", "t, y, p", "The observed outputs at one time, by name.",
         system, names, shapes,
@@ -138,6 +135,77 @@ def emit(system: System) -> str:
                          system, names, shapes, closure_io_outputs(system),
                          unpack_states=True, result="dict")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _rhs(system: System, layout: tuple[Layout, ...], names, shapes) -> list[str]:
+    """The lines of `rhs`: consecutive scalar states whose right-hand sides follow
+    one pattern are computed as one array expression (`_reroll.py`)."""
+    doc = "The time derivative dy/dt of the flat state vector y."
+    by_state = rhs_by_state(system, layout)
+    pieces = (reroll(list(by_state.values()), {v.symbol: s.start for v, s in
+                                                zip(system.states, layout)})
+              if all(s.shape == () for s in layout) else [])
+    if not any(isinstance(piece, Block) for piece in pieces):
+        return _function("rhs", "t, y, p", doc, system, names, shapes, by_state,
+                         unpack_states=True, result="vector")
+    slot_printer = _SlotPrinter(system, layout)
+    preamble: list[str] = []
+    outputs: dict[str, sp.Expr] = {}
+    lengths: dict[str, int] = {}
+    shapes = dict(shapes)
+    interleave: dict[str, tuple[str, ...]] = {}
+    for piece in pieces:
+        if isinstance(piece, Single):
+            outputs[f"s{piece.index}"] = piece.expr
+            lengths[f"s{piece.index}"] = 1
+            continue
+        for run in piece.runs:
+            for slot in run.slots:
+                preamble.append(f"    {slot.symbol.name} = {slot_printer.slot(slot)}")
+                names[slot.symbol] = slot.symbol.name
+                shapes[slot.symbol] = (run.length,)
+            outputs[f"r{run.start}"] = run.template
+            lengths[f"r{run.start}"] = run.length
+        if piece.stride > 1:
+            interleave[f"r{piece.start}"] = tuple(f"r{run.start}" for run in piece.runs)
+    return _function("rhs", "t, y, p", doc, system, names, shapes, outputs,
+                     unpack_states=True, result="pieces", preamble=preamble, lengths=lengths,
+                     interleave=interleave)
+
+
+class _SlotPrinter:
+    """The code of a run's slot (`_reroll.Slot`): a slice of `y` or of an array
+    parameter where the positions step evenly, else a stack of the leaves."""
+
+    def __init__(self, system: System, layout: tuple[Layout, ...]):
+        self.positions = {v.symbol: s.start for v, s in zip(system.states, layout)}
+        names = {system.time: "t"}
+        names.update({p.symbol: f"p[{p.name!r}]" for p in system.free_parameters})
+        names.update({v: f"y[{i}]" for v, i in self.positions.items()})
+        self.printer = JnpPrinter(names, {})
+
+    def slot(self, slot) -> str:
+        leaves = slot.leaves
+        if all(leaf in self.positions for leaf in leaves):
+            steps = _even_steps([self.positions[leaf] for leaf in leaves])
+            if steps is not None:
+                return f"y[{steps}]"
+        if (all(isinstance(leaf, Element) for leaf in leaves)
+                and len({leaf.args[0] for leaf in leaves}) == 1):
+            steps = _even_steps([int(leaf.args[1]) for leaf in leaves])
+            if steps is not None:
+                return f"{self.printer.doprint(leaves[0].args[0])}[{steps}]"
+        items = ", ".join(self.printer.doprint(leaf) for leaf in leaves)
+        return f"jnp.stack([{items}])"
+
+
+def _even_steps(indices: list[int]) -> str | None:
+    """`indices` as slice text `start:stop(:step)` when they step evenly upward."""
+    step = indices[1] - indices[0]
+    if step <= 0 or any(b - a != step for a, b in zip(indices, indices[1:])):
+        return None
+    stop = indices[-1] + 1
+    return f"{indices[0]}:{stop}" if step == 1 else f"{indices[0]}:{stop}:{step}"
 
 
 def name_table(system: System) -> tuple[dict[sp.Symbol, str], dict[sp.Symbol, tuple[int, ...]]]:
@@ -213,10 +281,16 @@ def _parameter_defaults(system: System, names) -> list[str]:
 
 
 def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr], *,
-              unpack_states: bool, result: str, unpack_pre: bool = False) -> list[str]:
+              unpack_states: bool, result: str, unpack_pre: bool = False,
+              preamble: list[str] | None = None, lengths: dict[str, int] | None = None,
+              interleave: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The lines of one generated function returning `outputs`: a dict by key
-    (`result="dict"`), the flat state vector (`"vector"`, keys are states) or a 1-D
-    array of scalars (`"stack"`). `unpack_pre`: also bind `pre(x)` from `y_pre`."""
+    (`result="dict"`), the flat state vector (`"vector"`, keys are states), a 1-D
+    array of scalars (`"stack"`) or the concatenation of pieces of the given
+    `lengths` (`"pieces"`; `interleave` maps a piece's key to the keys of arrays of
+    equal length whose elements alternate in it, the first key its own).
+    `unpack_pre`: also bind `pre(x)` from `y_pre`;
+    `preamble`: lines placed before the expressions (they may use `y`, `p`, `t`)."""
     lines = [f"def {name}({args}):", f'    """{doc}"""']
     exprs = list(outputs.values())
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
@@ -237,6 +311,8 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
                 index = f"{s.start}" if s.shape == () else f"{s.start}:{s.stop}"
                 lines.append(f"    {names[pre]} = y_pre[{index}]")
 
+    lines += preamble or []
+
     shapes = dict(shapes)
     names = dict(names)
     exprs, closure_lines = lift_closures(exprs, system, names, shapes, JnpPrinter)
@@ -255,6 +331,24 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
         items = [f"        jnp.asarray({printer.doprint(e)})," for e in reduced]
         lines += (["    return jnp.stack([", *items, "    ])"] if items
                   else ["    return jnp.zeros((0,))"])
+    elif result == "pieces":
+        assert lengths is not None
+        pieces: dict[str, str] = {}
+        for k, e in zip(keys, reduced):
+            pieces[k] = printer.doprint(e)
+            if shape_of(e, printer.shapes) == ():
+                pieces[k] = (f"jnp.reshape({pieces[k]}, (1,))" if lengths[k] == 1
+                             else f"jnp.full(({lengths[k]},), {pieces[k]})")
+        groups = interleave or {}
+        interleaved = {k for group in groups.values() for k in group}
+        items = []
+        for k in keys:
+            if k in groups:
+                columns = ", ".join(pieces[j] for j in groups[k])
+                items.append(f"        jnp.reshape(jnp.stack([{columns}], axis=1), (-1,)),")
+            elif k not in interleaved:
+                items.append(f"        {pieces[k]},")
+        lines += ["    return jnp.concatenate([", *items, "    ])"]
     elif result == "dict":
         items = [f"        {k!r}: {printer.doprint(e)}," for k, e in zip(keys, reduced)]
         lines += ["    return {", *items, "    }"] if items else ["    return {}"]
