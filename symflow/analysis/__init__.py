@@ -23,3 +23,4 @@ from .semilinear import format_split as format_split
 from .semilinear import fourier_multiplier as fourier_multiplier
 from .semilinear import split_linear as split_linear
 from .semilinear import split_semilinear as split_semilinear
+from .state_band import state_band as state_band

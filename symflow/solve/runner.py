@@ -226,8 +226,11 @@ class Runner:
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
         # A proven bound on the Jacobian's band (1-D PDEs: one or several fields,
-        # periodic or not; analysis.band_structure), narrowed on first use by probing.
-        self._band_bound = analysis.band_structure(built) if built.domain else None
+        # periodic or not, analysis.band_structure; chains of components: the
+        # incidence of the right-hand sides, analysis.state_band), narrowed on first
+        # use by probing.
+        self._band_bound = (analysis.band_structure(built) if built.domain
+                            else analysis.state_band(system))
         self._band: LinearStrategy | None | Literal[False] = None  # False: probed, not banded
         # A PDE on a 2-D/3-D grid whose states are all fields: Newton-Krylov. The
         # boundary kinds (the DST/DCT preconditioner) are used only when every axis
