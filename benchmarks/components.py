@@ -1,19 +1,20 @@
-"""Simplification time of generated component models (RC ladders, mass-spring chains).
+"""Component models at scale (RC ladders, mass-spring chains) against the same
+models written vectorized by hand in JAX/diffrax.
 
-    python3 benchmarks/components.py [n ...] [--solve n,n,...]
+    python3 benchmarks/components.py [n ...] [--solver tsit5|kvaerno5] [--stages]
 
-For each n: the time to parse, build (flatten), run the passes and generate the
-code of an RC ladder of n sections (a source, n resistors, n capacitors, a
-ground: about 13n flat equations) and of a mass-spring chain of n masses, then
-load it and JIT-compile its right-hand side; the number of flat equations and
-of states after simplification; then (for the `--solve` sizes, default 10 and
-100) the solve time of the generated ladder against the same reduced ODE
-written by hand in JAX/diffrax (median of repeats, compile apart). Timings are
-wall-clock on whatever machine runs this: noisy on a shared machine.
+For each n (default 100 and 1000) and each model: the wall-clock time from model
+text to a callable model (parse, build, passes, codegen, load), the compile time
+of its solve (trace + XLA) and the median time of one solve, beside the
+compile and solve time of the hand-vectorized twin with the same diffrax solver
+and tolerances, and their ratios. The two agree on the compared state at t = 10
+(asserted). `--stages` adds the CPU seconds of each stage (parse ... a JIT of
+`rhs` alone). Take timings on a quiet machine (`uptime` load below 1.5).
 """
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 import statistics
 import sys
@@ -27,7 +28,6 @@ jax.config.update("jax_enable_x64", True)
 
 import diffrax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import optimistix as optx  # noqa: E402
 
 from symflow import codegen, passes  # noqa: E402
 from symflow.api import loads  # noqa: E402
@@ -94,34 +94,61 @@ def simplify_time(text: str) -> dict[str, float]:
     return out
 
 
-def hand_written_ladder(n: int, *, newton: bool = False):
-    """The reduced ODE of the ladder by hand: C dv_k/dt = (v_{k-1} - v_k) - (v_k - v_{k+1})."""
+def hand_ladder(n: int):
+    """The reduced ODE of the ladder by hand, vectorized: C_k dv_k/dt = i_k - i_{k+1},
+    i_k = (v_{k-1} - v_k)/R_k with v_{-1} = V and no current out of the last section."""
 
     def rhs(t, v, args):
-        left = jnp.concatenate([jnp.ones(1), v[:-1]])
-        right = jnp.concatenate([v[1:], v[-1:]])
-        i_in = left - v
-        i_out = jnp.where(jnp.arange(n) < n - 1, v - right, 0.0)
-        return i_in - i_out
+        V, R, C = args
+        left = jnp.concatenate([jnp.reshape(V, (1,)), v[:-1]])
+        current = (left - v) / R  # into section k
+        out = jnp.concatenate([current[1:], jnp.zeros(1)])
+        return (current - out) / C
 
+    return rhs, jnp.zeros(n), (1.0, jnp.ones(n), jnp.ones(n)), lambda y: y[-1]
+
+
+def hand_chain(n: int):
+    """The chain by hand, vectorized: f_k = k_k (s_k - s_{k-1} - l0_k) (s_{-1} the wall),
+    m_k a_k = f_{k+1} - f_k with no spring after the last mass."""
+
+    def rhs(t, y, args):
+        k, l0, m = args
+        s, v = y[:n], y[n:]
+        left = jnp.concatenate([jnp.zeros(1), s[:-1]])
+        f = k * (s - left - l0)
+        after = jnp.concatenate([f[1:], jnp.zeros(1)])
+        return jnp.concatenate([v, (after - f) / m])
+
+    y0 = jnp.zeros(2 * n).at[n - 1].set(0.1)
+    return rhs, y0, (jnp.ones(n), jnp.zeros(n), jnp.ones(n)), lambda y: y[n - 1]
+
+
+def diffrax_solver(name: str):
+    return {"tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5}[name]()
+
+
+def hand_solve(make, n: int, solver: str):
+    """A jitted solve of the hand-written twin, its compile time (trace + XLA) and its
+    final value of the compared state."""
+    rhs, y0, args, pick = make(n)
     term = diffrax.ODETerm(rhs)
-    # symflow's kvaerno5 uses optimistix's Newton (a Jacobian per iteration); diffrax's
-    # default is VeryChord (one Jacobian per step): both are timed.
-    solver = (diffrax.Kvaerno5(root_finder=diffrax.with_stepsize_controller_tols(optx.Newton)())
-              if newton else diffrax.Kvaerno5())
 
-    @jax.jit
-    def solve(v0):
-        return diffrax.diffeqsolve(term, solver, 0.0, 10.0, None, v0,
+    def solve(y0, args):
+        return diffrax.diffeqsolve(term, diffrax_solver(solver), 0.0, 10.0, None, y0, args,
                                    stepsize_controller=diffrax.PIDController(rtol=1e-6,
                                                                              atol=1e-9),
-                                   saveat=diffrax.SaveAt(t1=True), max_steps=100_000).ys
+                                   saveat=diffrax.SaveAt(ts=jnp.array([0.0, 10.0])),
+                                   max_steps=100_000).ys
 
-    return solve, jnp.zeros(n)
+    start = time.perf_counter()
+    compiled = jax.jit(solve).lower(y0, args).compile()
+    compile_time = time.perf_counter() - start
+    return (lambda: compiled(y0, args)), compile_time, pick
 
 
 def median_time(fn, repeats=5) -> float:
-    fn()  # compile
+    jax.block_until_ready(fn())  # warm
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -130,46 +157,62 @@ def median_time(fn, repeats=5) -> float:
     return statistics.median(times)
 
 
-def main(sizes: list[int], solve_sizes: list[int]) -> None:
-    print("CPU seconds per stage (solve times below are wall-clock medians)")
+MODELS = {"RC ladder": (rc_ladder, hand_ladder, lambda n: f"c{n - 1}.vc"),
+          "mass-spring chain": (mass_spring_chain, hand_chain, lambda n: f"m{n - 1}.s")}
+
+
+def compare(sizes: list[int], solver: str, repeats: int) -> None:
+    """Text to callable, solve compile and per-solve time of symflow against the
+    hand-vectorized twin (same diffrax solver and tolerances), wall-clock."""
+    print(f"\nsolver {solver}, rtol 1e-6, atol 1e-9, t in [0, 10], saves at 0 and 10; "
+          f"wall-clock seconds, per-solve the median of {repeats}")
+    print(f"{'model':<18}{'n':>7}{'text->callable':>16}{'compile':>9}{'hand':>7}{'ratio':>7}"
+          f"{'solve ms':>10}{'hand ms':>9}{'ratio':>7}")
+    for n in sizes:
+        for name, (text_of, hand, compared) in MODELS.items():
+            text = text_of(n)
+            start = time.perf_counter()
+            model = loads(text)
+            to_callable = time.perf_counter() - start
+            timings: dict[str, float] = {}
+            sol = model.simulate(solver=solver, saveat=2, timings=timings)
+            compile_time = timings["trace"] + timings["xla compile"]
+            ours = median_time(lambda: model.simulate(solver=solver, saveat=2)[compared(n)], repeats)
+            run, hand_compile, pick = hand_solve(hand, n, solver)
+            theirs = median_time(run, repeats)
+            # the same problem: the compared state agrees at t = 10
+            ours_end, hand_end = float(sol[compared(n)][-1]), float(pick(run()[-1]))
+            assert abs(ours_end - hand_end) < 1e-5, (name, n, ours_end, hand_end)
+            print(f"{name:<18}{n:>7}{to_callable:>16.2f}{compile_time:>9.2f}"
+                  f"{hand_compile:>7.2f}{compile_time / hand_compile:>7.2f}"
+                  f"{ours * 1e3:>10.2f}{theirs * 1e3:>9.2f}{ours / theirs:>7.2f}", flush=True)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", type=int, nargs="*", default=[100, 1000])
+    parser.add_argument("--stages", action="store_true",
+                        help="also the CPU seconds of each stage (parse ... jit of rhs)")
+    parser.add_argument("--solver", default="tsit5", choices=["tsit5", "kvaerno5"])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    if args.stages:
+        stage_table(args.sizes)
+    compare(args.sizes, args.solver, args.repeats)
+
+
+def stage_table(sizes: list[int]) -> None:
+    print("CPU seconds per stage")
     print(f"{'model':<18}{'n':>6}{'flat eqs':>10}{'states':>8}{'parse':>8}{'build':>8}"
           f"{'passes':>9}{'codegen':>9}{'load':>7}{'jit':>7}{'total':>8}")
     for n in sizes:
-        for name, make in (("RC ladder", rc_ladder), ("mass-spring chain", mass_spring_chain)):
+        for name, (make, _, _) in MODELS.items():
             r = simplify_time(make(n))
             total = sum(r[k] for k in ("parse", "build", "passes", "codegen", "load", "jit"))
             print(f"{name:<18}{n:>6}{r['equations']:>10}{r['states']:>8}{r['parse']:>8.2f}"
                   f"{r['build']:>8.2f}{r['passes']:>9.2f}{r['codegen']:>9.2f}{r['load']:>7.2f}"
                   f"{r['jit']:>7.2f}{total:>8.2f}", flush=True)
-    for n in solve_sizes:
-        model = loads(rc_ladder(n))
-        timings: dict[str, float] = {}
-        model.simulate(solver="kvaerno5", saveat=2, timings=timings)
-        ours = median_time(lambda: model.simulate(solver="kvaerno5", saveat=2)["c0.vc"])
-        solve, v0 = hand_written_ladder(n)
-        start = time.perf_counter()
-        jax.block_until_ready(solve(v0))
-        hand_compile = time.perf_counter() - start
-        hand = median_time(lambda: solve(v0))
-        solve_newton, _ = hand_written_ladder(n, newton=True)
-        hand_newton = median_time(lambda: solve_newton(v0))
-        # Same problem: the last capacitor's voltage at t = 10 agrees.
-        ours_end = float(model.simulate(solver="kvaerno5", saveat=2)[f"c{n - 1}.vc"][-1])
-        hand_end = float(solve(v0)[0, -1])
-        assert abs(ours_end - hand_end) < 1e-5, (ours_end, hand_end)
-        print(f"RC ladder n={n}: solve {ours * 1e3:.1f} ms (symflow, kvaerno5) vs "
-              f"{hand * 1e3:.1f} ms (hand-written diffrax, VeryChord): ratio {ours / hand:.2f}; "
-              f"vs {hand_newton * 1e3:.1f} ms (hand-written, Newton): ratio "
-              f"{ours / hand_newton:.2f}; "
-              f"solve compile (trace + XLA) {timings['trace'] + timings['xla compile']:.1f} s "
-              f"vs {hand_compile:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    solve_sizes = [10, 100]
-    if "--solve" in args:  # --solve N,N,...: the sizes whose solve is timed
-        k = args.index("--solve")
-        solve_sizes = [int(a) for a in args[k + 1].split(",") if a]
-        args = args[:k] + args[k + 2:]
-    main([int(a) for a in args] or [10, 100, 1000], solve_sizes)
+    main(sys.argv[1:])
