@@ -26,10 +26,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 from typing import Any
 
 from ...errors import Span, SymflowError
 from ...lang import ast, parse
+from .component_arrays import ComponentArray, element_of, length_of, resolve_references
+from .loops import Value, constant_value, integer_value, unroll, with_iteration
+from .scope import MAX_LENGTH
 
 __all__ = ["Namespace", "flatten", "load_namespace", "LIBRARY"]
 
@@ -106,15 +110,30 @@ def _import_path(importer: str, imp: ast.Import) -> str:
 # ---------------------------------------------------------------- renaming
 
 
-def _rename(node: Any, names: dict[str, str], functions: dict[str, str]) -> Any:
+_HEAD = re.compile(r"[^.\[]*")
+# Marks a name `_rename` made, so that it is not renamed again (removed at the end).
+_DONE = "\0"
+
+
+def _rename(node: Any, names: dict[str, str], functions: dict[str, str],
+            elements: dict[str, tuple[str, int]] | None = None) -> Any:
     """`node` with every `Name` whose first segment is in `names` prefixed, and the
-    functions in `functions` renamed where declared and called."""
+    functions in `functions` renamed where declared and called. `elements`: the
+    parameters of an element `k` of an array of components, each the element
+    `r.R[k]` of its array parameter (`name -> (array parameter, k)`)."""
 
     def rename(n: Any) -> Any:
         if isinstance(n, ast.Name):
-            head, _, rest = n.id.partition(".")
+            if elements and n.id in elements:
+                array, k = elements[n.id]
+                return ast.Subscript(ast.Name(f"{_DONE}{array}.{n.id}", n.span), ast.Number(k, n.span),
+                                     n.span)
+            if n.id.startswith(_DONE):
+                return dataclasses.replace(n, id=n.id[1:])
+            match = _HEAD.match(n.id)
+            head = match.group(0) if match else n.id
             if head in names:
-                return dataclasses.replace(n, id=names[head] + ("." + rest if rest else ""))
+                return dataclasses.replace(n, id=names[head] + n.id[len(head):])
             return n
         changes = {}
         if isinstance(n, ast.Call) and n.func in functions:
@@ -140,9 +159,35 @@ class _Port:
     span: Span
 
 
+@dataclasses.dataclass
+class _Element:
+    """Element `index` of the array of components `array` (its flat name), and where
+    the declarations of its parameters are collected, by name, one per element."""
+
+    array: str
+    index: int
+    collect: dict[str, list[ast.Declaration]]
+
+
+def _array_parameter(name: str, values: list[ast.Declaration], n: int,
+                     component: ast.Component) -> ast.Declaration:
+    """The array parameter `r.R` of an array of components from the declarations of
+    `R` in its elements: one value for all of them where they agree (declared with
+    `size`, a broadcast), else the array literal of their values."""
+    first = values[0]
+    same = all(v.value == first.value for v in values[1:])
+    value = first.value if same else ast.ArrayLiteral(tuple(v.value for v in values),
+                                                      first.value.span)
+    bounds = first.bounds if all(v.bounds == first.bounds for v in values) else None
+    return dataclasses.replace(first, name=name, value=value, bounds=bounds,
+                               size=ast.Number(n, component.span) if same else None)
+
+
 class _Flattener:
     def __init__(self, ns: Namespace):
         self.ns = ns
+        # the numbers of the constants, by flat name (array lengths, loop bounds)
+        self.values: dict[str, Value] = {}
         self.sections: dict[str, list] = {k: [] for k in _COPIED}
         self.active: list[str] = []  # model types being instantiated, for cycles
         self.generated: list[tuple[str, ast.Equation]] = []  # (why, equation)
@@ -170,9 +215,12 @@ class _Flattener:
         return out + list(model.sections)
 
     def instantiate(self, model: ast.Model, prefix: str,
-                    modifiers: tuple, span: Span | None) -> dict[str, _Port]:
+                    modifiers: tuple, span: Span | None,
+                    element: _Element | None = None) -> dict[str, _Port]:
         """Copy `model` into the flat sections with its names prefixed by `prefix`;
-        its ports by name, as the ports of a component (`outside=False`)."""
+        its ports by name, as the ports of a component (`outside=False`). `element`:
+        this is one element of an array of components, whose parameters are
+        collected into array parameters rather than declared one by one."""
         if model.name in self.active:
             raise SymflowError(f"component type '{model.name}' contains itself",
                                span or model.span)
@@ -194,6 +242,11 @@ class _Flattener:
         local += [p.name for p in items["ports"]] + [c.name for c in items["components"]]
         names = {n: prefix + n for n in local} if prefix else {}
         functions = ({f.name: prefix + f.name for f in items["functions"]} if prefix else {})
+        elements: dict[str, tuple[str, int]] = {}
+        if element is not None:
+            for d in items["parameters"]:
+                names.pop(d.name, None)
+                elements[d.name] = (element.array, element.index)
 
         # Modifiers (already in the parent's names) replace defaults / initial values.
         mods: dict[str, ast.Keyword] = {}
@@ -217,15 +270,60 @@ class _Flattener:
                     + ("its parameters and variables: " + ", ".join(known) if known else
                        f"'{model.name}' has nothing to modify"))
 
+        # The numbers of this instance's constants (flat names), for array lengths and
+        # loop bounds; the array lengths of its parameters and constants, for modifiers.
+        def lookup(name: str) -> Value:
+            return self.values.get(prefix + name)
+
+        lengths: dict[str, int] = {}
+        for d in items["constants"]:
+            value = mods[d.name].value if d.name in mods else _rename(d.value, names, functions)
+            self.values[prefix + d.name] = constant_value(value, self.values.get)
+            if isinstance(self.values[prefix + d.name], list):
+                lengths[d.name] = len(self.values[prefix + d.name])
+        for d in items["parameters"]:
+            n = length_of(d.value, lengths, lookup)
+            if n is not None:
+                if element is not None:
+                    raise SymflowError(
+                        f"array parameter '{d.name}' in an array of components is not "
+                        "supported yet", d.value.span, notes=((span, "the array"),)
+                        if span is not None else ())
+                lengths[d.name] = n
+
+        # Arrays of components, loops and `r[i].p` references in this model's own text.
+        arrays = self.component_arrays(items["components"], lookup)
+        for name, a in arrays.items():
+            lengths.update({f"{name}.{p}": a.size for p in a.parameters})
+        scalars = frozenset(c.name for c in items["components"] if c.size is None)
+        taken = {n: "name" for n in local} | {
+            d.name: "parameter" for d in items["parameters"]} | {
+            d.name: "constant" for d in items["constants"]} | {
+            d.name: "variable" for d in items["variables"]} | {
+            c.name: "component" for c in items["components"]}
+        for kind in ("equations", "connections"):
+            unrolled = []
+            for stmt, bindings in unroll(items[kind], lookup, taken=taken):
+                try:
+                    unrolled.append(resolve_references(stmt, arrays, scalars, lookup))
+                except SymflowError as e:
+                    raise with_iteration(e, bindings) from None
+            items[kind] = unrolled
+        for kind in ("constants", "parameters", "variables", "observed", "functions"):
+            items[kind] = [resolve_references(i, arrays, scalars, lookup) for i in items[kind]]
+
         for kind in _COPIED:
             for item in items[kind]:
-                new = _rename(item, names, functions)
+                new = _rename(item, names, functions, elements)
                 if item.name in mods if hasattr(item, "name") else False:
                     value = mods[item.name].value
                     if kind == "variables":
                         new = dataclasses.replace(new, initial=value)
                     elif kind in ("constants", "parameters"):
                         new = dataclasses.replace(new, value=value, bounds=None)
+                if element is not None and kind == "parameters":
+                    element.collect.setdefault(item.name, []).append(new)
+                    continue
                 self.sections[kind].append(new)
 
         ports: dict[str, _Port] = {}
@@ -237,6 +335,8 @@ class _Flattener:
                     f"unknown connector '{p.type}'", p.span,
                     help=(f"did you mean '{close[0]}'? " if close else "")
                     + "declare it with `connector Name ... end` or import it")
+            if p.size is not None:  # pragma: no cover - the grammar has no port arrays
+                raise SymflowError("arrays of ports are not supported yet", p.span)
             path = prefix + p.name
             for v in connector.variables:
                 self.sections["variables"].append(ast.Variable(
@@ -245,17 +345,66 @@ class _Flattener:
 
         children: dict[str, dict[str, _Port]] = {}
         for c in items["components"]:
-            if c.name in children or c.name in ports:
+            if c.name in children or c.name in ports or c.name in arrays and \
+                    f"{c.name}[0]" in children:
                 raise SymflowError(f"'{c.name}' is declared twice", c.span)
             sub = self.model(c.type, c.span)
-            child_mods = tuple(
-                _rename(m, names, functions) if isinstance(m, ast.Keyword) else m
-                for m in c.modifiers)
-            children[c.name] = self.instantiate(sub, prefix + c.name + ".", child_mods, c.span)
+            resolved = tuple(
+                dataclasses.replace(m, value=resolve_references(m.value, arrays, scalars,
+                                                                lookup))
+                if isinstance(m, ast.Keyword) else m for m in c.modifiers)
+            if c.size is None:
+                child_mods = tuple(_rename(m, names, functions, elements)
+                                   if isinstance(m, ast.Keyword) else m for m in resolved)
+                children[c.name] = self.instantiate(sub, prefix + c.name + ".", child_mods,
+                                                    c.span)
+                continue
+            a = arrays[c.name]
+            for m in resolved:
+                if isinstance(m, ast.Keyword):
+                    n = length_of(m.value, lengths, lookup)
+                    if n is not None and n != a.size:
+                        raise SymflowError(
+                            f"the modifier {m.name} has {n} values, but '{c.name}' has "
+                            f"{a.size} components", m.value.span,
+                            help=f"give one value for all of them, or an array of {a.size} "
+                                 "values (one per component)")
+            collect: dict[str, list[ast.Declaration]] = {}
+            slot = len(self.sections["parameters"])
+            for k in range(a.size):
+                child_mods = tuple(
+                    _rename(dataclasses.replace(m, value=element_of(m.value, k, lengths, lookup)),
+                            names, functions, elements)
+                    if isinstance(m, ast.Keyword) else m for m in resolved)
+                children[f"{c.name}[{k}]"] = self.instantiate(
+                    sub, f"{prefix}{c.name}[{k}].", child_mods, c.span,
+                    _Element(prefix + c.name, k, collect))
+            self.sections["parameters"][slot:slot] = [
+                _array_parameter(f"{prefix}{c.name}.{name}", values, a.size, c)
+                for name, values in collect.items()]
 
         self.connect(items["connections"], prefix, ports, children)
         self.active.pop()
         return {n: dataclasses.replace(p, outside=False) for n, p in ports.items()}
+
+    def component_arrays(self, components, lookup) -> dict[str, ComponentArray]:
+        """The arrays of components among `components` (`r[n]: Resistor`), by name."""
+        out: dict[str, ComponentArray] = {}
+        for c in components:
+            if c.size is None:
+                continue
+            n = integer_value(c.size, lookup, f"the length of '{c.name}'")
+            if n < 1:
+                raise SymflowError(f"the length of '{c.name}' must be at least 1",
+                                   c.size.span)
+            if n > MAX_LENGTH:
+                raise SymflowError(f"the length of '{c.name}' is too large", c.size.span,
+                                   help=f"at most {MAX_LENGTH:,} components")
+            sub = self.model(c.type, c.span)
+            parameters = frozenset(d.name for s in self.sections_of(sub)
+                                   if s.kind == "parameters" for d in s.items)
+            out[c.name] = ComponentArray(c.name, n, parameters, c.span)
+        return out
 
     def connect(self, statements, prefix, ports: dict[str, _Port],
                 children: dict[str, dict[str, _Port]]) -> None:
