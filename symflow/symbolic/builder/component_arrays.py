@@ -21,9 +21,10 @@ from collections.abc import Callable, Mapping
 
 from ...errors import Span, SymflowError
 from ...lang import ast
-from .loops import Value, integer_value
+from .loops import Value, integer_value, unroll, with_iteration
 
-__all__ = ["ComponentArray", "element_of", "length_of", "resolve_references"]
+__all__ = ["ArrayElement", "ComponentArray", "LocalArrays", "array_parameter", "element_of",
+           "length_of", "resolve_local_text", "resolve_references"]
 
 # Calls that reduce an array to one number (others are element-wise).
 _REDUCTIONS = ("sum", "dot")
@@ -38,6 +39,63 @@ class ComponentArray:
     size: int
     parameters: frozenset[str]
     span: Span
+
+
+@dataclasses.dataclass
+class ArrayElement:
+    """Element `index` of the array of components `array` (its flat name), and where
+    the declarations of its parameters are collected, by name, one per element."""
+
+    array: str
+    index: int
+    collect: dict[str, list[ast.Declaration]]
+
+
+def array_parameter(name: str, values: list[ast.Declaration], n: int,
+                    component: ast.Component) -> ast.Declaration:
+    """The array parameter `r.R` of an array of components from the declarations of
+    `R` in its elements: one value for all of them where they agree (declared with
+    `size`, a broadcast), else the array literal of their values."""
+    first = values[0]
+    same = all(v.value == first.value for v in values[1:])
+    value = first.value if same else ast.ArrayLiteral(tuple(v.value for v in values),
+                                                      first.value.span)
+    bounds = first.bounds if all(v.bounds == first.bounds for v in values) else None
+    return dataclasses.replace(first, name=name, value=value, bounds=bounds,
+                               size=ast.Number(n, component.span) if same else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalArrays:
+    """What the text of one model may index: its arrays of components (and its scalar
+    components, to refuse an index into one), its constants, its array lengths."""
+
+    arrays: dict[str, ComponentArray]
+    scalars: frozenset[str]
+    lookup: Callable[[str], Value]
+    lengths: dict[str, int]
+
+
+def resolve_local_text(items: dict[str, list], scope: LocalArrays, local: list[str]) -> None:
+    """Unroll the loops of a model's equations and connections and resolve its
+    `r[i].p` references (in place, in `items`), before its names are prefixed."""
+    taken = {n: "name" for n in local} | {
+        d.name: "parameter" for d in items["parameters"]} | {
+        d.name: "constant" for d in items["constants"]} | {
+        d.name: "variable" for d in items["variables"]} | {
+        c.name: "component" for c in items["components"]}
+    for kind in ("equations", "connections"):
+        unrolled = []
+        for stmt, bindings in unroll(items[kind], scope.lookup, taken=taken):
+            try:
+                unrolled.append(resolve_references(stmt, scope.arrays, scope.scalars,
+                                                   scope.lookup))
+            except SymflowError as e:
+                raise with_iteration(e, bindings) from None
+        items[kind] = unrolled
+    for kind in ("constants", "parameters", "variables", "observed", "functions"):
+        items[kind] = [resolve_references(i, scope.arrays, scope.scalars, scope.lookup)
+                       for i in items[kind]]
 
 
 def _is_reduction(node: ast.Call) -> bool:
@@ -149,7 +207,7 @@ def resolve_references(node, arrays: Mapping[str, ComponentArray], scalars: froz
                     f"{head} is an array of {a.size} components: index it, {example}",
                     n.span, notes=((a.span, f"{head} is declared here"),),
                     help=f"its elements are {head}[0] ... {head}[{a.size - 1}]"
-                         + (f"; the parameters of all of them are arrays: "
+                         + ("; the parameters of all of them are arrays: "
                             + ", ".join(f"{head}.{p}" for p in sorted(a.parameters))
                             if a.parameters else ""))
         return n

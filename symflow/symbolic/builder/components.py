@@ -25,86 +25,32 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 from typing import Any
 
 from ...errors import Span, SymflowError
-from ...lang import ast, parse
-from .component_arrays import ComponentArray, element_of, length_of, resolve_references
-from .loops import Value, constant_value, integer_value, unroll, with_iteration
+from ...lang import ast
+from .component_arrays import (
+    ArrayElement,
+    ComponentArray,
+    LocalArrays,
+    array_parameter,
+    element_of,
+    length_of,
+    resolve_local_text,
+    resolve_references,
+)
+from .imports import LIBRARY, Namespace, load_namespace
+from .loops import Value, constant_value, integer_value
 from .scope import MAX_LENGTH
 
-__all__ = ["Namespace", "flatten", "load_namespace", "LIBRARY"]
+__all__ = ["LIBRARY", "Namespace", "flatten", "load_namespace"]
 
-LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "library")
 
 _COMPONENT_SECTIONS = ("components", "ports", "connections")
 _COPIED = ("constants", "parameters", "functions", "variables", "equations", "observed")
 # Sections only the model being compiled may have, carried into the flat model as written.
 _TOP_ONLY = ("inputs", "discrete", "events", "compartments", "species", "reactions", "fit")
-
-
-@dataclasses.dataclass
-class Namespace:
-    """The models and connectors visible from a file (its own and its imports)."""
-
-    models: dict[str, ast.Model]
-    connectors: dict[str, ast.Connector]
-    # the files imported (absolute paths): read once each, and a model's sources
-    files: set[str] = dataclasses.field(default_factory=set)
-
-
-def load_namespace(program: ast.Program, extra_imports: tuple[ast.Import, ...] = ()
-                   ) -> Namespace:
-    """The models and connectors of `program` and of everything it imports."""
-    ns = Namespace({}, {})
-    _load_into(ns, program, [os.path.abspath(program.file)], extra_imports)
-    return ns
-
-
-def _load_into(ns: Namespace, program: ast.Program, stack: list[str],
-               extra: tuple[ast.Import, ...]) -> None:
-    imports = list(program.imports) + [i for m in program.models for i in m.imports]
-    imports += list(extra)
-    for imp in imports:
-        path = _import_path(program.file, imp)
-        key = os.path.abspath(path)
-        if key in stack:
-            cycle = " -> ".join(os.path.basename(p) for p in stack[stack.index(key):] + [key])
-            raise SymflowError(f"import cycle: {cycle}", imp.span,
-                               help="a file cannot import itself, directly or through others")
-        if key in ns.files:
-            continue
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as e:
-            what = f"'{imp.target}'" if imp.is_file else f"library '{imp.target}'"
-            help_ = ("the path is relative to the importing file" if imp.is_file else
-                     "known libraries: " + ", ".join(_libraries()))
-            raise SymflowError(f"cannot import {what}: {e.strerror}", imp.span,
-                               help=help_) from None
-        ns.files.add(key)
-        _load_into(ns, parse(text, path), stack + [key], ())
-    for c in program.connectors:
-        ns.connectors.setdefault(c.name, c)
-    for m in program.models:
-        ns.models[m.name] = m
-
-
-def _libraries() -> list[str]:
-    try:
-        return sorted(f[:-3] for f in os.listdir(LIBRARY) if f.endswith(".sf"))
-    except OSError:
-        return []
-
-
-def _import_path(importer: str, imp: ast.Import) -> str:
-    if imp.is_file:
-        base = os.getcwd() if importer.startswith("<") else os.path.dirname(importer)
-        return os.path.join(base, imp.target.strip('"'))
-    return os.path.join(LIBRARY, imp.target + ".sf")
 
 
 # ---------------------------------------------------------------- renaming
@@ -126,8 +72,8 @@ def _rename(node: Any, names: dict[str, str], functions: dict[str, str],
         if isinstance(n, ast.Name):
             if elements and n.id in elements:
                 array, k = elements[n.id]
-                return ast.Subscript(ast.Name(f"{_DONE}{array}.{n.id}", n.span), ast.Number(k, n.span),
-                                     n.span)
+                return ast.Subscript(ast.Name(f"{_DONE}{array}.{n.id}", n.span),
+                                     ast.Number(k, n.span), n.span)
             if n.id.startswith(_DONE):
                 return dataclasses.replace(n, id=n.id[1:])
             match = _HEAD.match(n.id)
@@ -159,28 +105,42 @@ class _Port:
     span: Span
 
 
-@dataclasses.dataclass
-class _Element:
-    """Element `index` of the array of components `array` (its flat name), and where
-    the declarations of its parameters are collected, by name, one per element."""
+@dataclasses.dataclass(frozen=True)
+class _Renaming:
+    """The renaming of one instance's names (`_rename` with its tables)."""
 
-    array: str
-    index: int
-    collect: dict[str, list[ast.Declaration]]
+    names: dict[str, str]
+    functions: dict[str, str]
+    elements: dict[str, tuple[str, int]]
+
+    def __call__(self, node: Any) -> Any:
+        return _rename(node, self.names, self.functions, self.elements)
 
 
-def _array_parameter(name: str, values: list[ast.Declaration], n: int,
-                     component: ast.Component) -> ast.Declaration:
-    """The array parameter `r.R` of an array of components from the declarations of
-    `R` in its elements: one value for all of them where they agree (declared with
-    `size`, a broadcast), else the array literal of their values."""
-    first = values[0]
-    same = all(v.value == first.value for v in values[1:])
-    value = first.value if same else ast.ArrayLiteral(tuple(v.value for v in values),
-                                                      first.value.span)
-    bounds = first.bounds if all(v.bounds == first.bounds for v in values) else None
-    return dataclasses.replace(first, name=name, value=value, bounds=bounds,
-                               size=ast.Number(n, component.span) if same else None)
+def _modifiers(model: ast.Model, items: dict[str, list], modifiers: tuple
+               ) -> dict[str, ast.Keyword]:
+    """The modifiers of an instance of `model` by name, checked: `name = value`, once
+    each, naming a parameter, constant or variable of the model."""
+    mods: dict[str, ast.Keyword] = {}
+    for m in modifiers:
+        if not isinstance(m, ast.Keyword):
+            raise SymflowError("a modifier is written `name = value`", m.span,
+                               help=f"for instance {model.name}(R = 100)")
+        if m.name in mods:
+            raise SymflowError(f"modifier '{m.name}' is given twice", m.span)
+        mods[m.name] = m
+    modifiable = {d.name for k in ("constants", "parameters", "variables") for d in items[k]}
+    for m in mods.values():
+        if m.name not in modifiable:
+            known = sorted(d.name for d in items["parameters"]) + sorted(
+                d.name for d in items["variables"])
+            close = difflib.get_close_matches(m.name, known, n=1)
+            raise SymflowError(
+                f"'{model.name}' has no parameter or variable '{m.name}'", m.span,
+                help=(f"did you mean '{close[0]}'? " if close else "")
+                + ("its parameters and variables: " + ", ".join(known) if known else
+                   f"'{model.name}' has nothing to modify"))
+    return mods
 
 
 class _Flattener:
@@ -216,7 +176,7 @@ class _Flattener:
 
     def instantiate(self, model: ast.Model, prefix: str,
                     modifiers: tuple, span: Span | None,
-                    element: _Element | None = None) -> dict[str, _Port]:
+                    element: ArrayElement | None = None) -> dict[str, _Port]:
         """Copy `model` into the flat sections with its names prefixed by `prefix`;
         its ports by name, as the ports of a component (`outside=False`). `element`:
         this is one element of an array of components, whose parameters are
@@ -247,74 +207,23 @@ class _Flattener:
             for d in items["parameters"]:
                 names.pop(d.name, None)
                 elements[d.name] = (element.array, element.index)
+        mods = _modifiers(model, items, modifiers)
+        rename = _Renaming(names, functions, elements)
 
-        # Modifiers (already in the parent's names) replace defaults / initial values.
-        mods: dict[str, ast.Keyword] = {}
-        for m in modifiers:
-            if not isinstance(m, ast.Keyword):
-                raise SymflowError("a modifier is written `name = value`", m.span,
-                                   help=f"for instance {model.name}(R = 100)")
-            if m.name in mods:
-                raise SymflowError(f"modifier '{m.name}' is given twice", m.span)
-            mods[m.name] = m
-        modifiable = {d.name for k in ("constants", "parameters", "variables")
-                      for d in items[k]}
-        for m in mods.values():
-            if m.name not in modifiable:
-                known = sorted(d.name for d in items["parameters"]) + sorted(
-                    d.name for d in items["variables"])
-                close = difflib.get_close_matches(m.name, known, n=1)
-                raise SymflowError(
-                    f"'{model.name}' has no parameter or variable '{m.name}'", m.span,
-                    help=(f"did you mean '{close[0]}'? " if close else "")
-                    + ("its parameters and variables: " + ", ".join(known) if known else
-                       f"'{model.name}' has nothing to modify"))
-
-        # The numbers of this instance's constants (flat names), for array lengths and
-        # loop bounds; the array lengths of its parameters and constants, for modifiers.
         def lookup(name: str) -> Value:
             return self.values.get(prefix + name)
 
-        lengths: dict[str, int] = {}
-        for d in items["constants"]:
-            value = mods[d.name].value if d.name in mods else _rename(d.value, names, functions)
-            self.values[prefix + d.name] = constant_value(value, self.values.get)
-            if isinstance(self.values[prefix + d.name], list):
-                lengths[d.name] = len(self.values[prefix + d.name])
-        for d in items["parameters"]:
-            n = length_of(d.value, lengths, lookup)
-            if n is not None:
-                if element is not None:
-                    raise SymflowError(
-                        f"array parameter '{d.name}' in an array of components is not "
-                        "supported yet", d.value.span, notes=((span, "the array"),)
-                        if span is not None else ())
-                lengths[d.name] = n
-
-        # Arrays of components, loops and `r[i].p` references in this model's own text.
+        lengths = self.lengths(items, mods, rename, prefix, element, span)
         arrays = self.component_arrays(items["components"], lookup)
         for name, a in arrays.items():
             lengths.update({f"{name}.{p}": a.size for p in a.parameters})
         scalars = frozenset(c.name for c in items["components"] if c.size is None)
-        taken = {n: "name" for n in local} | {
-            d.name: "parameter" for d in items["parameters"]} | {
-            d.name: "constant" for d in items["constants"]} | {
-            d.name: "variable" for d in items["variables"]} | {
-            c.name: "component" for c in items["components"]}
-        for kind in ("equations", "connections"):
-            unrolled = []
-            for stmt, bindings in unroll(items[kind], lookup, taken=taken):
-                try:
-                    unrolled.append(resolve_references(stmt, arrays, scalars, lookup))
-                except SymflowError as e:
-                    raise with_iteration(e, bindings) from None
-            items[kind] = unrolled
-        for kind in ("constants", "parameters", "variables", "observed", "functions"):
-            items[kind] = [resolve_references(i, arrays, scalars, lookup) for i in items[kind]]
+        scope = LocalArrays(arrays, scalars, lookup, lengths)
+        resolve_local_text(items, scope, local)
 
         for kind in _COPIED:
             for item in items[kind]:
-                new = _rename(item, names, functions, elements)
+                new = rename(item)
                 if item.name in mods if hasattr(item, "name") else False:
                     value = mods[item.name].value
                     if kind == "variables":
@@ -326,8 +235,42 @@ class _Flattener:
                     continue
                 self.sections[kind].append(new)
 
+        ports = self.ports(items["ports"], prefix)
+        children: dict[str, dict[str, _Port]] = {}
+        for c in items["components"]:
+            if c.name in children or c.name in ports or f"{c.name}[0]" in children:
+                raise SymflowError(f"'{c.name}' is declared twice", c.span)
+            self.child(c, prefix, rename, scope, children)
+        self.connect(items["connections"], prefix, ports, children)
+        self.active.pop()
+        return {n: dataclasses.replace(p, outside=False) for n, p in ports.items()}
+
+    def lengths(self, items, mods, rename: _Renaming, prefix: str,
+                element: ArrayElement | None, span: Span | None) -> dict[str, int]:
+        """Evaluate this instance's constants (by flat name, in `self.values`: array
+        lengths, loop bounds); the lengths of its array constants and parameters."""
+        lengths: dict[str, int] = {}
+        for d in items["constants"]:
+            value = mods[d.name].value if d.name in mods else rename(d.value)
+            self.values[prefix + d.name] = constant_value(value, self.values.get)
+            if isinstance(self.values[prefix + d.name], list):
+                lengths[d.name] = len(self.values[prefix + d.name])
+        for d in items["parameters"]:
+            n = length_of(d.value, lengths, lambda name: self.values.get(prefix + name))
+            if n is not None:
+                if element is not None:
+                    raise SymflowError(
+                        f"array parameter '{d.name}' in an array of components is not "
+                        "supported yet", d.value.span,
+                        notes=((span, "the array"),) if span is not None else ())
+                lengths[d.name] = n
+        return lengths
+
+    def ports(self, declared, prefix: str) -> dict[str, _Port]:
+        """The ports of a model (its own connectors), each connector variable declared
+        as a variable `p.v`."""
         ports: dict[str, _Port] = {}
-        for p in items["ports"]:
+        for p in declared:
             connector = self.ns.connectors.get(p.type)
             if connector is None:
                 close = difflib.get_close_matches(p.type, list(self.ns.connectors), n=1)
@@ -335,57 +278,49 @@ class _Flattener:
                     f"unknown connector '{p.type}'", p.span,
                     help=(f"did you mean '{close[0]}'? " if close else "")
                     + "declare it with `connector Name ... end` or import it")
-            if p.size is not None:  # pragma: no cover - the grammar has no port arrays
-                raise SymflowError("arrays of ports are not supported yet", p.span)
             path = prefix + p.name
             for v in connector.variables:
                 self.sections["variables"].append(ast.Variable(
                     f"{path}.{v.name}", None, None, None, None, None, p.span, p.span))
             ports[p.name] = _Port(path, connector, True, p.span)
+        return ports
 
-        children: dict[str, dict[str, _Port]] = {}
-        for c in items["components"]:
-            if c.name in children or c.name in ports or c.name in arrays and \
-                    f"{c.name}[0]" in children:
-                raise SymflowError(f"'{c.name}' is declared twice", c.span)
-            sub = self.model(c.type, c.span)
-            resolved = tuple(
-                dataclasses.replace(m, value=resolve_references(m.value, arrays, scalars,
-                                                                lookup))
-                if isinstance(m, ast.Keyword) else m for m in c.modifiers)
-            if c.size is None:
-                child_mods = tuple(_rename(m, names, functions, elements)
-                                   if isinstance(m, ast.Keyword) else m for m in resolved)
-                children[c.name] = self.instantiate(sub, prefix + c.name + ".", child_mods,
-                                                    c.span)
-                continue
-            a = arrays[c.name]
-            for m in resolved:
-                if isinstance(m, ast.Keyword):
-                    n = length_of(m.value, lengths, lookup)
-                    if n is not None and n != a.size:
-                        raise SymflowError(
-                            f"the modifier {m.name} has {n} values, but '{c.name}' has "
-                            f"{a.size} components", m.value.span,
-                            help=f"give one value for all of them, or an array of {a.size} "
-                                 "values (one per component)")
-            collect: dict[str, list[ast.Declaration]] = {}
-            slot = len(self.sections["parameters"])
-            for k in range(a.size):
-                child_mods = tuple(
-                    _rename(dataclasses.replace(m, value=element_of(m.value, k, lengths, lookup)),
-                            names, functions, elements)
-                    if isinstance(m, ast.Keyword) else m for m in resolved)
-                children[f"{c.name}[{k}]"] = self.instantiate(
-                    sub, f"{prefix}{c.name}[{k}].", child_mods, c.span,
-                    _Element(prefix + c.name, k, collect))
-            self.sections["parameters"][slot:slot] = [
-                _array_parameter(f"{prefix}{c.name}.{name}", values, a.size, c)
-                for name, values in collect.items()]
-
-        self.connect(items["connections"], prefix, ports, children)
-        self.active.pop()
-        return {n: dataclasses.replace(p, outside=False) for n, p in ports.items()}
+    def child(self, c: ast.Component, prefix: str, rename: _Renaming, scope: LocalArrays,
+              children: dict[str, dict[str, _Port]]) -> None:
+        """Instantiate the component `c` (or each element of an array of them) into
+        `children`; an array's parameters become array parameters."""
+        sub = self.model(c.type, c.span)
+        resolved = tuple(
+            dataclasses.replace(m, value=resolve_references(m.value, scope.arrays,
+                                                            scope.scalars, scope.lookup))
+            if isinstance(m, ast.Keyword) else m for m in c.modifiers)
+        if c.size is None:
+            mods = tuple(rename(m) if isinstance(m, ast.Keyword) else m for m in resolved)
+            children[c.name] = self.instantiate(sub, prefix + c.name + ".", mods, c.span)
+            return
+        a = scope.arrays[c.name]
+        for m in resolved:
+            if isinstance(m, ast.Keyword):
+                n = length_of(m.value, scope.lengths, scope.lookup)
+                if n is not None and n != a.size:
+                    raise SymflowError(
+                        f"the modifier {m.name} has {n} values, but '{c.name}' has "
+                        f"{a.size} components", m.value.span,
+                        help=f"give one value for all of them, or an array of {a.size} "
+                             "values (one per component)")
+        collect: dict[str, list[ast.Declaration]] = {}
+        slot = len(self.sections["parameters"])
+        for k in range(a.size):
+            mods = tuple(
+                rename(dataclasses.replace(m, value=element_of(m.value, k, scope.lengths,
+                                                               scope.lookup)))
+                if isinstance(m, ast.Keyword) else m for m in resolved)
+            children[f"{c.name}[{k}]"] = self.instantiate(
+                sub, f"{prefix}{c.name}[{k}].", mods, c.span,
+                ArrayElement(prefix + c.name, k, collect))
+        self.sections["parameters"][slot:slot] = [
+            array_parameter(f"{prefix}{c.name}.{name}", values, a.size, c)
+            for name, values in collect.items()]
 
     def component_arrays(self, components, lookup) -> dict[str, ComponentArray]:
         """The arrays of components among `components` (`r[n]: Resistor`), by name."""

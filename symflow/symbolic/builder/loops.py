@@ -61,8 +61,8 @@ def constant_value(node: ast.Expr, lookup: Callable[[str], Value]) -> Value:
             if node.op == "*":
                 return a * b
             if node.op == "/":
-                return _exact(a / b) if isinstance(a, int) and isinstance(b, int) \
-                    and b != 0 and a % b == 0 else a / b
+                whole = isinstance(a, int) and isinstance(b, int) and b != 0 and a % b == 0
+                return a // b if whole else a / b
             if node.op == "^":
                 if isinstance(a, int) and isinstance(b, int) and 0 <= b <= 64:
                     return a ** b
@@ -80,10 +80,6 @@ def constant_value(node: ast.Expr, lookup: Callable[[str], Value]) -> Value:
                 < len(array):
             return array[index]
     return None
-
-
-def _exact(x: float) -> int:
-    return int(x)
 
 
 def integer_value(node: ast.Expr, lookup: Callable[[str], Value], what: str) -> int:

@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 import sympy as sp
-from models import model_text
 
+from models import model_text
 from symflow.errors import SymflowError
 from symflow.lang import parse
 from symflow.passes import simplify
