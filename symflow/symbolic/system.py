@@ -458,12 +458,12 @@ def latex_system(system: System) -> str:
 
 
 def _shown(value: float | tuple[float, ...]) -> str:
-    """A parameter's value as `symflow show` prints it: an array as its numbers, or as
-    `n x v` where all n are one value v."""
+    """A parameter's value as `symflow show` prints it: an array as its numbers (a long
+    one as its first few, and how many there are)."""
     if not isinstance(value, tuple):
         return f"{value:g}"
-    if len(set(value)) == 1:
-        return f"[{value[0]:g}] * {len(value)}"
+    if len(value) > 8 and len(set(value)) == 1:
+        return f"[{value[0]:g}, ...]  # {len(value)} values, all {value[0]:g}"
     if len(value) > 8:
-        return "[" + ", ".join(f"{x:g}" for x in value[:4]) + f", ...] ({len(value)} values)"
+        return "[" + ", ".join(f"{x:g}" for x in value[:4]) + f", ...]  # {len(value)} values"
     return "[" + ", ".join(f"{x:g}" for x in value) + "]"

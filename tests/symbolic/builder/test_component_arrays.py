@@ -183,3 +183,88 @@ def test_nested_loop_variables_must_differ():
 def test_member_of_a_variable_is_an_error():
     err = _error("model M\n  variables\n    x[2] = 0\n  equations\n    der(x) = -x[0].v\nend\n")
     assert "only an element of an array of components has members" in err.message
+
+
+CHAIN = """
+model Chain
+  import mechanical
+  constants
+    n = 4
+  parameters
+    s0 = [0, 0, 0, 0.1]
+  components
+    wall: Fixed
+    k[n]: Spring(k = 1)
+    m[n]: Mass(m = 1, s = s0)
+  connections
+    connect(wall.flange, k[0].a)
+    for i in 0:n
+      connect(k[i].b, m[i].a)
+    end
+    for i in 0:n - 1
+      connect(m[i].b, k[i + 1].a)
+    end
+  observed
+    last = m[n - 1].s
+    stiffness = sum(k.k) + k[0].k
+end
+"""
+
+
+def test_observed_outputs_use_elements_and_array_parameters():
+    from symflow.symbolic.nodes import ArraySum, Element
+
+    system = built(CHAIN)
+    observed = {o.name: o.expr for o in system.observed}
+    assert str(observed["last"]) == "m[3].s"
+    k = sp.Symbol("k.k", real=True)
+    assert observed["stiffness"] == ArraySum(k) + Element(k, sp.Integer(0))
+    initial = {v.name: str(v.initial) for v in system.variables if v.initial is not None}
+    assert initial["m[3].s"] == "s0[3]"
+
+
+def test_an_array_of_components_inside_an_array_of_components():
+    text = """
+model Section
+  import electrical
+  parameters
+    Rs = 1.0
+  ports
+    p: Pin
+    n: Pin
+  components
+    r[2]: Resistor(R = Rs)
+  connections
+    connect(p, r[0].p)
+    connect(r[0].n, r[1].p)
+    connect(r[1].n, n)
+end
+
+model Top
+  import electrical
+  components
+    s: ConstantVoltage(V = 1)
+    gnd: Ground
+    a[3]: Section(Rs = [1, 2, 3])
+    c: Capacitor(C = 1, vc = 0)
+  connections
+    connect(s.p, a[0].p)
+    for i in 0:2
+      connect(a[i].n, a[i + 1].p)
+    end
+    connect(a[2].n, c.p)
+    connect(c.n, s.n, gnd.g)
+end
+"""
+    system = built(text)
+    params = {p.name: p for p in system.parameters}
+    assert params["a.Rs"].value == (1.0, 2.0, 3.0)
+    assert params["a[2].r.R"].value == (3.0, 3.0)  # follows a.Rs[2]
+    assert "a[1].r[0].p.v" in {v.name for v in system.variables}
+    final = simplify(system)
+    assert [v.name for v in final.states] == ["c.vc"]
+    # R = 2*(1 + 2 + 3) in series: tau = 12
+    (equation,) = final.equations
+    values = {p.symbol: p.number for p in system.parameters}
+    x = sp.Symbol("c.vc", real=True)
+    assert sp.simplify(equation.rhs.xreplace(values).subs(x, 0) - sp.Rational(1, 12)) == 0
