@@ -132,6 +132,7 @@ class Model:
                 help=_choices("parameters", self.generated.parameter_names))
         if self.system.inputs:
             _check_input_values(self.system.inputs, given)
+        given.update(_check_array_parameters(self.system.free_parameters, given))
         complete: dict[str, Any] = self.generated.parameter_defaults(given)
         if self.system.closures:
             from .learn import complete_weights
@@ -370,6 +371,24 @@ class Model:
 def _choices(what: str, names: Sequence[str]) -> str:
     return f"its {what}: " + (", ".join(names) if names else "none")
 
+
+
+def _check_array_parameters(parameters, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The values given for an array parameter (`r.R` of an array of components): an
+    array of its length, or one number for every element (spread over them here)."""
+    spread = {}
+    for p in parameters:
+        if p.shape and p.name in given:
+            shape = np.shape(given[p.name])
+            if shape not in ((), p.shape):
+                raise SymflowError(
+                    f"parameter {p.name!r} is an array of {p.shape[0]} values, not of shape "
+                    f"{shape}", help=f"give {p.shape[0]} values (one per component) or one "
+                                     "number for all")
+            if shape == ():
+                spread[p.name] = jnp.broadcast_to(jnp.asarray(given[p.name], dtype=float),
+                                                  p.shape)
+    return spread
 
 
 def _check_input_values(inputs, given: Mapping[str, Any]) -> None:

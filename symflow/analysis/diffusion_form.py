@@ -110,7 +110,7 @@ def find_diffusion_form(system: System, *, span: Span | None = None) -> Diffusio
         raise SymflowError("the model is not of diffusion form: alpha could not be "
                            "identified (the linear coefficient f(t) is 0)", span)
     defaults = {p.symbol: float(p.value) for p in system.parameters
-                if _is_number(p.value)}
+                if not isinstance(p.value, tuple) and _is_number(p.value)}
     integral = split.terms[0].integral
     log_alpha = None
     if integral is not None:

@@ -44,9 +44,7 @@ def parse_sets(items: list[str], m) -> tuple[dict, dict]:
             raise UsageError(f"--set {item!r}: write NAME=VALUE, for example --set alpha=1.2")
         value = _parse_value(text, item)
         if name in m.params:
-            if isinstance(value, list):
-                raise UsageError(f"--set {item!r}: parameter {name!r} takes one number")
-            params[name] = value
+            params[name] = _parameter_value(value, m.params[name], name, item)
         elif name in m.state_names:
             initial[name] = value
         else:
@@ -59,6 +57,22 @@ def parse_sets(items: list[str], m) -> tuple[dict, dict]:
                 + (f"; did you mean {close[0]!r}?" if close else "")
                 + f"; it has: {', '.join(known)}")
     return params, initial
+
+
+def _parameter_value(value: float | list[float], default, name: str, item: str):
+    """A `--set` value of a parameter: one number, or for an array parameter (`r.R` of
+    an array of components) an array `[1,2,3]` of its length or one number for all."""
+    n = getattr(default, "size", 1) if getattr(default, "ndim", 0) else None
+    if n is None:
+        if isinstance(value, list):
+            raise UsageError(f"--set {item!r}: parameter {name!r} takes one number")
+        return value
+    if not isinstance(value, list):
+        return [value] * n
+    if len(value) != n:
+        raise UsageError(f"--set {item!r}: parameter {name!r} is an array of {n} values, "
+                         f"not {len(value)}")
+    return value
 
 
 def _parse_value(text: str, item: str) -> float | list[float]:

@@ -38,6 +38,7 @@ from ._emit_events import emit_events
 from ._emit_reactions import emit_network_rhs, network_states
 from ._emit_sde import emit_stochastic
 from ._inputs import import_line, input_constants, input_defaults, prepare_inputs
+from ._names import mangle
 from ._printer import JnpPrinter
 from ._reroll import Block, Single, reroll
 
@@ -63,7 +64,7 @@ def state_layout(system: System) -> tuple[Layout, ...]:
 
 
 def _mangle(prefix: str, name: str) -> str:
-    return prefix + name.replace(".", "__")
+    return mangle(prefix, name)  # dots and brackets (`r[3].p.v`): _names.py
 
 
 def emit(system: System) -> str:

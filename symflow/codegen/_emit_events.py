@@ -23,6 +23,7 @@ import sympy as sp
 
 from ..errors import SymflowError
 from ..symbolic import System, pre_symbol
+from ._names import mangle
 
 if TYPE_CHECKING:
     from ._emit import Layout
@@ -56,7 +57,7 @@ def emit_events(system: System, names: dict[sp.Symbol, str],
     out += function("event_schedule", "p", "The times of the `at` and `every` events.",
                     system, names, shapes, schedule, unpack_states=False, result="dict")
     pre_names = dict(names)
-    pre_names.update({pre_symbol(s.name): "q_" + s.name.replace(".", "__") for s in layout})
+    pre_names.update({pre_symbol(s.name): mangle("q_", s.name) for s in layout})
     symbols = {v.name: v.symbol for v in system.states}
     for e in events:
         for a in e.affects:

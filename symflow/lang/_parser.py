@@ -141,6 +141,11 @@ class _ToAst(Transformer_NonRecursive):
     def subscript(self, meta, target, index):
         return ast.Subscript(target, index, self._span(meta))
 
+    def member(self, meta, target, index, member):
+        subscript = ast.Subscript(target, index, Span(
+            self.file, meta.line, meta.column, member.line, member.column, self.source))
+        return ast.Member(subscript, str(member)[1:], self._span(meta))
+
     def index(self, meta, expr):
         return expr
 
@@ -203,6 +208,18 @@ class _ToAst(Transformer_NonRecursive):
     def connection(self, meta, expr):
         return expr
 
+    def _for_loop(self, meta, variable, start, stop, body) -> ast.ForLoop:
+        header = Span(self.file, meta.line, meta.column, stop.span.end_line,
+                      stop.span.end_column, self.source)
+        return ast.ForLoop(str(variable), start, stop, tuple(body), header,
+                           self._token_span(variable))
+
+    def for_equation(self, meta, variable, start, stop, *body):
+        return self._for_loop(meta, variable, start, stop, body)
+
+    def for_connection(self, meta, variable, start, stop, *body):
+        return self._for_loop(meta, variable, start, stop, body)
+
     def equation(self, meta, lhs, rhs):
         return ast.Equation(lhs, rhs, self._statement_span(meta, rhs))
 
@@ -240,8 +257,9 @@ class _ToAst(Transformer_NonRecursive):
         call = ast.Call(str(func), args, keywords, self._token_span(func), self._token_span(func))
         return ast.Closure(tuple(outputs), call, self._span(meta))
 
-    def component(self, meta, name, type_, arguments=None):
-        return ast.Component(str(name), str(type_), tuple(arguments or ()), self._span(meta))
+    def component(self, meta, name, size, type_, arguments=None):
+        return ast.Component(str(name), str(type_), tuple(arguments or ()), self._span(meta),
+                             size)
 
     def port(self, meta, name, type_):
         return ast.Component(str(name), str(type_), (), self._span(meta))

@@ -122,9 +122,20 @@ class ArrayLiteral:
     span: Span
 
 
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """`target.name` after an index: `r[3].p.v` is `Member(Subscript(r, 3), "p.v")`, a
+    port or variable of one element of an array of components (`name` may be dotted).
+    Flattening resolves it to the flat name `r[3].p.v`."""
+
+    target: "Expr"
+    name: str
+    span: Span
+
+
 Expr = Union[
     Number, Name, Call, BinaryOp, UnaryOp, Compare, BoolOp, IfThenElse, Subscript,
-    ArrayLiteral,
+    ArrayLiteral, Member,
 ]
 
 
@@ -141,6 +152,9 @@ class Declaration:
     doc: str | None
     span: Span
     name_span: Span
+    # the length of an array parameter whose value is one number for every element
+    # (made by flattening an array of components: `r[n]: Resistor` gives `r.R`)
+    size: "Expr | None" = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,6 +190,21 @@ class Equation:
     lhs: Expr
     rhs: Expr
     span: Span
+
+
+@dataclasses.dataclass(frozen=True)
+class ForLoop:
+    """`for i in start:stop ... end` in `equations` or `connections`: its statements
+    once for each integer i with start <= i < stop (the range of the slice
+    `x[start:stop]`). `body` holds `Equation`s (or connection expressions) and nested
+    loops; the builder unrolls it (`symbolic/builder/loops.py`)."""
+
+    variable: str
+    start: Expr
+    stop: Expr
+    body: tuple
+    span: Span
+    variable_span: Span
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,12 +282,15 @@ class Closure:
 
 @dataclasses.dataclass(frozen=True)
 class Component:
-    """`name: Type(modifiers)` in `components`, or `name: Connector` in `ports`."""
+    """`name: Type(modifiers)` in `components`, or `name: Connector` in `ports`.
+
+    `size` is set for an array of components, `name[size]: Type(modifiers)`."""
 
     name: str
     type: str
     modifiers: tuple[Keyword | Expr, ...]
     span: Span
+    size: Expr | None = None
 
 
 @dataclasses.dataclass(frozen=True)

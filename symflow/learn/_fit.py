@@ -339,11 +339,17 @@ def check_fitted_names(model: SimulatedModel, params: Sequence[str] | None,
     """The names to fit (default: every free parameter, not the inputs' tables), split
     into parameters and states (initial values); every mistake named."""
     tables = {i.name for i in model.system.inputs}
+    arrays = {p.name for p in model.system.free_parameters if p.shape}
     names = tuple(params) if params is not None else tuple(
-        n for n in model.params if n not in tables)
+        n for n in model.params if n not in tables | arrays)
     if not names:
         raise SymflowError(f"{model.name} has no free parameters to fit")
     for name in names:
+        if name in arrays:
+            raise SymflowError(
+                f"fit estimates scalar parameters: {name!r} is an array parameter",
+                help="fit its values with symflow.learn.train(model, data, params=[...]), "
+                     "or fit a scalar parameter its modifier uses (`r[n]: Resistor(R = R0)`)")
         if name in tables:
             raise SymflowError(
                 f"fit estimates scalar parameters: {name!r} is the table of an input",

@@ -19,7 +19,8 @@ __all__ = ["fold_constants"]
 
 def fold_constants(system: System) -> System:
     """Substitute the values of all constants into the system's expressions."""
-    values = {p.symbol: _number(p.value) for p in system.parameters if p.constant}
+    values = {p.symbol: _number(p.value) for p in system.parameters
+              if p.constant and not isinstance(p.value, tuple)}  # constants are scalars
     if not values:
         return system
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import sympy as sp
 
 from ..errors import Span
-from .nodes import Coordinate, shape_of
+from .nodes import Coordinate, Stack, shape_of
 
 __all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System", "Dimension",
            "BoundaryCondition", "Brownian", "Closure", "Input", "format_system", "latex_system"]
@@ -178,17 +178,28 @@ class Input:
 class Parameter:
     """A parameter (or, with `constant=True`, a constant folded in at compile time).
 
-    `default` is an expression of earlier parameters; `value` is its number.
+    `default` is an expression of earlier parameters; `value` is its number (one per
+    element for an array parameter, `shape == (n,)`: the parameters of an array of
+    components, `r.R`, are arrays).
     """
 
     name: str
     symbol: sp.Symbol
     default: sp.Expr
-    value: float
+    value: float | tuple[float, ...]
     bounds: tuple[float, float] | None
     doc: str | None
     span: Span
     constant: bool = False
+    shape: tuple[int, ...] = ()
+
+    @property
+    def number(self) -> sp.Expr:
+        """`value` as a SymPy number (an array parameter: the `Stack` of its numbers, so
+        that `Element(p, k)` with it put in is the number of element k)."""
+        if isinstance(self.value, tuple):
+            return Stack(*(sp.Float(x) for x in self.value))
+        return sp.Float(self.value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -346,6 +357,7 @@ class System:
     def shapes(self) -> dict[sp.Symbol, tuple[int, ...]]:
         out = {v.symbol: v.shape for v in self.variables}
         out.update({o.symbol: o.shape for o in self.observed})
+        out.update({p.symbol: p.shape for p in self.parameters if p.shape})
         return out
 
     def shape_of(self, expr: sp.Expr) -> tuple[int, ...]:
@@ -376,12 +388,12 @@ def format_system(system: System) -> str:
     if system.free_parameters:
         lines.append("  parameters")
         for p in system.free_parameters:
-            lines.append(f"    {p.name} = {p.value:g}")
+            lines.append(f"    {p.name} = {_shown(p.value)}")
     constants = [p for p in system.parameters if p.constant]
     if constants:
         lines.append("  constants")
         for p in constants:
-            lines.append(f"    {p.name} = {p.value:g}")
+            lines.append(f"    {p.name} = {_shown(p.value)}")
     if system.inputs:
         lines.append("  inputs")
         lines.extend(f"    {i.describe()}" for i in system.inputs)
@@ -443,3 +455,15 @@ def latex_system(system: System) -> str:
     for o in system.observed:
         rows.append(rf"{sp.latex(o.symbol)} &= {sp.latex(o.expr)}")
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def _shown(value: float | tuple[float, ...]) -> str:
+    """A parameter's value as `symflow show` prints it: an array as its numbers (a long
+    one as its first few, and how many there are)."""
+    if not isinstance(value, tuple):
+        return f"{value:g}"
+    if len(value) > 8 and len(set(value)) == 1:
+        return f"[{value[0]:g}, ...]  # {len(value)} values, all {value[0]:g}"
+    if len(value) > 8:
+        return "[" + ", ".join(f"{x:g}" for x in value[:4]) + f", ...]  # {len(value)} values"
+    return "[" + ", ".join(f"{x:g}" for x in value) + "]"

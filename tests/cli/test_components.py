@@ -3,6 +3,7 @@
 import pathlib
 
 import numpy as np
+import pytest
 
 from models import model_text
 from symflow.cli import main
@@ -40,3 +41,32 @@ def test_structural_error_is_reported_without_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0
     assert "structurally singular" in err and "Traceback" not in err
+
+
+def test_set_takes_an_array_parameter_as_an_array_or_one_number():
+    import types
+
+    from symflow.cli._common import UsageError, parse_sets
+
+    m = types.SimpleNamespace(name="Ladder", params={"r.R": np.ones(3), "s.V": np.float64(1)},
+                              state_names=("c[0].vc",), observed_names=())
+    params, initial = parse_sets(["r.R=[1,2,3]", "s.V=2", "c[0].vc=0.5"], m)
+    assert params == {"r.R": [1.0, 2.0, 3.0], "s.V": 2.0} and initial == {"c[0].vc": 0.5}
+    assert parse_sets(["r.R=2"], m)[0] == {"r.R": [2.0, 2.0, 2.0]}
+    with pytest.raises(UsageError, match="'r.R' is an array of 3 values, not 2"):
+        parse_sets(["r.R=[1,2]"], m)
+    with pytest.raises(UsageError, match="'s.V' takes one number"):
+        parse_sets(["s.V=[1,2]"], m)
+
+
+@pytest.mark.slow
+def test_run_an_array_of_components_writes_bracketed_columns(tmp_path):
+    path = tmp_path / "ladder.sf"
+    path.write_text(model_text("rc_ladder_array"))
+    out = tmp_path / "ladder.csv"
+    assert main(["run", str(path), "-o", str(out), "--quiet", "--set", "r.R=[1,1,1,1,2]",
+                 "--set", "c[0].vc=0.5"]) == 0
+    header = out.read_text().splitlines()[0].split(",")
+    assert {"t", "c[0].vc", "c[4].vc", "r[3].p.v"} <= set(header)
+    data = np.loadtxt(out, delimiter=",", skiprows=1)
+    assert data[0, header.index("c[0].vc")] == 0.5

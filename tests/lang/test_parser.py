@@ -429,3 +429,33 @@ def test_a_fit_section_holds_noise_models_with_named_parameters():
     assert (first.name_span.line, first.name_span.column) == (5, 5)
     assert (first.distribution.func_span.column, first.distribution.func_span.end_column) == \
         (9, 15)
+
+
+def test_arrays_of_components_loops_and_members_are_read_into_the_ast():
+    program = parse("""
+model M
+  components
+    r[n]: Resistor(R = Rs)
+  connections
+    for i in 0:n - 1
+      connect(r[i].n, r[i + 1].p)
+    end
+  equations
+    for i in 1:3
+      r[i].v = 0
+    end
+end
+""")
+    (model,) = program.models
+    (component,) = model.items("components")
+    assert component.name == "r" and isinstance(component.size, ast.Name)
+    (loop,) = model.items("connections")
+    assert isinstance(loop, ast.ForLoop) and loop.variable == "i"
+    assert (loop.variable_span.line, loop.variable_span.column) == (6, 9)
+    (call,) = loop.body
+    first = call.args[0]
+    assert isinstance(first, ast.Member) and first.name == "n"
+    assert isinstance(first.target, ast.Subscript) and first.target.target.id == "r"
+    (equation_loop,) = model.items("equations")
+    assert isinstance(equation_loop.body[0], ast.Equation)
+    assert isinstance(equation_loop.body[0].lhs, ast.Member)

@@ -39,7 +39,7 @@ def initialize(system: System, *, constraints: list[Equation],
     states = system.states
     given = {v.symbol: v.initial for v in states if v.initial is not None}
     missing = [v for v in states if v.initial is None]
-    values = {p.symbol: sp.Float(p.value) for p in system.parameters}
+    values = {p.symbol: p.number for p in system.parameters}
     residuals = []
     for c in constraints:
         r = c.rhs.xreplace(solved).xreplace(rename).xreplace({system.time: sp.Float(

@@ -45,7 +45,7 @@ def discretize(system: System) -> System:
         return system
     if system.settings.scheme == "spectral":
         return discretize_spectral(system)
-    constants = {p.symbol: sp.Float(p.value) for p in system.parameters if p.constant}
+    constants = {p.symbol: p.number for p in system.parameters if p.constant}
     upwind = system.settings.scheme == "upwind"
     # Upwinding takes `order` (1 or 2) for the advection terms; every other
     # derivative stays central, of order 2 at least.

@@ -44,7 +44,7 @@ def eliminate_conserved(system: System) -> System:
         return eliminate_invariants(system)
     reset = {a.target for e in system.events for a in e.affects}
     variables = {v.name: v for v in system.variables}
-    values = {p.symbol: p.value for p in system.parameters}
+    values = {p.symbol: p.number for p in system.parameters}
     replaced: dict[str, Equation] = {}
     totals: list[Parameter] = []
     for law in conservation_laws(network):
@@ -83,7 +83,7 @@ def eliminate_invariants(system: System) -> System:
     resets a state of are kept."""
     reset = {a.target for e in system.events for a in e.affects}
     variables = {v.name: v for v in system.variables}
-    values = {p.symbol: p.value for p in system.parameters}
+    values = {p.symbol: p.number for p in system.parameters}
     replaced: dict[str, Equation] = {}
     totals: list[Parameter] = []
     law: ConservationLaw

@@ -25,15 +25,27 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
+import re
 from typing import Any
 
 from ...errors import Span, SymflowError
-from ...lang import ast, parse
+from ...lang import ast
+from .component_arrays import (
+    ArrayElement,
+    ComponentArray,
+    LocalArrays,
+    array_parameter,
+    element_of,
+    length_of,
+    resolve_local_text,
+    resolve_references,
+)
+from .imports import LIBRARY, Namespace, load_namespace
+from .loops import Value, constant_value, integer_value
+from .scope import MAX_LENGTH
 
-__all__ = ["Namespace", "flatten", "load_namespace", "LIBRARY"]
+__all__ = ["LIBRARY", "Namespace", "flatten", "load_namespace"]
 
-LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "library")
 
 _COMPONENT_SECTIONS = ("components", "ports", "connections")
 _COPIED = ("constants", "parameters", "functions", "variables", "equations", "observed")
@@ -41,80 +53,33 @@ _COPIED = ("constants", "parameters", "functions", "variables", "equations", "ob
 _TOP_ONLY = ("inputs", "discrete", "events", "compartments", "species", "reactions", "fit")
 
 
-@dataclasses.dataclass
-class Namespace:
-    """The models and connectors visible from a file (its own and its imports)."""
-
-    models: dict[str, ast.Model]
-    connectors: dict[str, ast.Connector]
-    # the files imported (absolute paths): read once each, and a model's sources
-    files: set[str] = dataclasses.field(default_factory=set)
-
-
-def load_namespace(program: ast.Program, extra_imports: tuple[ast.Import, ...] = ()
-                   ) -> Namespace:
-    """The models and connectors of `program` and of everything it imports."""
-    ns = Namespace({}, {})
-    _load_into(ns, program, [os.path.abspath(program.file)], extra_imports)
-    return ns
-
-
-def _load_into(ns: Namespace, program: ast.Program, stack: list[str],
-               extra: tuple[ast.Import, ...]) -> None:
-    imports = list(program.imports) + [i for m in program.models for i in m.imports]
-    imports += list(extra)
-    for imp in imports:
-        path = _import_path(program.file, imp)
-        key = os.path.abspath(path)
-        if key in stack:
-            cycle = " -> ".join(os.path.basename(p) for p in stack[stack.index(key):] + [key])
-            raise SymflowError(f"import cycle: {cycle}", imp.span,
-                               help="a file cannot import itself, directly or through others")
-        if key in ns.files:
-            continue
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as e:
-            what = f"'{imp.target}'" if imp.is_file else f"library '{imp.target}'"
-            help_ = ("the path is relative to the importing file" if imp.is_file else
-                     "known libraries: " + ", ".join(_libraries()))
-            raise SymflowError(f"cannot import {what}: {e.strerror}", imp.span,
-                               help=help_) from None
-        ns.files.add(key)
-        _load_into(ns, parse(text, path), stack + [key], ())
-    for c in program.connectors:
-        ns.connectors.setdefault(c.name, c)
-    for m in program.models:
-        ns.models[m.name] = m
-
-
-def _libraries() -> list[str]:
-    try:
-        return sorted(f[:-3] for f in os.listdir(LIBRARY) if f.endswith(".sf"))
-    except OSError:
-        return []
-
-
-def _import_path(importer: str, imp: ast.Import) -> str:
-    if imp.is_file:
-        base = os.getcwd() if importer.startswith("<") else os.path.dirname(importer)
-        return os.path.join(base, imp.target.strip('"'))
-    return os.path.join(LIBRARY, imp.target + ".sf")
-
-
 # ---------------------------------------------------------------- renaming
 
 
-def _rename(node: Any, names: dict[str, str], functions: dict[str, str]) -> Any:
+_HEAD = re.compile(r"[^.\[]*")
+# Marks a name `_rename` made, so that it is not renamed again (removed at the end).
+_DONE = "\0"
+
+
+def _rename(node: Any, names: dict[str, str], functions: dict[str, str],
+            elements: dict[str, tuple[str, int]] | None = None) -> Any:
     """`node` with every `Name` whose first segment is in `names` prefixed, and the
-    functions in `functions` renamed where declared and called."""
+    functions in `functions` renamed where declared and called. `elements`: the
+    parameters of an element `k` of an array of components, each the element
+    `r.R[k]` of its array parameter (`name -> (array parameter, k)`)."""
 
     def rename(n: Any) -> Any:
         if isinstance(n, ast.Name):
-            head, _, rest = n.id.partition(".")
+            if elements and n.id in elements:
+                array, k = elements[n.id]
+                return ast.Subscript(ast.Name(f"{_DONE}{array}.{n.id}", n.span),
+                                     ast.Number(k, n.span), n.span)
+            if n.id.startswith(_DONE):
+                return dataclasses.replace(n, id=n.id[1:])
+            match = _HEAD.match(n.id)
+            head = match.group(0) if match else n.id
             if head in names:
-                return dataclasses.replace(n, id=names[head] + ("." + rest if rest else ""))
+                return dataclasses.replace(n, id=names[head] + n.id[len(head):])
             return n
         changes = {}
         if isinstance(n, ast.Call) and n.func in functions:
@@ -140,9 +105,49 @@ class _Port:
     span: Span
 
 
+@dataclasses.dataclass(frozen=True)
+class _Renaming:
+    """The renaming of one instance's names (`_rename` with its tables)."""
+
+    names: dict[str, str]
+    functions: dict[str, str]
+    elements: dict[str, tuple[str, int]]
+
+    def __call__(self, node: Any) -> Any:
+        return _rename(node, self.names, self.functions, self.elements)
+
+
+def _modifiers(model: ast.Model, items: dict[str, list], modifiers: tuple
+               ) -> dict[str, ast.Keyword]:
+    """The modifiers of an instance of `model` by name, checked: `name = value`, once
+    each, naming a parameter, constant or variable of the model."""
+    mods: dict[str, ast.Keyword] = {}
+    for m in modifiers:
+        if not isinstance(m, ast.Keyword):
+            raise SymflowError("a modifier is written `name = value`", m.span,
+                               help=f"for instance {model.name}(R = 100)")
+        if m.name in mods:
+            raise SymflowError(f"modifier '{m.name}' is given twice", m.span)
+        mods[m.name] = m
+    modifiable = {d.name for k in ("constants", "parameters", "variables") for d in items[k]}
+    for m in mods.values():
+        if m.name not in modifiable:
+            known = sorted(d.name for d in items["parameters"]) + sorted(
+                d.name for d in items["variables"])
+            close = difflib.get_close_matches(m.name, known, n=1)
+            raise SymflowError(
+                f"'{model.name}' has no parameter or variable '{m.name}'", m.span,
+                help=(f"did you mean '{close[0]}'? " if close else "")
+                + ("its parameters and variables: " + ", ".join(known) if known else
+                   f"'{model.name}' has nothing to modify"))
+    return mods
+
+
 class _Flattener:
     def __init__(self, ns: Namespace):
         self.ns = ns
+        # the numbers of the constants, by flat name (array lengths, loop bounds)
+        self.values: dict[str, Value] = {}
         self.sections: dict[str, list] = {k: [] for k in _COPIED}
         self.active: list[str] = []  # model types being instantiated, for cycles
         self.generated: list[tuple[str, ast.Equation]] = []  # (why, equation)
@@ -170,9 +175,12 @@ class _Flattener:
         return out + list(model.sections)
 
     def instantiate(self, model: ast.Model, prefix: str,
-                    modifiers: tuple, span: Span | None) -> dict[str, _Port]:
+                    modifiers: tuple, span: Span | None,
+                    element: ArrayElement | None = None) -> dict[str, _Port]:
         """Copy `model` into the flat sections with its names prefixed by `prefix`;
-        its ports by name, as the ports of a component (`outside=False`)."""
+        its ports by name, as the ports of a component (`outside=False`). `element`:
+        this is one element of an array of components, whose parameters are
+        collected into array parameters rather than declared one by one."""
         if model.name in self.active:
             raise SymflowError(f"component type '{model.name}' contains itself",
                                span or model.span)
@@ -194,42 +202,75 @@ class _Flattener:
         local += [p.name for p in items["ports"]] + [c.name for c in items["components"]]
         names = {n: prefix + n for n in local} if prefix else {}
         functions = ({f.name: prefix + f.name for f in items["functions"]} if prefix else {})
+        elements: dict[str, tuple[str, int]] = {}
+        if element is not None:
+            for d in items["parameters"]:
+                names.pop(d.name, None)
+                elements[d.name] = (element.array, element.index)
+        mods = _modifiers(model, items, modifiers)
+        rename = _Renaming(names, functions, elements)
 
-        # Modifiers (already in the parent's names) replace defaults / initial values.
-        mods: dict[str, ast.Keyword] = {}
-        for m in modifiers:
-            if not isinstance(m, ast.Keyword):
-                raise SymflowError("a modifier is written `name = value`", m.span,
-                                   help=f"for instance {model.name}(R = 100)")
-            if m.name in mods:
-                raise SymflowError(f"modifier '{m.name}' is given twice", m.span)
-            mods[m.name] = m
-        modifiable = {d.name for k in ("constants", "parameters", "variables")
-                      for d in items[k]}
-        for m in mods.values():
-            if m.name not in modifiable:
-                known = sorted(d.name for d in items["parameters"]) + sorted(
-                    d.name for d in items["variables"])
-                close = difflib.get_close_matches(m.name, known, n=1)
-                raise SymflowError(
-                    f"'{model.name}' has no parameter or variable '{m.name}'", m.span,
-                    help=(f"did you mean '{close[0]}'? " if close else "")
-                    + ("its parameters and variables: " + ", ".join(known) if known else
-                       f"'{model.name}' has nothing to modify"))
+        def lookup(name: str) -> Value:
+            return self.values.get(prefix + name)
+
+        lengths = self.lengths(items, mods, rename, prefix, element, span)
+        arrays = self.component_arrays(items["components"], lookup)
+        for name, a in arrays.items():
+            lengths.update({f"{name}.{p}": a.size for p in a.parameters})
+        scalars = frozenset(c.name for c in items["components"] if c.size is None)
+        scope = LocalArrays(arrays, scalars, lookup, lengths)
+        resolve_local_text(items, scope, local)
 
         for kind in _COPIED:
             for item in items[kind]:
-                new = _rename(item, names, functions)
+                new = rename(item)
                 if item.name in mods if hasattr(item, "name") else False:
                     value = mods[item.name].value
                     if kind == "variables":
                         new = dataclasses.replace(new, initial=value)
                     elif kind in ("constants", "parameters"):
                         new = dataclasses.replace(new, value=value, bounds=None)
+                if element is not None and kind == "parameters":
+                    element.collect.setdefault(item.name, []).append(new)
+                    continue
                 self.sections[kind].append(new)
 
+        ports = self.ports(items["ports"], prefix)
+        children: dict[str, dict[str, _Port]] = {}
+        for c in items["components"]:
+            if c.name in children or c.name in ports or f"{c.name}[0]" in children:
+                raise SymflowError(f"'{c.name}' is declared twice", c.span)
+            self.child(c, prefix, rename, scope, children)
+        self.connect(items["connections"], prefix, ports, children)
+        self.active.pop()
+        return {n: dataclasses.replace(p, outside=False) for n, p in ports.items()}
+
+    def lengths(self, items, mods, rename: _Renaming, prefix: str,
+                element: ArrayElement | None, span: Span | None) -> dict[str, int]:
+        """Evaluate this instance's constants (by flat name, in `self.values`: array
+        lengths, loop bounds); the lengths of its array constants and parameters."""
+        lengths: dict[str, int] = {}
+        for d in items["constants"]:
+            value = mods[d.name].value if d.name in mods else rename(d.value)
+            self.values[prefix + d.name] = constant_value(value, self.values.get)
+            if isinstance(self.values[prefix + d.name], list):
+                lengths[d.name] = len(self.values[prefix + d.name])
+        for d in items["parameters"]:
+            n = length_of(d.value, lengths, lambda name: self.values.get(prefix + name))
+            if n is not None:
+                if element is not None:
+                    raise SymflowError(
+                        f"array parameter '{d.name}' in an array of components is not "
+                        "supported yet", d.value.span,
+                        notes=((span, "the array"),) if span is not None else ())
+                lengths[d.name] = n
+        return lengths
+
+    def ports(self, declared, prefix: str) -> dict[str, _Port]:
+        """The ports of a model (its own connectors), each connector variable declared
+        as a variable `p.v`."""
         ports: dict[str, _Port] = {}
-        for p in items["ports"]:
+        for p in declared:
             connector = self.ns.connectors.get(p.type)
             if connector is None:
                 close = difflib.get_close_matches(p.type, list(self.ns.connectors), n=1)
@@ -242,20 +283,63 @@ class _Flattener:
                 self.sections["variables"].append(ast.Variable(
                     f"{path}.{v.name}", None, None, None, None, None, p.span, p.span))
             ports[p.name] = _Port(path, connector, True, p.span)
+        return ports
 
-        children: dict[str, dict[str, _Port]] = {}
-        for c in items["components"]:
-            if c.name in children or c.name in ports:
-                raise SymflowError(f"'{c.name}' is declared twice", c.span)
+    def child(self, c: ast.Component, prefix: str, rename: _Renaming, scope: LocalArrays,
+              children: dict[str, dict[str, _Port]]) -> None:
+        """Instantiate the component `c` (or each element of an array of them) into
+        `children`; an array's parameters become array parameters."""
+        sub = self.model(c.type, c.span)
+        resolved = tuple(
+            dataclasses.replace(m, value=resolve_references(m.value, scope.arrays,
+                                                            scope.scalars, scope.lookup))
+            if isinstance(m, ast.Keyword) else m for m in c.modifiers)
+        if c.size is None:
+            mods = tuple(rename(m) if isinstance(m, ast.Keyword) else m for m in resolved)
+            children[c.name] = self.instantiate(sub, prefix + c.name + ".", mods, c.span)
+            return
+        a = scope.arrays[c.name]
+        for m in resolved:
+            if isinstance(m, ast.Keyword):
+                n = length_of(m.value, scope.lengths, scope.lookup)
+                if n is not None and n != a.size:
+                    raise SymflowError(
+                        f"the modifier {m.name} has {n} values, but '{c.name}' has "
+                        f"{a.size} components", m.value.span,
+                        help=f"give one value for all of them, or an array of {a.size} "
+                             "values (one per component)")
+        collect: dict[str, list[ast.Declaration]] = {}
+        slot = len(self.sections["parameters"])
+        for k in range(a.size):
+            mods = tuple(
+                rename(dataclasses.replace(m, value=element_of(m.value, k, scope.lengths,
+                                                               scope.lookup)))
+                if isinstance(m, ast.Keyword) else m for m in resolved)
+            children[f"{c.name}[{k}]"] = self.instantiate(
+                sub, f"{prefix}{c.name}[{k}].", mods, c.span,
+                ArrayElement(prefix + c.name, k, collect))
+        self.sections["parameters"][slot:slot] = [
+            array_parameter(f"{prefix}{c.name}.{name}", values, a.size, c)
+            for name, values in collect.items()]
+
+    def component_arrays(self, components, lookup) -> dict[str, ComponentArray]:
+        """The arrays of components among `components` (`r[n]: Resistor`), by name."""
+        out: dict[str, ComponentArray] = {}
+        for c in components:
+            if c.size is None:
+                continue
+            n = integer_value(c.size, lookup, f"the length of '{c.name}'")
+            if n < 1:
+                raise SymflowError(f"the length of '{c.name}' must be at least 1",
+                                   c.size.span)
+            if n > MAX_LENGTH:
+                raise SymflowError(f"the length of '{c.name}' is too large", c.size.span,
+                                   help=f"at most {MAX_LENGTH:,} components")
             sub = self.model(c.type, c.span)
-            child_mods = tuple(
-                _rename(m, names, functions) if isinstance(m, ast.Keyword) else m
-                for m in c.modifiers)
-            children[c.name] = self.instantiate(sub, prefix + c.name + ".", child_mods, c.span)
-
-        self.connect(items["connections"], prefix, ports, children)
-        self.active.pop()
-        return {n: dataclasses.replace(p, outside=False) for n, p in ports.items()}
+            parameters = frozenset(d.name for s in self.sections_of(sub)
+                                   if s.kind == "parameters" for d in s.items)
+            out[c.name] = ComponentArray(c.name, n, parameters, c.span)
+        return out
 
     def connect(self, statements, prefix, ports: dict[str, _Port],
                 children: dict[str, dict[str, _Port]]) -> None:

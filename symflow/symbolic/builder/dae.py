@@ -29,7 +29,7 @@ def needs_dae(model: ast.Model) -> bool:
         return True
     if any(s.kind in ("components", "ports", "connections") for s in model.sections):
         return True
-    for eq in model.items("equations"):
+    for eq in _statements(model.items("equations")):
         lhs = eq.lhs
         if isinstance(lhs, ast.Call) and lhs.func == "der":
             continue
@@ -41,6 +41,14 @@ def needs_dae(model: ast.Model) -> bool:
         if any(isinstance(n, ast.Call) and n.func == "der" for n in ast.walk(eq.rhs)):
             return True
     return False
+
+
+def _statements(items) -> list:
+    """The statements of a section with the bodies of its loops (`for ... end`)."""
+    out = []
+    for item in items:
+        out += _statements(item.body) if isinstance(item, ast.ForLoop) else [item]
+    return out
 
 
 class ImplicitEquations:

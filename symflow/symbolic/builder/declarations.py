@@ -13,6 +13,7 @@ import sympy as sp
 from ...catalog import SECTIONS
 from ...errors import SymflowError
 from ...lang import ast
+from ..nodes import Fill, Stack
 from ..system import Observed, Parameter, Variable
 from .expressions import build_expression, constant_integer, constant_number, number
 from .fields import field_shape
@@ -23,37 +24,65 @@ __all__ = ["declare_functions", "observed", "parameters", "variables"]
 
 def parameters(scope: Scope, nodes, *, constant: bool) -> list[Parameter]:
     """The `constants` (`constant=True`) or `parameters` section, declared in order:
-    each value may use the numbers and names above it."""
+    each value may use the numbers and names above it.
+
+    A parameter may be an array: its value an array literal `[1, 2, 3]` (or another
+    array parameter), or, for the array parameters that flattening makes of an array
+    of components (`r.R`, with `size`), one value for every element."""
     kind = "constant" if constant else "parameter"
     out = []
     for d in nodes:
         default, shape = build_expression(
             scope, d.value, allowed=("constant",) if constant else ("constant", "parameter"),
             context=f"the value of {kind} '{d.name}'")
-        if shape:
-            raise SymflowError(f"{kind} '{d.name}' must be a scalar", d.value.span)
+        size = getattr(d, "size", None)
+        if size is not None and not shape:
+            shape = (constant_integer(scope, size, f"the length of '{d.name}'"),)
+            default = Fill(default, sp.Integer(shape[0]))
+        if shape and constant:
+            raise SymflowError(f"{kind} '{d.name}' must be a scalar", d.value.span,
+                               help="an array of numbers is a parameter (under parameters)")
         if constant and any(scope.kind_of(s.name) == "parameter" for s in default.free_symbols):
             raise SymflowError(
                 f"constant '{d.name}' depends on a parameter", d.value.span,
                 help="a constant may use numbers and earlier constants only")
-        value = number(default, scope.values, d.value.span)
+        value: float | tuple[float, ...]
+        if shape:
+            value = _array_number(default, shape[0], scope.values, d.value.span)
+        else:
+            value = number(default, scope.values, d.value.span)
         bounds = None
         if d.bounds is not None:
             lo, hi = (constant_number(scope, b, f"a bound of '{d.name}'") for b in d.bounds)
             if not lo <= hi:
                 raise SymflowError(f"the bounds of '{d.name}' are reversed",
                                    d.bounds[0].span, help=f"write in [{hi:g}, {lo:g}]")
-            if not lo <= value <= hi:
-                raise SymflowError(
-                    f"the value {value:g} of '{d.name}' is outside its bounds "
-                    f"[{lo:g}, {hi:g}]", d.value.span)
+            for x in (value if isinstance(value, tuple) else (value,)):
+                if not lo <= x <= hi:
+                    raise SymflowError(
+                        f"the value {x:g} of '{d.name}' is outside its bounds "
+                        f"[{lo:g}, {hi:g}]", d.value.span)
             bounds = (lo, hi)
         symbol = sp.Symbol(d.name, real=True)
-        scope.declare(d.name, kind, d.name_span, symbol=symbol)
-        p = Parameter(d.name, symbol, default, value, bounds, d.doc, d.span, constant)
+        scope.declare(d.name, kind, d.name_span, symbol=symbol, shape=shape)
+        p = Parameter(d.name, symbol, default, value, bounds, d.doc, d.span, constant,
+                      shape=shape)
         out.append(p)
-        scope.values[symbol] = value
+        scope.values[symbol] = (Stack(*(sp.Float(x) for x in value))
+                                if isinstance(value, tuple) else value)
     return out
+
+
+def _array_number(default: sp.Expr, n: int, values: dict, span) -> tuple[float, ...]:
+    """The numbers of an array parameter's value (an array literal, one value for every
+    element, or another array parameter)."""
+    expr = default.xreplace(values)
+    if isinstance(expr, Fill):
+        return (number(expr.args[0], {}, span),) * n
+    if isinstance(expr, Stack):
+        return tuple(number(x, {}, span) for x in expr.args)
+    raise SymflowError("the value of an array parameter is an array of numbers [1, 2, 3] "
+                       "(of numbers and earlier parameters)", span)
 
 
 def declare_functions(scope: Scope, nodes) -> None:

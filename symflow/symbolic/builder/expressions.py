@@ -428,6 +428,12 @@ class ExprBuilder:
             raise SymflowError("this array literal is too long", node.span)
         return Stack(*items), (len(items),)
 
+    def _Member(self, node: ast.Member):
+        # `r[i].p` is resolved by flattening where `r` is an array of components
+        raise SymflowError("only an element of an array of components has members (r[i].p)",
+                           node.span, help="declare an array of components with "
+                                           "`r[n]: Resistor(...)` under components")
+
     def _Subscript(self, node: ast.Subscript):
         target, shape = self.value(node.target)
         if not shape:

@@ -27,6 +27,7 @@ from .equations import ExplicitEquations
 from .events import build_events
 from .fields import build_boundary, build_domain, check_points, check_spectral
 from .inputs import build_inputs
+from .loops import unrolled_model
 from .reactions import (
     build_network,
     check_species_equations,
@@ -81,7 +82,8 @@ def build(program: ast.Program, model: str | None = None) -> System:
         system = build_model(Scope(flat_program, flat, dotted=True),
                              ImplicitEquations(labels))
     else:
-        system, imported = build_model(Scope(program, chosen), ExplicitEquations()), ()
+        system = build_model(Scope(program, unrolled_model(chosen)), ExplicitEquations())
+        imported = ()
     tables = (os.path.abspath(i.path) for i in system.inputs if i.path)
     own = os.path.abspath(program.file)
     sources = tuple(sorted({*imported, *tables} - {own}))
