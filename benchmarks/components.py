@@ -2,6 +2,7 @@
 models written vectorized by hand in JAX/diffrax.
 
     python3 benchmarks/components.py [n ...] [--solver tsit5|kvaerno5] [--stages]
+                                     [--written-out]
 
 For each n (default 100 and 1000) and each model: the wall-clock time from model
 text to a callable model (parse, build, passes, codegen, load), the compile time
@@ -9,7 +10,9 @@ of its solve (trace + XLA) and the median time of one solve, beside the
 compile and solve time of the hand-vectorized twin with the same diffrax solver
 and tolerances, and their ratios. The two agree on the compared state at t = 10
 (asserted). `--stages` adds the CPU seconds of each stage (parse ... a JIT of
-`rhs` alone). Take timings on a quiet machine (`uptime` load below 1.5).
+`rhs` alone). The models are arrays of components connected in loops;
+`--written-out` writes every component out by name instead. Take timings on a
+quiet machine (`uptime` load below 1.5).
 """
 
 from __future__ import annotations
@@ -36,6 +39,61 @@ from symflow.symbolic import build  # noqa: E402
 
 
 def rc_ladder(n: int) -> str:
+    """The RC ladder of n sections from arrays of components (examples/rc_ladder.sf)."""
+    return f"""model Ladder
+  import electrical
+  constants
+    n = {n}
+  components
+    s: ConstantVoltage(V = 1)
+    gnd: Ground
+    r[n]: Resistor(R = 1)
+    c[n]: Capacitor(C = 1, vc = 0)
+  connections
+    connect(s.p, r[0].p)
+    connect(s.n, gnd.g)
+    for i in 0:n
+      connect(r[i].n, c[i].p)
+      connect(c[i].n, gnd.g)
+    end
+    for i in 0:n - 1
+      connect(r[i].n, r[i + 1].p)
+    end
+  simulate
+    tspan = [0, 10]
+end
+"""
+
+
+def mass_spring_chain(n: int) -> str:
+    """The chain of n masses from arrays of components (examples/mass_spring_chain.sf),
+    the last mass displaced by 0.1."""
+    return f"""model Chain
+  import mechanical
+  constants
+    n = {n}
+  parameters
+    start = [{", ".join(["0"] * (n - 1) + ["0.1"])}]
+  components
+    wall: Fixed
+    k[n]: Spring(k = 1)
+    m[n]: Mass(m = 1, s = start)
+  connections
+    connect(wall.flange, k[0].a)
+    for i in 0:n
+      connect(k[i].b, m[i].a)
+    end
+    for i in 0:n - 1
+      connect(m[i].b, k[i + 1].a)
+    end
+  simulate
+    tspan = [0, 10]
+end
+"""
+
+
+def written_out_ladder(n: int) -> str:
+    """The same ladder with every component written out (r0, c0, r1, ...)."""
     lines = ["model Ladder", "  import electrical", "  components",
              "    s: ConstantVoltage(V = 1)", "    gnd: Ground"]
     for k in range(n):
@@ -52,7 +110,8 @@ def rc_ladder(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mass_spring_chain(n: int) -> str:
+def written_out_chain(n: int) -> str:
+    """The same chain with every component written out (k0, m0, k1, ...)."""
     lines = ["model Chain", "  import mechanical", "  components", "    wall: Fixed"]
     for k in range(n):
         lines.append(f"    k{k}: Spring(k = 1)")
@@ -157,11 +216,14 @@ def median_time(fn, repeats=5) -> float:
     return statistics.median(times)
 
 
-MODELS = {"RC ladder": (rc_ladder, hand_ladder, lambda n: f"c{n - 1}.vc"),
-          "mass-spring chain": (mass_spring_chain, hand_chain, lambda n: f"m{n - 1}.s")}
+MODELS = {"RC ladder": (rc_ladder, hand_ladder, lambda n: f"c[{n - 1}].vc"),
+          "mass-spring chain": (mass_spring_chain, hand_chain, lambda n: f"m[{n - 1}].s")}
+# --written-out: the same models with every component written out by name
+WRITTEN_OUT = {"RC ladder": (written_out_ladder, hand_ladder, lambda n: f"c{n - 1}.vc"),
+               "mass-spring chain": (written_out_chain, hand_chain, lambda n: f"m{n - 1}.s")}
 
 
-def compare(sizes: list[int], solver: str, repeats: int) -> None:
+def compare(sizes: list[int], solver: str, repeats: int, models: dict) -> None:
     """Text to callable, solve compile and per-solve time of symflow against the
     hand-vectorized twin (same diffrax solver and tolerances), wall-clock."""
     print(f"\nsolver {solver}, rtol 1e-6, atol 1e-9, t in [0, 10], saves at 0 and 10; "
@@ -169,7 +231,7 @@ def compare(sizes: list[int], solver: str, repeats: int) -> None:
     print(f"{'model':<18}{'n':>7}{'text->callable':>16}{'compile':>9}{'hand':>7}{'ratio':>7}"
           f"{'solve ms':>10}{'hand ms':>9}{'ratio':>7}")
     for n in sizes:
-        for name, (text_of, hand, compared) in MODELS.items():
+        for name, (text_of, hand, compared) in models.items():
             text = text_of(n)
             start = time.perf_counter()
             model = loads(text)
@@ -177,7 +239,8 @@ def compare(sizes: list[int], solver: str, repeats: int) -> None:
             timings: dict[str, float] = {}
             sol = model.simulate(solver=solver, saveat=2, timings=timings)
             compile_time = timings["trace"] + timings["xla compile"]
-            ours = median_time(lambda: model.simulate(solver=solver, saveat=2)[compared(n)], repeats)
+            ours = median_time(
+                lambda: model.simulate(solver=solver, saveat=2)[compared(n)], repeats)
             run, hand_compile, pick = hand_solve(hand, n, solver)
             theirs = median_time(run, repeats)
             # the same problem: the compared state agrees at t = 10
@@ -195,18 +258,21 @@ def main(argv: list[str]) -> None:
                         help="also the CPU seconds of each stage (parse ... jit of rhs)")
     parser.add_argument("--solver", default="tsit5", choices=["tsit5", "kvaerno5"])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--written-out", action="store_true",
+                        help="every component written out by name instead of arrays of them")
     args = parser.parse_args(argv)
+    models = WRITTEN_OUT if args.written_out else MODELS
     if args.stages:
-        stage_table(args.sizes)
-    compare(args.sizes, args.solver, args.repeats)
+        stage_table(args.sizes, models)
+    compare(args.sizes, args.solver, args.repeats, models)
 
 
-def stage_table(sizes: list[int]) -> None:
+def stage_table(sizes: list[int], models: dict) -> None:
     print("CPU seconds per stage")
     print(f"{'model':<18}{'n':>6}{'flat eqs':>10}{'states':>8}{'parse':>8}{'build':>8}"
           f"{'passes':>9}{'codegen':>9}{'load':>7}{'jit':>7}{'total':>8}")
     for n in sizes:
-        for name, (make, _, _) in MODELS.items():
+        for name, (make, _, _) in models.items():
             r = simplify_time(make(n))
             total = sum(r[k] for k in ("parse", "build", "passes", "codegen", "load", "jit"))
             print(f"{name:<18}{n:>6}{r['equations']:>10}{r['states']:>8}{r['parse']:>8.2f}"
