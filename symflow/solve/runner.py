@@ -39,6 +39,7 @@ from .linear import (
     effective_band,
     grid_boundaries,
 )
+from .observed import observed_aliases
 from .simulate import Simulator, save_times
 from .solution import Solution
 from .steady import make_steady_fn
@@ -221,7 +222,8 @@ class Runner:
             model.generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
                                         for d in system.domain),
             fields=tuple(name for name, _ in system.fields),
-            derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None)
+            derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None,
+            aliases=observed_aliases(system, model.generated))
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
