@@ -326,7 +326,7 @@ class Simulator:
             *, timings: dict[str, float] | None = None) -> Solution:
         """Solve; raise `SolverError` on failure unless called inside a trace."""
         ts = np.asarray(ts, dtype=float)
-        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial)))
+        traced = _any_traced(params) or _any_traced(initial)
         # a Solution pytree, not one packed array
         whole = traced or config.dense or bool(self.generated.events)
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
@@ -355,6 +355,25 @@ class Simulator:
                 out if isinstance(out, jax.core.Tracer) else np.asarray(out), ts, params)
         _raise_on_failure(sol, config, params=params, initial=initial)
         return sol
+
+
+# the types of most parameter values: a set look-up, faster than `isinstance`
+_CONCRETE = frozenset({type(jnp.zeros(())), np.ndarray, np.float64, float, int})
+
+
+def _any_traced(values: Mapping[str, Any]) -> bool:
+    """Whether a dict of arrays (or of pytrees of them) holds a tracer: one pass over
+    its values, a pytree flattened only where a value is not an array (on every
+    call's path, with a parameter per component of a large model)."""
+    for value in values.values():
+        if type(value) in _CONCRETE:
+            continue
+        if isinstance(value, jax.core.Tracer):
+            return True
+        if not isinstance(value, (jax.Array, np.ndarray, float, int)) and any(
+                isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(value)):
+            return True
+    return False
 
 
 def _hybrid_loop(config: SolveConfig) -> Literal["lax", "checkpointed"]:
