@@ -10,9 +10,11 @@ jax.grad(loss)(m.params)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import diffrax
@@ -73,6 +75,7 @@ class Model:
         self._interpretations: dict[str, Model] = {interpretation: self}
         self.system = system
         self.generated = generated
+        self._names = _Names.of(generated)
         self.timings = dict(timings)
         self.settings = system.settings
         # arrays by name, and the closures' networks under "closures" (one pytree)
@@ -125,7 +128,8 @@ class Model:
         """
         given = dict(params or {})
         weights = given.pop("closures", None) if self.system.closures else None
-        unknown = [k for k in given if k not in self.generated.parameter_names]
+        unknown = ([] if given.keys() <= self._names.parameters else
+                   [k for k in given if k not in self._names.parameters])
         if unknown:
             raise SymflowError(
                 f"{self.name} has no parameter named {unknown[0]!r}",
@@ -241,9 +245,11 @@ class Model:
 
     def check_initial(self, initial: Mapping[str, Any] | None) -> dict[str, Any]:
         """Initial-value overrides, checked by name and shape (values may be traced)."""
-        shapes = {s.name: s.shape for s in self.generated.states}
+        if not initial:  # on every call's path
+            return {}
+        shapes = self._names.state_shapes
         out = {}
-        for name, value in (initial or {}).items():
+        for name, value in initial.items():
             if name not in shapes:
                 raise SymflowError(
                     f"{self.name} has no state named {name!r}",
@@ -402,3 +408,18 @@ def _check_input_values(inputs, given: Mapping[str, Any]) -> None:
                     f"{item.file}, not an array of shape {shape}",
                     help=f"its times are fixed by the table; start from "
                          f"model.params[{item.name!r}]")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Names:
+    """Look-up tables of a generated model's names, made once: checking the names of
+    a call's parameters and initial values must not cost a scan per name (a ladder of
+    1000 sections has 2001 parameters)."""
+
+    parameters: frozenset[str]
+    state_shapes: Mapping[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, generated: codegen.GeneratedModel) -> _Names:
+        return cls(frozenset(generated.parameter_names),
+                   MappingProxyType({s.name: s.shape for s in generated.states}))

@@ -11,6 +11,13 @@ process will look up.
 Parameters and initial values set with `--set` are inputs of the program (their
 names are part of the key, their values are not), so new values reuse it.
 `solver = auto` keeps the choice made when the program was compiled.
+
+The solve program returns the saved states only. The observed outputs that are
+pure aliases of a state or a number (`solve/observed.py`) are read from the states
+with NumPy, as the metadata lists them; the others (aliases of parameters among
+them: a default may follow a `--set` value) come from a second kept program over
+the saved states (`Simulator.given_observed_program`), kept under the key with
+`-observed` added.
 """
 
 from __future__ import annotations
@@ -27,7 +34,11 @@ import numpy as np
 from ..progress import stage
 from ._common import parse_saveat
 
-__all__ = ["KeptRun", "kept_run", "print_final", "run_kept", "solve_and_keep", "unpack"]
+__all__ = ["OBSERVED_SUFFIX", "KeptRun", "kept_run", "print_final", "run_kept",
+           "solve_and_keep", "unpack"]
+
+# added to a run's key: the kept program of its observed outputs
+OBSERVED_SUFFIX = "-observed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,13 +97,18 @@ def _store():
     return ProgramStore(cache_dir() / "programs")
 
 
-def run_kept(run: KeptRun) -> tuple[dict, np.ndarray] | None:
-    """On a hit, the kept program's metadata and its packed output; None on a miss,
-    or where the kept program cannot answer (a name it does not know, a value of
-    another shape, a failed solve: the full run reports those)."""
+def run_kept(run: KeptRun) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """On a hit, the kept program's metadata and every state and observed output by
+    name (time first); None on a miss, or where the kept programs cannot answer (a
+    name they do not know, a value of another shape, a failed solve: the full run
+    reports those)."""
+    store = _store()
     with stage("reading the kept program"):
-        program = _store().get(run.key)
-    if program is None:
+        program = store.get(run.key)
+        observed = None
+        if program is not None and program.meta["computed"]:
+            observed = store.get(run.key + OBSERVED_SUFFIX)
+    if program is None or (program.meta["computed"] and observed is None):
         return None
     meta = program.meta
     arguments = _arguments(meta, run.sets)
@@ -101,13 +117,21 @@ def run_kept(run: KeptRun) -> tuple[dict, np.ndarray] | None:
     with stage("importing JAX"):
         import jax  # noqa: F401  (timed as its own stage)
     with stage("loading the compiled program (XLA cache)"):
-        fn = program.callable()
-        compiled = fn.lower(*arguments).compile()
+        compiled = program.callable().lower(*arguments).compile()
     with stage("solving"):
         flat = np.asarray(compiled(*arguments))
     if flat[meta["result_at"]] != 0:
         return None
-    return dict(meta), flat
+    given, _, ts = arguments
+    values = unpack(meta, flat)
+    if observed is not None:
+        ys = _states(meta, flat)
+        with stage("loading the observed program (XLA cache)"):
+            compiled = observed.callable().lower(given, ts, ys).compile()
+        with stage("computing the observed outputs"):
+            values.update(_unpack_layout(np.asarray(compiled(given, ts, ys)), len(ts),
+                                         meta["computed"]))
+    return dict(meta), values
 
 
 def _arguments(meta: Mapping[str, Any], sets: Mapping[str, Any]) -> tuple | None:
@@ -156,21 +180,29 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
     start = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), shapes[k]).copy()
              for k, v in checked.items()}
     ts = np.asarray(ts, dtype=np.float64)
-    layout = [(name, list(shape)) for name, shape, _ in simulator.outputs]
+    outputs = simulator.outputs
+    # what the kept observed program computes: the solution's computed outputs, then
+    # the aliases of parameters
+    by_parameter = [k for k, a in outputs.aliases.items() if a.kind == "parameter"]
+    computed = [*outputs.computed, *by_parameter]
     meta = _as_json({
         "model": m.name, "solver": config.solver, "parameters": list(m.generated.parameter_names),
-        "states": states, "outputs": layout, "names": [*m.state_names, *m.observed_names],
+        "states": states, "n_states": m.generated.n_states,
+        "aliases": {name: a.as_json() for name, a in outputs.aliases.items()
+                    if a.kind != "parameter"},
+        "computed": [(name, list(outputs.shapes[name])) for name in computed],
+        "names": [*m.state_names, *m.observed_names],
         "given": sorted(given), "initial": sorted(start), "ts": ts.tolist(),
-        "result_at": sum(len(ts) * int(np.prod(s, dtype=int)) for _, s in layout)})
+        "result_at": len(ts) * m.generated.n_states})
     store = _store()
+    sources = source_digests(system.sources)
     with stage("reading the kept program"):
         program = store.get(run.key)
     if program is None or program.meta != meta:
         try:
             with stage("tracing"):
-                program = KeptProgram.export(
-                    simulator.given_program(config), given, start, ts, meta=meta,
-                    sources=source_digests(system.sources))
+                program = KeptProgram.export(simulator.given_program(config), given, start,
+                                             ts, meta=meta, sources=sources)
         except NotImplementedError:  # host callbacks: not exportable
             return None
         store.put(run.key, program)
@@ -178,8 +210,30 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
         compiled = program.callable().lower(given, start, ts).compile()
     with stage("solving"):
         flat = np.asarray(compiled(given, start, ts))
-    return (simulator.solution_of(flat, ts, config, params=given, initial=start),
-            config.solver)
+    params = m.complete_params(given)
+    sol = simulator.solution_of(flat, ts, config, params=params, initial=start)
+    if not computed:
+        return sol, config.solver
+    # the observed outputs through a kept program too: the next run reads them from
+    # the XLA cache, and this one compiles them once (not again when they are read)
+    ys = _states(meta, flat)
+    key = run.key + OBSERVED_SUFFIX
+    with stage("reading the kept program"):
+        observed = store.get(key)
+    if observed is None or observed.meta != meta:
+        try:
+            with stage("tracing the observed outputs"):
+                observed = KeptProgram.export(simulator.given_observed_program(computed),
+                                              given, ts, ys, meta=meta, sources=sources)
+        except NotImplementedError:
+            return sol, config.solver  # the solution computes them when read
+        store.put(key, observed)
+    with stage("compiling the observed outputs (XLA)"):
+        compiled = observed.callable().lower(given, ts, ys).compile()
+    with stage("computing the observed outputs"):
+        values = _unpack_layout(np.asarray(compiled(given, ts, ys)), len(ts), meta["computed"])
+    sol.remember_computed({k: values[k] for k in outputs.computed})
+    return sol, config.solver
 
 
 def _as_json(value: Any) -> Any:
@@ -208,10 +262,34 @@ def print_final(model: str, solver: str, t: np.ndarray, values: Mapping[str, np.
         print(f"  {name}({end:g}) = {np.array2string(np.asarray(value), precision=8)}")
 
 
+def _states(meta: Mapping[str, Any], flat: np.ndarray) -> np.ndarray:
+    """The saved states `(times, flat state vector)` of a kept solve's output."""
+    return flat[:meta["result_at"]].reshape(len(meta["ts"]), meta["n_states"])
+
+
 def unpack(meta: Mapping[str, Any], flat: np.ndarray) -> dict[str, np.ndarray]:
-    """The outputs of a packed program output, by name (time first)."""
-    n, offset, out = len(meta["ts"]), 0, {}
-    for name, shape in meta["outputs"]:
+    """The states of a kept solve's output and the observed outputs that are aliases
+    of a state or a number (`solve/observed.py`: `[kind, source, sign, value]` each),
+    by name, time first."""
+    ys = _states(meta, flat)
+    out: dict[str, np.ndarray] = {}
+    offset = 0
+    for name, shape in meta["states"]:
+        width = int(np.prod(shape, dtype=int))
+        out[name] = (ys[:, offset] if not shape else
+                     ys[:, offset:offset + width].reshape(len(ys), *shape))
+        offset += width
+    for name, (kind, source, sign, value) in meta["aliases"].items():
+        out[name] = sign * out[source] if kind == "state" else np.full(len(ys), value)
+    return out
+
+
+def _unpack_layout(flat: np.ndarray, n: int, layout: Sequence[Sequence[Any]]
+                   ) -> dict[str, np.ndarray]:
+    """Outputs by name from one flat array holding each over `n` times in turn, in
+    the order and with the shapes of `layout` (`[name, shape]` each): views."""
+    offset, out = 0, {}
+    for name, shape in layout:
         width = n * int(np.prod(shape, dtype=int))
         out[name] = flat[offset:offset + width].reshape(n, *shape)
         offset += width

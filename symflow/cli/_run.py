@@ -84,8 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if kept is not None and not args.output:  # printing needs no model: only its program
         hit = _kept.run_kept(kept)
         if hit is not None:
-            meta, flat = hit
-            values = _kept.unpack(meta, flat)
+            meta, values = hit
             _kept.print_final(meta["model"], meta["solver"], np.asarray(meta["ts"]), values,
                               meta["names"])
             return EXIT_OK

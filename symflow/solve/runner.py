@@ -39,6 +39,7 @@ from .linear import (
     effective_band,
     grid_boundaries,
 )
+from .observed import observed_aliases
 from .simulate import Simulator, save_times
 from .solution import Solution
 from .steady import make_steady_fn
@@ -221,7 +222,8 @@ class Runner:
             model.generated, grid=tuple((d.name, d.lower, d.upper, d.points, d.periodic)
                                         for d in system.domain),
             fields=tuple(name for name, _ in system.fields),
-            derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None)
+            derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None,
+            aliases=observed_aliases(system, model.generated))
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
@@ -292,15 +294,22 @@ class Runner:
                    dense: bool = False, progress: bool = False
                    ) -> SolveConfig:
         """The compiled configuration of an ODE solve: the options, defaulted from the
-        model's `simulate` section, checked, and `auto` resolved."""
+        model's `simulate` section, checked, and `auto` resolved.
+
+        Remembered per options (the arguments of `simulate` other than parameter and
+        initial values, with the span and number of save points): this is on every
+        call's path, and the key does not grow with the model. `solver = auto` is
+        decided by the first call with these options, from its concrete parameter and
+        initial values (the defaults when they are traced), and kept for later calls
+        with the same options whatever their values: a call with other options decides
+        anew, and `choose_auto` decides for given values."""
         s = self.model.settings
         name = solver if solver is not None else s.solver
-        # Remembered per options (on every call's path); `auto` depends on the values
         options = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
                    float(ts[0]), float(ts[-1]), len(ts))
         key: tuple | None = options
         try:
-            config = self._decisions.get(options) if name != catalog.AUTO else None
+            config = self._decisions.get(options)
         except TypeError:  # an unhashable option (an adjoint object holding arrays)
             key, config = None, None
         if config is not None:

@@ -10,8 +10,8 @@ reached, and are raised as `SolverError` once the result is concrete.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import diffrax
 import jax
@@ -27,6 +27,7 @@ from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
 from .events import EVENT_RESULTS, EventLog, EventProgram, make_hybrid_solve
 from .inputs import check_input_span, inside_span, stop_at_knots
+from .observed import Alias, Outputs
 from .projection import project_onto_invariants
 from .solution import Solution
 
@@ -73,7 +74,8 @@ class Simulator:
 
     def __init__(self, generated: GeneratedModel, *, grid: tuple = (),
                  fields: tuple[str, ...] = (),
-                 derivatives: Callable[[], Callable | None] | None = None):
+                 derivatives: Callable[[], Callable | None] | None = None,
+                 aliases: Mapping[str, Alias] | None = None):
         self.generated = generated
         # `derivatives()`: the model's symbolic `(f, df/dt, df/dy)` for the Rosenbrock
         # solvers, generated when first asked for (codegen.load_derivatives), or None
@@ -83,11 +85,14 @@ class Simulator:
         self.grid = grid
         self.fields = fields
         self._cache: dict = {}
-        # (name, shape, elements per time) of every output, in packed order
-        self._outputs = tuple(
-            (name, tuple(shape), int(np.prod(shape, dtype=int)))
-            for name, shape in [*((s.name, s.shape) for s in generated.states),
-                                *generated.observed])
+        # how a solution's observed outputs come from its states: the pure `aliases`
+        # (`observed.observed_aliases`) as views, the others from one program
+        self.outputs = Outputs(generated, dict(aliases or {}))
+        # the static fields of every `Solution` of this model (its pytree structure)
+        self._static = dict(state_names=tuple(s.name for s in generated.states),
+                            observed_names=tuple(n for n, _ in generated.observed),
+                            outputs=self.outputs, _unpack=self.unpack, grid=grid,
+                            fields=fields)
 
     # ------------------------------------------------------------ layout
 
@@ -136,22 +141,18 @@ class Simulator:
         if g.events:
             return self._hybrid_program(config, nested=False)
         trajectory = adjoint_strategy(config.adjoint).make_solve(self.problem(config))
-        state_names = tuple(s.name for s in g.states)
-        observed_names = tuple(n for n, _ in g.observed)
 
         def solve(params, initial, ts):
             params, y0 = self._start(params, initial)
             ys, t_reached, y_last, result, dense = trajectory(params, y0, ts)
-            values = self.unpack(ys)
-            values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys))
+            # the states only: `run` attaches the parameters, from which the
+            # solution computes its observed outputs when they are read
             return Solution(
-                t=ts, values=values, result=result,
+                t=ts, ys=ys, result=result,
                 t_reached=t_reached,
                 size_reached=jnp.max(jnp.abs(y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
-                dense=dense,
-                state_names=state_names, observed_names=observed_names,
-                _unpack=self.unpack, grid=self.grid, fields=self.fields,
+                dense=dense, **self._static,
             )
 
         return solve
@@ -176,31 +177,20 @@ class Simulator:
         hybrid = make_hybrid_solve(self.problem(config), EventProgram.from_generated(g),
                                    loop=loop, nested=nested, max_events=config.max_events,
                                    samples=config.event_samples)
-        state_names = tuple(s.name for s in g.states)
-        observed_names = tuple(n for n, _ in g.observed)
         labels = tuple(e[3] for e in g.events)
 
         def solve(params, initial, ts):
             params, y0 = self._start(params, initial)
             out = hybrid(params, y0, ts)
-            values = self.unpack(out.ys)
-            values.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, out.ys))
-
-            def at_events(ys):
-                named = self.unpack(ys)
-                named.update(jax.vmap(lambda t, y: g.observed_fn(t, y, params))(
-                    out.event_t, ys))
-                return named
-
+            # states only, as `solve_program`: the log computes observed outputs
+            # around the events when they are read
             return Solution(
-                t=ts, values=values, result=out.result, t_reached=out.t_reached,
+                t=ts, ys=out.ys, result=out.result, t_reached=out.t_reached,
                 size_reached=jnp.max(jnp.abs(out.y_last), initial=0.0),
                 initial_size=jnp.max(jnp.abs(y0), initial=0.0),
                 events=EventLog(out.event_t, out.event_index, out.event_pre, out.event_post,
-                                out.event_count, at_events(out.event_pre),
-                                at_events(out.event_post), labels=labels),
-                state_names=state_names, observed_names=observed_names,
-                _unpack=self.unpack, grid=self.grid, fields=self.fields,
+                                out.event_count, labels=labels, outputs=self.outputs),
+                **self._static,
             )
 
         return solve
@@ -274,60 +264,53 @@ class Simulator:
         defaults = self.generated.parameter_defaults
         return lambda given, initial, ts: packed(defaults(given), initial, ts)
 
+    def given_observed_program(self, names: Sequence[str]) -> Callable:
+        """`(given, ts, ys) -> one flat array` of the observed outputs `names`, in this
+        order, over the saved states `ys`, unjitted, with the parameters completed as
+        `given_program` does: the observed program a run keeps."""
+        values = self.outputs.unjitted(packed=True, names=names)
+        defaults = self.generated.parameter_defaults
+        return lambda given, ts, ys: values(ts, ys, defaults(given))
+
     def _packed_program(self, config: SolveConfig) -> Callable:
+        """`(params, initial, ts) -> [saved states (times x states, row-major), result,
+        t_reached, size_reached, initial_size]`: the states only (observed outputs
+        are computed from them when read, `observed.py`)."""
         solve = self.solve_program(config)
 
         def packed(params, initial, ts):
             sol = solve(params, initial, ts)
             scalars = jnp.stack([sol.result.astype(sol.t_reached.dtype), sol.t_reached,
                                  sol.size_reached, sol.initial_size])
-            return jnp.concatenate([*(jnp.ravel(sol.values[n]) for n in sol.names), scalars])
+            return jnp.concatenate([jnp.ravel(sol.ys), scalars])
 
         return packed
 
-    @property
-    def outputs(self) -> tuple[tuple[str, tuple[int, ...], int], ...]:
-        """`(name, shape, elements per time)` of every output, in packed order."""
-        return self._outputs
-
     def solution_of(self, flat: np.ndarray, ts: np.ndarray, config: SolveConfig, *,
-                    params: dict | None = None, initial: dict | None = None) -> Solution:
+                    params: dict, initial: dict | None = None,
+                    computed: Mapping[str, np.ndarray] | None = None) -> Solution:
         """The `Solution` of a packed output computed elsewhere (a kept program, run
-        with these parameters and initial values); raises `SolverError` if it records
-        a failure."""
-        sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), config)
+        with these complete parameters and initial values), with its computed observed
+        outputs if they were computed elsewhere too (`computed`: every one, by name);
+        raises `SolverError` if it records a failure."""
+        sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), params)
         _raise_on_failure(sol, config, params=params, initial=initial)
+        if computed is not None:
+            sol.remember_computed(computed)
         return sol
 
-    def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray,
-                     config: SolveConfig) -> Solution:
-        """The `Solution` of a packed output: NumPy views of `flat`, unflattened into a
-        kept pytree structure (which skips equinox's `__init__`). The layout is worked
-        out once per configuration: this is on the path of every concrete call."""
-        key = ("layout", config)
-        layout = self._cache.get(key)
-        if layout is None:
-            n, offset = config.n_save, 0
-            pieces: dict[str, tuple[int, int, tuple[int, ...]]] = {}
-            for name, shape, width in self._outputs:
-                pieces[name] = (offset, offset + n * width, (n, *shape))
-                offset += n * width
-            values = {k: flat[a:b].reshape(shape) for k, (a, b, shape) in pieces.items()}
-            result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
-            structure = jax.tree.structure(Solution(
-                t=ts, values=values, result=result.astype(np.int32), t_reached=t_reached,
-                size_reached=size_reached, initial_size=initial_size,
-                state_names=tuple(s.name for s in self.generated.states),
-                observed_names=tuple(n for n, _ in self.generated.observed),
-                _unpack=self.unpack, grid=self.grid, fields=self.fields))
-            # the leaves' order: `t`, the values by sorted name, then the scalars
-            layout = (structure, tuple(pieces[k] for k in sorted(pieces)), offset)
-            self._cache[key] = layout
-        structure, slices, offset = layout
-        result, t_reached, size_reached, initial_size = flat[offset:offset + 4]
-        return jax.tree.unflatten(structure, [
-            ts, *(flat[a:b].reshape(shape) for a, b, shape in slices),
-            result.astype(np.int32), t_reached, size_reached, initial_size])
+    def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray, params: Any
+                     ) -> Solution:
+        """The `Solution` of a packed output: the saved states a view of `flat`, nothing
+        read per state or output (a solution reads them when asked). On the path of
+        every concrete call."""
+        n, width = len(ts), self.generated.n_states
+        end = n * width
+        result, t_reached, size_reached, initial_size = flat[end:end + 4]
+        return Solution.assemble(
+            t=ts, ys=flat[:end].reshape(n, width), result=result.astype(np.int32),
+            t_reached=t_reached, size_reached=size_reached, initial_size=initial_size,
+            params=params, **self._static)
 
     def _device_times(self, ts: np.ndarray) -> jax.Array:
         """`ts` on the device, kept per save grid: a numpy argument of a jitted call is
@@ -343,7 +326,7 @@ class Simulator:
             *, timings: dict[str, float] | None = None) -> Solution:
         """Solve; raise `SolverError` on failure unless called inside a trace."""
         ts = np.asarray(ts, dtype=float)
-        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((params, initial)))
+        traced = _any_traced(params) or _any_traced(initial)
         # a Solution pytree, not one packed array
         whole = traced or config.dense or bool(self.generated.events)
         fn = self.solve_fn(config) if whole else self.packed_fn(config)
@@ -365,12 +348,32 @@ class Simulator:
             timings["solve"] = time.perf_counter() - start
         else:
             out = fn(*args)
-        if not whole:  # `out` is still traced when an outer jit calls with constants
-            out = self._from_packed(out if isinstance(out, jax.core.Tracer) else np.asarray(out),
-                                    ts, config)
-        sol = out
+        if whole:
+            sol = out.with_params(params)
+        else:  # `out` is still traced when an outer jit calls with constants
+            sol = self._from_packed(
+                out if isinstance(out, jax.core.Tracer) else np.asarray(out), ts, params)
         _raise_on_failure(sol, config, params=params, initial=initial)
         return sol
+
+
+# the types of most parameter values: a set look-up, faster than `isinstance`
+_CONCRETE = frozenset({type(jnp.zeros(())), np.ndarray, np.float64, float, int})
+
+
+def _any_traced(values: Mapping[str, Any]) -> bool:
+    """Whether a dict of arrays (or of pytrees of them) holds a tracer: one pass over
+    its values, a pytree flattened only where a value is not an array (on every
+    call's path, with a parameter per component of a large model)."""
+    for value in values.values():
+        if type(value) in _CONCRETE:
+            continue
+        if isinstance(value, jax.core.Tracer):
+            return True
+        if not isinstance(value, (jax.Array, np.ndarray, float, int)) and any(
+                isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(value)):
+            return True
+    return False
 
 
 def _hybrid_loop(config: SolveConfig) -> Literal["lax", "checkpointed"]:

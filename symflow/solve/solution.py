@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..errors import SymflowError
 from ..files import replacing
+from .observed import Outputs
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,6 +29,12 @@ class Solution(eqx.Module):
     `(n, size)` for an array variable. A `Solution` is a pytree, so it can be
     returned from `jax.jit` and differentiated through.
 
+    It holds the saved states (`ys`, time first) and the parameters of the solve;
+    a state is read as a view of `ys`, an observed output is computed from them
+    when first read (`observed.Outputs`: pure aliases without compiling anything,
+    the others all at once by one program compiled per model and remembered by the
+    solution). `values` reads them all by name, as a mapping.
+
     `result` is diffrax's result code (0 on success) and `t_reached` the time
     the solver reached; outside a `jax.jit` a failed solve raises `SolverError`
     before a `Solution` is made.
@@ -35,36 +43,69 @@ class Solution(eqx.Module):
     # NumPy arrays on the concrete path (`Simulator.run` slices one packed output),
     # JAX arrays under a trace or with dense output
     t: jax.Array | np.ndarray
-    values: dict[str, jax.Array | np.ndarray]
+    ys: jax.Array | np.ndarray  # (times, flat state vector)
     result: jax.Array | np.ndarray
     t_reached: jax.Array | np.ndarray
     size_reached: jax.Array | np.ndarray  # max |y| where the solver stopped, to explain failures
     initial_size: jax.Array | np.ndarray  # max |y0|
     dense: Any = None  # diffrax's solution, for interpolation
     events: Any = None  # a model with events: the `EventLog` of this solve
+    params: Any = None  # the parameters of the solve: observed outputs are computed with them
     state_names: tuple[str, ...] = eqx.field(static=True, default=())
     observed_names: tuple[str, ...] = eqx.field(static=True, default=())
+    outputs: Outputs | None = eqx.field(static=True, default=None)
     _unpack: Any = eqx.field(static=True, default=None)
     # PDE models: the grid of each space dimension, (name, lower, upper, points,
     # periodic), and the fields among the states (see _fields_output.py).
     grid: tuple = eqx.field(static=True, default=())
     fields: tuple[str, ...] = eqx.field(static=True, default=())
 
+    @classmethod
+    def assemble(cls, **fields: Any) -> Solution:
+        """A `Solution` of these fields (the others at their defaults) without
+        equinox's `__init__`, as `jax.tree.unflatten` makes one: on the path of every
+        concrete call (`Simulator.run`)."""
+        sol = object.__new__(cls)
+        for f in _FIELDS:
+            object.__setattr__(sol, f.name, fields.pop(f.name, f.default))
+        if fields:
+            raise TypeError(f"Solution has no field {next(iter(fields))!r}")
+        return sol
+
+    def with_params(self, params: Any) -> Solution:
+        """This solution with the parameters its observed outputs are computed with
+        (and those of its event log)."""
+        events = self.events
+        if events is not None:
+            events = dataclasses.replace(events, params=params)
+        return dataclasses.replace(self, params=params, events=events)
+
+    def remember_computed(self, values: Mapping[str, Any]) -> None:
+        """Keep the computed observed outputs (every one that is not an alias, by name)
+        of this solution, computed elsewhere (a kept program, `cli/_kept.py`)."""
+        assert self.outputs is not None and set(values) == set(self.outputs.computed)
+        _memo(self)["computed"] = dict(values)
+
     def __getitem__(self, name: str) -> jax.Array | np.ndarray:
-        try:
-            return self.values[name]
-        except KeyError:
+        outputs = self.outputs
+        if outputs is None or not outputs.has(name):
             raise SymflowError(
                 f"the solution has no variable or output named {name!r}",
-                help="it has: " + ", ".join(self.names)) from None
+                help="it has: " + ", ".join(self.names))
+        return outputs.value(self.t, self.ys, self.params, name, _memo(self))
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.values
+    def __contains__(self, name: object) -> bool:
+        return self.outputs is not None and isinstance(name, str) and self.outputs.has(name)
+
+    @property
+    def values(self) -> Mapping[str, jax.Array | np.ndarray]:
+        """Every state and observed output by name (read lazily: an observed output is
+        computed when first read)."""
+        return _Values(self)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """States, then observed outputs, in the model's order (`values` is a pytree
-        dict, whose keys JAX keeps sorted)."""
+        """States, then observed outputs, in the model's order."""
         return self.state_names + self.observed_names
 
     def evaluate(self, t: float | jax.Array | np.ndarray) -> dict[str, jax.Array]:
@@ -178,3 +219,37 @@ class Solution(eqx.Module):
                 fig.savefig(tmp, dpi=120)
             plt.close(fig)
         return fig
+
+
+_FIELDS = dataclasses.fields(Solution)
+
+
+def _memo(owner: Any) -> dict:
+    """The observed outputs `owner` (a solution or an event log) has computed: kept on
+    the instance, outside its pytree (an unflattened copy computes them anew)."""
+    memo = owner.__dict__.get("_memo")
+    if memo is None:
+        memo = {}
+        object.__setattr__(owner, "_memo", memo)
+    return memo
+
+
+class _Values(Mapping):
+    """`Solution.values`: its states and observed outputs as a read-only mapping."""
+
+    def __init__(self, sol: Solution):
+        self._sol = sol
+
+    def __getitem__(self, name: str) -> jax.Array | np.ndarray:
+        if name not in self._sol:
+            raise KeyError(name)
+        return self._sol[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sol
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sol.names)
+
+    def __len__(self) -> int:
+        return len(self._sol.names)

@@ -39,7 +39,8 @@ def _run(capsys, *argv: str) -> tuple[str, dict[str, float]]:
 def test_the_second_run_answers_from_the_kept_program(cache, capsys):
     first, values = _run(capsys)
     assert HIT not in first and "tracing" in first
-    assert len(list((cache / "programs").glob("*.program"))) == 1
+    # the solve, and the program of its observed output `mass` (not an alias)
+    assert len(list((cache / "programs").glob("*.program"))) == 2
     second, kept = _run(capsys)
     assert HIT in second and "tracing" not in second and "parsing" not in second
     assert kept == values
@@ -61,7 +62,8 @@ def test_set_values_are_inputs_of_the_kept_program(cache, capsys):
 
 def test_a_truncated_program_is_rebuilt(cache, capsys):
     _, values = _run(capsys)
-    (path,) = (cache / "programs").glob("*.program")
+    (path,) = (p for p in (cache / "programs").glob("*.program")
+               if not p.stem.endswith("-observed"))
     path.write_bytes(path.read_bytes()[:100])
     out, again = _run(capsys)
     assert HIT not in out and again == values
@@ -98,3 +100,25 @@ def test_processes_compiling_one_model_at_once_all_succeed(cache):
                            text=True, timeout=300)
     assert HIT in again.stdout
     assert again.stdout.split("timings")[0] == outputs[0]
+
+
+def test_observed_outputs_of_a_kept_run_follow_set_values(cache, capsys, examples_dir):
+    """A component model's observed outputs on a hit: aliases of a state, of a
+    parameter given with --set, of a number, and computed ones, as a full solve
+    gives them."""
+    import symflow
+
+    rc = str(examples_dir / "rc_circuit.sf")
+    argv = ["run", rc, "--no-progress", "--timings", "--set", "s.V=2"]
+    assert main(argv) == EXIT_OK
+    assert HIT not in capsys.readouterr().out
+    assert main([*argv[:-1], "s.V=3"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert HIT in out and "parsing" not in out
+    kept = {line.split("(")[0].strip(): float(line.split("=")[1])
+            for line in out.splitlines() if "(5) =" in line}
+    sol = symflow.load(rc).simulate(params={"s.V": 3.0})
+    assert set(kept) == set(sol.names)
+    for name in sol.names:
+        assert kept[name] == pytest.approx(float(sol[name][-1]), rel=1e-7, abs=1e-12), name
+    assert kept["s.p.v"] == 3.0 and kept["c.n.v"] == 0.0  # a parameter's, a number's alias

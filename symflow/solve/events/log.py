@@ -16,8 +16,10 @@ class EventLog(eqx.Module):
 
     The arrays have room for `max_events` entries; the first `count` are events
     (`t` NaN and `index` -1 after them). `pre` and `post` hold the state vector just
-    before and just after each event, `values_before` and `values_after` every state
-    and observed output by name; `labels[k]` is event k as written in the model.
+    before and just after each event; `before(name)` and `after(name)` read a state
+    or an observed output there by name (an observed output is computed from `pre`
+    or `post` and the solve's `params` when first read, as `Solution` does);
+    `labels[k]` is event k as written in the model.
     Concrete logs (outside `jax.jit`) read as lists: `times`, `which`, `names`,
     `before(name)`, `after(name)`.
     """
@@ -27,9 +29,9 @@ class EventLog(eqx.Module):
     pre: Any
     post: Any
     count: Any
-    values_before: dict[str, Any]
-    values_after: dict[str, Any]
+    params: Any = None  # the parameters of the solve (set by `Solution.with_params`)
     labels: tuple[str, ...] = eqx.field(static=True, default=())
+    outputs: Any = eqx.field(static=True, default=None)  # the model's `observed.Outputs`
 
     def __len__(self) -> int:
         return int(self.count)
@@ -51,11 +53,26 @@ class EventLog(eqx.Module):
 
     def before(self, name: str) -> np.ndarray:
         """State or output `name` just before each event."""
-        return np.asarray(self.values_before[name])[:len(self)]
+        return np.asarray(self.value_before(name))[:len(self)]
 
     def after(self, name: str) -> np.ndarray:
         """State or output `name` just after each event."""
-        return np.asarray(self.values_after[name])[:len(self)]
+        return np.asarray(self.value_after(name))[:len(self)]
+
+    def value_before(self, name: str) -> Any:
+        """State or output `name` just before each event, on every row (traceable)."""
+        return self._value(name, self.pre, "before")
+
+    def value_after(self, name: str) -> Any:
+        """State or output `name` just after each event, on every row (traceable)."""
+        return self._value(name, self.post, "after")
+
+    def _value(self, name: str, ys: Any, side: str) -> Any:
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = {"before": {}, "after": {}}
+            object.__setattr__(self, "_memo", memo)
+        return self.outputs.value(self.t, ys, self.params, name, memo[side])
 
     def merged(self, columns: dict[str, np.ndarray], t_reached: float
                ) -> dict[str, np.ndarray]:
