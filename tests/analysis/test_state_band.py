@@ -3,8 +3,8 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-from models import model_text
 
+from models import model_text
 from symflow.analysis import state_band
 from symflow.codegen import emit, load_source
 from symflow.lang import parse
