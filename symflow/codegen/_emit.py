@@ -1,13 +1,17 @@
 """`System` to Python source: the generated, readable, importable JAX module.
 
-The module has four functions over a flat state vector `y` and a parameter
+The module has these functions over a flat state vector `y` and a parameter
 dict `p` (a pytree, so `jax.grad` and `jax.vmap` see every parameter):
 
 - `parameter_defaults(p)`: `p` completed with the defaults of missing parameters
   (a default may depend on earlier parameters, so it follows their values);
 - `initial_values(p)`: the initial value of every state, by name;
+- `initial_vector(p)`: the same, packed as the flat state vector (what a solve
+  starts from: one array expression per run of like states, see `rhs`);
 - `rhs(t, y, p)`: `dy/dt`, one `jnp` expression per state (an array state is one
-  array expression, never one expression per element);
+  array expression, never one expression per element; consecutive scalar states
+  of one pattern, as repeated components give, one array expression too:
+  `_reroll.py`);
 - `observed(t, y, p)`: the observed outputs, by name.
 
 Common subexpressions are shared (SymPy's `cse`). Every model name is mangled
@@ -108,13 +112,20 @@ def emit(system: System) -> str:
         {s.name: _as_shape(states[s.name].initial, s.shape) for s in layout},
         unpack_states=False, result="dict",
     )
+    out += _vector_function(
+        "initial_vector", "p", "The initial values as the flat state vector y0.",
+        system, layout, names, shapes,
+        {s.name: _as_shape(states[s.name].initial, s.shape) for s in layout},
+        unpack_states=False)
     moved = network_states(system, layout)
     if moved:  # a reaction network: stoichiometry times rates (_emit_reactions.py)
         rest = {k: sp.Integer(0) if k in moved else e
                 for k, e in rhs_by_state(system, layout).items()}
         out += emit_network_rhs(system, layout, moved, names, shapes, _function, rest)
     else:
-        out += _rhs(system, layout, names, shapes)
+        out += _vector_function(
+            "rhs", "t, y, p", "The time derivative dy/dt of the flat state vector y.",
+            system, layout, names, shapes, rhs_by_state(system, layout), unpack_states=True)
     out += _function(
         "observed", "t, y, p", "The observed outputs at one time, by name.",
         system, names, shapes,
@@ -138,22 +149,23 @@ def emit(system: System) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _rhs(system: System, layout: tuple[Layout, ...], names, shapes) -> list[str]:
-    """The lines of `rhs`: consecutive scalar states whose right-hand sides follow
-    one pattern are computed as one array expression (`_reroll.py`)."""
-    doc = "The time derivative dy/dt of the flat state vector y."
-    by_state = rhs_by_state(system, layout)
+def _vector_function(name: str, args: str, doc: str, system: System,
+                     layout: tuple[Layout, ...], names, shapes,
+                     by_state: dict[str, sp.Expr], *, unpack_states: bool) -> list[str]:
+    """The lines of a function returning the flat state vector (`rhs`, `initial_vector`):
+    consecutive scalar states whose expressions follow one pattern are computed as
+    one array expression (`_reroll.py`)."""
     pieces = (reroll(list(by_state.values()), {v.symbol: s.start for v, s in
                                                 zip(system.states, layout)})
               if all(s.shape == () for s in layout) else [])
     if not any(isinstance(piece, Block) for piece in pieces):
-        return _function("rhs", "t, y, p", doc, system, names, shapes, by_state,
-                         unpack_states=True, result="vector")
+        return _function(name, args, doc, system, names, shapes, by_state,
+                         unpack_states=unpack_states, result="vector")
     slot_printer = _SlotPrinter(system, layout)
     preamble: list[str] = []
     outputs: dict[str, sp.Expr] = {}
     lengths: dict[str, int] = {}
-    shapes = dict(shapes)
+    names, shapes = dict(names), dict(shapes)
     interleave: dict[str, tuple[str, ...]] = {}
     for piece in pieces:
         if isinstance(piece, Single):
@@ -169,9 +181,9 @@ def _rhs(system: System, layout: tuple[Layout, ...], names, shapes) -> list[str]
             lengths[f"r{run.start}"] = run.length
         if piece.stride > 1:
             interleave[f"r{piece.start}"] = tuple(f"r{run.start}" for run in piece.runs)
-    return _function("rhs", "t, y, p", doc, system, names, shapes, outputs,
-                     unpack_states=True, result="pieces", preamble=preamble, lengths=lengths,
-                     interleave=interleave)
+    return _function(name, args, doc, system, names, shapes, outputs,
+                     unpack_states=unpack_states, result="pieces", preamble=preamble,
+                     lengths=lengths, interleave=interleave)
 
 
 class _SlotPrinter:

@@ -78,6 +78,9 @@ class GeneratedModel:
     # `prepare_inputs(p)`: `p` with what a solve computes once from the tables (the
     # curvatures of cubic splines); None when there is nothing to compute
     prepare_inputs: Callable | None = None
+    # `initial_vector(p)`: the initial values packed as y0 (absent from sources
+    # generated before it existed)
+    initial_vector: Callable | None = None
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
@@ -156,4 +159,5 @@ def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> Generated
                                 tuple(module.INPUT_KNOTS[name]))
                      for name, kind, extrapolation, file in getattr(module, "INPUTS", ())),
         prepare_inputs=getattr(module, "prepare_inputs", None),
+        initial_vector=getattr(module, "initial_vector", None),
     )

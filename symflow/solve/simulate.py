@@ -164,9 +164,18 @@ class Simulator:
         g = self.generated
         if g.prepare_inputs is not None:
             params = g.prepare_inputs(params)
-        values0 = dict(g.initial_values(params))
-        values0.update(initial)
-        return params, self.pack(values0)
+        if g.initial_vector is None:
+            values0 = dict(g.initial_values(params))
+            values0.update(initial)
+            return params, self.pack(values0)
+        # one array expression per run of like states (a model of repeated components:
+        # not thousands of scalars assembled in the program), then the overrides
+        y0 = jnp.asarray(g.initial_vector(params), dtype=float)
+        for s in g.states:
+            if s.name in initial:
+                value = jnp.broadcast_to(jnp.asarray(initial[s.name], dtype=float), s.shape)
+                y0 = y0.at[s.start:s.stop].set(jnp.ravel(value))
+        return params, y0
 
     def _hybrid_program(self, config: SolveConfig, *, nested: bool) -> Callable:
         """The solve of a model with events (`events/hybrid.py`), unjitted; `nested`

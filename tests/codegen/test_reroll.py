@@ -69,3 +69,13 @@ def test_template_evaluates_to_each_member():
     for k in range(8):  # put member k's leaves in the slots: the member comes back
         member = run.template.xreplace({s.symbol: s.leaves[k] for s in run.slots})
         assert sp.simplify(member - exprs[k]) == 0
+
+
+@pytest.mark.parametrize("name", ["mass_spring_chain_8", "lv_with_array", "rc_ladder_array"])
+def test_initial_vector_packs_the_initial_values(name):
+    generated = load_source(emit(simplify(build(parse(model_text(name))))))
+    p = generated.parameter_defaults({})
+    by_name = generated.initial_values(p)
+    expected = np.concatenate([np.ravel(np.broadcast_to(np.asarray(by_name[s.name], float),
+                                                        s.shape)) for s in generated.states])
+    np.testing.assert_array_equal(np.asarray(generated.initial_vector(p)), expected)
