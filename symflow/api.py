@@ -78,6 +78,7 @@ class Model:
         self._names = _Names.of(generated)
         self.timings = dict(timings)
         self.settings = system.settings
+        self._defaults: dict[str, Any] | None = None  # complete_params({}), kept
         # arrays by name, and the closures' networks under "closures" (one pytree)
         self.params: dict[str, Any] = {
             p.name: jnp.asarray(p.value, dtype=float) for p in system.free_parameters}
@@ -126,6 +127,12 @@ class Model:
         A default written as an expression of other parameters (`b = 2*a`)
         follows the values given for them.
         """
+        if not params and not self.system.closures:
+            # the defaults, computed once (on every call's path: a model of many
+            # components has thousands of default values, and array defaults to build)
+            if self._defaults is None:
+                self._defaults = self.generated.parameter_defaults({})
+            return dict(self._defaults)
         given = dict(params or {})
         weights = given.pop("closures", None) if self.system.closures else None
         unknown = ([] if given.keys() <= self._names.parameters else
