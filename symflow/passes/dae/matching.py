@@ -61,12 +61,34 @@ def augment(start: int, graph: Sequence[Sequence[int]], match_var: dict[int, int
     return False
 
 
+# Above this many equations, `maximum_matching` uses scipy's Hopcroft-Karp.
+LARGE_GRAPH = 2000
+
+
 def maximum_matching(graph: Sequence[Sequence[int]]) -> dict[int, int]:
     """A maximum matching: unknown -> equation."""
+    if len(graph) > LARGE_GRAPH:
+        return _hopcroft_karp(graph)
     match_var: dict[int, int] = {}
     for e in range(len(graph)):
         augment(e, graph, match_var)
     return match_var
+
+
+def _hopcroft_karp(graph: Sequence[Sequence[int]]) -> dict[int, int]:
+    """`maximum_matching` by scipy's compiled Hopcroft-Karp."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    columns = np.fromiter((v for row in graph for v in row), dtype=np.int64)
+    starts = np.cumsum([0, *(len(row) for row in graph)], dtype=np.int64)
+    n_unknowns = int(columns.max()) + 1 if columns.size else 0
+    incidence = csr_matrix((np.ones(columns.size), columns, starts),
+                           shape=(len(graph), n_unknowns))
+    incidence.sum_duplicates()
+    row_of = maximum_bipartite_matching(incidence, perm_type="row")  # per unknown
+    return {int(v): int(e) for v, e in enumerate(row_of) if e >= 0}
 
 
 def strong_components(graph: Sequence[Sequence[int]]) -> list[list[int]]:
