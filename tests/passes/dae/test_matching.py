@@ -23,9 +23,9 @@ def test_both_matchings_are_maximum_on_random_graphs():
 
 
 def test_a_long_chain_is_matched_completely():
-    # equation k uses unknowns k and k+1, the last only its own: a perfect matching
-    # exists, and the augmenting paths of the small algorithm would run its length
+    # equation k uses unknowns k+1 and k, the last only its own (a perfect matching
+    # exists; greedy choices must be undone along the chain); large: scipy's matching
     n = 20_000
-    graph = [[k, k + 1] for k in range(n - 1)] + [[n - 1]]
+    graph = [[k + 1, k] for k in range(n - 1)] + [[n - 1]]
     match_var = maximum_matching(graph)
     assert len(match_var) == n and _is_matching(graph, match_var)
