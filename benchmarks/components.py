@@ -4,7 +4,9 @@
 
 For each n: the time to parse, build (flatten), run the passes and generate the
 code of an RC ladder of n sections (a source, n resistors, n capacitors, a
-ground: about 13n flat equations) and of a mass-spring chain of n masses, then
+ground: about 13n flat equations) and of a mass-spring chain of n masses (each
+written component by component, and again with arrays of components and loops,
+rows "(arrays)": `r[n]: Resistor`, `for i in 0:n ... end`), then
 load it and JIT-compile its right-hand side; the number of flat equations and
 of states after simplification; then (for the `--solve` sizes, default 10 and
 100) the solve time of the generated ladder against the same reduced ODE
@@ -64,6 +66,61 @@ def mass_spring_chain(n: int) -> str:
             lines.append(f"    connect(m{k}.b, k{k + 1}.a)")
     lines += ["  simulate", "    tspan = [0, 10]", "end"]
     return "\n".join(lines) + "\n"
+
+
+def rc_ladder_array(n: int) -> str:
+    """`rc_ladder(n)` written with arrays of components and loops (the same flat system,
+    its parameters the arrays r.R and c.C)."""
+    return f"""model Ladder
+  import electrical
+  constants
+    n = {n}
+  components
+    s: ConstantVoltage(V = 1)
+    gnd: Ground
+    r[n]: Resistor(R = 1)
+    c[n]: Capacitor(C = 1, vc = 0)
+  connections
+    connect(s.p, r[0].p)
+    connect(s.n, gnd.g)
+    for i in 0:n
+      connect(r[i].n, c[i].p)
+      connect(c[i].n, gnd.g)
+    end
+    for i in 0:n - 1
+      connect(r[i].n, r[i + 1].p)
+    end
+  simulate
+    tspan = [0, 10]
+end
+"""
+
+
+def mass_spring_chain_array(n: int) -> str:
+    """`mass_spring_chain(n)` written with arrays of components and loops."""
+    s0 = ", ".join("0.1" if k == n - 1 else "0" for k in range(n))
+    return f"""model Chain
+  import mechanical
+  constants
+    n = {n}
+  parameters
+    s0 = [{s0}]
+  components
+    wall: Fixed
+    k[n]: Spring(k = 1)
+    m[n]: Mass(m = 1, s = s0)
+  connections
+    connect(wall.flange, k[0].a)
+    for i in 0:n
+      connect(k[i].b, m[i].a)
+    end
+    for i in 0:n - 1
+      connect(m[i].b, k[i + 1].a)
+    end
+  simulate
+    tspan = [0, 10]
+end
+"""
 
 
 def simplify_time(text: str) -> dict[str, float]:
@@ -135,7 +192,9 @@ def main(sizes: list[int], solve_sizes: list[int]) -> None:
     print(f"{'model':<18}{'n':>6}{'flat eqs':>10}{'states':>8}{'parse':>8}{'build':>8}"
           f"{'passes':>9}{'codegen':>9}{'load':>7}{'jit':>7}{'total':>8}")
     for n in sizes:
-        for name, make in (("RC ladder", rc_ladder), ("mass-spring chain", mass_spring_chain)):
+        for name, make in (("RC ladder", rc_ladder), ("  (arrays)", rc_ladder_array),
+                           ("mass-spring chain", mass_spring_chain),
+                           ("  (arrays)", mass_spring_chain_array)):
             r = simplify_time(make(n))
             total = sum(r[k] for k in ("parse", "build", "passes", "codegen", "load", "jit"))
             print(f"{name:<18}{n:>6}{r['equations']:>10}{r['states']:>8}{r['parse']:>8.2f}"
