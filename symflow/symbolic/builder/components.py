@@ -148,6 +148,8 @@ class _Flattener:
         self.ns = ns
         # the numbers of the constants, by flat name (array lengths, loop bounds)
         self.values: dict[str, Value] = {}
+        # what the text of the model being compiled may index (for its events)
+        self.top: LocalArrays | None = None
         self.sections: dict[str, list] = {k: [] for k in _COPIED}
         self.active: list[str] = []  # model types being instantiated, for cycles
         self.generated: list[tuple[str, ast.Equation]] = []  # (why, equation)
@@ -220,6 +222,8 @@ class _Flattener:
         scalars = frozenset(c.name for c in items["components"] if c.size is None)
         scope = LocalArrays(arrays, scalars, lookup, lengths)
         resolve_local_text(items, scope, local)
+        if not prefix:
+            self.top = scope
 
         for kind in _COPIED:
             for item in items[kind]:
@@ -439,6 +443,11 @@ def flatten(program: ast.Program, model: ast.Model
     flattener.instantiate(model, "", (), None)
     sections = tuple(ast.Section(k, tuple(v), model.span)
                      for k, v in flattener.sections.items() if v)
-    sections += tuple(s for s in model.sections if s.kind in ("simulate", *_TOP_ONLY))
+    top = flattener.top
+    sections += tuple(
+        dataclasses.replace(s, items=tuple(
+            resolve_references(i, top.arrays, top.scalars, top.lookup) for i in s.items))
+        if top is not None and s.kind == "events" else s
+        for s in model.sections if s.kind in ("simulate", *_TOP_ONLY))
     flat = ast.Model(model.name, sections, (), (), model.span)
     return flat, flattener.generated, tuple(sorted(ns.files))

@@ -130,7 +130,7 @@ def _check_numbers(scope: Scope, expr: sp.Expr, node: ast.Expr) -> None:
     _check_atoms(atoms, node, " once the constants are put in")
 
 
-def _as_number(value: Any) -> sp.Expr:
+def _as_number(value: float | sp.Basic) -> sp.Expr:
     """A constant's number as SymPy (an array constant is already a `Stack`)."""
     return value if isinstance(value, sp.Basic) else sp.Float(value)
 

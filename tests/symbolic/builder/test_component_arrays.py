@@ -299,3 +299,16 @@ end
     with pytest.raises(SymflowError, match=r"the value 7 of 'a' is outside its bounds"):
         built("model M\n  parameters\n    a = [1, 7] in [0, 5]\n  variables\n    x = 1\n"
               "  equations\n    der(x) = -x\nend\n")
+
+
+def test_an_event_condition_on_an_element():
+    text = LADDER.replace("  simulate", "  events\n    when c[n - 1].vc > 0.5 then terminate\n"
+                          "  simulate")
+    (event,) = built(text).events
+    assert str(event.condition) == "c[4].vc - 0.5"
+
+
+def test_a_negative_index_says_it_does_not_count_from_the_end():
+    err = _error(LADDER.replace("connect(s.p, r[0].p)", "connect(s.p, r[-1].p)"))
+    assert "index -1 is out of range" in err.message
+    assert "does not count from the end" in (err.help or "")
