@@ -243,10 +243,9 @@ def _member(n: ast.Member, arrays, scalars, lookup):
             f"index {k} is out of range: '{base.id}' has {a.size} components, "
             f"{base.id}[0] ... {base.id}[{a.size - 1}]", target.index.span,
             notes=((a.span, f"{base.id} is declared here"),),
-            help="a negative index does not count from the end here: in a loop, "
-                 "start or stop the range one element in (`for i in 1:n`)" if k < 0 else
-            f"in a loop, stop the range earlier (`for i in 0:{base.id}_length - 1`)".replace(
-                f"{base.id}_length", "n"))
+            help="a negative index does not count from the end here; in a loop, start "
+                 "the range later (`for i in 1:n` for r[i - 1])" if k < 0 else
+                 "in a loop, end the range earlier (`for i in 0:n - 1` for r[i + 1])")
     first, rest = _head(n.name)
     if first in a.parameters:
         if rest:
