@@ -6,7 +6,15 @@ into its parent with every name the component declares prefixed by `r.`
 initial values of its variables). A port `p: Pin` declares one variable per
 connector variable (`p.v`, `p.i`). `extends Base` copies the sections of `Base`
 first. `import electrical` and `import "lib.sf"` make the models and connectors
-of the standard library or another file available.
+of the standard library or another file available (`imports.py`).
+
+An array of components `r[n]: Resistor(R = Rs)` is n such copies, prefixed
+`r[0].` ... `r[n-1].`, except that each parameter of the type becomes one array
+parameter `r.R` of n values (element k's equations use `r.R[k]`); a modifier
+gives every element one value or element k its k-th entry
+(`component_arrays.py`). Before a model's names are prefixed, the `for` loops
+of its equations and connections are unrolled with the numbers of its
+constants (`loops.py`) and its `r[i].p` references resolved to flat names.
 
 `connect(a, b, ...)` statements of one model are merged into connection sets
 (union–find: `connect(a, b)` and `connect(b, c)` make one set `{a, b, c}`). Each
