@@ -312,3 +312,14 @@ def test_a_negative_index_says_it_does_not_count_from_the_end():
     err = _error(LADDER.replace("connect(s.p, r[0].p)", "connect(s.p, r[-1].p)"))
     assert "index -1 is out of range" in err.message
     assert "does not count from the end" in (err.help or "")
+
+
+def test_lengths_and_loop_bounds_from_constants_set_per_element():
+    system = built(model_text("sections_of_different_lengths"))
+    params = {p.name: p for p in system.parameters}
+    assert [len(params[f"a[{k}].r.R"].value) for k in range(3)] == [1, 2, 3]
+    assert len(params["b.r.R"].value) == 4
+    (equation,) = simplify(system).equations
+    values = {p.symbol: p.number for p in system.parameters}
+    x = sp.Symbol("c.vc", real=True)
+    assert sp.simplify(equation.rhs.xreplace(values) - (1 - x) / 10) == 0
