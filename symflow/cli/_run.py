@@ -21,7 +21,8 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     run = add("run", "simulate the model")
     run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="set a parameter or an initial value (repeatable); an array "
-                          "initial value is written [1,2,3]")
+                          "is written [1,2,3] (an array parameter such as r.R also takes one "
+                          "number for all its elements)")
     run.add_argument("--tspan", nargs=2, type=float, metavar=("T0", "T1"))
     run.add_argument("--solver", help="solver name (tsit5, kvaerno5, ..., auto)")
     run.add_argument("--rtol", type=float)

@@ -77,17 +77,36 @@ def _close_keyword(token: Token, expected) -> str | None:
     return close[0] if close else None
 
 
+def _last_loop(source: str, start: int) -> tuple[int, str] | None:
+    """The last `for` loop after line `start` (its line and variable), if any."""
+    found = None
+    for n, line in enumerate(source.splitlines()[start:], start + 1):
+        words = line.split("#")[0].split()
+        if len(words) > 1 and words[0] == "for":
+            found = (n, words[1])
+    return found
+
+
 def _slip(source: str, token: Token, expected: str) -> str | None:
     """The hint for a common slip at an unexpected token, if it is one: a unit after a
     number (`m = 2.0 kg`), or a model whose `end` is missing."""
     if token.type == "$END" and "'end'" in expected:
         opened = [(n, line.split()[1]) for n, line in enumerate(source.splitlines(), 1)
                   if line.strip().startswith("model ") and len(line.split()) > 1]
+        loop = _last_loop(source, opened[-1][0] if opened else 0)
+        if loop is not None and opened:
+            line, name = opened[-1]
+            return (f"model {name} (line {line}) or one of its loops (`for {loop[1]}`, line "
+                    f"{loop[0]}) has no `end`: a loop ends with its own `end`, then the model "
+                    "with another")
         if opened:
             line, name = opened[-1]
             return f"model {name} (line {line}) has no `end`: add `end` after its last line"
     if token.type == "NAME" and token.line is not None and token.column is not None:
         text = source.splitlines()[token.line - 1][:token.column - 1]
+        if re.fullmatch(r"\s*for\s+", text):  # a loop where the grammar has none
+            return ("loops (`for i in 0:n ... end`) may only be in equations and "
+                    "connections")
         # `name = number unit`: a declaration whose value is a number and a word
         if re.fullmatch(r"\s*[A-Za-z_][\w.]*\s*=\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s+",
                         text):

@@ -348,8 +348,8 @@ def check_fitted_names(model: SimulatedModel, params: Sequence[str] | None,
         if name in arrays:
             raise SymflowError(
                 f"fit estimates scalar parameters: {name!r} is an array parameter",
-                help="fit its values with symflow.learn.train(model, data, params=[...]), "
-                     "or fit a scalar parameter its modifier uses (`r[n]: Resistor(R = R0)`)")
+                help="fit a scalar parameter its modifier uses (`r[n]: Resistor(R = R0)`), "
+                     "or differentiate your own loss with jax.grad")
         if name in tables:
             raise SymflowError(
                 f"fit estimates scalar parameters: {name!r} is the table of an input",

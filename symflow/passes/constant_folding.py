@@ -19,8 +19,8 @@ __all__ = ["fold_constants"]
 
 def fold_constants(system: System) -> System:
     """Substitute the values of all constants into the system's expressions."""
-    values = {p.symbol: _number(p.value) for p in system.parameters
-              if p.constant and not isinstance(p.value, tuple)}  # constants are scalars
+    values = {p.symbol: p.number if isinstance(p.value, tuple) else _number(p.value)
+              for p in system.parameters if p.constant}  # an array: the Stack of its numbers
     if not values:
         return system
 

@@ -459,3 +459,15 @@ end
     (equation_loop,) = model.items("equations")
     assert isinstance(equation_loop.body[0], ast.Equation)
     assert isinstance(equation_loop.body[0].lhs, ast.Member)
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("model M\n  variables\n    x = 1\n  equations\n    for i in 0:1\n      der(x) = -x\nend\n",
+     "model M (line 1) or one of its loops (`for i`, line 5) has no `end`"),
+    ("model M\n  observed\n    for i in 0:1\n      y = 1\n    end\nend\n",
+     "loops (`for i in 0:n ... end`) may only be in equations and connections"),
+])
+def test_slips_with_loops(text, hint):
+    with pytest.raises(SymflowError) as info:
+        parse(text, "m.sf")
+    assert hint in (info.value.help or "")

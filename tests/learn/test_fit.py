@@ -157,3 +157,17 @@ def test_initial_values_fitted_per_experiment_with_a_shared_rate():
     np.testing.assert_allclose(float(r.simulate(1)["x"][0]), 2.5, rtol=1e-6)
     with pytest.raises(symflow.SymflowError, match="per_experiment='y'"):
         m.fit(experiments, ["k"], per_experiment=["y"])
+
+
+def test_fit_leaves_array_parameters_out_and_refuses_them_by_name():
+    import types
+
+    from symflow.learn._fit import check_fitted_names
+
+    system = types.SimpleNamespace(inputs=(), free_parameters=(
+        types.SimpleNamespace(name="r.R", shape=(3,)), types.SimpleNamespace(name="R0", shape=())))
+    model = types.SimpleNamespace(name="Ladder", system=system, params={"r.R": 0, "R0": 0})
+    with pytest.raises(symflow.SymflowError, match="'r.R' is an array parameter"):
+        check_fitted_names(model, ["r.R"], [])
+    model.state_names = ()
+    assert check_fitted_names(model, None, [])[0] == ("R0",)

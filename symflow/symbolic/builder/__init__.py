@@ -6,7 +6,9 @@ each take the `scope.Scope` (the model's name table) explicitly:
 - `scope`: names, built-in names, limits; `expressions` and `calls`: one
   expression to SymPy; `derivatives`: `diff`/`laplacian`;
 - `declarations`: constants, parameters, functions, variables, observed outputs;
-- `equations` (explicit) and `dae` (implicit, after `components` flattening);
+- `equations` (explicit) and `dae` (implicit, after `components` flattening, with
+  `imports` (the models a file sees), `component_arrays` (arrays of components)
+  and `loops` (`for ... end`, unrolled));
 - `settings` (the `simulate` section and the names it accepts), `fields` (domain,
   boundary), `closures`, `sde` (Brownian motions, `d(x) = ...`).
 """

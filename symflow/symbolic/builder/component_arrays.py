@@ -242,7 +242,11 @@ def _member(n: ast.Member, arrays, scalars, lookup):
         raise SymflowError(
             f"index {k} is out of range: '{base.id}' has {a.size} components, "
             f"{base.id}[0] ... {base.id}[{a.size - 1}]", target.index.span,
-            notes=((a.span, f"{base.id} is declared here"),))
+            notes=((a.span, f"{base.id} is declared here"),),
+            help="a negative index does not count from the end here; in a loop, start "
+                 "the range later (`for i in 1:n` for r[i - 1])" if k < 0 else
+                 f"the last one is {base.id}[{a.size - 1}]; a loop that reaches past it ends "
+                 "its range earlier (`for i in 0:n - 1` for r[i + 1])")
     first, rest = _head(n.name)
     if first in a.parameters:
         if rest:

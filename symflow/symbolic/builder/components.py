@@ -6,7 +6,15 @@ into its parent with every name the component declares prefixed by `r.`
 initial values of its variables). A port `p: Pin` declares one variable per
 connector variable (`p.v`, `p.i`). `extends Base` copies the sections of `Base`
 first. `import electrical` and `import "lib.sf"` make the models and connectors
-of the standard library or another file available.
+of the standard library or another file available (`imports.py`).
+
+An array of components `r[n]: Resistor(R = Rs)` is n such copies, prefixed
+`r[0].` ... `r[n-1].`, except that each parameter of the type becomes one array
+parameter `r.R` of n values (element k's equations use `r.R[k]`); a modifier
+gives every element one value or element k its k-th entry
+(`component_arrays.py`). Before a model's names are prefixed, the `for` loops
+of its equations and connections are unrolled with the numbers of its
+constants (`loops.py`) and its `r[i].p` references resolved to flat names.
 
 `connect(a, b, ...)` statements of one model are merged into connection sets
 (union–find: `connect(a, b)` and `connect(b, c)` make one set `{a, b, c}`). Each
@@ -148,6 +156,8 @@ class _Flattener:
         self.ns = ns
         # the numbers of the constants, by flat name (array lengths, loop bounds)
         self.values: dict[str, Value] = {}
+        # what the text of the model being compiled may index (for its events)
+        self.top: LocalArrays | None = None
         self.sections: dict[str, list] = {k: [] for k in _COPIED}
         self.active: list[str] = []  # model types being instantiated, for cycles
         self.generated: list[tuple[str, ast.Equation]] = []  # (why, equation)
@@ -220,6 +230,8 @@ class _Flattener:
         scalars = frozenset(c.name for c in items["components"] if c.size is None)
         scope = LocalArrays(arrays, scalars, lookup, lengths)
         resolve_local_text(items, scope, local)
+        if not prefix:
+            self.top = scope
 
         for kind in _COPIED:
             for item in items[kind]:
@@ -439,6 +451,11 @@ def flatten(program: ast.Program, model: ast.Model
     flattener.instantiate(model, "", (), None)
     sections = tuple(ast.Section(k, tuple(v), model.span)
                      for k, v in flattener.sections.items() if v)
-    sections += tuple(s for s in model.sections if s.kind in ("simulate", *_TOP_ONLY))
+    top = flattener.top
+    sections += tuple(
+        dataclasses.replace(s, items=tuple(
+            resolve_references(i, top.arrays, top.scalars, top.lookup) for i in s.items))
+        if top is not None and s.kind == "events" else s
+        for s in model.sections if s.kind in ("simulate", *_TOP_ONLY))
     flat = ast.Model(model.name, sections, (), (), model.span)
     return flat, flattener.generated, tuple(sorted(ns.files))

@@ -39,9 +39,6 @@ def parameters(scope: Scope, nodes, *, constant: bool) -> list[Parameter]:
         if size is not None and not shape:
             shape = (constant_integer(scope, size, f"the length of '{d.name}'"),)
             default = Fill(default, sp.Integer(shape[0]))
-        if shape and constant:
-            raise SymflowError(f"{kind} '{d.name}' must be a scalar", d.value.span,
-                               help="an array of numbers is a parameter (under parameters)")
         if constant and any(scope.kind_of(s.name) == "parameter" for s in default.free_symbols):
             raise SymflowError(
                 f"constant '{d.name}' depends on a parameter", d.value.span,

@@ -114,7 +114,7 @@ def _check_numbers(scope: Scope, expr: sp.Expr, node: ast.Expr) -> None:
     """Refuse a value that is undefined, infinite, too large for a float or not
     real, also once the constants are folded in (as the passes will)."""
     _check_atoms(expr.atoms(), node, "")
-    constants = {s: sp.Float(scope.values[s]) for s in expr.free_symbols
+    constants = {s: _as_number(scope.values[s]) for s in expr.free_symbols
                  if s in scope.values and scope.names[s.name].kind == "constant"}
     if not constants:
         return  # every number was checked as it was built (`checked`)
@@ -128,6 +128,11 @@ def _check_numbers(scope: Scope, expr: sp.Expr, node: ast.Expr) -> None:
     except (TypeError, ValueError, ArithmeticError):
         return
     _check_atoms(atoms, node, " once the constants are put in")
+
+
+def _as_number(value: float | sp.Basic) -> sp.Expr:
+    """A constant's number as SymPy (an array constant is already a `Stack`)."""
+    return value if isinstance(value, sp.Basic) else sp.Float(value)
 
 
 def _check_atoms(atoms, node: ast.Expr, after: str) -> None:

@@ -268,3 +268,59 @@ end
     values = {p.symbol: p.number for p in system.parameters}
     x = sp.Symbol("c.vc", real=True)
     assert sp.simplify(equation.rhs.xreplace(values).subs(x, 0) - sp.Rational(1, 12)) == 0
+
+
+def test_per_element_modifier_from_an_array_constant():
+    text = LADDER.replace("n = 5", "n = 5\n    Rs = [1, 2, 3, 4, 5]").replace(
+        "Resistor(R = R0)", "Resistor(R = Rs)")
+    system = built(text)
+    params = {p.name: p for p in system.parameters}
+    assert params["Rs"].constant and params["Rs"].shape == (5,)
+    assert params["r.R"].value == (1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+def test_array_parameters_and_constants_outside_components():
+    system = built("""
+model M
+  constants
+    k = [1, 2, 3]
+  parameters
+    a = [0.5, 1, 2] in [0, 5]
+  variables
+    x[3] = 1.0
+  equations
+    der(x) = -a*k*x
+end
+""")
+    params = {p.name: p for p in system.parameters}
+    assert params["a"].shape == (3,) and params["a"].bounds == (0.0, 5.0)
+    folded = simplify(system)
+    assert str(folded.equations[0].rhs) == "-a*x*[1.0, 2.0, 3.0]"
+    with pytest.raises(SymflowError, match=r"the value 7 of 'a' is outside its bounds"):
+        built("model M\n  parameters\n    a = [1, 7] in [0, 5]\n  variables\n    x = 1\n"
+              "  equations\n    der(x) = -x\nend\n")
+
+
+def test_an_event_condition_on_an_element():
+    text = LADDER.replace("  simulate", "  events\n    when c[n - 1].vc > 0.5 then terminate\n"
+                          "  simulate")
+    (event,) = built(text).events
+    assert str(event.condition) == "c[4].vc - 0.5"
+
+
+def test_a_negative_index_says_it_does_not_count_from_the_end():
+    err = _error(LADDER.replace("connect(s.p, r[0].p)", "connect(s.p, r[-1].p)"))
+    assert "index -1 is out of range" in err.message
+    assert "does not count from the end" in (err.help or "")
+
+
+def test_lengths_and_loop_bounds_from_constants_set_per_element():
+    system = built(model_text("sections_of_different_lengths"))
+    params = {p.name: p for p in system.parameters}
+    assert [len(params[f"a[{k}].r.R"].value) for k in range(3)] == [1, 2, 3]
+    assert len(params["b.r.R"].value) == 4
+    (equation,) = simplify(system).equations
+    values = {p.symbol: p.number for p in system.parameters}
+    x = sp.Symbol("c.vc", real=True)
+    rate = equation.rhs.xreplace(values)
+    assert [float(rate.subs(x, v)) for v in (0, 1)] == pytest.approx([0.1, 0.0], abs=1e-15)
