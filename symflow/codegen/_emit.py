@@ -173,6 +173,13 @@ def _vector_function(name: str, args: str, doc: str, system: System,
             lengths[f"s{piece.index}"] = 1
             continue
         for run in piece.runs:
+            for shared in run.shared:  # computed once, read shifted (`_reroll.Shared`)
+                preamble += [f"    {slot.symbol.name} = {slot_printer.slot(slot)}"
+                             for slot in shared.slots]
+                preamble.append(f"    {shared.symbol.name} = "
+                                f"{slot_printer.shared(shared)}")
+                names[shared.symbol] = shared.symbol.name
+                shapes[shared.symbol] = (shared.length,)
             for slot in run.slots:
                 preamble.append(f"    {slot.symbol.name} = {slot_printer.slot(slot)}")
                 names[slot.symbol] = slot.symbol.name
@@ -210,6 +217,13 @@ class _SlotPrinter:
                 return f"{self.printer.doprint(leaves[0].args[0])}[{steps}]"
         items = ", ".join(self.printer.doprint(leaf) for leaf in leaves)
         return f"jnp.stack([{items}])"
+
+    def shared(self, shared) -> str:
+        """The code of a shared array (`_reroll.Shared`) over its slots."""
+        printer = JnpPrinter(self.printer.names, {})
+        printer.names.update({slot.symbol: slot.symbol.name for slot in shared.slots})
+        printer.shapes.update({slot.symbol: (shared.length,) for slot in shared.slots})
+        return printer.doprint(shared.template)
 
 
 def _even_steps(indices: list[int]) -> str | None:

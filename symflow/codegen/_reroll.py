@@ -35,9 +35,9 @@ import sympy as sp
 from sympy.core.relational import Relational
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from ..symbolic import Element, Sigmoid
+from ..symbolic import Element, Part, Sigmoid
 
-__all__ = ["Block", "MAX_STRIDE", "MIN_RUN", "Run", "Single", "Slot", "reroll"]
+__all__ = ["Block", "MAX_STRIDE", "MIN_RUN", "Run", "Shared", "Single", "Slot", "reroll"]
 
 # Shorter runs are printed as scalars: a slice costs about what a scalar does.
 MIN_RUN = 4
@@ -64,15 +64,30 @@ class Slot:
 
 
 @dataclasses.dataclass(frozen=True)
+class Shared:
+    """A subexpression that two places of a run's pattern share, one member apart:
+    `symbol` is the array of its `length` values (`template` over `slots`), and the
+    run's template reads it as `Part(symbol, 0, length - 1)` and `Part(symbol, 1,
+    length)`. The flux between neighbouring sections of a ladder leaves one
+    section and enters the next: computed once, not twice."""
+
+    symbol: sp.Symbol
+    template: sp.Expr
+    slots: tuple[Slot, ...]
+    length: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Run:
     """Expressions `start, start + stride, ...` (`length` of them) as one element-wise
-    `template` over `slots`."""
+    `template` over `slots` and the `shared` arrays (computed first)."""
 
     start: int
     stride: int
     length: int
     template: sp.Expr
     slots: tuple[Slot, ...]
+    shared: tuple[Shared, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,8 +181,39 @@ def _scan(keys: Sequence[str | None], stride: int, min_run: int) -> list[tuple[i
 
 def _run(start: int, stride: int, members: Sequence[_Canonical]) -> Run:
     """The template of a run: the first member's tree, each leaf place a slot (or
-    the leaf itself where it is the same throughout)."""
-    columns = list(zip(*(m.leaves for m in members), strict=True))
+    the leaf itself where it is the same throughout), with the subexpressions that
+    recur one member apart computed once (`Shared`)."""
+    m = len(members)
+    rows = [m_.leaves for m_ in members]
+    nodes = _nodes(members[0].tree)
+    overrides: dict[int, sp.Expr] = {}
+    shared: list[Shared] = []
+    taken: list[tuple[int, int]] = []
+    for later, earlier in _shifted_pairs(nodes, rows):
+        if any(lo < hi_ and lo_ < hi for lo_, hi_ in taken
+               for lo, hi in ((later.lo, later.hi), (earlier.lo, earlier.hi))):
+            continue  # overlaps a subexpression already shared
+        taken += [(later.lo, later.hi), (earlier.lo, earlier.hi)]
+        # W[0] = later at member 0, W[j] = earlier at member j - 1: later = W[0:m],
+        # earlier = W[1:m+1]
+        columns = [(rows[0][i],) + tuple(row[j] for row in rows)
+                   for i, j in zip(range(later.lo, later.hi), range(earlier.lo, earlier.hi))]
+        symbol = sp.Symbol(f"_w{start}_{len(shared)}", real=True)
+        leaves, slots = _slots(columns, f"_w{start}_{len(shared)}_")
+        shared.append(Shared(symbol, _rebuild(earlier.bare, iter(leaves)), slots, m + 1))
+        overrides[id(later.tree)] = later.coefficient * Part(symbol, 0, m)
+        overrides[id(earlier.tree)] = earlier.coefficient * Part(symbol, 1, m + 1)
+    leaves, slots = _slots(list(zip(*rows, strict=True)), f"_r{start}_")
+    template = _rebuild(members[0].tree, iter(leaves), overrides)
+    used = template.free_symbols
+    return Run(start, stride, m, template, tuple(s_ for s_ in slots if s_.symbol in used),
+               tuple(shared))
+
+
+def _slots(columns: Sequence[tuple[sp.Expr, ...]], prefix: str
+           ) -> tuple[list[sp.Expr], tuple[Slot, ...]]:
+    """For each leaf place (its `column` across members), the leaf itself where it is
+    the same throughout, else a slot symbol (one per distinct column)."""
     replacement: list[sp.Expr] = []
     slots: dict[tuple[sp.Expr, ...], Slot] = {}
     for column in columns:
@@ -175,10 +221,75 @@ def _run(start: int, stride: int, members: Sequence[_Canonical]) -> Run:
             replacement.append(column[0])
             continue
         if column not in slots:  # the same column twice is one slot
-            slots[column] = Slot(sp.Symbol(f"_r{start}_{len(slots)}", real=True), column)
+            slots[column] = Slot(sp.Symbol(f"{prefix}{len(slots)}", real=True), column)
         replacement.append(slots[column].symbol)
-    template = _rebuild(members[0].tree, iter(replacement))
-    return Run(start, stride, len(members), template, tuple(slots.values()))
+    return replacement, tuple(slots.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Node:
+    """A subexpression of a canonical tree: its leaves are `lo .. hi - 1` of the
+    tree's leaves; `key` its structure without a numeric factor, `coefficient` that
+    factor, `bare` the subtree without it."""
+
+    key: str
+    lo: int
+    hi: int
+    coefficient: sp.Expr
+    tree: object
+    bare: object
+
+
+def _nodes(tree: object) -> list[_Node]:
+    """The operations of `tree` with at least one leaf, in preorder."""
+    out: list[_Node] = []
+
+    def walk(t: object, lo: int) -> tuple[str, int]:
+        if not isinstance(t, tuple):
+            if isinstance(t, sp.Basic) and (t.is_Number or isinstance(t, sp.NumberSymbol)
+                                            or t in (sp.true, sp.false)):
+                return f"n{sp.srepr(t)}", lo
+            return "l", lo + 1
+        func, children = t
+        here = len(out)
+        out.append(None)  # type: ignore[arg-type]  # filled below, preorder
+        keys, hi = [], lo
+        for c in children:
+            key, hi = walk(c, hi)
+            keys.append(key)
+        numbers = [c for c in children if isinstance(c, sp.Basic) and c.is_Number]
+        coefficient: sp.Expr = sp.Integer(1)
+        bare = t
+        if func is sp.Mul and len(numbers) == 1:
+            coefficient = numbers[0]
+            rest = tuple(c for c in children if c is not numbers[0])
+            bare = (sp.Mul, rest)
+            keys = [k for k, c in zip(keys, children) if c is not numbers[0]]
+        key = f"{func.__name__}({','.join(keys)})"
+        out[here] = _Node(key, lo, hi, coefficient, t, bare)
+        return key, hi
+
+    walk(tree, 0)
+    return [node for node in out if node.hi > node.lo]
+
+
+def _shifted_pairs(nodes: list[_Node], rows: Sequence[tuple[sp.Expr, ...]]):
+    """Pairs `(later, earlier)` of disjoint subexpressions with `later` at member
+    k + 1 equal to `earlier` at member k for every k, largest first."""
+    by_key: dict[str, list[_Node]] = {}
+    for node in nodes:
+        by_key.setdefault(node.key, []).append(node)
+    pairs = []
+    for group in by_key.values():
+        for later in group:
+            for earlier in group:
+                if later is earlier or not (later.hi <= earlier.lo or earlier.hi <= later.lo):
+                    continue
+                if all(rows[k + 1][later.lo:later.hi] == rows[k][earlier.lo:earlier.hi]
+                       for k in range(len(rows) - 1)):
+                    pairs.append((later, earlier))
+    pairs.sort(key=lambda pair: pair[0].hi - pair[0].lo, reverse=True)
+    return pairs
 
 
 def _canonical(expr: sp.Expr, positions: Mapping[sp.Symbol, int]) -> _Canonical:
@@ -219,10 +330,16 @@ def _leaf_place(expr: sp.Expr, positions: Mapping[sp.Symbol, int]
     return None
 
 
-def _rebuild(tree: object, leaves) -> sp.Expr:
+def _rebuild(tree: object, leaves, overrides: Mapping[int, sp.Expr] | None = None
+             ) -> sp.Expr:
+    """`tree` with its leaves taken in order from `leaves`; a subtree whose `id` is in
+    `overrides` is replaced (its leaves are still consumed)."""
+    if overrides and id(tree) in overrides:
+        _rebuild(tree, leaves)  # consume its leaves
+        return overrides[id(tree)]
     if isinstance(tree, tuple):
         func, children = tree
-        return func(*(_rebuild(c, leaves) for c in children))
+        return func(*(_rebuild(c, leaves, overrides) for c in children))
     if isinstance(tree, sp.Basic) and (tree.is_Number or isinstance(tree, sp.NumberSymbol)
                                        or tree in (sp.true, sp.false)):
         return tree

@@ -11,7 +11,7 @@ from symflow.codegen import emit, load_source
 from symflow.codegen._reroll import Block, Single, reroll
 from symflow.lang import parse
 from symflow.passes import simplify
-from symflow.symbolic import build
+from symflow.symbolic import Part, build
 
 
 def _reference_rhs(system, y: np.ndarray, params: dict[str, float]) -> np.ndarray:
@@ -23,7 +23,7 @@ def _reference_rhs(system, y: np.ndarray, params: dict[str, float]) -> np.ndarra
     return np.array([float(rhs[v.name].xreplace(values)) for v in system.states])
 
 
-@pytest.mark.parametrize("name, rolled", [("rc_ladder_8", "y[1:7]"),
+@pytest.mark.parametrize("name, rolled", [("rc_ladder_8", "y[1:8]"),
                                           ("mass_spring_chain_8", "axis=1")])
 def test_rolled_rhs_equals_equations_one_by_one(name, rolled):
     system = simplify(build(parse(model_text(name))))
@@ -50,6 +50,22 @@ def test_runs_do_not_depend_on_the_order_of_names():
     assert [type(p) for p in pieces] == [Single, Block, Single]
     block = pieces[1]
     assert isinstance(block, Block) and (block.start, block.length) == (1, 10)
+
+
+def test_a_flux_between_neighbours_is_computed_once():
+    # member k: ((x[k+1] - x[k])/r[k+1] - (x[k] - x[k-1])/r[k]): the second term of
+    # member k + 1 is the first of member k
+    x, r = _symbols(12), [sp.Symbol(f"r{k}") for k in range(12)]
+    exprs = [(x[k + 1] - x[k]) / r[k + 1] - (x[k] - x[k - 1]) / r[k] for k in range(1, 11)]
+    (block,) = reroll(exprs, {s: k for k, s in enumerate(x)})
+    (run,) = block.runs
+    (shared,) = run.shared
+    assert shared.length == 11 and run.template.atoms(Part)
+    # the shared array holds the flux k-1 -> k for k = 1 .. 11 (one per member, plus one)
+    values = {s.symbol: s.leaves for s in shared.slots}
+    for j in range(shared.length):
+        flux = shared.template.xreplace({symbol: column[j] for symbol, column in values.items()})
+        assert sp.simplify(flux - (x[j + 1] - x[j]) / r[j + 1]) == 0
 
 
 def test_different_structures_and_short_runs_stay_single():
