@@ -152,15 +152,16 @@ class Outputs:
         return memo["computed"][name]
 
     def state(self, ys: Any, name: str) -> Any:
-        """State `name` over time: a view of `ys`."""
+        """State `name` over time: a view of `ys` (whose leading axes, time and any
+        batch axes of a solution returned from `jax.vmap`, it keeps)."""
         a, b, shape = self.states[name]
-        return ys[:, a] if shape == () else ys[:, a:b].reshape(ys.shape[0], *shape)
+        return ys[..., a] if shape == () else ys[..., a:b].reshape(*ys.shape[:-1], *shape)
 
     def alias(self, ys: Any, params: Mapping[str, Any], name: str) -> Any:
         """A pure alias over time (NumPy for NumPy `ys`, JAX otherwise)."""
         a = self.aliases[name]
         xp: Any = np if isinstance(ys, np.ndarray) else jnp
-        n = ys.shape[0]
+        lead = ys.shape[:-1]  # time, after any batch axes
         if a.kind == "state":
             value = self.state(ys, a.source)
             return value if a.sign == 1.0 else -value
@@ -170,8 +171,10 @@ class Outputs:
                 p = np.asarray(p, dtype=float)
             else:
                 xp = jnp
-            return xp.broadcast_to(a.sign * p, (n,))
-        return xp.full((n, *self.shapes[name]), a.value)
+            p = xp.asarray(p)  # one value, or one per batch element
+            return xp.broadcast_to(xp.reshape(p, (*p.shape, *(1,) * (len(lead) - p.ndim))),
+                                   lead)
+        return xp.full((*lead, *self.shapes[name]), a.value)
 
     def computed_values(self, ts: Any, ys: Any, params: Mapping[str, Any]
                         ) -> dict[str, Any]:
@@ -180,6 +183,11 @@ class Outputs:
         arrays of a traced call otherwise (inlined into an outer trace)."""
         if not self.computed:
             return {}
+        if np.ndim(ys) != 2:
+            raise SymflowError(
+                "the observed outputs of a batch of solutions (one returned from "
+                "jax.vmap) are not computed outside it",
+                help="read them inside the vmapped function: sol[name] there")
         traced = any(isinstance(x, jax.core.Tracer)
                      for x in jax.tree.leaves((ts, ys, params)))
         if traced:
