@@ -125,3 +125,17 @@ def test_auto_is_decided_once_per_options(rc, monkeypatch):
     assert calls == [3.0]  # other values: the first call's decision is kept
     plan({"r.R": 7.0}, rtol=1e-4)
     assert calls == [3.0, 7.0]  # other options: decided anew
+
+
+@pytest.mark.slow  # a vmapped solve's compile
+def test_a_batch_of_solutions_keeps_its_batch_axis(rc):
+    import jax.numpy as jnp
+
+    from symflow.errors import SymflowError
+
+    sols = jax.vmap(lambda v: rc.simulate({"s.V": v}, saveat=4))(jnp.array([1.0, 2.0]))
+    assert sols["c.v"].shape == (2, 4)
+    np.testing.assert_array_equal(sols["r.p.v"], [[1.0] * 4, [2.0] * 4])
+    np.testing.assert_array_equal(sols["c.v"], sols["c.vc"])
+    with pytest.raises(SymflowError, match="inside the vmapped function"):
+        sols["r.i"]
