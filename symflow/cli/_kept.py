@@ -19,7 +19,7 @@ them: a default may follow a `--set` value) come from a second kept program over
 the saved states (`Simulator.given_observed_program`), kept under the key with
 `-observed` added. A model with more than `KEEP_OBSERVED` such outputs (a large
 component model) keeps no observed program: XLA's compile of thousands of small
-outputs grows faster than their number (195 s for the 9,000 of a 1000-section RC
+outputs grows faster than their number (195 s for the 8,003 of a 1000-section RC
 ladder, where evaluating them op by op takes 1.5 s), so its runs load the model,
 take the solve from the kept program and compute the outputs op by op.
 """

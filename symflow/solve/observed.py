@@ -15,7 +15,7 @@ them from its saved states on first access instead:
   once). The first `EAGER_READS` solutions of a model that are read evaluate it op
   by op, compiling nothing; later ones (a loop over many solves) run it as one
   program compiled then. Measured on the RC ladder (13 observed outputs per
-  section, 9 of them computed), op by op took 0.12 s at 100 sections where the
+  section, 8 of them computed), op by op took 0.12 s at 100 sections where the
   compile took 5.5 s, and 1.5 s at 1000 where the compile took 195 s: XLA's
   compile of thousands of small outputs grows faster than their number.
 
