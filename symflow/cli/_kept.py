@@ -17,7 +17,11 @@ pure aliases of a state or a number (`solve/observed.py`) are read from the stat
 with NumPy, as the metadata lists them; the others (aliases of parameters among
 them: a default may follow a `--set` value) come from a second kept program over
 the saved states (`Simulator.given_observed_program`), kept under the key with
-`-observed` added.
+`-observed` added. A model with more than `KEEP_OBSERVED` such outputs (a large
+component model) keeps no observed program: XLA's compile of thousands of small
+outputs grows faster than their number (195 s for the 8,003 of a 1000-section RC
+ladder, where evaluating them op by op takes 1.5 s), so its runs load the model,
+take the solve from the kept program and compute the outputs op by op.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ import numpy as np
 from ..progress import stage
 from ._common import parse_saveat
 
-__all__ = ["OBSERVED_SUFFIX", "KeptRun", "kept_run", "print_final", "run_kept",
+__all__ = ["KEEP_OBSERVED", "OBSERVED_SUFFIX", "KeptRun", "kept_run", "print_final", "run_kept",
            "solve_and_keep", "unpack"]
 
 # added to a run's key: the kept program of its observed outputs
 OBSERVED_SUFFIX = "-observed"
+# the most computed observed outputs whose program a run keeps
+KEEP_OBSERVED = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +113,8 @@ def run_kept(run: KeptRun) -> tuple[dict, dict[str, np.ndarray]] | None:
         program = store.get(run.key)
         observed = None
         if program is not None and program.meta["computed"]:
+            if not program.meta["observed_kept"]:
+                return None  # the full run computes them, op by op
             observed = store.get(run.key + OBSERVED_SUFFIX)
     if program is None or (program.meta["computed"] and observed is None):
         return None
@@ -191,6 +199,7 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
         "aliases": {name: a.as_json() for name, a in outputs.aliases.items()
                     if a.kind != "parameter"},
         "computed": [(name, list(outputs.shapes[name])) for name in computed],
+        "observed_kept": len(computed) <= KEEP_OBSERVED,
         "names": [*m.state_names, *m.observed_names],
         "given": sorted(given), "initial": sorted(start), "ts": ts.tolist(),
         "result_at": len(ts) * m.generated.n_states})
@@ -212,8 +221,8 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
         flat = np.asarray(compiled(given, start, ts))
     params = m.complete_params(given)
     sol = simulator.solution_of(flat, ts, config, params=params, initial=start)
-    if not computed:
-        return sol, config.solver
+    if not computed or not meta["observed_kept"]:
+        return sol, config.solver  # the solution computes them when read
     # the observed outputs through a kept program too: the next run reads them from
     # the XLA cache, and this one compiles them once (not again when they are read)
     ys = _states(meta, flat)

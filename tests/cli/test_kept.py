@@ -102,6 +102,7 @@ def test_processes_compiling_one_model_at_once_all_succeed(cache):
     assert again.stdout.split("timings")[0] == outputs[0]
 
 
+@pytest.mark.slow  # three runs (the default suite's hits read `mass`, an output)
 def test_observed_outputs_of_a_kept_run_follow_set_values(cache, capsys, examples_dir):
     """A component model's observed outputs on a hit: aliases of a state, of a
     parameter given with --set, of a number, and computed ones, as a full solve
@@ -122,3 +123,22 @@ def test_observed_outputs_of_a_kept_run_follow_set_values(cache, capsys, example
     for name in sol.names:
         assert kept[name] == pytest.approx(float(sol[name][-1]), rel=1e-7, abs=1e-12), name
     assert kept["s.p.v"] == 3.0 and kept["c.n.v"] == 0.0  # a parameter's, a number's alias
+
+
+@pytest.mark.slow  # two runs
+def test_a_model_with_many_computed_outputs_keeps_no_observed_program(
+        cache, capsys, examples_dir, monkeypatch):
+    """Past `KEEP_OBSERVED` computed outputs only the solve is kept: the next run loads
+    the model, reuses the kept solve and prints the same numbers."""
+    from symflow.cli import _kept
+
+    monkeypatch.setattr(_kept, "KEEP_OBSERVED", 1)
+    argv = ["run", str(examples_dir / "rc_circuit.sf"), "--no-progress", "--timings"]
+    assert main(argv) == EXIT_OK
+    first = capsys.readouterr().out
+    assert [p.stem.endswith("-observed") for p in (cache / "programs").glob("*.program")] \
+        == [False]
+    assert main(argv) == EXIT_OK
+    second = capsys.readouterr().out
+    assert HIT not in second and "parsing" in second and "tracing" not in second
+    assert second.split("timings")[0] == first.split("timings")[0]

@@ -67,19 +67,30 @@ def test_observed_values_match_the_circuit_laws(rc):
     np.testing.assert_allclose(columns["r.i"], current, rtol=1e-12)
 
 
-def test_aliases_compile_nothing_and_the_program_is_compiled_once(rc):
+def test_the_first_reads_compile_nothing_and_later_ones_compile_once(rc, monkeypatch):
+    """Aliases are never compiled; computed outputs are evaluated op by op for the
+    first `EAGER_READS` solutions, then by one program compiled once, giving the
+    same numbers."""
+    from symflow.solve import observed
+
+    monkeypatch.setattr(observed, "EAGER_READS", 1)
     outputs = rc.runner.simulator.outputs
     outputs._programs.clear()
+    outputs._reads[0] = 0
     sol = rc.simulate(saveat=5)
     sol["c.v"], sol["r.p.v"], sol["gnd.g.v"]
-    assert not outputs._programs  # no program made for aliases
-    sol["r.i"]
+    assert outputs._reads == [0] and not outputs._programs  # aliases: nothing evaluated
+    eager = sol["r.i"]
+    assert outputs._reads == [1] and not outputs._programs  # op by op
+    again = rc.simulate(saveat=5)
+    np.testing.assert_allclose(again["r.i"], eager, rtol=1e-14)  # now compiled
     program = outputs.program("packed")
-    again = rc.simulate(params={"r.R": 5.0}, saveat=5)
-    assert float(again["r.i"][-1]) != float(sol["r.i"][-1])
-    assert program._cache_size() == 1  # one compile for both solutions
+    other = rc.simulate(params={"r.R": 5.0}, saveat=5)
+    assert float(other["r.i"][-1]) != float(eager[-1])
+    assert program._cache_size() == 1 and outputs._reads == [1]
 
 
+@pytest.mark.slow  # a gradient's compile (tests/solve/test_gradients.py reads `total`)
 def test_a_gradient_through_an_observed_output(rc):
     """d i(t1) / dR through the observed program, against the closed form
     i = V exp(-t / (R C)) / R."""
@@ -101,10 +112,30 @@ def test_auto_is_decided_once_per_options(rc, monkeypatch):
         calls.append(float(params["r.R"]))
         return decide(params, initial, t0, t1)
 
+    def plan(params=None, initial=None, rtol=1e-5):
+        """The configuration `simulate` would solve with (nothing compiled)."""
+        return rc.runner.ode.plan(params, "auto", {
+            "tspan": None, "saveat": 3, "initial": initial, "rtol": rtol, "atol": None,
+            "dt": None, "max_steps": None, "adjoint": "checkpoint", "dense": False,
+            "progress": False})[0]
+
     monkeypatch.setattr(rc.runner, "choose_auto", counting)
-    rc.simulate(params={"r.R": 3.0}, solver="auto", saveat=3, rtol=1e-5)
-    rc.simulate(params={"r.R": 7.0}, solver="auto", saveat=3, rtol=1e-5)
-    rc.simulate(initial={"c.vc": 0.5}, solver="auto", saveat=3, rtol=1e-5)
+    first = plan({"r.R": 3.0})
+    assert plan({"r.R": 7.0}) is first and plan(initial={"c.vc": 0.5}) is first
     assert calls == [3.0]  # other values: the first call's decision is kept
-    rc.simulate(params={"r.R": 7.0}, solver="auto", saveat=3, rtol=1e-4)
+    plan({"r.R": 7.0}, rtol=1e-4)
     assert calls == [3.0, 7.0]  # other options: decided anew
+
+
+@pytest.mark.slow  # a vmapped solve's compile
+def test_a_batch_of_solutions_keeps_its_batch_axis(rc):
+    import jax.numpy as jnp
+
+    from symflow.errors import SymflowError
+
+    sols = jax.vmap(lambda v: rc.simulate({"s.V": v}, saveat=4))(jnp.array([1.0, 2.0]))
+    assert sols["c.v"].shape == (2, 4)
+    np.testing.assert_array_equal(sols["r.p.v"], [[1.0] * 4, [2.0] * 4])
+    np.testing.assert_array_equal(sols["c.v"], sols["c.vc"])
+    with pytest.raises(SymflowError, match="inside the vmapped function"):
+        sols["r.i"]

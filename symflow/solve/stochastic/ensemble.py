@@ -135,8 +135,10 @@ class EnsembleSimulator:
             solve = sim.solve_program(config.ode)  # the same solve, unjitted
 
             def ode_member(key, params, ts):
-                sol = solve(params, self.random_initial(key, params), ts)
-                return sol.values, sol.result
+                sol = solve(params, self.random_initial(key, params), ts).with_params(params)
+                # every state and observed output of each member, as the SDE side's
+                # members give them (the statistics are taken over all of them)
+                return {name: sol[name] for name in sol.names}, sol.result
 
             return ode_member
 
