@@ -27,7 +27,8 @@ import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-from components import rc_ladder  # noqa: E402
+# the ladder written out component by component (r0, c0, ...): the names read below
+from components import written_out_ladder as rc_ladder  # noqa: E402
 
 from symflow.api import loads  # noqa: E402
 
