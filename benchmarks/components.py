@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import resource
 import statistics
 import sys
 import time
@@ -222,6 +223,12 @@ def hand_solve(make, n: int, solver: str):
     return (lambda: compiled(y0, args)), compile_time, pick
 
 
+def peak_mib() -> float:
+    """The process's peak resident memory so far (MiB): sizes run in increasing order,
+    so each row's value is the peak of that size (or an earlier, smaller one)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def median_time(fn, repeats=5) -> float:
     jax.block_until_ready(fn())  # warm
     times = []
@@ -247,7 +254,8 @@ def compare(sizes: list[int], solver: str, repeats: int, models: dict) -> None:
     print(f"\nsolver {solver}, rtol 1e-6, atol 1e-9, t in [0, 10], saves at 0 and 10; "
           f"wall-clock seconds, per-solve the median of {repeats}")
     print(f"{'model':<18}{'n':>7}{'text->callable':>16}{'compile':>9}{'hand':>7}{'ratio':>7}"
-          f"{'solve ms':>10}{'hand ms':>9}{'ratio':>7}  same-layout twin ms, ratio")
+          f"{'solve ms':>10}{'hand ms':>9}{'ratio':>7}{'peak MiB':>10}"
+          "  same-layout twin ms, ratio")
     for n in sizes:
         for name, (text_of, hand, compared) in models.items():
             text = text_of(n)
@@ -272,8 +280,8 @@ def compare(sizes: list[int], solver: str, repeats: int, models: dict) -> None:
                 extra = f"  {same * 1e3:.2f}, {ours / same:.2f}"
             print(f"{name:<18}{n:>7}{to_callable:>16.2f}{compile_time:>9.2f}"
                   f"{hand_compile:>7.2f}{compile_time / hand_compile:>7.2f}"
-                  f"{ours * 1e3:>10.2f}{theirs * 1e3:>9.2f}{ours / theirs:>7.2f}{extra}",
-                  flush=True)
+                  f"{ours * 1e3:>10.2f}{theirs * 1e3:>9.2f}{ours / theirs:>7.2f}"
+                  f"{peak_mib():>10.0f}{extra}", flush=True)
 
 
 def main(argv: list[str]) -> None:
