@@ -254,16 +254,43 @@ def _cse(exprs: list[sp.Expr], *, ignore: tuple[sp.Symbol, ...]):
     return replacements, reduced
 
 
+def _compound(exprs) -> list[sp.Basic]:
+    """The expressions of `exprs` that are not a symbol, a number or a negated symbol:
+    the only ones that can hold a loop or a special node. Most observed outputs of a
+    component model are such aliases, and `.has` on each of them was a visible part
+    of codegen at 10,000 sections."""
+    return [e for e in exprs if not (e.is_Atom or _negated_symbol(e) is not None)]
+
+
 def _has_loops(system: System) -> bool:
     exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
     exprs += [v.initial for v in system.variables if v.initial is not None]  # DAE initialization
-    return any(e.has(NewtonSolve) for e in exprs)
+    return any(e.has(NewtonSolve) for e in _compound(exprs))
 
 
 def _has_special(system: System) -> bool:
     """Whether the expressions use a node printed with `jax.nn` (sigmoid, softmax)."""
     exprs = [e.rhs for e in system.equations] + [o.expr for o in system.observed]
-    return any(e.has(Sigmoid, SoftmaxWeight) for e in exprs)
+    return any(e.has(Sigmoid, SoftmaxWeight) for e in _compound(exprs))
+
+
+def _negated_symbol(expr: sp.Basic) -> sp.Symbol | None:
+    """`x` for the expression `-x` (SymPy's `Mul(-1, x)`) of a symbol `x`, else None."""
+    if (isinstance(expr, sp.Mul) and len(expr.args) == 2 and expr.args[0] is sp.S.NegativeOne
+            and isinstance(expr.args[1], sp.Symbol)):
+        return expr.args[1]
+    return None
+
+
+def _direct_code(expr: sp.Basic, names: dict[sp.Symbol, str]) -> str | None:
+    """The code of an output that is a named symbol or its negation, printed as the
+    printer would print it; None for anything else. Such outputs (about half the
+    observed outputs of a component model: connector variables that alias a state or
+    a parameter) skip CSE and the printer, which dominated codegen at scale."""
+    symbol = expr if isinstance(expr, sp.Symbol) else _negated_symbol(expr)
+    if symbol is None or symbol not in names:
+        return None
+    return names[symbol] if symbol is expr else f"-{names[symbol]}"
 
 
 def _safe(text: str) -> str:
@@ -305,8 +332,14 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
     `unpack_pre`: also bind `pre(x)` from `y_pre`;
     `preamble`: lines placed before the expressions (they may use `y`, `p`, `t`)."""
     lines = [f"def {name}({args}):", f'    """{doc}"""']
-    exprs = list(outputs.values())
+    keys = list(outputs)
+    # a dict of outputs: a named symbol or its negation is printed as it is (no CSE)
+    direct = ({k: code for k, e in outputs.items()
+               if (code := _direct_code(e, names)) is not None} if result == "dict" else {})
+    exprs = [outputs[k] for k in keys if k not in direct]
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    used.update(e if isinstance(e, sp.Symbol) else e.args[1]
+                for k, e in outputs.items() if k in direct)
     for p in system.free_parameters:
         if p.symbol in used:
             lines.append(f"    {names[p.symbol]} = p[{p.name!r}]")
@@ -339,7 +372,6 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
         printer.names[symbol] = symbol.name
         lines.append(f"    {symbol.name} = {printer.doprint(value)}")
 
-    keys = list(outputs)
     if result == "stack":
         items = [f"        jnp.asarray({printer.doprint(e)})," for e in reduced]
         lines += (["    return jnp.stack([", *items, "    ])"] if items
@@ -363,7 +395,9 @@ def _function(name, args, doc, system, names, shapes, outputs: dict[str, sp.Expr
                 items.append(f"        {pieces[k]},")
         lines += ["    return jnp.concatenate([", *items, "    ])"]
     elif result == "dict":
-        items = [f"        {k!r}: {printer.doprint(e)}," for k, e in zip(keys, reduced)]
+        computed = iter(reduced)
+        items = [f"        {k!r}: {direct[k] if k in direct else printer.doprint(next(computed))},"
+                 for k in keys]
         lines += ["    return {", *items, "    }"] if items else ["    return {}"]
     else:
         layout = {s.name: s for s in state_layout(system)}
