@@ -26,6 +26,7 @@ import re
 import sympy as sp
 from sympy.simplify.cse_main import tree_cse
 
+from ..collector import gc_paused
 from ..symbolic import (
     Element,
     Fill,
@@ -71,6 +72,7 @@ def _mangle(prefix: str, name: str) -> str:
     return mangle(prefix, name)  # dots and brackets (`r[3].p.v`): _names.py
 
 
+@gc_paused
 def emit(system: System) -> str:
     """The Python source of the generated module for a simplified `System`."""
     if any(e.kind != "ode" for e in system.equations):
