@@ -23,7 +23,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "symflow"
 
 # The stages, lowest first: a module may import its own stage and those before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "catalog", "runtime", "cache", "files", "progress"),
+    ("errors", "catalog", "runtime", "cache", "files", "progress", "collector"),
     ("lang",),
     ("symbolic",),
     ("analysis",),

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from types import CodeType, ModuleType
 
 from ..cache import cache_dir, trusted_file
+from ..collector import gc_paused
 from ._emit import Layout
 
 __all__ = ["GeneratedModel", "InputTable", "import_source", "load_source"]
@@ -122,6 +123,7 @@ class _VerifiedSource(importlib.abc.InspectLoader):
         return compile(self._source, self._path, "exec", dont_inherit=True)
 
 
+@gc_paused
 def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> GeneratedModel:
     """A model's generated source, imported (`import_source`), as its callables.
     `event_labels`: each event as written (for messages and output; the module holds

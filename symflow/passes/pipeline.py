@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..collector import gc_paused
 from ..symbolic import System
 from .constant_folding import fold_constants
 from .dae import (
@@ -35,6 +36,7 @@ PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
 )
 
 
+@gc_paused
 def simplify(system: System) -> System:
     """Run every pass of `PIPELINE` in order."""
     for _, run in PIPELINE:

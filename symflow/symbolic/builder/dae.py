@@ -93,7 +93,9 @@ class ImplicitEquations:
             if sa or sb:
                 raise SymflowError("array equations are not supported in implicit form "
                                    "yet", eq.span)
-            residual = a - b
+            # the same expression as `a - b`, without SymPy re-flattening a sum with 0
+            # (`0 = p.i + n.i`: most component equations have one side zero)
+            residual = a if b == 0 else -b if a == 0 else a - b
             if residual == 0:
                 raise SymflowError("this equation holds for every value (0 = 0)",
                                    eq.span, help="remove it")

@@ -16,6 +16,7 @@ from typing import Protocol
 import sympy as sp
 
 from ...catalog import EXPONENTIAL_SOLVERS, SAMPLERS
+from ...collector import gc_paused
 from ...errors import SymflowError
 from ...lang import ast
 from ..system import Equation, System, Variable
@@ -58,6 +59,7 @@ class EquationStrategy(Protocol):
         ...
 
 
+@gc_paused
 def build(program: ast.Program, model: str | None = None) -> System:
     """Build the `System` of one model of a parsed file.
 
