@@ -28,10 +28,14 @@ __all__ = ["MIN_BANDED_STATES", "state_band"]
 MIN_BANDED_STATES = 64
 
 
-def state_band(system: System, *, min_states: int = MIN_BANDED_STATES) -> BandStructure | None:
+def state_band(system: System, *, min_states: int = MIN_BANDED_STATES,
+               fields: int = 1) -> BandStructure | None:
     """The half-bandwidth of the simplified ODE `system`'s Jacobian in its state
     order, as a one-field `BandStructure`; `None` when not worth a banded solve
-    (fewer than `min_states` states, array states, a band not narrow)."""
+    (fewer than `min_states` states, array states, a band not narrow). `fields`:
+    the generated code lays the states out field-major (state i is point i // fields
+    of field i % fields, codegen's `layout_fields`); the band is then the band of
+    the interleaved order, which is this order."""
     states = system.states
     n = len(states)
     if n < min_states or any(v.shape != () for v in states):
@@ -47,4 +51,5 @@ def state_band(system: System, *, min_states: int = MIN_BANDED_STATES) -> BandSt
                 width = max(width, abs(i - j))
     if 2 * (2 * width + 1) > n:  # not narrow: the band would hold half the matrix or more
         return None
-    return BandStructure(bound=max(width, 1), fields=1, points=n, periodic=False)
+    return BandStructure(bound=max(width, 1), fields=fields, points=n // fields,
+                         periodic=False)

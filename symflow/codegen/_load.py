@@ -82,6 +82,9 @@ class GeneratedModel:
     # `initial_vector(p)`: the initial values packed as y0 (absent from sources
     # generated before it existed)
     initial_vector: Callable | None = None
+    # a field-major layout (codegen's `layout_fields`): state i of the model's order
+    # is point i // fields of field i % fields; 1: one after the other
+    fields: int = 1
 
 
 def import_source(source: str, *, kind: str) -> ModuleType:
@@ -162,4 +165,5 @@ def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> Generated
                      for name, kind, extrapolation, file in getattr(module, "INPUTS", ())),
         prepare_inputs=getattr(module, "prepare_inputs", None),
         initial_vector=getattr(module, "initial_vector", None),
+        fields=int(getattr(module, "FIELDS", 1)),
     )

@@ -232,7 +232,7 @@ class Runner:
         # incidence of the right-hand sides, analysis.state_band), narrowed on first
         # use by probing.
         self._band_bound = (analysis.band_structure(built) if built.domain
-                            else analysis.state_band(system))
+                            else analysis.state_band(system, fields=model.generated.fields))
         self._band: LinearStrategy | None | Literal[False] = None  # False: probed, not banded
         # A PDE on a 2-D/3-D grid whose states are all fields: Newton-Krylov. The
         # boundary kinds (the DST/DCT preconditioner) are used only when every axis

@@ -11,20 +11,29 @@ from symflow.codegen import emit, load_source
 from symflow.codegen._reroll import Block, Single, reroll
 from symflow.lang import parse
 from symflow.passes import simplify
-from symflow.symbolic import Part, build
+from symflow.symbolic import Element, Part, build
 
 
-def _reference_rhs(system, y: np.ndarray, params: dict[str, float]) -> np.ndarray:
-    """dy/dt from the simplified equations evaluated one at a time in SymPy."""
-    values = {v.symbol: sp.Float(float(x)) for v, x in zip(system.states, y)}
-    values.update({p.symbol: sp.Float(params[p.name]) for p in system.free_parameters})
+def _reference_rhs(system, y: dict[str, float], params: dict[str, float]) -> dict[str, float]:
+    """dy/dt by state name, from the simplified equations evaluated one at a time in
+    SymPy."""
+    values = {v.symbol: sp.Float(y[v.name]) for v in system.states}
+    values.update({p.symbol: sp.Float(params[p.name]) for p in system.free_parameters
+                   if not p.shape})
     values[system.time] = sp.Float(0.3)
     rhs = {e.target: e.rhs for e in system.equations}
-    return np.array([float(rhs[v.name].xreplace(values)) for v in system.states])
+    out = {}
+    for v in system.states:
+        expr = rhs[v.name]  # an element of an array parameter: its number
+        expr = expr.xreplace({e: sp.Float(float(params[e.args[0].name][int(e.args[1])]))
+                              for e in expr.atoms(Element)})
+        out[v.name] = float(expr.xreplace(values))
+    return out
 
 
 @pytest.mark.parametrize("name, rolled", [("rc_ladder_8", "y[1:8]"),
-                                          ("mass_spring_chain_8", "axis=1")])
+                                          ("mass_spring_chain_8", "axis=1"),
+                                          ("mass_spring_chain_array", "FIELDS = 2")])
 def test_rolled_rhs_equals_equations_one_by_one(name, rolled):
     system = simplify(build(parse(model_text(name))))
     source = emit(system)
@@ -32,10 +41,20 @@ def test_rolled_rhs_equals_equations_one_by_one(name, rolled):
     generated = load_source(source)
     rng = np.random.default_rng(1)
     y = rng.normal(size=generated.n_states)
-    params = {p.name: float(rng.uniform(0.5, 2.0)) for p in system.free_parameters}
-    got = generated.rhs(0.3, jnp.asarray(y), generated.parameter_defaults(params))
-    np.testing.assert_allclose(np.asarray(got), _reference_rhs(system, y, params),
+    params = {p.name: float(rng.uniform(0.5, 2.0)) for p in system.free_parameters
+              if not p.shape}
+    got = np.asarray(generated.rhs(0.3, jnp.asarray(y), generated.parameter_defaults(params)))
+    at = {s.name: s.start for s in generated.states}
+    expected = _reference_rhs(system, {name: float(y[i]) for name, i in at.items()},
+                              {**{k: float(v) for k, v in params.items()},
+                               **_array_elements(generated.parameter_defaults(params))})
+    np.testing.assert_allclose([got[at[name]] for name in expected], list(expected.values()),
                                rtol=1e-12, atol=1e-12)
+
+
+def _array_elements(params) -> dict:
+    """`{name: values}` of the array parameters."""
+    return {k: np.asarray(v) for k, v in params.items() if np.ndim(v) == 1}
 
 
 def _symbols(n: int) -> list[sp.Symbol]:
