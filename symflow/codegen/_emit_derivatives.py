@@ -31,8 +31,9 @@ import sympy as sp
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 from ..symbolic import NewtonSolve, System
-from ._emit import function_lines, name_table, rhs_by_state, state_layout
+from ._emit import function_lines, name_table, rhs_by_state
 from ._emit_reactions import network_states
+from ._layout import state_layout
 from ._load import import_source
 
 __all__ = ["DERIVATIVE_MAX_STATES", "derivative_outputs", "derivatives_source",

@@ -26,7 +26,7 @@ from ..symbolic import System, pre_symbol
 from ._names import mangle
 
 if TYPE_CHECKING:
-    from ._emit import Layout
+    from ._layout import Layout
 
 __all__ = ["emit_events"]
 

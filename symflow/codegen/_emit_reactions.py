@@ -34,7 +34,7 @@ import sympy as sp
 from ..symbolic import NetworkReaction, ReactionNetwork, System
 
 if TYPE_CHECKING:
-    from ._emit import Layout
+    from ._layout import Layout
 
 __all__ = ["emit_network_rhs", "network_states"]
 

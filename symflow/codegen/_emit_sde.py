@@ -27,7 +27,7 @@ import sympy as sp
 from ..symbolic import Fill, System, Variable, classify_noise, milstein_correction, shape_of
 
 if TYPE_CHECKING:
-    from ._emit import Layout
+    from ._layout import Layout
 
 __all__ = ["emit_stochastic"]
 

@@ -18,7 +18,7 @@ from types import CodeType, ModuleType
 
 from ..cache import cache_dir, trusted_file
 from ..collector import gc_paused
-from ._emit import Layout
+from ._layout import Layout
 
 __all__ = ["GeneratedModel", "InputTable", "import_source", "load_source"]
 
