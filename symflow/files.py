@@ -15,10 +15,11 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .errors import SymflowError
 
-__all__ = ["OutputError", "check_output", "replacing", "write_atomically"]
+__all__ = ["OutputError", "check_output", "replacing", "save_figure", "write_atomically"]
 
 
 class OutputError(SymflowError):
@@ -30,6 +31,17 @@ def write_atomically(path: str | os.PathLike, data: str | bytes) -> None:
     the same folder and a rename."""
     with replacing(path) as tmp, open(tmp, "wb") as f:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def save_figure(fig: Any, path: str | os.PathLike) -> None:
+    """Save a Matplotlib figure to `path` through `replacing` (the old file stays
+    whole if saving fails), then close it: a plot written to a file is not kept
+    open in pyplot's registry."""
+    import matplotlib.pyplot as plt
+
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
 
 
 @contextlib.contextmanager

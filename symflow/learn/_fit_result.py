@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SymflowError
-from ..files import replacing, write_atomically
+from ..files import save_figure, write_atomically
 from ._common import column, rewrite_defaults
 from ._data import Experiment
 
@@ -76,9 +76,7 @@ class Multistart:
                      "the best")
         ax.grid(alpha=0.3)
         if path is not None:
-            with replacing(path) as tmp:
-                fig.savefig(tmp, dpi=120)
-            plt.close(fig)
+            save_figure(fig, path)
         return fig
 
 
@@ -241,7 +239,5 @@ class FitResult:
             ax.grid(alpha=0.3)
             ax.legend(loc="best", fontsize="small")
         if path is not None:
-            with replacing(path) as tmp:
-                fig.savefig(tmp, dpi=120)
-            plt.close(fig)
+            save_figure(fig, path)
         return fig

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from ..errors import SymflowError
-from ..files import replacing
+from ..files import save_figure
 from ._fit import FitSetup, choose_optimiser, fit, prepare
 from ._fit_result import FitResult
 from ._model import SimulatedModel
@@ -111,9 +111,7 @@ class ProfileResult:
         axes[0][0].set_ylabel("profile  Δ(−2 log L)")
         axes[0][0].legend(fontsize="small")
         if path is not None:
-            with replacing(path) as tmp:
-                fig.savefig(tmp, dpi=120)
-            plt.close(fig)
+            save_figure(fig, path)
         return fig
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from ..files import replacing, write_atomically
+from ..files import save_figure, write_atomically
 from ._common import column, rewrite_defaults
 from ._data import Experiment
 
@@ -119,7 +119,5 @@ class TrainResult:
         bx.set_ylabel("loss (mean squared error)")
         bx.grid(alpha=0.3)
         if path is not None:
-            with replacing(path) as tmp:
-                fig.savefig(tmp, dpi=120)
-            plt.close(fig)
+            save_figure(fig, path)
         return fig

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..files import replacing
+from ..files import save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -79,7 +79,5 @@ def plot_fields(sol: Solution, path: str | os.PathLike | None = None, *,
         ax.set_xlabel("t")
         ax.legend(loc="best")
     if path is not None:
-        with replacing(path) as tmp:
-            fig.savefig(tmp, dpi=120)
-        plt.close(fig)
+        save_figure(fig, path)
     return fig

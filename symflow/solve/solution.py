@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 from ..errors import SymflowError
-from ..files import replacing
+from ..files import replacing, save_figure
 from .observed import Outputs
 
 if TYPE_CHECKING:
@@ -215,9 +215,7 @@ class Solution(eqx.Module):
             ax.legend(loc="best")
         ax.grid(alpha=0.3)
         if path is not None:
-            with replacing(path) as tmp:
-                fig.savefig(tmp, dpi=120)
-            plt.close(fig)
+            save_figure(fig, path)
         return fig
 
 

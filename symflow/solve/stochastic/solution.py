@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import SymflowError
-from ...files import replacing
+from ...files import replacing, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -169,9 +169,7 @@ class EnsembleSolution(eqx.Module):
         if title:
             axes[0, 0].set_title(title)
         if path is not None:
-            with replacing(path) as tmp:
-                fig.savefig(tmp, dpi=120)
-            plt.close(fig)
+            save_figure(fig, path)
         return fig
 
 
