@@ -15,7 +15,8 @@ from __future__ import annotations
 __all__ = [
     "ADAPTIVE_SDE_SOLVERS", "ADJOINTS", "AUTO", "CALCULI", "CONSERVED", "DISTILL_SAMPLES",
     "EXPLICIT_SOLVERS", "EXPONENTIAL_SOLVERS", "EXTRAPOLATIONS", "FIT_SCALES",
-    "FIXED_STEP_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS", "INPUT_OPTIONS",
+    "FIXED_STEP_SOLVERS", "FIXED_WHEN_DT_SOLVERS", "IMEX_SOLVERS", "IMPLICIT_SOLVERS",
+    "INPUT_OPTIONS",
     "INTERPOLATIONS", "INTERPRETATIONS", "JUMP_SOLVERS", "NOISE_MODELS", "ODE_SOLVERS",
     "OPTIMIZERS", "ROSENBROCK_SOLVERS", "SAMPLERS", "SAMPLER_ADJOINTS", "SAMPLER_GRIDS",
     "SCHEDULES", "SCHEMES", "SDE_SOLVERS", "SECTIONS", "SETTINGS", "SHOW_STAGES", "SOLVERS",
@@ -38,6 +39,10 @@ ROSENBROCK_SOLVERS: tuple[str, ...] = ("rodas5p", "rodas4", "ros3p")
 IMEX_SOLVERS: tuple[str, ...] = ("kencarp3", "kencarp4", "kencarp5")
 # Methods with no embedded error estimate: they need a fixed step `dt`.
 FIXED_STEP_SOLVERS: tuple[str, ...] = ("euler",)
+# Second-order methods whose embedded estimate is only first order: with `dt` given
+# they take that fixed step (as they are mostly used: a textbook scheme, a known
+# cost); without it they are adaptive.
+FIXED_WHEN_DT_SOLVERS: tuple[str, ...] = ("heun", "midpoint", "ralston")
 # Exponential integrators on a semilinear split (docs/exponential.md).
 EXPONENTIAL_SOLVERS: tuple[str, ...] = ("expeuler", "lawson", "etdrk4")
 # Diffusion samplers (docs/samplers.md).

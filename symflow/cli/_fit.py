@@ -3,7 +3,8 @@
 ```
 symflow fit model.sf --data data.csv [--data other.csv:x=2,alpha=1.1]
             [--params a,b] [--log k1,k2] [--optimizer levenberg_marquardt|bfgs|adam]
-            [--steps N] [--noise 'x~normal(sigma=s_x)'] [--preequilibrate u=0]
+            [--steps N] [--tspan T0 T1] [--solver S]
+            [--noise 'x~normal(sigma=s_x)'] [--preequilibrate u=0]
             [--starts N [--sampler lhs|sobol] [--seed S] [--vmap]]
             [--plot fit.png] [--summary fit.json] [-o fitted.sf]
 ```
@@ -19,6 +20,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from .. import catalog
 from ._common import (
@@ -34,7 +36,7 @@ from ._common import (
 )
 from ._train import add_train_arguments, run_train
 
-__all__ = ["add_parser", "fit", "add_likelihood_arguments", "parse_noise",
+__all__ = ["add_parser", "fit", "add_likelihood_arguments", "parse_noise", "solve_options",
            "with_preequilibration"]
 
 
@@ -58,6 +60,10 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                      help="default: levenberg_marquardt for a sum of squares, bfgs for a "
                           "likelihood with fitted noise parameters")
     fit.add_argument("--steps", type=int, help="the most iterations (adam: the number of steps)")
+    fit.add_argument("--tspan", nargs=2, type=float, metavar=("T0", "T1"),
+                     help="the span every experiment is simulated over, from T0 (default: "
+                          "the model's `tspan`); the data's times must lie inside it")
+    fit.add_argument("--solver", help="the solver of every simulation (default: the model's)")
     fit.add_argument("--scale", choices=catalog.FIT_SCALES, default="none",
                      help="divide each column's residuals by its largest |value| (column), "
                           "or each residual by its data value (relative: multiplicative noise)")
@@ -98,7 +104,7 @@ def fit(args: argparse.Namespace) -> int:
     if m.closures:  # a universal differential equation: train (cli/_train.py)
         if start_initial:
             raise UsageError("--set: initial values are not trained with closures")
-        return run_train(args, m, experiments, start_params)
+        return run_train(args, m, experiments, start_params, **solve_options(args))
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial)
     try:
@@ -107,7 +113,7 @@ def fit(args: argparse.Namespace) -> int:
                        noise=parse_noise(args.noise), starts=args.starts,
                        per_experiment=names(args.per_experiment) or (),
                        sampler=args.sampler, seed=args.seed, batched=args.vmap,
-                       progress=not args.quiet)
+                       progress=not args.quiet, **solve_options(args))
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
         print(e.pretty(), file=sys.stderr)
@@ -129,6 +135,16 @@ def fit(args: argparse.Namespace) -> int:
         result.write_model(args.output)
         wrote(args.output)
     return EXIT_OK
+
+
+def solve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of every simulation of a fit given on the command line."""
+    options: dict[str, Any] = {}
+    if args.tspan is not None:
+        options["tspan"] = tuple(args.tspan)
+    if args.solver is not None:
+        options["solver"] = args.solver
+    return options
 
 
 def add_likelihood_arguments(parser: argparse.ArgumentParser) -> None:

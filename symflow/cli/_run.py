@@ -23,12 +23,16 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                      help="set a parameter or an initial value (repeatable); an array "
                           "is written [1,2,3] (an array parameter such as r.R also takes one "
                           "number for all its elements)")
-    run.add_argument("--tspan", nargs=2, type=float, metavar=("T0", "T1"))
+    run.add_argument("--tspan", nargs=2, type=float, metavar=("T0", "T1"),
+                     help="the time span (default: the model's `tspan`)")
     run.add_argument("--solver", help="solver name (tsit5, kvaerno5, ..., auto)")
-    run.add_argument("--rtol", type=float)
-    run.add_argument("--atol", type=float)
-    run.add_argument("--dt", type=float, help="initial (or, for euler, fixed) step")
-    run.add_argument("--max-steps", type=int)
+    run.add_argument("--rtol", type=float, help="relative tolerance of adaptive steps")
+    run.add_argument("--atol", type=float, help="absolute tolerance of adaptive steps")
+    run.add_argument("--dt", type=float,
+                     help="the initial step (the fixed step of euler; of heun, midpoint "
+                          "and ralston; of the exponential integrators)")
+    run.add_argument("--max-steps", type=int,
+                     help="give up after this many steps (default: the model's, else 100000)")
     run.add_argument("--saveat", metavar="N|T1,T2,...",
                      help="a number of evenly spaced points, or a comma-separated list")
     run.add_argument("-o", "--output", help="write the solution to .csv or .npz")
@@ -62,7 +66,8 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                                "or rho of --grid edm (sigma^(1/rho), default 7)")
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar (default: when stderr is a terminal)")
-    progress.add_argument("--no-progress", dest="progress", action="store_false")
+    progress.add_argument("--no-progress", dest="progress", action="store_false",
+                          help="no progress bar")
     add_weights_argument(run)
     run.add_argument("--steady", action="store_true",
                      help="print the steady state (f(y) = 0) instead of simulating")

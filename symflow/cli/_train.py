@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 from .. import catalog
 from ._common import EXIT_OK, check_outputs, names, wrote
@@ -60,8 +61,10 @@ def apply_weights(m, path: str | None, params: dict) -> dict:
     return {**loaded, **params}
 
 
-def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict) -> int:
-    """`symflow fit` of a model with closures: train, report, write weights and model."""
+def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict,
+              **solve_options: Any) -> int:
+    """`symflow fit` of a model with closures: train, report, write weights and model;
+    `solve_options` (`tspan`, `solver`) go to every simulation."""
     if args.output and not args.save_weights:  # the weights beside the model: checked now
         check_outputs(args, ("-o (its weights)", os.path.splitext(args.output)[0] + ".eqx"),
                       inputs=tuple(d.partition(":")[0] for d in args.data)
@@ -71,7 +74,7 @@ def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict
     result = m.fit(experiments, names(args.params), freeze=names(args.freeze) or (),
                    steps=steps, learning_rate=args.learning_rate, schedule=args.schedule,
                    window=args.window, batch=args.batch, seed=args.seed,
-                   start=m.complete_params(start), progress=not args.quiet)
+                   start=m.complete_params(start), progress=not args.quiet, **solve_options)
     frozen = "frozen: " + ", ".join(result.frozen) if result.frozen else "nothing frozen"
     print(f"{m.name}: trained {', '.join(result.trained)} on {len(experiments)} "
           f"experiment(s) ({frozen})")

@@ -92,6 +92,17 @@ class JnpPrinter(JaxPrinter):
             return f"{b}**{int(exponent)}"
         return f"{b}**{self.parenthesize(exponent, sp.printing.precedence.PRECEDENCE['Pow'])}"
 
+    # Reciprocal hyperbolic functions as 1/cosh etc. (SymPy's own printing rewrites
+    # them with exponentials, which overflow to inf/inf = nan for large arguments).
+    def _print_sech(self, expr):
+        return f"(1.0/jnp.cosh({self._print(expr.args[0])}))"
+
+    def _print_csch(self, expr):
+        return f"(1.0/jnp.sinh({self._print(expr.args[0])}))"
+
+    def _print_coth(self, expr):
+        return f"(1.0/jnp.tanh({self._print(expr.args[0])}))"
+
     # ------------------------------------------------------------ stable ratios
 
     def _print_Sigmoid(self, expr: Sigmoid):

@@ -203,7 +203,8 @@ def check_experiment(model: SimulatedModel, experiment: Experiment,
             f"data time t = {experiment.t[i]:g} is outside the model's span "
             f"[{tspan[0]:g}, {tspan[1]:g}]",
             experiment.row_spans[i] if i < len(experiment.row_spans) else None,
-            help="change tspan under simulate in the model, or pass tspan=")
+            help="change tspan under simulate in the model, or pass tspan= (on the "
+                 "command line: --tspan T0 T1)")
     for key in experiment.params:
         if key not in model.params:
             raise SymflowError(f"experiment {experiment.name}: {model.name} has no parameter "

@@ -226,7 +226,7 @@ class Simulator:
                                       diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
         else:
             terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
-        if _solvers.is_fixed_step(name) or exponential:
+        if _solvers.is_fixed_step(name, dt=config.dt0) or exponential:
             if config.dt0 is None:
                 raise SymflowError(f"solver {name} takes fixed steps: set dt",
                                    help="add `dt = ...` under simulate, or pass dt=")

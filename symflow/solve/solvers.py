@@ -66,9 +66,11 @@ def is_imex(name: str) -> bool:
     return name in catalog.IMEX_SOLVERS
 
 
-def is_fixed_step(name: str) -> bool:
-    """Methods with no embedded error estimate need a fixed step `dt`."""
-    return name in catalog.FIXED_STEP_SOLVERS
+def is_fixed_step(name: str, *, dt: float | None = None) -> bool:
+    """Whether `name` takes a fixed step: methods with no embedded error estimate
+    always (they need `dt`), Heun, midpoint and Ralston when `dt` is given."""
+    return (name in catalog.FIXED_STEP_SOLVERS
+            or (dt is not None and name in catalog.FIXED_WHEN_DT_SOLVERS))
 
 
 def make_solver(name: str, *, linear: LinearStrategy = Dense(),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import pathlib
+import re
 
 import pytest
 
@@ -117,3 +119,33 @@ def test_fit_with_preequilibration_from_the_command_line(tmp_path, capsys):
     fitted = {p["name"]: p["fitted"] for p in
               json.loads((tmp_path / "fit.json").read_text())["parameters"]}
     np.testing.assert_allclose([fitted["k_in"], fitted["k_out"]], [2.0, 0.8], rtol=1e-6)
+
+
+
+def _late_decay_data(tmp_path):
+    """Decay's model file, and data at t = 1.5..3 (outside its span [0, 1]) made with
+    the rate 0.7."""
+    model = tmp_path / "decay.sf"
+    model.write_text(model_text("decay"))
+    data = tmp_path / "d.csv"
+    data.write_text("t,x\n" + "".join(f"{t},{math.exp(-0.7 * t)!r}\n"
+                                      for t in (1.5, 2.0, 2.5, 3.0)))
+    return model, data
+
+
+def test_fit_names_tspan_for_data_beyond_the_models_span(tmp_path, capsys):
+    model, data = _late_decay_data(tmp_path)
+    assert main(["fit", str(model), "--data", str(data), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "outside the model's span [0, 1]" in err and "--tspan T0 T1" in err
+
+
+@pytest.mark.slow
+def test_fit_tspan_reaches_data_beyond_the_models_span(tmp_path, capsys):
+    """With `--tspan 0 3` the fit finds the decay rate the data were made with."""
+    model, data = _late_decay_data(tmp_path)
+    assert main(["fit", str(model), "--data", str(data), "--tspan", "0", "3", "--quiet",
+                 "--solver", "dopri5", "-o", str(tmp_path / "fitted.sf")]) == 0
+    fitted = (tmp_path / "fitted.sf").read_text()
+    k = float(re.search(r"k = ([0-9.e+-]+)", fitted).group(1))
+    assert k == pytest.approx(0.7, rel=1e-6)

@@ -37,6 +37,17 @@ def test_euler_needs_a_step_and_converges_at_first_order():
     assert 1.8 < errors[0] / errors[1] < 2.2
 
 
+@pytest.mark.parametrize("solver", ["heun", "midpoint", "ralston"])
+def test_second_order_methods_take_the_fixed_step_they_are_given(solver):
+    """Every two-stage second-order Runge-Kutta method maps x' = -k x over a step h
+    to R(-k h) x with R(z) = 1 + z + z^2/2: with dt = 0.1 over [0, 1], x(1) is exactly
+    R(-0.2)^10 (an adaptive solve would land elsewhere)."""
+    m = symflow.loads(DECAY)
+    sol = m.simulate(solver=solver, dt=0.1)
+    z = -2.0 * 0.1
+    np.testing.assert_allclose(float(sol["x"][-1]), (1 + z + z * z / 2) ** 10, rtol=1e-12)
+
+
 def _choice(text, tspan):
     m = symflow.loads(text)
     y0 = m.runner.simulator.pack(m.initial)
