@@ -6,5 +6,6 @@ from ._main import EXIT_SOLVER as EXIT_SOLVER
 from ._main import EXIT_USAGE as EXIT_USAGE
 from ._main import entry as entry
 from ._main import main as main
+from ._main import parser as parser
 
-__all__ = ["entry", "main", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
+__all__ = ["entry", "main", "parser", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]

@@ -19,7 +19,7 @@ from .. import __version__
 from . import _distill, _fit, _import, _profile, _run, _show
 from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
 
-__all__ = ["entry", "main", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
+__all__ = ["entry", "main", "parser", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _show.check, "show": _show.show, "compile": _show.compile_source,

@@ -50,6 +50,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                           help="the calculus of the SDE (default: the model's, else ito)")
     ensemble.add_argument("--stats-only", action="store_true",
                           help="keep mean, std and quantiles only, not the paths")
+    ensemble.add_argument("--save-noise", action="store_true",
+                          help="also keep each trajectory's Brownian path W(t) at the saved "
+                               "times, as outputs named after the model's Brownian motions")
     ensemble.add_argument("--sweep", action="append", default=[], metavar="NAME=A:B:N",
                           help="sweep a parameter over N values from A to B (repeatable: "
                                "the sweeps form a grid)")
@@ -187,6 +190,10 @@ def _ensemble_options(args, m) -> dict | None:
         raise UsageError(f"--trajectories {args.trajectories}: at least 1")
     if args.stats_only:
         options["stats_only"] = True
+    if args.save_noise:
+        if not m.system.is_sde:
+            raise UsageError("--save-noise is for SDE models (those with a `noise` section)")
+        options["save_noise"] = True
     from ..catalog import SAMPLERS
 
     sampler = (args.solver or m.settings.solver) in SAMPLERS

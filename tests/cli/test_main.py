@@ -161,3 +161,21 @@ def test_version_and_python_dash_m(capsys):
 def test_absurd_or_non_finite_times_are_refused(model_file, capsys, argv, message):
     assert main(["run", str(model_file), "--no-progress", *argv]) == EXIT_MODEL
     assert message in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    from symflow.cli import parser
+
+    def bare(p: argparse.ArgumentParser, path: str) -> list[str]:
+        out = []
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    out += bare(sub, f"{path} {name}")
+            elif not action.help:
+                out.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+        return out
+
+    assert bare(parser(), "symflow") == []

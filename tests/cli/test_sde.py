@@ -49,3 +49,24 @@ def test_bad_sweep_and_invalid_solver(tmp_path, capsys):
     model.write_text(OU.replace("sigma*dW", "sigma*x*dW"))
     assert main(["run", str(model), "--solver", "shark"]) == EXIT_MODEL
     assert "valid solvers here: auto, euler, milstein" in capsys.readouterr().err
+
+
+def test_run_save_noise_writes_the_brownian_paths(tmp_path, capsys):
+    """With theta = 0 the model is x = 1 + sigma W(t), exactly for any solver: the
+    saved paths W must reproduce x trajectory by trajectory."""
+    model = tmp_path / "ou.sf"
+    model.write_text(OU)
+    out = tmp_path / "ou.npz"
+    assert main(["run", str(model), "--set", "theta=0", "--save-noise", "--trajectories",
+                 "8", "--solver", "euler", "-o", str(out)]) == EXIT_OK
+    data = np.load(out)
+    assert data["W"].shape == data["x"].shape == (8, 5)
+    np.testing.assert_allclose(data["x"], 1.0 + 0.5 * data["W"], atol=1e-12)
+    assert np.all(np.std(data["W"][:, -1]) > 0)
+
+
+def test_save_noise_is_for_sdes(tmp_path, capsys):
+    model = tmp_path / "decay.sf"
+    model.write_text("model D\n  variables\n    x = 1.0\n  equations\n    der(x) = -x\nend\n")
+    assert main(["run", str(model), "--save-noise", "--trajectories", "2"]) == EXIT_USAGE
+    assert "--save-noise is for SDE models" in capsys.readouterr().err
