@@ -40,6 +40,7 @@ from .linear import (
     grid_boundaries,
 )
 from .observed import observed_aliases
+from .result_size import check_result_size
 from .simulate import Simulator, save_times
 from .solution import Solution
 from .steady import make_steady_fn
@@ -203,6 +204,8 @@ class ODESide(Side):
         m, runner = self.model, self.runner
         t0, t1 = tspan if tspan is not None else m.settings.tspan
         ts = runner.save_times(t0, t1, saveat if saveat is not None else m.settings.saveat)
+        check_result_size(times=len(ts), values=m.generated.n_states,
+                          help="save fewer times (saveat), or list only the times you need")
         p = m.complete_params(params)
         initial = m.check_initial(options["initial"])
         config = runner.ode_config(

@@ -1,6 +1,8 @@
 """Bad solver options and values: each refused with its cause before anything compiles,
 or (a NaN parameter) named in the failure, never a traceback or a misleading hint."""
 
+import pathlib
+
 import pytest
 
 import symflow
@@ -8,6 +10,7 @@ from models import model_path, model_text
 from symflow.cli import EXIT_MODEL, EXIT_SOLVER, EXIT_USAGE, main
 
 LV = model_text("lv")
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +64,22 @@ def test_solver_names_are_not_case_sensitive(lv, capsys):
         == "dopri5"
     assert main(["run", str(model_path("lv")), "--solver", "Dopri5", "--no-progress"]) == 0
     assert "solved with dopri5" in capsys.readouterr().out
+
+
+def test_a_result_larger_than_memory_is_refused_with_its_size(tmp_path, capsys):
+    """10,000 states saved at 10,000,000 times (745 GiB), and 10^8 trajectories of an
+    SDE at 1,000 times (745 GiB): each refused at once, before compiling, with the
+    size it would take and what to change."""
+    wide = tmp_path / "wide.sf"
+    wide.write_text("model Wide\n  variables\n    x[10000] = 1.0\n  equations\n"
+                    "    der(x) = -x\nend\n")
+    assert main(["run", str(wide), "--saveat", "10000000", "--no-progress"]) == EXIT_MODEL
+    err = capsys.readouterr().err
+    assert "745.1 GiB (10,000,000 times x 10,000 values x 8 bytes)" in err
+    assert "save fewer times" in err
+    ou = str(EXAMPLES / "ornstein_uhlenbeck.sf")
+    assert main(["run", ou, "--trajectories", "100000000", "--saveat", "1000",
+                 "--no-progress"]) == EXIT_MODEL
+    err = capsys.readouterr().err
+    assert "(100,000,000 trajectories x 1,000 times x 1 values x 8 bytes)" in err
+    assert "--stats-only --chunk-size N" in err

@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import catalog
 from ...errors import SymflowError
+from ..result_size import check_result_size
 from ..simulate import save_times
 from ..stochastic import DEFAULT_QUANTILES, EnsembleSolution
 from .ensemble import simulate_jumps
@@ -90,6 +91,13 @@ class ModelJumps:
         ts = save_times(tspan, saveat)
         if ts[-1] < ts[0]:
             raise SymflowError("a jump process runs forwards in time: t1 must follow t0")
+        n = int(extra.get("trajectories", s.trajectories))
+        chunk = extra.get("chunk_size")
+        check_result_size(
+            times=len(ts), values=len(self.states),
+            trajectories=min(n, chunk) if extra.get("stats_only") and chunk else n,
+            help="run fewer trajectories or save fewer times, or keep statistics only "
+                 "and run the trajectories in chunks (stats_only=True, chunk_size=N)")
         p = m.complete_params(params)
         y0 = self.pack(m.initial_values(p, options["initial"]))
         factors = self.factors(p)
@@ -101,7 +109,7 @@ class ModelJumps:
         start = time.perf_counter()
         sol = simulate_jumps(
             self.program, _whole(counts, self.states), p, ts, solver=name, tau=tau,
-            trajectories=int(extra.get("trajectories", s.trajectories)),
+            trajectories=n,
             seed=int(extra.get("seed", s.seed)),
             max_steps=int(options["max_steps"] if options["max_steps"] is not None
                           else s.max_steps),

@@ -21,6 +21,7 @@ from ... import catalog
 from ...errors import SymflowError
 from ...symbolic import classify_noise
 from ..config import check_options
+from ..result_size import check_result_size
 from ..simulate import save_times
 from . import solvers as _sde_solvers
 from .ensemble import EnsembleConfig, EnsembleSimulator
@@ -150,6 +151,16 @@ class ModelEnsembles:
             raise SymflowError("quantile levels must lie in [0, 1]")
         if chunk_size is not None and chunk_size < 1:
             raise SymflowError("chunk_size must be at least 1")
+        g = m.generated
+        values = g.n_states + sum(int(np.prod(shape)) for _, shape in g.observed)
+        if save_noise:
+            values += sum(g.brownian_sizes) or len(g.brownian)
+        check_result_size(
+            times=len(ts), values=values,
+            trajectories=min(n, chunk_size) if stats_only and chunk_size else n,
+            help="run fewer trajectories or save fewer times, or keep statistics only "
+                 "and run the trajectories in chunks (stats_only=True, chunk_size=N; "
+                 "on the command line --stats-only --chunk-size N)")
         # the options an SDE and an ODE ensemble share, completed by each below
         common = EnsembleConfig(trajectories=n, n_save=len(ts), chunk_size=chunk_size,
                                 stats_only=bool(stats_only), quantiles=quantiles,
