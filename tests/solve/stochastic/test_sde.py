@@ -83,6 +83,9 @@ def test_gbm_stratonovich_strong_order_fine(gbm_stratonovich):
         assert 0.85 < order(DTS_SLOW, errors) < 1.15, errors
 
 
+# ~15 s quiet (two ensembles compiled); the conversion itself is checked symbolically
+# in tests/symbolic/test_noise.py, so this end-to-end twin runs with -m slow
+@pytest.mark.slow
 def test_stratonovich_model_matches_its_ito_equivalent(gbm, gbm_stratonovich):
     """The Stratonovich GBM (drift mu - sigma^2/2) has the Itô GBM's exact solution.
 
