@@ -49,7 +49,8 @@ def _model(compiled: frontend.Compiled) -> Model:
     start = time.perf_counter()
     with stage("loading the generated code"):
         generated = codegen.load_source(
-            compiled.source, event_labels=tuple(e.label for e in compiled.system.events))
+            compiled.source, event_labels=tuple(e.label for e in compiled.system.events),
+            pivot_labels=tuple(p.label for p in compiled.system.pivots))
     timings = dict(compiled.timings)
     timings["codegen"] += time.perf_counter() - start
     return Model(compiled.built, compiled.system, generated, timings,

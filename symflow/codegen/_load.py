@@ -62,6 +62,10 @@ class GeneratedModel:
     initial_distributions: Callable | None = None
     # A DAE's invariants `invariants(t, y, p) -> {index: value}` (absent for an ODE model):
     invariants: Callable | None = None
+    # A DAE's divisors that may vanish `pivots(t, y, p) -> {index: value}`, and what
+    # each determines (from the system: the module holds no text of the model)
+    pivots: Callable | None = None
+    pivot_labels: tuple[str, ...] = ()
     # Neural closures: `closure_io(t, y, p)`, their inputs and outputs by key
     # "name:in:k" / "name:out:k" (see codegen/_closures.py); None without closures.
     closure_io: Callable | None = None
@@ -127,10 +131,12 @@ class _VerifiedSource(importlib.abc.InspectLoader):
 
 
 @gc_paused
-def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> GeneratedModel:
+def load_source(source: str, *, event_labels: tuple[str, ...] = (),
+                pivot_labels: tuple[str, ...] = ()) -> GeneratedModel:
     """A model's generated source, imported (`import_source`), as its callables.
-    `event_labels`: each event as written (for messages and output; the module holds
-    no text of the model)."""
+    `event_labels`: each event as written, `pivot_labels`: each divisor that may
+    vanish (`Pivot.label`), for messages and output (the module holds no text of
+    the model)."""
     module = import_source(source, kind="model")
     table = tuple(getattr(module, "EVENTS", ()))
     labels = tuple(event_labels) + tuple(f"event {k}" for k in range(len(event_labels),
@@ -150,6 +156,8 @@ def load_source(source: str, *, event_labels: tuple[str, ...] = ()) -> Generated
         random_initial=tuple(getattr(module, "RANDOM_INITIAL", ())),
         initial_distributions=getattr(module, "initial_distributions", None),
         invariants=getattr(module, "invariants", None),
+        pivots=getattr(module, "pivots", None),
+        pivot_labels=tuple(pivot_labels),
         closure_io=getattr(module, "closure_io", None),
         brownian_sizes=tuple(getattr(module, "BROWNIAN_SIZES", ())),
         noise=getattr(module, "noise", None),

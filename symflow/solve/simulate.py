@@ -29,6 +29,7 @@ from .events import EVENT_RESULTS, EventLog, EventProgram, make_hybrid_solve
 from .inputs import check_input_span, inside_span, stop_at_knots
 from .observed import Alias, Outputs
 from .projection import project_onto_invariants
+from .singular import vanished_pivot
 from .solution import Solution
 
 __all__ = ["MAX_SAVE_POINTS", "Simulator", "save_times"]
@@ -303,10 +304,20 @@ class Simulator:
         outputs if they were computed elsewhere too (`computed`: every one, by name);
         raises `SolverError` if it records a failure."""
         sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), params)
-        _raise_on_failure(sol, config, params=params, initial=initial)
+        _raise_on_failure(sol, config, params=params, initial=initial,
+                          singular=lambda t: self._singular(sol, t, params, initial))
         if computed is not None:
             sol.remember_computed(computed)
         return sol
+
+    def _singular(self, sol: Solution, t: float, params: dict, initial: dict | None
+                  ) -> str | None:
+        """After a failure at `t`: a DAE's divisor that vanished there (`singular.py`)."""
+        if self.generated.pivots is None:
+            return None
+        _, y0 = self._start(params, initial or {})
+        return vanished_pivot(self.generated, t, np.asarray(sol.t), np.asarray(sol.ys),
+                              params, np.asarray(y0))
 
     def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray, params: Any
                      ) -> Solution:
@@ -362,7 +373,8 @@ class Simulator:
         else:  # `out` is still traced when an outer jit calls with constants
             sol = self._from_packed(
                 out if isinstance(out, jax.core.Tracer) else np.asarray(out), ts, params)
-        _raise_on_failure(sol, config, params=params, initial=initial)
+        _raise_on_failure(sol, config, params=params, initial=initial,
+                          singular=lambda t: self._singular(sol, t, params, initial))
         return sol
 
 
@@ -406,10 +418,12 @@ def _hybrid_loop(config: SolveConfig) -> Literal["lax", "checkpointed"]:
 
 
 def _raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None = None,
-                      initial: dict | None = None) -> None:
+                      initial: dict | None = None,
+                      singular: Callable[[float], str | None] | None = None) -> None:
     """Raise `SolverError` for a failed solve: the time reached, and the likeliest cause
-    (a parameter or initial value that is not a number, a solution that became NaN or
-    grew without bound, too few steps)."""
+    (a parameter or initial value that is not a number, a DAE's divisor that vanished
+    there (`singular.py`), a solution that became NaN or grew without bound, too few
+    steps)."""
     if isinstance(sol.result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
     code = int(sol.result)
@@ -432,8 +446,13 @@ def _raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None
     nonfinite = int(result_code(diffrax.RESULTS.nonfinite))  # type: ignore[arg-type]
     max_steps = int(result_code(diffrax.RESULTS.max_steps_reached))  # type: ignore[arg-type]
     bad = _non_finite(params, initial)
+    vanished = singular(t) if singular is not None and not bad else None
     if bad:
         help = f"{bad} is not a finite number: every parameter and initial value must be"
+    elif vanished is not None:
+        reason = f"the model is singular here: {vanished}, which is zero at t = {t:.6g}"
+        help = ("the equations do not determine the solution where this vanishes: "
+                "change the model or end the span before it")
     elif not np.isfinite(size) or code == nonfinite:
         help = "the solution became NaN or infinite: check the model and its parameters"
     elif size > 1e8 * max(1.0, scale):

@@ -69,6 +69,7 @@ from .system import Equation as Equation
 from .system import Input as Input
 from .system import Observed as Observed
 from .system import Parameter as Parameter
+from .system import Pivot as Pivot
 from .system import Settings as Settings
 from .system import System as System
 from .system import Variable as Variable

@@ -18,8 +18,9 @@ import sympy as sp
 from ..errors import Span
 from .nodes import Coordinate, Stack, shape_of
 
-__all__ = ["Parameter", "Variable", "Equation", "Observed", "Settings", "System", "Dimension",
-           "BoundaryCondition", "Brownian", "Closure", "Input", "format_system", "latex_system"]
+__all__ = ["Parameter", "Variable", "Equation", "Observed", "Pivot", "Settings", "System",
+           "Dimension", "BoundaryCondition", "Brownian", "Closure", "Input", "format_system",
+           "latex_system"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,6 +260,29 @@ class Observed:
 
 
 @dataclasses.dataclass(frozen=True)
+class Pivot:
+    """A divisor of a symbolic solve that may pass through zero during a solve: an
+    unknown found from `a * unknown + b = 0` with `a` depending on time or the states.
+
+    Kept so that a failed solve can say which equation became singular where
+    (`solve/simulate.py`), instead of the symptom (too many steps)."""
+
+    expr: sp.Expr  # the divisor, in the states, parameters and time of the final ODE
+    unknowns: tuple[str, ...]  # the names of what it determines
+    span: Span | None  # the (first) equation that determines them
+
+    @property
+    def label(self) -> str:
+        """What a message says of it: what it determines, and from where."""
+        if len(self.unknowns) == 1:
+            where = f" by the equation at {self.span}" if self.span is not None else ""
+            return f"{self.unknowns[0]}, found{where} by dividing by {self.expr}"
+        where = f" (equations from {self.span})" if self.span is not None else ""
+        return (f"the loop in {', '.join(self.unknowns)}{where}, solved by dividing by "
+                f"its determinant {self.expr}")
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """The model's `simulate` section, with defaults filled in.
 
@@ -319,6 +343,8 @@ class System:
     # index reduction differentiated and no dummy derivative made active again); the
     # solve projects each step onto them (see passes/dae/dae_to_ode.py, solve/projection.py).
     invariants: tuple[sp.Expr, ...] = ()
+    # DAEs: the divisors of its symbolic solves that may vanish during a solve (`Pivot`)
+    pivots: tuple[Pivot, ...] = ()
     # Neural closures (_closures.Closure), in declaration order; their outputs
     # appear in the equations as `ClosureOutput` nodes.
     closures: tuple = ()

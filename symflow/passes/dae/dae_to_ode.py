@@ -38,11 +38,12 @@ import dataclasses
 import sympy as sp
 
 from ...errors import SymflowError
-from ...symbolic import Equation, System, Variable
+from ...symbolic import Equation, Pivot, System, Variable
 from .consistent_initialization import initialize
 from .graph import base_variable, der_symbol, derivative_order, incidence_graph, is_der, state_name
 from .matching import maximum_matching, strong_components
 from .pantelides import CONSTRAINT
+from .pivots import can_vanish
 from .structural_analysis import describe_singularity
 from .tearing import has_newton_solve, newton_nodes, solve_linear, torn_newton
 
@@ -79,23 +80,33 @@ def dae_to_ode(system: System) -> System:
     solved: dict[sp.Symbol, sp.Expr] = {}
     order: list[sp.Symbol] = []
     loops: list[int] = []
+    constants = {p.symbol for p in system.parameters}
+    pivots: list[Pivot] = []  # divisors that may vanish during a solve (pivots.py)
     for block in blocks:
         syms = [unknowns[match_eq[i]] for i in block]
         guesses = [variables[s].initial if s in variables and
                    variables[s].initial is not None else sp.Integer(0) for s in syms]
+        first = active[block[0]]
+        divisor: sp.Expr | None = None
         if len(block) == 1:
-            value = _solve_one(active[block[0]].rhs, syms[0], active[block[0]], solved)
+            value, divisor = _solve_one(first.rhs, syms[0], first, solved)
             if value is None:
-                residuals = [active[block[0]].rhs.xreplace(solved)]
+                residuals = [first.rhs.xreplace(solved)]
                 value = newton_nodes(residuals, syms, guesses)[syms[0]]
             solved[syms[0]] = value
         else:
             loops.append(len(block))
             residuals = [active[i].rhs.xreplace(solved) for i in block]
-            values = solve_linear(residuals, syms, [active[i] for i in block])
-            if values is None:
-                values = torn_newton(residuals, syms, guesses)
-            solved.update(values)
+            linear = solve_linear(residuals, syms, [active[i] for i in block],
+                                  constants=constants)
+            if linear is None:
+                solved.update(torn_newton(residuals, syms, guesses))
+            else:
+                solved.update(linear[0])
+                divisor = linear[1]
+        if divisor is not None and can_vanish(divisor, constants):
+            pivots.append(Pivot(divisor, tuple(state_name(s) for s in syms),
+                                first.spans[0] if first.spans else None))
         order += syms
 
     # The final variables: states (with derivative states) and algebraics.
@@ -139,7 +150,9 @@ def dae_to_ode(system: System) -> System:
     out = dataclasses.replace(
         system, variables=tuple(new_vars), equations=tuple(
             [e for e in system.equations if e.kind != "implicit"] + equations))
-    out = dataclasses.replace(out, invariants=_invariants(out, constraints, solved, rename))
+    out = dataclasses.replace(
+        out, invariants=_invariants(out, constraints, solved, rename),
+        pivots=tuple(dataclasses.replace(p, expr=p.expr.xreplace(rename)) for p in pivots))
     return initialize(out, constraints=constraints, solved=solved, rename=rename)
 
 
@@ -166,8 +179,10 @@ def v_spans(system: System, v: Variable):
 
 
 def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,
-               solved: dict[sp.Symbol, sp.Expr]) -> sp.Expr | None:
-    """`unknown` from `0 = original` with the earlier blocks' `solved` values put in.
+               solved: dict[sp.Symbol, sp.Expr]) -> tuple[sp.Expr | None, sp.Expr | None]:
+    """`unknown` from `0 = original` with the earlier blocks' `solved` values put in
+    (None: not explicitly solvable), and the coefficient divided by when it was
+    solved as a linear equation.
 
     Linearity is read from the equation as written (small), before the solved
     values (which never contain `unknown`: they come from earlier blocks) go in;
@@ -175,7 +190,8 @@ def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,
     b, rest = original.as_independent(unknown, as_Add=True)
     a, factor = rest.as_independent(unknown, as_Add=False)
     if factor == unknown and a != 0:  # the common case, without `diff` (slow)
-        return -b.xreplace(solved) / a.xreplace(solved)
+        a = a.xreplace(solved)
+        return -b.xreplace(solved) / a, a
     a = sp.diff(original, unknown)
     residual = original.xreplace(solved)
     if not a.has(unknown):
@@ -185,13 +201,13 @@ def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,
                                eq.spans[0])
         b = original.xreplace({unknown: 0}).xreplace(solved)
         # No sp.simplify: it costs ~0.2 s an equation (minutes on a large model).
-        return -b / a
+        return -b / a, a
     if has_newton_solve(residual):
-        return None
+        return None, None
     try:
         solutions = sp.solve(residual, unknown, dict=False)
     except (NotImplementedError, TypeError, ValueError, AttributeError):
         solutions = []
     if len(solutions) == 1:
-        return solutions[0]
-    return None  # not explicitly solvable: a Newton solve in the right-hand side
+        return solutions[0], None
+    return None, None  # not explicitly solvable: a Newton solve in the right-hand side

@@ -1,11 +1,13 @@
 """Algebraic loops: the blocks of several equations that `dae_to_ode` solves together.
 
-A loop linear in its unknowns is solved symbolically (`solve_linear`); any
-other is torn (`torn_newton`): Newton iterates only on the tearing variables
-and the loop's other unknowns are explicit expressions of them. A Newton solve
-is a `NewtonSolve` node per unknown (`newton_nodes`), which codegen prints as an
-optimistix Newton solve inside the right-hand side (differentiable by the
-implicit function theorem); consistent initialization uses it too.
+A loop linear in its unknowns is solved symbolically (`solve_linear`, without a
+divisor that vanishes where the loop is regular: `pivots.py`); any other is torn
+(`torn_newton`):
+Newton iterates only on the tearing variables and the loop's other unknowns are
+explicit expressions of them. A Newton solve is a `NewtonSolve` node per unknown
+(`newton_nodes`), which codegen prints as an optimistix Newton solve inside the
+right-hand side (differentiable by the implicit function theorem; its linear
+solves pivot at run time); consistent initialization uses it too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ import sympy as sp
 from ...errors import SymflowError
 from ...symbolic import Equation, NewtonSolve
 from .graph import state_name
+from .pivots import (
+    COMMON_DENOMINATOR_MAX_OPS,
+    CRAMER_MAX,
+    can_vanish,
+    linear_pivots,
+    solve_by_determinant,
+)
 
 __all__ = ["newton_nodes", "torn_newton", "solve_linear", "has_newton_solve"]
 
@@ -89,15 +98,39 @@ def torn_newton(residuals: Sequence[sp.Expr], syms: Sequence[sp.Symbol],
 
 
 def solve_linear(residuals: Sequence[sp.Expr], syms: Sequence[sp.Symbol],
-                 eqs: Sequence[Equation]) -> dict[sp.Symbol, sp.Expr] | None:
-    """The unknowns `syms` of a loop linear in them, by a symbolic LU solve; `None`
-    when the loop is nonlinear (a Newton solve in the right-hand side)."""
+                 eqs: Sequence[Equation], *, constants: set[sp.Symbol]
+                 ) -> tuple[dict[sp.Symbol, sp.Expr], sp.Expr | None] | None:
+    """The unknowns `syms` of a loop linear in them, and a divisor that may vanish
+    during the solve (where the loop is singular) or None; `None` for a loop left to
+    a Newton solve in the right-hand side: a nonlinear one, or one too large to put
+    over a common denominator (its linear solves pivot at run time).
+
+    The symbolic LU solve divides by its pivots; when they hold only numbers and
+    `constants` (parameters) they are fixed for the whole solve. Otherwise a pivot
+    may vanish where the loop is regular (`sin(w*t)` at t = 0 with another row to
+    pivot on): the solution is then written with one denominator, which vanishes
+    only where the loop is singular (the determinant's formula for a small loop,
+    the LU solution's reduced fractions for a larger one)."""
     jac = sp.Matrix([[sp.diff(r, s) for s in syms] for r in residuals])
     if any(entry.has(*syms) for entry in jac):
         return None  # nonlinear: a Newton solve in the right-hand side
     rest = sp.Matrix([r.xreplace({s: 0 for s in syms}) for r in residuals])
+    varying = any(can_vanish(entry, constants) for entry in jac if entry != 0) and any(
+        can_vanish(p, constants) for p in linear_pivots(jac))
+    if varying and len(syms) <= CRAMER_MAX:
+        values, det = solve_by_determinant(jac, -rest)
+        if det == 0:
+            raise SymflowError("this algebraic loop is singular", eqs[0].spans[0])
+        return dict(zip(syms, values)), det if can_vanish(det, constants) else None
     try:
-        values = jac.LUsolve(-rest)
+        solved = jac.LUsolve(-rest)
     except ValueError:
         raise SymflowError("this algebraic loop is singular", eqs[0].spans[0]) from None
-    return {s: sp.cancel(x) if x.count_ops() < 60 else x for s, x in zip(syms, values)}
+    if not varying:
+        return {s: sp.cancel(x) if x.count_ops() < 60 else x
+                for s, x in zip(syms, solved)}, None
+    if any(x.count_ops() > COMMON_DENOMINATOR_MAX_OPS for x in solved):
+        return None
+    values = [sp.cancel(x) for x in solved]
+    divisors = [sp.denom(x) for x in values if can_vanish(sp.denom(x), constants)]
+    return dict(zip(syms, values)), divisors[0] if divisors else None
