@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import importlib.util
 import os
 import pathlib
 import pickle
+import py_compile
 import resource
 import subprocess
 import sys
@@ -32,6 +34,7 @@ import time
 from collections.abc import Callable
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+CHECKOUT = [REPO]  # the checkout whose `symflow` the cases run (--checkout)
 LV = (REPO / "tests" / "models" / "lv.sf").read_text()
 OU = (REPO / "examples" / "ornstein_uhlenbeck.sf").read_text()
 SECRET = "hunter2-do-not-show"
@@ -75,39 +78,6 @@ def succeeds(*needles: str) -> Judge:
     return judge
 
 
-def unchanged(path: str, then: Judge | None = None) -> Judge:
-    """Data lost when `path` (in the case's folder) no longer holds its text."""
-    def judge(o: Outcome) -> str | None:
-        file = o.folder / path
-        if not file.exists() or file.read_bytes() != ORIGINAL[path]:
-            return "data lost"
-        return then(o) if then is not None else None
-    return judge
-
-
-def nothing_shown(then: Judge) -> Judge:
-    """Security when the secret (a file outside the model's reach, the environment)
-    appears in the output."""
-    def judge(o: Outcome) -> str | None:
-        if SECRET in o.out + o.err or "root:x:" in o.out + o.err:
-            return "security"
-        return then(o)
-    return judge
-
-
-def no_marker(then: Judge) -> Judge:
-    """Security when code planted in a cache ran (it writes a marker file)."""
-    def judge(o: Outcome) -> str | None:
-        if (o.folder / "PWNED").exists():
-            return "security"
-        return then(o)
-    return judge
-
-
-# The bytes of the files a data-loss case must leave alone.
-ORIGINAL: dict[str, bytes] = {"m.sf": LV.encode(), "old.csv": b"t,x\n0,1\n"}
-
-
 def _model(equation: str, *, extra: str = "") -> str:
     return (f"model M\n  parameters\n    a = 1.0\n{extra}  variables\n    x = 1.0\n"
             f"  equations\n    {equation}\nend\n")
@@ -139,15 +109,16 @@ def _read_only_folder(folder: pathlib.Path) -> None:
 
 
 def _planted_generated_code(folder: pathlib.Path) -> None:
-    """Run once to fill the cache, then write code over every generated module."""
+    """Run once to fill the cache, then plant beside every generated module the
+    compiled code (an unchecked-hash `.pyc`, which Python's loader runs without
+    comparing it to the source) of a payload that writes a marker."""
     cache = folder / "cache"
-    _run(["check", "m.sf"], folder, {"SYMFLOW_CACHE": str(cache)}, 120)
     _run(["run", "m.sf"], folder, {"SYMFLOW_CACHE": str(cache)}, 120)
-    payload = f"open({str(folder / 'PWNED')!r}, 'w').write('x')\n"
-    for path in cache.rglob("*"):
-        if path.is_file() and path.suffix in (".py", ".pyc", ".src") or (
-                path.is_file() and "generated" in str(path)):
-            path.write_text(payload)
+    payload = folder / "payload.py"
+    payload.write_text(f"open({str(folder / 'PWNED')!r}, 'w').write('x')\n")
+    for path in list(cache.rglob("*.py")):
+        py_compile.compile(str(payload), cfile=importlib.util.cache_from_source(str(path)),
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 
 
 def _planted_lark_pickle(folder: pathlib.Path) -> None:
@@ -161,7 +132,10 @@ def _planted_lark_pickle(folder: pathlib.Path) -> None:
 
     for path in cache.rglob("*"):
         if path.is_file() and ("lark" in path.name.lower() or "parser" in path.name.lower()):
-            path.write_bytes(pickle.dumps(Boom()))
+            # Lark reads a line (the grammar's hash), then unpickles, then compares;
+            # the file is left writable by anyone, as one another user wrote would be
+            path.write_bytes(b"0\n" + pickle.dumps(Boom()))
+            path.chmod(0o666)
 
 
 def _shared_cache(folder: pathlib.Path) -> None:
@@ -179,21 +153,21 @@ def _cache_used(o: Outcome) -> str | None:
 CASES: list[Case] = [
     # --- security: imports that reach outside, caches others can write
     Case("import an absolute path", ["check", "m.sf"],
-         nothing_shown(refused("import")), {"m.sf": 'import "/etc/passwd"\n' + LV}),
+         refused("import"), {"m.sf": 'import "/etc/passwd"\n' + LV}),
     Case("import ../ outside the folder", ["check", "sub/m.sf"],
-         nothing_shown(refused("import")),
+         refused("import"),
          {"outside.sf": f"{SECRET}\n", "sub/m.sf": 'import "../outside.sf"\n' + LV}),
     Case("import a symlink out of the folder", ["check", "sub/m.sf"],
-         nothing_shown(refused("import")),
+         refused("import"),
          {"secret.txt": f"{SECRET}\n", "sub/m.sf": 'import "link.sf"\n' + LV},
          setup=lambda f: (f / "sub" / "link.sf").symlink_to(f / "secret.txt")),
-    Case("import /proc/self/environ", ["check", "m.sf"], nothing_shown(refused("import")),
+    Case("import /proc/self/environ", ["check", "m.sf"], refused("import"),
          {"m.sf": 'import "/proc/self/environ"\n' + LV}, env={"TOKEN": SECRET}),
     Case("code written over a generated module", ["run", "m.sf"],
-         no_marker(succeeds("x(10)")), {"m.sf": LV}, setup=_planted_generated_code,
+         succeeds("x(10)"), {"m.sf": LV}, setup=_planted_generated_code,
          env={"SYMFLOW_CACHE": "{folder}/cache"}),
     Case("a pickle written over the parser's cache", ["check", "m.sf"],
-         no_marker(succeeds()), {"m.sf": LV}, setup=_planted_lark_pickle,
+         succeeds(), {"m.sf": LV}, setup=_planted_lark_pickle,
          env={"SYMFLOW_CACHE": "{folder}/cache"}),
     Case("a cache folder anyone can write", ["check", "m.sf"], _cache_used, {"m.sf": LV},
          setup=_shared_cache, env={"SYMFLOW_CACHE": "{folder}/shared-cache"}),
@@ -210,16 +184,16 @@ CASES: list[Case] = [
          {"a.sf": 'import "b.sf"\n' + LV, "b.sf": 'import "a.sf"\n'}),
     # --- nothing of the user's lost
     Case("compile -o onto the model", ["compile", "m.sf", "-o", "m.sf"],
-         unchanged("m.sf", refused("m.sf")), {"m.sf": LV}),
+         refused("m.sf"), {"m.sf": LV}),
     Case("run -o through a symlink to the model", ["run", "m.sf", "-o", "link.csv"],
-         unchanged("m.sf", refused()), {"m.sf": LV}, setup=_symlink("link.csv", "m.sf")),
+         refused(), {"m.sf": LV}, setup=_symlink("link.csv", "m.sf")),
     Case("run -o over an existing result", ["run", "m.sf", "-o", "old.csv"],
-         unchanged("old.csv", refused("--force")), {"m.sf": LV, "old.csv": "t,x\n0,1\n"}),
+         refused("--force"), {"m.sf": LV, "old.csv": "t,x\n0,1\n"}),
     Case("fit -o onto the model", ["fit", "m.sf", "--data", "d.csv", "-o", "m.sf"],
-         unchanged("m.sf", refused("m.sf")), {"m.sf": LV, "d.csv": "t,x\n1,1\n2,1\n"}),
+         refused("m.sf"), {"m.sf": LV, "d.csv": "t,x\n1,1\n2,1\n"}),
     Case("fit --save-weights onto the model",
          ["fit", "m.sf", "--data", "d.csv", "--save-weights", "m.sf"],
-         unchanged("m.sf", refused("m.sf")), {"m.sf": LV, "d.csv": "t,x\n1,1\n2,1\n"}),
+         refused("m.sf"), {"m.sf": LV, "d.csv": "t,x\n1,1\n2,1\n"}),
     # --- tracebacks: bad paths, files and numbers
     Case("output into a missing folder", ["run", "m.sf", "-o", "nope/out.csv"],
          refused("nope"), {"m.sf": LV}),
@@ -306,8 +280,10 @@ CASES: list[Case] = [
 
 
 def _run(argv: list[str], folder: pathlib.Path, env: dict[str, str], timeout: float,
-         checkout: pathlib.Path = REPO) -> Outcome:
-    """`symflow argv` of `checkout` in `folder`, its address space capped at 8 GiB."""
+         checkout: pathlib.Path | None = None) -> Outcome:
+    """`symflow argv` of `checkout` (default: the one the harness runs) in `folder`, its
+    address space capped at 8 GiB."""
+    checkout = checkout or CHECKOUT[0]
     code = ("import sys; import symflow.cli as c; sys.argv[0] = 'symflow'; "
             "f = getattr(c, 'entry', None); sys.exit(f() if f else c.main())")
     environ = {**os.environ, "PYTHONPATH": str(checkout), "NO_COLOR": "1",
@@ -328,7 +304,7 @@ def _run(argv: list[str], folder: pathlib.Path, env: dict[str, str], timeout: fl
     return Outcome(done.returncode, done.stdout, done.stderr, False, folder)
 
 
-def classify(case: Case, checkout: pathlib.Path) -> tuple[str, Outcome]:
+def classify(case: Case) -> tuple[str, Outcome]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
         for name, content in case.files.items():
@@ -337,8 +313,15 @@ def classify(case: Case, checkout: pathlib.Path) -> tuple[str, Outcome]:
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
         if case.setup is not None:
             case.setup(folder)
-        o = _run(case.argv, folder, case.env, case.timeout, checkout)
-        if o.timed_out:
+        o = _run(case.argv, folder, case.env, case.timeout)
+        lost = [name for name, content in case.files.items()
+                if not (folder / name).is_file() or (folder / name).read_bytes() != (
+                    content if isinstance(content, bytes) else content.encode())]
+        if (folder / "PWNED").exists() or SECRET in o.out + o.err or "root:x:" in o.out + o.err:
+            verdict = "security"
+        elif lost:
+            verdict = "data lost"
+        elif o.timed_out:
             verdict = "hang"
         elif "Traceback (most recent call last)" in o.err + o.out:
             verdict = "traceback"
@@ -356,13 +339,14 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--verbose", action="store_true", help="print each case's output")
     args = parser.parse_args()
+    CHECKOUT[0] = args.checkout.resolve()
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     counts: collections.Counter[str] = collections.Counter()
     for case in CASES:
         if only and case.name not in only:
             continue
         start = time.perf_counter()
-        verdict, o = classify(case, args.checkout)
+        verdict, o = classify(case)
         counts[verdict] += 1
         print(f"{verdict:11s} {time.perf_counter() - start:6.1f} s  {case.name}", flush=True)
         if args.verbose and verdict != "clean":
