@@ -31,7 +31,8 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     run.add_argument("--max-steps", type=int)
     run.add_argument("--saveat", metavar="N|T1,T2,...",
                      help="a number of evenly spaced points, or a comma-separated list")
-    run.add_argument("-o", "--output", help="write the solution to .csv or .npz")
+    run.add_argument("-o", "--output", help="write the solution to .csv, .npz or .nc (NetCDF, "
+                                               "needs xarray: pip install symflow[data])")
     run.add_argument("--plot", metavar="PNG", help="plot the trajectories to an image file")
     run.add_argument("--interpretation", choices=catalog.INTERPRETATIONS,
                      help="how a reaction network is solved: its rate ODEs, the chemical "
@@ -109,8 +110,14 @@ def run(args: argparse.Namespace) -> int:
     if stochastic is not None:
         return _run_ensemble(args, m, params, initial, options, stochastic)
     _check_solver(args.solver)
-    if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
-        raise UsageError(f"-o {args.output}: write a .csv or .npz file")
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz", ".nc"):
+        raise UsageError(f"-o {args.output}: write a .csv, .npz or .nc file")
+    if args.output and args.output.lower().endswith(".nc"):
+        import importlib.util
+
+        if importlib.util.find_spec("xarray") is None:  # before the solve, not after
+            raise UsageError(f"-o {args.output}: NetCDF is written through xarray, which is "
+                             "not installed (pip install symflow[data])")
     if args.steady:
         return print_steady(m, params, initial)
     done = (_kept.solve_and_keep(kept, m, params, initial, options)
@@ -150,7 +157,7 @@ def _report(args: argparse.Namespace, m, sol, solver: str) -> None:
         sol.plot(args.plot, title=f"{m.name} ({solver})")
         wrote(args.plot)
     t = np.asarray(sol.t)
-    names = (*m.state_names, *m.observed_names)
+    names = _kept.shown_names(m)
     if sol.events is None:
         _kept.print_final(m.name, solver, t, sol.values, names)
         return

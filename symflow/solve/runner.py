@@ -223,7 +223,8 @@ class Runner:
                                         for d in system.domain),
             fields=tuple(name for name, _ in system.fields),
             derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None,
-            aliases=observed_aliases(system, model.generated))
+            aliases=observed_aliases(system, model.generated),
+            docs=_docs(built, system))
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
@@ -427,3 +428,15 @@ class Runner:
             "proven from the stencils (scalar states next to fields, indexing/sums over a "
             "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
             "model without the coupling, avoids it.", stacklevel=7)
+
+
+def _docs(*systems: System) -> dict[str, str]:
+    """The doc strings of the variables and observed outputs of `systems` by name
+    (the built one first: a pass may drop a doc string, never add one)."""
+    docs: dict[str, str] = {}
+    for system in systems:
+        items: tuple[Any, ...] = (*system.variables, *system.observed)
+        for item in items:
+            if item.doc and item.name not in docs:
+                docs[item.name] = item.doc
+    return docs

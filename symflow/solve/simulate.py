@@ -57,7 +57,7 @@ def save_times(tspan: tuple[float, float], saveat: int | Sequence[float] | np.nd
                 "GiB for the save times alone, before any solution is stored",
                 help=f"at most {MAX_SAVE_POINTS:,} points: save fewer, or list the times "
                      "you need")
-        return np.linspace(t0, t1, int(saveat))
+        return even_times(t0, t1, int(saveat))
     ts = np.asarray(saveat, dtype=float).ravel()
     if not np.all(np.isfinite(ts)):
         raise SymflowError(f"save time {ts[~np.isfinite(ts)][0]:g} is not a finite number")
@@ -69,13 +69,25 @@ def save_times(tspan: tuple[float, float], saveat: int | Sequence[float] | np.nd
     return ts if t1 > t0 else ts[::-1]
 
 
+def even_times(t0: float, t1: float, n: int) -> np.ndarray:
+    """`n` evenly spaced times from `t0` to `t1`, each the float nearest its decimal
+    where the ends are whole numbers: `(t0*(n-1-i) + t1*i) / (n-1)` divides exact
+    integers once, where `np.linspace` adds `i` steps (`3 * 0.1` is
+    `0.30000000000000004`, which a CSV file would then show)."""
+    i = np.arange(n, dtype=float)
+    ts = (t0 * (n - 1 - i) + t1 * i) / (n - 1)
+    ts[0], ts[-1] = t0, t1
+    return ts
+
+
 class Simulator:
     """Runs a `GeneratedModel` with diffrax; one compiled program per `SolveConfig`."""
 
     def __init__(self, generated: GeneratedModel, *, grid: tuple = (),
                  fields: tuple[str, ...] = (),
                  derivatives: Callable[[], Callable | None] | None = None,
-                 aliases: Mapping[str, Alias] | None = None):
+                 aliases: Mapping[str, Alias] | None = None,
+                 docs: Mapping[str, str] | None = None):
         self.generated = generated
         # `derivatives()`: the model's symbolic `(f, df/dt, df/dy)` for the Rosenbrock
         # solvers, generated when first asked for (codegen.load_derivatives), or None
@@ -92,7 +104,7 @@ class Simulator:
         self._static = dict(state_names=tuple(s.name for s in generated.states),
                             observed_names=tuple(n for n, _ in generated.observed),
                             outputs=self.outputs, _unpack=self.unpack, grid=grid,
-                            fields=fields)
+                            fields=fields, docs=tuple((docs or {}).items()))
 
     # ------------------------------------------------------------ layout
 

@@ -17,6 +17,8 @@ from ..files import replacing, save_figure
 from .observed import Outputs
 
 if TYPE_CHECKING:
+    import pandas
+    import xarray
     from matplotlib.figure import Figure
 
 __all__ = ["Solution"]
@@ -59,6 +61,8 @@ class Solution(eqx.Module):
     # periodic), and the fields among the states (see _fields_output.py).
     grid: tuple = eqx.field(static=True, default=())
     fields: tuple[str, ...] = eqx.field(static=True, default=())
+    # the model's doc strings of its states and outputs, (name, doc) (labels, units)
+    docs: tuple[tuple[str, str], ...] = eqx.field(static=True, default=())
 
     @classmethod
     def assemble(cls, **fields: Any) -> Solution:
@@ -170,16 +174,40 @@ class Solution(eqx.Module):
             np.savez(tmp, allow_pickle=True, t=np.asarray(self.t), **values,
                      **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
 
+    def to_pandas(self, *, names: Sequence[str] | None = None) -> pandas.DataFrame:
+        """A `pandas.DataFrame` indexed by time `t`, with the columns of the CSV file
+        (`names`: only these variables); doc strings, units and the grid in
+        `df.attrs`. Needs pandas (`pip install symflow[data]`); see `frames.to_pandas`."""
+        from .frames import to_pandas
+
+        return to_pandas(self, names=names)
+
+    def to_xarray(self, *, names: Sequence[str] | None = None) -> xarray.Dataset:
+        """An `xarray.Dataset` on the coordinate `t`, fields on their grid's coordinates,
+        doc strings as `long_name` and `units` attributes. Needs xarray
+        (`pip install symflow[data]`); see `frames.to_xarray`."""
+        from .frames import to_xarray
+
+        return to_xarray(self, names=names)
+
+    def to_netcdf(self, path: str | os.PathLike) -> None:
+        """Write `to_xarray()` to a NetCDF (version 3) file through SciPy."""
+        from .frames import to_netcdf
+
+        to_netcdf(self, path)
+
     def save(self, path: str | os.PathLike) -> None:
-        """Write `.csv` or `.npz`, chosen by the file's extension."""
+        """Write `.csv`, `.npz` or `.nc` (NetCDF), chosen by the file's extension."""
         suffix = os.path.splitext(str(path))[1].lower()
         if suffix == ".csv":
             self.to_csv(path)
         elif suffix == ".npz":
             self.to_npz(path)
+        elif suffix == ".nc":
+            self.to_netcdf(path)
         else:
             raise SymflowError(f"cannot write {suffix or 'a file with no extension'}",
-                               help="write .csv or .npz")
+                               help="write .csv, .npz or .nc")
 
     def plot(self, path: str | os.PathLike | None = None, *,
              names: Sequence[str] | None = None, title: str | None = None) -> Figure:
