@@ -15,7 +15,7 @@ from .linear import Dense, LinearStrategy
 if TYPE_CHECKING:
     from .exponential import ExponentialSetup
 
-__all__ = ["SolveConfig", "check_options"]
+__all__ = ["SolveConfig", "SolverObject", "check_options"]
 
 
 def check_options(*, rtol: float | None = None, atol: float | None = None,
@@ -38,6 +38,26 @@ def check_options(*, rtol: float | None = None, atol: float | None = None,
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(
             max_steps, (int, np.integer)) or max_steps < 1):
         raise SymflowError(f"max_steps must be a positive whole number, not {max_steps!r}")
+
+
+class SolverObject:
+    """A diffrax solver given as an object to `simulate` (`solver=diffrax.Tsit5()`),
+    compared and hashed by identity: a compiled program is kept per object (the same
+    object reuses it; diffrax solvers may hold arrays, which compare elementwise)."""
+
+    __slots__ = ("solver",)
+
+    def __init__(self, solver: diffrax.AbstractSolver):
+        self.solver = solver
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SolverObject) and other.solver is self.solver
+
+    def __hash__(self) -> int:
+        return id(self.solver)
+
+    def __repr__(self) -> str:
+        return f"SolverObject({self.solver!r})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,3 +85,6 @@ class SolveConfig:
     exponential: ExponentialSetup | None = None
     max_events: int = 1000  # a model with events: the size of the event log
     event_samples: int = 3  # a model with events: interior checks per step (events/locate.py)
+    # a diffrax solver object given to `simulate` (then `solver` is its label,
+    # `solvers.solver_label`), used as given; None: the solver is made from its name
+    custom: SolverObject | None = None

@@ -227,8 +227,9 @@ class Simulator:
         # the symbolic derivatives (of `g.rhs`; a model with input tables has none)
         derivatives = (self.derivatives() if self.derivatives is not None
                        and _solvers.is_rosenbrock(name) else None)
-        solver = None if exponential else _solvers.make_solver(
-            name, linear=config.linear, derivatives=derivatives)
+        custom = config.custom.solver if config.custom is not None else None
+        solver = custom if custom is not None else None if exponential else (
+            _solvers.make_solver(name, linear=config.linear, derivatives=derivatives))
         rhs = inside_span(g.rhs, g.inputs, config.t0, config.t1) if g.inputs else g.rhs
         terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N
@@ -238,7 +239,8 @@ class Simulator:
                                       diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
         else:
             terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
-        if _solvers.is_fixed_step(name) or exponential:
+        if (_solvers.takes_fixed_steps(custom) if custom is not None
+                else _solvers.is_fixed_step(name) or exponential):
             if config.dt0 is None:
                 raise SymflowError(f"solver {name} takes fixed steps: set dt",
                                    help="add `dt = ...` under simulate, or pass dt=")
@@ -257,8 +259,12 @@ class Simulator:
             n_save=config.n_save, dense=config.dense,
             progress_meter=(diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                             else diffrax.NoProgressMeter()),
-            implicit=_solvers.is_stiff_solver(name), imex=_solvers.is_imex(name),
-            backward_solver=lambda: _solvers.make_solver(name),  # a dense Newton solve
+            implicit=(_solvers.is_stiff_solver(name) or
+                      isinstance(custom, diffrax.AbstractImplicitSolver)),
+            imex=_solvers.is_imex(name),
+            # a dense Newton solve (a solver given as an object: that object)
+            backward_solver=(lambda: custom) if custom is not None else (
+                lambda: _solvers.make_solver(name)),
             exponential=exponential,
             equal_steps=abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0),
             project=None if invariants is None else lambda s: project_onto_invariants(
@@ -368,7 +374,7 @@ class Simulator:
                 out = jax.block_until_ready(compiled(*args))
             timings["solve"] = time.perf_counter() - start
         else:
-            out = fn(*args)
+            out = _call(fn, args, config) if traced else fn(*args)
         if whole:
             sol = out.with_params(params)
         else:  # `out` is still traced when an outer jit calls with constants
@@ -376,6 +382,24 @@ class Simulator:
                 out if isinstance(out, jax.core.Tracer) else np.asarray(out), ts, params)
         _raise_on_failure(sol, config, params=params, initial=initial)
         return sol
+
+
+def _call(fn: Callable, args: tuple, config: SolveConfig) -> Any:
+    """`fn(*args)` under an outer trace, with JAX's refusal of forward-mode autodiff
+    through a reverse-mode adjoint (a `custom_vjp`, under `jax.jacfwd` or `jax.jvp`)
+    turned into a message that says which adjoint to pass."""
+    try:
+        return fn(*args)
+    except TypeError as error:
+        if "forward-mode" not in str(error) or "custom_vjp" not in str(error):
+            raise
+        adjoint = config.adjoint if isinstance(config.adjoint, str) else (
+            type(config.adjoint).__name__)
+        raise SymflowError(
+            f"adjoint {adjoint!r} differentiates in reverse mode only (jax.grad, jax.vjp, "
+            "jax.jacrev); jax.jacfwd and jax.jvp need forward mode",
+            help='pass adjoint="forward" to simulate (forward-mode differentiation '
+                 "through the solver's steps)") from None
 
 
 # the types of most parameter values: a set look-up, faster than `isinstance`
