@@ -109,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
             options[name] = getattr(args, name)
     if stochastic is not None:
         return _run_ensemble(args, m, params, initial, options, stochastic)
+    if args.plot and args.saveat is None and _dense_plot(m):
+        options["dense"] = True  # smooth curves from the solver's interpolant
     _check_solver(args.solver)
     if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz", ".nc"):
         raise UsageError(f"-o {args.output}: write a .csv, .npz or .nc file")
@@ -132,6 +134,19 @@ def run(args: argparse.Namespace) -> int:
         solver = timings["solver"]
     _report(args, m, sol, solver)
     return EXIT_OK
+
+
+# a plot from dense output for models with at most this many states (diffrax keeps
+# every step's interpolation coefficients: several times the states per step)
+DENSE_PLOT_STATES = 1000
+
+
+def _dense_plot(m) -> bool:
+    """Whether `--plot` without `--saveat` draws from dense output: an ODE without
+    events or fields (a PDE is drawn as a heat map of its saved times), of at most
+    `DENSE_PLOT_STATES` states, and not a steady state."""
+    return (not m.system.events and not m.system.fields and not m.system.is_sde
+            and m.generated.n_states <= DENSE_PLOT_STATES)
 
 
 def _check_solver(solver: str | None) -> None:

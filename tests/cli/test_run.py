@@ -50,3 +50,14 @@ def test_netcdf_without_xarray_is_refused_before_the_solve(tmp_path, monkeypatch
                  str(tmp_path / "x.nc")]) == EXIT_USAGE
     assert "pip install symflow[data]" in capsys.readouterr().err
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_plot_without_saveat_draws_from_dense_output_where_it_is_cheap():
+    from symflow.cli._run import _dense_plot
+
+    assert _dense_plot(symflow.loads(model_text("lv")))
+    heat = symflow.loads(model_text("heat_1d_template").format(
+        n=9, periodic="", u0="sin(pi*x)", bcs="    u = 0 at x = 0\n    u = 0 at x = 1",
+        order=2))
+    assert not _dense_plot(heat)  # a field: a heat map of the saved times
+    assert not _dense_plot(symflow.loads(model_text("events_same_instant")))
