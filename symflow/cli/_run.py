@@ -257,8 +257,8 @@ def _sampler_names():
 def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
     import numpy as np
 
-    if args.output and os.path.splitext(args.output)[1].lower() != ".npz":
-        raise UsageError(f"-o {args.output}: an ensemble is written to .npz")
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".npz", ".nc"):
+        raise UsageError(f"-o {args.output}: an ensemble is written to .npz or .nc")
     from ..progress import stage
 
     timings: dict = {}

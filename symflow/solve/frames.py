@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     import xarray
 
     from .solution import Solution
+    from .stochastic import EnsembleSolution
 
-__all__ = ["describe", "split_doc", "to_netcdf", "to_pandas", "to_xarray"]
+__all__ = ["describe", "ensemble_to_xarray", "split_doc", "to_netcdf", "to_pandas",
+           "to_xarray"]
 
 _UNITS = re.compile(r"^(?P<label>.*?)\s*\[(?P<units>[^\[\]]+)\]\s*$")
 
@@ -122,10 +124,49 @@ def to_xarray(sol: Solution, *, names: Sequence[str] | None = None) -> xarray.Da
     return xr.Dataset(variables, coords=coords)
 
 
-def to_netcdf(sol: Solution, path: str | os.PathLike) -> None:
-    """Write `to_xarray(sol)` to a NetCDF file (version 3, through SciPy: no netCDF
+def ensemble_to_xarray(ens: EnsembleSolution) -> xarray.Dataset:
+    """An ensemble as an `xarray.Dataset`: each variable's paths over `("trajectory",
+    "t", ...)` (unless only statistics were kept), `<name>_mean` and `<name>_std` over
+    `("t", ...)`, `<name>_quantiles` over `("quantile", "t", ...)`; a field's
+    dimensions are its grid's, with the grid points as coordinates, and swept
+    parameters are coordinates along `trajectory`."""
+    xr = _require("xarray")
+    from .output import grid_arrays
+
+    grid = grid_arrays(ens.grid)
+    shape = tuple(len(v) for v in grid.values())
+    n = len(np.asarray(ens.t))
+
+    def dims_of(name: str, value: np.ndarray, lead: tuple[str, ...]
+                ) -> tuple[tuple[str, ...], np.ndarray]:
+        extra = value.shape[len(lead):]
+        if name in ens.fields and extra and int(np.prod(extra)) == int(np.prod(shape)):
+            return (*lead, *grid), value.reshape(*value.shape[:len(lead)], *shape)
+        return (*lead, *(f"{name}_index" for _ in extra)), value
+
+    variables = {}
+    for name in ens.names:
+        if ens.paths is not None:
+            variables[name] = xr.Variable(*dims_of(name, np.asarray(ens.paths[name]),
+                                                   ("trajectory", "t")))
+        variables[f"{name}_mean"] = xr.Variable(*dims_of(name, np.asarray(ens.mean[name]),
+                                                         ("t",)))
+        variables[f"{name}_std"] = xr.Variable(*dims_of(name, np.asarray(ens.std[name]),
+                                                        ("t",)))
+        variables[f"{name}_quantiles"] = xr.Variable(*dims_of(
+            name, np.asarray(ens.quantiles[name]), ("quantile", "t")))
+    coords: dict[str, Any] = {"t": np.asarray(ens.t, dtype=float).reshape(n),
+                              "quantile": np.asarray(ens.quantile_levels, dtype=float)}
+    if ens.fields:
+        coords.update(grid)
+    coords.update({k: ("trajectory", np.asarray(v)) for k, v in ens.sweep.items()})
+    return xr.Dataset(variables, coords=coords)
+
+
+def to_netcdf(sol: Solution | EnsembleSolution, path: str | os.PathLike) -> None:
+    """Write `sol.to_xarray()` to a NetCDF file (version 3, through SciPy: no netCDF
     library needed), through a temporary file and a rename."""
-    dataset = to_xarray(sol)
+    dataset = sol.to_xarray()
     with replacing(path) as tmp:
         dataset.to_netcdf(tmp, engine="scipy")
 

@@ -104,3 +104,23 @@ def test_a_csv_of_evenly_spaced_times_shows_short_decimals(dose, tmp_path):
     times = [line.split(",")[0] for line in path.read_text().splitlines()[1:]]
     assert times == ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9",
                      "1.0"]
+
+
+def test_an_ensemble_as_a_dataset_with_its_field_on_the_grid(tmp_path):
+    from symflow.solve import EnsembleSolution
+
+    rng = np.random.default_rng(1)
+    paths = {"u": rng.normal(size=(6, 3, 5)), "s": rng.normal(size=(6, 3))}
+    ens = EnsembleSolution(t=np.linspace(0, 1, 3), paths=paths, mean=None, std=None,
+                           result=np.zeros(6, dtype=int), sweep={"k": np.arange(6.0)},
+                           names=("u", "s"), grid=(("x", 0.0, 2.0, 5, False),),
+                           fields=("u",))
+    ds = ens.to_xarray()
+    assert ds["u"].dims == ("trajectory", "t", "x")
+    assert ds["s_quantiles"].dims == ("quantile", "t")
+    np.testing.assert_allclose(ds["x"].to_numpy(), np.linspace(0, 2, 5))
+    np.testing.assert_allclose(ds["u_mean"].to_numpy(), paths["u"].mean(axis=0))
+    np.testing.assert_array_equal(ds["k"].to_numpy(), np.arange(6.0))  # sweep coordinate
+    ens.save(tmp_path / "ens.nc")
+    with xr.open_dataset(tmp_path / "ens.nc", engine="scipy") as back:
+        np.testing.assert_allclose(back["s_std"].to_numpy(), ds["s_std"].to_numpy())

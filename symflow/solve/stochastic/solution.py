@@ -23,7 +23,7 @@ from ...errors import SymflowError
 from ...files import replacing, save_figure
 
 if TYPE_CHECKING:
-    pass
+    import xarray
 
 __all__ = ["DEFAULT_QUANTILES", "EnsembleSolution", "batch_mean", "batch_std",
            "ensemble_solution", "moments", "moments_jit", "quantiles_of"]
@@ -120,11 +120,25 @@ class EnsembleSolution(eqx.Module):
                                help="computed: " + ", ".join(map(str, self.quantile_levels)))
         return self.quantiles[name][self.quantile_levels.index(q)]
 
+    def to_xarray(self) -> xarray.Dataset:
+        """The paths, mean, standard deviation and quantiles as an `xarray.Dataset`
+        (`frames.ensemble_to_xarray`); needs `pip install symflow[data]`."""
+        from ..frames import ensemble_to_xarray
+
+        return ensemble_to_xarray(self)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write a `.npz` file: `t`, `mean_<name>`, `std_<name>`, `q<level>_<name>`,
-        and the paths under their names (unless statistics only)."""
-        if os.path.splitext(str(path))[1].lower() != ".npz":
-            raise SymflowError("an ensemble is written to .npz", help="write .npz")
+        and the paths under their names (unless statistics only); or a NetCDF file
+        (`.nc`) of `to_xarray()`."""
+        suffix = os.path.splitext(str(path))[1].lower()
+        if suffix == ".nc":
+            from ..frames import to_netcdf
+
+            return to_netcdf(self, path)
+        if suffix != ".npz":
+            raise SymflowError("an ensemble is written to .npz or .nc",
+                               help="write .npz, or .nc (NetCDF)")
         arrays = {"t": np.asarray(self.t)}
         for name in self.names:
             arrays[f"mean_{name}"] = np.asarray(self.mean[name])
