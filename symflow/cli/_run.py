@@ -280,8 +280,15 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
         kind = "sample batch"
     print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "
           f"{timings['solver']} on [{t[0]:g}, {t[-1]:g}], {len(t)} saved points")
-    for name in sol.names:
+    from ._kept import SHOWN_ELEMENTS, shown_names
+
+    for name in [n for n in shown_names(m) if n in sol.names] or sol.names:
         mean, std = np.asarray(sol.mean[name])[-1], np.asarray(sol.std[name])[-1]
+        if mean.size > SHOWN_ELEMENTS:  # a field or a long array: its range
+            print(f"  {name}({t[-1]:g}): {'x'.join(map(str, mean.shape))} values, mean "
+                  f"from {np.min(mean):.6g} to {np.max(mean):.6g}, std up to "
+                  f"{np.max(std):.6g}")
+            continue
         print(f"  {name}({t[-1]:g}): mean {np.array2string(mean, precision=6)}, "
               f"std {np.array2string(std, precision=6)}")
     return EXIT_OK

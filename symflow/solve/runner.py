@@ -478,10 +478,12 @@ def _check_concrete_times(options: Mapping[str, Any]) -> None:
     program (diffrax's loop is faster with constant ends, and the number of saved
     points is the shape of the output), so they must be known when it is traced."""
     for name in ("tspan", "saveat"):
-        value = options.get(name)
-        if value is None or isinstance(value, (int, float, str)):
-            continue
-        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(value)):
+        value = options.get(name)  # on every call's path: no pytree flattening
+        if isinstance(value, (tuple, list)):
+            traced = any(isinstance(x, jax.core.Tracer) for x in value)
+        else:
+            traced = isinstance(value, jax.core.Tracer)
+        if traced:
             raise SymflowError(
                 f"{name} is a traced value: inside jax.jit (or vmap, grad) the {name} of "
                 "simulate must be a constant, because the span and save times fix the "

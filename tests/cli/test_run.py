@@ -61,3 +61,15 @@ def test_plot_without_saveat_draws_from_dense_output_where_it_is_cheap():
         order=2))
     assert not _dense_plot(heat)  # a field: a heat map of the saved times
     assert not _dense_plot(symflow.loads(model_text("events_same_instant")))
+
+
+@pytest.mark.slow
+def test_an_spde_ensemble_is_summarised_and_written_to_netcdf(examples_dir, tmp_path, capsys):
+    xr = pytest.importorskip("xarray")
+    out = tmp_path / "heat.nc"
+    assert main(["run", str(examples_dir / "stochastic_heat.sf"), "--trajectories", "4",
+                 "--no-progress", "-o", str(out)]) == EXIT_OK
+    line, = [s for s in capsys.readouterr().out.splitlines() if s.strip().startswith("u(")]
+    assert "17 values, mean from" in line and "[" not in line
+    with xr.open_dataset(out, engine="scipy") as ds:
+        assert ds["u"].dims == ("trajectory", "t", "x") and ds.sizes["trajectory"] == 4
