@@ -45,16 +45,21 @@ def test_solver_objects_are_checked(lv):
         lv.simulate(solver=diffrax.Tsit5(), trajectories=3)
 
 
-def test_jacfwd_says_to_pass_the_forward_adjoint_and_works_with_it(lv):
-    def end(alpha, adjoint):
-        return lv.simulate(params={"alpha": alpha}, adjoint=adjoint)["x"][-1]
+def _end(model, alpha, adjoint):
+    return model.simulate(params={"alpha": alpha}, adjoint=adjoint)["x"][-1]
 
+
+def test_jacfwd_through_a_reverse_mode_adjoint_says_to_pass_forward(lv):
     with pytest.raises(symflow.SymflowError, match="reverse mode only") as info:
-        jax.jacfwd(end)(1.5, "checkpoint")
+        jax.jacfwd(lambda a: _end(lv, a, "checkpoint"))(1.5)
     assert 'adjoint="forward"' in info.value.help
-    forward = jax.jacfwd(end)(1.5, "forward")
+
+
+@pytest.mark.slow
+def test_jacfwd_with_the_forward_adjoint_matches_finite_differences(lv):
+    forward = jax.jacfwd(lambda a: _end(lv, a, "forward"))(1.5)
     step = 1e-6
-    central = (end(1.5 + step, "forward") - end(1.5 - step, "forward")) / (2 * step)
+    central = (_end(lv, 1.5 + step, "forward") - _end(lv, 1.5 - step, "forward")) / (2 * step)
     np.testing.assert_allclose(forward, central, rtol=1e-4)
 
 
