@@ -197,7 +197,7 @@ class Model:
           (both ends of the span are always included).
         - `solver`: a solver name (`tsit5`, `kvaerno5`, ..., or `auto`), or a diffrax
           solver object (`diffrax.Kvaerno5(root_finder=...)`), used as given for an ODE
-          solve (the same object reuses the compiled program).
+          solve (an equal solver, or the same object, reuses the compiled program).
         - `rtol`, `atol`: tolerances of the adaptive step-size controller.
         - `dt`: the initial step (the fixed step for `euler`).
         - `max_steps`: the most steps the solver may take.

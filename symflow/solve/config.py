@@ -41,20 +41,36 @@ def check_options(*, rtol: float | None = None, atol: float | None = None,
 
 
 class SolverObject:
-    """A diffrax solver given as an object to `simulate` (`solver=diffrax.Tsit5()`),
-    compared and hashed by identity: a compiled program is kept per object (the same
-    object reuses it; diffrax solvers may hold arrays, which compare elementwise)."""
+    """A diffrax solver given as an object to `simulate` (`solver=diffrax.Tsit5()`): the
+    key of its compiled program. Solvers that hash (those holding numbers and
+    functions, as diffrax's own do) compare by value, so `diffrax.Kvaerno5()` made
+    anew for each call reuses one program; the others (holding arrays, which compare
+    elementwise) by identity: the same object reuses its program."""
 
-    __slots__ = ("solver",)
+    __slots__ = ("_hash", "solver")
 
     def __init__(self, solver: diffrax.AbstractSolver):
         self.solver = solver
+        try:
+            self._hash: int | None = hash(solver)
+        except TypeError:
+            self._hash = None
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, SolverObject) and other.solver is self.solver
+        if not isinstance(other, SolverObject):
+            return False
+        if other.solver is self.solver:
+            return True
+        if self._hash is None or other._hash is None or type(self.solver) is not type(
+                other.solver):
+            return False
+        try:
+            return bool(self.solver == other.solver)
+        except Exception:  # a field that does not compare to one truth value
+            return False
 
     def __hash__(self) -> int:
-        return id(self.solver)
+        return self._hash if self._hash is not None else id(self.solver)
 
     def __repr__(self) -> str:
         return f"SolverObject({self.solver!r})"

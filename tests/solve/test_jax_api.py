@@ -31,9 +31,11 @@ def test_a_diffrax_solver_object_solves_as_its_name_does(lv):
     np.testing.assert_array_equal(np.asarray(by_object["x"]), np.asarray(by_name["x"]))
     assert timings["solver"] == "tsit5"
     programs = len(lv.runner.simulator._cache)
-    again = lv.simulate(solver=solver, saveat=5)  # the same object: the same program
+    again = lv.simulate(solver=diffrax.Tsit5(), saveat=5)  # an equal object: no compile
     assert len(lv.runner.simulator._cache) == programs
     np.testing.assert_array_equal(np.asarray(again["y"]), np.asarray(by_name["y"]))
+    lv.simulate(solver=diffrax.Dopri5(), saveat=5)  # another solver: another program
+    assert len(lv.runner.simulator._cache) == programs + 1
 
 
 def test_solver_objects_are_checked(lv):
