@@ -1,7 +1,10 @@
 """symflow: a modeling compiler from model text to fast, differentiable JAX programs.
 
-Importing symflow turns on JAX's float64 (models are scientific). To compute in
-float32 instead, set the environment variable `SYMFLOW_X64=0` before importing.
+Importing symflow turns on JAX's float64 for the whole process (models are
+scientific; it is JAX's global `jax_enable_x64` flag, so other JAX code in the
+process computes in float64 too). To compute in float32 instead, set the
+environment variable `SYMFLOW_X64=0` before importing; `symflow.precision()` says
+which is in force.
 
 Importing symflow imports neither JAX nor the API: the API is imported on first
 use, so that `symflow check` never loads JAX (docs/performance.md) and the
@@ -40,7 +43,16 @@ if _TYPE_CHECKING:
 __version__ = "0.1.0"
 __all__ = ["EnsembleSolution", "Experiment", "FitError", "FitResult", "Model",
            "Sensitivities", "Solution", "SolverError", "Span", "SteadyState", "SymflowError",
-           "load", "load_data", "loads"]
+           "load", "load_data", "loads", "precision"]
+
+
+def precision() -> str:
+    """The floating-point type JAX computes in by default in this process, `"float64"`
+    or `"float32"` (symflow turns on float64 at import unless `SYMFLOW_X64=0`;
+    docs/usage.md, "Precision"). Imports JAX."""
+    import jax
+
+    return "float64" if jax.config.read("jax_enable_x64") else "float32"
 
 
 def __getattr__(name: str):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +172,7 @@ class Model:
         initial: Mapping[str, Any] | None = None,
         tspan: tuple[float, float] | None = None,
         saveat: int | Any | None = None,
-        solver: str | None = None,
+        solver: str | diffrax.AbstractSolver | None = None,
         rtol: float | None = None,
         atol: float | None = None,
         dt: float | None = None,
@@ -192,10 +192,13 @@ class Model:
         - `initial`: initial values of states, overriding the model's.
         - `tspan`: `(t0, t1)`; `t1 < t0` integrates backwards. The span is fixed at
           compile time (a new span compiles once more): diffrax runs faster with
-          constant ends.
+          constant ends. Under `jax.jit` it must be a constant (not an argument of
+          the jitted function, or a static one): a traced span is refused.
         - `saveat`: a number of evenly spaced points, or the times to save at
           (both ends of the span are always included).
-        - `solver`: a solver name (`tsit5`, `kvaerno5`, ..., or `auto`).
+        - `solver`: a solver name (`tsit5`, `kvaerno5`, ..., or `auto`), or a diffrax
+          solver object (`diffrax.Kvaerno5(root_finder=...)`), used as given for an ODE
+          solve (an equal solver, or the same object, reuses the compiled program).
         - `rtol`, `atol`: tolerances of the adaptive step-size controller.
         - `dt`: the initial step (the fixed step for `euler`).
         - `max_steps`: the most steps the solver may take.
@@ -204,7 +207,8 @@ class Model:
           diffrax's O(1)-memory backward solve with an explicit solver; with an
           implicit one, along the forward solution's interpolant), `interpolating`
           (the latter with any solver), `forward`, `direct`, or a diffrax adjoint
-          object.
+          object. `jax.jacfwd` and `jax.jvp` need `forward`; the reverse-mode
+          adjoints refuse them with a message saying so.
         - `dense`: keep dense output for `Solution.evaluate`.
         - `progress`: show a progress bar.
         - `timings`: a dict that receives the XLA compile and solve times.
@@ -292,18 +296,46 @@ class Model:
 
         return steady_state(self, params, guess=guess, **options)
 
-    def fit(self, data: Any, params: Sequence[str] | None = None, **options: Any) -> Any:
-        """Fit parameters and initial values to data (see `symflow.learn.fit`).
+    def fit(self, data: Any, params: Sequence[str] | None = None, *,
+            optimizer: str | None = None, steps: int | None = None,
+            log: Sequence[str] = (), scale: str | Mapping[str, float] = "none",
+            noise: Mapping[str, Any] | None = None, per_experiment: Sequence[str] = (),
+            starts: int = 1, sampler: str = "lhs", seed: int = 0,
+            batched: bool | None = None, rtol: float | None = None,
+            atol: float | None = None, learning_rate: float | None = None,
+            progress: bool | Callable[[int, float], None] = False,
+            freeze: Sequence[str] = (), schedule: str | None = None,
+            window: int | None = None, batch: int | None = None,
+            start: Mapping[str, Any] | None = None, print_every: int | None = None,
+            solver: str | diffrax.AbstractSolver | None = None,
+            tspan: tuple[float, float] | None = None, solve_rtol: float | None = None,
+            solve_atol: float | None = None,
+            adjoint: str | diffrax.AbstractAdjoint | None = None,
+            max_steps: int | None = None, dt: float | None = None) -> Any:
+        """Fit parameters and initial values to data (`symflow.learn.fit`); a model
+        with closures is trained instead, its networks and physical parameters
+        together, with optax (`symflow.learn.train`). Returns a `FitResult` (a
+        `TrainResult` when training).
 
-        A model with closures is trained instead: its networks and physical
-        parameters together, with optax (see `symflow.learn._train.train`)."""
-        if self.system.closures:
-            from .learn import train
+        - `data`, `params`: the data (a CSV path, a dict of columns, an `Experiment`
+          or a list of them) and the names to fit (default: every free parameter).
+        - Fitting: `optimizer`, `steps`, `log`, `scale`, `noise`, `per_experiment`,
+          `starts`, `sampler`, `seed`, `batched`, `rtol`/`atol` (the optimiser's),
+          `learning_rate`, `progress` (docs/fitting.md).
+        - Training closures: `freeze`, `steps`, `learning_rate`, `schedule`, `window`,
+          `batch`, `seed`, `start`, `progress`, `print_every` (docs/closures.md).
+        - The solves: `solver`, `tspan`, `solve_rtol`/`solve_atol`, `adjoint`,
+          `max_steps`, `dt`, as in `simulate`.
 
-            return train(self, data, params, **options)
-        from .learn import fit
+        An option left at its default takes the default of `fit` or `train`; an
+        option of the other kind (`freeze` for a model without closures, `noise`
+        for one with) is refused."""
+        from .learn import fit_or_train
 
-        return fit(self, data, params, **options)
+        options = dict(locals())
+        for name in ("self", "data", "params", "fit_or_train"):
+            options.pop(name)
+        return fit_or_train(self, data, params, options)
 
     def profile(self, data: Any, names: Sequence[str] | None = None, **options: Any) -> Any:
         """Profile likelihoods and their confidence intervals (see

@@ -33,15 +33,17 @@ def write_atomically(path: str | os.PathLike, data: str | bytes) -> None:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def save_figure(fig: Any, path: str | os.PathLike) -> None:
+def save_figure(fig: Any, path: str | os.PathLike, *, close: bool = True) -> None:
     """Save a Matplotlib figure to `path` through `replacing` (the old file stays
-    whole if saving fails), then close it: a plot written to a file is not kept
-    open in pyplot's registry."""
+    whole if saving fails), then close it (unless `close=False`: a figure of the
+    caller's, drawn into with `ax=`): a plot written to a file is not kept open in
+    pyplot's registry."""
     import matplotlib.pyplot as plt
 
     with replacing(path) as tmp:
         fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    if close:
+        plt.close(fig)
 
 
 @contextlib.contextmanager

@@ -38,7 +38,8 @@ import numpy as np
 from ..progress import stage
 from ._common import parse_saveat
 
-__all__ = ["KEEP_OBSERVED", "OBSERVED_SUFFIX", "KeptRun", "kept_run", "print_final", "run_kept",
+__all__ = ["KEEP_OBSERVED", "OBSERVED_SUFFIX", "SHOWN_ELEMENTS", "KeptRun", "final_value",
+           "kept_run", "print_final", "run_kept", "shown_names",
            "solve_and_keep", "unpack"]
 
 # added to a run's key: the kept program of its observed outputs
@@ -200,7 +201,7 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
                     if a.kind != "parameter"},
         "computed": [(name, list(outputs.shapes[name])) for name in computed],
         "observed_kept": len(computed) <= KEEP_OBSERVED,
-        "names": [*m.state_names, *m.observed_names],
+        "names": shown_names(m),
         "given": sorted(given), "initial": sorted(start), "ts": ts.tolist(),
         "result_at": len(ts) * m.generated.n_states})
     store = _store()
@@ -267,8 +268,32 @@ def print_final(model: str, solver: str, t: np.ndarray, values: Mapping[str, np.
         print(line)
     end = float(t[-1]) if end is None else end
     for name in names:
-        value = np.asarray(values[name])[-1]
-        print(f"  {name}({end:g}) = {np.array2string(np.asarray(value), precision=8)}")
+        print(f"  {name}({end:g}){final_value(np.asarray(values[name])[-1])}")
+
+
+# an array of more values than this is summarised (shape, min, max), not printed whole
+SHOWN_ELEMENTS = 8
+
+
+def final_value(value: np.ndarray) -> str:
+    """` = value` for a scalar or a short array; for a field or a long array its
+    shape and range (the whole array goes to `-o`)."""
+    if value.size <= SHOWN_ELEMENTS:
+        return " = " + np.array2string(value, precision=8)
+    shape = "x".join(map(str, value.shape))
+    return (f": {shape} values, min {np.min(value):.8g}, max {np.max(value):.8g}, "
+            f"mean {np.mean(value):.8g}")
+
+
+def shown_names(m: Any) -> list[str]:
+    """The names a run's summary shows: the model's own variables and observed
+    outputs, in the order it declares them, without what the compiler added
+    (`der_x`, `der2_y` of index reduction and order reduction); all names if the
+    model declares none of them."""
+    names = {*m.state_names, *m.observed_names}
+    declared = [v.name for v in (*m.built.variables, *m.built.observed)]
+    shown = list(dict.fromkeys(n for n in declared if n in names))
+    return shown or [*m.state_names, *m.observed_names]
 
 
 def _states(meta: Mapping[str, Any], flat: np.ndarray) -> np.ndarray:

@@ -35,7 +35,8 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                      help="give up after this many steps (default: the model's, else 100000)")
     run.add_argument("--saveat", metavar="N|T1,T2,...",
                      help="a number of evenly spaced points, or a comma-separated list")
-    run.add_argument("-o", "--output", help="write the solution to .csv or .npz")
+    run.add_argument("-o", "--output", help="write the solution to .csv, .npz or .nc (NetCDF, "
+                                               "needs xarray: pip install symflow[data])")
     run.add_argument("--plot", metavar="PNG", help="plot the trajectories to an image file")
     run.add_argument("--interpretation", choices=catalog.INTERPRETATIONS,
                      help="how a reaction network is solved: its rate ODEs, the chemical "
@@ -116,9 +117,17 @@ def run(args: argparse.Namespace) -> int:
             options[name] = getattr(args, name)
     if stochastic is not None:
         return _run_ensemble(args, m, params, initial, options, stochastic)
+    if args.plot and args.saveat is None and _dense_plot(m):
+        options["dense"] = True  # smooth curves from the solver's interpolant
     _check_solver(args.solver)
-    if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz"):
-        raise UsageError(f"-o {args.output}: write a .csv or .npz file")
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".csv", ".npz", ".nc"):
+        raise UsageError(f"-o {args.output}: write a .csv, .npz or .nc file")
+    if args.output and args.output.lower().endswith(".nc"):
+        import importlib.util
+
+        if importlib.util.find_spec("xarray") is None:  # before the solve, not after
+            raise UsageError(f"-o {args.output}: NetCDF is written through xarray, which is "
+                             "not installed (pip install symflow[data])")
     if args.steady:
         return print_steady(m, params, initial)
     done = (_kept.solve_and_keep(kept, m, params, initial, options)
@@ -133,6 +142,19 @@ def run(args: argparse.Namespace) -> int:
         solver = timings["solver"]
     _report(args, m, sol, solver)
     return EXIT_OK
+
+
+# a plot from dense output for models with at most this many states (diffrax keeps
+# every step's interpolation coefficients: several times the states per step)
+DENSE_PLOT_STATES = 1000
+
+
+def _dense_plot(m) -> bool:
+    """Whether `--plot` without `--saveat` draws from dense output: an ODE without
+    events or fields (a PDE is drawn as a heat map of its saved times), of at most
+    `DENSE_PLOT_STATES` states, and not a steady state."""
+    return (not m.system.events and not m.system.fields and not m.system.is_sde
+            and m.generated.n_states <= DENSE_PLOT_STATES)
 
 
 def _check_solver(solver: str | None) -> None:
@@ -158,7 +180,7 @@ def _report(args: argparse.Namespace, m, sol, solver: str) -> None:
         sol.plot(args.plot, title=f"{m.name} ({solver})")
         wrote(args.plot)
     t = np.asarray(sol.t)
-    names = (*m.state_names, *m.observed_names)
+    names = _kept.shown_names(m)
     if sol.events is None:
         _kept.print_final(m.name, solver, t, sol.values, names)
         return
@@ -247,8 +269,8 @@ def _sampler_names():
 def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
     import numpy as np
 
-    if args.output and os.path.splitext(args.output)[1].lower() != ".npz":
-        raise UsageError(f"-o {args.output}: an ensemble is written to .npz")
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".npz", ".nc"):
+        raise UsageError(f"-o {args.output}: an ensemble is written to .npz or .nc")
     from ..progress import stage
 
     timings: dict = {}
@@ -270,8 +292,15 @@ def _run_ensemble(args, m, params, initial, options, stochastic) -> int:
         kind = "sample batch"
     print(f"{m.name}: {kind} of {sol.trajectories} trajectories solved with "
           f"{timings['solver']} on [{t[0]:g}, {t[-1]:g}], {len(t)} saved points")
-    for name in sol.names:
+    from ._kept import SHOWN_ELEMENTS, shown_names
+
+    for name in [n for n in shown_names(m) if n in sol.names] or sol.names:
         mean, std = np.asarray(sol.mean[name])[-1], np.asarray(sol.std[name])[-1]
+        if mean.size > SHOWN_ELEMENTS:  # a field or a long array: its range
+            print(f"  {name}({t[-1]:g}): {'x'.join(map(str, mean.shape))} values, mean "
+                  f"from {np.min(mean):.6g} to {np.max(mean):.6g}, std up to "
+                  f"{np.max(std):.6g}")
+            continue
         print(f"  {name}({t[-1]:g}): mean {np.array2string(mean, precision=6)}, "
               f"std {np.array2string(std, precision=6)}")
     return EXIT_OK

@@ -126,7 +126,7 @@ def emit(system: System) -> str:
             system, names, shapes, {str(k): g for k, g in enumerate(system.invariants)},
             unpack_states=True, result="dict",
         )
-    if system.pivots:  # divisors that may vanish, read after a failure (solve/singular.py)
+    if system.pivots:  # divisors that may vanish, read after a failure (solve/failures.py)
         out += _function(
             "pivots", "t, y, p", "The divisors of the symbolic solves that may vanish.",
             system, names, shapes, {str(k): pv.expr for k, pv in enumerate(system.pivots)},

@@ -16,6 +16,7 @@ from ._data import load_data as load_data
 from ._data import output_names as output_names
 from ._fit import OPTIMIZERS as OPTIMIZERS
 from ._fit import fit as fit
+from ._fit_or_train import fit_or_train as fit_or_train
 from ._fit_result import FitError as FitError
 from ._fit_result import FitResult as FitResult
 from ._fit_result import Multistart as Multistart
@@ -48,5 +49,6 @@ __all__ = ["Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNorma
            "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
            "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",
            "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
+           "fit_or_train",
            "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
            "profile", "rewrite_defaults", "save_weights", "train"]

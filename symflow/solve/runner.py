@@ -27,7 +27,7 @@ from ..errors import SymflowError
 from ..symbolic import Settings, System
 from . import solvers
 from .adjoints import adjoint_strategy
-from .config import SolveConfig, check_options
+from .config import SolveConfig, SolverArg, SolverObject, check_options
 from .diffusion import SAMPLER_OPTIONS, ModelSampling
 from .exponential import ExponentialSetup, exponential_setup
 from .jumps import ModelJumps
@@ -102,7 +102,7 @@ class Side(abc.ABC):
         """Whether a call with this solver name and these extra options is this side's."""
 
     @abc.abstractmethod
-    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+    def simulate(self, params: Mapping[str, Any] | None, solver: SolverArg,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
         """Solve with the options of `Model.simulate`: `options` holds the ones every
         side takes (`initial`, `tspan`, `saveat`, `rtol`, `atol`, `dt`, `max_steps`,
@@ -119,7 +119,7 @@ class SamplerSide(Side):
     def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
         return solver in catalog.SAMPLERS
 
-    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+    def simulate(self, params: Mapping[str, Any] | None, solver: SolverArg,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
         """Samplers take fixed step grids: the adaptive-solve options are ignored."""
         if self.sampling.model.system.events:
@@ -132,7 +132,7 @@ class SamplerSide(Side):
         return self.sampling.simulate(
             params, initial=options["initial"], tspan=options["tspan"],
             saveat=options["saveat"],
-            solver=solver if solver is not None else self.sampling.model.settings.solver,
+            solver=_named(solver) or self.sampling.model.settings.solver,
             adjoint=options["adjoint"], timings=options["timings"], **extra)
 
 
@@ -149,11 +149,11 @@ class EnsembleSide(Side):
                                    help="solver = ddim, dpm_solver_pp_2m, unipc_3, deis_3, ...")
         return self.ensembles.applies(options)
 
-    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+    def simulate(self, params: Mapping[str, Any] | None, solver: SolverArg,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
         """Ensembles save no dense output and show no progress bar."""
         kept = {k: v for k, v in options.items() if k not in ("dense", "progress")}
-        return self.ensembles.simulate(params, solver=solver, **kept, **extra)
+        return self.ensembles.simulate(params, solver=_named(solver), **kept, **extra)
 
 
 class JumpSide(Side):
@@ -167,11 +167,11 @@ class JumpSide(Side):
     def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
         return self.model.interpretation == "jump"
 
-    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+    def simulate(self, params: Mapping[str, Any] | None, solver: SolverArg,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> EnsembleSolution:
         if self._jumps is None:
             self._jumps = ModelJumps(self.model)
-        return self._jumps.simulate(params, solver, options, extra)
+        return self._jumps.simulate(params, _named(solver), options, extra)
 
 
 class ODESide(Side):
@@ -186,7 +186,7 @@ class ODESide(Side):
     def applies(self, solver: str, options: Mapping[str, Any]) -> bool:
         return True
 
-    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+    def simulate(self, params: Mapping[str, Any] | None, solver: SolverArg,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> Solution:
         if extra:
             raise SymflowError(f"unknown option {next(iter(extra))!r} of simulate")
@@ -196,7 +196,7 @@ class ODESide(Side):
             timings["solver"] = config.solver  # type: ignore[assignment]
         return self.runner.simulator.run(config, p, initial, ts, timings=timings)
 
-    def plan(self, params: Mapping[str, Any] | None, solver: str | None,
+    def plan(self, params: Mapping[str, Any] | None, solver: SolverArg,
              options: Mapping[str, Any]) -> tuple[SolveConfig, np.ndarray, dict, dict]:
         """The configuration, save times, complete parameters and checked initial
         values of a solve with the options of `simulate` (`timings` not needed)."""
@@ -226,7 +226,8 @@ class Runner:
                                         for d in system.domain),
             fields=tuple(name for name, _ in system.fields),
             derivatives=self.derivatives if SYMBOLIC_DERIVATIVES else None,
-            aliases=observed_aliases(system, model.generated))
+            aliases=observed_aliases(system, model.generated),
+            docs=_docs(built, system))
         self._decisions: dict[tuple, Any] = {}
         self._times: dict[tuple, np.ndarray] = {}
         self._warned_dense = False
@@ -265,15 +266,35 @@ class Runner:
 
     # ------------------------------------------------------------ dispatch
 
-    def simulate(self, params: Mapping[str, Any] | None, solver: str | None,
+    def simulate(self, params: Mapping[str, Any] | None, solver: SolverArg,
                  options: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
         """`Model.simulate`: the first side that takes the call solves it (`Side.simulate`
         says what `options` and `extra` hold). Dicts, not keywords: this is on every
         call's path, and each keyword expansion costs."""
         if isinstance(solver, str):
             solver = solver.lower()  # solver names are not case-sensitive
+        elif solver is not None:
+            return self._simulate_with(solver, params, options, extra)
+        _check_concrete_times(options)
         name = solver if solver is not None else self.model.settings.solver
         side = next(s for s in self.sides if s.applies(name, extra))
+        return side.simulate(params, solver, options, extra)
+
+    def _simulate_with(self, solver: Any, params: Mapping[str, Any] | None,
+                       options: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
+        """`simulate(solver=<a diffrax solver object>)`: an ODE solve with that solver
+        as given (its step-size controller, tolerances and adjoint are still
+        `simulate`'s)."""
+        if not isinstance(solver, diffrax.AbstractSolver):
+            raise SymflowError(f"solver must be a name or a diffrax solver, not "
+                               f"{type(solver).__name__}",
+                               help="for example solver='tsit5' or solver=diffrax.Tsit5()")
+        _check_concrete_times(options)
+        side = next(s for s in self.sides if s.applies(solvers.solver_label(solver), extra))
+        if side is not self.ode or self.model.system.is_sde:
+            raise SymflowError("a diffrax solver object solves a single ODE solve only",
+                               help="an SDE, an ensemble, a jump process or a sampler takes "
+                                    "a solver name (docs/sde.md)")
         return side.simulate(params, solver, options, extra)
 
     # ------------------------------------------------------------ decisions
@@ -291,7 +312,7 @@ class Runner:
             self._times[key].flags.writeable = False
         return self._times[key]
 
-    def ode_config(self, ts: np.ndarray, params: dict, initial: dict, *, solver: str | None,
+    def ode_config(self, ts: np.ndarray, params: dict, initial: dict, *, solver: SolverArg,
                    rtol: float | None, atol: float | None, dt: float | None,
                    max_steps: int | None, adjoint: str | diffrax.AbstractAdjoint,
                    dense: bool = False, progress: bool = False
@@ -307,9 +328,12 @@ class Runner:
         with the same options whatever their values: a call with other options decides
         anew, and `choose_auto` decides for given values."""
         s = self.model.settings
+        custom = None
+        if solver is not None and not isinstance(solver, str):  # a diffrax solver object
+            custom, solver = SolverObject(solver), solvers.solver_label(solver)
         name = solver if solver is not None else s.solver
-        options = ("config", name, rtol, atol, dt, max_steps, adjoint, dense, progress,
-                   float(ts[0]), float(ts[-1]), len(ts))
+        options = ("config", custom or name, rtol, atol, dt, max_steps, adjoint, dense,
+                   progress, float(ts[0]), float(ts[-1]), len(ts))
         key: tuple | None = options
         try:
             config = self._decisions.get(options)
@@ -318,7 +342,9 @@ class Runner:
         if config is not None:
             return config
         check_options(rtol=rtol, atol=atol, dt=dt, max_steps=max_steps)
-        if name == catalog.AUTO:
+        if custom is not None:
+            pass  # used as given
+        elif name == catalog.AUTO:
             name = self.choose_auto(params, initial, float(ts[0]), float(ts[-1]))
         else:
             symbolic.check_solver(name, None)
@@ -331,9 +357,11 @@ class Runner:
             dt0=float(dt) if dt is not None else s.dt0,
             max_steps=int(max_steps if max_steps is not None else s.max_steps),
             n_save=len(ts), adjoint=adjoint, dense=dense, progress=progress,
-            linear=self.linear_strategy(name, params, float(ts[0])),
-            exponential=self.exponential(name, from_file=solver is None),
-            max_events=s.max_events, event_samples=s.event_samples,
+            linear=(self.linear_strategy(name, params, float(ts[0])) if custom is None
+                    else Dense()),
+            exponential=(self.exponential(name, from_file=solver is None) if custom is None
+                         else None),
+            max_events=s.max_events, event_samples=s.event_samples, custom=custom,
         )
         if key is not None:
             self._decisions[key] = config
@@ -430,3 +458,43 @@ class Runner:
             "proven from the stencils (scalar states next to fields, indexing/sums over a "
             "field, or the spectral scheme; see docs/pde.md). An explicit solver, or the "
             "model without the coupling, avoids it.", stacklevel=7)
+
+
+def _docs(*systems: System) -> dict[str, str]:
+    """The doc strings of the variables and observed outputs of `systems` by name
+    (the built one first: a pass may drop a doc string, never add one)."""
+    docs: dict[str, str] = {}
+    for system in systems:
+        items: tuple[Any, ...] = (*system.variables, *system.observed)
+        for item in items:
+            if item.doc and item.name not in docs:
+                docs[item.name] = item.doc
+    return docs
+
+
+def _check_concrete_times(options: Mapping[str, Any]) -> None:
+    """Refuse a traced `tspan` or `saveat` (`simulate` inside `jax.jit` with the span
+    an argument of the jitted function): the span and the save times fix the compiled
+    program (diffrax's loop is faster with constant ends, and the number of saved
+    points is the shape of the output), so they must be known when it is traced."""
+    for name in ("tspan", "saveat"):
+        value = options.get(name)  # on every call's path: no pytree flattening
+        if isinstance(value, (tuple, list)):
+            traced = any(isinstance(x, jax.core.Tracer) for x in value)
+        else:
+            traced = isinstance(value, jax.core.Tracer)
+        if traced:
+            raise SymflowError(
+                f"{name} is a traced value: inside jax.jit (or vmap, grad) the {name} of "
+                "simulate must be a constant, because the span and save times fix the "
+                "compiled program",
+                help=f"pass {name} as Python numbers or a NumPy array, and mark it static "
+                     "(jax.jit(f, static_argnums=...)); to differentiate with respect to "
+                     "the end time, scale time by a parameter in the model")
+
+
+def _named(solver: SolverArg) -> str | None:
+    """The solver of a side that takes names only (`Runner.simulate` sends solver
+    objects to the ODE side)."""
+    assert solver is None or isinstance(solver, str)
+    return solver

@@ -19,17 +19,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..codegen import GeneratedModel
-from ..errors import SolverError, SymflowError
+from ..errors import SymflowError
 from ..progress import stage
 from . import solvers as _solvers
-from ._compat import result_code, result_message
 from .adjoints import Problem, adjoint_strategy
 from .config import SolveConfig
-from .events import EVENT_RESULTS, EventLog, EventProgram, make_hybrid_solve
+from .events import EventLog, EventProgram, make_hybrid_solve
+from .failures import raise_on_failure, vanished_pivot
 from .inputs import check_input_span, inside_span, stop_at_knots
 from .observed import Alias, Outputs
 from .projection import project_onto_invariants
-from .singular import vanished_pivot
 from .solution import Solution
 
 __all__ = ["MAX_SAVE_POINTS", "Simulator", "save_times"]
@@ -58,7 +57,7 @@ def save_times(tspan: tuple[float, float], saveat: int | Sequence[float] | np.nd
                 "GiB for the save times alone, before any solution is stored",
                 help=f"at most {MAX_SAVE_POINTS:,} points: save fewer, or list the times "
                      "you need")
-        return np.linspace(t0, t1, int(saveat))
+        return even_times(t0, t1, int(saveat))
     ts = np.asarray(saveat, dtype=float).ravel()
     if not np.all(np.isfinite(ts)):
         raise SymflowError(f"save time {ts[~np.isfinite(ts)][0]:g} is not a finite number")
@@ -70,13 +69,25 @@ def save_times(tspan: tuple[float, float], saveat: int | Sequence[float] | np.nd
     return ts if t1 > t0 else ts[::-1]
 
 
+def even_times(t0: float, t1: float, n: int) -> np.ndarray:
+    """`n` evenly spaced times from `t0` to `t1`, each the float nearest its decimal
+    where the ends are whole numbers: `(t0*(n-1-i) + t1*i) / (n-1)` divides exact
+    integers once, where `np.linspace` adds `i` steps (`3 * 0.1` is
+    `0.30000000000000004`, which a CSV file would then show)."""
+    i = np.arange(n, dtype=float)
+    ts = (t0 * (n - 1 - i) + t1 * i) / (n - 1)
+    ts[0], ts[-1] = t0, t1
+    return ts
+
+
 class Simulator:
     """Runs a `GeneratedModel` with diffrax; one compiled program per `SolveConfig`."""
 
     def __init__(self, generated: GeneratedModel, *, grid: tuple = (),
                  fields: tuple[str, ...] = (),
                  derivatives: Callable[[], Callable | None] | None = None,
-                 aliases: Mapping[str, Alias] | None = None):
+                 aliases: Mapping[str, Alias] | None = None,
+                 docs: Mapping[str, str] | None = None):
         self.generated = generated
         # `derivatives()`: the model's symbolic `(f, df/dt, df/dy)` for the Rosenbrock
         # solvers, generated when first asked for (codegen.load_derivatives), or None
@@ -93,7 +104,7 @@ class Simulator:
         self._static = dict(state_names=tuple(s.name for s in generated.states),
                             observed_names=tuple(n for n, _ in generated.observed),
                             outputs=self.outputs, _unpack=self.unpack, grid=grid,
-                            fields=fields)
+                            fields=fields, docs=tuple((docs or {}).items()))
 
     # ------------------------------------------------------------ layout
 
@@ -216,8 +227,9 @@ class Simulator:
         # the symbolic derivatives (of `g.rhs`; a model with input tables has none)
         derivatives = (self.derivatives() if self.derivatives is not None
                        and _solvers.is_rosenbrock(name) else None)
-        solver = None if exponential else _solvers.make_solver(
-            name, linear=config.linear, derivatives=derivatives)
+        custom = config.custom.solver if config.custom is not None else None
+        solver = custom if custom is not None else None if exponential else (
+            _solvers.make_solver(name, linear=config.linear, derivatives=derivatives))
         rhs = inside_span(g.rhs, g.inputs, config.t0, config.t1) if g.inputs else g.rhs
         terms: diffrax.AbstractTerm
         if exponential:  # the solver holds L; the term is the remainder N
@@ -227,7 +239,8 @@ class Simulator:
                                       diffrax.ODETerm(lambda t, y, p: rhs(t, y, p)))
         else:
             terms = diffrax.ODETerm(lambda t, y, p: rhs(t, y, p))
-        if _solvers.is_fixed_step(name, dt=config.dt0) or exponential:
+        if (_solvers.takes_fixed_steps(custom) if custom is not None
+                else _solvers.is_fixed_step(name, dt=config.dt0) or exponential):
             if config.dt0 is None:
                 raise SymflowError(f"solver {name} takes fixed steps: set dt",
                                    help="add `dt = ...` under simulate, or pass dt=")
@@ -246,8 +259,12 @@ class Simulator:
             n_save=config.n_save, dense=config.dense,
             progress_meter=(diffrax.TqdmProgressMeter(refresh_steps=200) if config.progress
                             else diffrax.NoProgressMeter()),
-            implicit=_solvers.is_stiff_solver(name), imex=_solvers.is_imex(name),
-            backward_solver=lambda: _solvers.make_solver(name),  # a dense Newton solve
+            implicit=(_solvers.is_stiff_solver(name) or
+                      isinstance(custom, diffrax.AbstractImplicitSolver)),
+            imex=_solvers.is_imex(name),
+            # a dense Newton solve (a solver given as an object: that object)
+            backward_solver=(lambda: custom) if custom is not None else (
+                lambda: _solvers.make_solver(name)),
             exponential=exponential,
             equal_steps=abs(n_steps - round(n_steps)) < 1e-9 * max(n_steps, 1.0),
             project=None if invariants is None else lambda s: project_onto_invariants(
@@ -304,7 +321,7 @@ class Simulator:
         outputs if they were computed elsewhere too (`computed`: every one, by name);
         raises `SolverError` if it records a failure."""
         sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), params)
-        _raise_on_failure(sol, config, params=params, initial=initial,
+        raise_on_failure(sol, config, params=params, initial=initial,
                           singular=lambda t: self._singular(sol, t, params, initial))
         if computed is not None:
             sol.remember_computed(computed)
@@ -312,7 +329,7 @@ class Simulator:
 
     def _singular(self, sol: Solution, t: float, params: dict, initial: dict | None
                   ) -> str | None:
-        """After a failure at `t`: a DAE's divisor that vanished there (`singular.py`)."""
+        """After a failure at `t`: a DAE's divisor that vanished there (`failures.py`)."""
         if self.generated.pivots is None:
             return None
         _, y0 = self._start(params, initial or {})
@@ -367,15 +384,33 @@ class Simulator:
                 out = jax.block_until_ready(compiled(*args))
             timings["solve"] = time.perf_counter() - start
         else:
-            out = fn(*args)
+            out = _call(fn, args, config) if traced else fn(*args)
         if whole:
             sol = out.with_params(params)
         else:  # `out` is still traced when an outer jit calls with constants
             sol = self._from_packed(
                 out if isinstance(out, jax.core.Tracer) else np.asarray(out), ts, params)
-        _raise_on_failure(sol, config, params=params, initial=initial,
+        raise_on_failure(sol, config, params=params, initial=initial,
                           singular=lambda t: self._singular(sol, t, params, initial))
         return sol
+
+
+def _call(fn: Callable, args: tuple, config: SolveConfig) -> Any:
+    """`fn(*args)` under an outer trace, with JAX's refusal of forward-mode autodiff
+    through a reverse-mode adjoint (a `custom_vjp`, under `jax.jacfwd` or `jax.jvp`)
+    turned into a message that says which adjoint to pass."""
+    try:
+        return fn(*args)
+    except TypeError as error:
+        if "forward-mode" not in str(error) or "custom_vjp" not in str(error):
+            raise
+        adjoint = config.adjoint if isinstance(config.adjoint, str) else (
+            type(config.adjoint).__name__)
+        raise SymflowError(
+            f"adjoint {adjoint!r} differentiates in reverse mode only (jax.grad, jax.vjp, "
+            "jax.jacrev); jax.jacfwd and jax.jvp need forward mode",
+            help='pass adjoint="forward" to simulate (forward-mode differentiation '
+                 "through the solver's steps)") from None
 
 
 # the types of most parameter values: a set look-up, faster than `isinstance`
@@ -415,62 +450,3 @@ def _hybrid_loop(config: SolveConfig) -> Literal["lax", "checkpointed"]:
         f"adjoint {name!r} does not differentiate through events",
         help="use adjoint='checkpoint' (the default, reverse mode through the event "
              "loop) or 'forward' (forward mode)")
-
-
-def _raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None = None,
-                      initial: dict | None = None,
-                      singular: Callable[[float], str | None] | None = None) -> None:
-    """Raise `SolverError` for a failed solve: the time reached, and the likeliest cause
-    (a parameter or initial value that is not a number, a DAE's divisor that vanished
-    there (`singular.py`), a solution that became NaN or grew without bound, too few
-    steps)."""
-    if isinstance(sol.result, jax.core.Tracer):
-        return  # inside a trace: the caller reads `Solution.result`
-    code = int(sol.result)
-    if code == 0:
-        return
-    t = float(sol.t_reached)
-    if code in EVENT_RESULTS:
-        log = sol.events
-        last = log.names[-1] if log is not None and len(log) else "?"
-        advice = (f"the last event was `{last}`; "
-                + ("make the model leave the condition (e.g. stop bouncing below a "
-                   "speed), or end the span before this time" if code == 101 else
-                   f"raise max_events (now {config.max_events}) under simulate"))
-        raise SolverError(f"the solver failed at t = {t:.10g}: {EVENT_RESULTS[code]}", t,
-                          help=advice)
-    reason = result_message(code)
-    help = None
-    size, scale = float(sol.size_reached), float(sol.initial_size)
-    # equinox types an Enumeration's members as their message strings: hence the ignores
-    nonfinite = int(result_code(diffrax.RESULTS.nonfinite))  # type: ignore[arg-type]
-    max_steps = int(result_code(diffrax.RESULTS.max_steps_reached))  # type: ignore[arg-type]
-    bad = _non_finite(params, initial)
-    vanished = singular(t) if singular is not None and not bad else None
-    if bad:
-        help = f"{bad} is not a finite number: every parameter and initial value must be"
-    elif vanished is not None:
-        reason = f"the model is singular here: {vanished}, which is zero at t = {t:.6g}"
-        help = ("the equations do not determine the solution where this vanishes: "
-                "change the model or end the span before it")
-    elif not np.isfinite(size) or code == nonfinite:
-        help = "the solution became NaN or infinite: check the model and its parameters"
-    elif size > 1e8 * max(1.0, scale):
-        help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
-                "the model may blow up in finite time here")
-    elif code == max_steps:
-        help = (f"raise max_steps (now {config.max_steps})"
-                + ("" if _solvers.is_stiff_solver(config.solver)
-                   else ", or use a stiff solver (rodas5p, kvaerno5) if the model is stiff"))
-    raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
-
-
-def _non_finite(params: dict | None, initial: dict | None) -> str | None:
-    """The first parameter or initial value that holds a NaN or an infinity (named as
-    the message says it), or None. Read only after a failure: never on a solve's path."""
-    for kind, values in (("parameter", params or {}), ("initial value of", initial or {})):
-        for name, value in values.items():
-            leaves = jax.tree.leaves(value)
-            if any(not np.all(np.isfinite(np.asarray(leaf))) for leaf in leaves):
-                return f"{kind} {name!r}"
-    return None

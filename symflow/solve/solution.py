@@ -13,11 +13,13 @@ import jax
 import numpy as np
 
 from ..errors import SymflowError
-from ..files import replacing, save_figure
+from ..files import replacing
 from .observed import Outputs
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    import pandas
+    import xarray
+    from matplotlib.axes import Axes
 
 __all__ = ["Solution"]
 
@@ -59,6 +61,8 @@ class Solution(eqx.Module):
     # periodic), and the fields among the states (see _fields_output.py).
     grid: tuple = eqx.field(static=True, default=())
     fields: tuple[str, ...] = eqx.field(static=True, default=())
+    # the model's doc strings of its states and outputs, (name, doc) (labels, units)
+    docs: tuple[tuple[str, str], ...] = eqx.field(static=True, default=())
 
     @classmethod
     def assemble(cls, **fields: Any) -> Solution:
@@ -170,53 +174,57 @@ class Solution(eqx.Module):
             np.savez(tmp, allow_pickle=True, t=np.asarray(self.t), **values,
                      **{f"grid.{k}": v for k, v in grid_arrays(self.grid).items()})
 
+    def to_pandas(self, *, names: Sequence[str] | None = None) -> pandas.DataFrame:
+        """A `pandas.DataFrame` indexed by time `t`, with the columns of the CSV file
+        (`names`: only these variables); doc strings, units and the grid in
+        `df.attrs`. Needs pandas (`pip install symflow[data]`); see `frames.to_pandas`."""
+        from .frames import to_pandas
+
+        return to_pandas(self, names=names)
+
+    def to_xarray(self, *, names: Sequence[str] | None = None) -> xarray.Dataset:
+        """An `xarray.Dataset` on the coordinate `t`, fields on their grid's coordinates,
+        doc strings as `long_name` and `units` attributes. Needs xarray
+        (`pip install symflow[data]`); see `frames.to_xarray`."""
+        from .frames import to_xarray
+
+        return to_xarray(self, names=names)
+
+    def to_netcdf(self, path: str | os.PathLike) -> None:
+        """Write `to_xarray()` to a NetCDF (version 3) file through SciPy."""
+        from .frames import to_netcdf
+
+        to_netcdf(self, path)
+
     def save(self, path: str | os.PathLike) -> None:
-        """Write `.csv` or `.npz`, chosen by the file's extension."""
+        """Write `.csv`, `.npz` or `.nc` (NetCDF), chosen by the file's extension."""
         suffix = os.path.splitext(str(path))[1].lower()
         if suffix == ".csv":
             self.to_csv(path)
         elif suffix == ".npz":
             self.to_npz(path)
+        elif suffix == ".nc":
+            self.to_netcdf(path)
         else:
             raise SymflowError(f"cannot write {suffix or 'a file with no extension'}",
-                               help="write .csv or .npz")
+                               help="write .csv, .npz or .nc")
 
     def plot(self, path: str | os.PathLike | None = None, *,
-             names: Sequence[str] | None = None, title: str | None = None) -> Figure:
-        """Plot the trajectories against time; save to `path` if given. Returns the figure."""
-        import matplotlib
+             names: Sequence[str] | None = None, title: str | None = None,
+             ax: Axes | None = None) -> Any:
+        """Plot `names` (default: the states) against time; write to `path` if given.
 
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        Curves go to panels by the units of their doc strings and by scale (a
+        panel's curves within 100x of each other), an array variable and each field
+        to panels of their own (a 1-D field as a heat map over its coordinate and
+        time); y labels come from the doc strings (`"volume [mL]"`). `ax=` draws
+        into axes of yours instead (every curve there, or one field); `title` sets
+        the title. With dense output (`simulate(dense=True)`) the curves are drawn
+        from it at 500 times. Returns the `Axes` (one panel) or an array of them,
+        as pandas does: a notebook shows the figure once. See `plots.py`."""
+        from .plots import plot_solution
 
-        if self.fields:
-            from .output import plot_fields
-
-            return plot_fields(self, path, names=names, title=title)
-        names = list(names) if names is not None else list(self.state_names)
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        columns = self.columns()  # with events: the rows just before and after each
-        t = columns["t"]
-        curves = [k for name in names for k in columns
-                  if k == name or k.startswith(name + "[")]
-        for key in curves:
-            ax.plot(t, columns[key], label=key)
-        if self.events is not None and len(self.events):
-            for time in np.unique(self.events.times)[:200]:  # mark where events fired
-                ax.axvline(time, color="0.6", linewidth=0.6, linestyle=":", zorder=0)
-            ax.plot([], [], color="0.6", linewidth=0.6, linestyle=":",
-                    label=f"events ({len(self.events)})")
-        ax.set_xlabel("t")
-        ax.set_ylabel("value")
-        if title:
-            ax.set_title(title)
-        if len(curves) <= 12:
-            ax.legend(loc="best")
-        ax.grid(alpha=0.3)
-        if path is not None:
-            save_figure(fig, path)
-        return fig
+        return plot_solution(self, path, names=names, title=title, ax=ax)
 
 
 _FIELDS = dataclasses.fields(Solution)

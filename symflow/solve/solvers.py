@@ -23,7 +23,7 @@ from .rosenbrock import ROSENBROCK
 
 __all__ = ["EXPLICIT", "IMPLICIT", "ROSENBROCK", "ROSENBROCK_MAX_STATES", "STIFFNESS_THRESHOLD",
            "choose_auto", "is_fixed_step", "is_imex", "is_implicit", "is_rosenbrock",
-           "is_stiff_solver", "make_solver"]
+           "is_stiff_solver", "make_solver", "solver_label", "takes_fixed_steps"]
 
 # `auto` picks Rodas5P for a stiff model with at most this many states and no
 # structured (banded, grid) linear solve; above it, Kvaerno5 with the model's
@@ -109,3 +109,19 @@ def choose_auto(rhs: Callable, t0: float, t1: float, y0: jax.Array,
     if not structured and y0.shape[0] <= ROSENBROCK_MAX_STATES:
         return "rodas5p"
     return "kvaerno5"
+
+
+def solver_label(solver: diffrax.AbstractSolver) -> str:
+    """The name of a diffrax solver object: the catalogue's name of its class
+    (`diffrax.Kvaerno5(...)` is `kvaerno5`: implicit, with what that implies for the
+    adjoints), else its class name."""
+    for names in (EXPLICIT, IMPLICIT, ROSENBROCK):
+        for name, cls in names.items():
+            if type(solver) is cls:
+                return name
+    return type(solver).__name__
+
+
+def takes_fixed_steps(solver: diffrax.AbstractSolver) -> bool:
+    """Whether a diffrax solver object has no error estimate (needs a fixed `dt`)."""
+    return not isinstance(solver, diffrax.AbstractAdaptiveSolver)

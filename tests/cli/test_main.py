@@ -69,7 +69,7 @@ def test_overrides_set_tspan_saveat(model_file, tmp_path):
     (["--set", "total=1"], "observed output"),
     (["--solver", "tsit6"], "did you mean tsit5"),
     (["--saveat", "1.5"], "whole number"),
-    (["-o", "out.txt"], ".csv or .npz"),
+    (["-o", "out.txt"], ".csv, .npz or .nc"),
 ])
 def test_bad_command_lines_exit_2(model_file, capsys, argv, needle):
     assert main(["run", str(model_file), "--no-progress", *argv]) == EXIT_USAGE

@@ -79,34 +79,18 @@ def dae_to_ode(system: System) -> System:
 
     solved: dict[sp.Symbol, sp.Expr] = {}
     order: list[sp.Symbol] = []
-    loops: list[int] = []
     constants = {p.symbol for p in system.parameters}
     pivots: list[Pivot] = []  # divisors that may vanish during a solve (pivots.py)
     for block in blocks:
         syms = [unknowns[match_eq[i]] for i in block]
         guesses = [variables[s].initial if s in variables and
                    variables[s].initial is not None else sp.Integer(0) for s in syms]
-        first = active[block[0]]
-        divisor: sp.Expr | None = None
-        if len(block) == 1:
-            value, divisor = _solve_one(first.rhs, syms[0], first, solved)
-            if value is None:
-                residuals = [first.rhs.xreplace(solved)]
-                value = newton_nodes(residuals, syms, guesses)[syms[0]]
-            solved[syms[0]] = value
-        else:
-            loops.append(len(block))
-            residuals = [active[i].rhs.xreplace(solved) for i in block]
-            linear = solve_linear(residuals, syms, [active[i] for i in block],
-                                  constants=constants)
-            if linear is None:
-                solved.update(torn_newton(residuals, syms, guesses))
-            else:
-                solved.update(linear[0])
-                divisor = linear[1]
+        eqs = [active[i] for i in block]
+        values, divisor = _solve_block(eqs, syms, guesses, solved, constants)
+        solved.update(values)
         if divisor is not None and can_vanish(divisor, constants):
             pivots.append(Pivot(divisor, tuple(state_name(s) for s in syms),
-                                first.spans[0] if first.spans else None))
+                                eqs[0].spans[0] if eqs[0].spans else None))
         order += syms
 
     # The final variables: states (with derivative states) and algebraics.
@@ -176,6 +160,25 @@ def _invariants(system: System, constraints, solved, rename) -> tuple[sp.Expr, .
 
 def v_spans(system: System, v: Variable):
     return (v.span,)
+
+
+def _solve_block(eqs: list[Equation], syms: list[sp.Symbol], guesses: list[sp.Expr],
+                 solved: dict[sp.Symbol, sp.Expr], constants: set[sp.Symbol]
+                 ) -> tuple[dict[sp.Symbol, sp.Expr], sp.Expr | None]:
+    """The unknowns `syms` of one block from its equations, the earlier blocks'
+    `solved` values put in, and the divisor of a symbolic solve (or None): one
+    equation solved for its unknown, a linear loop symbolically, anything else by a
+    Newton solve in the right-hand side (a nonlinear loop torn first)."""
+    if len(eqs) == 1:
+        value, divisor = _solve_one(eqs[0].rhs, syms[0], eqs[0], solved)
+        if value is None:
+            value = newton_nodes([eqs[0].rhs.xreplace(solved)], syms, guesses)[syms[0]]
+        return {syms[0]: value}, divisor
+    residuals = [e.rhs.xreplace(solved) for e in eqs]
+    linear = solve_linear(residuals, syms, eqs, constants=constants)
+    if linear is None:
+        return torn_newton(residuals, syms, guesses), None
+    return linear
 
 
 def _solve_one(original: sp.Expr, unknown: sp.Symbol, eq: Equation,

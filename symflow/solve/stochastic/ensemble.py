@@ -321,7 +321,8 @@ class EnsembleSimulator:
         return ensemble_solution(
             t=jnp.asarray(ts), paths=paths, mean=mean, std=std, quantiles=quantiles,
             result=result, sweep={k: v[:n] for k, v in swept.items()},
-            quantile_levels=tuple(config.quantiles), names=names)
+            quantile_levels=tuple(config.quantiles), names=names,
+            grid=self.simulator.grid, fields=self.simulator.fields)
 
 
 def _hybrid_trajectory(generated: GeneratedModel, config: EnsembleConfig, problem: Problem,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
@@ -23,7 +23,7 @@ from ...errors import SymflowError
 from ...files import replacing, save_figure
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    import xarray
 
 __all__ = ["DEFAULT_QUANTILES", "EnsembleSolution", "batch_mean", "batch_std",
            "ensemble_solution", "moments", "moments_jit", "quantiles_of"]
@@ -58,16 +58,21 @@ class EnsembleSolution(eqx.Module):
     sweep: dict[str, jax.Array]  # the swept parameter values, by name
     quantile_levels: tuple[float, ...] = eqx.field(static=True, default=DEFAULT_QUANTILES)
     names: tuple[str, ...] = eqx.field(static=True, default=())
+    # an SPDE's grid, (name, lower, upper, points, periodic) per dimension, and its fields
+    grid: tuple = eqx.field(static=True, default=())
+    fields: tuple[str, ...] = eqx.field(static=True, default=())
 
     def __init__(self, *, t, paths, mean, std, result, sweep, quantiles=None,
                  quantile_levels: tuple[float, ...] = DEFAULT_QUANTILES,
-                 names: tuple[str, ...] = ()):
+                 names: tuple[str, ...] = (), grid: tuple = (),
+                 fields: tuple[str, ...] = ()):
         if paths is None and (quantiles is None or mean is None or std is None):
             raise ValueError("an EnsembleSolution without paths needs its statistics")
         self.t, self.paths, self.given_mean, self.given_std = t, paths, mean, std
         self.given_quantiles = quantiles
         self.result, self.sweep = result, sweep
         self.quantile_levels, self.names = tuple(quantile_levels), tuple(names)
+        self.grid, self.fields = tuple(grid), tuple(fields)
 
     @functools.cached_property
     def mean(self) -> dict[str, jax.Array]:
@@ -115,11 +120,25 @@ class EnsembleSolution(eqx.Module):
                                help="computed: " + ", ".join(map(str, self.quantile_levels)))
         return self.quantiles[name][self.quantile_levels.index(q)]
 
+    def to_xarray(self) -> xarray.Dataset:
+        """The paths, mean, standard deviation and quantiles as an `xarray.Dataset`
+        (`frames.ensemble_to_xarray`); needs `pip install symflow[data]`."""
+        from ..frames import ensemble_to_xarray
+
+        return ensemble_to_xarray(self)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write a `.npz` file: `t`, `mean_<name>`, `std_<name>`, `q<level>_<name>`,
-        and the paths under their names (unless statistics only)."""
-        if os.path.splitext(str(path))[1].lower() != ".npz":
-            raise SymflowError("an ensemble is written to .npz", help="write .npz")
+        and the paths under their names (unless statistics only); or a NetCDF file
+        (`.nc`) of `to_xarray()`."""
+        suffix = os.path.splitext(str(path))[1].lower()
+        if suffix == ".nc":
+            from ..frames import to_netcdf
+
+            return to_netcdf(self, path)
+        if suffix != ".npz":
+            raise SymflowError("an ensemble is written to .npz or .nc",
+                               help="write .npz, or .nc (NetCDF)")
         arrays = {"t": np.asarray(self.t)}
         for name in self.names:
             arrays[f"mean_{name}"] = np.asarray(self.mean[name])
@@ -134,8 +153,11 @@ class EnsembleSolution(eqx.Module):
 
     def plot(self, path: str | os.PathLike | None = None, *,
              names: Sequence[str] | None = None, title: str | None = None,
-             max_paths: int = 20) -> Figure:
-        """A fan chart: the median, the quantile bands, and a few paths per variable."""
+             max_paths: int = 20) -> Any:
+        """A fan chart: the median, the quantile bands, and a few paths per variable
+        (an array variable or a field: at the last save time, a field over its grid
+        coordinate). Returns the `Axes` (one panel) or an array of them, as
+        `Solution.plot` does; a plot written to `path` closes its figure."""
         import matplotlib
 
         if path is not None:
@@ -170,7 +192,7 @@ class EnsembleSolution(eqx.Module):
             axes[0, 0].set_title(title)
         if path is not None:
             save_figure(fig, path)
-        return fig
+        return axes[0, 0] if len(axes) == 1 else axes[:, 0]
 
 
 def batch_mean(paths: dict[str, jax.Array]) -> dict[str, jax.Array]:
@@ -192,26 +214,34 @@ def ensemble_solution(*, t: jax.Array | np.ndarray, paths: dict[str, jax.Array] 
                       result: jax.Array, sweep: dict[str, jax.Array],
                       quantiles: dict[str, jax.Array] | None = None,
                       quantile_levels: tuple[float, ...] = DEFAULT_QUANTILES,
-                      names: tuple[str, ...] = ()) -> EnsembleSolution:
+                      names: tuple[str, ...] = (), grid: tuple = (),
+                      fields: tuple[str, ...] = ()) -> EnsembleSolution:
     """`EnsembleSolution(...)` by unflattening a kept pytree structure: it skips
     equinox's `__init__` and its checks after the first call with the same
     structure (about 30 against 2 us, on the path of every concrete run)."""
-    leaves, fields = jax.tree.flatten((t, paths, mean, std, quantiles, result, sweep))
-    key = (fields, tuple(quantile_levels), tuple(names))
+    leaves, structure_of = jax.tree.flatten((t, paths, mean, std, quantiles, result, sweep))
+    key = (structure_of, tuple(quantile_levels), tuple(names), tuple(grid), tuple(fields))
     structure = _STRUCTURES.get(key)
     if structure is None:
         structure = jax.tree.structure(EnsembleSolution(
             t=t, paths=paths, mean=mean, std=std, result=result, sweep=sweep,
-            quantiles=quantiles, quantile_levels=quantile_levels, names=names))
+            quantiles=quantiles, quantile_levels=quantile_levels, names=names, grid=grid,
+            fields=fields))
         _STRUCTURES[key] = structure
     return jax.tree.unflatten(structure, leaves)
 
 
 def _plot_profile(ax, sol: EnsembleSolution, name: str, max_paths: int) -> None:
-    """The fan chart of an array variable at the last save time, over its index."""
+    """The fan chart of an array variable at the last save time, over its index; of
+    a field on a 1-D grid, over its coordinate."""
+    from ..output import grid_arrays
+
     levels = sol.quantile_levels
     q = np.asarray(sol.quantiles[name])[:, -1]
-    i = np.arange(q.shape[-1])
+    grid = grid_arrays(sol.grid)
+    on_grid = name in sol.fields and len(grid) == 1 and len(next(iter(grid.values()))) == (
+        q.shape[-1])
+    i = next(iter(grid.values())) if on_grid else np.arange(q.shape[-1])
     for k in range(len(levels) // 2):
         ax.fill_between(i, q[k], q[-1 - k], alpha=0.15 + 0.15 * k, color="C0", lw=0,
                         label=f"{levels[k]:g}–{levels[-1 - k]:g}")
@@ -220,7 +250,7 @@ def _plot_profile(ax, sol: EnsembleSolution, name: str, max_paths: int) -> None:
             ax.plot(i, path_, color="0.4", lw=0.4, alpha=0.5)
     ax.plot(i, np.asarray(sol.mean[name])[-1], color="C1", label="mean")
     ax.set_ylabel(f"{name} at t = {float(sol.t[-1]):g}")
-    ax.set_xlabel("index (grid point)")
+    ax.set_xlabel(next(iter(grid)) if on_grid else "index")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
 

@@ -1,6 +1,6 @@
 """Divisors that vanish during a solve: a regular loop solved without them, a genuinely
 singular model named with its equation and time (passes/dae/pivots.py,
-solve/singular.py)."""
+solve/failures.py)."""
 
 import math
 

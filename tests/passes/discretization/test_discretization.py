@@ -121,9 +121,9 @@ def test_npz_holds_the_grid_and_plot_draws_a_heat_map(ramp, tmp_path):
     assert set(data) == {"t", "u", "slope", "grid.x"}
     np.testing.assert_allclose(data["grid.x"], np.linspace(0, 1, 9))
     assert data["u"].shape == (3, 9)
-    fig = sol.plot(tmp_path / "u.png")
+    ax = sol.plot(tmp_path / "u.png")
     assert (tmp_path / "u.png").stat().st_size > 0
-    assert fig.axes[0].get_xlabel() == "x" and fig.axes[0].get_ylabel() == "t"
+    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "t"
 
 
 ADVECTION = model_text("advection_1d_template")
