@@ -255,7 +255,9 @@ def test_command_lines_are_read() -> None:
 
 
 def test_docs_name_no_file_outside_the_repository() -> None:
-    bad = re.compile(r"\.\./shared|/work/|/root/|/home/|/tmp/|\]\(\.\./\.\.")
+    # the project's notes outside the repository (LANGUAGE.md, ../shared), absolute
+    # paths of one machine, links that climb out of the repository
+    bad = re.compile(r"\.\./shared|LANGUAGE\.md|/work/|/root/|/home/|/tmp/|\]\(\.\./\.\.")
     found = [f"{doc.relative_to(ROOT)}:{n}: {line.strip()}"
              for doc in DOCS
              for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1)
