@@ -328,14 +328,15 @@ def test_doc_snippets_run(doc: pathlib.Path, tmp_path: pathlib.Path) -> None:
 
 def counts() -> dict[str, int]:
     """How many blocks there are, and of which kinds."""
-    out = {"blocks": len(ALL_BLOCKS), "model (checked)": len(MODEL_BLOCKS)}
+    out = {"blocks": len(ALL_BLOCKS), "model (checked)": len(MODEL_BLOCKS),
+           "library (parsed)": len(LIBRARY_BLOCKS)}
     for block in ALL_BLOCKS:
         if block.norun is not None:
             key = "norun"
         elif block.language == "python" or (block.language in ("sh", "console")
                                             and commands(block)):
             key = "run"
-        elif block.language != "symflow":
+        elif block.language not in ("symflow", "symflow-library"):
             key = f"not run ({block.language or 'no language'})"
         else:
             continue
