@@ -186,18 +186,20 @@ def _phi(k, z):
     return sum(z**n / math.factorial(n + k) for n in range(40))
 
 
-def unipc(noise, x, params, steps, order, grid="logsnr", variant="bh2"):
+def unipc(noise, x, params, steps, order, grid="logsnr", variant="bh2", published=False):
     """UniPC-p (UniP-p predictor + UniC corrector), data prediction, B(h) = e^{-h} - 1
-    (`bh2`) or B(h) = -h (`bh1`). With every ρ system solved exactly (as here) B(h)
-    cancels: ρ ∝ 1/B(h) multiplies B(h), so the two variants give the same samples
-    (the reference code differs only where it sets a 1 x 1 ρ to 1/2)."""
+    (`bh2`) or B(h) = -h (`bh1`). With every ρ system solved exactly B(h) cancels:
+    ρ ∝ 1/B(h) multiplies B(h), so the two variants give the same samples.
+    `published`: the reference code's rule, where a 1 x 1 ρ is 1/2 (so B(h)
+    matters; the reference's default is `bh1`) and the final orders are lowered at
+    every step count."""
     ts = times(grid, steps)
     lams = [lam(ts[0])]
     models = [data_prediction(noise, x, ts[0], params)]
     for i in range(steps):
         s, t = ts[i], ts[i + 1]
         k = min(order, i + 1)
-        if steps < 10:
+        if steps < 10 or published:
             k = min(k, steps - i)
         h = lam(t) - lam(s)
         hh = -h
@@ -212,12 +214,16 @@ def unipc(noise, x, params, steps, order, grid="logsnr", variant="bh2"):
         pred = base
         if k > 1:
             rho = np.linalg.solve(np.vander(rs, increasing=True).T, b[:k - 1])
+            if published and k == 2:
+                rho = np.array([0.5])
             pred = base + coef * sum(rho[j] * diffs[j] for j in range(k - 1))
         if i == steps - 1:
             x = pred
             break
         m_t = data_prediction(noise, pred, t, params)
         rho_c = np.linalg.solve(np.vander(rs + [1.0], increasing=True).T, b)
+        if published and k == 1:
+            rho_c = np.array([0.5])
         x = base + coef * (sum(rho_c[j] * diffs[j] for j in range(k - 1))
                            + rho_c[-1] * (m_t - models[-1]))
         lams.append(lam(t))
@@ -298,7 +304,9 @@ SAMPLERS = {
     "dpm_solver_2": lambda n, x, p, steps, grid="logsnr": dpm_solver(n, x, p, steps, 2, grid),
     "dpm_solver_3": lambda n, x, p, steps, grid="logsnr": dpm_solver(n, x, p, steps, 3, grid),
     "dpm_solver_pp_2m": dpm_solver_pp_2m,
-    "unipc_2": lambda n, x, p, steps, grid="logsnr": unipc(n, x, p, steps, 2, grid),
+    "unipc_2": lambda n, x, p, steps, grid="logsnr": unipc(n, x, p, steps, 2, grid, "bh1",
+                                                           published=True),
+    "unipc_2_exact": lambda n, x, p, steps, grid="logsnr": unipc(n, x, p, steps, 2, grid),
     "unipc_3": lambda n, x, p, steps, grid="logsnr": unipc(n, x, p, steps, 3, grid),
     "deis_1": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 1, grid),
     "deis_2": lambda n, x, p, steps, grid="logsnr": deis(n, x, p, steps, 2, grid),

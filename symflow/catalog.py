@@ -47,8 +47,8 @@ FIXED_WHEN_DT_SOLVERS: tuple[str, ...] = ("heun", "midpoint", "ralston")
 EXPONENTIAL_SOLVERS: tuple[str, ...] = ("expeuler", "lawson", "etdrk4")
 # Diffusion samplers (docs/samplers.md).
 SAMPLERS: tuple[str, ...] = (
-    "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_3",
-    "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm")
+    "ddim", "dpm_solver_2", "dpm_solver_3", "dpm_solver_pp_2m", "unipc_2", "unipc_2_exact",
+    "unipc_3", "deis_1", "deis_2", "deis_3", "deis_rho_1", "deis_rho_2", "deis_rho_3", "ipndm")
 # Every `solver =` of a model without Brownian motion.
 ODE_SOLVERS: tuple[str, ...] = (
     AUTO, *EXPLICIT_SOLVERS, *IMPLICIT_SOLVERS, *ROSENBROCK_SOLVERS, *EXPONENTIAL_SOLVERS,

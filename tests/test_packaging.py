@@ -19,3 +19,12 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
                for p in (ROOT / "symflow").rglob("__init__.py")}
     data_folders = {"symflow.library", "symflow.grammar"}  # model files, the grammar
     assert folders | data_folders == listed
+
+
+def test_license_file_matches_pyproject() -> None:
+    license = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
+    assert license == {"text": "Apache-2.0"}
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("Copyright (c) 2026 the symflow developers\n")
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text

@@ -67,12 +67,14 @@ def _parameter_value(value: float | list[float], default, name: str, item: str):
         if isinstance(value, list):
             raise UsageError(f"--set {item!r}: parameter {name!r} takes one number")
         return value
+    import numpy as np
+
     if not isinstance(value, list):
-        return [value] * n
+        return np.full(n, value)
     if len(value) != n:
         raise UsageError(f"--set {item!r}: parameter {name!r} is an array of {n} values, "
                          f"not {len(value)}")
-    return value
+    return np.asarray(value, dtype=float)
 
 
 def _parse_value(text: str, item: str) -> float | list[float]:

@@ -51,8 +51,11 @@ def test_set_takes_an_array_parameter_as_an_array_or_one_number():
     m = types.SimpleNamespace(name="Ladder", params={"r.R": np.ones(3), "s.V": np.float64(1)},
                               state_names=("c[0].vc",), observed_names=())
     params, initial = parse_sets(["r.R=[1,2,3]", "s.V=2", "c[0].vc=0.5"], m)
-    assert params == {"r.R": [1.0, 2.0, 3.0], "s.V": 2.0} and initial == {"c[0].vc": 0.5}
-    assert parse_sets(["r.R=2"], m)[0] == {"r.R": [2.0, 2.0, 2.0]}
+    assert np.array_equal(params.pop("r.R"), [1.0, 2.0, 3.0])
+    assert params == {"s.V": 2.0} and initial == {"c[0].vc": 0.5}
+    # an array (not a list, which the generated code cannot divide by)
+    broadcast = parse_sets(["r.R=2"], m)[0]["r.R"]
+    assert isinstance(broadcast, np.ndarray) and np.array_equal(broadcast, [2.0, 2.0, 2.0])
     with pytest.raises(UsageError, match="'r.R' is an array of 3 values, not 2"):
         parse_sets(["r.R=[1,2]"], m)
     with pytest.raises(UsageError, match="'s.V' takes one number"):
@@ -70,3 +73,18 @@ def test_run_an_array_of_components_writes_bracketed_columns(tmp_path):
     assert {"t", "c[0].vc", "c[4].vc", "r[3].p.v"} <= set(header)
     data = np.loadtxt(out, delimiter=",", skiprows=1)
     assert data[0, header.index("c[0].vc")] == 0.5
+
+
+def test_run_sets_an_array_parameter_from_the_command_line(tmp_path, capsys):
+    # `--set r.R=2` on an array of components crashed in the solve (a list divided)
+    out = tmp_path / "ladder.csv"
+    assert main(["run", str(EXAMPLES / "rc_ladder.sf"), "-o", str(out), "--tspan", "0", "1",
+                 "--set", "r.R=2", "--solver", "tsit5"]) == 0
+    default = tmp_path / "default.csv"
+    assert main(["run", str(EXAMPLES / "rc_ladder.sf"), "-o", str(default), "--tspan", "0",
+                 "1", "--solver", "tsit5"]) == 0
+    header = out.read_text().splitlines()[0].split(",")
+    k = header.index("c[0].vc")
+    doubled = np.loadtxt(out, delimiter=",", skiprows=1)[-1, k]
+    base = np.loadtxt(default, delimiter=",", skiprows=1)[-1, k]
+    assert 0 < doubled < base     # twice the resistance charges the first capacitor slower

@@ -22,7 +22,7 @@ import sympy as sp
 from ... import codegen
 from ...analysis import SemilinearSplit, split_semilinear
 from ...errors import Span, SymflowError
-from ...symbolic import Fill, Parameter, System
+from ...symbolic import ClosureOutput, Fill, Parameter, System
 from . import integrators as _exponential
 
 __all__ = ["ExponentialSetup", "exponential_setup", "MAX_MATRIX_SIZE"]
@@ -180,7 +180,15 @@ def _generate_of_spectrum(system: System, remainders: dict[str, sp.Expr]) -> Cal
 
 def generate_functions(system: System, exprs: dict[str, sp.Expr]) -> Callable:
     """`f(t, y, p)`: the expressions as one flat vector, one per state, generated
-    like a right-hand side (a scalar for an array state is repeated)."""
+    like a right-hand side (a scalar for an array state is repeated).
+
+    Only the closures the expressions call are kept: codegen reads a closure's
+    inputs off the equations that call it (discretized: `diff(u, x)` already a
+    spectral derivative), and one that none calls (the linear part of a model
+    whose closure sits in the remainder) would be emitted from its declared,
+    undiscretized inputs."""
+    called = {node.output for e in exprs.values() for node in e.atoms(ClosureOutput)}
+    closures = tuple(c for c in system.closures if called & set(c.outputs))
     equations = []
     for e in system.equations:
         if e.target not in exprs:
@@ -191,7 +199,7 @@ def generate_functions(system: System, exprs: dict[str, sp.Expr]) -> Callable:
             rhs = Fill(rhs, sp.Integer(shape[0]))
         equations.append(dataclasses.replace(e, rhs=rhs, diffusion=()))
     derived = dataclasses.replace(system, equations=tuple(equations), observed=(),
-                                  brownians=())
+                                  brownians=(), closures=closures)
     return codegen.load_source(codegen.emit(derived)).rhs
 
 

@@ -23,7 +23,7 @@ class SamplerInfo:
     """What the language knows about a sampler: its nominal order and the fewest
     model evaluations (`steps`) that reach that order once."""
 
-    kind: str  # ddim | singlestep | pp2m | unipc | deis | deis_rho | ipndm
+    kind: str  # ddim | singlestep | pp2m | unipc | unipc_exact | deis | deis_rho | ipndm
     order: int
     min_steps: int
     description: str
@@ -34,8 +34,12 @@ SAMPLERS: dict[str, SamplerInfo] = {
     "dpm_solver_2": SamplerInfo("singlestep", 2, 2, "DPM-Solver-2, singlestep"),
     "dpm_solver_3": SamplerInfo("singlestep", 3, 3, "DPM-Solver-3, singlestep"),
     "dpm_solver_pp_2m": SamplerInfo("pp2m", 2, 2, "DPM-Solver++(2M), multistep"),
-    "unipc_2": SamplerInfo("unipc", 2, 2, "UniPC: UniP-2 predictor + UniC corrector"),
-    "unipc_3": SamplerInfo("unipc", 3, 3, "UniPC: UniP-3 predictor + UniC corrector"),
+    "unipc_2": SamplerInfo("unipc", 2, 2, "UniPC-2 as published: UniP-2 predictor + UniC "
+                           "corrector, B(h) = -h, rho = 1/2, final orders lowered"),
+    "unipc_2_exact": SamplerInfo("unipc_exact", 2, 2, "UniPC-2, every rho solved, "
+                                 "B(h) = e^-h - 1"),
+    "unipc_3": SamplerInfo("unipc_exact", 3, 3, "UniPC-3: UniP-3 predictor + UniC corrector, "
+                           "every rho solved, B(h) = e^-h - 1"),
     "deis_1": SamplerInfo("deis", 1, 2, "DEIS tAB-1 (linear extrapolation in t)"),
     "deis_2": SamplerInfo("deis", 2, 3, "DEIS tAB-2"),
     "deis_3": SamplerInfo("deis", 3, 4, "DEIS tAB-3"),

@@ -23,8 +23,8 @@ def make_sampler(name: str, *, steps: int, grid: str, grid_exponent: float | Non
                                    grid_exponent=grid_exponent)
     if info.kind == "pp2m":
         return DPMSolverPP2M(n_steps=n)
-    if info.kind == "unipc":
-        return UniPC(n_steps=n, p=info.order)
+    if info.kind in ("unipc", "unipc_exact"):
+        return UniPC(n_steps=n, p=info.order, published=info.kind == "unipc")
     if info.kind == "ipndm":
         return IPNDM(n_steps=n)
     if info.kind == "deis_rho":

@@ -1,4 +1,15 @@
-"""UniPC-p: the UniP predictor and the UniC corrector, data prediction."""
+"""UniPC-p: the UniP predictor and the UniC corrector, data prediction.
+
+Two rules for the weights ρ (Zhao et al. 2023, "UniPC"):
+
+- `published` (the reference implementation's `uni_pc.py`, `variant="bh1"`,
+  `lower_order_final=True`): B(h) = -h; the 1 x 1 systems (the order-2 predictor,
+  the order-1 corrector) are not solved but set to ρ = 1/2; the steps from the end
+  lower their order to the steps left (`min(p, n - k)`) at every step count.
+- exact: B(h) = e^{-h} - 1, every ρ system solved, the final orders lowered only
+  for fewer than 10 steps. With every system solved B(h) cancels (ρ ∝ 1/B(h)
+  multiplies B(h)), so the variant of B(h) matters only with the ρ = 1/2 rule.
+"""
 
 from __future__ import annotations
 
@@ -47,10 +58,18 @@ def solve_small(a: jax.Array, b: jax.Array) -> jax.Array:
 
 
 class UniPC(AbstractDiffusionSampler):
-    """UniPC-p (predictor UniP-p, corrector UniC), data prediction, B(h) = e^{-h} - 1."""
+    """UniPC-p (predictor UniP-p, corrector UniC), data prediction: the published
+    rule (`published=True`: B(h) = -h, ρ = 1/2 for 1 x 1 systems, final orders
+    lowered at every step count) or the exact one (B(h) = e^{-h} - 1, every ρ
+    solved, final orders lowered below 10 steps); see the module docstring."""
 
     p: int = eqx.field(static=True, default=2)
     lower_order_final: bool = eqx.field(static=True, default=True)
+    published: bool = eqx.field(static=True, default=False)
+
+    def _lowers_final(self) -> bool:
+        """Whether the final steps lower their order to the steps left."""
+        return self.lower_order_final and (self.published or self.n_steps < 10)
 
     def order(self, terms):
         return self.p + 1
@@ -69,7 +88,7 @@ class UniPC(AbstractDiffusionSampler):
 
     def _step_order(self, i):
         k = jnp.minimum(i + 1, self.p)
-        if self.lower_order_final and self.n_steps < 10:
+        if self._lowers_final():
             k = jnp.minimum(k, self.n_steps - i)
         return k
 
@@ -79,7 +98,7 @@ class UniPC(AbstractDiffusionSampler):
         la_t, ls_t, lam_t = step_coefficients(term, t, p)
         h = lam_t - lam_s
         hh = -h
-        b_h = jnp.expm1(hh)
+        b_h = hh if self.published else jnp.expm1(hh)
         alpha_t = jnp.exp(la_t)
         b = jnp.stack([math.factorial(k) * hh * phi(k + 1, hh) / b_h
                        for k in range(1, self.p + 1)], axis=-1)
@@ -87,15 +106,19 @@ class UniPC(AbstractDiffusionSampler):
         rks = (lam_past - lam_s[..., None]) / h[..., None]
 
         def rho(r_values):
-            """ρ = R⁻¹ b with R_kj = r_j^(k-1), for every step at once."""
+            """ρ = R⁻¹ b with R_kj = r_j^(k-1), for every step at once (the
+            published rule: 1/2 for a 1 x 1 system)."""
             n = r_values.shape[-1]
+            if self.published and n == 1:
+                return jnp.full_like(r_values, 0.5)
             mat = r_values[..., None, :] ** jnp.arange(n, dtype=float)[:, None]
             return solve_small(mat, b[..., :n])
 
         ones = jnp.ones_like(lam_s)[..., None]
         c = dict(g=term.noise_coefficients(t, p), lam_t=lam_t, sig_t=jnp.exp(ls_t),
                  inv_alpha_t=jnp.exp(-la_t),
-                 a=jnp.exp(ls_t - ls_s), ab=alpha_t * b_h, inv_r=1 / rks)
+                 a=jnp.exp(ls_t - ls_s), ab=alpha_t * jnp.expm1(hh),
+                 aB=alpha_t * b_h, inv_r=1 / rks)
         for order in range(1, self.p + 1):
             if order > 1:
                 c[f"pred{order}"] = rho(rks[..., :order - 1])
@@ -119,7 +142,7 @@ class UniPC(AbstractDiffusionSampler):
         pred = base
         if order > 1:
             w = c[f"pred{order}"]
-            pred = base - c["ab"] * sum(w[..., j] * d1s[j] for j in range(order - 1))
+            pred = base - c["aB"] * sum(w[..., j] * d1s[j] for j in range(order - 1))
         if last is True:
             return pred, jnp.zeros_like(pred)
 
@@ -129,7 +152,7 @@ class UniPC(AbstractDiffusionSampler):
             w = c[f"corr{order}"]
             corr = sum(w[..., j] * d1s[j] for j in range(order - 1)) \
                 + w[..., order - 1] * (m_t - m_s)
-            return base - c["ab"] * corr, m_t
+            return base - c["aB"] * corr, m_t
 
         if last is False:
             return corrector()
@@ -149,7 +172,7 @@ class UniPC(AbstractDiffusionSampler):
         """(order, last): warm-up and `lower_order_final` lower the order, and the
         last step skips the corrector."""
         order = min(k + 1, self.p)
-        if self.lower_order_final and self.n_steps < 10:
+        if self._lowers_final():
             order = min(order, self.n_steps - k)
         return order, k == self.n_steps - 1
 
