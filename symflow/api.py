@@ -33,15 +33,22 @@ if TYPE_CHECKING:
 
 __all__ = ["Model", "load", "loads"]
 
-def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
+def load(path: str | os.PathLike, *, model: str | None = None,
+         allow_import: Sequence[str | os.PathLike] = ()) -> "Model":
     """Compile a model file. `model` picks one model of a file that holds several.
-    An SBML file (`.xml`, `.sbml`) is imported first (docs/sbml.md)."""
-    return _model(frontend.compile_file(path, model=model))
+    An SBML file (`.xml`, `.sbml`) is imported first (docs/sbml.md). The file's
+    imports read `.sf` files in its folder and the standard library; `allow_import`
+    adds folders (docs/language.md, imports)."""
+    return _model(frontend.compile_file(path, model=model, allow_import=allow_import))
 
 
-def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Model":
-    """Compile model text."""
-    return _model(frontend.compile_text(text, file=file, model=model))
+def loads(text: str, *, file: str = "<string>", model: str | None = None,
+          allow_import: Sequence[str | os.PathLike] = ()) -> "Model":
+    """Compile model text. Its imports read `.sf` files in the folder of `file` (the
+    current folder for `<string>`) and the standard library; `allow_import` adds
+    folders."""
+    return _model(frontend.compile_text(text, file=file, model=model,
+                                        allow_import=allow_import))
 
 
 def _model(compiled: frontend.Compiled) -> Model:

@@ -23,7 +23,7 @@ def compile_model(args: argparse.Namespace):
     JAX (`frontend.Compiled`): what `check`, `show` and `compile` need."""
     from ..frontend import compile_file
 
-    return compile_file(args.file, model=args.model)
+    return compile_file(args.file, model=args.model, allow_import=args.allow_import)
 
 
 def load_model(args: argparse.Namespace):
@@ -31,7 +31,7 @@ def load_model(args: argparse.Namespace):
     printed by `main` with their place in the file."""
     from ..api import load
 
-    return load(args.file, model=args.model)
+    return load(args.file, model=args.model, allow_import=args.allow_import)
 
 
 def parse_sets(items: list[str], m) -> tuple[dict, dict]:

@@ -100,7 +100,7 @@ def fit(args: argparse.Namespace) -> int:
             raise UsageError("--set: initial values are not trained with closures")
         return run_train(args, m, experiments, start_params)
     if start_params or start_initial:
-        m = _with_defaults(m, start_params, start_initial)
+        m = _with_defaults(m, start_params, start_initial, args.allow_import)
     try:
         result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
                        steps=args.steps, log=names(args.log) or (), scale=args.scale,
@@ -168,11 +168,11 @@ def parse_noise(items: list[str]) -> dict[str, str] | None:
     return out or None
 
 
-def _with_defaults(m, params, initial):
+def _with_defaults(m, params, initial, allow_import: list[str]):
     """The model with new starting values, written into its text (as `fit -o` does)."""
     from ..api import loads
     from ..learn import rewrite_defaults
 
     span = next(p.span for p in m.built.parameters)
     text = rewrite_defaults(m, params, initial)
-    return loads(text, file=span.file, model=m.built.name)
+    return loads(text, file=span.file, model=m.built.name, allow_import=allow_import)

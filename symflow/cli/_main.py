@@ -43,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="which model of the file (default: the last one)")
         p.add_argument("--force", action="store_true",
                        help="replace output files that exist already")
+        p.add_argument("--allow-import", action="append", default=[], metavar="DIR",
+                       help="let the model's imports read .sf files in DIR too (besides the "
+                            "model's folder and the standard library); repeatable")
         p.add_argument("--quiet", action="store_true",
                        help="no status line while parsing, compiling and solving (and, for fit, no "
                             "per-iteration progress)")
@@ -62,14 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _configure_jax()
     from ..errors import SolverError, SymflowError
-    from ..files import OutputError
+    from ..files import InputError, OutputError, open_regular
 
     try:
         path = getattr(args, "file", None)
         if path is not None and not os.path.exists(path):  # a command-line slip: exit 2
             raise UsageError(f"{path}: no such file")
+        if path is not None:  # a pipe, a device, a folder: refused before any read
+            open_regular(path, what="model file").close()
         return _announced(args)
-    except OutputError as e:  # a command-line problem, found before any work
+    except (InputError, OutputError) as e:  # a command-line problem, found before any work
         print(e.pretty(), file=sys.stderr)
         return EXIT_USAGE
     except SolverError as e:
