@@ -16,6 +16,7 @@ drawn inside the bounds) and `--plot fit.png` also writes the waterfall plot
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from ._common import (
     check_outputs,
     load_model,
     names,
+    on_interrupt,
     parse_experiments,
     parse_sets,
     wrote,
@@ -85,7 +87,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
 def fit(args: argparse.Namespace) -> int:
     """Fit (or, for a model with closures, train) and report; `-o` writes the model."""
-    from ..learn import FitError
+    from ..learn import BestSoFar, FitError
 
     check_outputs(args, ("-o", args.output), ("--plot", args.plot),
                   ("--save-weights", args.save_weights), ("--summary", args.summary),
@@ -101,13 +103,15 @@ def fit(args: argparse.Namespace) -> int:
         return run_train(args, m, experiments, start_params)
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial, args.allow_import)
+    record = BestSoFar()
     try:
-        result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
-                       steps=args.steps, log=names(args.log) or (), scale=args.scale,
-                       noise=parse_noise(args.noise), starts=args.starts,
-                       per_experiment=names(args.per_experiment) or (),
-                       sampler=args.sampler, seed=args.seed, batched=args.vmap,
-                       progress=not args.quiet)
+        with on_interrupt(functools.partial(_keep_best, record, m, args.output)):
+            result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
+                           steps=args.steps, log=names(args.log) or (), scale=args.scale,
+                           noise=parse_noise(args.noise), starts=args.starts,
+                           per_experiment=names(args.per_experiment) or (),
+                           sampler=args.sampler, seed=args.seed, batched=args.vmap,
+                           progress=not args.quiet, best=record if args.starts == 1 else None)
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
         print(e.pretty(), file=sys.stderr)
@@ -129,6 +133,27 @@ def fit(args: argparse.Namespace) -> int:
         result.write_model(args.output)
         wrote(args.output)
     return EXIT_OK
+
+
+def _keep_best(record, m, output: str | None) -> str:
+    """On Ctrl-C: where the fit was, and its best values so far, written to `-o` (as
+    the fitted model) if one was asked for, else shown."""
+    from ..files import write_atomically
+    from ..learn import rewrite_defaults
+
+    kept = record.best()
+    where = f"at step {record.step}" if record.step >= 0 else "before the first step"
+    if kept is None:
+        return where + " (no finite objective yet: nothing to keep)"
+    _, value, values = kept
+    if not output:
+        shown = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
+        return f"{where}; best so far (objective {value:.6g}): {shown}"
+    shared = {k: v for k, v in values.items() if "@" not in k}  # not per experiment
+    write_atomically(output, rewrite_defaults(
+        m, {k: v for k, v in shared.items() if k in m.params},
+        {k: v for k, v in shared.items() if k not in m.params}))
+    return f"{where}; best parameters so far (objective {value:.6g}) written to {output}"
 
 
 def add_likelihood_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 from .. import __version__
 from . import _distill, _fit, _import, _profile, _run, _show
-from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
+from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError, interrupted
 
 __all__ = ["entry", "main", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
 
@@ -87,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"symflow {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        print(interrupted(), file=sys.stderr)
         return 130
 
 
@@ -161,8 +163,11 @@ def entry() -> None:
         while worker.is_alive():
             worker.join(0.1)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, lambda *_: os._exit(130))  # a second Ctrl-C: out now
         sys.stdout.flush()
-        sys.stderr.write("\nsymflow: interrupted\n")
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        sys.stderr.write(interrupted() + "\n")  # after saving what the command kept
         sys.stderr.flush()
         os._exit(130)
     if "error" in outcome:
