@@ -161,12 +161,17 @@ class JnpPrinter(JaxPrinter):
             return super()._print_Add(expr, order=order)
         terms = self._as_ordered_terms(expr, order=order)
         flat = super()._print_Add  # (no zero-argument super() inside a comprehension)
-        parts = [flat(sp.Add(*terms[i:i + _RUN], evaluate=False), order="none")
-                 for i in range(0, len(terms), _RUN)]
-        while len(parts) > 1:
-            parts = [f"({parts[i]}) + ({parts[i + 1]})" if i + 1 < len(parts) else parts[i]
-                     for i in range(0, len(parts), 2)]
-        return parts[0]
+        return _balanced([flat(sp.Add(*terms[i:i + _RUN], evaluate=False), order="none")
+                          for i in range(0, len(terms), _RUN)], "+")
+
+    def _print_Mul(self, expr):
+        """A product of more than `_RUN` factors, as a sum (`_print_Add`)."""
+        if len(expr.args) <= _RUN:
+            return super()._print_Mul(expr)
+        factors = list(expr.args)
+        flat = super()._print_Mul
+        return _balanced([flat(sp.Mul(*factors[i:i + _RUN], evaluate=False))
+                          for i in range(0, len(factors), _RUN)], "*")
 
     def _print_BooleanTrue(self, expr):
         return "True"
@@ -239,3 +244,11 @@ class JnpPrinter(JaxPrinter):
     def _atom(self, expr) -> str:
         code = self._print(expr)
         return code if isinstance(expr, sp.Symbol) else f"({code})"
+
+
+def _balanced(parts: list[str], op: str) -> str:
+    """`parts` joined by `op` as a balanced tree of parenthesized pairs."""
+    while len(parts) > 1:
+        parts = [f"({parts[i]}) {op} ({parts[i + 1]})" if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]

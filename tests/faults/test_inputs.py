@@ -100,10 +100,13 @@ def test_a_weights_file_without_a_header_line_is_not_read_to_its_end(tmp_path):
         load_weights(_MODEL, path)
 
 
-def test_a_sum_of_3500_distinct_terms_compiles():
+def test_a_sum_and_a_product_of_3500_distinct_terms_compile():
     n = 3500
-    parameters = "\n".join(f"    a{i} = {i % 7}.0" for i in range(n))
-    total = " + ".join(f"a{i}" for i in range(n))
+    values = [1 + (i % 7) / 1e4 for i in range(n)]
+    parameters = "\n".join(f"    a{i} = {v!r}" for i, v in enumerate(values))
+    total, product = " + ".join(f"a{i}" for i in range(n)), "*".join(f"a{i}" for i in range(n))
     m = symflow.loads(f"model Big\n  parameters\n{parameters}\n  variables\n    x = 0.0\n"
-                      f"  equations\n    der(x) = {total}\nend\n")
-    assert float(m.rhs(0.0, jnp.zeros(1))[0]) == 3 * n
+                      f"    y = 0.0\n  equations\n    der(x) = {total}\n    der(y) = {product}\n"
+                      "end\n")
+    rates = np.asarray(m.rhs(0.0, jnp.zeros(2)))
+    assert rates == pytest.approx([sum(values), np.prod(values)], rel=1e-12)
