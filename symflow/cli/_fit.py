@@ -16,6 +16,7 @@ drawn inside the bounds) and `--plot fit.png` also writes the waterfall plot
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import sys
@@ -103,15 +104,18 @@ def fit(args: argparse.Namespace) -> int:
         return run_train(args, m, experiments, start_params)
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial, args.allow_import)
-    record = BestSoFar()
+    # the best point so far, kept for Ctrl-C (one start; not with --quiet and no -o,
+    # where the program without callbacks can come from JAX's persistent cache)
+    record = BestSoFar() if args.starts == 1 and (args.output or not args.quiet) else None
     try:
-        with on_interrupt(functools.partial(_keep_best, record, m, args.output)):
+        with on_interrupt(functools.partial(_keep_best, record, m, args.output)) \
+                if record is not None else contextlib.nullcontext():
             result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
                            steps=args.steps, log=names(args.log) or (), scale=args.scale,
                            noise=parse_noise(args.noise), starts=args.starts,
                            per_experiment=names(args.per_experiment) or (),
                            sampler=args.sampler, seed=args.seed, batched=args.vmap,
-                           progress=not args.quiet, best=record if args.starts == 1 else None)
+                           progress=not args.quiet, best=record)
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
         print(e.pretty(), file=sys.stderr)
