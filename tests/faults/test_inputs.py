@@ -4,6 +4,8 @@ be, each refused with a message that says where and why (never a traceback, neve
 value dropped silently); a sum of thousands of terms compiles."""
 
 import json
+import os
+import signal
 import types
 
 import jax.numpy as jnp
@@ -110,3 +112,21 @@ def test_a_sum_and_a_product_of_3500_distinct_terms_compile():
                       "end\n")
     rates = np.asarray(m.rhs(0.0, jnp.zeros(2)))
     assert rates == pytest.approx([sum(values), np.prod(values)], rel=1e-12)
+
+
+@pytest.mark.parametrize("reader", ["data", "weights"])
+def test_a_named_pipe_as_data_or_weights_is_refused_not_waited_on(tmp_path, reader):
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+
+    def expire(signum, frame):
+        raise TimeoutError("still waiting on the pipe")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(10)
+    try:
+        with pytest.raises(symflow.SymflowError, match="is a named pipe, not a regular file"):
+            load_data(path) if reader == "data" else load_weights(_MODEL, path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
