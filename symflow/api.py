@@ -33,15 +33,22 @@ if TYPE_CHECKING:
 
 __all__ = ["Model", "load", "loads"]
 
-def load(path: str | os.PathLike, *, model: str | None = None) -> "Model":
+def load(path: str | os.PathLike, *, model: str | None = None,
+         allow_import: Sequence[str | os.PathLike] = ()) -> "Model":
     """Compile a model file. `model` picks one model of a file that holds several.
-    An SBML file (`.xml`, `.sbml`) is imported first (docs/sbml.md)."""
-    return _model(frontend.compile_file(path, model=model))
+    An SBML file (`.xml`, `.sbml`) is imported first (docs/sbml.md). The file's
+    imports read `.sf` files in its folder and the standard library; `allow_import`
+    adds folders (docs/language.md, imports)."""
+    return _model(frontend.compile_file(path, model=model, allow_import=allow_import))
 
 
-def loads(text: str, *, file: str = "<string>", model: str | None = None) -> "Model":
-    """Compile model text."""
-    return _model(frontend.compile_text(text, file=file, model=model))
+def loads(text: str, *, file: str = "<string>", model: str | None = None,
+          allow_import: Sequence[str | os.PathLike] = ()) -> "Model":
+    """Compile model text. Its imports read `.sf` files in the folder of `file` (the
+    current folder for `<string>`) and the standard library; `allow_import` adds
+    folders."""
+    return _model(frontend.compile_text(text, file=file, model=model,
+                                        allow_import=allow_import))
 
 
 def _model(compiled: frontend.Compiled) -> Model:
@@ -311,7 +318,8 @@ class Model:
             tspan: tuple[float, float] | None = None, solve_rtol: float | None = None,
             solve_atol: float | None = None,
             adjoint: str | diffrax.AbstractAdjoint | None = None,
-            max_steps: int | None = None, dt: float | None = None) -> Any:
+            max_steps: int | None = None, dt: float | None = None,
+            best: Any = None) -> Any:
         """Fit parameters and initial values to data (`symflow.learn.fit`); a model
         with closures is trained instead, its networks and physical parameters
         together, with optax (`symflow.learn.train`). Returns a `FitResult` (a
@@ -326,6 +334,8 @@ class Model:
           `batch`, `seed`, `start`, `progress`, `print_every` (docs/closures.md).
         - The solves: `solver`, `tspan`, `solve_rtol`/`solve_atol`, `adjoint`,
           `max_steps`, `dt`, as in `simulate`.
+        - `best`: a `symflow.learn.BestSoFar` that keeps the best point so far, for
+          another thread to read (the command line's Ctrl-C).
 
         An option left at its default takes the default of `fit` or `train`; an
         option of the other kind (`freeze` for a model without closures, `noise`

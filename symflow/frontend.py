@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Iterable
 
 from . import codegen, passes, symbolic
-from .errors import SymflowError
+from .files import MODEL_LIMIT, open_regular, read_text
 from .lang import parse
 from .progress import stage
 from .symbolic import System
@@ -43,28 +44,30 @@ class Compiled:
 
 def read_model_text(path: str | os.PathLike) -> str:
     """The text of a model file; an SBML file (`.xml`, `.sbml`) is imported first
-    (docs/sbml.md)."""
+    (docs/sbml.md). Only a regular file of at most `files.MODEL_LIMIT` bytes of
+    UTF-8 text is read (a byte-order mark is dropped)."""
     path = os.fspath(path)
     if path.lower().endswith((".xml", ".sbml")):
         from .sbml import read_sbml
 
+        open_regular(path, what="model file").close()  # no named pipe, no device
         return read_sbml(path).text
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as e:
-        raise SymflowError(f"cannot read {path}: {e.strerror}") from None
+    return read_text(path, what="model file", limit=MODEL_LIMIT)
 
 
-def compile_file(path: str | os.PathLike, *, model: str | None = None) -> Compiled:
+def compile_file(path: str | os.PathLike, *, model: str | None = None,
+                 allow_import: Iterable[str | os.PathLike] = ()) -> Compiled:
     """`compile_text` of a file's model."""
-    return compile_text(read_model_text(path), file=os.fspath(path), model=model)
+    return compile_text(read_model_text(path), file=os.fspath(path), model=model,
+                        allow_import=allow_import)
 
 
-def compile_text(text: str, *, file: str = "<string>", model: str | None = None
-                 ) -> Compiled:
+def compile_text(text: str, *, file: str = "<string>", model: str | None = None,
+                 allow_import: Iterable[str | os.PathLike] = ()) -> Compiled:
     """Parse, build, simplify and emit one model of `text` (`model` picks one of
-    several; by default the last)."""
+    several; by default the last). Its imports read `.sf` files in the folder of
+    `file` (the current folder for `<string>`), the standard library and the
+    folders of `allow_import` (docs/language.md, imports)."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
     with stage("parsing"):
@@ -73,7 +76,7 @@ def compile_text(text: str, *, file: str = "<string>", model: str | None = None
 
     start = time.perf_counter()
     with stage("building the equations"):
-        built = symbolic.build(program, model)
+        built = symbolic.build(program, model, allow_import=tuple(allow_import))
     timings["build"] = time.perf_counter() - start
     interpretation = built.settings.interpretation
     system = built if interpretation == "ode" else interpreted(built, interpretation)

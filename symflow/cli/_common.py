@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import sys
+import threading
+from collections.abc import Callable, Iterator
 
 __all__ = ["EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER", "UsageError", "check_outputs",
-           "compile_model", "load_model", "parse_sets", "parse_experiments", "parse_saveat",
-           "names", "wrote"]
+           "compile_model", "interrupted", "load_model", "on_interrupt", "parse_sets",
+           "parse_experiments", "parse_saveat", "names", "wrote"]
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_SOLVER = 0, 1, 2, 3
 
@@ -18,12 +21,45 @@ class UsageError(Exception):
     """A bad command line that argparse itself cannot see (a bad --set, say)."""
 
 
+# what a running command keeps if Ctrl-C stops it (`on_interrupt`)
+_KEEPERS: list[Callable[[], str]] = []
+_KEEPERS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def on_interrupt(keep: Callable[[], str]) -> Iterator[None]:
+    """While the block runs, Ctrl-C first calls `keep()` (from the thread that takes
+    the interrupt: the command may still be running) to save what the command has
+    so far; it returns the end of the message (`at step 37; ... written to f.sf`)."""
+    with _KEEPERS_LOCK:
+        _KEEPERS.append(keep)
+    try:
+        yield
+    finally:
+        with _KEEPERS_LOCK:
+            _KEEPERS.remove(keep)
+
+
+def interrupted() -> str:
+    """The message of Ctrl-C, `symflow: interrupted`, with what the running command
+    kept (`on_interrupt`); a failure to keep it is said, never raised."""
+    with _KEEPERS_LOCK:
+        keepers = list(_KEEPERS)
+    notes = []
+    for keep in keepers:
+        try:
+            notes.append(keep())
+        except Exception as e:  # noqa: BLE001 - the interrupt must still exit
+            notes.append(f"the progress could not be saved: {getattr(e, 'message', e)}")
+    return " ".join(["symflow: interrupted", *(n for n in notes if n)])
+
+
 def compile_model(args: argparse.Namespace):
     """The model of `args.file` through the passes and codegen's emission, without
     JAX (`frontend.Compiled`): what `check`, `show` and `compile` need."""
     from ..frontend import compile_file
 
-    return compile_file(args.file, model=args.model)
+    return compile_file(args.file, model=args.model, allow_import=args.allow_import)
 
 
 def load_model(args: argparse.Namespace):
@@ -31,7 +67,7 @@ def load_model(args: argparse.Namespace):
     printed by `main` with their place in the file."""
     from ..api import load
 
-    return load(args.file, model=args.model)
+    return load(args.file, model=args.model, allow_import=args.allow_import)
 
 
 def parse_sets(items: list[str], m) -> tuple[dict, dict]:

@@ -17,6 +17,8 @@ drawn inside the bounds) and `--plot fit.png` also writes the waterfall plot
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from ._common import (
     check_outputs,
     load_model,
     names,
+    on_interrupt,
     parse_experiments,
     parse_sets,
     wrote,
@@ -91,7 +94,7 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
 def fit(args: argparse.Namespace) -> int:
     """Fit (or, for a model with closures, train) and report; `-o` writes the model."""
-    from ..learn import FitError
+    from ..learn import BestSoFar, FitError
 
     check_outputs(args, ("-o", args.output), ("--plot", args.plot),
                   ("--save-weights", args.save_weights), ("--summary", args.summary),
@@ -106,14 +109,19 @@ def fit(args: argparse.Namespace) -> int:
             raise UsageError("--set: initial values are not trained with closures")
         return run_train(args, m, experiments, start_params, **solve_options(args))
     if start_params or start_initial:
-        m = _with_defaults(m, start_params, start_initial)
+        m = _with_defaults(m, start_params, start_initial, args.allow_import)
+    # the best point so far, kept for Ctrl-C (one start; not with --quiet and no -o,
+    # where the program without callbacks can come from JAX's persistent cache)
+    record = BestSoFar() if args.starts == 1 and (args.output or not args.quiet) else None
     try:
-        result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
-                       steps=args.steps, log=names(args.log) or (), scale=args.scale,
-                       noise=parse_noise(args.noise), starts=args.starts,
-                       per_experiment=names(args.per_experiment) or (),
-                       sampler=args.sampler, seed=args.seed, batched=args.vmap,
-                       progress=not args.quiet, **solve_options(args))
+        with on_interrupt(functools.partial(_keep_best, record, m, args.output)) \
+                if record is not None else contextlib.nullcontext():
+            result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
+                           steps=args.steps, log=names(args.log) or (), scale=args.scale,
+                           noise=parse_noise(args.noise), starts=args.starts,
+                           per_experiment=names(args.per_experiment) or (),
+                           sampler=args.sampler, seed=args.seed, batched=args.vmap,
+                           progress=not args.quiet, best=record, **solve_options(args))
     except FitError as e:
         print(e.best.table(), file=sys.stderr)
         print(e.pretty(), file=sys.stderr)
@@ -145,6 +153,27 @@ def solve_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.solver is not None:
         options["solver"] = args.solver
     return options
+
+
+def _keep_best(record, m, output: str | None) -> str:
+    """On Ctrl-C: where the fit was, and its best values so far, written to `-o` (as
+    the fitted model) if one was asked for, else shown."""
+    from ..files import write_atomically
+    from ..learn import rewrite_defaults
+
+    kept = record.best()
+    where = f"at step {record.step}" if record.step >= 0 else "before the first step"
+    if kept is None:
+        return where + " (no finite objective yet: nothing to keep)"
+    _, value, values = kept
+    if not output:
+        shown = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
+        return f"{where}; best so far (objective {value:.6g}): {shown}"
+    shared = {k: v for k, v in values.items() if "@" not in k}  # not per experiment
+    write_atomically(output, rewrite_defaults(
+        m, {k: v for k, v in shared.items() if k in m.params},
+        {k: v for k, v in shared.items() if k not in m.params}))
+    return f"{where}; best parameters so far (objective {value:.6g}) written to {output}"
 
 
 def add_likelihood_arguments(parser: argparse.ArgumentParser) -> None:
@@ -184,11 +213,11 @@ def parse_noise(items: list[str]) -> dict[str, str] | None:
     return out or None
 
 
-def _with_defaults(m, params, initial):
+def _with_defaults(m, params, initial, allow_import: list[str]):
     """The model with new starting values, written into its text (as `fit -o` does)."""
     from ..api import loads
     from ..learn import rewrite_defaults
 
     span = next(p.span for p in m.built.parameters)
     text = rewrite_defaults(m, params, initial)
-    return loads(text, file=span.file, model=m.built.name)
+    return loads(text, file=span.file, model=m.built.name, allow_import=allow_import)

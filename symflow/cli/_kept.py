@@ -93,7 +93,8 @@ def kept_run(args: argparse.Namespace) -> KeptRun | None:
         "command": "run", "file": os.path.abspath(args.file), "model": args.model,
         "interpretation": args.interpretation, "solver": args.solver, "rtol": args.rtol,
         "atol": args.atol, "dt": args.dt, "max_steps": args.max_steps,
-        "tspan": args.tspan, "saveat": saveat, "sets": sorted(sets)}
+        "tspan": args.tspan, "saveat": saveat, "sets": sorted(sets),
+        "allow_import": [os.path.realpath(d) for d in args.allow_import]}
     return KeptRun(program_key(model=model, settings=settings), sets)
 
 

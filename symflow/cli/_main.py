@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 from .. import __version__
 from . import _distill, _fit, _import, _profile, _run, _show
-from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError
+from ._common import EXIT_MODEL, EXIT_OK, EXIT_SOLVER, EXIT_USAGE, UsageError, interrupted
 
 __all__ = ["entry", "main", "parser", "EXIT_OK", "EXIT_MODEL", "EXIT_USAGE", "EXIT_SOLVER"]
 
@@ -43,6 +44,9 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="which model of the file (default: the last one)")
         p.add_argument("--force", action="store_true",
                        help="replace output files that exist already")
+        p.add_argument("--allow-import", action="append", default=[], metavar="DIR",
+                       help="let the model's imports read .sf files in DIR too (besides the "
+                            "model's folder and the standard library); repeatable")
         p.add_argument("--quiet", action="store_true",
                        help="no status line while parsing, compiling and solving (and, for fit, no "
                             "per-iteration progress)")
@@ -62,14 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _configure_jax()
     from ..errors import SolverError, SymflowError
-    from ..files import OutputError
+    from ..files import InputError, OutputError, open_regular
 
     try:
         path = getattr(args, "file", None)
         if path is not None and not os.path.exists(path):  # a command-line slip: exit 2
             raise UsageError(f"{path}: no such file")
+        if path is not None:  # a pipe, a device, a folder: refused before any read
+            open_regular(path, what="model file").close()
         return _announced(args)
-    except OutputError as e:  # a command-line problem, found before any work
+    except (InputError, OutputError) as e:  # a command-line problem, found before any work
         print(e.pretty(), file=sys.stderr)
         return EXIT_USAGE
     except SolverError as e:
@@ -82,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"symflow {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        print(interrupted(), file=sys.stderr)
         return 130
 
 
@@ -156,8 +163,11 @@ def entry() -> None:
         while worker.is_alive():
             worker.join(0.1)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, lambda *_: os._exit(130))  # a second Ctrl-C: out now
         sys.stdout.flush()
-        sys.stderr.write("\nsymflow: interrupted\n")
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        sys.stderr.write(interrupted() + "\n")  # after saving what the command kept
         sys.stderr.flush()
         os._exit(130)
     if "error" in outcome:

@@ -15,11 +15,12 @@ next to it (`fitted.eqx`) unless `--save-weights` names the file.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from typing import Any
 
 from .. import catalog
-from ._common import EXIT_OK, check_outputs, names, wrote
+from ._common import EXIT_OK, check_outputs, names, on_interrupt, wrote
 
 __all__ = ["add_weights_argument", "add_train_arguments", "apply_weights", "run_train"]
 
@@ -63,18 +64,26 @@ def apply_weights(m, path: str | None, params: dict) -> dict:
 
 def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict,
               **solve_options: Any) -> int:
-    """`symflow fit` of a model with closures: train, report, write weights and model;
-    `solve_options` (`tspan`, `solver`) go to every simulation."""
+    """`symflow fit` of a model with closures: train, report, write weights and model
+    (and on Ctrl-C, the best parameters so far); `solve_options` (`tspan`, `solver`)
+    go to every simulation."""
+    from ..learn import BestSoFar
+
     if args.output and not args.save_weights:  # the weights beside the model: checked now
         check_outputs(args, ("-o (its weights)", os.path.splitext(args.output)[0] + ".eqx"),
                       inputs=tuple(d.partition(":")[0] for d in args.data)
                       + ((args.weights,) if args.weights else ()))
     start = apply_weights(m, args.weights, dict(start_params))
     steps = args.steps if args.steps is not None else 1000
-    result = m.fit(experiments, names(args.params), freeze=names(args.freeze) or (),
-                   steps=steps, learning_rate=args.learning_rate, schedule=args.schedule,
-                   window=args.window, batch=args.batch, seed=args.seed,
-                   start=m.complete_params(start), progress=not args.quiet, **solve_options)
+    weights = args.save_weights or (os.path.splitext(args.output)[0] + ".eqx"
+                                    if args.output else None)
+    record = BestSoFar()
+    with on_interrupt(functools.partial(_keep_best, record, m, args.output, weights)):
+        result = m.fit(experiments, names(args.params), freeze=names(args.freeze) or (),
+                       steps=steps, learning_rate=args.learning_rate, schedule=args.schedule,
+                       window=args.window, batch=args.batch, seed=args.seed,
+                       start=m.complete_params(start), progress=not args.quiet, best=record,
+                       **solve_options)
     frozen = "frozen: " + ", ".join(result.frozen) if result.frozen else "nothing frozen"
     print(f"{m.name}: trained {', '.join(result.trained)} on {len(experiments)} "
           f"experiment(s) ({frozen})")
@@ -85,12 +94,37 @@ def run_train(args: argparse.Namespace, m, experiments: list, start_params: dict
     if args.plot:
         result.plot(args.plot)
         wrote(args.plot)
-    weights = args.save_weights
     if args.output:
         result.write_model(args.output)
         wrote(args.output)
-        weights = weights or os.path.splitext(args.output)[0] + ".eqx"
     if weights:
         result.save_weights(weights)
         wrote(weights)
     return EXIT_OK
+
+
+def _keep_best(record, m, output: str | None, weights: str | None) -> str:
+    """On Ctrl-C: the step training reached, and the parameters of its best step so
+    far (of the latest, with mini-batches) written as the finished run would write
+    them: the model (`-o`) with the trained parameters, and the weights."""
+    from ..files import write_atomically
+    from ..learn import rewrite_defaults
+
+    kept = record.best()
+    where = f"at step {record.step}" if record.step >= 0 else "before the first step"
+    if kept is None:
+        return where + " (no finite loss yet: nothing to keep)"
+    if not output and not weights:
+        return where + " (give -o or --save-weights to keep the parameters trained so far)"
+    step, value, params = kept
+    which = "best parameters so far" if value is not None else "parameters of the last step"
+    written = []
+    if output:
+        trained = {k: float(params[k]) for k in record.names
+                   if k in m.params and k != "closures"}
+        write_atomically(output, rewrite_defaults(m, trained, {}))
+        written.append(output)
+    if weights:
+        m.save_weights(weights, params)
+        written.append(weights)
+    return f"{where}; {which} (step {step}) written to {' and '.join(written)}"

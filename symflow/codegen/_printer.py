@@ -33,6 +33,8 @@ from ..symbolic import (
 
 __all__ = ["JnpPrinter"]
 
+_RUN = 100  # the most terms of a sum printed as one flat run
+
 
 class JnpPrinter(JaxPrinter):
     """Prints expressions as `jnp` code over mangled names.
@@ -153,10 +155,34 @@ class JnpPrinter(JaxPrinter):
         return self._fold("jnp.maximum", expr.args)
 
     def _fold(self, func: str, args) -> str:
-        out = self._print(args[0])
-        for a in args[1:]:
-            out = f"{func}({out}, {self._print(a)})"
-        return out
+        """`func` (associative, of two arguments) over `args` as a balanced tree:
+        `max` of thousands of terms must not nest thousands of calls deep."""
+        if len(args) == 1:
+            return self._print(args[0])
+        half = len(args) // 2
+        return f"{func}({self._fold(func, args[:half])}, {self._fold(func, args[half:])})"
+
+    # ------------------------------------------------------------ long sums
+
+    def _print_Add(self, expr, order=None):
+        """A sum of more than `_RUN` terms printed as a balanced tree of runs,
+        `(a + b + ...) + (c + d + ...)`: Python's compiler nests a run `a + b + c`
+        one level per term, and gives up (RecursionError) past a few thousand."""
+        if len(expr.args) <= _RUN:
+            return super()._print_Add(expr, order=order)
+        terms = self._as_ordered_terms(expr, order=order)
+        flat = super()._print_Add  # (no zero-argument super() inside a comprehension)
+        return _balanced([flat(sp.Add(*terms[i:i + _RUN], evaluate=False), order="none")
+                          for i in range(0, len(terms), _RUN)], "+")
+
+    def _print_Mul(self, expr):
+        """A product of more than `_RUN` factors, as a sum (`_print_Add`)."""
+        if len(expr.args) <= _RUN:
+            return super()._print_Mul(expr)
+        factors = list(expr.args)
+        flat = super()._print_Mul
+        return _balanced([flat(sp.Mul(*factors[i:i + _RUN], evaluate=False))
+                          for i in range(0, len(factors), _RUN)], "*")
 
     def _print_BooleanTrue(self, expr):
         return "True"
@@ -229,3 +255,11 @@ class JnpPrinter(JaxPrinter):
     def _atom(self, expr) -> str:
         code = self._print(expr)
         return code if isinstance(expr, sp.Symbol) else f"({code})"
+
+
+def _balanced(parts: list[str], op: str) -> str:
+    """`parts` joined by `op` as a balanced tree of parenthesized pairs."""
+    while len(parts) > 1:
+        parts = [f"({parts[i]}) {op} ({parts[i + 1]})" if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]

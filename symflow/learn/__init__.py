@@ -7,6 +7,7 @@ parameters with optax), the closure weights (`initial_weights`, `save_weights`,
 networks back to symbols). They take any `SimulatedModel`, never `symflow.api`.
 """
 
+from ._best import BestSoFar as BestSoFar
 from ._common import Bounds as Bounds
 from ._common import rewrite_defaults as rewrite_defaults
 from ._data import Experiment as Experiment
@@ -44,7 +45,7 @@ from ._weights import initial_weights as initial_weights
 from ._weights import load_weights as load_weights
 from ._weights import save_weights as save_weights
 
-__all__ = ["Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
+__all__ = ["BestSoFar", "Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
            "Multistart", "NOISE_MODELS", "NoiseModel", "Normal", "OPTIMISERS", "OPTIMIZERS",
            "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
            "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",

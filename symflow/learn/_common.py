@@ -13,6 +13,7 @@ optional mini-batches, the best point reached, and timings.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ import optax
 from ..errors import SymflowError
 from ..lang import ast, parse
 from ..lang.edit import Lines, apply_edits, format_number
+from ._best import BestSoFar
 from ._model import SimulatedModel
 
 __all__ = ["Bounds", "bounds_of", "column", "data_rows", "OptaxDescent", "OptaxRun",
@@ -185,14 +187,18 @@ def optax_step(descent: OptaxDescent, loss: Callable[..., jax.Array]) -> Callabl
 def run_optax(descent: OptaxDescent, loss: Callable[..., jax.Array], theta, *,
               batches: Callable[[int], tuple] = lambda k: (),
               track_best: bool = True, progress: bool = False,
-              print_every: int = 100, step: Callable[..., tuple] | None = None) -> OptaxRun:
+              print_every: int = 100, step: Callable[..., tuple] | None = None,
+              record: BestSoFar | None = None,
+              point: Callable[[Any], Any] = lambda theta: theta) -> OptaxRun:
     """Minimise `loss(theta, *batches(k))` with `descent`, one compiled step per call.
 
     `batches(k)` gives step `k`'s extra arguments (mini-batch indices, say). The
     loss returned by a step is that of the point before its update, so the best
     point reached comes for free (`track_best`). Optax mixes integer counts and
     floats, so the loop runs under standard dtype promotion. `step` is a kept
-    `optax_step(descent, loss)` (default: a new one).
+    `optax_step(descent, loss)` (default: a new one). `record` keeps, as the loop
+    runs, `point(theta)` of the best point (with `track_best`; else of the latest),
+    for another thread to read.
     """
     if step is None:
         step = optax_step(descent, loss)
@@ -212,6 +218,8 @@ def run_optax(descent: OptaxDescent, loss: Callable[..., jax.Array], theta, *,
         losses[k] = float(value)
         if track_best and math.isfinite(losses[k]) and losses[k] < best_loss:
             best, best_loss = theta, float(losses[k])
+        if record is not None:
+            record.offer(k, losses[k] if track_best else None, functools.partial(point, theta))
         theta = new
         if k == 0:
             compile_time = time.perf_counter() - t0

@@ -2,9 +2,10 @@
 
 A data set is a table with a `t` column and one column per measured state or
 observed output (an array element is written `z[0]`). Empty cells, `nan` and
-`NA` are missing values: they are left out of the fit. Each data set is one
-*experiment*, which may carry its own parameter values and initial values (a
-different dose, a different starting population).
+`NA` are missing values: they are left out of the fit; an infinite value is
+refused (it is no measurement, and would be dropped as silently as a missing one).
+Each data set is one *experiment*, which may carry its own parameter values and
+initial values (a different dose, a different starting population).
 
 Mistakes point into the file: an unknown column at its header cell, a
 non-increasing time at its row.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -22,11 +24,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import Span, SymflowError
+from ..files import read_text
 from ._model import SimulatedModel
 
 __all__ = ["Experiment", "load_data", "as_experiments"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-"}
+
+DATA_LIMIT = 2**30  # the largest data file read (1 GiB)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,11 +78,7 @@ def _load(source, params, initial, name) -> Experiment:
     if isinstance(source, Mapping):
         return _from_columns(dict(source), params, initial, name or "data")
     path = os.fspath(source)
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            text = f.read()
-    except OSError as e:
-        raise SymflowError(f"cannot read data file {path}: {e.strerror}") from None
+    text = read_text(path, what="data file", limit=DATA_LIMIT)
     return _from_csv(text, path, params, initial, name or path)
 
 
@@ -85,8 +86,27 @@ def _span(file: str, text: str, line: int, column: int, width: int) -> Span:
     return Span(file, line, column, line, column + max(1, width), text)
 
 
+def _rows(text: str, file: str) -> list[list[str]]:
+    """The cells of a CSV text, row by row; a cell too long to be a number (a
+    runaway quote, a pasted blob) is refused with its line."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as e:
+        line = reader.line_num
+        lines = text.splitlines()
+        cells = lines[line - 1].split(",") if 0 < line <= len(lines) else []
+        long = [i for i, c in enumerate(cells) if len(c) > csv.field_size_limit()]
+        what = (f"cell {long[0] + 1} holds {len(cells[long[0]]):,} characters, too many "
+                "for a number" if long else f"cannot read the row ({e})")
+        raise SymflowError(
+            f"data file {file}, line {line}: {what}",
+            help="each cell holds one number; look for a quote (\") that is never closed, "
+                 "or text pasted into a cell") from None
+
+
 def _from_csv(text: str, file: str, params, initial, name: str) -> Experiment:
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _rows(text, file)
     lines = text.splitlines()
     # skip comment lines (#) and blank lines, remembering file line numbers
     numbered = [(i + 1, row) for i, row in enumerate(rows)
@@ -127,14 +147,22 @@ def _from_csv(text: str, file: str, params, initial, name: str) -> Experiment:
                                        _span(file, text, line, 1, len(lines[line - 1])))
                 values[h].append(np.nan)
                 continue
+            col = lines[line - 1].find(cell) + 1 if line <= len(lines) else 1
             try:
-                values[h].append(float(cell))
+                value = float(cell)
             except ValueError:
-                col = lines[line - 1].find(cell) + 1 if line <= len(lines) else 1
-                raise SymflowError(f"{cell!r} is not a number (column {h!r})",
+                shown = cell if len(cell) <= 40 else cell[:37] + "..."
+                raise SymflowError(f"{shown!r} is not a number (column {h!r})",
                                    _span(file, text, line, max(col, 1), len(cell)),
                                    help="leave the cell empty, or write nan, for a missing "
                                         "value") from None
+            if math.isinf(value):
+                raise SymflowError(
+                    f"{cell!r} is infinite (column {h!r}, line {line} of {file})",
+                    _span(file, text, line, max(col, 1), len(cell)),
+                    help="a measurement is a finite number; leave the cell empty, or write "
+                         "nan, for a missing value")
+            values[h].append(value)
         row_spans.append(_span(file, text, line, 1, len(lines[line - 1])))
     experiment = _from_columns({h: np.asarray(v, dtype=float) for h, v in values.items()},
                                params, initial, name, spans, tuple(row_spans))
@@ -163,6 +191,13 @@ def _from_columns(columns: dict, params, initial, name: str, spans=None, rows=()
         value = np.asarray(value, dtype=float).ravel()
         if value.shape != t.shape:
             raise SymflowError(f"column {key!r} has {value.size} values, `t` has {t.size}")
+        infinite = np.nonzero(np.isinf(value))[0]
+        if infinite.size:
+            i = int(infinite[0])
+            raise SymflowError(
+                f"data set {name}: column {key!r} is infinite at t = {t[i]:g}",
+                rows[i] if i < len(rows) else None,
+                help="a measurement is a finite number; NaN marks a missing value")
         cols[str(key)] = value
     if not cols:
         raise SymflowError(f"data set {name} has only a `t` column: nothing to fit to")

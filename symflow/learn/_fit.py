@@ -46,6 +46,7 @@ import numpy as np
 from .. import catalog
 from ..errors import SymflowError
 from ..solve import split_names
+from ._best import BestSoFar
 from ._common import Bounds, bounds_of
 from ._data import Experiment, as_experiments, check_experiment
 from ._fit_result import FitError, FitResult, Multistart
@@ -88,6 +89,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         rtol: float = 1e-8, atol: float = 1e-8,
         learning_rate: float = 0.02,
         progress: bool | Callable[[int, float], None] = False,
+        best: BestSoFar | None = None,
         **options) -> FitResult:
     """Fit parameters (and initial values) of `model` to `data`.
 
@@ -114,6 +116,9 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     - `rtol`, `atol`: the optimiser's convergence tolerances.
     - `progress`: print each iteration's objective, or call `progress(step, value)`
       (multistart one after another: each start's final objective, by start).
+    - `best`: a `BestSoFar` that keeps, while the fit runs, the best values
+      tried (by name), for another thread to read (an interrupted fit keeps
+      them: `symflow fit` writes them on Ctrl-C). Single-start fits only.
     - `options`: passed to `simulate` (`solver`, `rtol`... of the solve are
       given as `solver=`, `tspan=`, and `solve_rtol=`/`solve_atol=`).
     """
@@ -128,7 +133,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     if starts == 1:
         z0 = jnp.asarray([t.to_free(setup.start[n]) for t, n in
                           zip(setup.objective.transforms, setup.objective.names)], dtype=float)
-        z, taken, status = local_fit(program, z0, setup.data, progress)
+        z, taken, status = local_fit(program, z0, setup.data, progress, best=best)
         return fit_result(setup, program, z, taken, status)
     return multistart(setup, program, starts, sampler_name=sampler, seed=seed,
                       batched=batched, progress=progress)
@@ -208,15 +213,22 @@ def choose_optimiser(name: str | None, objective: Objective, *, rtol: float, ato
 
 
 class Progress:
-    """Each iteration's objective value, counted, printed or handed to a callback."""
+    """Each iteration's objective value, counted, printed or handed to a callback,
+    and (with `record`) the values tried, kept where they are the best so far."""
 
-    def __init__(self, progress: bool | Callable[[int, float], None]):
+    def __init__(self, progress: bool | Callable[[int, float], None], *,
+                 record: BestSoFar | None = None, names: Sequence[str] = ()):
         self.callback = progress if callable(progress) else (
             self.print if progress else None)
         self.step = 0
         self.best = np.inf
+        self.record = record
+        self.names = tuple(names)
 
-    def __call__(self, value: float) -> None:
+    def __call__(self, value: float, x: np.ndarray) -> None:
+        if self.record is not None:
+            self.record.offer(self.step, value,
+                              lambda: {n: float(v) for n, v in zip(self.names, x)})
         if self.callback is not None:
             self.callback(self.step, value)
         self.step += 1
@@ -229,9 +241,14 @@ class Progress:
 
 
 def local_fit(program: FitProgram, z0: jax.Array, data: tuple,
-              progress: bool | Callable[[int, float], None]):
-    """One local optimisation from `z0` with the compiled program, reporting progress."""
-    program.report = Progress(progress) if progress else None
+              progress: bool | Callable[[int, float], None], *,
+              best: BestSoFar | None = None):
+    """One local optimisation from `z0` with the compiled program, reporting progress
+    (and keeping the best values tried in `best`)."""
+    if best is not None:
+        best.names = tuple(program.objective.names)
+    program.report = Progress(progress, record=best, names=program.objective.names) \
+        if progress or best is not None else None
     try:
         z, taken, status, _ = program.run(z0, data)
         jax.effects_barrier()  # every iteration reported before returning

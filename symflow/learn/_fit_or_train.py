@@ -24,7 +24,7 @@ FIT_DEFAULTS: Mapping[str, Any] = {
     "freeze": (), "schedule": None, "window": None, "batch": None, "start": None,
     "print_every": None,
     "solver": None, "tspan": None, "solve_rtol": None, "solve_atol": None,
-    "adjoint": None, "max_steps": None, "dt": None,
+    "adjoint": None, "max_steps": None, "dt": None, "best": None,
 }
 # options of a fit that training closures does not take, and the other way round
 FIT_ONLY = ("noise", "per_experiment", "starts", "sampler", "batched", "rtol", "atol")

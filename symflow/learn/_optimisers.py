@@ -37,7 +37,7 @@ __all__ = ["Optimiser", "LevenbergMarquardt", "BFGS", "Adam", "OPTIMISERS",
 Residuals = Callable[[jax.Array, Any], jax.Array]
 Loss = Callable[[jax.Array, Any], jax.Array]
 # called inside the compiled loop with each iteration's objective value (traced)
-Report = Callable[[jax.Array], None]
+Report = Callable[[jax.Array, jax.Array], None]  # (objective, point z), in the traced loop
 
 # the status codes `solve` returns: converged, out of steps, then optimistix's failures
 STATUS: tuple[str, ...] = (
@@ -109,7 +109,7 @@ class LevenbergMarquardt(_Optimistix):
         def verbose(**entries):
             # the loss at the point tried in this step (at step 0: the start), in the
             # objective's units (optimistix's is half the sum of squares)
-            report(2 * entries["loss_this_step"][1])
+            report(2 * entries["loss_this_step"][1], entries["y"][1])
 
         sol: optx.Solution = optx.least_squares(
             residuals, self.solver(verbose if report else False), z0, args=args,
@@ -131,7 +131,7 @@ class BFGS(_Optimistix):
     def solve(self, residuals: Residuals, loss: Loss, z0: jax.Array, args: Any, *,
               steps: int, report: Report | None) -> tuple[jax.Array, jax.Array, jax.Array]:
         def verbose(**entries):
-            report(entries["loss_this_step"][1])
+            report(entries["loss_this_step"][1], entries["y"][1])
 
         sol: optx.Solution = optx.minimise(
             loss, self.solver(verbose if report else False), z0, args=args, max_steps=steps,
@@ -157,7 +157,7 @@ class Adam(Optimiser):
             z, state, best, best_loss = carry
             value, grad = jax.value_and_grad(loss)(z, args)
             if report is not None:
-                report(value)
+                report(value, z)
             better = jnp.isfinite(value) & (value < best_loss)
             best = jnp.where(better, z, best)
             best_loss = jnp.where(better, value, best_loss)

@@ -4,7 +4,7 @@
 
 A `FitProgram` holds three jitted functions of an `Objective` and an optimiser:
 `optimise(z0, data)` (one local optimisation, reporting each iteration's
-objective value to the current progress callback; `optimise_quietly` the same
+objective value, and the values tried, to the current progress callback; `optimise_quietly` the same
 without it; `run` picks one), `optimise_many(z0s, data)`
 (the same `jax.vmap`ped over a batch of starts: a multistart fit in one
 program), and `evaluate(z, data)` (the fitted values, the objective and its
@@ -22,6 +22,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._objective import Objective
 from ._optimisers import Optimiser
@@ -38,8 +39,9 @@ class FitProgram:
         self.objective = objective
         self.optimiser = optimiser
         self.steps = steps
-        # the current call's per-iteration callback (the compiled loop calls `_dispatch`)
-        self.report: Callable[[float], None] | None = None
+        # the current call's per-iteration callback (the compiled loop calls `_dispatch`):
+        # the objective at the point tried, and that point's fitted values
+        self.report: Callable[[float, np.ndarray], None] | None = None
         self.optimise = jax.jit(lambda z0, data: self._optimise(z0, data, True))
         # the same without the per-iteration callback: a program with a host callback is
         # never kept in JAX's persistent cache, so a fit without progress (`--quiet`)
@@ -54,9 +56,9 @@ class FitProgram:
         else the program without callbacks."""
         return (self.optimise if self.report is not None else self.optimise_quietly)(z0, data)
 
-    def _dispatch(self, value) -> None:
+    def _dispatch(self, value, x) -> None:
         if self.report is not None:
-            self.report(float(value))
+            self.report(float(value), np.asarray(x))
 
     def _optimise(self, z0: jax.Array, data: Any, report: bool):
         objective, adjoint = self.objective, self.optimiser.adjoint
@@ -67,8 +69,8 @@ class FitProgram:
         def loss(z, d):
             return objective.value(objective.natural(z), d, adjoint)
 
-        def send(value):
-            jax.debug.callback(self._dispatch, value, ordered=True)
+        def send(value, z):
+            jax.debug.callback(self._dispatch, value, objective.natural(z), ordered=True)
 
         z, steps, status = self.optimiser.solve(residuals, loss, z0, data, steps=self.steps,
                                                 report=send if report else None)

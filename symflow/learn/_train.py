@@ -42,6 +42,7 @@ import optax
 
 from ..errors import SymflowError
 from ..solve import save_times
+from ._best import BestSoFar
 from ._common import OptaxDescent, OptaxRun, bounds_of, column, data_rows, optax_step, run_optax
 from ._data import Experiment, as_experiments, check_experiment
 from ._model import SimulatedModel
@@ -133,6 +134,7 @@ def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
           start: Mapping[str, Any] | None = None,
           progress: bool = False,
           print_every: int = 100,
+          best: BestSoFar | None = None,
           **options) -> TrainResult:
     """Train the closures (and physical parameters) of `model` on `data`.
 
@@ -146,6 +148,9 @@ def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
     - `window`, `batch`: mini-batching (see the module docstring); `batch` items
       per step (default: all of them), drawn with `seed`.
     - `start`: a parameter pytree to start from (default `model.params`).
+    - `best`: a `BestSoFar` that keeps, while training runs, the parameter pytree
+      of the best step (of the latest, when mini-batches make losses incomparable),
+      for another thread to read (`symflow fit` writes it on Ctrl-C).
     - `options`: passed to `simulate` (`solver`, `tspan`, `adjoint`, `max_steps`,
       `solve_rtol`/`solve_atol` for the solve's tolerances). The adjoint defaults to
       diffrax's `RecursiveCheckpointAdjoint` (`TRAINING_ADJOINT`), not `simulate`'s
@@ -190,13 +195,20 @@ def train(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
            tuple((jnp.shape(a), str(jnp.result_type(a))) for a in jax.tree.leaves((theta, inputs))))
     step = kept(model, key, lambda: optax_step(descent, loss))
     epochs = _batches(len(items), batch, seed)
+
+    def assembled(theta: dict) -> dict:  # the whole parameter pytree at `theta`
+        final = {**fixed, **theta["params"]}
+        if model.closures:
+            final["closures"] = {**fixed["closures"], **theta["closures"]}
+        return final
+
+    if best is not None:
+        best.names = tuple(trained)
     run = run_optax(descent, loss, theta, batches=lambda k: (*epochs(k), *inputs),
-                    track_best=full, progress=progress, print_every=print_every, step=step)
+                    track_best=full, progress=progress, print_every=print_every, step=step,
+                    record=best, point=assembled)
     theta, final_loss = _final_point(run, len(items), batch, inputs)
-    final = {**fixed, **theta["params"]}
-    if model.closures:
-        final["closures"] = {**fixed["closures"], **theta["closures"]}
-    final = jax.tree.map(lambda a: jnp.asarray(a), final)
+    final = jax.tree.map(lambda a: jnp.asarray(a), assembled(theta))
     return TrainResult(
         params=final, losses=run.losses, final_loss=final_loss, steps=steps,
         trained=tuple(trained), frozen=frozen, n_items=len(items), batch=batch,

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import SymflowError
-from ..files import replacing
+from ..files import open_regular, replacing
 from ..symbolic import Closure
 from ._model import SimulatedModel
 
@@ -30,6 +30,7 @@ __all__ = ["initial_weights", "complete_weights", "save_weights", "load_weights"
            "closure_samples"]
 
 _FORMAT = "symflow-closure-weights/1"
+_HEADER_LIMIT = 2**24  # the longest header line read (16 MiB: parameters' tables)
 
 
 def initial_weights(closures: Sequence[Closure]) -> dict[str, eqx.nn.MLP]:
@@ -86,19 +87,8 @@ def load_weights(model: SimulatedModel, path: str | os.PathLike
     declarations first, and every difference is reported by name.
     """
     path = os.fspath(path)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise SymflowError(f"cannot read {path}: {e.strerror}") from None
-    with f:
-        first = f.readline()
-        try:
-            header = json.loads(first.decode())
-            assert header.get("format") == _FORMAT
-        except (ValueError, AssertionError, AttributeError, UnicodeDecodeError):
-            raise SymflowError(f"{path} is not a symflow weights file",
-                               help="write one with `Model.save_weights` or "
-                                    "`symflow fit ... --save-weights`") from None
+    with open_regular(path, what="weights file") as f:
+        header = _read_header(f.readline(_HEADER_LIMIT + 1), path)
         declared = {c.name: c.architecture() for c in model.closures}
         found = header.get("closures", {})
         problems = []
@@ -125,6 +115,39 @@ def load_weights(model: SimulatedModel, path: str | os.PathLike
     params = {k: [float(x) for x in v] if isinstance(v, list) else float(v)
               for k, v in header.get("parameters", {}).items()}
     return dict(weights), params
+
+
+def _read_header(first: bytes, path: str) -> dict:
+    """The JSON header line of a weights file, its shape checked: an object with the
+    format, the closures' architectures (objects) and the parameters (numbers, or
+    lists of numbers)."""
+    def bad(why: str) -> SymflowError:
+        return SymflowError(f"{path} is not a symflow weights file: {why}",
+                            help="write one with `Model.save_weights` or "
+                                 "`symflow fit ... --save-weights`")
+
+    if len(first) > _HEADER_LIMIT or not first.endswith(b"\n"):
+        raise bad("its first line is not a header")
+    try:
+        header = json.loads(first.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise bad("its header is not JSON") from None
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise bad(f"its header does not say format {_FORMAT!r}")
+    closures = header.get("closures", {})
+    if not isinstance(closures, dict) or not all(isinstance(a, dict)
+                                                 for a in closures.values()):
+        raise bad("the header's closures are not architectures")
+    parameters = header.get("parameters", {})
+
+    def number(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+    if not isinstance(parameters, dict) or not all(
+            number(v) or (isinstance(v, list) and all(number(x) for x in v))
+            for v in parameters.values()):
+        raise bad("the header's parameters are not numbers")
+    return header
 
 
 def complete_weights(model: SimulatedModel, weights: Mapping[str, Any] | None) -> dict:

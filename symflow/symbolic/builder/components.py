@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ...errors import Span, SymflowError
@@ -442,11 +444,13 @@ def _balanced_sum(terms: list, span: Span):
     return terms[0]
 
 
-def flatten(program: ast.Program, model: ast.Model
+def flatten(program: ast.Program, model: ast.Model, *,
+            allow_import: Iterable[str | os.PathLike] = ()
             ) -> tuple[ast.Model, list[tuple[str, ast.Equation]], tuple[str, ...]]:
     """The flat model of `model` (components expanded, names dotted), the
-    equations that connections generated, and the files imported."""
-    ns = load_namespace(program)
+    equations that connections generated, and the files imported (from the search
+    path of `imports.search_path`, widened by `allow_import`)."""
+    ns = load_namespace(program, allow_import=allow_import)
     flattener = _Flattener(ns)
     flattener.instantiate(model, "", (), None)
     sections = tuple(ast.Section(k, tuple(v), model.span)

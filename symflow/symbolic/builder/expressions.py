@@ -313,18 +313,30 @@ class ExprBuilder:
             shape = self.broadcast((sa, sb), node.span)
             return self.checked(self._binary(node, a, b), node), shape
         a, sa = self.value(leftmost)
-        # Terms of a sum are collected and added at once (adding them one by one
-        # costs SymPy time quadratic in their number).
+        # Terms of a sum, and factors of a product, are collected and combined at
+        # once (one by one costs SymPy time quadratic in their number).
         terms, last = [a], chain[-1]
+        factors: list[sp.Expr] = []
         for link in reversed(chain):
             b, sb = self.value(link.right)
             sa = self.broadcast((sa, sb), link.span)
             if link.op in "+-":
+                if factors:
+                    terms, factors = [self.checked(sp.Mul(*factors), last)], []
                 terms.append(b if link.op == "+" else -b)
+                last = link
+                continue
+            if not factors:
+                factors = [self.checked(sp.Add(*terms), last) if len(terms) > 1 else terms[0]]
+            if len(factors) == 1 and factors[0].is_number:  # a number so far: checked now
+                factors = [self.checked(self._binary(link, factors[0], b), link)]
+            elif link.op == "/" and b.is_zero:
+                raise SymflowError("division by zero", link.right.span)
             else:
-                a = self.checked(sp.Add(*terms), last) if len(terms) > 1 else terms[0]
-                terms = [self.checked(self._binary(link, a, b), link)]
+                factors.append(b if link.op == "*" else 1 / b)
             last = link
+        if factors:
+            return self.checked(sp.Mul(*factors), last), sa
         return (self.checked(sp.Add(*terms), last) if len(terms) > 1 else terms[0]), sa
 
     def _binary(self, node: ast.BinaryOp, a, b):

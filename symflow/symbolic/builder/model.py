@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from typing import Protocol
 
 import sympy as sp
@@ -60,7 +61,8 @@ class EquationStrategy(Protocol):
 
 
 @gc_paused
-def build(program: ast.Program, model: str | None = None) -> System:
+def build(program: ast.Program, model: str | None = None, *,
+          allow_import: Iterable[str | os.PathLike] = ()) -> System:
     """Build the `System` of one model of a parsed file.
 
     **Arguments:**
@@ -68,6 +70,8 @@ def build(program: ast.Program, model: str | None = None) -> System:
     - `program`: the parsed file.
     - `model`: which model to build; by default the last one in the file (the
       others are usually its parts).
+    - `allow_import`: folders imports may read besides the file's own folder and
+      the standard library (docs/language.md, imports).
     """
     chosen = _pick(program, model)
     if needs_dae(chosen) or program.imports:
@@ -78,7 +82,7 @@ def build(program: ast.Program, model: str | None = None) -> System:
                     "closures in models with implicit equations or components are not "
                     "supported yet", section.span,
                     help="closures work in explicit ODE, SDE and PDE models")
-        flat, generated, imported = flatten(program, chosen)
+        flat, generated, imported = flatten(program, chosen, allow_import=allow_import)
         flat_program = dataclasses.replace(program, models=(flat,), imports=())
         labels = {id(g): why for why, g in generated}
         system = build_model(Scope(flat_program, flat, dotted=True),
