@@ -169,11 +169,34 @@ def replacing(path: str | os.PathLike) -> Iterator[str]:
         yield tmp
         with open(tmp, "rb+") as f:  # on disk before the rename makes it the file
             os.fsync(f.fileno())
+        os.chmod(tmp, _mode_of(target))  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _mode_of(target: str) -> int:
+    """The permissions a written file gets: those of the file it replaces, else what
+    `open` would give a new file (0666 less the umask)."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask: read from /proc where there is one (setting it to read it
+    back, the portable way, changes it for every thread for an instant)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def check_output(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),

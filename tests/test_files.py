@@ -67,3 +67,20 @@ def test_commands_refuse_before_any_work(tmp_path, capsys):
     assert "does not exist" in err and "Traceback" not in err
     assert main(["run", robertson, "-o", str(existing), "--force", "--no-progress"]) == EXIT_OK
     assert existing.read_text().startswith("t,y1,y2,y3")
+
+
+def test_a_written_file_gets_the_usual_permissions(tmp_path):
+    """A new file gets 0666 less the umask (not the temporary file's 0600); a
+    replaced file keeps its own mode."""
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.txt"
+        write_atomically(new, "x")
+        assert new.stat().st_mode & 0o777 == 0o644
+        old = tmp_path / "old.txt"
+        old.write_text("y")
+        old.chmod(0o640)
+        write_atomically(old, "z")
+        assert old.stat().st_mode & 0o777 == 0o640 and old.read_text() == "z"
+    finally:
+        os.umask(umask)
