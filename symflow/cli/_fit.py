@@ -110,9 +110,10 @@ def fit(args: argparse.Namespace) -> int:
         return run_train(args, m, experiments, start_params, **solve_options(args))
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial, args.allow_import)
-    # the best point so far, kept for Ctrl-C (one start; not with --quiet and no -o,
-    # where the program without callbacks can come from JAX's persistent cache)
-    record = BestSoFar() if args.starts == 1 and (args.output or not args.quiet) else None
+    # the best point so far, kept for Ctrl-C (a multistart run one start after another:
+    # its best finished start; not with --quiet and no -o, where the program without
+    # callbacks can come from JAX's persistent cache)
+    record = BestSoFar() if args.output or not args.quiet else None
     try:
         with on_interrupt(functools.partial(_keep_best, record, m, args.output)) \
                 if record is not None else contextlib.nullcontext():

@@ -37,6 +37,7 @@ They are meaningful near a well-determined optimum inside the bounds; use
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import jax
@@ -136,7 +137,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         z, taken, status = local_fit(program, z0, setup.data, progress, best=best)
         return fit_result(setup, program, z, taken, status)
     return multistart(setup, program, starts, sampler_name=sampler, seed=seed,
-                      batched=batched, progress=progress)
+                      batched=batched, progress=progress, record=best)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,12 +258,21 @@ def local_fit(program: FitProgram, z0: jax.Array, data: tuple,
     return z, int(taken), int(status)
 
 
+def _natural_values(objective: Objective, z: np.ndarray) -> dict[str, float]:
+    """The fitted values at the free coordinates `z`, by name."""
+    return {n: float(v) for n, v in zip(objective.names,
+                                        np.asarray(objective.natural(jnp.asarray(z))))}
+
+
 def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_name: str,
                seed: int, batched: bool | None,
-               progress: bool | Callable[[int, float], None]) -> FitResult:
+               progress: bool | Callable[[int, float], None],
+               record: BestSoFar | None = None) -> FitResult:
     """`starts` local optimisations from starts drawn inside the bounds, as one vmapped
     program (`batched`) or one after another with the single-start program; the
-    result at the best, with the sorted final objectives."""
+    result at the best, with the sorted final objectives. One after another, each
+    finished start is offered to `record` (its step: the start's index), so an
+    interrupted multistart keeps the best start so far; a batch finishes as one."""
     objective = setup.objective
     sampler = sampler_named(sampler_name)
     natural = start_values(objective.names, objective.transforms,
@@ -279,9 +289,14 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
                                     program.optimise_many(z0s, setup.data))
     else:
         runs = []
+        if record is not None:
+            record.names = tuple(objective.names)
         for i in range(starts):
             out = program.run(z0s[i], setup.data)
             runs.append([np.asarray(a) for a in out])
+            if record is not None:
+                record.offer(i, float(runs[-1][3]), functools.partial(
+                    _natural_values, objective, runs[-1][0]))
             if callable(progress):
                 progress(i, float(runs[-1][3]))
             elif progress:

@@ -121,3 +121,18 @@ def test_interrupted_training_writes_the_model_and_its_weights(tmp_path):
     m = symflow.load(tmp_path / "trained.sf")
     weights = m.load_weights(tmp_path / "trained.eqx")
     assert set(weights) >= set(m.params) - {"closures"}
+
+
+@pytest.mark.slow  # three compiled local fits: ~6 s quiet
+def test_a_multistart_one_start_after_another_keeps_its_best_finished_start():
+    """Each finished start is offered: the record ends at the multistart's result,
+    its step the index of the last start."""
+    m = symflow.loads(model_text("decay_product"))  # k1 in [0.1, 10], k2 = 2
+    t = np.linspace(0.2, 1.0, 5)
+    data = {"t": t, "x": np.exp(-2.6 * t)}
+    record = BestSoFar()
+    result = m.fit(data, ["k1"], starts=3, batched=False, best=record)
+    step, value, point = record.best()
+    assert record.step == 2
+    assert point["k1"] == pytest.approx(result.values["k1"], rel=1e-9)
+    assert point["k1"] == pytest.approx(1.3, rel=1e-6) and value < 1e-12
