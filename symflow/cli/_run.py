@@ -4,6 +4,7 @@ steady state) and print, save or plot the result."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -233,7 +234,7 @@ def _ensemble_options(args, m) -> dict | None:
         if args.sweep:
             raise UsageError("--sweep is not an option of the diffusion samplers")
         return options
-    grids = []
+    specs = []
     for item in args.sweep:
         name, sep, spec = item.partition("=")
         parts = spec.split(":")
@@ -247,7 +248,14 @@ def _ensemble_options(args, m) -> dict | None:
         if name.strip() not in m.params:
             raise UsageError(f"--sweep {item!r}: {m.name} has no parameter named "
                               f"{name.strip()!r}; its parameters: {', '.join(m.params)}")
-        grids.append((name.strip(), np.linspace(a, b, n)))
+        specs.append((name.strip(), a, b, n))
+    if specs:  # a trajectory saves its two ends at least: refused before the grid is made
+        from ..solve import check_result_size
+
+        check_result_size(times=2, values=max(1, m.generated.n_states),
+                          trajectories=math.prod(n for *_, n in specs),
+                          help="sweep fewer values (--sweep NAME=A:B:N takes N values)")
+    grids = [(name, np.linspace(a, b, n)) for name, a, b, n in specs]
     if grids:
         mesh = np.meshgrid(*(g for _, g in grids), indexing="ij")
         options["sweep"] = {name: values.ravel() for (name, _), values in zip(grids, mesh)}

@@ -46,7 +46,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import SymflowError
-from ..solve import split_names
+from ..solve import check_result_size, split_names
 from ._best import BestSoFar
 from ._common import Bounds, bounds_of
 from ._data import Experiment, as_experiments, check_experiment
@@ -275,6 +275,10 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
     interrupted multistart keeps the best start so far; a batch finishes as one."""
     objective = setup.objective
     sampler = sampler_named(sampler_name)
+    # the starts and their results, before a single one is drawn
+    check_result_size(times=starts, values=2 * len(objective.names) + 2,
+                      help="run fewer starts (a few hundred find the best minimum of "
+                           "most models)", rows="starts")
     natural = start_values(objective.names, objective.transforms,
                            sampler.unit(starts, len(objective.names), seed))
     z0s = jnp.asarray([[t.to_free(float(v)) for t, v in zip(objective.transforms, row)]

@@ -21,6 +21,7 @@ from .linear import Dense as Dense
 from .linear import GridKrylov as GridKrylov
 from .linear import Interleaved as Interleaved
 from .linear import LinearStrategy as LinearStrategy
+from .result_size import check_result_size as check_result_size
 from .runner import CompiledModel as CompiledModel
 from .runner import Runner as Runner
 from .runner import Side as Side

@@ -31,15 +31,15 @@ def memory_bytes() -> int:
 
 
 def check_result_size(*, times: int, values: int, trajectories: int = 1,
-                      help: str) -> None:
+                      help: str, rows: str = "times") -> None:
     """Refuse a result of `trajectories` x `times` x `values` floats larger than
-    `MAX_RESULT_FRACTION` of the machine's memory; the message says its size and
-    `help` says what to change."""
+    `MAX_RESULT_FRACTION` of the machine's memory; the message says its size (its
+    `times` named `rows`: "times", "starts") and `help` says what to change."""
     size = float(trajectories) * float(times) * float(values) * _FLOAT_BYTES
     limit = MAX_RESULT_FRACTION * memory_bytes()
     if size <= limit:
         return
-    shape = f"{times:,} times x {values:,} values"
+    shape = f"{times:,} {rows} x {values:,} values"
     if trajectories != 1:
         shape = f"{trajectories:,} trajectories x {shape}"
     raise SymflowError(

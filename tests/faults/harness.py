@@ -248,6 +248,11 @@ CASES: list[Case] = [
          {"m.sf": LV}),
     Case("--trajectories 1e8", ["run", "ou.sf", "--trajectories", "100000000",
                                 "--saveat", "1000"], refused("gib"), {"ou.sf": OU}),
+    Case("--sweep of 1e9 values", ["run", "ou.sf", "--sweep", "theta=1:2:1000000000"],
+         refused("gib"), {"ou.sf": OU}),
+    Case("--starts 1e9", ["fit", "m.sf", "--data", "d.csv", "--params", "alpha", "--starts",
+                          "1000000000"], refused("gib"),
+         {"m.sf": LV, "d.csv": "t,x\n1,1.5\n2,1.2\n"}),
     # --- a first hour without surprises
     Case("'equation' for 'equations'", ["check", "m.sf"], refused("equations"),
          {"m.sf": _model("der(x) = -a*x").replace("  equations", "  equation")}),

@@ -83,3 +83,18 @@ def test_a_result_larger_than_memory_is_refused_with_its_size(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "(100,000,000 trajectories x 1,000 times x 1 values x 8 bytes)" in err
     assert "--stats-only --chunk-size N" in err
+
+
+def test_absurd_sweeps_and_starts_are_refused_before_anything_is_drawn(tmp_path, capsys):
+    """--sweep k=1:2:1e9 and --starts 1e9 (each was a NumPy MemoryError traceback)."""
+    ou = str(EXAMPLES / "ornstein_uhlenbeck.sf")
+    assert main(["run", ou, "--sweep", "theta=1:2:1000000000", "--no-progress"]) == EXIT_MODEL
+    err = capsys.readouterr().err
+    assert "(1,000,000,000 trajectories x 2 times x 1 values x 8 bytes)" in err
+    assert "sweep fewer values" in err
+    data = tmp_path / "d.csv"
+    data.write_text("t,x\n1,1.5\n2,1.2\n")
+    assert main(["fit", str(model_path("lv")), "--data", str(data), "--params", "alpha",
+                 "--starts", "1000000000", "--quiet"]) == EXIT_MODEL
+    err = capsys.readouterr().err
+    assert "(1,000,000,000 starts x 4 values x 8 bytes)" in err and "fewer starts" in err
