@@ -23,7 +23,8 @@ __all__ = ["COMMON_DENOMINATOR_MAX_OPS", "CRAMER_MAX", "can_vanish", "linear_piv
            "solve_by_determinant"]
 
 # The largest linear block solved by the determinant's formula (its adjugate has
-# n! terms); a larger block whose pivots may vanish is solved numerically.
+# n! terms); a larger block whose pivots may vanish gets its LU solution over
+# common denominators, or a numerical solve (`COMMON_DENOMINATOR_MAX_OPS`).
 CRAMER_MAX = 3
 # A larger loop whose pivots may vanish is put over common denominators when its LU
 # solution is at most this large, and solved numerically (pivoting at run time) when
