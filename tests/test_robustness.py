@@ -16,16 +16,14 @@ the same everywhere. Set SYMFLOW_FUZZ_EXAMPLES to run more examples locally.
 from __future__ import annotations
 
 import ast as python_ast
-import contextlib
 import os
 import pathlib
 import re
-import signal
-import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from time_limit import time_limit
 
 import symflow
 from symflow import SymflowError
@@ -65,32 +63,9 @@ def _assert_clean(err: SymflowError, source: str, file: str = FILE) -> None:
     assert re.search(r"^ +\d+ \| .*\n +\| +\^+$", text, re.M), text
 
 
-class _TooSlow(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: int):
-    """Fail, rather than hang, when compiling one model takes longer than `seconds`."""
-    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _TooSlow(f"compiling took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _compiles_or_clean_error(text: str, seconds: int = 30) -> None:
     try:
-        with _time_limit(seconds):
+        with time_limit(seconds, "compiling"):
             symflow.loads(text, file=FILE)
     except SymflowError as err:
         _assert_clean(err, text)

@@ -9,6 +9,7 @@ with the size it would take.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from ..errors import SymflowError
@@ -22,6 +23,7 @@ MAX_RESULT_FRACTION = 0.5
 _FLOAT_BYTES = 8
 
 
+@functools.cache  # read once: `check_result_size` is on the path of every solve
 def memory_bytes() -> int:
     """The machine's physical memory in bytes (16 GiB where the system does not say)."""
     try:

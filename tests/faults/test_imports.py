@@ -2,11 +2,10 @@
 standard library and the folders the user allows; everything else is refused at the
 import line with the reason and what to do, never read, never a hang."""
 
-import contextlib
 import os
-import signal
 
 import pytest
+from time_limit import time_limit
 
 import symflow
 from symflow.cli import EXIT_MODEL, EXIT_OK, EXIT_USAGE, main
@@ -38,23 +37,8 @@ def _main_file(folder, target: str):
     return path
 
 
-@contextlib.contextmanager
-def _no_hang(seconds: int = 10):
-    """Fail, rather than hang, where reading a file would block."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still reading after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _refused(path, *message: str, **options) -> symflow.SymflowError:
-    with _no_hang(), pytest.raises(symflow.SymflowError) as info:
+    with time_limit(10, "reading the model"), pytest.raises(symflow.SymflowError) as info:
         compile_file(path, **options)
     err = info.value
     for text in message:
@@ -150,11 +134,11 @@ def test_the_command_line_refuses_a_model_file_it_cannot_read(tmp_path, capsys, 
     if kind == "huge":
         with open(path, "wb") as f:
             f.truncate(17 * 2**20)
-    with _no_hang():
+    with time_limit(10, "reading the model"):
         assert main(["check", path]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert {"device": "is a character device", "pipe": "is a named pipe",
             "folder": "is a folder", "huge": "larger than 16.0 MiB"}[kind] in err
     assert "Traceback" not in err
-    with _no_hang(), pytest.raises(symflow.SymflowError):
+    with time_limit(10, "reading the model"), pytest.raises(symflow.SymflowError):
         compile_file(path)
