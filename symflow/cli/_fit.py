@@ -17,7 +17,6 @@ drawn inside the bounds) and `--plot fit.png` also writes the waterfall plot
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import os
 import sys
@@ -110,13 +109,9 @@ def fit(args: argparse.Namespace) -> int:
         return run_train(args, m, experiments, start_params, **solve_options(args))
     if start_params or start_initial:
         m = _with_defaults(m, start_params, start_initial, args.allow_import)
-    # the best point so far, kept for Ctrl-C (a multistart run one start after another:
-    # its best finished start; not with --quiet and no -o, where the program without
-    # callbacks can come from JAX's persistent cache)
-    record = BestSoFar() if args.output or not args.quiet else None
+    record = BestSoFar()  # the best point so far, kept for Ctrl-C
     try:
-        with on_interrupt(functools.partial(_keep_best, record, m, args.output)) \
-                if record is not None else contextlib.nullcontext():
+        with on_interrupt(functools.partial(_keep_best, record, m, args.output)):
             result = m.fit(experiments, names(args.params), optimizer=args.optimizer,
                            steps=args.steps, log=names(args.log) or (), scale=args.scale,
                            noise=parse_noise(args.noise), starts=args.starts,

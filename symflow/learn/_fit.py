@@ -57,6 +57,7 @@ from ._objective import Objective, experiment_layouts, target_of
 from ._optimisers import Optimiser, optimiser_named, status_message
 from ._program import FitProgram, program_for
 from ._starts import sampler_named, start_values
+from ._stepping import Chunk
 
 __all__ = ["FitResult", "FitError", "FitSetup", "fit", "prepare", "OPTIMIZERS",
            "choose_optimiser", "Progress", "batched_by_default"]
@@ -119,7 +120,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
       (multistart one after another: each start's final objective, by start).
     - `best`: a `BestSoFar` that keeps, while the fit runs, the best values
       tried (by name), for another thread to read (an interrupted fit keeps
-      them: `symflow fit` writes them on Ctrl-C). Single-start fits only.
+      them: `symflow fit` writes them on Ctrl-C), multistart fits too.
     - `options`: passed to `simulate` (`solver`, `rtol`... of the solve are
       given as `solver=`, `tspan=`, and `solve_rtol=`/`solve_atol=`).
     """
@@ -214,25 +215,35 @@ def choose_optimiser(name: str | None, objective: Objective, *, rtol: float, ato
 
 
 class Progress:
-    """Each iteration's objective value, counted, printed or handed to a callback,
-    and (with `record`) the values tried, kept where they are the best so far."""
+    """Each step's objective, counted, printed or handed to a callback, and (with
+    `record`) the best values tried, by name, kept as the steps finish. A batch of
+    starts (a vmapped multistart) is counted by its calls and prints nothing."""
 
     def __init__(self, progress: bool | Callable[[int, float], None], *,
-                 record: BestSoFar | None = None, names: Sequence[str] = ()):
+                 record: BestSoFar | None = None, objective: Objective):
         self.callback = progress if callable(progress) else (
             self.print if progress else None)
         self.step = 0
         self.best = np.inf
         self.record = record
-        self.names = tuple(names)
+        self.objective = objective
+        if record is not None:
+            record.names = tuple(objective.names)
 
-    def __call__(self, value: float, x: np.ndarray) -> None:
+    def __call__(self, chunk: Chunk) -> None:
+        if chunk.values.ndim == 1:  # one start: each step in turn
+            for value in chunk.values[:int(chunk.taken)]:
+                if self.callback is not None:
+                    self.callback(self.step, float(value))
+                self.step += 1
+            i, best, where = None, float(chunk.best_value), chunk.best_z
+        else:  # a batch: its best start
+            self.step += int(np.max(chunk.taken))
+            i = int(np.argmin(chunk.best_value))
+            best, where = float(chunk.best_value[i]), chunk.best_z[i]
         if self.record is not None:
-            self.record.offer(self.step, value,
-                              lambda: {n: float(v) for n, v in zip(self.names, x)})
-        if self.callback is not None:
-            self.callback(self.step, value)
-        self.step += 1
+            self.record.offer(self.step - 1, best,
+                              functools.partial(_natural_values, self.objective, where))
 
     def print(self, step: int, value: float) -> None:
         """The terminal line: the value tried at this step, and the best so far."""
@@ -246,15 +257,8 @@ def local_fit(program: FitProgram, z0: jax.Array, data: tuple,
               best: BestSoFar | None = None):
     """One local optimisation from `z0` with the compiled program, reporting progress
     (and keeping the best values tried in `best`)."""
-    if best is not None:
-        best.names = tuple(program.objective.names)
-    program.report = Progress(progress, record=best, names=program.objective.names) \
-        if progress or best is not None else None
-    try:
-        z, taken, status, _ = program.run(z0, data)
-        jax.effects_barrier()  # every iteration reported before returning
-    finally:
-        program.report = None
+    z, taken, status, _ = program.run(z0, data, on_chunk=Progress(
+        progress, record=best, objective=program.objective))
     return z, int(taken), int(status)
 
 
@@ -269,10 +273,9 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
                progress: bool | Callable[[int, float], None],
                record: BestSoFar | None = None) -> FitResult:
     """`starts` local optimisations from starts drawn inside the bounds, as one vmapped
-    program (`batched`) or one after another with the single-start program; the
-    result at the best, with the sorted final objectives. One after another, each
-    finished start is offered to `record` (its step: the start's index), so an
-    interrupted multistart keeps the best start so far; a batch finishes as one."""
+    program (`batched`) or one after another; the result at the best, with the
+    sorted final objectives. The best point tried so far is offered to `record` as
+    the steps finish, so an interrupted multistart keeps it either way."""
     objective = setup.objective
     sampler = sampler_named(sampler_name)
     # the starts and their results, before a single one is drawn
@@ -288,19 +291,13 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
     how = "as one vmapped batch" if batched else "one after another"
     if progress is True:
         print(f"multistart: {starts} starts ({sampler.name}, seed {seed}) {how}", flush=True)
+    kept = Progress(False, record=record, objective=objective)
     if batched:
-        z, taken, status, values = (np.asarray(a) for a in
-                                    program.optimise_many(z0s, setup.data))
+        z, taken, status, values = program.run(z0s, setup.data, on_chunk=kept)
     else:
         runs = []
-        if record is not None:
-            record.names = tuple(objective.names)
         for i in range(starts):
-            out = program.run(z0s[i], setup.data)
-            runs.append([np.asarray(a) for a in out])
-            if record is not None:
-                record.offer(i, float(runs[-1][3]), functools.partial(
-                    _natural_values, objective, runs[-1][0]))
+            runs.append(program.run(z0s[i], setup.data, on_chunk=kept))
             if callable(progress):
                 progress(i, float(runs[-1][3]))
             elif progress:

@@ -2,17 +2,15 @@
 
 (`kept` is the cache itself: `train` keeps its compiled step there too.)
 
-A `FitProgram` holds three jitted functions of an `Objective` and an optimiser:
-`optimise(z0, data)` (one local optimisation, reporting each iteration's
-objective value, and the values tried, to the current progress callback; `optimise_quietly` the same
-without it; `run` picks one), `optimise_many(z0s, data)`
-(the same `jax.vmap`ped over a batch of starts: a multistart fit in one
-program), and `evaluate(z, data)` (the fitted values, the objective and its
-curvature at the optimum: the residuals' Jacobian, or the Hessian of a
-negative log-likelihood). `program_for` keeps one on the model object (in an
-attribute, so it goes with the model) per `Objective.key`, optimiser and step
-budget, so a second `fit` with new data of the same layout runs without tracing
-or compiling.
+A `FitProgram` holds an objective's optimisation, compiled a few steps at a time
+(`_stepping.py`): `run(z0, data)` runs one local optimisation, or, with a batch
+of starts as rows, all of them as one `jax.vmap`ped program (a multistart fit),
+handing each call's objectives and best point to `on_chunk`. `evaluate(z, data)`
+gives the fitted values, the objective and its curvature at the optimum (the
+residuals' Jacobian, or the Hessian of a negative log-likelihood).
+`program_for` keeps one on the model object (in an attribute, so it goes with the
+model) per `Objective.key`, optimiser and step budget, so a second `fit` with new
+data of the same layout runs without tracing or compiling.
 """
 
 from __future__ import annotations
@@ -25,7 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._objective import Objective
-from ._optimisers import Optimiser
+from ._optimisers import Optimiser, Problem
+from ._stepping import Chunk, Stepping
 
 __all__ = ["FitProgram", "program_for", "kept"]
 
@@ -33,35 +32,13 @@ _ATTRIBUTE = "_symflow_fit_programs"  # where a model keeps its compiled fits
 
 
 class FitProgram:
-    """One objective's compiled optimisation, multistart batch and evaluation."""
+    """One objective's compiled optimisation steps and evaluation."""
 
     def __init__(self, objective: Objective, optimiser: Optimiser, steps: int):
         self.objective = objective
         self.optimiser = optimiser
         self.steps = steps
-        # the current call's per-iteration callback (the compiled loop calls `_dispatch`):
-        # the objective at the point tried, and that point's fitted values
-        self.report: Callable[[float, np.ndarray], None] | None = None
-        self.optimise = jax.jit(lambda z0, data: self._optimise(z0, data, True))
-        # the same without the per-iteration callback: a program with a host callback is
-        # never kept in JAX's persistent cache, so a fit without progress (`--quiet`)
-        # would compile anew in every process
-        self.optimise_quietly = jax.jit(lambda z0, data: self._optimise(z0, data, False))
-        self.optimise_many = jax.jit(jax.vmap(lambda z0, data: self._optimise(z0, data, False),
-                                              in_axes=(0, None)))
-        self.evaluate = jax.jit(self._evaluate)
-
-    def run(self, z0: jax.Array, data: Any):
-        """One local optimisation: reporting each iteration to `report` if one is set,
-        else the program without callbacks."""
-        return (self.optimise if self.report is not None else self.optimise_quietly)(z0, data)
-
-    def _dispatch(self, value, x) -> None:
-        if self.report is not None:
-            self.report(float(value), np.asarray(x))
-
-    def _optimise(self, z0: jax.Array, data: Any, report: bool):
-        objective, adjoint = self.objective, self.optimiser.adjoint
+        adjoint = optimiser.adjoint
 
         def residuals(z, d):
             return objective.residuals(objective.natural(z), d, adjoint)
@@ -69,12 +46,14 @@ class FitProgram:
         def loss(z, d):
             return objective.value(objective.natural(z), d, adjoint)
 
-        def send(value, z):
-            jax.debug.callback(self._dispatch, value, objective.natural(z), ordered=True)
+        self.stepping = Stepping(optimiser, Problem(residuals, loss), steps)
+        self.evaluate = jax.jit(self._evaluate)
 
-        z, steps, status = self.optimiser.solve(residuals, loss, z0, data, steps=self.steps,
-                                                report=send if report else None)
-        return z, steps, status, loss(z, data)
+    def run(self, z0: jax.Array, data: Any, *,
+            on_chunk: Callable[[Chunk], None] | None = None) -> tuple[np.ndarray, ...]:
+        """Local optimisations from `z0` (one start, or a batch as rows): `(z, steps
+        taken, status, objective at z)`; `on_chunk` sees the steps as they finish."""
+        return self.stepping.run(z0, data, on_chunk=on_chunk)
 
     def _evaluate(self, z: jax.Array, data: Any):
         """The fitted values, the objective, and the curvature at `z` (in the fitted

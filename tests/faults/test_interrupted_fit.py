@@ -124,15 +124,65 @@ def test_interrupted_training_writes_the_model_and_its_weights(tmp_path):
 
 
 @pytest.mark.slow  # three compiled local fits: ~6 s quiet
-def test_a_multistart_one_start_after_another_keeps_its_best_finished_start():
-    """Each finished start is offered: the record ends at the multistart's result,
-    its step the index of the last start."""
+def test_a_multistart_one_start_after_another_keeps_its_best_point():
+    """The best point any start has tried is offered as the steps finish: the record
+    ends at the multistart's result, its step the last of all the starts' steps."""
     m = symflow.loads(model_text("decay_product"))  # k1 in [0.1, 10], k2 = 2
     t = np.linspace(0.2, 1.0, 5)
     data = {"t": t, "x": np.exp(-2.6 * t)}
     record = BestSoFar()
     result = m.fit(data, ["k1"], starts=3, batched=False, best=record)
     step, value, point = record.best()
-    assert record.step == 2
+    assert record.step == int(np.sum(result.multistart.steps)) - 1
     assert point["k1"] == pytest.approx(result.values["k1"], rel=1e-9)
     assert point["k1"] == pytest.approx(1.3, rel=1e-6) and value < 1e-12
+
+
+class _Offers(BestSoFar):
+    """A record that also remembers each step it was offered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[int] = []
+
+    def offer(self, step, value, point) -> None:
+        self.steps.append(step)
+        super().offer(step, value, point)
+
+
+@pytest.mark.slow  # a vmapped batch of three compiled fits: ~8 s quiet
+def test_a_vmapped_multistart_keeps_its_best_point_while_it_runs():
+    m = symflow.loads(model_text("decay_product"))  # k1 in [0.1, 10], k2 = 2
+    t = np.linspace(0.2, 1.0, 5)
+    record = _Offers()
+    result = m.fit({"t": t, "x": np.exp(-2.6 * t)}, ["k1"], starts=3, batched=True,
+                   best=record)
+    # offered after each call of the batch, not only at its end
+    assert len(record.steps) >= 2 and record.steps == sorted(record.steps)
+    step, value, point = record.best()
+    assert point["k1"] == pytest.approx(result.values["k1"], rel=1e-6) and value < 1e-12
+
+
+@pytest.mark.slow  # a compiled Lotka–Volterra fit: ~15 s quiet
+@pytest.mark.parametrize("how", [[], ["--starts", "2", "--vmap"]])
+def test_a_quiet_fit_without_output_keeps_its_best_point(tmp_path, how):
+    """`--quiet` without `-o`: what Ctrl-C would say lists the best values while the
+    fit runs (read from another thread, as the interrupt handler does)."""
+    from symflow.cli import main
+
+    for name in ("lotka_volterra.sf", "lotka_volterra_data.csv"):
+        (tmp_path / name).write_bytes((EXAMPLES / name).read_bytes())
+    argv = ["fit", str(tmp_path / "lotka_volterra.sf"), "--data",
+            str(tmp_path / "lotka_volterra_data.csv"), "--set", "alpha=4", "--optimizer",
+            "adam", "--steps", "1500", "--quiet", *how]
+    said: list[str] = []
+    worker = threading.Thread(target=main, args=(argv,), daemon=True)
+    worker.start()
+    while worker.is_alive():
+        message = interrupted()
+        if "best so far (objective" in message:
+            said.append(message)
+        worker.join(0.05)
+    assert said, "nothing was kept while the fit ran"
+    assert said[0].startswith("symflow: interrupted at step ")
+    assert "alpha = " in said[0] and "gamma = " in said[0]

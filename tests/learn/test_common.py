@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -14,7 +13,14 @@ import pytest
 from symflow import SymflowError
 from symflow.learn import OPTIMISERS, OPTIMIZERS, SCHEDULES, Bounds, optimiser_named
 from symflow.learn._common import OptaxDescent, data_rows, run_optax
-from symflow.learn._optimisers import BFGS, Adam, LevenbergMarquardt, learning_rate_schedule
+from symflow.learn._optimisers import (
+    BFGS,
+    Adam,
+    LevenbergMarquardt,
+    Problem,
+    learning_rate_schedule,
+)
+from symflow.learn._stepping import Stepping
 
 
 @pytest.mark.parametrize("bounds", [
@@ -97,10 +103,11 @@ def test_each_optimiser_minimises_a_sum_of_squares(name):
     def loss(z, args):
         return jnp.sum(residuals(z, args) ** 2)
 
-    z, taken, status = jax.jit(lambda z0: optimiser.solve(
-        residuals, loss, z0, None, steps=300, report=None))(jnp.asarray([0.0, 0.0]))
+    z, taken, status, value = Stepping(optimiser, Problem(residuals, loss), 300).run(
+        jnp.asarray([0.0, 0.0]), None)
     assert int(status) == 0 and 0 < int(taken) <= 300
     assert np.allclose(np.asarray(z), [1.0, -0.5], atol=1e-2)
+    assert float(value) == pytest.approx(float(loss(jnp.asarray(z), None)), rel=1e-9, abs=1e-12)
 
 
 def test_schedules_by_name():
