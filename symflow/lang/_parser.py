@@ -191,11 +191,15 @@ class _ToAst(Transformer_NonRecursive):
         call = ast.Call(str(dist), args, keywords, self._span(meta), self._token_span(dist))
         return self._variable(meta, name, None, distribution=call, doc=doc)
 
-    def noise_def(self, meta, name, dist, arguments, doc=None):
+    def noise_def(self, meta, name, index, dist, arguments, doc=None):
         args = tuple(a for a in (arguments or ()) if not isinstance(a, ast.Keyword))
         keywords = tuple(a for a in (arguments or ()) if isinstance(a, ast.Keyword))
         call = ast.Call(str(dist), args, keywords, self._span(meta), self._token_span(dist))
-        return ast.NoiseDef(str(name), call, doc, self._span(meta), self._token_span(name))
+        if index is not None and not str(index).isdigit():
+            raise SymflowError(f"an element is named by a whole number: {name}[{index}]",
+                               self._token_span(index))
+        observable = str(name) if index is None else f"{name}[{int(index)}]"
+        return ast.NoiseDef(observable, call, doc, self._span(meta), self._token_span(name))
 
     def bare_variable(self, meta, name, doc=None):
         return self._variable(meta, name, None, doc=doc)

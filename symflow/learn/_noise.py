@@ -26,9 +26,9 @@ from typing import Any, ClassVar
 
 import jax.numpy as jnp
 
-from .. import catalog
 from ..errors import SymflowError
 from ..lang import ast, parse
+from ..symbolic import noise_values
 from ._model import SimulatedModel
 
 __all__ = ["NoiseModel", "Normal", "Laplace", "LogNormal", "NOISE_MODELS", "noise_models",
@@ -145,58 +145,22 @@ class LogNormal(NoiseModel):
 
 NOISE_MODELS: dict[str, type[NoiseModel]] = {
     cls.name: cls for cls in (Normal, Laplace, LogNormal)}
-_ROLES = {"normal": (("sigma",), ("b",), ("a", "b")), "laplace": (("scale",),),
-          "lognormal": (("sigma",),)}
 
 
 def noise_named(call: ast.Call, model: SimulatedModel) -> NoiseModel:
     """The noise model a `fit` entry's call writes, every mistake pointed at."""
-    if call.func not in NOISE_MODELS:
-        raise SymflowError(f"unknown noise model {call.func!r}", call.func_span,
-                           help="choose " + ", ".join(catalog.NOISE_MODELS))
-    if call.args:
-        raise SymflowError("name the noise parameters: "
-                           f"`{call.func}({', '.join(_ROLES[call.func][0])} = ...)`",
-                           call.span)
-    values: dict[str, Value] = {}
-    for k in call.keywords:
-        values[k.name] = _keyword_value(k, model)
-    if tuple(sorted(values)) not in _ROLES[call.func]:
-        forms = " or ".join("(" + ", ".join(f"{r} = ..." for r in roles) + ")"
-                            for roles in _ROLES[call.func])
-        raise SymflowError(f"{call.func} takes {forms}", call.span)
-    return NOISE_MODELS[call.func](**values)  # type: ignore[arg-type]
-
-
-def _keyword_value(k: ast.Keyword, model: SimulatedModel) -> Value:
-    v = k.value
-    if isinstance(v, ast.Number):
-        value = float(v.value)
-    elif isinstance(v, ast.Name):
-        if v.id not in model.params:
-            raise SymflowError(f"{v.id!r} is not a parameter of {model.name}", v.span,
-                               help="a noise parameter is a number or a declared parameter "
-                                    "(fitted when it is among the fitted names)")
-        return v.id
-    else:
-        raise SymflowError("a noise parameter is a number or a parameter's name", v.span)
-    if not value > 0:
-        raise SymflowError(f"{k.name} must be positive", v.span)
-    return value
+    values = noise_values(call, parameters=model.params, model=model.name)
+    return NOISE_MODELS[call.func](**dict(values))  # type: ignore[arg-type]
 
 
 def noise_models(model: SimulatedModel, given: Mapping[str, NoiseModel | str] | None = None
                  ) -> dict[str, NoiseModel]:
-    """The noise model of each observable: the model file's `fit` section, overridden
-    by `given` (objects, or texts such as `"normal(sigma = 0.1)"`)."""
-    out = {}
-    span = next((p.span for p in model.built.parameters), None)
-    if span is not None and span.source:
-        program = parse(span.source, span.file)
-        target = next((m for m in program.models if m.name == model.built.name), None)
-        for entry in target.items("fit") if target is not None else ():
-            _check_observable(model, entry.name, entry.name_span)
-            out[entry.name] = noise_named(entry.distribution, model)
+    """The noise model of each observable: the model file's `fit` section (checked
+    when the model was built), overridden by `given` (objects, or texts such as
+    `"normal(sigma = 0.1)"`)."""
+    out: dict[str, NoiseModel] = {
+        n.observable: NOISE_MODELS[n.distribution](**dict(n.values))  # type: ignore[arg-type]
+        for n in model.built.noise}
     for name, value in (given or {}).items():
         _check_observable(model, name, None)
         out[name] = value if isinstance(value, NoiseModel) else _parse_noise(
@@ -206,7 +170,7 @@ def noise_models(model: SimulatedModel, given: Mapping[str, NoiseModel | str] | 
 
 def _parse_noise(model: SimulatedModel, name: str, text: str) -> NoiseModel:
     """`text` (`normal(sigma = 0.1)`) parsed as the right side of a `fit` entry."""
-    source = f"model _\n  fit\n    {name} ~ {text}\nend\n"
+    source = f"model _\n  fit\n    x ~ {text}\nend\n"
     program = parse(source, f"<noise of {name}>")
     entry = program.models[0].items("fit")
     if len(entry) != 1:

@@ -14,6 +14,7 @@ from ._noise import aligned_derivative as aligned_derivative
 from ._noise import classify_noise as classify_noise
 from ._noise import componentwise_noise as componentwise_noise
 from ._noise import milstein_correction as milstein_correction
+from .builder import NOISE_ROLES as NOISE_ROLES
 from .builder import ODE_SOLVERS as ODE_SOLVERS
 from .builder import SAMPLER_GRIDS as SAMPLER_GRIDS
 from .builder import SDE_SOLVERS as SDE_SOLVERS
@@ -23,10 +24,12 @@ from .builder import build as build
 from .builder import build_expression as build_expression
 from .builder import check_solver as check_solver
 from .builder import function_scope as function_scope
+from .builder import noise_values as noise_values
 from .builder import suggest_solvers as suggest_solvers
 from .events import Affect as Affect
 from .events import Event as Event
 from .events import pre_symbol as pre_symbol
+from .measurement_noise import MeasurementNoise as MeasurementNoise
 from .nodes import ArrayExtreme as ArrayExtreme
 from .nodes import ArrayFunction as ArrayFunction
 from .nodes import ArraySum as ArraySum

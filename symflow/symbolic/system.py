@@ -356,6 +356,8 @@ class System:
     # among `equations`; kept for the conservation analysis and the stochastic
     # interpretations. `None` for a model without one.
     reactions: Any = None
+    # The `fit` section: each observable's noise model (`MeasurementNoise`), in file order.
+    noise: tuple = ()
     # Every file read to build the model besides its own: imported model files and
     # input tables (absolute paths, sorted). A compiled program kept across processes
     # is valid only while they are unchanged (symflow/programs).

@@ -10,7 +10,8 @@ each take the `scope.Scope` (the model's name table) explicitly:
   `imports` (the models a file sees), `component_arrays` (arrays of components)
   and `loops` (`for ... end`, unrolled));
 - `settings` (the `simulate` section and the names it accepts), `fields` (domain,
-  boundary), `closures`, `sde` (Brownian motions, `d(x) = ...`).
+  boundary), `closures`, `sde` (Brownian motions, `d(x) = ...`), `fit` (each
+  observable's noise model).
 """
 
 from .closures import ACTIVATIONS as ACTIVATIONS
@@ -20,6 +21,8 @@ from .components import flatten as flatten
 from .components import load_namespace as load_namespace
 from .dae import needs_dae as needs_dae
 from .expressions import build_expression as build_expression
+from .fit import NOISE_ROLES as NOISE_ROLES
+from .fit import noise_values as noise_values
 from .model import build as build
 from .model import function_scope as function_scope
 from .scope import Entry as Entry

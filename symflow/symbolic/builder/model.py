@@ -28,6 +28,7 @@ from .declarations import declare_functions, observed, parameters, variables
 from .equations import ExplicitEquations
 from .events import build_events
 from .fields import build_boundary, build_domain, check_points, check_spectral
+from .fit import build_fit
 from .inputs import build_inputs
 from .loops import unrolled_model
 from .reactions import (
@@ -150,6 +151,8 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     events = build_events(scope, diluted_resets(network_plan, m.items("events")), states,
                           scope.discrete)
     observed_list = observed(scope, observed_nodes)
+    noise = build_fit(scope, m.items("fit"), variable_list + network_variables + discrete_list,
+                      observed_list)
     settings = build_settings(scope, m.items("simulate"))
     boundary = build_boundary(scope, m.items("boundary"))
     for e in equation_list:
@@ -171,7 +174,7 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
         brownians=tuple(scope.brownians),
         domain=scope.dimensions, fields=tuple(scope.field_coordinates.items()),
         boundary=boundary, closures=tuple(scope.closures), events=events,
-        inputs=tuple(inputs), reactions=network,
+        inputs=tuple(inputs), reactions=network, noise=noise,
     )
 
 
