@@ -9,9 +9,9 @@ symflow fit model.sf --data data.csv [--data other.csv:x=2,alpha=1.1]
             [--plot fit.png] [--summary fit.json] [-o fitted.sf]
 ```
 
-With `--starts N` the fit is a multistart (the best of N local fits from starts
-drawn inside the bounds) and `--plot fit.png` also writes the waterfall plot
-`fit_waterfall.png`.
+`--plot fit.png` also writes the residuals, `fit_residuals.png`. With `--starts N`
+the fit is a multistart (the best of N local fits from starts drawn inside the
+bounds) and `--plot` also writes the waterfall plot `fit_waterfall.png`.
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                           "one after another on CPU, where the batch waits for its "
                           "slowest start)")
 
-    fit.add_argument("--plot", metavar="PNG", help="plot data against the fitted trajectories")
+    fit.add_argument("--plot", metavar="PNG",
+                     help="plot data against the fitted trajectories (and the residuals "
+                          "beside it, PNG_residuals)")
     fit.add_argument("--summary", metavar="JSON|CSV",
                      help="write the fit as JSON (values, errors, correlation matrix, "
                           "multistart objectives) or the parameter table as CSV")
@@ -96,6 +98,7 @@ def fit(args: argparse.Namespace) -> int:
     from ..learn import BestSoFar, FitError
 
     check_outputs(args, ("-o", args.output), ("--plot", args.plot),
+                  *(("--plot", p) for p in _beside_plot(args)),
                   ("--save-weights", args.save_weights), ("--summary", args.summary),
                   inputs=tuple(d.partition(":")[0] for d in args.data)
                   + ((args.weights,) if args.weights else ()))
@@ -128,10 +131,12 @@ def fit(args: argparse.Namespace) -> int:
     if args.plot:
         result.plot(args.plot)
         wrote(args.plot)
+        residuals, *waterfall = _beside_plot(args)
+        result.plot_residuals(residuals)
+        wrote(residuals)
         if result.multistart is not None:
-            stem, ext = os.path.splitext(args.plot)
-            result.multistart.plot(f"{stem}_waterfall{ext or '.png'}")
-            wrote(f"{stem}_waterfall{ext or '.png'}")
+            result.multistart.plot(waterfall[0])
+            wrote(waterfall[0])
     if args.summary:
         result.write_summary(args.summary)
         wrote(args.summary)
@@ -139,6 +144,16 @@ def fit(args: argparse.Namespace) -> int:
         result.write_model(args.output)
         wrote(args.output)
     return EXIT_OK
+
+
+def _beside_plot(args: argparse.Namespace) -> tuple[str, ...]:
+    """The plots `--plot fit.png` writes beside it: the residuals (a fit, not training),
+    and the waterfall of a multistart."""
+    if not args.plot:
+        return ()
+    stem, ext = os.path.splitext(args.plot)
+    return (f"{stem}_residuals{ext or '.png'}",) + (
+        (f"{stem}_waterfall{ext or '.png'}",) if args.starts > 1 else ())
 
 
 def solve_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def test_fit_writes_table_plot_and_model(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "std. error" in text and "alpha" in text
     assert png.stat().st_size > 10_000
+    assert (tmp_path / "fit_residuals.png").stat().st_size > 5_000
     assert "alpha = 1.50" in out.read_text()
 
 

@@ -171,3 +171,22 @@ def test_fit_leaves_array_parameters_out_and_refuses_them_by_name():
         check_fitted_names(model, ["r.R"], [])
     model.state_names = ()
     assert check_fitted_names(model, None, [])[0] == ("R0",)
+
+
+def test_residuals_are_data_minus_model_and_give_the_objective(result, tmp_path):
+    """The residuals, from a separate solve at the data times, reproduce the
+    objective the fit minimised (relative scale: sum of (r / data)^2)."""
+    residuals = result.residuals(0)
+    data = result.experiments[0]
+    assert set(residuals) == set(data.columns)
+    total = 0.0
+    for name, (t, r) in residuals.items():
+        d = data.columns[name][np.isfinite(data.columns[name])]
+        assert t.shape == r.shape == d.shape
+        total += float(np.sum((r / d) ** 2))
+    assert sum(r.size for _, r in residuals.values()) == result.n_data
+    assert total == pytest.approx(result.loss, rel=1e-6)
+    fig = result.plot_residuals(tmp_path / "residuals.png")
+    (ax,) = fig.axes
+    assert sum(len(line.get_xdata()) for line in ax.lines) == result.n_data + 2  # + y = 0
+    assert (tmp_path / "residuals.png").stat().st_size > 5_000
