@@ -57,44 +57,6 @@ class Multistart:
                 f"{int(np.sum(self.status == 0))} converged, {n - finite.size} failed to "
                 f"solve\nsorted final objectives: {shown}")
 
-    def residuals(self, experiment: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Each measured column's residuals, data minus the fitted model, at its data
-        times (missing cells left out): `{column: (t, residual)}`, in the data's units."""
-        e = self.experiments[experiment]
-        t = np.asarray(e.t)
-        sol = self.simulate(experiment, saveat=t, adjoint="checkpoint")
-        rows = data_rows(np.asarray(sol.t), t)  # (the saves may begin at the span's start)
-        out = {}
-        for name, data in e.columns.items():
-            ok = np.isfinite(data)
-            out[name] = (t[ok], data[ok] - np.asarray(column(sol, name))[rows][ok])
-        return out
-
-    def plot_residuals(self, path: str | os.PathLike | None = None):
-        """The residuals (data minus model) against time, one panel per experiment and
-        one colour per observable: a trend or a funnel shows what the fit misses."""
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        n = len(self.experiments)
-        fig, axes = plt.subplots(n, 1, figsize=(8, 2.8 * n), layout="constrained",
-                                 squeeze=False)
-        for k, (e, ax) in enumerate(zip(self.experiments, axes[:, 0])):
-            for i, (name, (t, r)) in enumerate(self.residuals(k).items()):
-                ax.plot(t, r, "o", color=f"C{i}", ms=3.5, label=name)
-            ax.axhline(0.0, color="0.4", lw=0.8)
-            ax.set_title(f"{self.model.name}: residuals, {os.path.basename(str(e.name))}")
-            ax.set_xlabel("t")
-            ax.set_ylabel("data − model")
-            ax.grid(alpha=0.3)
-            ax.legend(loc="best", fontsize="small")
-        if path is not None:
-            save_figure(fig, path)
-        return fig
-
     def plot(self, path: str | os.PathLike | None = None):
         """The waterfall plot: final objectives, sorted, against the start's rank."""
         import matplotlib
