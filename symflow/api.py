@@ -308,7 +308,7 @@ class Model:
             log: Sequence[str] = (), scale: str | Mapping[str, float] = "none",
             noise: Mapping[str, Any] | None = None, per_experiment: Sequence[str] = (),
             starts: int = 1, sampler: str = "lhs", seed: int = 0,
-            batched: bool | None = None, rtol: float | None = None,
+            batched: bool | None = None, mesh: Any = None, rtol: float | None = None,
             atol: float | None = None, learning_rate: float | None = None,
             progress: bool | Callable[[int, float], None] = False,
             freeze: Sequence[str] = (), schedule: str | None = None,
@@ -328,7 +328,8 @@ class Model:
         - `data`, `params`: the data (a CSV path, a dict of columns, an `Experiment`
           or a list of them) and the names to fit (default: every free parameter).
         - Fitting: `optimizer`, `steps`, `log`, `scale`, `noise`, `per_experiment`,
-          `starts`, `sampler`, `seed`, `batched`, `rtol`/`atol` (the optimiser's),
+          `starts`, `sampler`, `seed`, `batched`, `mesh` (a 1-D `jax.sharding.Mesh`
+          the batch of starts is sharded over), `rtol`/`atol` (the optimiser's),
           `learning_rate`, `progress` (docs/fitting.md).
         - Training closures: `freeze`, `steps`, `learning_rate`, `schedule`, `window`,
           `batch`, `seed`, `start`, `progress`, `print_every` (docs/closures.md).

@@ -88,6 +88,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         noise: Mapping[str, NoiseModel | str] | None = None,
         per_experiment: Sequence[str] = (),
         starts: int = 1, sampler: str = "lhs", seed: int = 0, batched: bool | None = None,
+        mesh: jax.sharding.Mesh | None = None,
         rtol: float = 1e-8, atol: float = 1e-8,
         learning_rate: float = 0.02,
         progress: bool | Callable[[int, float], None] = False,
@@ -114,7 +115,8 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
       bounds by `sampler`, `lhs` or `sobol`, seeded by `seed`, run as one
       vmapped program when `batched`, else one after another; default: batched
       except on CPU, see `batched_by_default`); the result is the best, with
-      `result.multistart`.
+      `result.multistart`. `mesh` (a 1-D `jax.sharding.Mesh`) shards a batch of
+      starts over its devices.
     - `rtol`, `atol`: the optimiser's convergence tolerances.
     - `progress`: print each iteration's objective, or call `progress(step, value)`
       (multistart one after another: each start's final objective, by start).
@@ -138,7 +140,7 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
         z, taken, status = local_fit(program, z0, setup.data, progress, best=best)
         return fit_result(setup, program, z, taken, status)
     return multistart(setup, program, starts, sampler_name=sampler, seed=seed,
-                      batched=batched, progress=progress, record=best)
+                      batched=batched, progress=progress, record=best, mesh=mesh)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,7 +273,8 @@ def _natural_values(objective: Objective, z: np.ndarray) -> dict[str, float]:
 def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_name: str,
                seed: int, batched: bool | None,
                progress: bool | Callable[[int, float], None],
-               record: BestSoFar | None = None) -> FitResult:
+               record: BestSoFar | None = None,
+               mesh: jax.sharding.Mesh | None = None) -> FitResult:
     """`starts` local optimisations from starts drawn inside the bounds, as one vmapped
     program (`batched`) or one after another; the result at the best, with the
     sorted final objectives. The best point tried so far is offered to `record` as
@@ -287,13 +290,15 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
     z0s = jnp.asarray([[t.to_free(float(v)) for t, v in zip(objective.transforms, row)]
                        for row in natural])
     if batched is None:
-        batched = batched_by_default()
+        batched = mesh is not None or batched_by_default()
+    if mesh is not None and not batched:
+        raise SymflowError("mesh= shards a batch of starts: it needs batched=True")
     how = "as one vmapped batch" if batched else "one after another"
     if progress is True:
         print(f"multistart: {starts} starts ({sampler.name}, seed {seed}) {how}", flush=True)
     kept = Progress(False, record=record, objective=objective)
     if batched:
-        z, taken, status, values = program.run(z0s, setup.data, on_chunk=kept)
+        z, taken, status, values = program.run(z0s, setup.data, on_chunk=kept, mesh=mesh)
     else:
         runs = []
         for i in range(starts):

@@ -20,6 +20,7 @@ __all__ = ["FIT_DEFAULTS", "FIT_ONLY", "SOLVE_OPTIONS", "TRAIN_ONLY", "fit_or_tr
 FIT_DEFAULTS: Mapping[str, Any] = {
     "optimizer": None, "steps": None, "log": (), "scale": "none", "noise": None,
     "per_experiment": (), "starts": 1, "sampler": "lhs", "seed": 0, "batched": None,
+    "mesh": None,
     "rtol": None, "atol": None, "learning_rate": None, "progress": False,
     "freeze": (), "schedule": None, "window": None, "batch": None, "start": None,
     "print_every": None,
@@ -27,7 +28,8 @@ FIT_DEFAULTS: Mapping[str, Any] = {
     "adjoint": None, "max_steps": None, "dt": None, "best": None,
 }
 # options of a fit that training closures does not take, and the other way round
-FIT_ONLY = ("noise", "per_experiment", "starts", "sampler", "batched", "rtol", "atol")
+FIT_ONLY = ("noise", "per_experiment", "starts", "sampler", "batched", "mesh", "rtol",
+            "atol")
 TRAIN_ONLY = ("freeze", "schedule", "window", "batch", "start", "print_every")
 # passed on to `simulate` by both
 SOLVE_OPTIONS = ("solver", "tspan", "solve_rtol", "solve_atol", "adjoint", "max_steps", "dt")

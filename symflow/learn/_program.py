@@ -50,10 +50,12 @@ class FitProgram:
         self.evaluate = jax.jit(self._evaluate)
 
     def run(self, z0: jax.Array, data: Any, *,
-            on_chunk: Callable[[Chunk], None] | None = None) -> tuple[np.ndarray, ...]:
-        """Local optimisations from `z0` (one start, or a batch as rows): `(z, steps
-        taken, status, objective at z)`; `on_chunk` sees the steps as they finish."""
-        return self.stepping.run(z0, data, on_chunk=on_chunk)
+            on_chunk: Callable[[Chunk], None] | None = None,
+            mesh: jax.sharding.Mesh | None = None) -> tuple[np.ndarray, ...]:
+        """Local optimisations from `z0` (one start, or a batch as rows, sharded over
+        `mesh`'s devices if given): `(z, steps taken, status, objective at z)`;
+        `on_chunk` sees the steps as they finish."""
+        return self.stepping.run(z0, data, on_chunk=on_chunk, mesh=mesh)
 
     def _evaluate(self, z: jax.Array, data: Any):
         """The fitted values, the objective, and the curvature at `z` (in the fitted

@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..solve import auto_mesh, mesh_context
 from ._optimisers import Optimiser, Problem
 
 __all__ = ["Chunk", "Stepping", "MOST_STEPS_PER_CALL", "CALL_SECONDS"]
@@ -70,10 +71,31 @@ class Stepping:
                                                 in_axes=(0, None, None)))}
 
     def run(self, z0: jax.Array, args: Any, *,
-            on_chunk: Callable[[Chunk], None] | None = None) -> tuple[np.ndarray, ...]:
+            on_chunk: Callable[[Chunk], None] | None = None,
+            mesh: jax.sharding.Mesh | None = None) -> tuple[np.ndarray, ...]:
         """Step from `z0` (one start, or a batch of starts as rows) until every start
         has stopped: `(z, steps taken, status, objective at z)`, each with one row per
-        start for a batch. `on_chunk` sees each call's steps as they finish."""
+        start for a batch. `on_chunk` sees each call's steps as they finish. `mesh` (a
+        1-D mesh) shards a batch over its devices: padded to a multiple of its size
+        with copies of the first start, which are dropped from what comes back."""
+        if mesh is None or jnp.ndim(z0) != 2:
+            return self._run(z0, args, on_chunk)
+        n = z0.shape[0]
+        size = mesh.devices.size
+        padded = jnp.concatenate([z0, jnp.repeat(z0[:1], -(-n // size) * size - n, axis=0)])
+        mesh = auto_mesh(mesh)
+        sharded = jax.device_put(padded, jax.sharding.NamedSharding(
+            mesh, jax.sharding.PartitionSpec(mesh.axis_names[0])))
+
+        def cut(chunk: Chunk) -> None:
+            if on_chunk is not None:
+                on_chunk(Chunk(*(a[:n] for a in dataclasses.astuple(chunk))))
+
+        with mesh_context(mesh):
+            return tuple(a[:n] for a in self._run(sharded, args, cut))
+
+    def _run(self, z0: jax.Array, args: Any,
+             on_chunk: Callable[[Chunk], None] | None) -> tuple[np.ndarray, ...]:
         many = jnp.ndim(z0) == 2
         dynamic = self._begin[many](z0, args)
         k = 1

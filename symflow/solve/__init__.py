@@ -44,5 +44,7 @@ from .stochastic import SDE_SOLVER_INFO as SDE_SOLVER_INFO
 from .stochastic import EnsembleConfig as EnsembleConfig
 from .stochastic import EnsembleSimulator as EnsembleSimulator
 from .stochastic import EnsembleSolution as EnsembleSolution
+from .stochastic import auto_mesh as auto_mesh
 from .stochastic import choose_sde_solver as choose_sde_solver
+from .stochastic import mesh_context as mesh_context
 from .stochastic import valid_sde_solvers as valid_sde_solvers
