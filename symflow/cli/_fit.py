@@ -189,28 +189,44 @@ def _keep_best(record, m, output: str | None) -> str:
 
 def add_likelihood_arguments(parser: argparse.ArgumentParser) -> None:
     """`--noise` (an observable's noise model, overriding the model's fit section) and
-    `--preequilibrate` (every experiment starts at a steady state)."""
+    `--preequilibrate` (experiments start at a steady state)."""
     parser.add_argument("--noise", action="append", default=[], metavar="NAME~MODEL",
                         help="the noise model of an observable, e.g. 'x~normal(sigma=s_x)', "
                              "'y~laplace(scale=0.1)', 'z~lognormal(sigma=0.2)': the fit "
                              "maximises the likelihood (repeat for several observables)")
-    parser.add_argument("--preequilibrate", nargs="?", const="", metavar="NAME=VALUE,...",
+    parser.add_argument("--preequilibrate", nargs="?", const="", action="append",
+                        default=[], metavar="NAME=VALUE,...",
                         help="start every experiment at the model's steady state under "
                              "these parameter values (none given: under the experiment's "
-                             "own), then run it under its own")
+                             "own), then run it under its own; repeat once per --data, in "
+                             "order, for one condition each ('none': no steady start)")
 
 
-def with_preequilibration(experiments: list, text: str | None, m) -> list:
-    """The experiments started at a steady state (`--preequilibrate`), or as they are."""
+def with_preequilibration(experiments: list, texts: list[str], m) -> list:
+    """The experiments started at a steady state (`--preequilibrate`), or as they are:
+    one condition for every experiment, or one per `--data` in order (`none`: that
+    experiment starts as it is)."""
     import dataclasses
 
-    if text is None:
+    if not texts:
         return experiments
-    params, initial = parse_sets([s for s in text.split(",") if s.strip()], m)
-    if initial:
-        raise UsageError("--preequilibrate sets parameters; the steady state sets the "
-                         f"states ({next(iter(initial))!r} is a state)")
-    return [dataclasses.replace(e, preequilibration=dict(params)) for e in experiments]
+    if len(texts) not in (1, len(experiments)):
+        raise UsageError(f"--preequilibrate given {len(texts)} times for {len(experiments)} "
+                         "--data files: give it once (every experiment) or once per --data, "
+                         "in order ('none' for one that starts as it is)")
+    conditions = []
+    for text in texts:
+        if text.strip().lower() == "none":
+            conditions.append(None)
+            continue
+        params, initial = parse_sets([s for s in text.split(",") if s.strip()], m)
+        if initial:
+            raise UsageError("--preequilibrate sets parameters; the steady state sets the "
+                             f"states ({next(iter(initial))!r} is a state)")
+        conditions.append(dict(params))
+    if len(conditions) == 1:
+        conditions *= len(experiments)
+    return [dataclasses.replace(e, preequilibration=c) for e, c in zip(experiments, conditions)]
 
 
 def parse_noise(items: list[str]) -> dict[str, str] | None:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+import symflow
 from models import model_text
 from symflow.cli import main
 
@@ -150,3 +151,19 @@ def test_fit_tspan_reaches_data_beyond_the_models_span(tmp_path, capsys):
     fitted = (tmp_path / "fitted.sf").read_text()
     k = float(re.search(r"k = ([0-9.e+-]+)", fitted).group(1))
     assert k == pytest.approx(0.7, rel=1e-6)
+
+
+def test_preequilibrate_once_for_all_or_once_per_experiment():
+    from symflow.cli._common import UsageError
+    from symflow.cli._fit import with_preequilibration
+    from symflow.learn import Experiment
+
+    m = symflow.loads(model_text("baseline_stimulus"))
+    experiments = [Experiment(name=f"e{i}", t=[1.0], columns={"x": [1.0]}) for i in range(3)]
+    every = with_preequilibration(experiments, ["u=0.5"], m)
+    assert [e.preequilibration for e in every] == [{"u": 0.5}] * 3
+    each = with_preequilibration(experiments, ["u=0.5", "none", ""], m)
+    assert [e.preequilibration for e in each] == [{"u": 0.5}, None, {}]
+    assert with_preequilibration(experiments, [], m) == experiments
+    with pytest.raises(UsageError, match="given 2 times for 3 --data files"):
+        with_preequilibration(experiments, ["u=0.5", "u=1"], m)
