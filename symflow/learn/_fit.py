@@ -119,7 +119,8 @@ def fit(model: SimulatedModel, data, params: Sequence[str] | None = None, *,
       starts over its devices.
     - `rtol`, `atol`: the optimiser's convergence tolerances.
     - `progress`: print each iteration's objective, or call `progress(step, value)`
-      (multistart one after another: each start's final objective, by start).
+      (multistart one after another: each start's final objective, by start; as a
+      batch: the lowest objective tried in each compiled call of the batch).
     - `best`: a `BestSoFar` that keeps, while the fit runs, the best values
       tried (by name), for another thread to read (an interrupted fit keeps
       them: `symflow fit` writes them on Ctrl-C), multistart fits too.
@@ -219,7 +220,8 @@ def choose_optimiser(name: str | None, objective: Objective, *, rtol: float, ato
 class Progress:
     """Each step's objective, counted, printed or handed to a callback, and (with
     `record`) the best values tried, by name, kept as the steps finish. A batch of
-    starts (a vmapped multistart) is counted by its calls and prints nothing."""
+    starts (a vmapped multistart) reports once per compiled call: the step reached
+    by its furthest start, and the lowest objective any start tried in the call."""
 
     def __init__(self, progress: bool | Callable[[int, float], None], *,
                  record: BestSoFar | None = None, objective: Objective):
@@ -243,6 +245,8 @@ class Progress:
             self.step += int(np.max(chunk.taken))
             i = int(np.argmin(chunk.best_value))
             best, where = float(chunk.best_value[i]), chunk.best_z[i]
+            if self.callback is not None:
+                self.callback(self.step - 1, best)
         if self.record is not None:
             self.record.offer(self.step - 1, best,
                               functools.partial(_natural_values, self.objective, where))
@@ -296,7 +300,7 @@ def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_nam
     how = "as one vmapped batch" if batched else "one after another"
     if progress is True:
         print(f"multistart: {starts} starts ({sampler.name}, seed {seed}) {how}", flush=True)
-    kept = Progress(False, record=record, objective=objective)
+    kept = Progress(progress if batched else False, record=record, objective=objective)
     if batched:
         z, taken, status, values = program.run(z0s, setup.data, on_chunk=kept, mesh=mesh)
     else:

@@ -154,9 +154,12 @@ class _Offers(BestSoFar):
 def test_a_vmapped_multistart_keeps_its_best_point_while_it_runs():
     m = symflow.loads(model_text("decay_product"))  # k1 in [0.1, 10], k2 = 2
     t = np.linspace(0.2, 1.0, 5)
-    record = _Offers()
+    record, seen = _Offers(), []
     result = m.fit({"t": t, "x": np.exp(-2.6 * t)}, ["k1"], starts=3, batched=True,
-                   best=record)
+                   best=record, progress=lambda step, value: seen.append((step, value)))
+    # progress once per call of the batch, at the record's steps
+    assert [s for s, _ in seen] == record.steps
+    assert min(v for _, v in seen) == record.best()[1]
     # offered after each call of the batch, not only at its end
     assert len(record.steps) >= 2 and record.steps == sorted(record.steps)
     step, value, point = record.best()
