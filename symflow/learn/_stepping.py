@@ -114,6 +114,8 @@ class Stepping:
         return dynamic
 
     def _chunk(self, dynamic: Any, args: Any, k: jax.Array, *, many: bool):
+        """Up to `k` steps from the carry's arrays `dynamic`: the new ones, what the
+        steps tried (a `Chunk`'s fields), whether it stopped, and the outcome."""
         optimiser, static = self.optimiser, self._static[many]
         z = optimiser.outcome(eqx.combine(dynamic, static), self.steps)[0]  # its form
 
@@ -122,26 +124,27 @@ class Stepping:
             return (i < k) & ~optimiser.stopped(eqx.combine(dynamic, static), self.steps)
 
         def step(state):
-            i, dynamic, values, taken, best_value, best_z = state
+            i, dynamic, values, best_value, best_z = state
             new, tried = optimiser.step(self.problem, eqx.combine(dynamic, static), args)
             new_dynamic, new_static = eqx.partition(new, eqx.is_array)
             assert eqx.tree_equal(static, new_static) is True, "the carry changed form"
             better = jnp.isfinite(tried.value) & (tried.value < best_value)
-            return (i + 1, new_dynamic, values.at[i].set(tried.value), taken + 1,
+            return (i + 1, new_dynamic, values.at[i].set(tried.value),
                     jnp.where(better, tried.value, best_value),
                     jnp.where(better, tried.z, best_z))
 
         values = jnp.full(MOST_STEPS_PER_CALL, jnp.nan, dtype=z.dtype)
-        first = (jnp.asarray(0), dynamic, values, jnp.asarray(0),
-                 jnp.asarray(jnp.inf, dtype=z.dtype), jnp.zeros_like(z))
-        _, dynamic, *chunk = jax.lax.while_loop(going, step, first)
+        first = (jnp.asarray(0), dynamic, values, jnp.asarray(jnp.inf, dtype=z.dtype),
+                 jnp.zeros_like(z))
+        i, dynamic, values, best_value, best_z = jax.lax.while_loop(going, step, first)
         carry = eqx.combine(dynamic, static)
         stopped = optimiser.stopped(carry, self.steps)
         z, taken, status = optimiser.outcome(carry, self.steps)
-        # the objective where it stopped (evaluated once, on the last call of one start)
+        # the objective where it stopped: evaluated only then for one start (for a
+        # batch, under `vmap`, on every call)
         value = jax.lax.cond(stopped, lambda: self.problem.loss(z, args),
                              lambda: jnp.asarray(jnp.nan, dtype=z.dtype))
-        return dynamic, tuple(chunk), stopped, (z, taken, status, value)
+        return dynamic, (values, i, best_value, best_z), stopped, (z, taken, status, value)
 
 
 def _next_call_steps(k: int, seconds: float) -> int:
