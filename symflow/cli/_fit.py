@@ -214,7 +214,7 @@ def with_preequilibration(experiments: list, texts: list[str], m) -> list:
         raise UsageError(f"--preequilibrate given {len(texts)} times for {len(experiments)} "
                          "--data files: give it once (every experiment) or once per --data, "
                          "in order ('none' for one that starts as it is)")
-    conditions = []
+    conditions: list[dict[str, float] | None] = []
     for text in texts:
         if text.strip().lower() == "none":
             conditions.append(None)
