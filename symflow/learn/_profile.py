@@ -37,7 +37,7 @@ from ._fit import FitSetup, choose_optimiser, fit, prepare
 from ._fit_result import FitResult
 from ._model import SimulatedModel
 from ._noise import NoiseModel
-from ._objective import Objective, experiment_layouts
+from ._objective import Objective, experiment_layouts, target_of
 from ._program import program_for
 
 __all__ = ["profile", "Profile", "ProfileResult"]
@@ -142,9 +142,6 @@ def profile(model: SimulatedModel, data, names: Sequence[str] | None = None, *,
                    **options)
     asked = tuple(names) if names is not None else tuple(n for n in fitted if "@" not in n)
     for n in asked:
-        if "@" in n:
-            raise SymflowError(f"cannot profile {n!r}: values fitted per experiment are not "
-                               "profiled yet")
         if n not in fitted:
             raise SymflowError(f"cannot profile {n!r}: it is not among the fitted names",
                                help="fitted: " + ", ".join(fitted))
@@ -173,12 +170,15 @@ class _Walker:
         full = self.setup.objective
         i = full.names.index(name)
         model = full.model
-        kind = "params" if name in model.params else "initial"
+        # `k@2`, fitted per experiment: fixed in experiment 2 only
+        target, only = target_of(name)
+        kind = "params" if target in model.params else "initial"
         others = tuple(n for n in full.names if n != name)
-        experiments = [dataclasses.replace(e, params={**e.params, name: 0.0})
+        experiments = [e if only is not None and j != only else
+                       dataclasses.replace(e, params={**e.params, target: 0.0})
                        if kind == "params" else
-                       dataclasses.replace(e, initial={**e.initial, name: 0.0})
-                       for e in self.setup.experiments]
+                       dataclasses.replace(e, initial={**e.initial, target: 0.0})
+                       for j, e in enumerate(self.setup.experiments)]
         layouts = experiment_layouts(experiments, full.sim["tspan"], "none")
         # keep the full fit's scales (the layouts above only give the structure)
         layouts = tuple(dataclasses.replace(new, columns=old.columns)
@@ -198,7 +198,7 @@ class _Walker:
         h0 = (se / 3 if math.isfinite(se) and se > 0 else 0.0) or 0.05 * max(abs(optimum), 1e-3)
 
         def q_at(v: float, z0):
-            data = _override(base, kind, name, v)
+            data = _override(base, kind, target, v, only)
             if others:
                 z, _, _, value = program.run(z0, data)
             else:
@@ -273,6 +273,8 @@ class _Walker:
         return float(c)
 
 
-def _override(data: tuple, kind: str, name: str, value: float) -> tuple:
-    """The data pytree with `name`'s override set to `value` in every experiment."""
-    return tuple({**d, kind: {**d[kind], name: jnp.asarray(value, dtype=float)}} for d in data)
+def _override(data: tuple, kind: str, name: str, value: float, only: int | None) -> tuple:
+    """The data pytree with `name`'s override set to `value` in every experiment, or
+    in experiment `only`."""
+    return tuple({**d, kind: {**d[kind], name: jnp.asarray(value, dtype=float)}}
+                 if only is None or j == only else d for j, d in enumerate(data))

@@ -40,3 +40,25 @@ def test_product_only_pair_is_not_identifiable():
     assert p.interval[1] == np.inf and p.sides[1] == "bound" and p.values[-1] == 10.0
     assert np.all(p.q[p.values >= p.optimum] < 0.05)
     assert "NOT identifiable (flat profile)" in result.table()
+
+
+@pytest.mark.slow  # a fit and a profile walk: ~10 s
+def test_a_value_fitted_per_experiment_has_the_analytic_interval():
+    """y = a_e + b t in two experiments, a fitted per experiment: the profile of a@1
+    (fixed in experiment 1 only, the rest refitted) gives the block design's
+    interval."""
+    m = symflow.loads(model_text("line_known_noise"))
+    ts = np.linspace(0.05, 1.0, 10)
+    rng = np.random.default_rng(5)
+    ys = [0.7 + 1.3 * ts + 0.1 * rng.standard_normal(ts.size),
+          1.6 + 1.3 * ts + 0.1 * rng.standard_normal(ts.size)]
+    data = [{"t": ts, "y": ys[0]}, {"t": ts, "y": ys[1]}]
+    result = m.profile(data, ["a@1"], per_experiment=["a"], points=20)
+    one, zero = np.ones_like(ts), np.zeros_like(ts)
+    X = np.vstack([np.column_stack([one, zero, ts]), np.column_stack([zero, one, ts])])
+    y = np.concatenate(ys)
+    beta = np.linalg.solve(X.T @ X, X.T @ y)  # a0, a1, b
+    half = np.sqrt(chi2.ppf(0.95, 1)) * 0.1 * np.sqrt(np.linalg.inv(X.T @ X)[1, 1])
+    p = result.profiles["a@1"]
+    assert p.optimum == pytest.approx(beta[1], abs=1e-6)
+    np.testing.assert_allclose(p.interval, (beta[1] - half, beta[1] + half), rtol=1e-3)
