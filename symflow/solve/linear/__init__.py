@@ -24,6 +24,7 @@ from .probing import band_of as band_of
 from .probing import cyclic_band_of as cyclic_band_of
 from .probing import point_blocks as point_blocks
 from .probing import stencil_probe as stencil_probe
+from .stiffness import GRID_STIFFNESS_THRESHOLD as GRID_STIFFNESS_THRESHOLD
 from .stiffness import STIFFNESS_THRESHOLD as STIFFNESS_THRESHOLD
 from .stiffness import band_decay as band_decay
 from .stiffness import dense_rates as dense_rates

@@ -20,11 +20,20 @@ import numpy as np
 from .interleaved import Band, deinterleave, interleave
 from .probing import band_of, cyclic_band_of
 
-__all__ = ["STIFFNESS_THRESHOLD", "band_decay", "dense_rates", "spectral_radius"]
+__all__ = ["GRID_STIFFNESS_THRESHOLD", "STIFFNESS_THRESHOLD", "band_decay", "dense_rates",
+           "spectral_radius"]
 
 # `auto` picks an implicit solver when the fastest decay rate of the Jacobian at the
 # initial point times the span exceeds this.
 STIFFNESS_THRESHOLD = 1e3
+# The same on a 2-D/3-D grid, where the implicit step is a Newton–Krylov solve: each
+# step costs hundreds of right-hand sides (several stages, Newton iterations, GMRES
+# iterations of Jacobian-vector products) against Tsit5's 6, while Tsit5's steps grow
+# with decay x span (stability: about decay x span / 3.3 of them). Measured on
+# Allen–Cahn, eps = 0.01 on a 128x65 grid (decay 198, rtol 1e-6, 2 cores):
+# decay x span 4.0e3: tsit5 0.27 s, kvaerno5 6.7 s; 4.0e4: tsit5 2.8 s, kvaerno5 9.0 s;
+# tsit5's time grows in proportion and kvaerno5's barely, so they meet near 1.4e5.
+GRID_STIFFNESS_THRESHOLD = 1e5
 
 
 def dense_rates(rhs: Callable, t0: float, y0: jax.Array, params: Mapping[str, Any]

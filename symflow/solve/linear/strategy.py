@@ -21,7 +21,13 @@ import optimistix as optx
 from .banded import BandedLinearSolver
 from .interleaved import Band, InterleavedBandedSolver
 from .krylov import GridKrylovSolver
-from .stiffness import STIFFNESS_THRESHOLD, band_decay, dense_rates, spectral_radius
+from .stiffness import (
+    GRID_STIFFNESS_THRESHOLD,
+    STIFFNESS_THRESHOLD,
+    band_decay,
+    dense_rates,
+    spectral_radius,
+)
 
 __all__ = ["Banded", "Dense", "GridKrylov", "Interleaved", "LinearStrategy"]
 
@@ -136,6 +142,12 @@ class GridKrylov(LinearStrategy):
     def decay_rate(self, rhs: Callable, t0: float, y0: jax.Array,
                    params: Mapping[str, Any]) -> float:
         return spectral_radius(rhs, t0, y0, params)
+
+    def is_stiff(self, rhs: Callable, t0: float, t1: float, y0: jax.Array,
+                 params: Mapping[str, Any]) -> bool:
+        """Stiff enough that an implicit Newton–Krylov step pays for its cost:
+        `decay * |t1 - t0| > GRID_STIFFNESS_THRESHOLD` (the measurement is beside it)."""
+        return self.decay_rate(rhs, t0, y0, params) * abs(t1 - t0) > GRID_STIFFNESS_THRESHOLD
 
 
 def band_strategy(band: Band) -> Banded | Interleaved:

@@ -60,3 +60,19 @@ def test_dense_stiffness_needs_fast_decay_not_fast_oscillation():
     y0 = jnp.ones(2)
     assert not Dense().is_stiff(rotation, 0.0, 1.0, y0, None)
     assert Dense().is_stiff(decay, 0.0, 1.0, y0, None)
+
+
+def test_a_grid_is_stiff_only_where_a_newton_krylov_step_pays():
+    """y' = -lam y on an 8x8 grid: stiff for a dense or banded solve past decay x span
+    1e3, for the grid's Newton–Krylov solve only past 1e5 (its measured break-even
+    against tsit5, `GRID_STIFFNESS_THRESHOLD`)."""
+    y0 = jnp.ones(64)
+
+    def rhs(t, y, p):
+        return -p["lam"] * y
+
+    grid = GridKrylov((8, 8), 1, (False, False))
+    assert grid.decay_rate(rhs, 0.0, y0, {"lam": 40.0}) == pytest.approx(40.0, rel=1e-3)
+    for span, dense, krylov in ((1.0, False, False), (1e3, True, False), (1e4, True, True)):
+        assert Banded(1).is_stiff(rhs, 0.0, span, y0, {"lam": 40.0}) is dense
+        assert grid.is_stiff(rhs, 0.0, span, y0, {"lam": 40.0}) is krylov
