@@ -37,9 +37,11 @@ from .nodes import ClosureOutput as ClosureOutput
 from .nodes import Concat as Concat
 from .nodes import Coordinate as Coordinate
 from .nodes import Diff as Diff
+from .nodes import Ceiling as Ceiling
 from .nodes import Dot as Dot
 from .nodes import Element as Element
 from .nodes import Fill as Fill
+from .nodes import Floor as Floor
 from .nodes import Flatten as Flatten
 from .nodes import GridView as GridView
 from .nodes import MeshCoordinate as MeshCoordinate
