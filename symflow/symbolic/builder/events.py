@@ -94,7 +94,7 @@ def _label(node: ast.Event) -> str:
 
 
 def _time(scope: Scope, node: ast.Expr, what: str) -> sp.Expr:
-    expr, shape = build_expression(scope, node, allowed=("constant", "parameter"),
+    expr, shape = build_expression(scope, node, allowed=("constant", "parameter", "function"),
                                    context=what)
     if shape:
         raise SymflowError(f"{what} must be a scalar", node.span)
