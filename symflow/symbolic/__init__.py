@@ -24,8 +24,10 @@ from .builder import build_expression as build_expression
 from .builder import check_solver as check_solver
 from .builder import function_scope as function_scope
 from .builder import suggest_solvers as suggest_solvers
+from .events import RELATION_OPS as RELATION_OPS
 from .events import Affect as Affect
 from .events import Event as Event
+from .events import Logic as Logic
 from .events import pre_symbol as pre_symbol
 from .nodes import ArrayExtreme as ArrayExtreme
 from .nodes import ArrayFunction as ArrayFunction

