@@ -24,7 +24,7 @@ AVOGADRO = 6.02214179e23
 _UNARY = {
     "ABS": "abs", "EXP": "exp", "LN": "log", "SIN": "sin", "COS": "cos", "TAN": "tan",
     "ARCSIN": "asin", "ARCCOS": "acos", "ARCTAN": "atan", "SINH": "sinh",
-    "COSH": "cosh", "TANH": "tanh",
+    "COSH": "cosh", "TANH": "tanh", "FLOOR": "floor", "CEILING": "ceiling",
 }
 # reciprocal functions: f(x) = 1/g(x), and inverse ones: f(x) = g(1/x)
 _RECIPROCAL = {"SEC": "cos", "CSC": "sin", "COT": "tan", "SECH": "cosh", "CSCH": "sinh",
@@ -35,7 +35,6 @@ _REFUSED = {
     "DELAY": "the MathML csymbol delay (a delay differential equation)",
     "RATE_OF": "the MathML csymbol rateOf",
     "FACTORIAL": "the MathML function factorial",
-    "FLOOR": "the MathML function floor", "CEILING": "the MathML function ceiling",
     "REM": "the MathML function rem", "QUOTIENT": "the MathML function quotient",
 }
 
@@ -181,9 +180,11 @@ def _node(n: Any, where: str) -> Expr:
             return args[0]
         return Call(kind.lower(), tuple(args))
     if kind in _RELATIONS:
-        if len(args) != 2:
+        if len(args) < 2 or (kind == "NEQ" and len(args) != 2):
             raise _refuse(f"a comparison of {len(args)} arguments ({kind.lower()})", where)
-        return Cmp(_RELATIONS[kind], args[0], args[1])
+        # a chain `gt(a, b, c)` holds where each neighbouring pair does: a > b and b > c
+        pairs = tuple(Cmp(_RELATIONS[kind], a, b) for a, b in zip(args, args[1:]))
+        return pairs[0] if len(pairs) == 1 else Logic("and", pairs)
     if kind in ("AND", "OR"):
         if not args:
             raise _refuse(f"'{kind.lower()}' of no arguments", where)

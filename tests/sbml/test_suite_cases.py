@@ -33,7 +33,7 @@ EXPECTED = {
     "01330": "pass",  # event priorities, values from the trigger time
     "01665": "pass",  # avogadro
     "01122": "pass",  # a boundary species keeps its amount while its volume grows
-    "00028": "ceiling",
+    "00028": "factorial",
     "00068": "StoichiometryMath",
     "00071": "EventWithDelay",
     "00870": "FastReaction",
