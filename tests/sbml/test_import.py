@@ -193,14 +193,19 @@ def test_conditions_as_numbers_and_numbers_as_conditions() -> None:
     assert "q = (if p > 1 then 1 else 0) + (if p != 0 then 1 else 0)" in _body(text)
 
 
-def test_floor_ceiling_and_chained_comparisons_translate() -> None:
-    text = _text(parameters=[("x", 0.0, False), ("y", None, False)], rates=[("x", "1")],
-                 assignments=[("y", "floor(x) + ceiling(2*x) + piecewise(1, lt(0, x, 1), 0)")])
+def test_floor_ceiling_reciprocal_inverse_hyperbolics_and_chained_comparisons() -> None:
+    text = _text(parameters=[("x", 0.0, False), ("y", None, False), ("z", None, False)],
+                 rates=[("x", "1")],
+                 assignments=[("y", "floor(x) + ceiling(2*x) + piecewise(1, lt(0, x, 1), 0)"),
+                              ("z", "arcsech(0.5) + arccsch(2) + arccoth(3)")])
     assert "y = floor(x) + ceiling(2*x) + (if 0 < x and x < 1 then 1 else 0)" in _body(text)
     sol = symflow.loads(text).simulate(tspan=(0.0, 1.5), saveat=[0.25, 1.25], rtol=1e-10,
                                        atol=1e-12)
     # floor(x) + ceiling(2x) + [0 < x < 1] at x = t: 0 + 1 + 1, then 1 + 3 + 0
     np.testing.assert_allclose(np.asarray(sol["y"])[1:3], [2.0, 4.0])  # (t0, t1 saved too)
+    # arcsech(x) = arccosh(1/x), arccsch(x) = arcsinh(1/x), arccoth(x) = arctanh(1/x)
+    z = math.acosh(2.0) + math.asinh(0.5) + math.atanh(1 / 3)
+    np.testing.assert_allclose(np.asarray(sol["z"]), z, rtol=1e-14)
 
 
 def test_compound_trigger_and_a_trigger_on_its_threshold_at_the_start() -> None:
