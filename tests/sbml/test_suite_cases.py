@@ -33,6 +33,7 @@ EXPECTED = {
     "01330": "pass",  # event priorities, values from the trigger time
     "01665": "pass",  # avogadro
     "01122": "pass",  # a boundary species keeps its amount while its volume grows
+    "00996": "pass",  # a trigger on its threshold at t = 0, initialValue true and false
     "00028": "factorial",
     "00068": "StoichiometryMath",
     "00071": "EventWithDelay",
@@ -58,6 +59,8 @@ MORE = {
     "00339": "pass",  # boundary species
     "00164": "pass",  # rate rule
     "01243": "pass",  # event on time
+    "01211": "pass",  # a chained comparison in a trigger: an `and` condition
+    "00197": "pass",  # ceiling in a kinetic law
 }
 
 
