@@ -4,8 +4,12 @@ For a model with events the module gets:
 
 - `EVENTS`: one `(kind, direction, terminate)` per event, in file order (the
   event's text is not printed into the module: `load_source` takes the labels);
-- `event_conditions(t, y, p)`: the values g of the `when` events' conditions, in
-  order (each fires where its g crosses zero in its direction);
+- `EVENT_RELATIONS`: one `(event number, comparison, direction)` per comparison of
+  the `when` events' conditions (the comparison's index in `RELATION_OPS`; the
+  direction in which its g crosses zero as the comparison becomes true, 0 for a
+  comparison inside `and`/`or`/`not`, where any crossing counts), and `EVENT_LOGIC`:
+  the structure of each compound condition over those comparisons, by event number;
+- `event_conditions(t, y, p)`: the values g of those comparisons, in order;
 - `event_checks(t, y, p)`: for each `at`/`every` event, in order, whether its
   `if` check holds (True when it has none);
 - `event_schedule(p)`: the times of the `at` events (`"k:i"`) and the start,
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from ..errors import SymflowError
-from ..symbolic import System, pre_symbol
+from ..symbolic import RELATION_OPS, System, pre_symbol
 from ._names import mangle
 
 if TYPE_CHECKING:
@@ -37,10 +41,15 @@ def emit_events(system: System, names: dict[sp.Symbol, str],
     """The lines of the event functions; `function` is `_emit._function`."""
     events = system.events
     table = tuple((e.kind, e.direction, e.terminate) for e in events)
-    out = [f"EVENTS = {table!r}", "", ""]
-    conditions = {str(k): e.condition for k, e in enumerate(events) if e.kind == "when"}
+    relations = tuple((k, RELATION_OPS.index(op), e.direction if e.logic is None else 0)
+                      for k, e in enumerate(events) for op, _ in e.relations)
+    logic = {k: e.logic for k, e in enumerate(events) if e.logic is not None}
+    out = [f"EVENTS = {table!r}", f"EVENT_RELATIONS = {relations!r}",
+           f"EVENT_LOGIC = {logic!r}", "", ""]
+    conditions = {f"{k}_{i}": g for k, e in enumerate(events)
+                  for i, (_, g) in enumerate(e.relations)}
     out += function("event_conditions", "t, y, p",
-                    "The condition of every `when` event, each firing where it crosses 0.",
+                    "The value g = a - b of each comparison of the `when` events.",
                     system, names, shapes, conditions, unpack_states=True, result="stack")
     checks = {str(k): (sp.true if e.check is None else e.check)
               for k, e in enumerate(events) if e.kind != "when"}

@@ -15,6 +15,7 @@ import importlib.util
 import os
 from collections.abc import Callable
 from types import CodeType, ModuleType
+from typing import Any
 
 from ..cache import cache_dir, trusted_file
 from ..collector import gc_paused
@@ -75,6 +76,10 @@ class GeneratedModel:
     # Events (see codegen/_emit_events.py): `(kind, direction, terminate, label)` each,
     # and their functions; empty / None without events.
     events: tuple[tuple[str, int, bool, str], ...] = ()
+    # the comparisons of the `when` conditions (event, comparison, direction), and the
+    # logic of the compound ones, `(event number, logic)` (symbolic/events.py)
+    event_relations: tuple[tuple[int, int, int], ...] = ()
+    event_logic: tuple[tuple[int, Any], ...] = ()
     event_conditions: Callable | None = None
     event_checks: Callable | None = None
     event_schedule: Callable | None = None
@@ -163,6 +168,8 @@ def load_source(source: str, *, event_labels: tuple[str, ...] = (),
         noise=getattr(module, "noise", None),
         milstein=getattr(module, "milstein", None),
         events=tuple((*entry, label) for entry, label in zip(table, labels)),
+        event_relations=tuple(getattr(module, "EVENT_RELATIONS", ())),
+        event_logic=tuple(sorted(getattr(module, "EVENT_LOGIC", {}).items())),
         event_conditions=getattr(module, "event_conditions", None),
         event_checks=getattr(module, "event_checks", None),
         event_schedule=getattr(module, "event_schedule", None),

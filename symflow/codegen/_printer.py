@@ -105,6 +105,13 @@ class JnpPrinter(JaxPrinter):
     def _print_coth(self, expr):
         return f"(1.0/jnp.tanh({self._print(expr.args[0])}))"
 
+    # The language's step functions (symbolic derivative 0; jnp's gradient is 0 too).
+    def _print_Floor(self, expr):
+        return f"jnp.floor({self._print(expr.args[0])})"
+
+    def _print_Ceiling(self, expr):
+        return f"jnp.ceil({self._print(expr.args[0])})"
+
     # ------------------------------------------------------------ stable ratios
 
     def _print_Sigmoid(self, expr: Sigmoid):

@@ -3,9 +3,12 @@
 What matches symflow's events (docs/events.md) is translated; the rest is refused by
 name:
 
-- the trigger must be one comparison (`<`, `<=`, `>`, `>=`, `==`, or `not` of one):
-  symflow fires where it becomes true, as SBML does;
-- `initialValue = true` matches symflow (a trigger true at the start does not fire);
+- the trigger must be one comparison (`<`, `<=`, `>`, `>=`, `==`, or `not` of one),
+  or comparisons (not `==`) joined by `and`, `or`, `not` (`xor` and `implies` are
+  written with those; a model function returning a condition is inlined): symflow
+  fires where it becomes true, as SBML does;
+- `initialValue = true` matches symflow (a trigger true at the start does not fire,
+  also where it is exactly on its threshold there);
   `initialValue = false` with a trigger true at the start fires there: the event is
   written twice, `at t = 0 then ...` and `when ...` (refused when the trigger cannot be
   computed at the start);
@@ -24,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import SymflowError
-from ._expr import Cmp, Expr, Logic, Op, Pre, Sym, Time, substitute, symbols, to_text
-from ._initial import resolve_numbers
+from ._expr import Call, Cmp, Expr, Logic, Pre, Sym, Time, substitute, symbols, to_text
+from ._initial import inline_calls, resolve_numbers
 from ._model import Event, SbmlModel
 
 __all__ = ["event_lines"]
@@ -38,18 +41,37 @@ def _refuse(event: Event, what: str, tag: str) -> SymflowError:
                         "support this")
 
 
-def _trigger(event: Event) -> Cmp:
+def _trigger(event: Event, model: SbmlModel) -> Expr:
+    """The trigger as a `when` condition: one comparison, or comparisons joined by
+    `and`, `or`, `not` (the rest refused by name)."""
     t = event.trigger
+    if any(isinstance(n, Call) and n.user for n in _nodes(t)):
+        t = inline_calls(t, model)  # a model function returning a condition
     if isinstance(t, Logic) and t.op == "not" and isinstance(t.args[0], Cmp):
         inner = t.args[0]
         t = Cmp(_FLIP[inner.op], inner.left, inner.right)
-    if not isinstance(t, Cmp):
-        raise _refuse(event, "the trigger is not one comparison (and/or, a boolean function)",
-                      "a symflow `when` takes one comparison")
-    if t.op == "!=":
-        raise _refuse(event, "the trigger is an inequality `!=`", "a symflow `when` takes "
-                      "<, <=, >, >= or ==")
+    if isinstance(t, Cmp):
+        if t.op == "!=":
+            raise _refuse(event, "the trigger is an inequality `!=`", "a symflow `when` "
+                          "takes <, <=, >, >= or ==")
+        return t
+    for n in _nodes(t):
+        if isinstance(n, Cmp) and n.op in ("==", "!="):
+            raise _refuse(event, f"the trigger joins `{n.op}` with and/or/not",
+                          "a symflow `when` joins only <, <=, > and >=")
+        if not isinstance(n, (Cmp, Logic)):
+            raise _refuse(event, "the trigger is not made of comparisons joined by "
+                          "and/or/not", "a symflow `when` takes comparisons")
     return t
+
+
+def _nodes(e: Expr) -> list[Expr]:
+    """The nodes of a condition down to its comparisons (not inside them)."""
+    out: list[Expr] = [e]
+    if isinstance(e, Logic):
+        for a in e.args:
+            out += _nodes(a)
+    return out
 
 
 def _order(events: tuple[Event, ...], values: dict[str, float], model: SbmlModel
@@ -114,14 +136,8 @@ def event_lines(model: SbmlModel, values: dict[str, float], states: set[str],
     for e in _order(model.events, values, model):
         if e.priority is not None and symbols(e.priority) & varying:
             raise _refuse(e, "its priority changes in time", "EventPriority")
-        trigger = _trigger(e)
+        trigger = _trigger(e, model)
         _check_persistence(e, model)
-        gap = resolve_numbers(Op("-", (trigger.left, trigger.right)), values, model)
-        if trigger.op in ("<=", ">=", "==") and gap == 0:
-            # true at the start, so SBML waits for it to turn false and true again;
-            # symflow fires a condition that starts exactly on zero
-            raise _refuse(e, "its trigger holds at t = 0 with both sides equal",
-                          "a trigger on its threshold at the start")
         fires_at_start = False
         if not e.initial_value:
             at_start = resolve_numbers(trigger, values, model)

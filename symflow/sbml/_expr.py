@@ -195,6 +195,7 @@ _FUNCTIONS: dict[str, Callable[..., float]] = {
     "cosh": math.cosh, "tanh": math.tanh, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "abs": abs, "sign": lambda x: float((x > 0) - (x < 0)),
     "min": min, "max": max, "pi": lambda: math.pi, "e": lambda: math.e,
+    "floor": math.floor, "ceiling": math.ceil,
 }
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,

@@ -24,18 +24,20 @@ AVOGADRO = 6.02214179e23
 _UNARY = {
     "ABS": "abs", "EXP": "exp", "LN": "log", "SIN": "sin", "COS": "cos", "TAN": "tan",
     "ARCSIN": "asin", "ARCCOS": "acos", "ARCTAN": "atan", "SINH": "sinh",
-    "COSH": "cosh", "TANH": "tanh",
+    "COSH": "cosh", "TANH": "tanh", "FLOOR": "floor", "CEILING": "ceiling",
 }
 # reciprocal functions: f(x) = 1/g(x), and inverse ones: f(x) = g(1/x)
 _RECIPROCAL = {"SEC": "cos", "CSC": "sin", "COT": "tan", "SECH": "cosh", "CSCH": "sinh",
                "COTH": "tanh"}
 _INVERSE_OF_RECIPROCAL = {"ARCSEC": "acos", "ARCCSC": "asin", "ARCCOT": "atan"}
+_INVERSE_HYPERBOLIC = {k: k for k in ("ARCSINH", "ARCCOSH", "ARCTANH")}
+_INVERSE_HYPERBOLIC_OF_RECIPROCAL = {"ARCSECH": "ARCCOSH", "ARCCSCH": "ARCSINH",
+                                     "ARCCOTH": "ARCTANH"}
 _RELATIONS = {"EQ": "==", "NEQ": "!=", "GT": ">", "LT": "<", "GEQ": ">=", "LEQ": "<="}
 _REFUSED = {
     "DELAY": "the MathML csymbol delay (a delay differential equation)",
     "RATE_OF": "the MathML csymbol rateOf",
     "FACTORIAL": "the MathML function factorial",
-    "FLOOR": "the MathML function floor", "CEILING": "the MathML function ceiling",
     "REM": "the MathML function rem", "QUOTIENT": "the MathML function quotient",
 }
 
@@ -164,26 +166,21 @@ def _node(n: Any, where: str) -> Expr:
         return Op("/", (Num(1.0), Call(_RECIPROCAL[kind], (args[0],))))
     if kind in _INVERSE_OF_RECIPROCAL:
         return Call(_INVERSE_OF_RECIPROCAL[kind], (Op("/", (Num(1.0), args[0])),))
-    if kind == "ARCSINH":  # log(x + sqrt(x^2 + 1))
-        x = args[0]
-        return Call("log", (Op("+", (x, Call("sqrt", (Op("+", (Op("^", (x, Num(2.0))),
-                                                                   Num(1.0))),)))),))
-    if kind == "ARCCOSH":  # log(x + sqrt(x^2 - 1))
-        x = args[0]
-        return Call("log", (Op("+", (x, Call("sqrt", (Op("-", (Op("^", (x, Num(2.0))),
-                                                                   Num(1.0))),)))),))
-    if kind == "ARCTANH":  # log((1 + x)/(1 - x))/2
-        x = args[0]
-        return Op("/", (Call("log", (Op("/", (Op("+", (Num(1.0), x)),
-                                               Op("-", (Num(1.0), x)))),)), Num(2.0)))
+    if kind in _INVERSE_HYPERBOLIC:
+        return _inverse_hyperbolic(_INVERSE_HYPERBOLIC[kind], args[0])
+    if kind in _INVERSE_HYPERBOLIC_OF_RECIPROCAL:  # arcsech(x) = arccosh(1/x), ...
+        return _inverse_hyperbolic(_INVERSE_HYPERBOLIC_OF_RECIPROCAL[kind],
+                                   Op("/", (Num(1.0), args[0])))
     if kind in ("MAX", "MIN"):
         if len(args) == 1:
             return args[0]
         return Call(kind.lower(), tuple(args))
     if kind in _RELATIONS:
-        if len(args) != 2:
+        if len(args) < 2 or (kind == "NEQ" and len(args) != 2):
             raise _refuse(f"a comparison of {len(args)} arguments ({kind.lower()})", where)
-        return Cmp(_RELATIONS[kind], args[0], args[1])
+        # a chain `gt(a, b, c)` holds where each neighbouring pair does: a > b and b > c
+        pairs = tuple(Cmp(_RELATIONS[kind], a, b) for a, b in zip(args, args[1:]))
+        return pairs[0] if len(pairs) == 1 else Logic("and", pairs)
     if kind in ("AND", "OR"):
         if not args:
             raise _refuse(f"'{kind.lower()}' of no arguments", where)
@@ -203,6 +200,19 @@ def _node(n: Any, where: str) -> Expr:
     if kind == "PIECEWISE":
         return _piecewise(args)
     raise _refuse(f"the MathML element '{n.getName() or kind.lower()}'", where)
+
+
+def _inverse_hyperbolic(kind: str, x: Expr) -> Expr:
+    """arcsinh, arccosh and arctanh of `x` as logarithms."""
+    if kind == "ARCSINH":  # log(x + sqrt(x^2 + 1))
+        return Call("log", (Op("+", (x, Call("sqrt", (Op("+", (Op("^", (x, Num(2.0))),
+                                                                   Num(1.0))),)))),))
+    if kind == "ARCCOSH":  # log(x + sqrt(x^2 - 1))
+        return Call("log", (Op("+", (x, Call("sqrt", (Op("-", (Op("^", (x, Num(2.0))),
+                                                                   Num(1.0))),)))),))
+    # ARCTANH: log((1 + x)/(1 - x))/2
+    return Op("/", (Call("log", (Op("/", (Op("+", (Num(1.0), x)),
+                                           Op("-", (Num(1.0), x)))),)), Num(2.0)))
 
 
 def _piecewise(args: list[Expr]) -> Expr:

@@ -17,7 +17,8 @@ observed simulate domain boundary brownian closures components ports connections
 events inputs in at if then else and or not potential flow when every from until terminate
 compartments species reactions amount constant
 t pi e der pre sum dot grad diff laplacian table d dt
-sin cos tan asin acos atan atan2 sinh cosh tanh exp log sqrt abs sign min max
+sin cos tan asin acos atan atan2 sec csc cot sinh cosh tanh sech csch coth asinh acosh
+atanh exp log sqrt abs sign min max floor ceiling ceil
 """.split())
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

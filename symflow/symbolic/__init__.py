@@ -26,8 +26,10 @@ from .builder import check_solver as check_solver
 from .builder import function_scope as function_scope
 from .builder import noise_values as noise_values
 from .builder import suggest_solvers as suggest_solvers
+from .events import RELATION_OPS as RELATION_OPS
 from .events import Affect as Affect
 from .events import Event as Event
+from .events import Logic as Logic
 from .events import pre_symbol as pre_symbol
 from .measurement_noise import MeasurementNoise as MeasurementNoise
 from .nodes import ArrayExtreme as ArrayExtreme
@@ -36,6 +38,7 @@ from .nodes import ArraySum as ArraySum
 from .nodes import AxisConcat as AxisConcat
 from .nodes import AxisShift as AxisShift
 from .nodes import AxisSlice as AxisSlice
+from .nodes import Ceiling as Ceiling
 from .nodes import ClosureOutput as ClosureOutput
 from .nodes import Concat as Concat
 from .nodes import Coordinate as Coordinate
@@ -44,6 +47,7 @@ from .nodes import Dot as Dot
 from .nodes import Element as Element
 from .nodes import Fill as Fill
 from .nodes import Flatten as Flatten
+from .nodes import Floor as Floor
 from .nodes import GridView as GridView
 from .nodes import MeshCoordinate as MeshCoordinate
 from .nodes import NewtonSolve as NewtonSolve

@@ -56,6 +56,7 @@ CASES: list[Expr] = [
     Op("neg", (Op("neg", (X,)),)),
     Op("neg", (Op("+", (X, Y)),)),
     Op("*", (Num(1.5e-7), X)),
+    Op("+", (Call("floor", (Op("*", (Num(2.0), X)),)), Call("ceiling", (Op("neg", (Y,)),)))),
 ]
 
 

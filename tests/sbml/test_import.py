@@ -105,16 +105,16 @@ def test_species_and_reactions() -> None:
 
 @pytest.mark.parametrize("parts, match", [
     ({"parameters": [("x", 1.0, False)], "rates": [("x", "delay(x, 1)")]}, "delay"),
-    ({"parameters": [("x", 1.0, False)], "rates": [("x", "floor(x)")]}, "floor"),
+    ({"parameters": [("x", 1.0, False)], "rates": [("x", "factorial(x)")]}, "factorial"),
     ({"parameters": [("x", 1.0, False)],
       "events": [{"trigger": "x > 1", "assign": [("x", "0")], "delay": "1"}]},
      "EventWithDelay"),
     ({"parameters": [("x", 1.0, False)],
-      "events": [{"trigger": "x > 1 && x < 3", "assign": [("x", "0")]}]},
-     "not one comparison"),
-    ({"parameters": [("x", 1.0, False)], "rates": [("x", "1")],
-      "events": [{"trigger": "x >= 1", "assign": [("x", "0")]}]},
-     "threshold at the start"),
+      "events": [{"trigger": "x > 1 && x != 3", "assign": [("x", "0")]}]},
+     "joins `!=` with and/or/not"),
+    ({"parameters": [("x", 1.0, False)],
+      "events": [{"trigger": "x > 1 && (x + 1)", "assign": [("x", "0")]}]},
+     "joins `!=` with and/or/not"),
     ({"compartments": [("c", 1.0)],
       "species": [{"Id": "A", "Compartment": "c", "InitialAmount": 1.0}],
       "reactions": [{"id": "r", "reactants": [("A", 1.0)], "law": "A", "fast": True}],
@@ -191,3 +191,40 @@ def test_conditions_as_numbers_and_numbers_as_conditions() -> None:
     text = _text(parameters=[("p", 2.0, True), ("q", None, False)],
                  assignments=[("q", "(p > 1) + piecewise(1, p, 0)")])
     assert "q = (if p > 1 then 1 else 0) + (if p != 0 then 1 else 0)" in _body(text)
+
+
+def test_floor_ceiling_reciprocal_inverse_hyperbolics_and_chained_comparisons() -> None:
+    text = _text(parameters=[("x", 0.0, False), ("y", None, False), ("z", None, False)],
+                 rates=[("x", "1")],
+                 assignments=[("y", "floor(x) + ceiling(2*x) + piecewise(1, lt(0, x, 1), 0)"),
+                              ("z", "arcsech(0.5) + arccsch(2) + arccoth(3)")])
+    assert "y = floor(x) + ceiling(2*x) + (if 0 < x and x < 1 then 1 else 0)" in _body(text)
+    sol = symflow.loads(text).simulate(tspan=(0.0, 1.5), saveat=[0.25, 1.25], rtol=1e-10,
+                                       atol=1e-12)
+    # floor(x) + ceiling(2x) + [0 < x < 1] at x = t: 0 + 1 + 1, then 1 + 3 + 0
+    np.testing.assert_allclose(np.asarray(sol["y"])[1:3], [2.0, 4.0])  # (t0, t1 saved too)
+    # arcsech(x) = arccosh(1/x), arccsch(x) = arcsinh(1/x), arccoth(x) = arctanh(1/x)
+    z = math.acosh(2.0) + math.asinh(0.5) + math.atanh(1 / 3)
+    np.testing.assert_allclose(np.asarray(sol["z"]), z, rtol=1e-14)
+
+
+def test_compound_trigger_and_a_trigger_on_its_threshold_at_the_start() -> None:
+    """`x >= 1` holds at the start (x = 1): with initialValue true it is written as it
+    is (symflow's rule is SBML's: it waits to become true again,
+    tests/solve/events/test_triggers.py); `and`/`or`/`not`/`xor` triggers become
+    compound `when` conditions."""
+    text = _text(parameters=[("x", 1.0, False), ("n", 0.0, False), ("m", 0.0, False),
+                             ("k", 0.0, False)],
+                 rates=[("x", "1")],
+                 events=[{"trigger": "x >= 1", "assign": [("n", "n + 1")]},
+                         {"trigger": "x > 1.5 && (time < 2 || x > 10)",
+                          "assign": [("m", "m + 1")]},
+                         {"trigger": "!(x < 2) && xor(x > 0, x > 2.5)",
+                          "assign": [("k", "k + 1")]}])
+    body = _body(text)
+    assert "at t = 0" not in " ".join(body)
+    assert "when x >= 1 then n = pre(n) + 1" in body
+    assert "when x > 1.5 and (t < 2 or x > 10) then m = pre(m) + 1" in body
+    assert ("when not x < 2 and (x > 0 and not x > 2.5 or not x > 0 and x > 2.5) then "
+            "k = pre(k) + 1") in body
+    assert len(symflow.loads(text).system.events) == 3  # the text compiles

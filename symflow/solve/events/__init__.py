@@ -1,6 +1,7 @@
 """Hybrid models: the solve loop with events (`hybrid.py`), the search for crossings
-inside a step (`locate.py`), the events of a generated model (`program.py`) and
-the log of the events that fired (`log.py`)."""
+inside a step (`locate.py`), which events a crossing fires (`triggers.py`), the
+events of a generated model (`program.py`) and the log of the events that fired
+(`log.py`)."""
 
 from .hybrid import EVENT_RESULTS as EVENT_RESULTS
 from .hybrid import ZENO_EVENTS as ZENO_EVENTS

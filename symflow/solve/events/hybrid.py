@@ -45,7 +45,7 @@ from ...errors import SymflowError
 from .._compat import buffer_at_set, result_code, while_loop
 from ..adjoints import Problem, with_controller_tols
 from ..projection import reinitialize
-from .locate import crossing_mask, locate
+from .locate import locate
 from .program import EventProgram
 
 __all__ = ["EVENT_RESULTS", "HybridOutput", "ZENO_EVENTS", "ZENO_WINDOW",
@@ -119,13 +119,16 @@ class _Saving(NamedTuple):
 
 
 class _Instant(NamedTuple):
-    """Events to fire now (`fires`): at `t`, from the state `y_pre`, those of `mask`
-    (by event number); `positive`: the side each `when` condition crossed to."""
+    """An instant to handle now (`fires`): at `t`, from the state `y_pre`, the events
+    of `mask` (by event number; possibly none, where a comparison of a compound
+    condition crossed without making it true); `crossed`: which comparisons of the
+    `when` conditions crossed zero there, `positive`: the side each crossed to."""
 
     fires: jax.Array
     t: jax.Array
     y_pre: jax.Array
     mask: jax.Array
+    crossed: jax.Array
     positive: jax.Array
 
 
@@ -159,7 +162,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
         raise SymflowError("a model with events is solved forward in time",
                            help="give a span with t1 > t0")
     error_order = solver.error_order(terms)
-    directions = program.directions
+    directions, triggers = program.directions, program.triggers
     when, timed = program.when, program.timed
     n_kinds = len(program.kinds)
     window = ZENO_WINDOW * (t1 - t0)
@@ -195,18 +198,28 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 y = after
             return s, y, entries
 
+        def sides(g, g_pre, instant: _Instant):
+            """The `when` comparisons' values `g` at an instant, as the loop keeps them:
+            a comparison that crossed there and that the affects left as it was (as
+            `g_pre`) is put on the side it crossed to, so it does not fire again from
+            there (a crossing located to the last bit can leave g at exactly 0 or a
+            rounding on the near side); the others are settled (`triggers.py`)."""
+            tiny = jnp.finfo(g.dtype).tiny
+            far = jnp.where(instant.positive, jnp.maximum(g, tiny), jnp.minimum(g, 0.0))
+            return jnp.where(instant.crossed & (g == g_pre), far, triggers.settle(g))
+
         def fire(s: _State, instant: _Instant) -> tuple[_State, _Entries]:
             """Run the events of `mask` at `t` from `y_pre`, then the `when` events the
-            jumps carried across, then restart the solver. `positive`: the side of
-            zero each crossing `when` condition went to. Returns the log's entries."""
-            t, y_pre, mask, positive = instant.t, instant.y_pre, instant.mask, instant.positive
+            jumps made true, then restart the solver. Returns the log's entries."""
+            t, y_pre, mask = instant.t, instant.y_pre, instant.mask
             s, y, entries = run_affects(s, t, y_pre, y_pre, mask)
             g = jnp.zeros((0,))
             if when:
                 g_pre = program.conditions(t, y_pre, params)
                 g_post = program.conditions(t, y, params)
                 already = jnp.stack([mask[k] for k in when])
-                jumped = crossing_mask(g_pre, g_post, directions) & ~already
+                jumped = triggers.jumps(sides(g_pre, g_pre, instant),
+                                        sides(g_post, g_pre, instant)) & ~already
                 second = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(jumped)
                 s, y, more = run_affects(s, t, y_pre, y, second)
                 entries += more
@@ -220,21 +233,17 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             log = _Entries(fired, jnp.asarray([e[1] for e in entries], dtype=jnp.int32),
                            jnp.stack([e[2] for e in entries]), after, t)
             if when:
-                g = program.conditions(t, y, params)
-                # A crossing located to the last bit can leave g at exactly 0 or a
-                # rounding on the near side; where the affects left g as it was, it is
-                # put on the side it crossed to, so it does not fire again.
-                tiny = jnp.finfo(g.dtype).tiny
-                far = jnp.where(positive, jnp.maximum(g, tiny), jnp.minimum(g, 0.0))
-                g = jnp.where(already & (g == g_pre), far, g)
+                g = sides(program.conditions(t, y, params), g_pre, instant)
             t_disc = s.next_time
             tnext, solver_state, cs = restart(t, y, jnp.minimum(t_disc, t1))
+            # (an instant where only a comparison crossed fires nothing: not counted)
+            any_fired = jnp.any(fired)
             close = (t - s.last_event) <= window
-            zeno = jnp.where(close, s.zeno + 1, 0)
+            zeno = jnp.where(any_fired, jnp.where(close, s.zeno + 1, 0), s.zeno)
             return s._replace(
                 t=t, y=y, tnext=tnext, solver_state=solver_state, controller_state=cs,
                 made_jump=jnp.asarray(True), g=g,
-                zeno=zeno, last_event=t,
+                zeno=zeno, last_event=jnp.where(any_fired, t, s.last_event),
                 result=jnp.where((zeno >= ZENO_EVENTS) & (s.result == 0), _ZENO, s.result)
             ), log
 
@@ -257,7 +266,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                                      s.result))
             return s
 
-        no_crossing = jnp.zeros(len(when), bool)
+        no_crossing = jnp.zeros(directions.shape[0], bool)
 
         def timed_instant(s: _State) -> tuple[_State, _Instant, _Saving]:
             """The timed events due now (their times passed, whether or not their
@@ -268,7 +277,7 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(timed)].set(due & checks)
             counts = s.counts + due.astype(s.counts.dtype)
             s = s._replace(counts=counts, next_time=next_timed(counts)[0])
-            return (s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing),
+            return (s, _Instant(jnp.any(mask), s.t, s.y, mask, no_crossing, no_crossing),
                     idle_saving(s.t))
 
         def idle_saving(t) -> _Saving:
@@ -335,10 +344,12 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
                 g=jnp.where(keep, crossing.g_end, s.g) if when else s.g)
             if not when:
                 return moved, _Instant(jnp.asarray(event), t_end, y1, jnp.zeros(n_kinds, bool),
-                                       no_crossing), saving
-            mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(crossing.fire & keep)
-            return moved, _Instant(jnp.asarray(event), crossing.t,
-                                   interp.evaluate(crossing.t), mask, crossing.positive), saving
+                                       no_crossing, no_crossing), saving
+            crossed = crossing.fire & keep
+            fires = triggers.fires(s.g, crossed, crossing.positive) & keep
+            mask = jnp.zeros(n_kinds, bool).at[jnp.asarray(when)].set(fires)
+            return moved, _Instant(jnp.asarray(event), crossing.t, interp.evaluate(crossing.t),
+                                   mask, crossed, crossing.positive), saving
 
         entries = n_kinds * (2 if when else 1)  # (first round, jump round) x events
 
@@ -376,7 +387,8 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
             if nested:
                 # (the inner loop's start: nothing pending)
                 quiet = (_Instant(jnp.asarray(False), core.t, core.y,
-                                  jnp.zeros(n_kinds, bool), no_crossing), idle_saving(core.t))
+                                  jnp.zeros(n_kinds, bool), no_crossing, no_crossing),
+                         idle_saving(core.t))
                 core, instant, saving = while_loop(
                     lambda c: running(c[0]) & ~pending(*c), lambda c: advance(c[0]),
                     (core, *quiet), max_steps=problem.max_steps, kind=loop)
@@ -402,7 +414,9 @@ def make_hybrid_solve(problem: Problem, program: EventProgram, *,
         init = _State(
             t=t_start, y=y0, tnext=tnext0, solver_state=solver_state0, controller_state=cs0,
             made_jump=jnp.asarray(False),
-            g=program.conditions(t_start, y0, params) if when else jnp.zeros((0,)),
+            # (a condition true at the start does not fire: exact zeros settled)
+            g=triggers.settle(program.conditions(t_start, y0, params)) if when
+            else jnp.zeros((0,)),
             counts=program.first_counts(tables, t0), save_index=jnp.asarray(0),
             next_time=jnp.asarray(t_disc0, dtype=y0.dtype),
             ys=jnp.full((n_save, n), jnp.nan), n_events=jnp.asarray(0),

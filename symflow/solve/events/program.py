@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .triggers import Triggers
+
 __all__ = ["EventProgram"]
 
 
@@ -16,13 +18,15 @@ __all__ = ["EventProgram"]
 class EventProgram:
     """Events as functions (see codegen's `_emit_events`), split by kind.
 
-    `when` lists the event numbers of the crossing events (the order of
-    `conditions`' outputs) and `timed` those of the `at`/`every` events (the
-    order of `checks`' outputs). `labels` is each event as written.
+    `when` lists the event numbers of the crossing events and `timed` those of the
+    `at`/`every` events (the order of `checks`' outputs). `conditions` gives the
+    value of each comparison of the `when` conditions; `triggers` says which events
+    they fire (`triggers.py`), `directions` is each comparison's direction (+1
+    rising, -1 falling, 0 either). `labels` is each event as written.
     """
 
     kinds: tuple[str, ...]
-    directions: np.ndarray  # of the `when` events: +1 rising, -1 falling, 0 either
+    triggers: Triggers
     terminates: tuple[bool, ...]
     labels: tuple[str, ...]
     conditions: Callable
@@ -34,14 +38,19 @@ class EventProgram:
     def from_generated(cls, generated) -> EventProgram:
         """The program of a `GeneratedModel` with events."""
         kinds = tuple(e[0] for e in generated.events)
+        when = tuple(k for k, kind in enumerate(kinds) if kind == "when")
+        triggers = Triggers.from_table(when, generated.event_relations, generated.event_logic,
+                                       [generated.events[k][1] for k in when])
         return cls(
-            kinds=kinds,
-            directions=np.array([e[1] for e in generated.events if e[0] == "when"],
-                                dtype=np.int32),
+            kinds=kinds, triggers=triggers,
             terminates=tuple(bool(e[2]) for e in generated.events),
             labels=tuple(e[3] for e in generated.events),
             conditions=generated.event_conditions, checks=generated.event_checks,
             schedule=generated.event_schedule, affects=generated.affects)
+
+    @property
+    def directions(self) -> np.ndarray:
+        return self.triggers.directions
 
     @property
     def when(self) -> tuple[int, ...]:

@@ -128,5 +128,10 @@ def _inline(eb: Any, node: ast.Call, fdef: ast.FunctionDef):
     try:
         inner = eb.inner(f"{eb.context} (through function '{fdef.name}')", local)
         return inner.build(fdef.body)
+    except SymflowError as e:
+        # a mistake in the body shows where the call that reached it is, too
+        if e.span is not None and e.span != node.span and len(eb.scope.inlining) == 1:
+            e.notes += ((node.span, f"'{fdef.name}' is called here"),)
+        raise
     finally:
         eb.scope.inlining.pop()

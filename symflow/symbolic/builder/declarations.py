@@ -33,7 +33,8 @@ def parameters(scope: Scope, nodes, *, constant: bool) -> list[Parameter]:
     out = []
     for d in nodes:
         default, shape = build_expression(
-            scope, d.value, allowed=("constant",) if constant else ("constant", "parameter"),
+            scope, d.value, allowed=("constant", "function") if constant else (
+                "constant", "parameter", "function"),
             context=f"the value of {kind} '{d.name}'")
         size = getattr(d, "size", None)
         if size is not None and not shape:
@@ -112,7 +113,7 @@ def variables(scope: Scope, nodes) -> list[Variable]:
         initial = None
         if v.initial is not None:
             initial, ishape = build_expression(
-                scope, v.initial, allowed=("constant", "parameter", "coordinate"),
+                scope, v.initial, allowed=("constant", "parameter", "coordinate", "function"),
                 context=f"the initial value of '{v.name}'")
             if ishape and ishape != shape:
                 raise SymflowError(

@@ -6,7 +6,8 @@ that does not move between events.
 
 An event line is one of
 - `when a < b then ...` (fires where a - b crosses zero downwards; `>`/`>=`:
-  upwards; `==`: either way),
+  upwards; `==`: either way), or `when` comparisons joined by `and`, `or`, `not`
+  (fires where the whole condition becomes true),
 - `at t = t1, t2, ... [if check] then ...`,
 - `every period [from start] [until stop] [if check] then ...`,
 and its affects are `x = value` for states `x` (with `pre(y)` the value of y just
@@ -21,10 +22,10 @@ import sympy as sp
 
 from ...errors import SymflowError
 from ...lang import ast
-from ..events import Affect, Event, pre_symbol
+from ..events import Affect, Event, Logic, pre_symbol
 from ..system import Equation, Variable
 from .expressions import ExprBuilder, build_expression, is_condition
-from .scope import Scope
+from .scope import TIME, Scope
 
 __all__ = ["build_events", "discrete_equations"]
 
@@ -56,9 +57,16 @@ def _event(scope: Scope, node: ast.Event, states: set[str], discrete: set[str]) 
     label = _label(node)
     affects, terminate = _affects(scope, node, states)
     if node.kind == "when":
-        condition, direction = _crossing(scope, node.condition)
+        assert node.condition is not None
+        relations: list[tuple[str, sp.Expr]] = []
+        logic = _trigger(scope, node.condition, relations)
+        _check_varies(scope, relations, node.condition)
+        if isinstance(logic, int):  # one comparison
+            op, g = relations[0]
+            return Event("when", label, node.span, affects, terminate, condition=g,
+                         direction=_DIRECTIONS[op], relations=tuple(relations))
         return Event("when", label, node.span, affects, terminate,
-                     condition=condition, direction=direction)
+                     relations=tuple(relations), logic=logic)
     check = None if node.condition is None else _check(scope, node.condition)
     if node.kind == "at":
         assert node.time_name is not None
@@ -94,34 +102,52 @@ def _label(node: ast.Event) -> str:
 
 
 def _time(scope: Scope, node: ast.Expr, what: str) -> sp.Expr:
-    expr, shape = build_expression(scope, node, allowed=("constant", "parameter"),
+    expr, shape = build_expression(scope, node, allowed=("constant", "parameter", "function"),
                                    context=what)
     if shape:
         raise SymflowError(f"{what} must be a scalar", node.span)
     return expr
 
 
-def _crossing(scope: Scope, node: ast.Expr | None) -> tuple[sp.Expr, Literal[-1, 0, 1]]:
-    """g and its direction from `a < b` (and the other comparisons)."""
-    assert node is not None
+def _trigger(scope: Scope, node: ast.Expr, relations: list[tuple[str, sp.Expr]],
+             *, compound: bool = False) -> Logic:
+    """The logic of a `when` condition over its comparisons, which are appended to
+    `relations` as `(op, a - b)`: an index for a comparison, `("not", x)`,
+    `("and", x, y)`, `("or", x, y)`. `compound`: inside `and`/`or`/`not`."""
+    if isinstance(node, ast.BoolOp):
+        return (node.op, _trigger(scope, node.left, relations, compound=True),
+                _trigger(scope, node.right, relations, compound=True))
+    if isinstance(node, ast.UnaryOp) and node.op == "not":
+        return ("not", _trigger(scope, node.operand, relations, compound=True))
     if not isinstance(node, ast.Compare) or node.op not in _DIRECTIONS:
         raise SymflowError(
-            "a `when` event needs one comparison: `when a < b`, `a > b` or `a == b`",
-            node.span,
-            help="it fires where the comparison becomes true (`<`: a - b falls through "
-                 "zero, `>`: rises through zero, `==`: either); for a combined "
-                 "condition, check it at given times with `every dt if ... then`")
+            "a `when` condition is a comparison (`<`, `<=`, `>`, `>=`, `==`), or "
+            "comparisons joined by `and`, `or` and `not`", node.span,
+            help="it fires where the condition becomes true (`a < b`: where a - b falls "
+                 "through zero, `a > b`: rises through zero, `a == b`: either)" +
+                 ("; `!=` is not a crossing: write `a < b` or `a > b`"
+                  if isinstance(node, ast.Compare) else ""))
+    if compound and node.op == "==":
+        raise SymflowError(
+            "`==` cannot be joined with `and`, `or` or `not` in a `when` condition",
+            node.span, help="a == b holds only at instants; use `<`, `<=`, `>` or `>=`")
     a, sa = build_expression(scope, node.left, allowed=_VALUE_KINDS, context="a condition")
     b, sb = build_expression(scope, node.right, allowed=_VALUE_KINDS, context="a condition")
     if sa or sb:
         raise SymflowError("an event's condition must be a scalar", node.span,
                            help="reduce an array first, e.g. max(x) or sum(x)")
-    g = a - b
-    if not (g.free_symbols - set(scope.values)) - {sp.Symbol("t", real=True)} and \
-            not g.has(sp.Symbol("t", real=True)):
-        raise SymflowError("this condition does not depend on the states or t", node.span,
-                           help="use `at t = ...` for an event at a fixed time")
-    return g, _DIRECTIONS[node.op]
+    relations.append((node.op, a - b))
+    return len(relations) - 1
+
+
+def _check_varies(scope: Scope, relations: list[tuple[str, sp.Expr]],
+                  node: ast.Expr) -> None:
+    """Refuse a condition none of whose comparisons depends on the states or t."""
+    for _, g in relations:
+        if (g.free_symbols - set(scope.values)) - {TIME} or g.has(TIME):
+            return
+    raise SymflowError("this condition does not depend on the states or t", node.span,
+                       help="use `at t = ...` for an event at a fixed time")
 
 
 def _check(scope: Scope, node: ast.Expr) -> sp.Basic:

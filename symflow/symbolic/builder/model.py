@@ -2,7 +2,7 @@
 
 `build` picks the model and the equations strategy (explicit, or implicit after
 flattening components: `dae.py`), then `build_model` declares its sections in
-dependency order (constants, parameters, inputs, functions, domain, Brownian motions,
+dependency order (functions, constants, parameters, inputs, domain, Brownian motions,
 variables, closures, observed outputs, equations, settings, boundary) in one
 `Scope` and checks what spans sections.
 """
@@ -117,12 +117,14 @@ def build_model(scope: Scope, equations: EquationStrategy) -> System:
     """The `System` of `scope.model`, its equations built by `equations`."""
     m = scope.model
     network_plan = plan_network(m)
+    # functions first: a declared value may call one (its body is built where it is
+    # called, so it may use only what that value may)
+    declare_functions(scope, m.items("functions"))
     params = parameters(scope, m.items("constants"), constant=True)
     params += parameters(scope, m.items("parameters"), constant=False)
     params += parameters(scope, network_plan.compartment_parameters
                          + network_plan.species_parameters, constant=False)
     inputs = build_inputs(scope, m.items("inputs"))
-    declare_functions(scope, m.items("functions"))
     scope.dimensions = build_domain(scope, m.items("domain"))
     scope.brownians = brownians(scope, m.items("brownian"))
     variable_list = variables(scope, m.items("variables") + network_plan.compartment_variables

@@ -19,6 +19,7 @@ import sympy as sp
 
 from ...errors import Span, SymflowError
 from ...lang import ast
+from ..nodes import Ceiling, Floor
 from ..system import Brownian, Closure, Dimension
 
 __all__ = ["BUILTINS", "BUILTIN_CONSTANTS", "MAX_DEPTH", "MAX_LENGTH", "RESERVED", "TIME",
@@ -38,6 +39,8 @@ BUILTINS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
     "asinh": (1, sp.asinh), "acosh": (1, sp.acosh), "atanh": (1, sp.atanh),
     "exp": (1, sp.exp), "log": (1, sp.log), "sqrt": (1, sp.sqrt),
     "abs": (1, sp.Abs), "sign": (1, sp.sign),
+    # step functions: derivative 0 (almost everywhere; nodes/special.py)
+    "floor": (1, Floor), "ceiling": (1, Ceiling), "ceil": (1, Ceiling),
     "min": (None, sp.Min), "max": (None, sp.Max),
 }
 BUILTIN_CONSTANTS = {"pi": sp.pi, "e": sp.E}

@@ -33,6 +33,8 @@ from .inputs import TableInput as TableInput
 from .inputs import table_inputs_in as table_inputs_in
 from .loops import NewtonSolve as NewtonSolve
 from .loops import loop_symbols as loop_symbols
+from .special import Ceiling as Ceiling
+from .special import Floor as Floor
 from .special import Sigmoid as Sigmoid
 from .special import SoftmaxWeight as SoftmaxWeight
 from .spectral import LINEAR_SPECTRAL_NODES as LINEAR_SPECTRAL_NODES

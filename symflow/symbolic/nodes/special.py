@@ -1,5 +1,5 @@
 """Scalar special functions that SymPy lacks and the passes emit: the logistic
-sigmoid and a softmax weight.
+sigmoid and a softmax weight; and `floor`/`ceiling` with the derivative autodiff has.
 
 They stand for numerically stable forms of ratios of exponentials:
 `Sigmoid(z) = 1/(1 + e^{-z})` and `SoftmaxWeight(k, b_0, ..., b_{n-1}) =
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["Sigmoid", "SoftmaxWeight"]
+__all__ = ["Ceiling", "Floor", "Sigmoid", "SoftmaxWeight"]
 
 
 class Sigmoid(sp.Function):
@@ -58,3 +58,23 @@ class SoftmaxWeight(sp.Function):
 
     def _eval_rewrite_as_exp(self, k, *b, **kwargs):
         return sp.exp(b[int(k)]) / sp.Add(*(sp.exp(x) for x in b))
+
+
+class Floor(sp.floor):
+    """`floor(x)`, the largest integer not above x, whose derivative is 0.
+
+    A step function: its derivative is 0 almost everywhere (and undefined at the
+    integers, where it jumps). SymPy leaves `d/dx floor(x)` unevaluated, which no
+    printer can print; the passes that differentiate (index reduction, tearing,
+    Rosenbrock Jacobians, `grad`) get 0 here, as `jax.grad` of `jnp.floor` does.
+    """
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+class Ceiling(sp.ceiling):
+    """`ceiling(x)`, the smallest integer not below x; derivative 0, as `Floor`."""
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)

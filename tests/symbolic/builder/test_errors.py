@@ -377,22 +377,6 @@ def test_constant_that_depends_on_a_parameter():
     assert err.help == "it may use numbers and constants"
 
 
-def test_parameter_that_calls_a_function():
-    err = _error("""
-        model M
-          parameters
-            k = f(2)
-          functions
-            f(u) = 2*u
-          variables
-            x = 1.0
-          equations
-            der(x) = -k*x
-        end
-        """)
-    _check(err, "the value of parameter 'k' cannot call the function 'f'", 3, 9, "f")
-
-
 def test_initial_value_that_depends_on_a_variable():
     err = _error("""
         model M

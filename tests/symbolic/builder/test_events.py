@@ -76,9 +76,16 @@ def test_events_are_built_with_their_kind_direction_and_affects():
 
 
 @pytest.mark.parametrize("events, message, line, underlined, help", [
-    ("when x then v = 0", "needs one comparison", 15, "x", "becomes true"),
-    ("when x < 0 and v < 0 then v = 0", "needs one comparison", 15, "x < 0 and v < 0",
-     "every dt if"),
+    ("when x then v = 0", "is a comparison (`<`, `<=`", 15, "x", "becomes true"),
+    ("when x < 0 and v then v = 0", "is a comparison (`<`, `<=`", 15, "v", "becomes true"),
+    ("when x != 0 then v = 0", "is a comparison (`<`, `<=`", 15, "x != 0",
+     "`!=` is not a crossing"),
+    ("when x < 0 or not (v == 1) then v = 0", "`==` cannot be joined", 15, "v == 1",
+     "holds only at instants"),
+    ("when k < 0 and k > 1 then v = 0", "does not depend on the states or t", 15,
+     "k < 0 and k > 1", "at t ="),
+    ("when x < 0 then v = 1 + (x > 1 and v < 2)", "expected a value, not a condition", 15,
+     "x > 1 and v < 2", "can only follow `if`"),
     ("when k < 0 then v = 0", "does not depend on the states or t", 15, "k < 0", "at t ="),
     ("when x < 0 then k = 1", "can only set a state; 'k' is a parameter", 15, "k",
      "under `discrete`"),
