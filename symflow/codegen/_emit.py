@@ -39,9 +39,9 @@ from ..symbolic import (
 )
 from ._closures import IMPORT_LINE, closure_io_outputs, lift_closures
 from ._emit_events import emit_events
-from ._emit_reactions import emit_network_rhs, network_states
+from ._emit_reactions import emit_network_rhs, network_preparation, network_states
 from ._emit_sde import emit_stochastic
-from ._inputs import import_line, input_constants, input_defaults, prepare_inputs
+from ._inputs import import_line, input_constants, input_defaults, input_preparation
 from ._layout import Layout, layout_fields, state_layout
 from ._names import mangle
 from ._printer import JnpPrinter
@@ -92,7 +92,6 @@ def emit(system: System) -> str:
         "",
     ]
     out += _parameter_defaults(system, names)
-    out += prepare_inputs(system)
     out += _function(
         "initial_values", "p", "The initial value of every state, by name.",
         system, names, shapes,
@@ -110,7 +109,12 @@ def emit(system: System) -> str:
         rest = {k: sp.Integer(0) if k in moved else e
                 for k, e in rhs_by_state(system, layout).items()}
         out += emit_network_rhs(system, layout, moved, names, shapes, _function, rest)
-    else:
+    preparation = input_preparation(system) + network_preparation(moved)
+    if preparation:  # what a solve computes once from the parameters, not every step
+        out += ["def prepare(p):",
+                '    """`p` with what a solve computes once before it steps."""',
+                "    p = dict(p)", *preparation, "    return p", "", ""]
+    if not moved:
         out += _vector_function(
             "rhs", "t, y, p", "The time derivative dy/dt of the flat state vector y.",
             system, layout, names, shapes, rhs_by_state(system, layout), unpack_states=True)

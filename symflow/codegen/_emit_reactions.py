@@ -36,11 +36,21 @@ from ..symbolic import NetworkReaction, ReactionNetwork, System
 if TYPE_CHECKING:
     from ._layout import Layout
 
-__all__ = ["emit_network_rhs", "network_states"]
+__all__ = ["RATE_FACTORS", "emit_network_rhs", "network_preparation", "network_states"]
 
 # The most reactant molecules (coefficients added) a reaction's rate may take to be
 # computed with the mass-action table; others are written out.
 MAX_MOLECULES = 4
+# The key of the table's rate factors in `p` (no model name can be it): the generated
+# `prepare(p)` computes them once a solve, not at every stage of every step, where
+# their stack (one entry per reaction) made most of a large network's program.
+RATE_FACTORS = "<rate factors>"
+
+
+def network_preparation(moved: set[str]) -> list[str]:
+    """The line of the generated `prepare(p)` that computes the rate factors (none
+    without a network in the network form)."""
+    return [f"    p[{RATE_FACTORS!r}] = _rate_factors(p)"] if moved else []
 
 
 def network_states(system: System, layout: tuple[Layout, ...]) -> set[str]:
@@ -162,15 +172,22 @@ def emit_network_rhs(system: System, layout: tuple[Layout, ...], moved: set[str]
         "",
         "",
     ]
-    out += function("_rhs_rest", "t, y, p", "dy/dt of everything but the network's flux.",
-                    system, names, shapes, rest, unpack_states=True, result="vector")
+    if all(e == 0 for e in rest.values()):  # every state's equation is the network's
+        out += ["def _rhs_rest(t, y, p):",
+                '    """dy/dt of everything but the network\'s flux: nothing."""',
+                "    return jnp.zeros_like(y)", "", ""]
+    else:
+        out += function("_rhs_rest", "t, y, p", "dy/dt of everything but the network's "
+                        "flux.", system, names, shapes, rest, unpack_states=True,
+                        result="vector")
     product = " * ".join(f"x[MASS_ACTION_INDEX[:, {k}]]" for k in range(width)) or "1.0"
     out += [
         "def reaction_rates(t, y, p):",
         '    """Every reaction\'s rate (per volume of its compartment), in order."""',
         "    x = jnp.concatenate([y, jnp.ones((1,), dtype=y.dtype)])",
         "    w = jnp.zeros((N_REACTIONS,), dtype=y.dtype)",
-        f"    w = w.at[MASS_ACTION_REACTIONS].set(_rate_factors(p) * {product})",
+        f"    factors = p[{RATE_FACTORS!r}] if {RATE_FACTORS!r} in p else _rate_factors(p)",
+        f"    w = w.at[MASS_ACTION_REACTIONS].set(factors * {product})",
         "    return w.at[OTHER_REACTIONS].set(_other_rates(t, y, p))",
         "",
         "",

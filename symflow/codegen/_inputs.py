@@ -9,7 +9,7 @@ knots are constants. Expressions call `symflow.runtime.interpolate` (printed by
 `JnpPrinter._print_TableInput`).
 
 A natural cubic spline needs its curvatures, one tridiagonal solve over the whole
-table: `prepare_inputs(p)` (emitted when an input is `cubic`) adds them to `p`
+table: the generated `prepare(p)` (when an input is `cubic`) adds them to `p`
 under `"name:curvatures"` (a key no model name can be), and a solve calls it once
 before it steps, so that each evaluation of the right-hand side reads the
 segment around `t` only; `rhs` called on a `p` without them solves at each call.
@@ -21,7 +21,8 @@ import re
 
 from ..symbolic import System
 
-__all__ = ["CURVATURES", "import_line", "input_constants", "input_defaults", "prepare_inputs"]
+__all__ = ["CURVATURES", "import_line", "input_constants", "input_defaults",
+           "input_preparation"]
 
 CURVATURES = "{}:curvatures"  # the key of a cubic input's curvatures in `p`
 
@@ -59,15 +60,9 @@ def input_defaults(system: System) -> list[str]:
     return lines
 
 
-def prepare_inputs(system: System) -> list[str]:
-    """`prepare_inputs(p)`: `p` with the curvatures of every cubic input (none without)."""
-    cubic = [i for i in system.inputs if i.interpolation == "cubic"]
-    if not cubic:
-        return []
-    lines = ["def prepare_inputs(p):",
-             '    """`p` with the curvatures of each cubic spline, computed once a solve."""',
-             "    p = dict(p)"]
-    for i in cubic:
-        lines.append(f"    p[{CURVATURES.format(i.name)!r}] = spline_curvatures("
-                     f"INPUT_KNOTS[{i.name!r}], p[{i.name!r}])")
-    return lines + ["    return p", "", ""]
+def input_preparation(system: System) -> list[str]:
+    """The lines of the generated `prepare(p)` that add the curvatures of every cubic
+    input to `p` (none without)."""
+    return [f"    p[{CURVATURES.format(i.name)!r}] = spline_curvatures("
+            f"INPUT_KNOTS[{i.name!r}], p[{i.name!r}])"
+            for i in system.inputs if i.interpolation == "cubic"]

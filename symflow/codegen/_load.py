@@ -85,9 +85,9 @@ class GeneratedModel:
     event_schedule: Callable | None = None
     affects: tuple[Callable, ...] = ()
     inputs: tuple[InputTable, ...] = ()  # inputs read from tables (codegen/_inputs.py)
-    # `prepare_inputs(p)`: `p` with what a solve computes once from the tables (the
-    # curvatures of cubic splines); None when there is nothing to compute
-    prepare_inputs: Callable | None = None
+    # `prepare(p)`: `p` with what a solve computes once before it steps (the curvatures
+    # of cubic input splines, a network's rate factors); None when there is nothing
+    prepare: Callable | None = None
     # `initial_vector(p)`: the initial values packed as y0 (absent from sources
     # generated before it existed)
     initial_vector: Callable | None = None
@@ -178,7 +178,7 @@ def load_source(source: str, *, event_labels: tuple[str, ...] = (),
         inputs=tuple(InputTable(name, kind, extrapolation, file,
                                 tuple(module.INPUT_KNOTS[name]))
                      for name, kind, extrapolation, file in getattr(module, "INPUTS", ())),
-        prepare_inputs=getattr(module, "prepare_inputs", None),
+        prepare=getattr(module, "prepare", None),
         initial_vector=getattr(module, "initial_vector", None),
         fields=int(getattr(module, "FIELDS", 1)),
     )

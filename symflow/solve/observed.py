@@ -223,8 +223,8 @@ class Outputs:
         computed = tuple(names) if names is not None else self.computed
 
         def values(ts, ys, params):
-            if g.prepare_inputs is not None:  # what the solve computed from the tables
-                params = g.prepare_inputs(params)
+            if g.prepare is not None:  # what the solve computed once
+                params = g.prepare(params)
             out = jax.vmap(lambda t, y: g.observed_fn(t, y, params))(ts, ys)
             if packed:
                 return jnp.concatenate([jnp.ravel(out[k]) for k in computed])

@@ -174,8 +174,8 @@ class Simulator:
         not every step) and the packed initial state (`initial` overriding the
         model's initial values)."""
         g = self.generated
-        if g.prepare_inputs is not None:
-            params = g.prepare_inputs(params)
+        if g.prepare is not None:
+            params = g.prepare(params)
         if g.initial_vector is None:
             values0 = dict(g.initial_values(params))
             values0.update(initial)

@@ -49,7 +49,7 @@ def test_the_module_holds_the_table_and_reads_the_values_from_p():
 def test_a_cubic_spline_is_solved_for_once_a_solve_and_linear_needs_nothing():
     g = load_source(_source())
     p = g.parameter_defaults({})
-    prepared = g.prepare_inputs(p)
+    prepared = g.prepare(p)
     np.testing.assert_array_equal(prepared["F:curvatures"],
                                   spline_curvatures(TABLE[:, 0], TABLE[:, 1]))
     y, t = jnp.array([0.3, -0.2]), 4.321
@@ -58,7 +58,7 @@ def test_a_cubic_spline_is_solved_for_once_a_solve_and_linear_needs_nothing():
     wrong = {**prepared, "F:curvatures": jnp.zeros(101)}
     assert abs(float(g.rhs(t, y, wrong)[1] - g.rhs(t, y, p)[1])) > 1e-6
     linear = load_source(_source("linear"))
-    assert linear.prepare_inputs is None and "spline_curvatures" not in linear.source
+    assert linear.prepare is None and "spline_curvatures" not in linear.source
 
 
 def test_the_right_hand_side_interpolates_p_and_differentiates_through_it():

@@ -187,8 +187,8 @@ class EnsembleSimulator:
                                            store_rejected_steps=config.clip_rejected)
             else:
                 controller = diffrax.ConstantStepSize()
-            if g.prepare_inputs is not None:  # the tables' curvatures, once a path
-                params = g.prepare_inputs(params)
+            if g.prepare is not None:  # what a path computes once
+                params = g.prepare(params)
             key_path, key_initial = jax.random.split(key)
             values0 = dict(g.initial_values(params))
             values0.update(self.random_initial(key_initial, params))
