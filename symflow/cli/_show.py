@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from .. import catalog
 from ._common import EXIT_OK, check_outputs, compile_model, wrote
+from ._rolled import rolled
 
 __all__ = ["add_parsers", "check", "show", "compile_source"]
 
@@ -19,6 +20,10 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
     show = add("show", "print the model's equations after simplification")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    show.add_argument("--scalar", action="store_true",
+                      help="print every line of an array of components (by default, lines "
+                           "that differ only in their element indices are written once, "
+                           "as `for i in 0:99  r[i].v`)")
     show.add_argument("--stage", choices=catalog.SHOW_STAGES,
                       default="final",
                       help="the system as built from the file (built, or flat: the same, "
@@ -67,7 +72,8 @@ def show(args: argparse.Namespace) -> int:
             system = run(system)
             if name == "alias_elimination":
                 break
-    print(latex_system(system) if args.latex else system)
+    print(latex_system(system) if args.latex else system if args.scalar
+          else rolled(str(system)))
     return EXIT_OK
 
 
