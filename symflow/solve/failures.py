@@ -66,11 +66,13 @@ def _values(generated: GeneratedModel, t: float, y: np.ndarray, params: Any) -> 
 
 def raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None = None,
                       initial: dict | None = None,
-                      singular: Callable[[float], str | None] | None = None) -> None:
+                      singular: Callable[[float], str | None] | None = None,
+                      limiting: Callable[[], str | None] | None = None) -> None:
     """Raise `SolverError` for a failed solve: the time reached, and the likeliest cause
     (a parameter or initial value that is not a number, a DAE's divisor that vanished
     there (`vanished_pivot`), a solution that became NaN or grew without bound, too few
-    steps)."""
+    steps). For too few steps, `limiting()` says which state limits the step where the
+    solve stopped (`step_limit.py`), or None."""
     if isinstance(sol.result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
     code = int(sol.result)
@@ -106,6 +108,9 @@ def raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None 
         help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
                 "the model may blow up in finite time here")
     elif code == max_steps:
+        limit = limiting() if limiting is not None else None
+        if limit is not None:
+            reason = f"{reason.rstrip('.')}. {limit[0].upper()}{limit[1:]}"
         help = (f"raise max_steps (now {config.max_steps})"
                 + ("" if _solvers.is_stiff_solver(config.solver)
                    else ", or use a stiff solver (rodas5p, kvaerno5) if the model is stiff"))
