@@ -304,8 +304,8 @@ class Simulator:
 
     def _packed_program(self, config: SolveConfig) -> Callable:
         """`(params, initial, ts) -> [saved states (times x states, row-major), the
-        state reached, result, t_reached, size_reached, initial_size]`: the states only (observed outputs
-        are computed from them when read, `observed.py`)."""
+        state reached, result, t_reached, size_reached, initial_size]`: the states
+        only (observed outputs are computed from them when read, `observed.py`)."""
         solve = self.solve_program(config)
 
         def packed(params, initial, ts):

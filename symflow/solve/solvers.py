@@ -22,9 +22,10 @@ from ..errors import SymflowError
 from .linear import STIFFNESS_THRESHOLD, Dense, LinearStrategy
 from .rosenbrock import ROSENBROCK
 
-__all__ = ["EXPLICIT", "IMPLICIT", "ROSENBROCK", "ROSENBROCK_MAX_STATES", "STIFFNESS_THRESHOLD",
-           "STEP_FACTORS", "choose_auto", "is_fixed_step", "is_imex", "is_implicit", "is_rosenbrock",
-           "is_stiff_solver", "make_controller", "make_solver", "solver_label", "takes_fixed_steps"]
+__all__ = ["EXPLICIT", "IMPLICIT", "ROSENBROCK", "ROSENBROCK_MAX_STATES", "STEP_FACTORS",
+           "STIFFNESS_THRESHOLD", "choose_auto", "is_fixed_step", "is_imex", "is_implicit",
+           "is_rosenbrock", "is_stiff_solver", "make_controller", "make_solver", "solver_label",
+           "takes_fixed_steps"]
 
 # `auto` picks Rodas5P for a stiff model with at most this many states and no
 # structured (banded, grid) linear solve; above it, Kvaerno5 with the model's

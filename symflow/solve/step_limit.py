@@ -91,7 +91,7 @@ def limiting_state(solver: diffrax.AbstractSolver, terms: diffrax.AbstractTerm,
     t0 = jnp.asarray(t, dtype=y0.dtype)
 
     @jax.jit
-    def step(h: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    def step(h: jax.Array) -> tuple[Any, Any, Any]:
         state = solver.init(terms, t0, t0 + h, y0, params)
         y1, error, _, _, result = solver.step(terms, t0, t0 + h, y0, params, state, False)
         return y1, error, result == diffrax.RESULTS.successful

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import symflow
-from models import model_text
+from models import model_text, testset_reference
 from symflow.errors import SymflowError
 from symflow.lang import parse
 from symflow.passes import PIPELINE, compress_mass_matrix
@@ -140,21 +140,13 @@ def test_a_rank_that_holds_only_at_the_parameters_values_is_refused():
         symflow.loads(text, file="m.sf")
 
 
-# The Test Set for IVP Solvers (Mazzia & Magherini, Bari), problem `transamp`: the
-# reference solution at t = 0.2 (PSIDE, rtol = atol = 1e-14, as published there).
-TRANSAMP_REFERENCE = {
-    "y1": -0.5562145012262709e-2, "y2": 0.3006522471903042e+1,
-    "y3": 0.2849958788608128e+1, "y4": 0.2926422536206241e+1,
-    "y5": 0.2704617865010554e+1, "y6": 0.2761837778393145e+1,
-    "y7": 0.4770927631616772e+1, "y8": 0.1236995868091548e+1}
-
-
 @pytest.mark.slow  # about 11 s to compile (dae_to_ode's symbolic solves) and 19 s to jit
 def test_the_transistor_amplifier_matches_the_test_sets_reference():
     # rodas5p at rtol = atol = 1e-8 (the model's settings): 6.9 digits measured (the
     # largest relative error 1.3e-7, in y8); asserted: 6 digits in every node voltage.
+    t1, reference = testset_reference("transamp")  # the Test Set's published values
     m = symflow.loads(model_text("transistor_amplifier"))
-    s = m.simulate(saveat=[0.2])
-    for name, value in TRANSAMP_REFERENCE.items():
+    s = m.simulate(saveat=[t1])
+    for name, value in reference.items():
         got = float(np.asarray(s[name])[-1])
         assert abs(got - value) <= 1e-6 * abs(value), (name, got, value)
