@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import symflow
-from models import model_text, testset_reference
+from models import model_text, published_reference
 
 
 def _digits(problem: str, model: str, **options) -> float:
     """Correct significant digits of the final state: -log10 of the largest relative
     error against the published reference."""
-    t1, reference = testset_reference(problem)
+    t1, reference = published_reference(problem)
     s = symflow.loads(model_text(model)).simulate(saveat=[t1], **options)
     errors = [abs(float(np.asarray(s[k])[-1]) - v) / abs(v) for k, v in reference.items()]
     return float(-np.log10(max(errors)))

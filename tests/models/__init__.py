@@ -27,7 +27,7 @@ def model_text(name: str) -> str:
     return model_path(name).read_text()
 
 
-def testset_reference(problem: str) -> tuple[float, dict[str, float]]:
+def published_reference(problem: str) -> tuple[float, dict[str, float]]:
     """The published reference solution of a problem of the Test Set for IVP Solvers
     (`pollu`, `orego`, `rober`, `transamp`): its time and its values by state name
     (`testset_reference.json`, which cites the source)."""

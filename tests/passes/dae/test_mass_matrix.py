@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import symflow
-from models import model_text, testset_reference
+from models import model_text, published_reference
 from symflow.errors import SymflowError
 from symflow.lang import parse
 from symflow.passes import PIPELINE, compress_mass_matrix
@@ -144,9 +144,23 @@ def test_a_rank_that_holds_only_at_the_parameters_values_is_refused():
 def test_the_transistor_amplifier_matches_the_test_sets_reference():
     # rodas5p at rtol = atol = 1e-8 (the model's settings): 6.9 digits measured (the
     # largest relative error 1.3e-7, in y8); asserted: 6 digits in every node voltage.
-    t1, reference = testset_reference("transamp")  # the Test Set's published values
+    t1, reference = published_reference("transamp")  # the Test Set's published values
     m = symflow.loads(model_text("transistor_amplifier"))
     s = m.simulate(saveat=[t1])
     for name, value in reference.items():
         got = float(np.asarray(s[name])[-1])
         assert abs(got - value) <= 1e-6 * abs(value), (name, got, value)
+
+
+def test_show_prints_the_compressed_rows(tmp_path, capsys):
+    from symflow.cli import main
+
+    path = tmp_path / "small.sf"
+    path.write_text(SMALL)
+    assert main(["show", str(path), "--stage", "mass_matrix", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.split("equations")[-1].splitlines() if "0 = " in line]
+    # one row keeps the derivatives, the other is the rows' sum: y2 - exp(-a t), no y1
+    assert len(rows) == 2 and sum("der(" in row for row in rows) == 1
+    (algebraic,) = (row for row in rows if "der(" not in row)
+    assert "exp(-a*t)" in algebraic and "y2" in algebraic and "y1" not in algebraic
