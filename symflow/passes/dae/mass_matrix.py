@@ -39,8 +39,11 @@ Rows are grouped into blocks that share derivatives (independent blocks are
 compressed alone: a circuit's capacitors rarely share nodes). A block with a row
 nonlinear in the derivatives is left alone. A block whose `M` depends on time or
 the states is left alone when it is regular, and refused, with its rows named,
-when it is singular: a state-dependent singular mass matrix is not supported (it
-would need the compression redone as the state moves).
+when it is singular with no more rows than derivatives (each row could be matched
+to a derivative of its own, so structural analysis sees nothing wrong, and the
+derivative solve would fail): a state-dependent singular mass matrix is not
+supported (it would need the compression redone as the state moves). One with more
+rows than derivatives is left to index reduction, as before this pass.
 """
 
 from __future__ import annotations
@@ -150,7 +153,8 @@ def _compress(system: System, equations: Sequence[Equation], block: Sequence[int
     if any(entry.has(*columns) for entry in mass):
         return {}  # nonlinear in the derivatives: not a mass-matrix form
     if any(entry.free_symbols - set(values) for entry in mass):
-        _refuse_if_singular(mass, equations)
+        if mass.rows <= mass.cols:  # more rows than derivatives: left to index reduction
+            _refuse_if_singular(mass, equations)
         return {}
     exact = mass.applyfunc(_rationalize)
     at_values = exact.xreplace(values)
