@@ -106,7 +106,8 @@ DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")
 
 # The stages `symflow show --stage` prints.
 SHOW_STAGES: tuple[str, ...] = (
-    "built", "flat", "simplified", "final", "semilinear", "diffusion", "conservation")
+    "built", "flat", "simplified", "mass_matrix", "final", "semilinear", "diffusion",
+    "conservation")
 
 # Solver names of other tools (scipy, MATLAB, SUNDIALS, DifferentialEquations.jl),
 # lower-cased, and the solvers here that do the same job: the suggestions of an

@@ -204,7 +204,8 @@ def solve_and_keep(run: KeptRun, m, params: dict, initial: dict, options: dict):
         "observed_kept": len(computed) <= KEEP_OBSERVED,
         "names": shown_names(m),
         "given": sorted(given), "initial": sorted(start), "ts": ts.tolist(),
-        "result_at": len(ts) * m.generated.n_states})
+        # the saved states, then the state reached, then the result code
+        "result_at": (len(ts) + 1) * m.generated.n_states})
     store = _store()
     sources = source_digests(system.sources)
     with stage("reading the kept program"):
@@ -299,7 +300,8 @@ def shown_names(m: Any) -> list[str]:
 
 def _states(meta: Mapping[str, Any], flat: np.ndarray) -> np.ndarray:
     """The saved states `(times, flat state vector)` of a kept solve's output."""
-    return flat[:meta["result_at"]].reshape(len(meta["ts"]), meta["n_states"])
+    n_saved = len(meta["ts"]) * meta["n_states"]
+    return flat[:n_saved].reshape(len(meta["ts"]), meta["n_states"])
 
 
 def unpack(meta: Mapping[str, Any], flat: np.ndarray) -> dict[str, np.ndarray]:

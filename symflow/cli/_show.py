@@ -28,7 +28,9 @@ def add_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
                       default="final",
                       help="the system as built from the file (built, or flat: the same, "
                            "components flattened), after constant folding and alias "
-                           "elimination (simplified), or after every pass (default: final); "
+                           "elimination (simplified), after the row compression of a "
+                           "singular constant mass matrix (mass_matrix), or after every "
+                           "pass (default: final); "
                            "semilinear: the split into a linear part and a remainder; "
                            "diffusion: the schedule and score a diffusion sampler uses; "
                            "conservation: the linear conservation laws (a reaction "
@@ -64,13 +66,14 @@ def show(args: argparse.Namespace) -> int:
         print(find_diffusion_form(m.system))
         return EXIT_OK
     system = m.built if args.stage in ("built", "flat") else m.system
-    if args.stage == "simplified":
+    if args.stage in ("simplified", "mass_matrix"):
         from ..passes import PIPELINE
 
+        last = "alias_elimination" if args.stage == "simplified" else "mass_matrix"
         system = m.built
         for name, run in PIPELINE:
             system = run(system)
-            if name == "alias_elimination":
+            if name == last:
                 break
     print(latex_system(system) if args.latex else system if args.scalar
           else rolled(str(system)))

@@ -12,6 +12,7 @@ from ..symbolic.nodes import SpectralFilter as SpectralFilter
 from ..symbolic.nodes import SpectralGridFilter as SpectralGridFilter
 from .constant_folding import fold_constants as fold_constants
 from .dae import check_structure as check_structure
+from .dae import compress_mass_matrix as compress_mass_matrix
 from .dae import dae_to_ode as dae_to_ode
 from .dae import eliminate_aliases as eliminate_aliases
 from .dae import reduce_index as reduce_index

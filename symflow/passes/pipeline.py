@@ -9,6 +9,7 @@ from ..symbolic import System
 from .constant_folding import fold_constants
 from .dae import (
     check_structure,
+    compress_mass_matrix,
     dae_to_ode,
     eliminate_aliases,
     reduce_index,
@@ -27,6 +28,8 @@ PIPELINE: tuple[tuple[str, Callable[[System], System]], ...] = (
     ("conservation_laws", eliminate_conserved),
     # Implicit equations (DAEs, components); each is a no-op on an ODE system.
     ("alias_elimination", eliminate_aliases),
+    # `M y' = f` with a constant singular M: algebraic combinations of rows exposed.
+    ("mass_matrix", compress_mass_matrix),
     ("structural_analysis", check_structure),
     ("index_reduction", reduce_index),
     ("dummy_derivatives", select_dummy_derivatives),

@@ -66,11 +66,13 @@ def _values(generated: GeneratedModel, t: float, y: np.ndarray, params: Any) -> 
 
 def raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None = None,
                       initial: dict | None = None,
-                      singular: Callable[[float], str | None] | None = None) -> None:
+                      singular: Callable[[float], str | None] | None = None,
+                      limiting: Callable[[], str | None] | None = None) -> None:
     """Raise `SolverError` for a failed solve: the time reached, and the likeliest cause
     (a parameter or initial value that is not a number, a DAE's divisor that vanished
     there (`vanished_pivot`), a solution that became NaN or grew without bound, too few
-    steps)."""
+    steps). For too few steps, `limiting()` says which state limits the step where the
+    solve stopped (`step_limit.py`), or None."""
     if isinstance(sol.result, jax.core.Tracer):
         return  # inside a trace: the caller reads `Solution.result`
     code = int(sol.result)
@@ -106,10 +108,24 @@ def raise_on_failure(sol: Solution, config: SolveConfig, *, params: dict | None 
         help = (f"the solution grows without bound (|y| = {size:.3g} at t = {t:.6g}): "
                 "the model may blow up in finite time here")
     elif code == max_steps:
+        limit = _safely(limiting)
+        if limit is not None:
+            reason = f"{reason.rstrip('.')}. {limit[0].upper()}{limit[1:]}"
         help = (f"raise max_steps (now {config.max_steps})"
                 + ("" if _solvers.is_stiff_solver(config.solver)
                    else ", or use a stiff solver (rodas5p, kvaerno5) if the model is stiff"))
     raise SolverError(f"the solver failed at t = {t:.6g}: {reason}", t, help=help)
+
+
+def _safely(explain: Callable[[], str | None] | None) -> str | None:
+    """`explain()`, or None when there is none or it fails: a diagnosis that cannot be
+    made must not hide the failure it was to explain."""
+    if explain is None:
+        return None
+    try:
+        return explain()
+    except Exception:  # noqa: BLE001 - any failure of the diagnosis: say nothing more
+        return None
 
 
 def _non_finite(params: dict | None, initial: dict | None) -> str | None:

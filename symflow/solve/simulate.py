@@ -30,6 +30,7 @@ from .inputs import check_input_span, inside_span, stop_at_knots
 from .observed import Alias, Outputs
 from .projection import project_onto_invariants
 from .solution import Solution
+from .step_limit import component_names, limiting_state
 
 __all__ = ["MAX_SAVE_POINTS", "Simulator", "save_times"]
 
@@ -163,7 +164,7 @@ class Simulator:
                 t=ts, ys=ys, result=result,
                 t_reached=t_reached,
                 size_reached=jnp.max(jnp.abs(y_last), initial=0.0),
-                initial_size=jnp.max(jnp.abs(y0), initial=0.0),
+                initial_size=jnp.max(jnp.abs(y0), initial=0.0), y_reached=y_last,
                 dense=dense, **self._static,
             )
 
@@ -208,7 +209,7 @@ class Simulator:
             return Solution(
                 t=ts, ys=out.ys, result=out.result, t_reached=out.t_reached,
                 size_reached=jnp.max(jnp.abs(out.y_last), initial=0.0),
-                initial_size=jnp.max(jnp.abs(y0), initial=0.0),
+                initial_size=jnp.max(jnp.abs(y0), initial=0.0), y_reached=out.y_last,
                 events=EventLog(out.event_t, out.event_index, out.event_pre, out.event_post,
                                 out.event_count, labels=labels, outputs=self.outputs),
                 **self._static,
@@ -246,7 +247,9 @@ class Simulator:
                                    help="add `dt = ...` under simulate, or pass dt=")
             controller: diffrax.AbstractStepSizeController = diffrax.ConstantStepSize()
         else:
-            controller = diffrax.PIDController(rtol=config.rtol, atol=config.atol)
+            controller = _solvers.make_controller(
+                _solvers.solver_label(custom) if custom is not None else name,
+                rtol=config.rtol, atol=config.atol)
         # inputs read from tables: step onto their knots (solve/inputs.py)
         controller = stop_at_knots(controller, g.inputs, config.t0, config.t1)
         # a fixed dt dividing the span: every exponential step has the same size
@@ -300,16 +303,16 @@ class Simulator:
         return lambda given, ts, ys: values(ts, ys, defaults(given))
 
     def _packed_program(self, config: SolveConfig) -> Callable:
-        """`(params, initial, ts) -> [saved states (times x states, row-major), result,
-        t_reached, size_reached, initial_size]`: the states only (observed outputs
-        are computed from them when read, `observed.py`)."""
+        """`(params, initial, ts) -> [saved states (times x states, row-major), the
+        state reached, result, t_reached, size_reached, initial_size]`: the states
+        only (observed outputs are computed from them when read, `observed.py`)."""
         solve = self.solve_program(config)
 
         def packed(params, initial, ts):
             sol = solve(params, initial, ts)
             scalars = jnp.stack([sol.result.astype(sol.t_reached.dtype), sol.t_reached,
                                  sol.size_reached, sol.initial_size])
-            return jnp.concatenate([jnp.ravel(sol.ys), scalars])
+            return jnp.concatenate([jnp.ravel(sol.ys), sol.y_reached, scalars])
 
         return packed
 
@@ -322,7 +325,8 @@ class Simulator:
         raises `SolverError` if it records a failure."""
         sol = self._from_packed(np.asarray(flat), np.asarray(ts, dtype=float), params)
         raise_on_failure(sol, config, params=params, initial=initial,
-                          singular=lambda t: self._singular(sol, t, params, initial))
+                          singular=lambda t: self._singular(sol, t, params, initial),
+                          limiting=lambda: self._limiting(sol, config, params, initial))
         if computed is not None:
             sol.remember_computed(computed)
         return sol
@@ -336,6 +340,24 @@ class Simulator:
         return vanished_pivot(self.generated, t, np.asarray(sol.t), np.asarray(sol.ys),
                               params, np.asarray(y0))
 
+    def _limiting(self, sol: Solution, config: SolveConfig, params: dict,
+                  initial: dict | None) -> str | None:
+        """After a failure: which state limits the step where the solve stopped
+        (`step_limit.py`), said in words; None when it cannot be said."""
+        if sol.y_reached is None or config.exponential is not None:
+            return None
+        p = self.problem(config)
+        if p.solver is None or isinstance(p.controller, diffrax.ConstantStepSize):
+            return None
+        prepared, _ = self._start(params, initial or {})
+        names = component_names(self.generated.states, self.generated.n_states)
+        tolerances = _solvers.make_controller(p.solver_name, rtol=config.rtol,
+                                              atol=config.atol)
+        limit = limiting_state(p.solver, p.terms, tolerances, names,
+                               float(sol.t_reached), p.t1, np.asarray(sol.y_reached),
+                               prepared, rtol=config.rtol, atol=config.atol)
+        return None if limit is None else limit.describe()
+
     def _from_packed(self, flat: np.ndarray | jax.Array, ts: np.ndarray, params: Any
                      ) -> Solution:
         """The `Solution` of a packed output: the saved states a view of `flat`, nothing
@@ -343,11 +365,11 @@ class Simulator:
         every concrete call."""
         n, width = len(ts), self.generated.n_states
         end = n * width
-        result, t_reached, size_reached, initial_size = flat[end:end + 4]
+        result, t_reached, size_reached, initial_size = flat[end + width:end + width + 4]
         return Solution.assemble(
             t=ts, ys=flat[:end].reshape(n, width), result=result.astype(np.int32),
             t_reached=t_reached, size_reached=size_reached, initial_size=initial_size,
-            params=params, **self._static)
+            y_reached=flat[end:end + width], params=params, **self._static)
 
     def _device_times(self, ts: np.ndarray) -> jax.Array:
         """`ts` on the device, kept per save grid: a numpy argument of a jitted call is
@@ -391,7 +413,8 @@ class Simulator:
             sol = self._from_packed(
                 out if isinstance(out, jax.core.Tracer) else np.asarray(out), ts, params)
         raise_on_failure(sol, config, params=params, initial=initial,
-                          singular=lambda t: self._singular(sol, t, params, initial))
+                          singular=lambda t: self._singular(sol, t, params, initial),
+                          limiting=lambda: self._limiting(sol, config, params, initial))
         return sol
 
 

@@ -50,6 +50,8 @@ class Solution(eqx.Module):
     t_reached: jax.Array | np.ndarray
     size_reached: jax.Array | np.ndarray  # max |y| where the solver stopped, to explain failures
     initial_size: jax.Array | np.ndarray  # max |y0|
+    # the state where the solver stopped (`t_reached`), to name what limited the step
+    y_reached: Any = None
     dense: Any = None  # diffrax's solution, for interpolation
     events: Any = None  # a model with events: the `EventLog` of this solve
     params: Any = None  # the parameters of the solve: observed outputs are computed with them

@@ -5,7 +5,8 @@ class, and a test checks that every catalogue name has one. Implicit solvers get
 their root finder (and with it the linear solve) from a `LinearStrategy`: Newton
 on a dense Jacobian by default, a chord iteration on a probed band for 1-D PDEs,
 Newton-Krylov on 2-D/3-D grids. Rosenbrock methods (`rosenbrock/`) need no root
-finder: one dense LU factorization per step.
+finder: one dense LU factorization per step. Each family gets its step-size
+controller from `make_controller` (the growth and shrink limits of Hairer's codes).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from ..errors import SymflowError
 from .linear import STIFFNESS_THRESHOLD, Dense, LinearStrategy
 from .rosenbrock import ROSENBROCK
 
-__all__ = ["EXPLICIT", "IMPLICIT", "ROSENBROCK", "ROSENBROCK_MAX_STATES", "STIFFNESS_THRESHOLD",
-           "choose_auto", "is_fixed_step", "is_imex", "is_implicit", "is_rosenbrock",
-           "is_stiff_solver", "make_solver", "solver_label", "takes_fixed_steps"]
+__all__ = ["EXPLICIT", "IMPLICIT", "ROSENBROCK", "ROSENBROCK_MAX_STATES", "STEP_FACTORS",
+           "STIFFNESS_THRESHOLD", "choose_auto", "is_fixed_step", "is_imex", "is_implicit",
+           "is_rosenbrock", "is_stiff_solver", "make_controller", "make_solver", "solver_label",
+           "takes_fixed_steps"]
 
 # `auto` picks Rodas5P for a stiff model with at most this many states and no
 # structured (banded, grid) linear solve; above it, Kvaerno5 with the model's
@@ -88,6 +90,31 @@ def make_solver(name: str, *, linear: LinearStrategy = Dense(),
     raise SymflowError(f"unknown solver '{name}'",
                        help="known solvers: auto, " + ", ".join([*EXPLICIT, *IMPLICIT,
                                                                  *ROSENBROCK]))
+
+
+# The step-size controller's limits per family, (factormin, factormax, safety): the
+# next step is at least factormin and at most factormax times the last accepted
+# one, and `safety` times the size the error estimate asks for. From Hairer's codes:
+# RODAS (Rosenbrock) 0.2 .. 6, RADAU5 (implicit) 0.2 .. 8, DOPRI5 (explicit)
+# 0.2 .. 10 (Hairer & Wanner, Solving ODEs II, section IV.8 and the codes' defaults).
+# A stiff solver's error estimate is less reliable far from the last step (its
+# stage values come from a linearization or a Newton iteration), hence the smaller
+# growth cap. After a rejected step diffrax's `PIDController` forbids growth on its
+# own (the next factor is at most `safety`), which is the classical codes' rule too;
+# a restart with a smaller cap after repeated rejections it has no setting for.
+STEP_FACTORS: dict[str, tuple[float, float, float]] = {
+    "rosenbrock": (0.2, 6.0, 0.9), "implicit": (0.2, 8.0, 0.9), "explicit": (0.2, 10.0, 0.9)}
+
+
+def make_controller(name: str, *, rtol: float, atol: float) -> diffrax.PIDController:
+    """The adaptive step-size controller for solver `name` (a catalogue name, or
+    `solver_label` of a solver object): diffrax's integral (I) controller with the
+    family's limits of `STEP_FACTORS`."""
+    family = ("rosenbrock" if is_rosenbrock(name) else "implicit" if is_implicit(name)
+              else "explicit")
+    factormin, factormax, safety = STEP_FACTORS[family]
+    return diffrax.PIDController(rtol=rtol, atol=atol, factormin=factormin,
+                                 factormax=factormax, safety=safety)
 
 
 def choose_auto(rhs: Callable, t0: float, t1: float, y0: jax.Array,

@@ -25,3 +25,13 @@ def model_path(name: str) -> pathlib.Path:
 def model_text(name: str) -> str:
     """The text of the shared model file `name` (without `.sf`)."""
     return model_path(name).read_text()
+
+
+def published_reference(problem: str) -> tuple[float, dict[str, float]]:
+    """The published reference solution of a problem of the Test Set for IVP Solvers
+    (`pollu`, `orego`, `rober`, `transamp`): its time and its values by state name
+    (`testset_reference.json`, which cites the source)."""
+    import json
+
+    entry = json.loads((MODELS / "testset_reference.json").read_text())[problem]
+    return float(entry["t"]), {k: float(v) for k, v in entry["values"].items()}

@@ -47,7 +47,7 @@ def test_the_solve_program_returns_the_states_only(rc):
         "dt": None, "max_steps": None, "adjoint": "checkpoint", "dense": False,
         "progress": False})
     packed = rc.runner.simulator.packed_fn(config)(p, initial, ts)
-    assert packed.shape == (7 * 1 + 4,)  # the states, then four scalars
+    assert packed.shape == (7 * 1 + 1 + 4,)  # the states, the state reached, four scalars
 
 
 def test_observed_values_match_the_circuit_laws(rc):

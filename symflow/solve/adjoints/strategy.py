@@ -217,7 +217,8 @@ def _diffrax_solve(problem: Problem, adjoint: diffrax.AbstractAdjoint) -> SolveF
             reached = jnp.isfinite(sol.ts)
             t_reached = (jnp.max(jnp.where(reached, sol.ts, -jnp.inf)) if p.forward
                          else jnp.min(jnp.where(reached, sol.ts, jnp.inf)))
-            y_last = jnp.where(reached[:, None], ys, 0.0)
+            # the last save reached (saves are reached in order)
+            y_last = ys[jnp.maximum(jnp.sum(reached) - 1, 0)]
         elif p.ends_only:
             ys, t_reached, y_last = ends_output(sol.ts, sol.ys, p.t1)
         else:
