@@ -51,6 +51,7 @@ def _step_ratios(controller: diffrax.PIDController) -> np.ndarray:
     return steps[1:] / steps[:-1]
 
 
+@pytest.mark.slow  # a Robertson solve twice, ~6 s quiet; the limits' values are checked below
 def test_a_rosenbrock_step_grows_at_most_sixfold():
     # Robertson's steps grow over many decades: with diffrax's default cap (10) some
     # step grows more than 6-fold, with the Rosenbrock family's (6, RODAS's) none does

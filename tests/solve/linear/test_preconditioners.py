@@ -162,8 +162,10 @@ def test_robin_is_preconditioned_as_neumann_and_still_helps():
 BRUSSELATOR = model_text("brusselator_2d_template")
 
 
+# both slow (a 2-D compile each, ~15 s): the transform preconditioner's correctness
+# stays in the default suite (the dense-Jacobian and Fourier tests above and below)
 @pytest.mark.parametrize("c,ratio", [pytest.param(1e-3, 1.0, marks=pytest.mark.slow),
-                                     (1e-2, 0.5)])
+                                     pytest.param(1e-2, 0.5, marks=pytest.mark.slow)])
 def test_gmres_needs_fewer_steps_than_with_adi_on_a_dirichlet_brusselator(c, ratio):
     """Two fields with different boundary kinds and a nonlinear reaction that couples
     them: both preconditioners reach the dense solution, the transform one in
@@ -194,6 +196,7 @@ def test_gmres_needs_fewer_steps_than_with_adi_on_a_dirichlet_brusselator(c, rat
     assert spectral < ratio * adi, (spectral, adi)
 
 
+@pytest.mark.slow  # a 2-D compile, ~9 s quiet: the default suite's budget
 def test_adi_fallback_when_the_transform_preconditioner_has_not_converged():
     """`GridKrylovSolver` gives the transform preconditioner `fallback_cycles` cycles,
     then solves afresh with ADI: with one cycle allowed (it needs 3 here) the
