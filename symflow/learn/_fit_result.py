@@ -230,40 +230,18 @@ class FitResult:
     def plot_residuals(self, path: str | os.PathLike | None = None):
         """The residuals (data minus model) against time, one panel per experiment and
         one colour per observable: a trend or a funnel shows what the fit misses."""
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        n = len(self.experiments)
-        fig, axes = plt.subplots(n, 1, figsize=(8, 2.8 * n), layout="constrained",
-                                 squeeze=False)
-        for k, (e, ax) in enumerate(zip(self.experiments, axes[:, 0])):
+        fig, axes = self._panels(2.8, path)
+        for k, ax in enumerate(axes):
             for i, (name, (t, r)) in enumerate(self.residuals(k).items()):
                 ax.plot(t, r, "o", color=f"C{i}", ms=3.5, label=name)
             ax.axhline(0.0, color="0.4", lw=0.8)
-            ax.set_title(f"{self.model.name}: residuals, {os.path.basename(str(e.name))}")
-            ax.set_xlabel("t")
             ax.set_ylabel("data − model")
-            ax.grid(alpha=0.3)
-            ax.legend(loc="best", fontsize="small")
-        if path is not None:
-            save_figure(fig, path)
-        return fig
+        return self._finished(fig, axes, path, "residuals, ")
 
     def plot(self, path: str | os.PathLike | None = None):
         """Data (points) against the fitted trajectories (lines), one panel per experiment."""
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        n = len(self.experiments)
-        fig, axes = plt.subplots(n, 1, figsize=(8, 3.8 * n), layout="constrained",
-                                 squeeze=False)
-        for k, (e, ax) in enumerate(zip(self.experiments, axes[:, 0])):
+        fig, axes = self._panels(3.8, path)
+        for k, (e, ax) in enumerate(zip(self.experiments, axes)):
             sol = self.simulate(k, saveat=400, adjoint="checkpoint")
             t = np.asarray(sol.t)
             for i, (col, data) in enumerate(e.columns.items()):
@@ -272,7 +250,26 @@ class FitResult:
                 ok = np.isfinite(data)
                 ax.plot(e.t[ok], data[ok], "o", color=color, ms=3.5, alpha=0.7,
                         label=f"{col} (data)")
-            ax.set_title(f"{self.model.name}: {os.path.basename(str(e.name))}")
+        return self._finished(fig, axes, path, "")
+
+    def _panels(self, height: float, path: str | os.PathLike | None):
+        """A figure with one panel per experiment (off screen when written to `path`)."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        n = len(self.experiments)
+        fig, axes = plt.subplots(n, 1, figsize=(8, height * n), layout="constrained",
+                                 squeeze=False)
+        return fig, list(axes[:, 0])
+
+    def _finished(self, fig, axes, path: str | os.PathLike | None, what: str):
+        """Each panel titled by its experiment, with axes, grid and legend; written to
+        `path` if given."""
+        for e, ax in zip(self.experiments, axes):
+            ax.set_title(f"{self.model.name}: {what}{os.path.basename(str(e.name))}")
             ax.set_xlabel("t")
             ax.grid(alpha=0.3)
             ax.legend(loc="best", fontsize="small")
