@@ -42,7 +42,10 @@ def test_segments_shorter_than_the_solve():
     assert _replay.replay_segment(1) == 1
 
 
-@pytest.mark.parametrize("limit", [_replay.DENSE_JACOBIAN_LIMIT, 0], ids=["dense", "vjp-loop"])
+# the vjp loop slow (~6 s quiet, the default suite's budget); the dense path stays
+@pytest.mark.parametrize("limit", [_replay.DENSE_JACOBIAN_LIMIT,
+                                   pytest.param(0, marks=pytest.mark.slow)],
+                         ids=["dense", "vjp-loop"])
 def test_replay_gradient_equals_diffrax_checkpointing(lv, reference, limit, monkeypatch):
     monkeypatch.setattr(_replay, "DENSE_JACOBIAN_LIMIT", limit)
     lv.runner.simulator._cache.clear()  # the path is chosen when the gradient is traced
@@ -67,7 +70,10 @@ end
 """
 
 
-@pytest.mark.parametrize("limit", [_replay.DENSE_JACOBIAN_LIMIT, 0], ids=["dense", "vjp-loop"])
+# the vjp loop slow (~6 s quiet, the default suite's budget); the dense path stays
+@pytest.mark.parametrize("limit", [_replay.DENSE_JACOBIAN_LIMIT,
+                                   pytest.param(0, marks=pytest.mark.slow)],
+                         ids=["dense", "vjp-loop"])
 def test_replay_gradient_of_a_model_without_parameters(limit, monkeypatch):
     # An empty parameter pytree ravels to float32[0]; the backward loop used to
     # reject it beside its float64 accumulator. d x(1) / d x(0) = exp(-1).

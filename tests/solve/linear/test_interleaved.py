@@ -167,7 +167,8 @@ def test_periodic_heat_against_the_exact_semidiscrete_solution():
     assert decay(40 * np.pi) < 1e-20
 
 
-@pytest.mark.parametrize("periodic", [False, True])
+# the non-periodic case slow (a compile, ~7 s quiet): the periodic one covers the layout
+@pytest.mark.parametrize("periodic", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_compiled_solve_has_no_dense_jacobian(periodic):
     points = 400
     m = brusselator(points, periodic, t1=0.1)
