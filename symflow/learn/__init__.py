@@ -15,6 +15,7 @@ from ._data import as_experiments as as_experiments
 from ._data import check_experiment as check_experiment
 from ._data import load_data as load_data
 from ._data import output_names as output_names
+from ._evaluate import objective_value as objective_value
 from ._fit import OPTIMIZERS as OPTIMIZERS
 from ._fit import fit as fit
 from ._fit_or_train import fit_or_train as fit_or_train
@@ -50,6 +51,6 @@ __all__ = ["BestSoFar", "Bounds", "Experiment", "FitError", "FitResult", "Laplac
            "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
            "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",
            "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
-           "fit_or_train",
+           "fit_or_train", "objective_value",
            "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
            "profile", "rewrite_defaults", "save_weights", "train"]
