@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import SymflowError
 from ..learn import Experiment
+from ._observables import row_placeholders
 from ._parameters import Parameter
 
 __all__ = ["Targets", "read_experiments"]
@@ -90,9 +91,11 @@ def _preequilibration(table: Any, pre: str, sim_params: Mapping[str, float], fil
 
 
 def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, str],
-                     targets: Targets, parameters: Mapping[str, Parameter]
-                     ) -> list[Experiment]:
-    """One experiment per condition pair (and replicate), in the measurements' order."""
+                     targets: Targets, parameters: Mapping[str, Parameter],
+                     varying: Mapping[str, tuple[str, ...]]) -> list[Experiment]:
+    """One experiment per condition pair (and replicate, and set of values of the
+    placeholders that vary: `varying` names their kinds by observable), in the
+    measurements' order."""
     file = files["measurements"]
     groups: dict[tuple[str, str], list[int]] = {}
     pre_column = measurements.get("preequilibrationConditionId")
@@ -111,32 +114,38 @@ def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, 
                                      parameters)
         preeq = (_preequilibration(conditions, pre, params, files["conditions"], targets,
                                    parameters) if pre else None)
-        for k, columns in enumerate(_replicates(measurements, rows)):
+        for k, (assigned, columns) in enumerate(_buckets(measurements, rows, varying)):
             name = f"{sim}" + (f" after {pre}" if pre else "") + (f" #{k + 1}" if k else "")
-            out.append(Experiment(t=columns.pop("t"), columns=columns, params=params,
-                                  initial=initial, name=name, preequilibration=preeq))
+            out.append(Experiment(t=columns.pop("t"), columns=columns,
+                                  params={**params, **assigned}, initial=initial, name=name,
+                                  preequilibration=preeq))
     return out
 
 
-def _replicates(measurements: Any, rows: list[int]) -> list[dict[str, np.ndarray]]:
+def _buckets(measurements: Any, rows: list[int], varying: Mapping[str, tuple[str, ...]]
+             ) -> list[tuple[dict[str, float], dict[str, np.ndarray]]]:
     """The rows of one condition as tables of columns (`t` and one per observable, NaN
-    where missing), the k-th measurement of an observable at a time in the k-th."""
-    count: dict[tuple[str, float], int] = {}
-    cells: list[dict[tuple[str, float], float]] = []
+    where missing): a row goes to the first table that has no value of its observable at
+    its time yet and agrees on its placeholders' values (those the table's parameters
+    set)."""
+    buckets: list[tuple[dict[str, float], dict[tuple[str, float], float]]] = []
     for i in rows:
         obs = str(measurements["observableId"].iloc[i])
         t = float(measurements["time"].iloc[i])
-        k = count.get((obs, t), 0)
-        count[(obs, t)] = k + 1
-        if k == len(cells):
-            cells.append({})
-        cells[k][(obs, t)] = float(measurements["measurement"].iloc[i])
+        mine = row_placeholders(measurements, i, varying)
+        for assigned, cells in buckets:
+            if (obs, t) not in cells and all(assigned.get(n, v) == v for n, v in mine.items()):
+                break
+        else:
+            buckets.append(({}, {}))
+            assigned, cells = buckets[-1]
+        assigned.update(mine)
+        cells[(obs, t)] = float(measurements["measurement"].iloc[i])
     out = []
-    for table in cells:
+    for assigned, table in buckets:
         times = np.asarray(sorted({t for _, t in table}), dtype=float)
-        observables = sorted({o for o, _ in table})
         columns = {"t": times}
-        for obs in observables:
+        for obs in sorted({o for o, _ in table}):
             columns[obs] = np.asarray([table.get((obs, t), np.nan) for t in times])
-        out.append(columns)
+        out.append((assigned, columns))
     return out

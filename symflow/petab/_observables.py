@@ -5,8 +5,10 @@ model of its data.
 evaluated). Their placeholders (`observableParameter1_obs`, `noiseParameter1_obs`) take
 the values the measurements table gives them (`observableParameters`,
 `noiseParameters`: numbers or parameter ids); symflow writes one formula per
-observable, so a placeholder must take the same value in every measurement of its
-observable, else the import refuses it with the two rows that differ.
+observable: a placeholder that takes one value in every measurement of its observable
+is replaced by it; one whose values vary (numbers only: σ per measurement, as
+published data often give) becomes a parameter of the model that each experiment sets
+(measurements with different values go to different experiments).
 
 Noise: `normal` and `laplace` on the `lin` scale, `normal` on the `log` scale (symflow's
 `lognormal`), with a noise formula that is one parameter or one number (σ, or the
@@ -24,7 +26,7 @@ from ..errors import SymflowError
 from ..learn import Laplace, LogNormal, NoiseModel, Normal
 from ..sbml import read_formula
 
-__all__ = ["Observable", "read_observables", "placeholder_values"]
+__all__ = ["Observable", "read_observables", "placeholder_values", "row_placeholders"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Observable:
     id: str
     formula: str
     noise: NoiseModel
+    # placeholders that vary between measurements: parameters of the model (a start
+    # value each), set by each experiment
+    varying: tuple[str, ...] = ()
 
 
 def _split(value: Any) -> tuple[str | float, ...]:
@@ -55,31 +60,51 @@ def _split(value: Any) -> tuple[str | float, ...]:
 
 
 def placeholder_values(measurements: Any, column: str, file: str
-                       ) -> dict[str, tuple[str | float, ...]]:
-    """For each observable, the values `column` gives its placeholders: one tuple, the
-    same in every measurement, else a `SymflowError` naming the two rows."""
-    seen: dict[str, tuple[tuple[str | float, ...], int]] = {}
-    for i, (obs, cell) in enumerate(zip(measurements["observableId"],
-                                        measurements.get(column, [math.nan] * len(
-                                            measurements)))):
+                       ) -> dict[str, tuple[str | float, ...] | None]:
+    """For each observable, the values `column` gives its placeholders: one tuple when it
+    is the same in every measurement, `None` when it varies (then every value must be a
+    number: each measurement's goes to its experiment as a parameter value)."""
+    seen: dict[str, tuple[str | float, ...] | None] = {}
+    cells = measurements.get(column, [math.nan] * len(measurements))
+    for i, (obs, cell) in enumerate(zip(measurements["observableId"], cells)):
         values = _split(cell)
-        if obs not in seen:
-            seen[obs] = (values, i)
-        elif seen[obs][0] != values:
-            first = seen[obs][1]
+        if obs in seen and seen[obs] != values:
+            seen[obs] = None
+        seen.setdefault(obs, values)
+    for i, (obs, cell) in enumerate(zip(measurements["observableId"], cells)):
+        if seen[obs] is None and not all(isinstance(v, float) for v in _split(cell)):
             raise SymflowError(
                 f"measurements table {file}, row {i + 2}: {column} of observable {obs!r} "
-                f"is {cell!r}, but row {first + 2} gives {';'.join(map(str, seen[obs][0]))!r}",
-                help="symflow writes one formula per observable: placeholders that vary "
-                     "between measurements are not supported; give each variant its own "
-                     "observable")
-    return {obs: v for obs, (v, _) in seen.items()}
+                f"is {cell!r}, and it varies between measurements",
+                help="placeholders that vary between measurements may take numbers "
+                     "(each measurement's value goes to its experiment); parameters that "
+                     "differ by measurement are not supported")
+    return seen
 
 
-def _replacements(kind: str, obs: str, values: tuple[str | float, ...], symbols: set[str],
-                  where: str) -> dict[str, str | float]:
+def row_placeholders(measurements: Any, i: int,
+                     varying: Mapping[str, tuple[str, ...]]) -> dict[str, float]:
+    """The values of the varying placeholders of measurement `i` (by placeholder name):
+    its experiment's parameter values."""
+    obs = str(measurements["observableId"].iloc[i])
+    out: dict[str, float] = {}
+    for kind, column in (("observable", "observableParameters"),
+                         ("noise", "noiseParameters")):
+        if kind not in varying.get(obs, ()):
+            continue
+        for k, v in enumerate(_split(measurements[column].iloc[i])):
+            out[f"{kind}Parameter{k + 1}_{obs}"] = float(v)
+    return out
+
+
+def _replacements(kind: str, obs: str, values: tuple[str | float, ...] | None,
+                  symbols: set[str], where: str) -> dict[str, str | float]:
+    """What each placeholder becomes: its one value, or (`values` None: it varies) the
+    placeholder itself, a parameter each experiment sets."""
     prefix = f"{kind}Parameter"
     wanted = sorted(s for s in symbols if s.startswith(prefix) and s.endswith("_" + obs))
+    if values is None:
+        return {w: w for w in wanted}
     if len(wanted) != len(values):
         raise SymflowError(f"{where}: uses {len(wanted)} {kind} placeholders, the "
                            f"measurements give {len(values)} values")
@@ -100,8 +125,9 @@ def _noise(distribution: str, transformation: str, sigma: str | float,
                             "log scale (log-normal); log10 and log-laplace are not")
 
 
-def read_observables(table: Any, file: str, *, observable_values: Mapping[str, tuple],
-                     noise_values: Mapping[str, tuple], name: Callable[[str], str],
+def read_observables(table: Any, file: str, *,
+                     observable_values: Mapping[str, tuple | None],
+                     noise_values: Mapping[str, tuple | None], name: Callable[[str], str],
                      parameters: set[str]) -> list[Observable]:
     """The observables that have measurements, in table order."""
     out = []
@@ -111,16 +137,20 @@ def read_observables(table: Any, file: str, *, observable_values: Mapping[str, t
             continue
         where = f"observables table {file}, row {i + 2} ({obs})"
         formula = read_formula(str(row["observableFormula"]), where + ", observableFormula")
-        text = formula.text(_replacements("observable", obs, observable_values[obs],
-                                          formula.symbols, where), name)
         noise_formula = read_formula(str(row["noiseFormula"]), where + ", noiseFormula")
         replace = _replacements("noise", obs, noise_values[obs], noise_formula.symbols, where)
-        sigma = _sigma(noise_formula, replace, parameters, where)
+        obs_replace = _replacements("observable", obs, observable_values[obs],
+                                    formula.symbols, where)
+        varying = tuple(sorted(k for r in (obs_replace, replace) for k, v in r.items()
+                               if k == v))
+        sigma = _sigma(noise_formula, replace, parameters | set(varying), where)
         transformation = str(row.get("observableTransformation", "lin") or "lin")
         transformation = "lin" if transformation == "nan" else transformation
         distribution = str(row.get("noiseDistribution", "normal") or "normal")
         distribution = "normal" if distribution == "nan" else distribution
-        out.append(Observable(obs, text, _noise(distribution, transformation, sigma, where)))
+        text = formula.text(obs_replace, name)
+        out.append(Observable(obs, text, _noise(distribution, transformation, sigma, where),
+                              varying))
     return out
 
 

@@ -89,7 +89,10 @@ def read_problem(path: str | os.PathLike) -> tuple[str, dict]:
     t_end = float(tables.measurements["time"].max())
     text = model_text(imported.text, names, parameters, observables,
                       t_end=t_end if t_end > 0 else 1.0, source=tables.sbml)
-    return text, {"tables": tables, "names": names, "parameters": parameters}
+    varying = {o.id: tuple(sorted({v.split("Parameter")[0] for v in o.varying}))
+               for o in observables if o.varying}
+    return text, {"tables": tables, "names": names, "parameters": parameters,
+                  "varying": varying}
 
 
 def load(path: str | os.PathLike) -> PetabProblem:
@@ -100,7 +103,8 @@ def load(path: str | os.PathLike) -> PetabProblem:
     defaults = {k: float(v) for k, v in model.params.items() if getattr(v, "shape", ()) == ()}
     targets = Targets(names, set(model.params), set(model.state_names), defaults)
     experiments = read_experiments(tables.measurements, tables.conditions, files=tables.files,
-                                   targets=targets, parameters=parameters)
+                                   targets=targets, parameters=parameters,
+                                   varying=read["varying"])
     fitted = tuple(names.get(p.name, p.name) for p in parameters.values() if p.estimate)
     log = tuple(names.get(p.name, p.name) for p in parameters.values()
                 if p.estimate and p.scale != "lin")

@@ -45,11 +45,10 @@ def model_text(sbml_text: str, names: Mapping[str, str], parameters: Mapping[str
                 written.add(decl.name)
     lines = Lines(sbml_text)
     text = apply_edits(sbml_text, [(*lines.span(s), v) for s, v in edits])
-    extra = [p for n, p in by_name.items() if n not in written]
-    added = []
-    if extra:
-        added.append("  parameters")
-        added += [f"    {p.name} = {_declared(p)}" for p in extra]
+    extra = [f"    {p.name} = {_declared(p)}" for n, p in by_name.items() if n not in written]
+    extra += [f"    {v} = 1   \"set by each experiment\"" for o in observables
+              for v in o.varying]
+    added = ["  parameters", *extra] if extra else []
     taken = {d.name for section in ("parameters", "compartments", "species", "variables")
              for d in model.items(section) if hasattr(d, "name")}
     for o in observables:
