@@ -22,7 +22,7 @@ from ..learn import Experiment
 from ._observables import row_placeholders
 from ._parameters import Parameter
 
-__all__ = ["Targets", "read_experiments"]
+__all__ = ["Targets", "check_times", "read_experiments"]
 
 
 class Targets:
@@ -90,6 +90,20 @@ def _preequilibration(table: Any, pre: str, sim_params: Mapping[str, float], fil
     return {**{k: targets.defaults[k] for k in sim_params if k not in params}, **params}
 
 
+def check_times(measurements: Any, file: str) -> float:
+    """The last measurement time; an infinite one (a steady-state measurement) is
+    refused with its row."""
+    times = measurements["time"].to_numpy(dtype=float)
+    bad = np.nonzero(~np.isfinite(times))[0]
+    if bad.size:
+        i = int(bad[0])
+        raise SymflowError(f"measurements table {file}, row {i + 2}: time {times[i]}: "
+                           "steady-state measurements are not supported",
+                           help="symflow fits time courses; a steady state can start an "
+                                "experiment (preequilibrationConditionId)")
+    return float(times.max())
+
+
 def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, str],
                      targets: Targets, parameters: Mapping[str, Parameter],
                      varying: Mapping[str, tuple[str, ...]]) -> list[Experiment]:
@@ -99,11 +113,8 @@ def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, 
     file = files["measurements"]
     groups: dict[tuple[str, str], list[int]] = {}
     pre_column = measurements.get("preequilibrationConditionId")
+    check_times(measurements, file)
     for i in range(len(measurements)):
-        time = float(measurements["time"].iloc[i])
-        if not math.isfinite(time):
-            raise SymflowError(f"measurements table {file}, row {i + 2}: time {time}: "
-                               "steady-state measurements are not supported")
         pre = pre_column.iloc[i] if pre_column is not None else None
         pre = "" if pre is None or (isinstance(pre, float) and math.isnan(pre)) else str(pre)
         key = (str(measurements["simulationConditionId"].iloc[i]), pre)

@@ -18,7 +18,7 @@ from typing import Any
 from ..api import Model, loads
 from ..learn import Experiment, objective_value
 from ..sbml import read_sbml
-from ._experiments import Targets, read_experiments
+from ._experiments import Targets, check_times, read_experiments
 from ._observables import placeholder_values, read_observables
 from ._parameters import Parameter, read_parameters
 from ._read import read_tables
@@ -86,7 +86,7 @@ def read_problem(path: str | os.PathLike) -> tuple[str, dict]:
                                              file),
         noise_values=placeholder_values(tables.measurements, "noiseParameters", file),
         name=lambda sid: names.get(sid, sid), parameters=known)
-    t_end = float(tables.measurements["time"].max())
+    t_end = check_times(tables.measurements, file)
     text = model_text(imported.text, names, parameters, observables,
                       t_end=t_end if t_end > 0 else 1.0, source=tables.sbml)
     varying = {o.id: tuple(sorted({v.split("Parameter")[0] for v in o.varying}))

@@ -12,6 +12,7 @@ import functools
 import io
 import logging
 import os
+import warnings
 from typing import Any
 
 from ..errors import SymflowError
@@ -72,7 +73,10 @@ def read_tables(path: str | os.PathLike) -> Tables:
             raise SymflowError(f"PEtab problem {label}: format_version "
                                f"{problem_yaml.get('format_version')!r}; symflow reads "
                                "PEtab version 1")
-        problem = petab.Problem.from_yaml(label)
+        with warnings.catch_warnings():  # pandas' deprecations inside petab: not ours
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            problem = petab.Problem.from_yaml(label)
     except SymflowError:
         raise
     except Exception as e:  # the petab library's own errors: file, column, value
@@ -96,6 +100,10 @@ def _lint(petab: Any, problem: Any, label: str) -> None:
     logger.addHandler(handler)
     try:
         failed = petab.lint_problem(problem)
+    except Exception as e:  # petab's own parser of formulas raises on a syntax error
+        raise SymflowError(f"PEtab problem {label} does not pass petab's checks: {e}",
+                           help="formulas are SBML L3 / PEtab infix: names, numbers, "
+                                "+ - * / ^ and functions such as exp(x), log(x)") from None
     finally:
         logger.removeHandler(handler)
     if failed:
