@@ -32,7 +32,7 @@ class Parameter:
 
 
 def _number(row: Any, column: str, where: str) -> float:
-    value = row.get(column) if hasattr(row, "get") else None
+    value: Any = row.get(column) if hasattr(row, "get") else None
     try:
         number = float(value)
     except (TypeError, ValueError):
