@@ -21,6 +21,7 @@ from ..errors import SymflowError
 from ..learn import Experiment
 from ._observables import row_placeholders
 from ._parameters import Parameter
+from ._variants import Combination, column_of
 
 __all__ = ["Targets", "check_times", "read_experiments"]
 
@@ -106,7 +107,8 @@ def check_times(measurements: Any, file: str) -> float:
 
 def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, str],
                      targets: Targets, parameters: Mapping[str, Parameter],
-                     varying: Mapping[str, tuple[str, ...]]) -> list[Experiment]:
+                     varying: Mapping[str, tuple[str, ...]],
+                     variants: Mapping[str, list[Combination]]) -> list[Experiment]:
     """One experiment per condition pair (and replicate, and set of values of the
     placeholders that vary: `varying` names their kinds by observable), in the
     measurements' order."""
@@ -125,7 +127,7 @@ def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, 
                                      parameters)
         preeq = (_preequilibration(conditions, pre, params, files["conditions"], targets,
                                    parameters) if pre else None)
-        for k, (assigned, columns) in enumerate(_buckets(measurements, rows, varying)):
+        for k, (assigned, columns) in enumerate(_buckets(measurements, rows, varying, variants)):
             name = f"{sim}" + (f" after {pre}" if pre else "") + (f" #{k + 1}" if k else "")
             out.append(Experiment(t=columns.pop("t"), columns=columns,
                                   params={**params, **assigned}, initial=initial, name=name,
@@ -133,7 +135,8 @@ def read_experiments(measurements: Any, conditions: Any, *, files: Mapping[str, 
     return out
 
 
-def _buckets(measurements: Any, rows: list[int], varying: Mapping[str, tuple[str, ...]]
+def _buckets(measurements: Any, rows: list[int], varying: Mapping[str, tuple[str, ...]],
+             variants: Mapping[str, list[Combination]]
              ) -> list[tuple[dict[str, float], dict[str, np.ndarray]]]:
     """The rows of one condition as tables of columns (`t` and one per observable, NaN
     where missing): a row goes to the first table that has no value of its observable at
@@ -141,7 +144,7 @@ def _buckets(measurements: Any, rows: list[int], varying: Mapping[str, tuple[str
     set)."""
     buckets: list[tuple[dict[str, float], dict[tuple[str, float], float]]] = []
     for i in rows:
-        obs = str(measurements["observableId"].iloc[i])
+        obs = column_of(measurements, i, variants)
         t = float(measurements["time"].iloc[i])
         mine = row_placeholders(measurements, i, varying)
         for assigned, cells in buckets:

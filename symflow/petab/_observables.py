@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ..errors import SymflowError
 from ..learn import Laplace, LogNormal, NoiseModel, Normal
 from ..sbml import read_formula
+from ._variants import Combination, split_values, variant_name
 
 __all__ = ["Observable", "read_observables", "placeholder_values", "row_placeholders"]
 
@@ -42,37 +43,22 @@ class Observable:
     varying: tuple[str, ...] = ()
 
 
-def _split(value: Any) -> tuple[str | float, ...]:
-    """A cell of `observableParameters` / `noiseParameters`: `;`-separated numbers or
-    ids (empty: none)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ()
-    if isinstance(value, (int, float)):
-        return (float(value),)
-    out: list[str | float] = []
-    for part in str(value).split(";"):
-        part = part.strip()
-        try:
-            out.append(float(part))
-        except ValueError:
-            out.append(part)
-    return tuple(out)
-
-
-def placeholder_values(measurements: Any, column: str, file: str
-                       ) -> dict[str, tuple[str | float, ...] | None]:
+def placeholder_values(measurements: Any, column: str, file: str, *,
+                       skip: Collection[str] = ()) -> dict[str, tuple[str | float, ...] | None]:
     """For each observable, the values `column` gives its placeholders: one tuple when it
     is the same in every measurement, `None` when it varies (then every value must be a
     number: each measurement's goes to its experiment as a parameter value)."""
     seen: dict[str, tuple[str | float, ...] | None] = {}
     cells = measurements.get(column, [math.nan] * len(measurements))
     for i, (obs, cell) in enumerate(zip(measurements["observableId"], cells)):
-        values = _split(cell)
+        if obs in skip:  # split into variants (_variants.py)
+            continue
+        values = split_values(cell)
         if obs in seen and seen[obs] != values:
             seen[obs] = None
         seen.setdefault(obs, values)
     for i, (obs, cell) in enumerate(zip(measurements["observableId"], cells)):
-        if seen[obs] is None and not all(isinstance(v, float) for v in _split(cell)):
+        if seen.get(obs, ()) is None and not all(isinstance(v, float) for v in split_values(cell)):
             raise SymflowError(
                 f"measurements table {file}, row {i + 2}: {column} of observable {obs!r} "
                 f"is {cell!r}, and it varies between measurements",
@@ -92,7 +78,7 @@ def row_placeholders(measurements: Any, i: int,
                          ("noise", "noiseParameters")):
         if kind not in varying.get(obs, ()):
             continue
-        for k, v in enumerate(_split(measurements[column].iloc[i])):
+        for k, v in enumerate(split_values(measurements[column].iloc[i])):
             out[f"{kind}Parameter{k + 1}_{obs}"] = float(v)
     return out
 
@@ -128,30 +114,39 @@ def _noise(distribution: str, transformation: str, sigma: str | float,
 def read_observables(table: Any, file: str, *,
                      observable_values: Mapping[str, tuple | None],
                      noise_values: Mapping[str, tuple | None], name: Callable[[str], str],
-                     parameters: set[str]) -> list[Observable]:
-    """The observables that have measurements, in table order."""
+                     parameters: set[str],
+                     variants: Mapping[str, list[Combination]]) -> list[Observable]:
+    """The observables that have measurements (or their variants), in table order."""
     out = []
     for i, (obs, row) in enumerate(table.iterrows()):
         obs = str(obs)
-        if obs not in observable_values:
-            continue
         where = f"observables table {file}, row {i + 2} ({obs})"
-        formula = read_formula(str(row["observableFormula"]), where + ", observableFormula")
-        noise_formula = read_formula(str(row["noiseFormula"]), where + ", noiseFormula")
-        replace = _replacements("noise", obs, noise_values[obs], noise_formula.symbols, where)
-        obs_replace = _replacements("observable", obs, observable_values[obs],
-                                    formula.symbols, where)
-        varying = tuple(sorted(k for r in (obs_replace, replace) for k, v in r.items()
-                               if k == v))
-        sigma = _sigma(noise_formula, replace, parameters | set(varying), where)
-        transformation = str(row.get("observableTransformation", "lin") or "lin")
-        transformation = "lin" if transformation == "nan" else transformation
-        distribution = str(row.get("noiseDistribution", "normal") or "normal")
-        distribution = "normal" if distribution == "nan" else distribution
-        text = formula.text(obs_replace, name)
-        out.append(Observable(obs, text, _noise(distribution, transformation, sigma, where),
-                              varying))
+        if obs in variants:
+            out += [_observable(variant_name(obs, k), obs, row, o, n, name, parameters, where)
+                    for k, (o, n) in enumerate(variants[obs])]
+        elif obs in observable_values:
+            out.append(_observable(obs, obs, row, observable_values[obs], noise_values[obs],
+                                   name, parameters, where))
     return out
+
+
+def _observable(output: str, obs: str, row: Any, observable: tuple | None,
+                noise: tuple | None, name: Callable[[str], str], parameters: set[str],
+                where: str) -> Observable:
+    """The observed output `output` of observable `obs` (its table `row`) with these
+    placeholder values (`None`: they vary, numbers set by each experiment)."""
+    formula = read_formula(str(row["observableFormula"]), where + ", observableFormula")
+    noise_formula = read_formula(str(row["noiseFormula"]), where + ", noiseFormula")
+    replace = _replacements("noise", obs, noise, noise_formula.symbols, where)
+    obs_replace = _replacements("observable", obs, observable, formula.symbols, where)
+    varying = tuple(sorted(k for r in (obs_replace, replace) for k, v in r.items() if k == v))
+    sigma = _sigma(noise_formula, replace, parameters | set(varying), where)
+    transformation = str(row.get("observableTransformation", "lin") or "lin")
+    transformation = "lin" if transformation == "nan" else transformation
+    distribution = str(row.get("noiseDistribution", "normal") or "normal")
+    distribution = "normal" if distribution == "nan" else distribution
+    return Observable(output, formula.text(obs_replace, name),
+                      _noise(distribution, transformation, sigma, where), varying)
 
 
 def _sigma(formula: Any, replace: Mapping[str, str | float], parameters: set[str],

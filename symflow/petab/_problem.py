@@ -23,6 +23,7 @@ from ._observables import placeholder_values, read_observables
 from ._parameters import Parameter, read_parameters
 from ._read import read_tables
 from ._text import model_text
+from ._variants import find_variants
 
 __all__ = ["PetabProblem", "load", "read_problem"]
 
@@ -80,19 +81,21 @@ def read_problem(path: str | os.PathLike) -> tuple[str, dict]:
     parameters = read_parameters(tables.parameters, tables.files["parameters"])
     known = {names.get(p, p) for p in parameters} | set(names.values())
     file = tables.files["measurements"]
+    variants = find_variants(tables.measurements)
     observables = read_observables(
         tables.observables, tables.files["observables"],
         observable_values=placeholder_values(tables.measurements, "observableParameters",
-                                             file),
-        noise_values=placeholder_values(tables.measurements, "noiseParameters", file),
-        name=lambda sid: names.get(sid, sid), parameters=known)
+                                             file, skip=variants),
+        noise_values=placeholder_values(tables.measurements, "noiseParameters", file,
+                                        skip=variants),
+        name=lambda sid: names.get(sid, sid), parameters=known, variants=variants)
     t_end = check_times(tables.measurements, file)
     text = model_text(imported.text, names, parameters, observables,
                       t_end=t_end if t_end > 0 else 1.0, source=tables.sbml)
     varying = {o.id: tuple(sorted({v.split("Parameter")[0] for v in o.varying}))
                for o in observables if o.varying}
     return text, {"tables": tables, "names": names, "parameters": parameters,
-                  "varying": varying}
+                  "varying": varying, "variants": variants}
 
 
 def load(path: str | os.PathLike) -> PetabProblem:
@@ -104,7 +107,7 @@ def load(path: str | os.PathLike) -> PetabProblem:
     targets = Targets(names, set(model.params), set(model.state_names), defaults)
     experiments = read_experiments(tables.measurements, tables.conditions, files=tables.files,
                                    targets=targets, parameters=parameters,
-                                   varying=read["varying"])
+                                   varying=read["varying"], variants=read["variants"])
     fitted = tuple(names.get(p.name, p.name) for p in parameters.values() if p.estimate)
     log = tuple(names.get(p.name, p.name) for p in parameters.values()
                 if p.estimate and p.scale != "lin")

@@ -68,11 +68,14 @@ def test_noise_formula_of_several_terms_is_refused(boehm):
     assert "row 2 (pSTAT5A_rel)" in message and "noiseFormula is not one parameter" in message
 
 
-def test_placeholders_that_vary_as_parameters_are_refused(boehm):
+def test_placeholders_that_vary_as_parameters_split_the_observable(boehm):
     _edit(boehm, "measurementData", "\tsd_pSTAT5A_rel\t", "\tsd_pSTAT5B_rel\t")
-    message = _refusal(boehm)
-    assert "measurements table" in message and "row 2" in message
-    assert "noiseParameters of observable 'pSTAT5A_rel'" in message
+    text, read = petab.read_problem(boehm / f"{NAME}.yaml")
+    assert read["variants"]["pSTAT5A_rel"] == [((), ("sd_pSTAT5B_rel",)),
+                                              ((), ("sd_pSTAT5A_rel",))]
+    assert "    pSTAT5A_rel__1 ~ normal(sigma = sd_pSTAT5B_rel)" in text
+    assert "    pSTAT5A_rel__2 ~ normal(sigma = sd_pSTAT5A_rel)" in text
+    assert "    pSTAT5A_rel = " not in text
 
 
 def test_steady_state_measurements_are_refused(boehm):
