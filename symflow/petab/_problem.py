@@ -90,8 +90,10 @@ def read_problem(path: str | os.PathLike) -> tuple[str, dict]:
                                         skip=variants),
         name=lambda sid: names.get(sid, sid), parameters=known, variants=variants)
     t_end = check_times(tables.measurements, file)
+    pre = tables.measurements.get("preequilibrationConditionId")
     text = model_text(imported.text, names, parameters, observables,
-                      t_end=t_end if t_end > 0 else 1.0, source=tables.sbml)
+                      t_end=t_end if t_end > 0 else 1.0, source=tables.sbml,
+                      preequilibration=pre is not None and bool(pre.notna().any()))
     varying = {o.id: tuple(sorted({v.split("Parameter")[0] for v in o.varying}))
                for o in observables if o.varying}
     return text, {"tables": tables, "names": names, "parameters": parameters,

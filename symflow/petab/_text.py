@@ -30,9 +30,12 @@ def _declared(p: Parameter) -> str:
 
 
 def model_text(sbml_text: str, names: Mapping[str, str], parameters: Mapping[str, Parameter],
-               observables: Sequence[Observable], *, t_end: float, source: str) -> str:
+               observables: Sequence[Observable], *, t_end: float, source: str,
+               preequilibration: bool = False) -> str:
     """`sbml_text` (the import of the problem's SBML model; `names`: the model name of
-    each SBML id) completed with the tables."""
+    each SBML id) completed with the tables. With `preequilibration`, one species of
+    each conserved moiety is eliminated (`conserved = eliminate`): the steady state's
+    Newton iteration needs a Jacobian that the conservation laws do not make singular."""
     program = parse(sbml_text, source)
     model = program.models[0]
     by_name = {names.get(pid, pid): p for pid, p in parameters.items()}
@@ -62,6 +65,8 @@ def model_text(sbml_text: str, names: Mapping[str, str], parameters: Mapping[str
     added += [f"    {o.id} ~ {o.noise}" for o in observables]
     added += ["  simulate", f"    tspan = [0, {format_number(t_end)}]",
               f"    rtol = {SOLVE_RTOL:g}", f"    atol = {SOLVE_ATOL:g}"]
+    if preequilibration:
+        added.append("    conserved = eliminate")
     body = text.rstrip()
     if not body.endswith("end"):
         raise SymflowError(f"the import of {source} does not end with `end`")

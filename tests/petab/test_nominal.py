@@ -4,7 +4,8 @@ values.
 References: AMICI's list of nominal log-likelihoods of the PEtab Benchmark Collection
 (https://github.com/AMICI-dev/AMICI, tests/benchmark_models/benchmark_models.yaml at
 commit 5c524dd: Boehm_JProteomeRes2014 llh -138.22199693517703, Fujita_SciSignal2010
-53.08377736998929, Crauste_CellSystems2017 -190.96521897435176). PEtab's llh includes
+53.08377736998929, Crauste_CellSystems2017 -190.96521897435176, Brannmark_JBC2010
+-141.889113770537). PEtab's llh includes
 the normal distribution's constants (½ log 2πσ² per point); so does symflow's
 `normal` noise model, so the values compare directly: nll = -llh.
 """
@@ -42,6 +43,17 @@ def test_fujita_nominal_nll_matches_amici():
     problem = petab.load(problem_file("Fujita_SciSignal2010"))
     # observed: -53.0837667 (2.0e-7 relative)
     assert problem.nominal_nll() == pytest.approx(-53.08377736998929, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_brannmark_nominal_nll_with_preequilibration_matches_amici():
+    # every experiment starts at the steady state of its pre-equilibration condition;
+    # two observables' scalings and σ differ by data set (split into variants)
+    problem = petab.load(problem_file("Brannmark_JBC2010"))
+    assert all(e.preequilibration is not None for e in problem.experiments)
+    assert "IRS1_P__2 ~ normal(sigma = sigmaY2Step)" in problem.text
+    # observed: 141.8892044 (6.4e-7 relative)
+    assert problem.nominal_nll() == pytest.approx(141.889113770537, rel=1e-6)
 
 
 def _crauste_by_hand() -> float:
