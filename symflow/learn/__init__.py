@@ -25,6 +25,7 @@ from ._fit_result import Multistart as Multistart
 from ._model import SimulatedModel as SimulatedModel
 from ._noise import NOISE_MODELS as NOISE_MODELS
 from ._noise import Laplace as Laplace
+from ._noise import Log10Normal as Log10Normal
 from ._noise import LogNormal as LogNormal
 from ._noise import NoiseModel as NoiseModel
 from ._noise import Normal as Normal
@@ -46,7 +47,8 @@ from ._weights import initial_weights as initial_weights
 from ._weights import load_weights as load_weights
 from ._weights import save_weights as save_weights
 
-__all__ = ["BestSoFar", "Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
+__all__ = ["BestSoFar", "Bounds", "Experiment", "FitError", "FitResult", "Laplace",
+           "Log10Normal", "LogNormal",
            "Multistart", "NOISE_MODELS", "NoiseModel", "Normal", "OPTIMISERS", "OPTIMIZERS",
            "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
            "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",

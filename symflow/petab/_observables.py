@@ -10,9 +10,9 @@ is replaced by it; one whose values vary (numbers only: σ per measurement, as
 published data often give) becomes a parameter of the model that each experiment sets
 (measurements with different values go to different experiments).
 
-Noise: `normal` and `laplace` on the `lin` scale, `normal` on the `log` scale (symflow's
-`lognormal`), with a noise formula that is one parameter or one number (σ, or the
-Laplace scale); the rest is refused by name.
+Noise: `normal` and `laplace` on the `lin` scale, `normal` on the `log` and `log10`
+scales (symflow's `lognormal`, `log10normal`), with a noise formula that is one
+parameter or one number (σ, or the Laplace scale); the rest is refused by name.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ..errors import SymflowError
-from ..learn import Laplace, LogNormal, NoiseModel, Normal
+from ..learn import Laplace, Log10Normal, LogNormal, NoiseModel, Normal
 from ..sbml import read_formula
 from ._variants import Combination, split_values, variant_name
 
@@ -105,10 +105,12 @@ def _noise(distribution: str, transformation: str, sigma: str | float,
         return Laplace(scale=sigma)
     if transformation == "log" and distribution == "normal":
         return LogNormal(sigma=sigma)
+    if transformation == "log10" and distribution == "normal":
+        return Log10Normal(sigma=sigma)
     raise SymflowError(f"{where}: noiseDistribution {distribution!r} with "
                        f"observableTransformation {transformation!r} is not supported",
                        help="supported: normal and laplace on the lin scale, normal on the "
-                            "log scale (log-normal); log10 and log-laplace are not")
+                            "log and log10 scales; Laplace on a log scale is not")
 
 
 def read_observables(table: Any, file: str, *,

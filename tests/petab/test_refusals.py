@@ -49,11 +49,11 @@ def test_the_text_holds_observables_noise_and_bounds(boehm):
     assert "    tspan = [0, 240.0]" in text
 
 
-def test_log10_observables_are_refused(boehm):
-    _edit(boehm, "observables", "\tlin\tnormal", "\tlog10\tnormal")
+def test_log10_laplace_is_refused(boehm):
+    _edit(boehm, "observables", "\tlin\tnormal", "\tlog10\tlaplace")
     message = _refusal(boehm)
     assert "observables table" in message and "row 2 (pSTAT5A_rel)" in message
-    assert "'log10'" in message
+    assert "noiseDistribution 'laplace' with observableTransformation 'log10'" in message
 
 
 def test_log_laplace_is_refused(boehm):
