@@ -49,7 +49,7 @@ def _text(file: str) -> str:
     if file.lower().endswith((".yaml", ".yml")):
         from ..petab import read_problem
 
-        return read_problem(file)[0]
+        return read_problem(file).text
     from ..sbml import read_sbml
 
     return read_sbml(file).text

@@ -17,7 +17,8 @@ steady-state measurements, ...) is refused by name with its file and row.
 """
 
 from ._problem import PetabProblem as PetabProblem
+from ._problem import ProblemText as ProblemText
 from ._problem import load as load
 from ._problem import read_problem as read_problem
 
-__all__ = ["PetabProblem", "load", "read_problem"]
+__all__ = ["PetabProblem", "ProblemText", "load", "read_problem"]

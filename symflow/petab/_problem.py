@@ -21,11 +21,11 @@ from ..sbml import read_sbml
 from ._experiments import Targets, check_times, read_experiments
 from ._observables import placeholder_values, read_observables
 from ._parameters import Parameter, read_parameters
-from ._read import read_tables
+from ._read import Tables, read_tables
 from ._text import model_text
-from ._variants import find_variants
+from ._variants import Combination, find_variants
 
-__all__ = ["PetabProblem", "load", "read_problem"]
+__all__ = ["PetabProblem", "ProblemText", "load", "read_problem"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +72,24 @@ class PetabProblem:
         return self.nll()
 
 
-def read_problem(path: str | os.PathLike) -> tuple[str, dict]:
-    """The model text of the PEtab problem `path` and what `load` needs besides (the
-    tables read)."""
+@dataclasses.dataclass(frozen=True)
+class ProblemText:
+    """A PEtab problem read up to its model text (nothing compiled): the `text`, the
+    `tables`, the model name of each SBML id (`names`), the parameters table's rows,
+    the kinds of placeholder that vary by measurement (by observable: `observable`,
+    `noise`), and the observables split into variants (`_variants.py`)."""
+
+    text: str
+    tables: Tables
+    names: dict[str, str]
+    parameters: dict[str, Parameter]
+    varying: dict[str, tuple[str, ...]]
+    variants: dict[str, list[Combination]]
+
+
+def read_problem(path: str | os.PathLike) -> ProblemText:
+    """The PEtab problem `path` read up to its model text: its mistakes and what symflow
+    refuses are found here, before anything is compiled."""
     tables = read_tables(path)
     imported = read_sbml(tables.sbml)
     names = imported.names
@@ -96,20 +111,19 @@ def read_problem(path: str | os.PathLike) -> tuple[str, dict]:
                       preequilibration=pre is not None and bool(pre.notna().any()))
     varying = {o.id: tuple(sorted({v.split("Parameter")[0] for v in o.varying}))
                for o in observables if o.varying}
-    return text, {"tables": tables, "names": names, "parameters": parameters,
-                  "varying": varying, "variants": variants}
+    return ProblemText(text, tables, names, parameters, varying, variants)
 
 
 def load(path: str | os.PathLike) -> PetabProblem:
     """Read a PEtab v1 problem (its YAML file) and compile its model."""
-    text, read = read_problem(path)
-    tables, names, parameters = read["tables"], read["names"], read["parameters"]
+    read = read_problem(path)
+    tables, names, parameters, text = read.tables, read.names, read.parameters, read.text
     model = loads(text, file=os.fspath(path) + ".sf")
     defaults = {k: float(v) for k, v in model.params.items() if getattr(v, "shape", ()) == ()}
     targets = Targets(names, set(model.params), set(model.state_names), defaults)
     experiments = read_experiments(tables.measurements, tables.conditions, files=tables.files,
                                    targets=targets, parameters=parameters,
-                                   varying=read["varying"], variants=read["variants"])
+                                   varying=read.varying, variants=read.variants)
     fitted = tuple(names.get(p.name, p.name) for p in parameters.values() if p.estimate)
     log = tuple(names.get(p.name, p.name) for p in parameters.values()
                 if p.estimate and p.scale != "lin")

@@ -41,7 +41,7 @@ def _refusal(folder) -> str:
 
 
 def test_the_text_holds_observables_noise_and_bounds(boehm):
-    text, _ = petab.read_problem(boehm / f"{NAME}.yaml")
+    text = petab.read_problem(boehm / f"{NAME}.yaml").text
     assert "    pSTAT5A_rel ~ normal(sigma = sd_pSTAT5A_rel)" in text
     assert "    sd_pSTAT5A_rel = 3.85261197844677 in [1e-05, 100000.0]" in text
     assert "    k_phos = 15766.5070195731 in [1e-05, 100000.0]" in text  # nominal, not SBML's
@@ -70,8 +70,9 @@ def test_noise_formula_of_several_terms_is_refused(boehm):
 
 def test_placeholders_that_vary_as_parameters_split_the_observable(boehm):
     _edit(boehm, "measurementData", "\tsd_pSTAT5A_rel\t", "\tsd_pSTAT5B_rel\t")
-    text, read = petab.read_problem(boehm / f"{NAME}.yaml")
-    assert read["variants"]["pSTAT5A_rel"] == [((), ("sd_pSTAT5B_rel",)),
+    read = petab.read_problem(boehm / f"{NAME}.yaml")
+    text = read.text
+    assert read.variants["pSTAT5A_rel"] == [((), ("sd_pSTAT5B_rel",)),
                                               ((), ("sd_pSTAT5A_rel",))]
     assert "    pSTAT5A_rel__1 ~ normal(sigma = sd_pSTAT5B_rel)" in text
     assert "    pSTAT5A_rel__2 ~ normal(sigma = sd_pSTAT5A_rel)" in text
