@@ -13,7 +13,7 @@ pytest.importorskip("petab")
 pytest.importorskip("libsbml")
 
 from symflow import petab  # noqa: E402
-from symflow.cli import EXIT_OK, main  # noqa: E402
+from symflow.cli import EXIT_OK, EXIT_USAGE, main  # noqa: E402
 from symflow.errors import SymflowError  # noqa: E402
 
 NAME = "Boehm_JProteomeRes2014"
@@ -122,3 +122,5 @@ def test_import_writes_the_problem_model(boehm, tmp_path, capsys):
     assert "  fit\n    pSTAT5A_rel ~ normal(sigma = sd_pSTAT5A_rel)" in text
     assert main(["fit", str(boehm / f"{NAME}.yaml"), "--data", "x.csv"]) != EXIT_OK
     assert "--data and --preequilibrate do not apply" in capsys.readouterr().err
+    assert main(["fit", str(out)]) == EXIT_USAGE  # a model file still needs its data
+    assert "fit needs --data CSV (or a PEtab problem, FILE.yaml)" in capsys.readouterr().err
