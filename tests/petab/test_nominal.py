@@ -7,9 +7,10 @@ commit 5c524dd: Boehm_JProteomeRes2014 llh -138.22199693517703, Fujita_SciSignal
 53.08377736998929, Crauste_CellSystems2017 -190.96521897435176, Brannmark_JBC2010
 -141.889113770537, Elowitz_Nature2000 63.20279991419332, Borghans_BiophysChem1997
 83.3237191357272, Sneyd_PNAS2002 319.79177818768756; for Elowitz and Borghans,
-log10-normal, AMICI notes that the collection's own value lacks the Jacobian term log(m ln 10), which PEtab's llh and symflow include).
-PEtab's llh includes the normal distribution's constants (½ log 2πσ² per point); so does symflow's
-`normal` noise model, so the values compare directly: nll = -llh.
+log10-normal, AMICI notes that the collection's own value lacks the Jacobian term
+log(m ln 10), which PEtab's llh and symflow include). PEtab's llh includes the normal
+distribution's constants (½ log 2πσ² per point); so does symflow's `normal` noise model,
+so the values compare directly: nll = -llh.
 """
 
 from __future__ import annotations
