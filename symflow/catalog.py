@@ -99,7 +99,7 @@ OPTIMIZERS: tuple[str, ...] = ("levenberg_marquardt", "bfgs", "adam")
 FIT_SCALES: tuple[str, ...] = ("none", "column", "relative")
 # The noise models of a `fit` section (`x ~ normal(sigma = s)`), and how the starts of
 # a multistart fit are drawn inside the bounds (Latin hypercube, scrambled Sobol).
-NOISE_MODELS: tuple[str, ...] = ("normal", "laplace", "lognormal")
+NOISE_MODELS: tuple[str, ...] = ("normal", "laplace", "lognormal", "log10normal")
 START_SAMPLERS: tuple[str, ...] = ("lhs", "sobol")
 SCHEDULES: tuple[str, ...] = ("cosine", "constant", "exponential")
 DISTILL_SAMPLES: tuple[str, ...] = ("auto", "data", "trajectory")

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("programs",),
     ("frontend",),
     ("api",),
+    ("petab",),
     ("cli", "__init__", "__main__"),
 )
 MAX_MODULE_LINES = 500

@@ -45,11 +45,12 @@ __all__ = ["add_parser", "fit", "add_likelihood_arguments", "parse_noise", "solv
 def add_parser(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """The `fit` subcommand, with the options of training closures."""
     fit = add("fit", "fit parameters and initial values to measured data")
-    fit.add_argument("--data", action="append", required=True, metavar="CSV[:NAME=VALUE,...]",
+    fit.add_argument("--data", action="append", default=[], metavar="CSV[:NAME=VALUE,...]",
                      help="a CSV file with a `t` column and columns named after states or "
                           "observed outputs (empty cells are missing); repeat for several "
                           "experiments; after a colon, the parameter and initial values of "
-                          "that experiment")
+                          "that experiment (required, except for a PEtab problem, FILE.yaml, "
+                          "whose tables hold the data)")
     fit.add_argument("--params", metavar="A,B,...",
                      help="the names to fit: parameters, or states for their initial values "
                           "(default: every parameter)")
@@ -102,9 +103,7 @@ def fit(args: argparse.Namespace) -> int:
                   ("--save-weights", args.save_weights), ("--summary", args.summary),
                   inputs=tuple(d.partition(":")[0] for d in args.data)
                   + ((args.weights,) if args.weights else ()))
-    m = load_model(args)
-    experiments = with_preequilibration(parse_experiments(args.data, m),
-                                        args.preequilibrate, m)
+    m, experiments = _model_and_data(args)
     start_params, start_initial = parse_sets(args.set, m)
     if m.closures:  # a universal differential equation: train (cli/_train.py)
         if start_initial:
@@ -144,6 +143,32 @@ def fit(args: argparse.Namespace) -> int:
         result.write_model(args.output)
         wrote(args.output)
     return EXIT_OK
+
+
+def is_petab(file: str) -> bool:
+    """Whether `file` names a PEtab problem (its YAML file) rather than a model."""
+    return file.lower().endswith((".yaml", ".yml"))
+
+
+def _model_and_data(args: argparse.Namespace) -> tuple[Any, list]:
+    """The model and experiments of the fit: a model file and `--data`, or a PEtab
+    problem (docs/petab.md), whose fitted names and log scaling become the defaults of
+    `--params` and `--log`."""
+    if not is_petab(args.file):
+        if not args.data:
+            raise UsageError("fit needs --data CSV (or a PEtab problem, FILE.yaml)")
+        m = load_model(args)
+        return m, with_preequilibration(parse_experiments(args.data, m),
+                                        args.preequilibrate, m)
+    if args.data or args.preequilibrate:
+        raise UsageError("a PEtab problem's tables hold its data and conditions: "
+                         "--data and --preequilibrate do not apply")
+    from ..petab import load
+
+    problem = load(args.file)
+    args.params = args.params or ",".join(problem.fitted)
+    args.log = args.log or ",".join(problem.log)
+    return problem.model, list(problem.experiments)
 
 
 def _beside_plot(args: argparse.Namespace) -> tuple[str, ...]:

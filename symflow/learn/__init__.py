@@ -15,6 +15,7 @@ from ._data import as_experiments as as_experiments
 from ._data import check_experiment as check_experiment
 from ._data import load_data as load_data
 from ._data import output_names as output_names
+from ._evaluate import objective_value as objective_value
 from ._fit import OPTIMIZERS as OPTIMIZERS
 from ._fit import fit as fit
 from ._fit_or_train import fit_or_train as fit_or_train
@@ -24,6 +25,7 @@ from ._fit_result import Multistart as Multistart
 from ._model import SimulatedModel as SimulatedModel
 from ._noise import NOISE_MODELS as NOISE_MODELS
 from ._noise import Laplace as Laplace
+from ._noise import Log10Normal as Log10Normal
 from ._noise import LogNormal as LogNormal
 from ._noise import NoiseModel as NoiseModel
 from ._noise import Normal as Normal
@@ -45,11 +47,12 @@ from ._weights import initial_weights as initial_weights
 from ._weights import load_weights as load_weights
 from ._weights import save_weights as save_weights
 
-__all__ = ["BestSoFar", "Bounds", "Experiment", "FitError", "FitResult", "Laplace", "LogNormal",
+__all__ = ["BestSoFar", "Bounds", "Experiment", "FitError", "FitResult", "Laplace",
+           "Log10Normal", "LogNormal",
            "Multistart", "NOISE_MODELS", "NoiseModel", "Normal", "OPTIMISERS", "OPTIMIZERS",
            "Optimiser", "Profile", "ProfileResult", "SCHEDULES", "START_SAMPLERS",
            "SimulatedModel", "StartSampler", "TRAINING_ADJOINT", "TrainResult",
            "as_experiments", "check_experiment", "closure_samples", "complete_weights", "fit",
-           "fit_or_train",
+           "fit_or_train", "objective_value",
            "initial_weights", "load_data", "load_weights", "optimiser_named", "output_names",
            "profile", "rewrite_defaults", "save_weights", "train"]

@@ -270,8 +270,15 @@ def local_fit(program: FitProgram, z0: jax.Array, data: tuple,
 
 def _natural_values(objective: Objective, z: np.ndarray) -> dict[str, float]:
     """The fitted values at the free coordinates `z`, by name."""
-    return {n: float(v) for n, v in zip(objective.names,
-                                        np.asarray(objective.natural(jnp.asarray(z))))}
+    return _within_bounds(objective, np.asarray(objective.natural(jnp.asarray(z))))
+
+
+def _within_bounds(objective: Objective, x: np.ndarray) -> dict[str, float]:
+    """The fitted values by name, clipped into their bounds: a value the transform puts
+    at a bound can round one ulp past it (exp(log 1e-5) = 9.999999999999999e-06), which
+    the model written back (`-o`) would refuse."""
+    return {n: float(np.clip(v, t.lo, t.hi))
+            for n, v, t in zip(objective.names, x, objective.transforms)}
 
 
 def multistart(setup: FitSetup, program: FitProgram, starts: int, *, sampler_name: str,
@@ -339,7 +346,7 @@ def fit_result(setup: FitSetup, program: FitProgram, z: jax.Array, taken: int, s
     x, value, curvature, _ = (np.asarray(a) for a in program.evaluate(z, setup.data))
     loss = float(value)
     names = objective.names
-    values = {n: float(v) for n, v in zip(names, x)}
+    values = _within_bounds(objective, x)
     converged, message = status_message(program.optimiser, status, program.steps)
     if not np.isfinite(loss):
         converged = False

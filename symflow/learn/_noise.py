@@ -9,7 +9,8 @@ a small typed object (`NOISE_MODELS`, names in `symflow.catalog.NOISE_MODELS`):
 - `normal(sigma = s)`: Gaussian, σ constant; `normal(b = s)`: proportional,
   σ = s·|y|; `normal(a = s0, b = s1)`: σ = a + b·|y| (y the model's value);
 - `laplace(scale = b)`: Laplace with scale b;
-- `lognormal(sigma = s)`: log y_data ~ normal(log y, σ).
+- `lognormal(sigma = s)`: log y_data ~ normal(log y, σ);
+- `log10normal(sigma = s)`: log10 y_data ~ normal(log10 y, σ) (PEtab's log10-normal).
 
 They are written in a model's `fit` section (`x ~ normal(sigma = s_x)`, see
 docs/fitting.md) and may be given or overridden from Python (`noise={"x":
@@ -31,11 +32,12 @@ from ..lang import ast, parse
 from ..symbolic import noise_values
 from ._model import SimulatedModel
 
-__all__ = ["NoiseModel", "Normal", "Laplace", "LogNormal", "NOISE_MODELS", "noise_models",
-           "noise_named"]
+__all__ = ["NoiseModel", "Normal", "Laplace", "LogNormal", "Log10Normal", "NOISE_MODELS",
+           "noise_models", "noise_named"]
 
 Value = float | str  # a number, or the name of a parameter
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_LN10 = math.log(10.0)
 
 
 class NoiseModel(abc.ABC):
@@ -143,8 +145,32 @@ class LogNormal(NoiseModel):
         return self.sigma not in fitted
 
 
+@dataclasses.dataclass(frozen=True)
+class Log10Normal(NoiseModel):
+    """Log-normal in decades: the data's base-10 logarithm is Gaussian about the model's,
+    σ in decades (as PEtab's `log10` observables). Its density in the data carries the
+    Jacobian 1/(d ln 10)."""
+
+    name: ClassVar[str] = "log10normal"
+    sigma: Value = 1.0
+
+    def values(self) -> dict[str, Value]:
+        return {"sigma": self.sigma}
+
+    def nll(self, y, data, theta):
+        s = _value(self.sigma, theta)
+        return (0.5 * ((jnp.log10(y) - jnp.log10(data)) / s) ** 2 + jnp.log(s)
+                + jnp.log(data * _LN10) + _HALF_LOG_2PI)
+
+    def weighted(self, y, data, theta):
+        return (jnp.log10(y) - jnp.log10(data)) / _value(self.sigma, theta)
+
+    def is_least_squares(self, fitted: set[str]) -> bool:
+        return self.sigma not in fitted
+
+
 NOISE_MODELS: dict[str, type[NoiseModel]] = {
-    cls.name: cls for cls in (Normal, Laplace, LogNormal)}
+    cls.name: cls for cls in (Normal, Laplace, LogNormal, Log10Normal)}
 
 
 def noise_named(call: ast.Call, model: SimulatedModel) -> NoiseModel:

@@ -13,9 +13,11 @@ only when an SBML file is read. What the import cannot translate faithfully (del
 fast reactions, conversion factors, ...) is refused by name with a `SymflowError`.
 """
 
+from ._formula import Formula as Formula
+from ._formula import read_formula as read_formula
 from ._import import SbmlImport as SbmlImport
 from ._import import SpeciesInfo as SpeciesInfo
 from ._import import read_sbml as read_sbml
 from ._import import read_sbml_string as read_sbml_string
 
-__all__ = ["SbmlImport", "SpeciesInfo", "read_sbml", "read_sbml_string"]
+__all__ = ["Formula", "read_formula", "SbmlImport", "SpeciesInfo", "read_sbml", "read_sbml_string"]

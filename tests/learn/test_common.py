@@ -116,3 +116,17 @@ def test_schedules_by_name():
     assert float(learning_rate_schedule("cosine", 0.1, 10)(10)) == pytest.approx(1e-3)
     with pytest.raises(SymflowError, match="unknown schedule"):
         learning_rate_schedule("linear", 0.1, 10)
+
+
+def test_fitted_values_are_reported_inside_their_bounds():
+    # exp(log 1e-5) rounds to 9.999999999999999e-06: a fit that ends at the bound must
+    # not report (and write back with -o) a value the model's bounds refuse
+    import types
+
+    from symflow.learn._fit import _within_bounds
+
+    bounds = Bounds(1e-5, 1e5, log=True)
+    at_bound = float(bounds.to_natural(-60.0))
+    assert at_bound < 1e-5  # the rounding this guards against
+    objective = types.SimpleNamespace(names=("k",), transforms=(bounds,))
+    assert _within_bounds(objective, np.asarray([at_bound])) == {"k": 1e-5}

@@ -13,7 +13,7 @@ from scipy import stats
 import symflow
 from models import model_text
 from symflow.errors import SymflowError
-from symflow.learn import Laplace, LogNormal, Normal
+from symflow.learn import Laplace, Log10Normal, LogNormal, Normal
 
 
 def test_each_noise_model_is_its_distributions_negative_log_density():
@@ -26,6 +26,10 @@ def test_each_noise_model_is_its_distributions_negative_log_density():
                                -stats.laplace.logpdf(d, y, 0.4), rtol=1e-12)
     np.testing.assert_allclose(LogNormal(sigma=0.2).nll(y, d, {}),
                                -stats.lognorm.logpdf(d, 0.2, scale=y), rtol=1e-12)
+    # log10 d ~ normal(log10 y, σ) is log d ~ normal(log y, σ ln 10)
+    np.testing.assert_allclose(Log10Normal(sigma=0.2).nll(y, d, {}),
+                               -stats.lognorm.logpdf(d, 0.2 * math.log(10), scale=y),
+                               rtol=1e-12)
     assert Normal(sigma=0.3).is_least_squares(set())
     assert not Normal(sigma="s").is_least_squares({"s"})
     assert not Normal(b=0.1).is_least_squares(set())  # log sigma follows the model

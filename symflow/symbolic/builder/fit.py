@@ -21,7 +21,7 @@ __all__ = ["NOISE_ROLES", "build_fit", "noise_values"]
 # the roles each distribution takes, in each form it may be written
 NOISE_ROLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "normal": (("sigma",), ("b",), ("a", "b")), "laplace": (("scale",),),
-    "lognormal": (("sigma",),)}
+    "lognormal": (("sigma",),), "log10normal": (("sigma",),)}
 
 
 def build_fit(scope: Scope, nodes: Sequence[ast.NoiseDef], variables: Sequence[Variable],
